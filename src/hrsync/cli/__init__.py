@@ -1,0 +1,1 @@
+"""The command line: typer app, one module per noun; the only place that prints or exits."""

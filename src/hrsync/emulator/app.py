@@ -1,0 +1,166 @@
+"""The emulator's route table and dispatch: auth, rate limits, faults, stats, control API."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from hrsync.clock import Clock, RealClock
+from hrsync.emulator import cliq_groups as groups
+from hrsync.emulator import cliq_roles as roles
+from hrsync.emulator import cliq_users as users
+from hrsync.emulator import control
+from hrsync.emulator.accounts import Accounts
+from hrsync.emulator.context import Ctx
+from hrsync.emulator.core import EmuRequest, EmuResponse, ZohoError
+from hrsync.emulator.faults import Faults, refusal
+from hrsync.emulator.limits import RateLimiter
+from hrsync.emulator.state import Org, new_org
+
+Handler = Callable[..., Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    method: str
+    pattern: re.Pattern[str]
+    endpoint: str  # rate-limit group, also the key of stats
+    handler: Handler
+
+
+def _routes() -> list[Route]:
+    table: list[tuple[str, str, str, Handler]] = [
+        ("POST", "/api/v2/users", "users.add", users.add_users),
+        ("GET", "/api/v2/users", "users.list", users.list_users),
+        ("GET", "/api/v2/users/layout", "users.layout", users.layouts),
+        ("GET", "/api/v2/users/{id}", "users.get", users.get_user),
+        ("PUT", "/api/v2/users/{id}", "users.update", users.update_user),
+        ("GET", "/api/v2/users/{id}/teams", "users.teams", users.user_teams),
+        ("GET", "/api/v2/userfields", "userfields", roles.list_userfields),
+        ("POST", "/api/v2/userfields", "userfields", roles.create_userfield),
+        ("GET", "/api/v2/userfields/{id}", "userfields", roles.get_userfield),
+        ("PUT", "/api/v2/userfields/{id}", "userfields", roles.update_userfield),
+        ("DELETE", "/api/v2/userfields/{id}", "userfields", roles.delete_userfield),
+        ("POST", "/api/v2/departments", "departments", groups.create_department),
+        ("GET", "/api/v2/departments", "departments", groups.list_departments),
+        ("GET", "/api/v2/departments/{id}", "departments", groups.get_department),
+        ("PUT", "/api/v2/departments/{id}", "departments", groups.update_department),
+        ("DELETE", "/api/v2/departments/{id}", "departments", groups.delete_department),
+        ("GET", "/api/v2/departments/{id}/members", "departments", groups.department_members),
+        ("POST", "/api/v2/departments/{id}/members", "departments", groups.add_department_members),
+        ("DELETE", "/api/v2/departments/{id}/members", "departments",
+         groups.remove_department_members),
+        ("POST", "/api/v2/designations", "designations", groups.create_designation),
+        ("GET", "/api/v2/designations", "designations", groups.list_designations),
+        ("GET", "/api/v2/designations/{id}", "designations", groups.get_designation),
+        ("PUT", "/api/v2/designations/{id}", "designations", groups.update_designation),
+        ("DELETE", "/api/v2/designations/{id}", "designations", groups.delete_designation),
+        ("GET", "/api/v2/designations/{id}/members", "designations", groups.designation_members),
+        ("POST", "/api/v2/designations/{id}/members", "designations",
+         groups.add_designation_members),
+        ("DELETE", "/api/v2/designations/{id}/members", "designations",
+         groups.remove_designation_members),
+        ("POST", "/api/v2/teams", "teams", groups.create_team),
+        ("GET", "/api/v2/teams", "teams", groups.list_teams),
+        ("GET", "/api/v2/teams/{id}", "teams", groups.get_team),
+        ("GET", "/api/v2/teams/{id}/members", "teams", groups.team_members),
+        ("POST", "/api/v2/teams/{id}/members", "teams", groups.add_team_members),
+        ("DELETE", "/api/v2/teams/{id}/members", "teams", groups.remove_team_members),
+        ("GET", "/api/v2/profiles", "roles", roles.list_roles),
+        ("POST", "/api/v2/profiles", "roles", roles.create_role),
+        ("GET", "/api/v2/profiles/{id}", "roles", roles.get_role),
+        ("PUT", "/api/v2/profiles/{id}", "roles", roles.update_role),
+        ("DELETE", "/api/v2/profiles/{id}", "roles", roles.delete_role),
+        ("GET", "/api/v2/profiles/{id}/permissions", "roles", roles.get_permissions),
+        ("PUT", "/api/v2/profiles/{id}/permissions", "roles", roles.update_permissions),
+        ("GET", "/api/v2/profiles/{id}/users", "roles.users", roles.role_users),
+        ("POST", "/api/v2/profiles/{id}/users", "roles.users", roles.add_role_users),
+        ("DELETE", "/api/v2/profiles/{id}/users", "roles.users", roles.remove_role_users),
+    ]  # fmt: skip
+    return [
+        Route(m, re.compile("^" + p.replace("{id}", "([^/]+)") + "/?$"), e, h)
+        for m, p, e, h in table
+    ]
+
+
+ROUTES = _routes()
+
+
+class Emulator:
+    """A whole local Zoho. ``handle`` turns one request into one response."""
+
+    def __init__(self, clock: Clock | None = None, *, seed: str = "hrsync-emulator") -> None:
+        self.clock: Clock = clock or RealClock()
+        self.seed = seed
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to a brand-new organisation (the OAuth client stays the same)."""
+        self.org: Org = new_org(self.clock.now())
+        self.accounts = Accounts(admin_id=self.org.admin_id, seed=self.seed)
+        self.limiter = RateLimiter()
+        self.faults = Faults()
+        self.calls: dict[str, int] = defaultdict(int)
+        self.cursors: dict[str, tuple[str, int]] = {}
+
+    def handle(self, req: EmuRequest) -> EmuResponse:
+        path = req.path.rstrip("/") or "/"
+        try:
+            if path.startswith("/_emulator/"):
+                return control.handle(self, req, path)
+            if path.startswith("/oauth/v2/"):
+                return self._accounts(req, path)
+            return self._api(req, path)
+        except ZohoError as err:
+            return err.response()
+
+    def _accounts(self, req: EmuRequest, path: str) -> EmuResponse:
+        now = self.clock.now()
+        if path == "/oauth/v2/auth" and req.method == "GET":
+            return self.accounts.authorize(req, now)
+        if path == "/oauth/v2/token" and req.method == "POST":
+            return self.accounts.token(req, now)
+        if path == "/oauth/v2/token/revoke" and req.method == "POST":
+            return self.accounts.revoke(req, now)
+        raise ZohoError(404)
+
+    def _api(self, req: EmuRequest, path: str) -> EmuResponse:
+        route, args = self._match(req.method, path)
+        now = self.clock.now()
+        caller = self.accounts.user_for(req, now)
+        if caller is None:
+            raise ZohoError(401)
+        self.calls[route.endpoint] += 1
+        if not self.limiter.admit(caller, route.endpoint, now):
+            raise ZohoError(429)
+        fault = self.faults.pick(route.endpoint)
+        if fault is not None and (early := refusal(fault)) is not None:
+            return early
+        self._accept_due_invitations(now)
+        ctx = Ctx(self.org, now, caller, self.cursors)
+        result = route.handler(ctx, req, *args)
+        response = result if isinstance(result, EmuResponse) else EmuResponse(200, result)
+        if fault is not None:  # "timeout": the work is done, the answer comes too late
+            response = EmuResponse(response.status, response.body, response.headers, fault.delay)
+        return response
+
+    def _match(self, method: str, path: str) -> tuple[Route, tuple[str, ...]]:
+        allowed = False
+        for route in ROUTES:
+            found = route.pattern.match(path)
+            if found:
+                if route.method == method:
+                    return route, found.groups()
+                allowed = True
+        raise ZohoError(405 if allowed else 404)
+
+    def _accept_due_invitations(self, now: float) -> None:
+        if self.org.accept_after is None:
+            return
+        for user in self.org.users.values():
+            if user.status == "pending" and user.invited_at + self.org.accept_after <= now:
+                user.status = "active"
+                user.modified = now

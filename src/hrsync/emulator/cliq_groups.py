@@ -1,0 +1,323 @@
+"""Cliq API v2 departments, designations and teams, with their members."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hrsync.emulator import views
+from hrsync.emulator.context import Ctx, str_list
+from hrsync.emulator.core import EmuRequest, EmuResponse, ZohoError, require
+from hrsync.emulator.state import Department, Designation, Org, Team, User
+
+NO_CONTENT = EmuResponse(204)
+MAX_MEMBERS_PER_CALL = 100
+PEOPLE_MANAGED = (
+    "The operation is not allowed. This might also be because you are using Zoho People to "
+    "manage your departments."
+)
+
+
+def _guard_people(org: Org) -> None:
+    if org.people_managed:
+        raise ZohoError(400, "operation_not_allowed", PEOPLE_MANAGED)
+
+
+def _members(org: Org, body: Any, *, emails_allowed: bool) -> list[User]:
+    require(isinstance(body, dict))
+    keys = ["user_ids", "email_ids"] if emails_allowed else ["user_ids"]
+    present = [k for k in keys if k in body]
+    require(len(present) == 1)
+    values = str_list(body[present[0]])
+    require(0 < len(values) <= MAX_MEMBERS_PER_CALL)
+    found = []
+    for value in values:
+        user = org.users.get(value) if present[0] == "user_ids" else org.user_by_email(value)
+        require(user is not None, "not_zoho_organization_user")
+        assert user is not None
+        found.append(user)
+    return found
+
+
+# --- departments -------------------------------------------------------------------------
+
+
+def create_department(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
+    org = ctx.org
+    _guard_people(org)
+    body = req.json()
+    require(isinstance(body, dict) and isinstance(body.get("name"), str) and body["name"].strip())
+    require(bool(body.get("lead_zuid")), "department_lead_needed")
+    require(body["lead_zuid"] in org.users, "department_lead_invalid")
+    require(bool(body.get("parent_department_id")), "departmet_parent_department_needed")
+    require(body["parent_department_id"] in org.departments, "department_not_exist")
+    name = body["name"].strip()
+    taken = any(d.name.lower() == name.lower() for d in org.departments.values())
+    require(not taken, "department_already_exist")
+    dept = Department(org.ids.object_id(), name, body["lead_zuid"], body["parent_department_id"])
+    org.departments[dept.id] = dept
+    for user_id in str_list(body.get("user_ids", [])):
+        require(user_id in org.users, "not_zoho_organization_user")
+        _move(ctx, org.users[user_id], department_id=dept.id)
+    return {"data": views.department(org, dept)}
+
+
+def _move(ctx: Ctx, user: User, **fields: str) -> None:
+    for key, value in fields.items():
+        setattr(user, key, value)
+    user.modified = ctx.now
+
+
+def list_departments(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
+    org = ctx.org
+    depts = sorted(org.departments.values(), key=lambda d: d.id)
+    search = req.query.get("search")
+    if org.people_managed:
+        require(bool(search))
+    if search:
+        depts = [d for d in depts if search.lower() in d.name.lower()]
+    page, token = ctx.page(f"departments:{search}", depts, req.query, default=25, maximum=100)
+    counts = _department_counts(org)
+    body: dict[str, Any] = {"data": [views.department(org, d, members=counts.get(d.id, 0)) for d in page]}
+    if token:
+        body["next_token"] = token
+    return body
+
+
+def _department_counts(org: Org) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for user in org.users.values():
+        counts[user.department_id] = counts.get(user.department_id, 0) + 1
+    return counts
+
+
+def _department(org: Org, dept_id: str) -> Department:
+    dept = org.departments.get(dept_id)
+    require(dept is not None, "department_not_exist")
+    assert dept is not None
+    return dept
+
+
+def get_department(ctx: Ctx, req: EmuRequest, dept_id: str) -> dict[str, Any]:
+    dept = _department(ctx.org, dept_id)
+    count = _department_counts(ctx.org).get(dept.id, 0)
+    return {"data": views.department(ctx.org, dept, members=count)}
+
+
+def update_department(ctx: Ctx, req: EmuRequest, dept_id: str) -> dict[str, Any]:
+    org = ctx.org
+    _guard_people(org)
+    dept = _department(org, dept_id)
+    body = req.json()
+    require(isinstance(body, dict))
+    if "name" in body:
+        require(isinstance(body["name"], str) and bool(body["name"].strip()))
+        clash = [d for d in org.departments.values() if d.name.lower() == body["name"].lower()]
+        require(all(d.id == dept.id for d in clash), "department_already_exist")
+        dept.name = body["name"].strip()
+    if body.get("lead_zuid"):
+        require(body["lead_zuid"] in org.users, "department_lead_invalid")
+        dept.lead_zuid = body["lead_zuid"]
+    if body.get("parent_department_id"):
+        require(body["parent_department_id"] in org.departments, "department_not_exist")
+        require(body["parent_department_id"] != dept.id, "department_cyclic_loop")
+        dept.parent_department_id = body["parent_department_id"]
+    return {"data": views.department(org, dept)}
+
+
+def delete_department(ctx: Ctx, req: EmuRequest, dept_id: str) -> EmuResponse:
+    org = ctx.org
+    _guard_people(org)
+    dept = _department(org, dept_id)
+    require(not dept.is_default, "department_base_dept_delete_not_allowed")
+    base = org.default_department().id
+    for user in org.users.values():
+        if user.department_id == dept.id:
+            _move(ctx, user, department_id=base)
+    del org.departments[dept.id]
+    return NO_CONTENT
+
+
+def department_members(ctx: Ctx, req: EmuRequest, dept_id: str) -> dict[str, Any]:
+    dept = _department(ctx.org, dept_id)
+    users = [u for u in ctx.org.users.values() if u.department_id == dept.id]
+    page, token = ctx.page(f"dept-members:{dept.id}", users, req.query, default=100, maximum=100)
+    body: dict[str, Any] = {"data": [views.user_brief(u) for u in page]}
+    if token:
+        body["next_token"] = token
+    return body
+
+
+def add_department_members(ctx: Ctx, req: EmuRequest, dept_id: str) -> EmuResponse:
+    _guard_people(ctx.org)
+    dept = _department(ctx.org, dept_id)
+    for user in _members(ctx.org, req.json(), emails_allowed=True):
+        _move(ctx, user, department_id=dept.id)
+    return NO_CONTENT
+
+
+def remove_department_members(ctx: Ctx, req: EmuRequest, dept_id: str) -> EmuResponse:
+    _guard_people(ctx.org)
+    dept = _department(ctx.org, dept_id)
+    base = ctx.org.default_department().id
+    for user in _members(ctx.org, req.json(), emails_allowed=False):
+        if user.department_id == dept.id:
+            _move(ctx, user, department_id=base)
+    return NO_CONTENT
+
+
+# --- designations ------------------------------------------------------------------------
+
+
+def _designation(org: Org, desig_id: str) -> Designation:
+    desig = org.designations.get(desig_id)
+    require(desig is not None, "designation_not_exist")
+    assert desig is not None
+    return desig
+
+
+def _designation_name(org: Org, raw: Any, *, own_id: str = "") -> str:
+    require(isinstance(raw, str) and bool(raw.strip()))
+    name = str(raw).strip()
+    # Zoho's document: "Maximum allowed characters: 30."
+    require(len(name) <= 30, "invalid_designation_name", "Maximum allowed characters: 30.")
+    clash = [d for d in org.designations.values() if d.name.lower() == name.lower()]
+    require(all(d.id == own_id for d in clash), "designation_already_exist")
+    return name
+
+
+def create_designation(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
+    org = ctx.org
+    _guard_people(org)
+    body = req.json()
+    require(isinstance(body, dict))
+    desig = Designation(org.ids.object_id(), _designation_name(org, body.get("name")))
+    org.designations[desig.id] = desig
+    for user_id in str_list(body.get("user_ids", [])):
+        require(user_id in org.users, "not_zoho_organization_user")
+        _move(ctx, org.users[user_id], designation_id=desig.id)
+    return {"data": {"name": desig.name, "id": desig.id}}
+
+
+def list_designations(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
+    desigs = sorted(ctx.org.designations.values(), key=lambda d: d.id)
+    search = req.query.get("search")
+    if search:
+        desigs = [d for d in desigs if search.lower() in d.name.lower()]
+    page, token = ctx.page(f"designations:{search}", desigs, req.query, default=25, maximum=100)
+    body: dict[str, Any] = {"data": [{"name": d.name, "id": d.id} for d in page]}
+    if token:
+        body["next_token"] = token
+    return body
+
+
+def get_designation(ctx: Ctx, req: EmuRequest, desig_id: str) -> dict[str, Any]:
+    desig = _designation(ctx.org, desig_id)
+    return {"data": {"name": desig.name, "id": desig.id}}
+
+
+def update_designation(ctx: Ctx, req: EmuRequest, desig_id: str) -> dict[str, Any]:
+    _guard_people(ctx.org)
+    desig = _designation(ctx.org, desig_id)
+    body = req.json()
+    require(isinstance(body, dict))
+    desig.name = _designation_name(ctx.org, body.get("name"), own_id=desig.id)
+    return {"data": {"name": desig.name, "id": desig.id}}
+
+
+def delete_designation(ctx: Ctx, req: EmuRequest, desig_id: str) -> EmuResponse:
+    _guard_people(ctx.org)
+    desig = _designation(ctx.org, desig_id)
+    for user in ctx.org.users.values():
+        if user.designation_id == desig.id:
+            _move(ctx, user, designation_id="")
+    del ctx.org.designations[desig.id]
+    return NO_CONTENT
+
+
+def designation_members(ctx: Ctx, req: EmuRequest, desig_id: str) -> dict[str, Any]:
+    desig = _designation(ctx.org, desig_id)
+    users = [u for u in ctx.org.users.values() if u.designation_id == desig.id]
+    page, token = ctx.page(f"desig-members:{desig.id}", users, req.query, default=100, maximum=100)
+    body: dict[str, Any] = {"data": [views.user_brief(u) for u in page]}
+    if token:
+        body["next_token"] = token
+    return body
+
+
+def add_designation_members(ctx: Ctx, req: EmuRequest, desig_id: str) -> EmuResponse:
+    _guard_people(ctx.org)
+    desig = _designation(ctx.org, desig_id)
+    for user in _members(ctx.org, req.json(), emails_allowed=False):
+        _move(ctx, user, designation_id=desig.id)
+    return NO_CONTENT
+
+
+def remove_designation_members(ctx: Ctx, req: EmuRequest, desig_id: str) -> EmuResponse:
+    _guard_people(ctx.org)
+    desig = _designation(ctx.org, desig_id)
+    for user in _members(ctx.org, req.json(), emails_allowed=False):
+        if user.designation_id == desig.id:
+            _move(ctx, user, designation_id="")
+    return NO_CONTENT
+
+
+# --- teams -------------------------------------------------------------------------------
+
+
+def _team(org: Org, team_id: str) -> Team:
+    team = org.teams.get(int(team_id)) if team_id.isdigit() else None
+    if team is None:
+        raise ZohoError(404)
+    return team
+
+
+def create_team(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
+    org = ctx.org
+    body = req.json()
+    require(isinstance(body, dict) and isinstance(body.get("name"), str) and body["name"].strip())
+    name = body["name"].strip()
+    require(all(t.name.lower() != name.lower() for t in org.teams.values()), "team_already_exist")
+    team = Team(600_000_000 + len(org.teams) + 1, name, str(body.get("description", "")), ctx.now)
+    team.members.add(ctx.caller)
+    org.teams[team.id] = team
+    if "user_ids" in body or "email_ids" in body:
+        team.members.update(u.id for u in _members(org, body, emails_allowed=True))
+    return {"data": views.team(team, caller=ctx.caller)}
+
+
+def list_teams(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
+    teams = sorted(ctx.org.teams.values(), key=lambda t: t.id)
+    page, token = ctx.page("teams", teams, req.query, default=25, maximum=100)
+    body: dict[str, Any] = {"data": [views.team(t, caller=ctx.caller) for t in page]}
+    body["has_more"] = token is not None
+    if token:
+        body["next_token"] = token
+    return body
+
+
+def get_team(ctx: Ctx, req: EmuRequest, team_id: str) -> dict[str, Any]:
+    return {"data": views.team(_team(ctx.org, team_id), caller=ctx.caller)}
+
+
+def team_members(ctx: Ctx, req: EmuRequest, team_id: str) -> dict[str, Any]:
+    team = _team(ctx.org, team_id)
+    users = [ctx.org.users[m] for m in sorted(team.members, key=int) if m in ctx.org.users]
+    page, token = ctx.page(f"team-members:{team.id}", users, req.query, default=100, maximum=100)
+    body: dict[str, Any] = {"data": [views.user_brief(u) for u in page]}
+    body["has_more"] = token is not None
+    if token:
+        body["next_token"] = token
+    return body
+
+
+def add_team_members(ctx: Ctx, req: EmuRequest, team_id: str) -> EmuResponse:
+    team = _team(ctx.org, team_id)
+    team.members.update(u.id for u in _members(ctx.org, req.json(), emails_allowed=True))
+    return NO_CONTENT
+
+
+def remove_team_members(ctx: Ctx, req: EmuRequest, team_id: str) -> EmuResponse:
+    team = _team(ctx.org, team_id)
+    for user in _members(ctx.org, req.json(), emails_allowed=True):
+        team.members.discard(user.id)
+    return NO_CONTENT

@@ -1,0 +1,268 @@
+"""Cliq API v2 users: add (batched), list, get, update, activate/deactivate, teams, layout."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from hrsync.emulator import views
+from hrsync.emulator.context import Ctx
+from hrsync.emulator.core import EmuRequest, ZohoError, require
+from hrsync.emulator.state import Org, User
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_USERS_PER_ADD = 100
+STATUSES = {"active", "inactive", "pending", "imported_active", "imported_inactive"}
+# Writable fields of the documented user object, other than ids resolved below.
+TEXT_FIELDS = (
+    "first_name",
+    "last_name",
+    "display_name",
+    "phone",
+    "mobile",
+    "timezone",
+    "language",
+    "country",
+    "work_location",
+    "extension",
+    "employee_id",
+)
+OTHER_FIELDS = {
+    "email_id",
+    "designation_id",
+    "department_id",
+    "reporting_to_zuid",
+    "image_data",
+    "channel_ids",
+    "team_ids",
+}
+
+
+def add_users(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
+    body = req.json()
+    require(isinstance(body, dict) and isinstance(body.get("users"), list))
+    entries = body["users"]
+    require(0 < len(entries) <= MAX_USERS_PER_ADD)
+    for entry in entries:
+        require(isinstance(entry, dict) and isinstance(entry.get("email_id"), str))
+        require(bool(EMAIL.match(entry["email_id"])))
+        _check_fields(ctx.org, entry)
+    success: list[str] = []
+    failed: dict[str, str] = {}
+    for entry in entries:
+        email = entry["email_id"]
+        reason = _invite_refusal(ctx.org, email)
+        if reason:
+            failed[email] = reason
+            continue
+        user = User(id=ctx.org.ids.zuid(), email_id=email, created=ctx.now, invited_at=ctx.now)
+        _apply_fields(ctx, user, entry)
+        user.department_id = user.department_id or ctx.org.default_department().id
+        ctx.org.users[user.id] = user
+        ctx.org.role_of[user.id] = ctx.org.default_role("Members").id
+        success.append(email)
+    return {"data": {"success_users": success, "failed_users": failed}}
+
+
+def _invite_refusal(org: Org, email: str) -> str | None:
+    """The documented per-email error code, or None when the invitation can go out."""
+    lowered = email.lower()
+    if lowered in org.blocked_emails:
+        return "email.invitation.blocked"
+    if lowered in org.foreign_accounts:
+        return "zohoaccount.conflict"
+    existing = org.user_by_email(email)
+    if existing is None:
+        return None
+    return "email.pendinguser" if existing.status == "pending" else "email.activeuser"
+
+
+def _check_fields(org: Org, entry: dict[str, Any]) -> None:
+    """Refuse the whole request for an unknown key or an id that does not exist."""
+    custom = {uf.unique_name: uf for uf in org.userfields.values()}
+    for key, value in entry.items():
+        if key in TEXT_FIELDS:
+            require(isinstance(value, str), "invalid_field_value", f"'{key}' must be a string.")
+        elif key in custom:
+            _check_custom(custom[key].type, custom[key].options, key, value)
+        else:
+            require(key in OTHER_FIELDS, "invalid_field", f"Unknown user field '{key}'.")
+    if entry.get("department_id"):
+        require(entry["department_id"] in org.departments, "department_not_exist")
+    if entry.get("designation_id"):
+        require(entry["designation_id"] in org.designations, "designation_not_exist")
+    if entry.get("reporting_to_zuid"):
+        require(entry["reporting_to_zuid"] in org.users, "invalid_reporting_to")
+    for team_id in entry.get("team_ids") or []:
+        require(str(team_id).isdigit() and int(team_id) in org.teams, "team_not_exist")
+
+
+def _check_custom(kind: str, options: list[dict[str, str]], key: str, value: Any) -> None:
+    if value in ("", None):
+        return
+    if kind == "date":
+        # Zoho's HRMS guide: dates are sent as epoch milliseconds.
+        require(isinstance(value, int), "invalid_field_value", f"'{key}' must be epoch ms.")
+    elif kind == "drop_down":
+        ids = {o["id"] for o in options}
+        require(str(value) in ids, "invalid_field_value", f"'{key}' must be an option id.")
+    else:
+        require(isinstance(value, str), "invalid_field_value", f"'{key}' must be a string.")
+
+
+def _apply_fields(ctx: Ctx, user: User, entry: dict[str, Any]) -> None:
+    org = ctx.org
+    custom = {uf.unique_name for uf in org.userfields.values()}
+    for key in TEXT_FIELDS:
+        if key in entry:
+            setattr(user, key, entry[key])
+    if "department_id" in entry:
+        user.department_id = entry["department_id"] or org.default_department().id
+    if "designation_id" in entry:
+        user.designation_id = entry["designation_id"] or ""
+    if "reporting_to_zuid" in entry:
+        user.reporting_to = entry["reporting_to_zuid"] or ""
+    for key in custom & entry.keys():
+        if entry[key] in ("", None):
+            user.custom.pop(key, None)
+        else:
+            user.custom[key] = entry[key]
+    for team_id in entry.get("team_ids") or []:
+        org.teams[int(team_id)].members.add(user.id)
+    user.modified = ctx.now
+
+
+def list_users(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
+    q = req.query
+    status = q.get("status")
+    require(status is None or status in STATUSES)
+    fields = [f for f in q.get("fields", "").split(",") if f]
+    users = sorted(ctx.org.users.values(), key=lambda u: int(u.id))
+    if status:
+        users = [u for u in users if u.status == status]
+    if q.get("modified_after"):
+        since = _parse_time(q["modified_after"])
+        users = [u for u in users if u.modified > since and u.modified > ctx.now - 7 * 86400]
+    if q.get("search"):
+        needle = q["search"].lower()
+        users = [u for u in users if needle in u.email_id.lower() or needle in u.full_name.lower()]
+    key = f"users:{status}:{q.get('modified_after')}:{q.get('search')}"
+    page, token = ctx.page(key, users, q, default=25, maximum=100)
+    body: dict[str, Any] = {"data": [views.user_fields(ctx.org, u, fields) for u in page]}
+    body["has_more"] = token is not None
+    if token:
+        body["next_token"] = token
+    return body
+
+
+def _parse_time(raw: str) -> float:
+    import datetime as dt
+
+    try:
+        parsed = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise ZohoError(400) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed.timestamp()
+
+
+def get_user(ctx: Ctx, req: EmuRequest, user_id: str) -> dict[str, Any]:
+    user = _find(ctx.org, user_id)
+    fields = [f for f in req.query.get("fields", "all").split(",") if f]
+    return {"data": views.user_fields(ctx.org, user, fields or ["all"])}
+
+
+def _find(org: Org, user_id: str) -> User:
+    user = org.users.get(user_id) or org.user_by_email(user_id)
+    if user is None:
+        raise ZohoError(404)
+    return user
+
+
+def update_user(ctx: Ctx, req: EmuRequest, user_id: str) -> dict[str, Any]:
+    user = _find(ctx.org, user_id)
+    body = req.json()
+    require(isinstance(body, dict))
+    if "is_active" in body:
+        require(isinstance(body["is_active"], bool))
+        _set_active(ctx, user, body["is_active"])
+        return {"data": {"success_users": [user.email_id], "failed_users": {}}}
+    users = body.get("users")
+    require(isinstance(users, list) and len(users) == 1 and isinstance(users[0], dict))
+    entry = users[0]
+    require(isinstance(entry.get("email_id"), str) and bool(EMAIL.match(entry["email_id"])))
+    _check_fields(ctx.org, entry)
+    if user.status == "inactive":
+        raise ZohoError(400, "operation_not_allowed", "The user is deactivated.")
+    new_email = entry["email_id"]
+    if new_email.lower() != user.email_id.lower():
+        other = ctx.org.user_by_email(new_email)
+        if other is not None:
+            return {"data": {"success_users": [], "failed_users": {new_email: "email.activeuser"}}}
+        user.email_id = new_email
+    _apply_fields(ctx, user, entry)
+    return {"data": {"success_users": [user.email_id], "failed_users": {}}}
+
+
+def _set_active(ctx: Ctx, user: User, active: bool) -> None:
+    if user.id == ctx.org.admin_id and not active:
+        raise ZohoError(400, "operation_not_allowed", "The organisation admin cannot be deactivated.")
+    if active and user.status == "inactive":
+        user.status = "active"
+    elif not active and user.status != "inactive":
+        user.status = "inactive"
+    user.modified = ctx.now
+
+
+def user_teams(ctx: Ctx, req: EmuRequest, user_id: str) -> dict[str, Any]:
+    user = _find(ctx.org, user_id)
+    teams = [t for t in ctx.org.teams.values() if user.id in t.members]
+    return {"data": [views.team(t, caller=user.id) for t in teams]}
+
+
+LAYOUT_SECTIONS = [
+    ("Work", "work_info", [
+        ("Designation", "designation"), ("Department", "department"),
+        ("Reporting To", "reportingto"), ("Seating Location", "work_location"),
+        ("Employee ID", "employee_id"), ("Status", "status"),
+    ]),
+    ("Contact", "contact_info", [
+        ("Phone", "phone"), ("Mobile", "mobile"), ("Email", "email_id"),
+        ("Extension", "extension"),
+    ]),
+]  # fmt: skip
+LAYOUTS = ("quick_view", "profile_details_android", "profile_details_ios", "profile_details_web")
+
+
+def layouts(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
+    wanted = req.query.get("unique_name")
+    require(wanted is None or wanted in LAYOUTS)
+    names = [wanted] if wanted else list(LAYOUTS)
+    return {"data": [_layout(ctx.org, name) for name in names]}
+
+
+def _layout(org: Org, unique_name: str) -> dict[str, Any]:
+    sections = []
+    for seq, (label, section_name, fields) in enumerate(LAYOUT_SECTIONS, start=1):
+        items = [
+            {
+                "status": "enabled",
+                "sequence_number": n,
+                "label": flabel,
+                "unique_name": fname,
+                "system_defined": True,
+                "id": f"190131800000126{4000 + seq * 100 + n:04d}",
+            }
+            for n, (flabel, fname) in enumerate(fields, start=1)
+        ]
+        sections.append(
+            {
+                "sequence_number": seq,
+                "label": label,
+                "unique_name": section_name,
+                "system_defined": True,
+                "fields": items,
+            }
+        )
+    return {"unique_name": unique_name, "sections": sections}

@@ -1,0 +1,54 @@
+"""What a handler knows about the call it serves."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from hrsync.emulator.core import ZohoError, require
+from hrsync.emulator.state import Org
+
+
+@dataclass(slots=True)
+class Ctx:
+    org: Org
+    now: float
+    caller: str  # zuid of the token's owner
+    cursors: dict[str, tuple[str, int]]  # next_token -> (listing key, offset)
+
+    def page(
+        self, listing: str, items: list[Any], query: dict[str, str], *, default: int, maximum: int
+    ) -> tuple[list[Any], str | None]:
+        """Slice ``items`` by ``limit`` and ``next_token``; return the page and the next token."""
+        limit = parse_limit(query.get("limit"), default=default, maximum=maximum)
+        offset = 0
+        token = query.get("next_token")
+        if token:
+            entry = self.cursors.get(token)
+            require(entry is not None and entry[0] == listing, "invalid_next_token")
+            assert entry is not None
+            offset = entry[1]
+        chunk = items[offset : offset + limit]
+        if offset + limit >= len(items):
+            return chunk, None
+        new_token = secrets.token_hex(24)
+        self.cursors[new_token] = (listing, offset + limit)
+        return chunk, new_token
+
+
+def parse_limit(raw: str | None, *, default: int, maximum: int) -> int:
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ZohoError(400) from None
+    require(1 <= value <= maximum)
+    return value
+
+
+def str_list(value: Any) -> list[str]:
+    """A JSON list of ids or emails, as strings; anything else is malformed."""
+    require(isinstance(value, list) and all(isinstance(v, str | int) for v in value))
+    return [str(v) for v in value]

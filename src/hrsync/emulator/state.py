@@ -1,0 +1,171 @@
+"""The emulated Zoho organisation: users, departments, designations, teams, roles, fields."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+ORG_ID = "631836344"
+ZOID = "54107592"
+
+
+class IdSource:
+    """Zoho-looking ids: 9-digit zuids for users, 19-digit ids for other objects."""
+
+    def __init__(self) -> None:
+        self._zuid = itertools.count(700_000_001)
+        self._object = itertools.count(1)
+
+    def zuid(self) -> str:
+        return str(next(self._zuid))
+
+    def object_id(self) -> str:
+        return f"19013180000{next(self._object):08d}"
+
+
+@dataclass
+class User:
+    """A Cliq user, with the fields of the documented get-user response."""
+
+    id: str
+    email_id: str
+    first_name: str = ""
+    last_name: str = ""
+    display_name: str = ""
+    phone: str = ""
+    mobile: str = ""
+    timezone: str = "Asia/Kolkata"
+    language: str = "en"
+    country: str = ""
+    designation_id: str = ""
+    department_id: str = ""
+    reporting_to: str = ""
+    work_location: str = ""
+    extension: str = ""
+    employee_id: str = ""
+    status: str = "pending"  # active | inactive | pending
+    custom: dict[str, Any] = field(default_factory=dict)
+    created: float = 0.0
+    modified: float = 0.0
+    invited_at: float = 0.0
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip() or self.email_id
+
+
+@dataclass
+class Department:
+    id: str
+    name: str
+    lead_zuid: str
+    parent_department_id: str = ""
+    is_default: bool = False
+
+
+@dataclass
+class Designation:
+    id: str
+    name: str
+
+
+@dataclass
+class Team:
+    id: int
+    name: str
+    description: str = ""
+    created: float = 0.0
+    members: set[str] = field(default_factory=set)  # zuids
+
+
+@dataclass
+class Role:
+    id: str
+    name: str
+    profile_type: str
+    description: str = ""
+    is_default: bool = False
+    permissions: dict[str, Any] = field(default_factory=dict)
+    created: float = 0.0
+    modified: float = 0.0
+
+
+@dataclass
+class UserField:
+    id: str
+    name: str
+    unique_name: str
+    type: str  # text_field | date | drop_down | ...
+    options: list[dict[str, str]] = field(default_factory=list)
+    mandatory: bool = False
+    created: float = 0.0
+    modified: float = 0.0
+
+
+@dataclass
+class Org:
+    """One Cliq organisation and its admin (the owner of every OAuth token)."""
+
+    ids: IdSource
+    users: dict[str, User] = field(default_factory=dict)
+    departments: dict[str, Department] = field(default_factory=dict)
+    designations: dict[str, Designation] = field(default_factory=dict)
+    teams: dict[int, Team] = field(default_factory=dict)
+    roles: dict[str, Role] = field(default_factory=dict)
+    role_of: dict[str, str] = field(default_factory=dict)  # zuid -> role id
+    userfields: dict[str, UserField] = field(default_factory=dict)
+    # Emails that hold a Cliq account in another organisation, or rejected invitations.
+    foreign_accounts: set[str] = field(default_factory=set)
+    blocked_emails: set[str] = field(default_factory=set)
+    # When Zoho People manages departments and designations, Cliq refuses writes to them.
+    people_managed: bool = False
+    # Seconds after which a pending invitation is accepted; None means never by itself.
+    accept_after: float | None = None
+    admin_id: str = ""
+
+    def user_by_email(self, email: str) -> User | None:
+        email = email.lower()
+        for user in self.users.values():
+            if user.email_id.lower() == email:
+                return user
+        return None
+
+    def default_department(self) -> Department:
+        return next(d for d in self.departments.values() if d.is_default)
+
+    def default_role(self, profile_type: str) -> Role:
+        return next(r for r in self.roles.values() if r.is_default and r.profile_type == profile_type)
+
+
+def new_org(now: float) -> Org:
+    """An organisation as a new Cliq admin finds it: one admin, one department, two roles."""
+    org = Org(ids=IdSource())
+    admin = User(
+        id=org.ids.zuid(),
+        email_id="admin@zylker.example",
+        first_name="Org",
+        last_name="Admin",
+        display_name="Org Admin",
+        status="active",
+        created=now,
+        modified=now,
+    )
+    org.admin_id = admin.id
+    org.users[admin.id] = admin
+    base = Department(org.ids.object_id(), "Zylker", admin.id, is_default=True)
+    org.departments[base.id] = base
+    admin.department_id = base.id
+    for name in ("Admin", "Members"):
+        role = Role(org.ids.object_id(), name, name, is_default=True, created=now, modified=now)
+        org.roles[role.id] = role
+    org.role_of[admin.id] = org.default_role("Admin").id
+    for unique_name, name, kind, options in (
+        ("date_of_birth", "Date of Birth", "date", []),
+        ("gender", "Gender", "drop_down", ["Male", "Female", "Non-binary", "Not disclosed"]),
+        ("office_location", "Work Location", "text_field", []),
+    ):
+        uf = UserField(org.ids.object_id(), name, unique_name, kind, created=now, modified=now)
+        uf.options = [{"name": o, "id": org.ids.object_id()} for o in options]
+        org.userfields[uf.id] = uf
+    return org

@@ -1,0 +1,141 @@
+"""How emulated objects look on the wire, shaped like the examples of Zoho's documents."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from hrsync.emulator.state import ORG_ID, ZOID, Department, Org, Role, Team, User, UserField
+
+
+def iso(ts: float) -> str:
+    return dt.datetime.fromtimestamp(ts, dt.UTC).isoformat(timespec="seconds")
+
+
+def user_brief(user: User) -> dict[str, Any]:
+    """The list-users item when no ``fields`` are asked for."""
+    return {
+        "email_id": user.email_id,
+        "zuid": user.id,
+        "zoid": ZOID,
+        "display_name": user.display_name or user.full_name,
+        "name": user.full_name,
+        "organization_id": ORG_ID,
+        "id": user.id,
+    }
+
+
+def user_full(org: Org, user: User) -> dict[str, Any]:
+    """The get-user ``data`` object: every field that has a value, plus custom fields."""
+    body: dict[str, Any] = {
+        "employee_id": user.employee_id,
+        "first_name": user.first_name,
+        "mobile": user.mobile,
+        "phone": user.phone,
+        "zoid": ZOID,
+        "organization_id": ORG_ID,
+        "email_id": user.email_id,
+        "extension": user.extension,
+        "work_location": user.work_location,
+        "id": user.id,
+        "zuid": user.id,
+        "timeoffset": 19800000,
+        "timezone": user.timezone,
+        "language": user.language,
+        "status": user.status,
+        "country": user.country,
+        "last_name": user.last_name,
+        "full_name": user.full_name,
+        "display_name": user.display_name or user.full_name,
+        "name": user.full_name,
+    }
+    body = {k: v for k, v in body.items() if v != ""}
+    manager = org.users.get(user.reporting_to)
+    if manager is not None:
+        body["reportingto"] = {"name": manager.full_name, "id": manager.id}
+    department = org.departments.get(user.department_id)
+    if department is not None:
+        body["department"] = {"name": department.name, "id": department.id}
+    designation = org.designations.get(user.designation_id)
+    if designation is not None:
+        body["designation"] = {"name": designation.name, "id": designation.id}
+    body.update(user.custom)
+    return body
+
+
+def user_fields(org: Org, user: User, fields: list[str]) -> dict[str, Any]:
+    """A list item with the asked-for ``fields`` (``all`` gives the get-user shape)."""
+    if "all" in fields:
+        return user_full(org, user)
+    body = user_brief(user)
+    full = user_full(org, user)
+    for name in fields:
+        if name in full:
+            body[name] = full[name]
+    return body
+
+
+def department(org: Org, dept: Department, *, members: int | None = None) -> dict[str, Any]:
+    lead = org.users.get(dept.lead_zuid)
+    body: dict[str, Any] = {
+        "name": dept.name,
+        "is_default": dept.is_default,
+        "id": dept.id,
+        "parent_department_id": dept.parent_department_id,
+        "lead_zuid": dept.lead_zuid,
+    }
+    if members is not None:
+        body["members_count"] = str(members)
+    if lead is not None:
+        body["lead"] = user_brief(lead)
+    return body
+
+
+def team(team: Team, *, caller: str) -> dict[str, Any]:
+    return {
+        "name": team.name,
+        "creation_time": iso(team.created),
+        "organization_id": ZOID,
+        "is_active": True,
+        "is_moderator": caller in team.members,
+        "description": team.description,
+        "team_id": team.id,
+        "joined": caller in team.members,
+        "participant_count": len(team.members),
+    }
+
+
+def role(role: Role) -> dict[str, Any]:
+    return {
+        "is_custom_admin": role.profile_type == "Cliq Admin",
+        "name": role.name,
+        "creation_time": iso(role.created),
+        "last_modified_time": iso(role.modified),
+        "organization_id": ORG_ID,
+        "is_default": role.is_default,
+        "profile_type": role.profile_type,
+        "id": role.id,
+        "description": role.description,
+    }
+
+
+def userfield(uf: UserField) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "system_defined": False,
+        "is_searchable": False,
+        "unique_name": uf.unique_name,
+        "name": uf.name,
+        "id": uf.id,
+        "creation_time": iso(uf.created),
+        "last_modified_time": iso(uf.modified),
+        "mandatory": uf.mandatory,
+        "encrypted": False,
+        "edit_permission": True,
+        "organization_id": ORG_ID,
+        "enabled": True,
+        "type": uf.type,
+        "label": uf.name,
+    }
+    if uf.options:
+        body["options"] = list(uf.options)
+    return body

@@ -1,0 +1,117 @@
+"""One error tree, grouped by what the caller does next.
+
+::
+
+    HrsyncError
+    ├── TransientError        retry later (backoff)
+    │   └── RateLimited       wait out Zoho's lock period, then retry
+    ├── ApiError              Zoho answered and said no
+    │   ├── NotFound          the object is gone: re-plan
+    │   ├── Conflict          it already exists: adopt it
+    │   ├── BadRequest        skip this object, report it, go on
+    │   └── AuthError         stop: credentials or scopes are wrong
+    ├── DryRunWrite           a write was attempted in dry mode (a bug: stop)
+    ├── ConfigError           stop: the configuration is wrong
+    ├── SourceError           stop: the HR source cannot be read at all
+    └── SafetyHold            stop: a guard wants an admin's approval
+
+Exceptions raised from HTTP carry the method, URL, status and Zoho's error code.
+"""
+
+from __future__ import annotations
+
+
+class HrsyncError(Exception):
+    """Root of every error hrsync raises on purpose."""
+
+
+class HttpErrorMixin:
+    """Where an HTTP call went wrong."""
+
+    method: str = ""
+    url: str = ""
+    status: int | None = None
+    code: str | None = None
+
+    def _set_http(self, method: str, url: str, status: int | None, code: str | None) -> None:
+        self.method, self.url, self.status, self.code = method, url, status, code
+
+
+class TransientError(HrsyncError, HttpErrorMixin):
+    """The call may succeed if tried again later (5xx, timeout, connection reset)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str = "",
+        url: str = "",
+        status: int | None = None,
+        code: str | None = None,
+        ambiguous: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self._set_http(method, url, status, code)
+        # True when the request may have been carried out although no answer came back.
+        self.ambiguous = ambiguous
+
+
+class RateLimited(TransientError):
+    """Zoho throttled the call; the endpoint is locked for ``retry_after`` seconds."""
+
+    def __init__(self, message: str, *, retry_after: float, **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.retry_after = retry_after
+
+
+class ApiError(HrsyncError, HttpErrorMixin):
+    """Zoho answered with a definite refusal."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str = "",
+        url: str = "",
+        status: int | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self._set_http(method, url, status, code)
+
+    def __str__(self) -> str:
+        where = f" ({self.method} {self.url} → {self.status}" if self.method else ""
+        code = f", {self.code}" if self.code else ""
+        return f"{self.args[0]}{where}{code})" if where else str(self.args[0])
+
+
+class NotFound(ApiError):
+    """The object does not exist (any more)."""
+
+
+class Conflict(ApiError):
+    """The object already exists; adopt it instead of creating it."""
+
+
+class BadRequest(ApiError):
+    """Zoho refused this object; skip it and report it."""
+
+
+class AuthError(ApiError):
+    """The token, client or scopes are not accepted."""
+
+
+class DryRunWrite(HrsyncError):
+    """A write was attempted while the client is in dry mode."""
+
+
+class ConfigError(HrsyncError):
+    """The configuration is incomplete or wrong."""
+
+
+class SourceError(HrsyncError):
+    """The HR source cannot be read at all (missing, unreadable, empty)."""
+
+
+class SafetyHold(HrsyncError):
+    """A guard stopped the run until an admin approves it."""

@@ -1,0 +1,99 @@
+"""Canonical records: what every source produces and every target consumes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+# The canonical fields, in the order they appear in a CSV header and in reports.
+CANONICAL_FIELDS: tuple[str, ...] = (
+    "employee_id",
+    "email",
+    "first_name",
+    "last_name",
+    "nickname",
+    "gender",
+    "date_of_birth",
+    "mobile",
+    "work_phone",
+    "extension",
+    "seating_location",
+    "work_location",
+    "department",
+    "designation",
+    "manager_id",
+    "status",
+    "hire_date",
+    "exit_date",
+)
+
+
+class Status(StrEnum):
+    """Employment status after mapping the HR system's own words."""
+
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+
+
+@dataclass(frozen=True, slots=True)
+class Employee:
+    """One person as the HR system describes them; ``employee_id`` is the identity key."""
+
+    employee_id: str
+    email: str
+    first_name: str = ""
+    last_name: str = ""
+    nickname: str = ""
+    gender: str = ""
+    date_of_birth: dt.date | None = None
+    mobile: str = ""
+    work_phone: str = ""
+    extension: str = ""
+    seating_location: str = ""
+    work_location: str = ""
+    department: str = ""
+    designation: str = ""
+    manager_id: str = ""
+    status: Status = Status.ACTIVE
+    hire_date: dt.date | None = None
+    exit_date: dt.date | None = None
+    extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def display_name(self) -> str:
+        return self.nickname or self.full_name
+
+    def is_active_on(self, today: dt.date) -> bool:
+        """Active in HR and not past an exit date."""
+        if self.status is not Status.ACTIVE:
+            return False
+        return self.exit_date is None or self.exit_date > today
+
+
+@dataclass(frozen=True, slots=True)
+class RecordError:
+    """A record the source could not turn into an ``Employee``, with where it came from."""
+
+    where: str  # "row 17" or "record 4560000001"
+    message: str
+    employee_id: str = ""
+    field: str = ""
+
+    def __str__(self) -> str:
+        who = f" (employee {self.employee_id})" if self.employee_id else ""
+        what = f" field '{self.field}':" if self.field else ""
+        return f"{self.where}{who}:{what} {self.message}"
+
+
+@dataclass(slots=True)
+class SourceSnapshot:
+    """Everything one read of a source produced: good records and per-record errors."""
+
+    employees: list[Employee]
+    errors: list[RecordError] = field(default_factory=list)
+    total_records: int = 0
