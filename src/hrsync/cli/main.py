@@ -1,2 +1,63 @@
+"""``hrsync``: keep Zoho Cliq in step with your HR system."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hrsync import __version__
+from hrsync.cli import emulator, runs, syncing
+from hrsync.cli.output import console, fail
+from hrsync.errors import HrsyncError
+
+app = typer.Typer(
+    help=__doc__ + "\n\nStart with `hrsync demo`, then `hrsync plan` against your own export.",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+    pretty_exceptions_enable=False,
+)
+app.add_typer(runs.app, name="runs")
+app.add_typer(emulator.app, name="emulator")
+syncing.register(app)
+
+
+@app.callback()
+def _global(
+    ctx: typer.Context,
+    config: Annotated[Path, typer.Option("--config", "-c", help="Configuration file (TOML).",
+                                         envvar="HRSYNC_CONFIG")] = Path("hrsync.toml"),
+    json_output: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every API call.")] = False,
+) -> None:
+    ctx.obj = {"config": config, "json": json_output}
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")  # fmt: skip
+    logging.getLogger("httpx").setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+@app.command()
+def version() -> None:
+    """Print hrsync's version."""
+    console.print(__version__)
+
+
+@app.command()
+def demo(
+    size: Annotated[int, typer.Option(help="Employees in the sample HR export.")] = 300,
+    workdir: Annotated[Path | None, typer.Option(help="Keep the demo's files here.")] = None,
+) -> None:
+    """Run the whole lifecycle against a local Zoho emulator: joiners, then movers, leavers,
+    a rehire and an email change, ending with a plan that has no changes."""
+    from hrsync.cli.demo import run_demo
+
+    run_demo(size=size, workdir=workdir)
+
+
 def main() -> None:
-    pass
+    try:
+        app()
+    except HrsyncError as exc:
+        fail(str(exc))

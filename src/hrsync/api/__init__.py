@@ -1,0 +1,1 @@
+"""Thin HTTP clients for Zoho's APIs; no sync decisions live here."""

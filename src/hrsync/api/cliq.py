@@ -1,0 +1,158 @@
+"""Zoho Cliq API v2: wire models and endpoint methods (no sync decisions)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hrsync.api.http import ZohoHttp
+from hrsync.api.pagination import NextTokenPaginator
+
+MAX_USERS_PER_ADD = 100
+MAX_MEMBERS_PER_CALL = 100
+
+
+class NamedRef(BaseModel):
+    """``{"name": ..., "id": ...}`` as Cliq nests departments, designations, managers."""
+
+    name: str = ""
+    id: str
+
+
+class CliqUser(BaseModel):
+    """A user in the get-user shape (list users with ``fields=all`` gives the same)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    email_id: str
+    zuid: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    display_name: str = ""
+    full_name: str = ""
+    name: str = ""
+    employee_id: str = ""
+    mobile: str = ""
+    phone: str = ""
+    extension: str = ""
+    work_location: str = ""
+    status: str = "active"
+    department: NamedRef | None = None
+    designation: NamedRef | None = None
+    reportingto: NamedRef | None = None
+
+    @property
+    def custom(self) -> dict[str, Any]:
+        """Fields Cliq returned that are not part of the documented shape."""
+        return dict(self.model_extra or {})
+
+
+class AddUsersResult(BaseModel):
+    """``{"data": {"success_users": [...], "failed_users": {email: code}}}``."""
+
+    success_users: list[str] = Field(default_factory=list)
+    failed_users: dict[str, str] = Field(default_factory=dict)
+
+
+class Department(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    name: str
+    is_default: bool = False
+    lead_zuid: str = ""
+    parent_department_id: str = ""
+
+
+class Designation(BaseModel):
+    id: str
+    name: str
+
+
+class CliqClient:
+    """The Cliq endpoints hrsync uses, one method each."""
+
+    def __init__(self, http: ZohoHttp) -> None:
+        self.http = http
+
+    # users ---------------------------------------------------------------------------------
+    def iter_users(self, *, status: str | None = None, search: str | None = None) -> Iterator[CliqUser]:
+        """Every user (or those with ``status``), in the full get-user shape."""
+
+        def fetch(token: str | None) -> dict[str, Any]:
+            params: dict[str, Any] = {"fields": "all", "limit": 100}
+            for key, value in (("status", status), ("search", search), ("next_token", token)):
+                if value:
+                    params[key] = value
+            result: dict[str, Any] = self.http.call(
+                "GET", "/api/v2/users", endpoint="users.list", params=params
+            )
+            return result
+
+        for item in NextTokenPaginator(fetch).items():
+            yield CliqUser.model_validate(item)
+
+    def get_user(self, user_id: str) -> CliqUser:
+        body = self.http.call("GET", f"/api/v2/users/{user_id}", endpoint="users.get",
+                              params={"fields": "all"})  # fmt: skip
+        return CliqUser.model_validate(body["data"])
+
+    def add_users(self, users: Sequence[dict[str, Any]]) -> AddUsersResult:
+        """Invite up to 100 users in one call; per-email failures come back in the result."""
+        if not 0 < len(users) <= MAX_USERS_PER_ADD:
+            raise ValueError(f"add_users takes 1 to {MAX_USERS_PER_ADD} users, not {len(users)}")
+        body = self.http.call("POST", "/api/v2/users", endpoint="users.add",
+                              json={"users": list(users)})  # fmt: skip
+        return AddUsersResult.model_validate(body["data"])
+
+    def update_user(self, user_id: str, fields: dict[str, Any]) -> AddUsersResult:
+        """Change the given fields (``email_id`` is required by Zoho and always sent)."""
+        body = self.http.call("PUT", f"/api/v2/users/{user_id}", endpoint="users.update",
+                              json={"users": [fields]})  # fmt: skip
+        return AddUsersResult.model_validate(body["data"])
+
+    def set_active(self, user_id: str, active: bool) -> None:
+        """Activate or deactivate a user (``{"is_active": ...}``); never deletes."""
+        self.http.call("PUT", f"/api/v2/users/{user_id}", endpoint="users.update",
+                       json={"is_active": active})  # fmt: skip
+
+    # departments and designations ----------------------------------------------------------
+    def iter_departments(self) -> Iterator[Department]:
+        def fetch(token: str | None) -> dict[str, Any]:
+            params: dict[str, Any] = {"limit": 100}
+            if token:
+                params["next_token"] = token
+            result: dict[str, Any] = self.http.call(
+                "GET", "/api/v2/departments", endpoint="departments", params=params
+            )
+            return result
+
+        for item in NextTokenPaginator(fetch).items():
+            yield Department.model_validate(item)
+
+    def create_department(self, name: str, *, lead_zuid: str, parent_id: str) -> Department:
+        body = self.http.call("POST", "/api/v2/departments", endpoint="departments",
+                              json={"name": name, "lead_zuid": lead_zuid,
+                                    "parent_department_id": parent_id})  # fmt: skip
+        return Department.model_validate(body["data"])
+
+    def iter_designations(self) -> Iterator[Designation]:
+        def fetch(token: str | None) -> dict[str, Any]:
+            params: dict[str, Any] = {"limit": 100}
+            if token:
+                params["next_token"] = token
+            result: dict[str, Any] = self.http.call(
+                "GET", "/api/v2/designations", endpoint="designations", params=params
+            )
+            return result
+
+        for item in NextTokenPaginator(fetch).items():
+            yield Designation.model_validate(item)
+
+    def create_designation(self, name: str) -> Designation:
+        body = self.http.call("POST", "/api/v2/designations", endpoint="designations",
+                              json={"name": name})  # fmt: skip
+        return Designation.model_validate(body["data"])

@@ -1,0 +1,153 @@
+"""The one chokepoint for Zoho API calls: pace, authenticate, send, map, retry.
+
+``ZohoHttp.call`` returns the decoded JSON body or raises from ``errors``. This is the
+only place in hrsync that reads an HTTP status code. In dry mode it refuses every
+request that is not a GET before anything is sent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from hrsync.api.auth import OAuthTokenSource
+from hrsync.api.ratelimit import Pacer
+from hrsync.api.retry import DEFAULT_HANDLERS, RetryHandler, RetryState
+from hrsync.clock import Clock
+from hrsync.errors import (
+    ApiError,
+    AuthError,
+    BadRequest,
+    Conflict,
+    DryRunWrite,
+    HrsyncError,
+    NotFound,
+    RateLimited,
+    TransientError,
+)
+
+log = logging.getLogger(__name__)
+IDEMPOTENT = {"GET", "PUT", "DELETE"}
+
+
+class ZohoHttp:
+    """Sends requests to one Zoho API host on behalf of one token source."""
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        *,
+        base_url: str,
+        auth: OAuthTokenSource,
+        pacer: Pacer,
+        clock: Clock,
+        dry_run: bool = False,
+        retry_handlers: Sequence[RetryHandler] = DEFAULT_HANDLERS,
+    ) -> None:
+        self._client = client
+        self._base = base_url.rstrip("/")
+        self._auth = auth
+        self.pacer = pacer
+        self._clock = clock
+        self.dry_run = dry_run
+        self._handlers = tuple(retry_handlers)
+        self.calls: Counter[str] = Counter()
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        endpoint: str,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        idempotent: bool | None = None,
+    ) -> Any:
+        """Send one logical request, retrying what is safe to retry."""
+        if self.dry_run and method != "GET":
+            raise DryRunWrite(f"dry run: refusing {method} {path}")
+        state = RetryState(idempotent=method in IDEMPOTENT if idempotent is None else idempotent)
+        while True:
+            state.attempt += 1
+            try:
+                return self._send_once(method, path, endpoint=endpoint, params=params, json=json)
+            except HrsyncError as error:
+                handler = next((h for h in self._handlers if h.can_retry(state, error)), None)
+                if handler is None:
+                    raise
+                wait = handler.wait_seconds(state, error)
+                if isinstance(error, RateLimited):
+                    self.pacer.locked(endpoint, wait)
+                log.warning("%s %s failed (%s); retry %d in %.0fs", method, path, error,
+                            state.attempt, wait)  # fmt: skip
+                state.waits.append(wait)
+                if not isinstance(error, RateLimited):
+                    self._clock.sleep(wait)  # a lock is waited out by the pacer on the next try
+
+    def _send_once(
+        self, method: str, path: str, *, endpoint: str, params: Any, json: Any
+    ) -> Any:
+        self.pacer.wait(endpoint)
+        url = self._base + path
+        for attempt in (1, 2):
+            headers = {"Authorization": self._auth.header()}
+            try:
+                response = self._client.request(method, url, params=params, json=json,
+                                                headers=headers)  # fmt: skip
+            except httpx.TimeoutException as exc:
+                self.pacer.record(endpoint)
+                raise TransientError(f"timed out: {exc}", method=method, url=url,
+                                     ambiguous=method != "GET") from exc  # fmt: skip
+            except httpx.TransportError as exc:
+                sent = not isinstance(exc, httpx.ConnectError)
+                raise TransientError(f"connection failed: {exc}", method=method, url=url,
+                                     ambiguous=sent and method != "GET") from exc  # fmt: skip
+            self.pacer.record(endpoint)
+            self.calls[endpoint] += 1
+            if response.status_code == 401 and attempt == 1:
+                self._auth.invalidate()  # the token may have expired early or been revoked
+                continue
+            return raise_for_zoho(method, url, response, lock_seconds=self._lock(endpoint))
+        raise AssertionError("unreachable")
+
+    def _lock(self, endpoint: str) -> float:
+        return self.pacer.limit(endpoint).lock_seconds
+
+
+def raise_for_zoho(
+    method: str, url: str, response: httpx.Response, *, lock_seconds: float
+) -> Any:
+    """Map Zoho's status and body to a value or an exception from ``errors``."""
+    status = response.status_code
+    body = _decode(response)
+    if 200 <= status < 300:
+        return body
+    code = str(body.get("code") or "") if isinstance(body, dict) else ""
+    message = str(body.get("message") or "") if isinstance(body, dict) else ""
+    message = message or f"HTTP {status}"
+    where: dict[str, Any] = {"method": method, "url": url, "status": status, "code": code or None}
+    if status == 429 or code == "request_limit_exceeded":
+        raise RateLimited(message, retry_after=lock_seconds, **where)
+    if status >= 500:
+        raise TransientError(message, ambiguous=method != "GET", **where)
+    error: type[ApiError] = BadRequest
+    if status in (401, 403):
+        error = AuthError
+    elif status == 404:
+        error = NotFound
+    elif code.endswith("already_exist") or code.endswith("already_exists"):
+        error = Conflict
+    raise error(message, **where)
+
+
+def _decode(response: httpx.Response) -> Any:
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return {"message": response.text[:200]}

@@ -1,0 +1,106 @@
+"""Client-side pacing: never cross Zoho's per-endpoint threshold, so no lock period starts.
+
+Zoho counts calls per user and endpoint in a rolling minute; going over locks the pair for
+five to ten minutes. The pacer keeps, per endpoint group, the completion times of the calls
+of the last minute and waits before a call that would be one too many.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import defaultdict, deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from hrsync.clock import Clock
+
+log = logging.getLogger(__name__)
+WINDOW = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointLimit:
+    """A documented threshold (calls per minute) and the lock period after exceeding it."""
+
+    per_minute: int
+    lock_seconds: float
+
+
+# From Zoho's Cliq, People and Connect API documents (DESIGN.md §4).
+ZOHO_LIMITS: dict[str, EndpointLimit] = {
+    "users.add": EndpointLimit(5, 300),
+    "users.list": EndpointLimit(30, 600),
+    "users.get": EndpointLimit(20, 600),
+    "users.update": EndpointLimit(20, 600),
+    "users.teams": EndpointLimit(20, 600),
+    "users.layout": EndpointLimit(10, 600),
+    "userfields": EndpointLimit(10, 600),
+    "departments": EndpointLimit(30, 600),
+    "designations": EndpointLimit(30, 600),
+    "roles": EndpointLimit(20, 600),
+    "roles.users": EndpointLimit(10, 600),
+    "teams": EndpointLimit(20, 600),
+    "connect": EndpointLimit(30, 300),
+    "people": EndpointLimit(400, 300),
+}
+
+
+class Pacer:
+    """Waits, per endpoint group, so that a rolling minute never holds too many calls."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        limits: Mapping[str, EndpointLimit] = ZOHO_LIMITS,
+        margin: float = 0.25,
+    ) -> None:
+        self._clock = clock
+        self._limits = dict(limits)
+        self._margin = margin
+        self._done: dict[str, deque[float]] = defaultdict(deque)
+        self._locked_until: dict[str, float] = {}
+        self.waited: dict[str, float] = defaultdict(float)
+
+    def limit(self, endpoint: str) -> EndpointLimit:
+        return self._limits[endpoint]
+
+    def delay(self, endpoint: str) -> float:
+        """Seconds to wait before the next call to ``endpoint`` may go."""
+        now = self._clock.now()
+        wait = max(0.0, self._locked_until.get(endpoint, 0.0) - now)
+        done = self._done[endpoint]
+        while done and done[0] + WINDOW + self._margin <= now:
+            done.popleft()
+        if len(done) >= self._limits[endpoint].per_minute:
+            wait = max(wait, done[0] + WINDOW + self._margin - now)
+        return wait
+
+    def wait(self, endpoint: str) -> None:
+        """Sleep until a call to ``endpoint`` stays within the threshold."""
+        seconds = self.delay(endpoint)
+        if seconds > 0:
+            log.debug("pacing %s: waiting %.1fs", endpoint, seconds)
+            self.waited[endpoint] += seconds
+            self._clock.sleep(seconds)
+
+    def record(self, endpoint: str) -> None:
+        """Count a call that reached Zoho; timed at completion, the safe side of the window."""
+        self._done[endpoint].append(self._clock.now())
+
+    def locked(self, endpoint: str, seconds: float) -> None:
+        """Zoho throttled us anyway: hold the endpoint for its lock period."""
+        self._locked_until[endpoint] = self._clock.now() + seconds
+        log.warning("%s is locked by Zoho for %.0fs; waiting it out", endpoint, seconds)
+
+    def estimate(self, calls: Mapping[str, int]) -> float:
+        """Seconds that ``calls`` per endpoint need at the documented limits, from a cold start."""
+        return max((minimum_seconds(n, self._limits[e]) for e, n in calls.items()), default=0.0)
+
+
+def minimum_seconds(calls: int, limit: EndpointLimit) -> float:
+    """The least time ``calls`` calls take at ``limit``: a burst per rolling minute."""
+    if calls <= limit.per_minute:
+        return 0.0
+    return math.ceil(calls / limit.per_minute - 1) * WINDOW

@@ -1,0 +1,181 @@
+"""``hrsync plan``, ``hrsync apply`` and ``hrsync sync``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn
+
+from hrsync.api.http import ZohoHttp
+from hrsync.cli.output import console, emit_json, fail
+from hrsync.config import load_settings
+from hrsync.errors import SafetyHold
+from hrsync.sync.engine import Outcome
+from hrsync.sync.plan import Plan
+from hrsync.wiring import App, build
+
+
+def register(app: typer.Typer) -> None:
+    app.command("plan")(plan)
+    app.command("apply")(apply)
+    app.command("sync")(sync)
+
+
+def _app(ctx: typer.Context, *, dry_run: bool) -> App:
+    return build(load_settings(ctx.obj["config"]), dry_run=dry_run)
+
+
+def plan(
+    ctx: typer.Context,
+    out: Annotated[Path | None, typer.Option(help="Save the plan (JSON) for `apply --plan`.")] = None,
+    detailed_exitcode: Annotated[bool, typer.Option(
+        "--detailed-exitcode", help="Exit 0 when nothing would change, 2 when something would."
+    )] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+) -> None:
+    """Show what would change in Cliq. Reads only: not one write is sent."""
+    app = _app(ctx, dry_run=True)
+    try:
+        outcome = app.engine.run_plan()
+    finally:
+        app.close()
+    data = outcome.plan.to_json() | {"run_id": outcome.run_id}
+    if out:
+        out.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    if json_output or ctx.obj["json"]:
+        emit_json(data)
+    else:
+        show_plan(outcome.plan, app.http)
+        if out:
+            console.print(f"Plan saved to {out}; apply it with `hrsync apply --plan {out}`.")
+    if detailed_exitcode and outcome.plan.changes:
+        raise typer.Exit(2)
+
+
+def show_plan(plan: Plan, http: ZohoHttp) -> None:
+    for change in plan.changes:
+        console.print(f"  {change.describe(done=False)}", highlight=False)
+    for error in plan.errors:
+        console.print(f"  [yellow]skipped[/] {error}", highlight=False)
+    for note in plan.notes:
+        console.print(f"  [dim]note: {note}[/]", highlight=False)
+    if not plan.changes:
+        console.print("No changes. Cliq matches HR.")
+        return
+    counts = ", ".join(f"{n} {kind}" for kind, n in sorted(plan.counts().items()))
+    calls = plan.api_calls()
+    minutes = http.pacer.estimate(calls) / 60
+    console.print(f"Plan: {counts}. About {sum(calls.values())} API calls, "
+                  f"at least {minutes:.1f} min at Zoho's rate limits.")  # fmt: skip
+
+
+def apply(
+    ctx: typer.Context,
+    plan_file: Annotated[Path | None, typer.Option("--plan", help="Apply this saved plan "
+                                                   "exactly, if it still matches.")] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    confirm_deactivations: Annotated[int | None, typer.Option(
+        help="Allow a run that deactivates more users than the safety share: give the number."
+    )] = None,
+) -> None:
+    """Make Cliq match HR: invite, update, deactivate, reactivate (asks first unless --yes)."""
+    expected = None
+    if plan_file is not None:
+        try:
+            expected = json.loads(plan_file.read_text(encoding="utf-8"))["fingerprint"]
+        except (OSError, ValueError, KeyError) as exc:
+            fail(f"{plan_file}: not a saved hrsync plan ({exc})")
+    if not yes and expected is None:
+        preview = _app(ctx, dry_run=True)
+        try:
+            planned, _, _ = preview.engine.plan()
+            show_plan(planned, preview.http)
+        finally:
+            preview.close()
+        if not planned.changes:
+            return
+        if not typer.confirm("Apply these changes?"):
+            raise typer.Exit(1)
+        expected = planned.fingerprint()
+    _run_apply(ctx, expected=expected, confirm=confirm_deactivations)
+
+
+def sync(
+    ctx: typer.Context,
+    confirm_deactivations: Annotated[int | None, typer.Option(
+        help="Allow a run that deactivates more users than the safety share: give the number."
+    )] = None,
+) -> None:
+    """Plan and apply in one go, without asking (for schedulers)."""
+    _run_apply(ctx, expected=None, confirm=confirm_deactivations)
+
+
+def _run_apply(ctx: typer.Context, *, expected: str | None, confirm: int | None) -> None:
+    app = _app(ctx, dry_run=False)
+    try:
+        with CallProgress(app.http) as progress:
+            outcome = app.engine.run_apply(expected=expected, confirmed_deactivations=confirm,
+                                           progress=progress)  # fmt: skip
+    except SafetyHold as hold:
+        fail(f"held: {hold}", code=3)
+    finally:
+        app.close()
+    report_apply(ctx, outcome)
+
+
+def report_apply(ctx: typer.Context, outcome: Outcome) -> None:
+    report = outcome.report
+    assert report is not None
+    if ctx.obj["json"]:
+        emit_json({"run_id": outcome.run_id, "done": report.done, "failed": report.failed,
+                   "errors": [str(e) for e in outcome.plan.errors]})  # fmt: skip
+        return
+    for line in report.failed:
+        console.print(f"  [red]failed[/] {line}", highlight=False)
+    for error in outcome.plan.errors:
+        console.print(f"  [yellow]skipped[/] {error}", highlight=False)
+    console.print(f"Run {outcome.run_id}: {len(report.done)} changes applied, "
+                  f"{len(report.failed)} failed, {len(outcome.plan.errors)} records skipped.")  # fmt: skip
+    if report.failed or outcome.plan.errors:
+        raise typer.Exit(1)
+
+
+class CallProgress:
+    """A progress bar of changes with API calls made, calls left and a rate-limit ETA."""
+
+    def __init__(self, http: ZohoHttp) -> None:
+        self.http = http
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(),
+                            TextColumn("{task.completed}/{task.total} changes"),
+                            TextColumn("{task.fields[calls]}"), console=console,
+                            transient=False)  # fmt: skip
+        self.task: Any = None
+        self.planned: dict[str, int] = {}
+
+    def __enter__(self) -> CallProgress:
+        self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.__exit__(None, None, None)
+
+    def start(self, plan: Plan) -> None:
+        self.planned = plan.api_calls()
+        self.task = self.bar.add_task("Applying", total=len(plan.changes), calls="")
+        self._refresh()
+
+    def advance(self, changes: int, note: str) -> None:
+        if self.task is None:
+            return
+        self.bar.advance(self.task, changes)
+        self._refresh()
+
+    def _refresh(self) -> None:
+        made = sum(self.http.calls.values())
+        left = {e: max(0, n - self.http.calls.get(e, 0)) for e, n in self.planned.items()}
+        eta = self.http.pacer.estimate(left)
+        self.bar.update(self.task, calls=f"{made} calls made, {sum(left.values())} left, "
+                        f"ETA {eta / 60:.1f} min")  # fmt: skip

@@ -1,0 +1,124 @@
+"""Configuration: one TOML file, every key overridable by an ``HRSYNC_`` variable.
+
+``HRSYNC_CLIQ__CLIENT_SECRET`` overrides ``[cliq] client_secret``. Secrets are ``SecretStr``
+and never appear in ``repr``, logs or output.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from hrsync.errors import ConfigError
+
+LOOPBACK = ("127.", "localhost", "[::1]")
+
+
+class StoreConfig(BaseModel):
+    url: str = "sqlite:///hrsync.db"
+
+
+class SourceConfig(BaseModel):
+    kind: Literal["csv", "xlsx"] = "csv"
+    path: Path = Path("employees.csv")
+    # Canonical field name = header in your file, only where they differ.
+    columns: dict[str, str] = Field(default_factory=dict)
+    # Your HR system's status words → active | inactive (added to the built-in ones).
+    status_map: dict[str, Literal["active", "inactive"]] = Field(default_factory=dict)
+    date_format: str = ""  # e.g. "%d-%b-%Y"; ISO 8601 when empty
+    delimiter: str = ","
+    encoding: str = "utf-8-sig"
+
+
+class ZohoServiceConfig(BaseModel):
+    api_url: str = "https://cliq.zoho.com"
+    accounts_url: str = "https://accounts.zoho.com"
+    client_id: str = ""
+    client_secret: SecretStr = SecretStr("")
+    refresh_token: SecretStr = SecretStr("")
+    allow_http: bool = False
+    timeout: float = 30.0
+
+    @field_validator("api_url", "accounts_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    def check(self, section: str) -> None:
+        """Refuse missing credentials and plain HTTP to anything but loopback."""
+        missing = [k for k in ("client_id", "client_secret", "refresh_token") if not _has(self, k)]
+        if missing:
+            raise ConfigError(f"[{section}] is missing {', '.join(missing)} (or HRSYNC_"
+                              f"{section.upper()}__{missing[0].upper()})")  # fmt: skip
+        for key in ("api_url", "accounts_url"):
+            url: str = getattr(self, key)
+            if url.startswith("http://"):
+                host = url.removeprefix("http://")
+                if not (self.allow_http and host.startswith(LOOPBACK)):
+                    raise ConfigError(f"[{section}] {key} = {url!r}: plain HTTP is refused; "
+                                      "use https (allow_http = true works for loopback only)")  # fmt: skip
+
+
+def _has(cfg: ZohoServiceConfig, key: str) -> bool:
+    value = getattr(cfg, key)
+    return bool(value.get_secret_value() if isinstance(value, SecretStr) else value)
+
+
+class SafetyConfig(BaseModel):
+    max_deactivation_share: float = Field(0.10, ge=0, le=1)
+    deactivation_floor: int = Field(10, ge=0)
+    protected_emails: list[str] = Field(default_factory=list)
+
+
+class RulesConfig(BaseModel):
+    teams_per: list[str] = Field(default_factory=list)
+    connect_groups_per: list[str] = Field(default_factory=list)
+
+
+class Settings(BaseSettings):
+    """The whole configuration."""
+
+    model_config = SettingsConfigDict(env_prefix="HRSYNC_", env_nested_delimiter="__",
+                                      extra="forbid")  # fmt: skip
+
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    source: SourceConfig = Field(default_factory=SourceConfig)
+    cliq: ZohoServiceConfig = Field(default_factory=ZohoServiceConfig)
+    safety: SafetyConfig = Field(default_factory=SafetyConfig)
+    rules: RulesConfig = Field(default_factory=RulesConfig)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment variables win over the file (which arrives as init arguments).
+        return (env_settings, init_settings)
+
+
+def load_settings(path: Path) -> Settings:
+    """Read ``path`` (TOML) and the environment; paths in the file are relative to it."""
+    data: dict[str, Any] = {}
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read the configuration: {exc}") from exc
+    try:
+        settings = Settings(**data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"{path}: {problems}") from None
+    if not settings.source.path.is_absolute():
+        settings.source.path = path.parent / settings.source.path
+    return settings

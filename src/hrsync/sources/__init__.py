@@ -1,0 +1,1 @@
+"""The HR side, read-only. Every source yields canonical ``Employee`` records."""

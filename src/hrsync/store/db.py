@@ -1,0 +1,190 @@
+"""The store: open (migrating to the latest schema), links, runs and the journal."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, select, update
+from sqlalchemy.orm import sessionmaker
+
+from hrsync.clock import Clock
+from hrsync.store.tables import JournalEntry, Link, Run
+
+log = logging.getLogger(__name__)
+MIGRATIONS = Path(__file__).parent / "migrations"
+OPEN_STATES = ("intended", "sent")
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    id: int
+    mode: str
+    status: str
+    started_at: float
+    finished_at: float | None
+    summary: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class JournalRecord:
+    change_key: str
+    kind: str
+    summary: str
+    state: str
+    error: str
+
+
+class Store:
+    """hrsync's own database. SQLite by default; any SQLAlchemy URL (PostgreSQL) works."""
+
+    def __init__(self, url: str, *, clock: Clock, integration: str = "default") -> None:
+        self.url = url
+        self._clock = clock
+        self.integration = integration
+        self.engine: Engine = create_engine(url)
+        if url.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._migrate()
+        self._session = sessionmaker(self.engine, expire_on_commit=False)
+
+    def _migrate(self) -> None:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as connection:
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "head")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # links ---------------------------------------------------------------------------------
+    def links(self) -> dict[str, str]:
+        """Employee id → zuid of every user hrsync manages."""
+        with self._session() as s:
+            rows = s.execute(select(Link.employee_id, Link.zuid).where(
+                Link.integration == self.integration))  # fmt: skip
+            return {eid: zuid for eid, zuid in rows}
+
+    def save_link(self, employee_id: str, zuid: str, *, email: str, origin: str) -> None:
+        now = self._clock.now()
+        with self._session.begin() as s:
+            link = s.scalar(select(Link).where(Link.integration == self.integration,
+                                               Link.employee_id == employee_id))  # fmt: skip
+            if link is None:
+                s.add(Link(integration=self.integration, employee_id=employee_id, zuid=zuid,
+                           email=email, origin=origin, created_at=now, updated_at=now))  # fmt: skip
+            else:
+                link.zuid, link.email, link.updated_at = zuid, email, now
+
+    # runs ----------------------------------------------------------------------------------
+    def start_run(self, mode: str) -> int:
+        with self._session.begin() as s:
+            run = Run(integration=self.integration, mode=mode, status="running",
+                      started_at=self._clock.now(), summary="{}")  # fmt: skip
+            s.add(run)
+            s.flush()
+            return run.id
+
+    def finish_run(self, run_id: int, status: str, summary: dict[str, Any]) -> None:
+        with self._session.begin() as s:
+            s.execute(update(Run).where(Run.id == run_id).values(
+                status=status, finished_at=self._clock.now(),
+                summary=json.dumps(summary, default=str)))  # fmt: skip
+
+    def runs(self, limit: int = 20) -> list[RunRecord]:
+        with self._session() as s:
+            rows = s.scalars(select(Run).where(Run.integration == self.integration)
+                             .order_by(Run.id.desc()).limit(limit))  # fmt: skip
+            return [_run_record(r) for r in rows]
+
+    def run(self, run_id: int) -> RunRecord | None:
+        with self._session() as s:
+            row = s.get(Run, run_id)
+            return _run_record(row) if row is not None else None
+
+    # journal -------------------------------------------------------------------------------
+    def journal_intend(self, run_id: int, entries: Iterable[tuple[str, str, str, str]]) -> None:
+        """Record (key, kind, summary, payload) changes as intended, before any is sent."""
+        now = self._clock.now()
+        with self._session.begin() as s:
+            s.add_all(
+                JournalEntry(run_id=run_id, change_key=k, kind=kind, summary=summary,
+                             payload=payload, state="intended", error="", updated_at=now)
+                for k, kind, summary, payload in entries
+            )  # fmt: skip
+
+    def journal_mark(
+        self, run_id: int, keys: Sequence[str], state: str, *, error: str = ""
+    ) -> None:
+        if not keys:
+            return
+        with self._session.begin() as s:
+            s.execute(update(JournalEntry)
+                      .where(JournalEntry.run_id == run_id, JournalEntry.change_key.in_(keys))
+                      .values(state=state, error=error, updated_at=self._clock.now()))  # fmt: skip
+
+    def journal(self, run_id: int) -> list[JournalRecord]:
+        with self._session() as s:
+            rows = s.scalars(select(JournalEntry).where(JournalEntry.run_id == run_id)
+                             .order_by(JournalEntry.id))  # fmt: skip
+            return [JournalRecord(r.change_key, r.kind, r.summary, r.state, r.error) for r in rows]
+
+    def unfinished_changes(self) -> list[JournalRecord]:
+        """Changes of earlier runs that were intended or sent but never confirmed (a crash)."""
+        with self._session() as s:
+            rows = s.scalars(select(JournalEntry).join(Run, Run.id == JournalEntry.run_id)
+                             .where(Run.integration == self.integration,
+                                    JournalEntry.state.in_(OPEN_STATES)))  # fmt: skip
+            return [JournalRecord(r.change_key, r.kind, r.summary, r.state, r.error) for r in rows]
+
+    def settle_unfinished(self, *, note: str) -> int:
+        """Close the unfinished changes of earlier runs once a new inventory has seen them."""
+        with self._session.begin() as s:
+            run_ids = select(Run.id).where(Run.integration == self.integration)
+            result = s.execute(update(JournalEntry)
+                               .where(JournalEntry.state.in_(OPEN_STATES),
+                                      JournalEntry.run_id.in_(run_ids))
+                               .values(state="superseded", error=note,
+                                       updated_at=self._clock.now()))  # fmt: skip
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    def invited_without_link(self) -> dict[str, str]:
+        """Employee id → email of confirmed invitations whose Cliq id is not linked yet."""
+        linked = self.links()
+        with self._session() as s:
+            rows = s.execute(select(JournalEntry.change_key, JournalEntry.payload)
+                             .join(Run, Run.id == JournalEntry.run_id)
+                             .where(Run.integration == self.integration,
+                                    JournalEntry.kind == "invite",
+                                    JournalEntry.state.in_(("confirmed", "sent"))))  # fmt: skip
+            found: dict[str, str] = {}
+            for key, payload in rows:
+                employee_id = key.split(":")[1]
+                if employee_id not in linked:
+                    found[employee_id] = json.loads(payload)["fields"]["email_id"]
+            return found
+
+    def interrupted_runs(self) -> list[int]:
+        with self._session() as s:
+            rows = s.scalars(select(Run.id).where(Run.integration == self.integration,
+                                                  Run.status == "running"))  # fmt: skip
+            return list(rows)
+
+
+def _run_record(r: Run) -> RunRecord:
+    return RunRecord(r.id, r.mode, r.status, r.started_at, r.finished_at, json.loads(r.summary))
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()

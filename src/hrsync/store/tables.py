@@ -1,0 +1,56 @@
+"""The schema. Change it only together with a migration in ``migrations/versions``."""
+
+from __future__ import annotations
+
+from sqlalchemy import Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Link(Base):
+    """An employee (HR id) and the Cliq user hrsync manages for them."""
+
+    __tablename__ = "links"
+    __table_args__ = (UniqueConstraint("integration", "employee_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    integration: Mapped[str] = mapped_column(String(100), default="default")
+    employee_id: Mapped[str] = mapped_column(String(200))
+    zuid: Mapped[str] = mapped_column(String(64))
+    email: Mapped[str] = mapped_column(String(320), default="")
+    origin: Mapped[str] = mapped_column(String(20))  # invited | adopted
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+class Run(Base):
+    """One plan or apply."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    integration: Mapped[str] = mapped_column(String(100), default="default")
+    mode: Mapped[str] = mapped_column(String(10))  # plan | apply
+    status: Mapped[str] = mapped_column(String(20))  # running | succeeded | partial | failed | held
+    started_at: Mapped[float] = mapped_column(Float)
+    finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    summary: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class JournalEntry(Base):
+    """One change of one run: intended before it is sent, then sent, then confirmed or failed."""
+
+    __tablename__ = "journal"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)
+    change_key: Mapped[str] = mapped_column(String(300), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    summary: Mapped[str] = mapped_column(Text)
+    payload: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    error: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[float] = mapped_column(Float)

@@ -1,0 +1,1 @@
+"""The core: desired state, diff, plan, safety, apply. ``diff`` is pure; ``apply`` writes."""

@@ -1,0 +1,322 @@
+"""The only writer: carries out a plan, journalling each change before and after.
+
+Order matters for Zoho: departments and designations first (invites name them), rehires
+reactivated before their profiles are updated, joiners invited managers-first with every
+field in the invitation, then profile updates, and deactivations last.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from hrsync.errors import ApiError, BadRequest, Conflict, TransientError
+from hrsync.sync.plan import (
+    Change,
+    CreateDepartment,
+    CreateDesignation,
+    DeactivateUser,
+    InviteUser,
+    LinkUser,
+    Plan,
+    ReactivateUser,
+    UpdateUser,
+)
+from hrsync.sync.state import Inventory
+
+log = logging.getLogger(__name__)
+BATCH = 100
+# Per-email answers of "add users" that mean the person is already in the organisation.
+ALREADY_THERE = {"email.activeuser", "email.pendinguser"}
+
+
+class AddResult(Protocol):
+    success_users: list[str]
+    failed_users: dict[str, str]
+
+
+class Target(Protocol):
+    def create_department(self, name: str) -> str: ...
+    def create_designation(self, name: str) -> str: ...
+    def invite(self, users: Sequence[dict[str, Any]]) -> AddResult: ...
+    def find_users(self, emails: Iterable[str]) -> dict[str, str]: ...
+    def update_user(self, zuid: str, fields: dict[str, Any]) -> AddResult: ...
+    def set_active(self, zuid: str, active: bool) -> None: ...
+
+
+class Journal(Protocol):
+    def journal_intend(self, run_id: int, entries: Iterable[tuple[str, str, str, str]]) -> None: ...
+    def journal_mark(
+        self, run_id: int, keys: Sequence[str], state: str, *, error: str = ""
+    ) -> None: ...
+    def save_link(self, employee_id: str, zuid: str, *, email: str, origin: str) -> None: ...
+
+
+class Progress(Protocol):
+    def start(self, plan: Plan) -> None: ...
+    def advance(self, changes: int, note: str) -> None: ...
+
+
+class NoProgress:
+    def start(self, plan: Plan) -> None:
+        return None
+
+    def advance(self, changes: int, note: str) -> None:
+        return None
+
+
+@dataclass
+class ApplyReport:
+    done: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # "who: why"
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+class Applier:
+    """Carries out one plan against one target within one run."""
+
+    def __init__(
+        self,
+        target: Target,
+        journal: Journal,
+        run_id: int,
+        *,
+        inventory: Inventory,
+        progress: Progress | None = None,
+    ) -> None:
+        self.target = target
+        self.journal = journal
+        self.run_id = run_id
+        self.departments = dict(inventory.departments)
+        self.designations = dict(inventory.designations)
+        self.progress = progress or NoProgress()
+        self.zuid_of: dict[str, str] = {}
+        self.report = ApplyReport()
+
+    def apply(self, plan: Plan) -> ApplyReport:
+        self.zuid_of = dict(plan.known_users)
+        self.progress.start(plan)
+        self.journal.journal_intend(self.run_id, (
+            (c.key, c.kind, c.describe(done=False), json.dumps(c.to_dict())) for c in plan.changes
+        ))  # fmt: skip
+        for link in plan.of(LinkUser):
+            self._link(link)
+        for change in plan.of(CreateDepartment) + plan.of(CreateDesignation):
+            self._one(change, lambda c=change: self._create_group(c))
+        for change in plan.of(ReactivateUser):
+            self._one(change, lambda c=change: self.target.set_active(c.zuid, True))
+        InviteRound(self, plan.of(InviteUser)).run()
+        emails = {i.employee_id: i.email for i in plan.of(InviteUser)}
+        for change in plan.of(UpdateUser):
+            self._one(change, lambda c=change: self._update(c, emails))
+        for change in plan.of(DeactivateUser):
+            self._one(change, lambda c=change: self.target.set_active(c.zuid, False))
+        return self.report
+
+    # helpers -------------------------------------------------------------------------------
+    def _one(self, change: Change, action: Any) -> None:
+        self.journal.journal_mark(self.run_id, [change.key], "sent")
+        try:
+            action()
+        except (ApiError, TransientError) as error:
+            self.failed([change], str(error))
+            return
+        self.confirmed([change])
+
+    def confirmed(self, changes: Sequence[Change]) -> None:
+        self.journal.journal_mark(self.run_id, [c.key for c in changes], "confirmed")
+        for change in changes:
+            self.report.done.append(change.describe(done=True))
+            log.info("%s", change.describe(done=True))
+        self.progress.advance(len(changes), changes[-1].describe(done=True) if changes else "")
+
+    def failed(self, changes: Sequence[Change], why: str) -> None:
+        self.journal.journal_mark(self.run_id, [c.key for c in changes], "failed", error=why)
+        for change in changes:
+            self.report.failed.append(f"{change.describe(done=False)}: {why}")
+            log.error("%s failed: %s", change.key, why)
+        self.progress.advance(len(changes), f"failed: {why}")
+
+    def _link(self, link: LinkUser) -> None:
+        self.journal.save_link(link.employee_id, link.zuid, email=link.email, origin="adopted")
+        self.zuid_of[link.employee_id] = link.zuid
+        self.confirmed([link])
+
+    def _create_group(self, change: Change) -> None:
+        assert isinstance(change, CreateDepartment | CreateDesignation)
+        table = self.departments if isinstance(change, CreateDepartment) else self.designations
+        create = (self.target.create_department if isinstance(change, CreateDepartment)
+                  else self.target.create_designation)  # fmt: skip
+        try:
+            table[change.name] = create(change.name)
+        except Conflict:
+            log.info("%s already exists; using it", change.name)
+
+    def group_ids(self, department: str | None, designation: str | None) -> dict[str, str]:
+        ids: dict[str, str] = {}
+        if department:
+            ids["department_id"] = _lookup(self.departments, department)
+        if designation:
+            ids["designation_id"] = _lookup(self.designations, designation)
+        return {k: v for k, v in ids.items() if v}
+
+    def _update(self, change: UpdateUser, emails: dict[str, str]) -> None:
+        body: dict[str, Any] = {"email_id": change.email}
+        for name, (_, new) in change.changes.items():
+            if name == "department":
+                body.update(self.group_ids(new, None))
+            elif name == "designation":
+                body.update(self.group_ids(None, new))
+            elif name == "reporting_to":
+                body["reporting_to_zuid"] = self.manager_zuid(new, emails)
+            else:
+                body[name] = new
+        result = self.target.update_user(change.zuid, body)
+        if result.failed_users:
+            raise BadRequest(f"Cliq refused: {result.failed_users}")
+
+    def manager_zuid(self, employee_id: str, emails: dict[str, str]) -> str:
+        if not employee_id:
+            return ""
+        if employee_id not in self.zuid_of and employee_id in emails:
+            found = self.target.find_users([emails[employee_id]])
+            if emails[employee_id].lower() in found:
+                self.zuid_of[employee_id] = found[emails[employee_id].lower()]
+        return self.zuid_of.get(employee_id, "")
+
+
+def _lookup(table: dict[str, str], name: str) -> str:
+    if name in table:
+        return table[name]
+    return next((v for k, v in table.items() if k.lower() == name.lower()), "")
+
+
+class InviteRound:
+    """Invites joiners 100 to a call, a manager always before their reports.
+
+    "Add users" answers with emails only, so the ids of newly invited managers are looked up
+    (one listing of pending users) before the people who report to them are invited.
+    """
+
+    def __init__(self, applier: Applier, invites: list[InviteUser]) -> None:
+        self.a = applier
+        self.waiting = sorted(invites, key=lambda i: (i.depth, i.employee_id))
+        self.queued = {i.employee_id for i in invites}
+        self.unresolved: dict[str, str] = {}  # invited employee id -> email, zuid not yet known
+        self.attempts: dict[str, int] = {}
+
+    def run(self) -> None:
+        while self.waiting:
+            ready = [i for i in self.waiting if self._manager_known(i)]
+            if len(ready) < BATCH and self._waiting_on_invited_managers():
+                self._resolve_managers()
+                ready = [i for i in self.waiting if self._manager_known(i)]
+            if not ready:  # managers could not be found: invite without reporting-to
+                ready = self.waiting[:BATCH]
+            self._send(ready[:BATCH])
+
+    def _manager_known(self, invite: InviteUser) -> bool:
+        m = invite.manager_id
+        return not m or m in self.a.zuid_of or (m not in self.queued and m not in self.unresolved)
+
+    def _waiting_on_invited_managers(self) -> bool:
+        return any(i.manager_id in self.unresolved for i in self.waiting)
+
+    def _resolve_managers(self) -> None:
+        needed = {i.manager_id for i in self.waiting if i.manager_id in self.unresolved}
+        emails = {self.unresolved[m].lower(): m for m in needed}
+        for email, zuid in self.a.target.find_users(emails).items():
+            employee_id = emails[email]
+            self.a.zuid_of[employee_id] = zuid
+            self.a.journal.save_link(employee_id, zuid, email=self.unresolved.pop(employee_id),
+                                     origin="invited")  # fmt: skip
+        for employee_id in needed & self.unresolved.keys():
+            log.warning("could not find the Cliq id of invited manager %s", employee_id)
+            self.queued.discard(employee_id)
+            del self.unresolved[employee_id]
+
+    def _send(self, batch: list[InviteUser]) -> None:
+        sent = {id(i) for i in batch}
+        self.waiting = [i for i in self.waiting if id(i) not in sent]
+        self.a.journal.journal_mark(self.a.run_id, [i.key for i in batch], "sent")
+        try:
+            result = self.a.target.invite([self._payload(i) for i in batch])
+        except BadRequest as error:
+            self._split_or_fail(batch, str(error))
+            return
+        except TransientError as error:
+            self._recover(batch, error)
+            return
+        self._settle(batch, result.success_users, result.failed_users)
+
+    def _payload(self, invite: InviteUser) -> dict[str, Any]:
+        body: dict[str, Any] = dict(invite.fields)
+        body.update(self.a.group_ids(invite.department, invite.designation))
+        manager = self.a.zuid_of.get(invite.manager_id, "")
+        if manager:
+            body["reporting_to_zuid"] = manager
+        return body
+
+    def _settle(self, batch: list[InviteUser], success: list[str], failed: dict[str, str]) -> None:
+        invited = {e.lower() for e in success}
+        ok = [i for i in batch if i.email.lower() in invited]
+        for invite in ok:
+            self.unresolved[invite.employee_id] = invite.email
+        self.a.confirmed(ok)
+        failures = {e.lower(): code for e, code in failed.items()}
+        existing = [i for i in batch if failures.get(i.email.lower()) in ALREADY_THERE]
+        self._adopt(existing)
+        for invite in batch:
+            code = failures.get(invite.email.lower())
+            if code and code not in ALREADY_THERE:
+                self.a.failed([invite], f"Cliq refused the invitation of {invite.email}: {code}")
+
+    def _adopt(self, invites: list[InviteUser]) -> None:
+        """Already in the organisation (an earlier, interrupted run): link, never re-invite."""
+        if not invites:
+            return
+        found = self.a.target.find_users(i.email for i in invites)
+        for invite in invites:
+            zuid = found.get(invite.email.lower())
+            if zuid is None:
+                self.a.failed([invite], f"{invite.email} is already in Cliq but was not found")
+                continue
+            self.a.journal.save_link(invite.employee_id, zuid, email=invite.email,
+                                     origin="adopted")  # fmt: skip
+            self.a.zuid_of[invite.employee_id] = zuid
+            self.a.confirmed([invite])
+
+    def _split_or_fail(self, batch: list[InviteUser], why: str) -> None:
+        """Zoho refused the whole call: halve it until the one bad entry stands alone."""
+        if len(batch) == 1:
+            self.a.failed(batch, why)
+            return
+        middle = len(batch) // 2
+        for half in (batch[:middle], batch[middle:]):
+            self._send_now(half)
+
+    def _send_now(self, batch: list[InviteUser]) -> None:
+        self.waiting[0:0] = batch
+        self._send(batch)
+
+    def _recover(self, batch: list[InviteUser], error: TransientError) -> None:
+        """No clear answer: see who was invited after all, then put the rest back in line."""
+        found = self.a.target.find_users(i.email for i in batch) if error.ambiguous else {}
+        done = [i for i in batch if i.email.lower() in found]
+        for invite in done:
+            self.a.zuid_of[invite.employee_id] = found[invite.email.lower()]
+        self.a.confirmed(done)
+        for invite in batch:
+            if invite in done:
+                continue
+            self.attempts[invite.employee_id] = self.attempts.get(invite.employee_id, 0) + 1
+            if self.attempts[invite.employee_id] >= 3:
+                self.a.failed([invite], str(error))
+            else:
+                self.waiting.insert(0, invite)

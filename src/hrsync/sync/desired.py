@@ -1,0 +1,40 @@
+"""Canonical employees → the Cliq state HR wants."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from hrsync.model import Employee
+from hrsync.sync.mapping import cliq_fields
+from hrsync.sync.state import DesiredState, DesiredUser
+
+
+def desired_state(employees: Iterable[Employee], *, today: dt.date) -> DesiredState:
+    """Who should be in Cliq, active or not, and how; managers resolved to active employees."""
+    people = {e.employee_id: e for e in employees}
+    active = {eid for eid, e in people.items() if e.is_active_on(today)}
+    state = DesiredState()
+    for eid, employee in people.items():
+        manager = employee.manager_id if employee.manager_id in active else ""
+        state.users[eid] = DesiredUser(
+            employee_id=eid,
+            active=eid in active,
+            fields=cliq_fields(employee),
+            department=employee.department or None,
+            designation=employee.designation or None,
+            manager_id=manager,
+            depth=_depth(eid, people, active),
+        )
+    return state
+
+
+def _depth(eid: str, people: dict[str, Employee], active: set[str]) -> int:
+    """Steps up the chain of active managers (sources reject cycles; a guard stops anyway)."""
+    depth, seen = 0, {eid}
+    manager = people[eid].manager_id
+    while manager in active and manager not in seen:
+        seen.add(manager)
+        depth += 1
+        manager = people[manager].manager_id
+    return depth

@@ -1,0 +1,168 @@
+"""``diff(desired, current, links) -> Plan``: pure, no I/O, unit-tested by its changes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from hrsync.sync.mapping import same_value
+from hrsync.sync.plan import (
+    Change,
+    CreateDepartment,
+    CreateDesignation,
+    DeactivateUser,
+    InviteUser,
+    LinkUser,
+    Plan,
+    ReactivateUser,
+    UpdateUser,
+)
+from hrsync.sync.state import PROFILE_FIELDS, CurrentUser, DesiredState, DesiredUser, Inventory
+
+
+class _Index:
+    """Cliq users by zuid, employee id and email, for matching."""
+
+    def __init__(self, users: list[CurrentUser]) -> None:
+        self.by_zuid = {u.zuid: u for u in users}
+        self.by_employee_id = {u.employee_id: u for u in users if u.employee_id}
+        self.by_email = {u.email.lower(): u for u in users if u.email}
+
+
+def diff(desired: DesiredState, current: Inventory, links: Mapping[str, str]) -> Plan:
+    """The changes that make Cliq match HR. ``links`` maps employee id → zuid (managed users)."""
+    index = _Index(current.users)
+    plan = Plan(managed_users=sum(1 for z in links.values() if z in index.by_zuid))
+    plan.changes.extend(_groups(desired, current))
+    matched = _match(desired, index, links, plan, protected=current.protected)
+    zuid_of = {eid: user.zuid for eid, (user, _) in matched.items()}
+    plan.known_users = dict(zuid_of)
+    for want in sorted(desired.users.values(), key=lambda u: (u.depth, u.employee_id)):
+        if want.employee_id in matched:
+            user, linked = matched[want.employee_id]
+            plan.changes.extend(_user_changes(want, user, linked, zuid_of, current, plan))
+        elif want.active:
+            plan.changes.append(_invite(want))
+    plan.changes.extend(_gone_from_feed(desired, index, links, current))
+    return plan
+
+
+def _groups(desired: DesiredState, current: Inventory) -> list[Change]:
+    changes: list[Change] = []
+    for name in sorted(desired.departments()):
+        if current.department_id(name) is None:
+            changes.append(CreateDepartment(name))
+    for name in sorted(desired.designations()):
+        if current.designation_id(name) is None:
+            changes.append(CreateDesignation(name))
+    return changes
+
+
+def _match(
+    desired: DesiredState,
+    index: _Index,
+    links: Mapping[str, str],
+    plan: Plan,
+    *,
+    protected: set[str],
+) -> dict[str, tuple[CurrentUser, bool]]:
+    """Employee id → (Cliq user, already linked). Link first, then employee id, then email."""
+    matched: dict[str, tuple[CurrentUser, bool]] = {}
+    taken: set[str] = set()
+    for eid, want in sorted(desired.users.items()):
+        linked = index.by_zuid.get(links.get(eid, ""))
+        if linked is not None:
+            matched[eid] = (linked, True)
+            taken.add(linked.zuid)
+    for eid, want in sorted(desired.users.items()):
+        if eid in matched:
+            continue
+        found = index.by_employee_id.get(eid)
+        reason = "same employee id"
+        if found is None:
+            found = index.by_email.get(want.email.lower())
+            reason = "same email"
+            if found is not None and found.employee_id and found.employee_id != eid:
+                plan.notes.append(
+                    f"employee {eid}: {want.email} belongs to Cliq user with employee id "
+                    f"{found.employee_id}; not adopted"
+                )
+                found = None
+        if found is None or found.zuid in taken or found.zuid in protected:
+            continue
+        taken.add(found.zuid)
+        matched[eid] = (found, False)
+        if want.active:
+            plan.changes.append(LinkUser(eid, found.zuid, found.email, reason))
+    return matched
+
+
+def _user_changes(
+    want: DesiredUser,
+    user: CurrentUser,
+    linked: bool,
+    zuid_of: Mapping[str, str],
+    current: Inventory,
+    plan: Plan,
+) -> list[Change]:
+    if user.zuid in current.protected:
+        return []
+    if not want.active:
+        if not linked:
+            plan.notes.append(f"employee {want.employee_id} ({user.email}) left HR but is not "
+                              "managed by hrsync; left alone")  # fmt: skip
+            return []
+        if user.status == "inactive":
+            return []
+        return [DeactivateUser(want.employee_id, user.zuid, user.email, "inactive in HR")]
+    changes: list[Change] = []
+    if user.status == "inactive":
+        changes.append(ReactivateUser(want.employee_id, user.zuid, want.email))
+    fields = _field_changes(want, user, zuid_of)
+    if fields:
+        changes.append(UpdateUser(want.employee_id, user.zuid, want.email, fields))
+    return changes
+
+
+def _field_changes(
+    want: DesiredUser, user: CurrentUser, zuid_of: Mapping[str, str]
+) -> dict[str, list[str]]:
+    changes: dict[str, list[str]] = {}
+    for field in PROFILE_FIELDS:
+        old, new = user.fields.get(field, ""), want.fields.get(field, "")
+        if not same_value(field, old, new):
+            changes[field] = [old, new]
+    if want.department is not None and want.department.lower() != user.department.lower():
+        changes["department"] = [user.department, want.department]
+    if want.designation is not None and want.designation.lower() != user.designation.lower():
+        changes["designation"] = [user.designation, want.designation]
+    manager_zuid = zuid_of.get(want.manager_id, "") if want.manager_id else ""
+    if (want.manager_id and manager_zuid != user.manager_zuid) or (
+        not want.manager_id and user.manager_zuid
+    ):
+        changes["reporting_to"] = [user.manager_zuid, want.manager_id]
+    return changes
+
+
+def _invite(want: DesiredUser) -> InviteUser:
+    return InviteUser(
+        employee_id=want.employee_id,
+        fields={k: v for k, v in want.fields.items() if v},
+        department=want.department,
+        designation=want.designation,
+        manager_id=want.manager_id,
+        depth=want.depth,
+    )
+
+
+def _gone_from_feed(
+    desired: DesiredState, index: _Index, links: Mapping[str, str], current: Inventory
+) -> list[Change]:
+    changes: list[Change] = []
+    for eid, zuid in sorted(links.items()):
+        user = index.by_zuid.get(zuid)
+        if eid in desired.users or user is None or user.status == "inactive":
+            continue
+        if zuid in current.protected:
+            continue
+        changes.append(DeactivateUser(eid, zuid, user.email, "gone from the HR feed"))
+    return changes

@@ -1,0 +1,145 @@
+"""Orchestration: source → desired → inventory → diff → guard → apply → run record."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from hrsync.clock import Clock
+from hrsync.errors import SafetyHold
+from hrsync.model import SourceSnapshot
+from hrsync.store import Store
+from hrsync.sync.apply import Applier, ApplyReport, Progress, Target
+from hrsync.sync.desired import desired_state
+from hrsync.sync.diff import diff
+from hrsync.sync.plan import Plan
+from hrsync.sync.safety import Thresholds, check_deactivations, check_source
+from hrsync.sync.state import Inventory
+
+log = logging.getLogger(__name__)
+
+
+class Source(Protocol):
+    def describe(self) -> str: ...
+    def read(self) -> SourceSnapshot: ...
+
+
+class CliqSide(Target, Protocol):
+    def inventory(self) -> Inventory: ...
+
+
+@dataclass
+class Outcome:
+    """What a plan or an apply produced."""
+
+    plan: Plan
+    run_id: int
+    snapshot: SourceSnapshot
+    report: ApplyReport | None = None
+    resumed: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+class Engine:
+    def __init__(
+        self,
+        source: Source,
+        target: CliqSide,
+        store: Store,
+        *,
+        clock: Clock,
+        thresholds: Thresholds | None = None,
+    ) -> None:
+        self.source = source
+        self.target = target
+        self.store = store
+        self.clock = clock
+        self.thresholds = thresholds or Thresholds()
+
+    def plan(self) -> tuple[Plan, SourceSnapshot, Inventory]:
+        """Read both sides and diff them. Sends only GET requests."""
+        snapshot = self.source.read()
+        check_source(snapshot, where=self.source.describe())
+        today = dt.datetime.fromtimestamp(self.clock.now(), dt.UTC).date()
+        desired = desired_state(snapshot.employees, today=today)
+        inventory = self.target.inventory()
+        links = self._links(inventory)
+        plan = diff(desired, inventory, links)
+        plan.errors.extend(snapshot.errors)
+        return plan, snapshot, inventory
+
+    def _links(self, inventory: Inventory) -> dict[str, str]:
+        """Stored links, plus users invited by an earlier run whose id was never recorded."""
+        links = self.store.links()
+        by_employee = {u.employee_id: u for u in inventory.users if u.employee_id}
+        for employee_id, email in self.store.invited_without_link().items():
+            user = by_employee.get(employee_id)
+            if user is not None and user.email.lower() == email.lower():
+                links[employee_id] = user.zuid
+        return links
+
+    def run_plan(self) -> Outcome:
+        run_id = self.store.start_run("plan")
+        try:
+            plan, snapshot, _ = self.plan()
+        except Exception as exc:
+            self.store.finish_run(run_id, "failed", {"error": str(exc)})
+            raise
+        self.store.finish_run(run_id, "succeeded", _summary(plan))
+        return Outcome(plan, run_id, snapshot)
+
+    def run_apply(
+        self,
+        *,
+        expected: str | None = None,
+        confirmed_deactivations: int | None = None,
+        progress: Progress | None = None,
+    ) -> Outcome:
+        """Plan again, check guards (and a saved plan's fingerprint), then apply."""
+        run_id = self.store.start_run("apply")
+        try:
+            plan, snapshot, inventory = self.plan()
+            if expected is not None and plan.fingerprint() != expected:
+                raise SafetyHold("the saved plan no longer matches HR and Cliq (something "
+                                 "changed since it was made); run `hrsync plan` again")  # fmt: skip
+            check_deactivations(plan, self.thresholds, confirmed=confirmed_deactivations)
+            resumed = self._settle_previous_runs(run_id)
+            self._record_links(inventory)
+            report = Applier(self.target, self.store, run_id, inventory=inventory,
+                             progress=progress).apply(plan)  # fmt: skip
+        except SafetyHold as hold:
+            self.store.finish_run(run_id, "held", {"hold": str(hold)})
+            raise
+        except BaseException as exc:
+            self.store.finish_run(run_id, "failed", {"error": str(exc) or type(exc).__name__})
+            raise
+        status = "succeeded" if report.ok and not plan.errors else "partial"
+        self.store.finish_run(run_id, status, _summary(plan) | {
+            "done": len(report.done), "failed": report.failed, "resumed": resumed})  # fmt: skip
+        return Outcome(plan, run_id, snapshot, report, resumed)
+
+    def _settle_previous_runs(self, run_id: int) -> int:
+        unfinished = [c for c in self.store.unfinished_changes() if c]
+        if not unfinished:
+            return 0
+        log.warning("%d changes of an interrupted run were not confirmed; this run re-planned "
+                    "them from Cliq's current state", len(unfinished))  # fmt: skip
+        return self.store.settle_unfinished(note=f"re-planned by run {run_id}")
+
+    def _record_links(self, inventory: Inventory) -> None:
+        stored = self.store.links()
+        for employee_id, zuid in self._links(inventory).items():
+            if stored.get(employee_id) != zuid:
+                email = next((u.email for u in inventory.users if u.zuid == zuid), "")
+                self.store.save_link(employee_id, zuid, email=email, origin="invited")
+
+
+def _summary(plan: Plan) -> dict[str, object]:
+    return {
+        "counts": plan.counts(),
+        "api_calls": plan.api_calls(),
+        "errors": [str(e) for e in plan.errors],
+        "fingerprint": plan.fingerprint(),
+    }

@@ -1,0 +1,247 @@
+"""Changes and plans: data that describes itself in one line and as the request it sends."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar
+
+from hrsync.model import RecordError
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One step of a plan. ``key`` identifies it across plans and in the journal."""
+
+    kind: ClassVar[str] = "change"
+    endpoint: ClassVar[str] = ""
+
+    @property
+    def key(self) -> str:
+        raise NotImplementedError
+
+    def describe(self, *, done: bool) -> str:
+        raise NotImplementedError
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, **asdict(self)}
+
+
+@dataclass(frozen=True, slots=True)
+class CreateDepartment(Change):
+    kind: ClassVar[str] = "create_department"
+    endpoint: ClassVar[str] = "departments"
+    name: str
+
+    @property
+    def key(self) -> str:
+        return f"department:{self.name.lower()}"
+
+    def describe(self, *, done: bool) -> str:
+        return f"{'Created' if done else 'Would create'} department {self.name!r}"
+
+
+@dataclass(frozen=True, slots=True)
+class CreateDesignation(Change):
+    kind: ClassVar[str] = "create_designation"
+    endpoint: ClassVar[str] = "designations"
+    name: str
+
+    @property
+    def key(self) -> str:
+        return f"designation:{self.name.lower()}"
+
+    def describe(self, *, done: bool) -> str:
+        return f"{'Created' if done else 'Would create'} designation {self.name!r}"
+
+
+@dataclass(frozen=True, slots=True)
+class InviteUser(Change):
+    """A joiner: invited with their whole profile in the invitation itself."""
+
+    kind: ClassVar[str] = "invite"
+    endpoint: ClassVar[str] = "users.add"
+    employee_id: str
+    fields: dict[str, str]
+    department: str | None = None
+    designation: str | None = None
+    manager_id: str = ""
+    depth: int = 0
+
+    @property
+    def key(self) -> str:
+        return f"user:{self.employee_id}:invite"
+
+    @property
+    def email(self) -> str:
+        return self.fields["email_id"]
+
+    def describe(self, *, done: bool) -> str:
+        return f"{'Invited' if done else 'Would invite'} {self.email} (employee {self.employee_id})"
+
+
+@dataclass(frozen=True, slots=True)
+class LinkUser(Change):
+    """An existing Cliq user that matches an employee: adopt it instead of inviting."""
+
+    kind: ClassVar[str] = "link"
+    employee_id: str
+    zuid: str
+    email: str
+    reason: str
+
+    @property
+    def key(self) -> str:
+        return f"user:{self.employee_id}:link"
+
+    def describe(self, *, done: bool) -> str:
+        verb = "Adopted" if done else "Would adopt"
+        return f"{verb} existing Cliq user {self.email} for employee {self.employee_id} ({self.reason})"
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateUser(Change):
+    """A mover or a profile edit: only the changed fields are sent."""
+
+    kind: ClassVar[str] = "update"
+    endpoint: ClassVar[str] = "users.update"
+    employee_id: str
+    zuid: str
+    email: str  # the email after the change (Zoho requires email_id in every update)
+    changes: dict[str, list[str]]  # field -> [old, new]; reporting_to's new value is an employee id
+
+    @property
+    def key(self) -> str:
+        return f"user:{self.employee_id}:update"
+
+    def describe(self, *, done: bool) -> str:
+        parts = ", ".join(f"{f} {o!r} → {n!r}" for f, (o, n) in sorted(self.changes.items()))
+        return f"{'Updated' if done else 'Would update'} {self.email}: {parts}"
+
+
+@dataclass(frozen=True, slots=True)
+class DeactivateUser(Change):
+    """A leaver: deactivated, never deleted."""
+
+    kind: ClassVar[str] = "deactivate"
+    endpoint: ClassVar[str] = "users.update"
+    employee_id: str
+    zuid: str
+    email: str
+    reason: str
+
+    @property
+    def key(self) -> str:
+        return f"user:{self.employee_id}:deactivate"
+
+    def describe(self, *, done: bool) -> str:
+        return f"{'Deactivated' if done else 'Would deactivate'} {self.email} ({self.reason})"
+
+
+@dataclass(frozen=True, slots=True)
+class ReactivateUser(Change):
+    """A rehire: the same Cliq user comes back; never a second invitation."""
+
+    kind: ClassVar[str] = "reactivate"
+    endpoint: ClassVar[str] = "users.update"
+    employee_id: str
+    zuid: str
+    email: str
+
+    @property
+    def key(self) -> str:
+        return f"user:{self.employee_id}:reactivate"
+
+    def describe(self, *, done: bool) -> str:
+        return f"{'Reactivated' if done else 'Would reactivate'} {self.email} (rehire)"
+
+
+CHANGE_TYPES: dict[str, type[Change]] = {
+    c.kind: c
+    for c in (
+        CreateDepartment,
+        CreateDesignation,
+        InviteUser,
+        LinkUser,
+        UpdateUser,
+        DeactivateUser,
+        ReactivateUser,
+    )
+}
+
+
+def change_from_dict(data: dict[str, Any]) -> Change:
+    values = dict(data)
+    kind = values.pop("kind")
+    return CHANGE_TYPES[kind](**values)
+
+
+@dataclass(slots=True)
+class Plan:
+    """What a run would do, with the problems found on the way."""
+
+    changes: list[Change] = field(default_factory=list)
+    errors: list[RecordError] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    managed_users: int = 0
+    # Employee id → zuid of every matched Cliq user, so apply can name existing managers.
+    known_users: dict[str, str] = field(default_factory=dict)
+
+    def of(self, change_type: type[Change]) -> list[Any]:
+        return [c for c in self.changes if isinstance(c, change_type)]
+
+    def counts(self) -> dict[str, int]:
+        return dict(Counter(c.kind for c in self.changes))
+
+    def api_calls(self) -> dict[str, int]:
+        """The calls this plan needs per endpoint group (invites go 100 to a call)."""
+        calls: Counter[str] = Counter()
+        for change in self.changes:
+            if change.endpoint and not isinstance(change, InviteUser):
+                calls[change.endpoint] += 1
+        invites = len(self.of(InviteUser))
+        if invites:
+            calls["users.add"] = -(-invites // 100) + _extra_invite_rounds(self.of(InviteUser))
+        return dict(calls)
+
+    def fingerprint(self) -> str:
+        """A digest of the changes; a saved plan applies only while it still matches."""
+        payload = json.dumps(sorted(json.dumps(c.to_dict(), sort_keys=True) for c in self.changes))
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "fingerprint": self.fingerprint(),
+            "counts": self.counts(),
+            "api_calls": self.api_calls(),
+            "changes": [c.to_dict() | {"summary": c.describe(done=False)} for c in self.changes],
+            "errors": [
+                {"where": e.where, "employee_id": e.employee_id, "field": e.field,
+                 "message": e.message}
+                for e in self.errors
+            ],  # fmt: skip
+            "notes": list(self.notes),
+            "managed_users": self.managed_users,
+            "known_users": dict(self.known_users),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Plan:
+        changes = []
+        for item in data.get("changes", []):
+            item = {k: v for k, v in item.items() if k != "summary"}
+            changes.append(change_from_dict(item))
+        return cls(
+            changes=changes,
+            notes=list(data.get("notes", [])),
+            managed_users=int(data.get("managed_users", 0)),
+            known_users=dict(data.get("known_users", {})),
+        )
+
+
+def _extra_invite_rounds(invites: list[InviteUser]) -> int:
+    """Partial batches forced by waiting for managers' ids: at most one per hierarchy level."""
+    levels = {i.depth for i in invites}
+    return max(0, len(levels) - 1)

@@ -1,0 +1,90 @@
+"""Both sides of a diff in sync terms: what HR wants and what Cliq has."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Cliq user fields hrsync keeps in step, as Cliq names them (reporting-to, department and
+# designation are handled apart because they are references, not text).
+PROFILE_FIELDS: tuple[str, ...] = (
+    "email_id",
+    "first_name",
+    "last_name",
+    "display_name",
+    "mobile",
+    "phone",
+    "extension",
+    "work_location",
+    "employee_id",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredUser:
+    """One employee as Cliq should show them."""
+
+    employee_id: str
+    active: bool
+    fields: dict[str, str]  # PROFILE_FIELDS -> value
+    department: str | None = None  # a name; None leaves Cliq's value alone
+    designation: str | None = None
+    manager_id: str = ""  # the manager's employee id; "" for none
+    depth: int = 0  # distance from the top of the hierarchy (managers are invited first)
+
+    @property
+    def email(self) -> str:
+        return self.fields["email_id"]
+
+
+@dataclass(slots=True)
+class DesiredState:
+    users: dict[str, DesiredUser] = field(default_factory=dict)  # by employee id
+
+    def departments(self) -> set[str]:
+        return {u.department for u in self.users.values() if u.active and u.department}
+
+    def designations(self) -> set[str]:
+        return {u.designation for u in self.users.values() if u.active and u.designation}
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentUser:
+    """A Cliq user as the inventory found it."""
+
+    zuid: str
+    status: str  # active | inactive | pending
+    fields: dict[str, str]
+    department: str = ""
+    designation: str = ""
+    manager_zuid: str = ""
+
+    @property
+    def email(self) -> str:
+        return self.fields.get("email_id", "")
+
+    @property
+    def employee_id(self) -> str:
+        return self.fields.get("employee_id", "")
+
+
+@dataclass(slots=True)
+class Inventory:
+    """Cliq's current state: users, departments and designations by name."""
+
+    users: list[CurrentUser] = field(default_factory=list)
+    departments: dict[str, str] = field(default_factory=dict)  # name -> id
+    designations: dict[str, str] = field(default_factory=dict)
+    protected: set[str] = field(default_factory=set)  # zuids never touched (admins, allow-list)
+
+    def department_id(self, name: str) -> str | None:
+        return _by_name(self.departments, name)
+
+    def designation_id(self, name: str) -> str | None:
+        return _by_name(self.designations, name)
+
+
+def _by_name(table: dict[str, str], name: str) -> str | None:
+    if name in table:
+        return table[name]
+    lowered = name.lower()
+    return next((v for k, v in table.items() if k.lower() == lowered), None)

@@ -1,0 +1,85 @@
+"""Zoho Cliq as a sync target: inventory and the operations ``apply`` calls."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from hrsync.api.cliq import AddUsersResult, CliqClient, CliqUser
+from hrsync.sync.state import PROFILE_FIELDS, CurrentUser, Inventory
+
+log = logging.getLogger(__name__)
+
+
+def current_user(user: CliqUser) -> CurrentUser:
+    """A Cliq wire user in sync terms."""
+    fields = {name: str(getattr(user, name) or "") for name in PROFILE_FIELDS}
+    if user.display_name == user.full_name and not fields["display_name"]:
+        fields["display_name"] = user.full_name
+    return CurrentUser(
+        zuid=user.id,
+        status=user.status,
+        fields=fields,
+        department=user.department.name if user.department else "",
+        designation=user.designation.name if user.designation else "",
+        manager_zuid=user.reportingto.id if user.reportingto else "",
+    )
+
+
+class CliqTarget:
+    """Reads and writes one Cliq organisation through ``CliqClient``."""
+
+    def __init__(self, client: CliqClient, *, protected_emails: Iterable[str] = ()) -> None:
+        self.client = client
+        self._protected_emails = {e.lower() for e in protected_emails}
+        self.lead_zuid = ""
+        self.base_department_id = ""
+
+    def inventory(self) -> Inventory:
+        """Every user, department and designation of the organisation."""
+        inv = Inventory()
+        for dept in self.client.iter_departments():
+            inv.departments[dept.name] = dept.id
+            if dept.is_default:
+                self.base_department_id, self.lead_zuid = dept.id, dept.lead_zuid
+        for desig in self.client.iter_designations():
+            inv.designations[desig.name] = desig.id
+        for user in self.client.iter_users():
+            inv.users.append(current_user(user))
+            if user.email_id.lower() in self._protected_emails:
+                inv.protected.add(user.id)
+        # The organisation's owner leads the base department; never touch that account.
+        if self.lead_zuid:
+            inv.protected.add(self.lead_zuid)
+        return inv
+
+    def create_department(self, name: str) -> str:
+        return self.client.create_department(
+            name, lead_zuid=self.lead_zuid, parent_id=self.base_department_id
+        ).id
+
+    def create_designation(self, name: str) -> str:
+        return self.client.create_designation(name).id
+
+    def invite(self, users: Sequence[dict[str, Any]]) -> AddUsersResult:
+        return self.client.add_users(users)
+
+    def find_users(self, emails: Iterable[str]) -> dict[str, str]:
+        """Email (lowercased) → zuid for the given emails: pending users first, then search."""
+        wanted = {e.lower() for e in emails}
+        found: dict[str, str] = {}
+        for user in self.client.iter_users(status="pending"):
+            if user.email_id.lower() in wanted:
+                found[user.email_id.lower()] = user.id
+        for email in sorted(wanted - found.keys()):
+            for user in self.client.iter_users(search=email):
+                if user.email_id.lower() == email:
+                    found[email] = user.id
+        return found
+
+    def update_user(self, zuid: str, fields: dict[str, Any]) -> AddUsersResult:
+        return self.client.update_user(zuid, fields)
+
+    def set_active(self, zuid: str, active: bool) -> None:
+        self.client.set_active(zuid, active)

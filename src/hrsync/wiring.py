@@ -1,0 +1,65 @@
+"""Builds the object graph from settings: the one place that constructs clients."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+from hrsync.api.auth import OAuthTokenSource
+from hrsync.api.cliq import CliqClient
+from hrsync.api.http import ZohoHttp
+from hrsync.api.ratelimit import Pacer
+from hrsync.clock import Clock, RealClock
+from hrsync.config import Settings
+from hrsync.sources.csv_file import CsvSource
+from hrsync.store import Store
+from hrsync.sync.engine import Engine
+from hrsync.sync.safety import Thresholds
+from hrsync.targets.cliq import CliqTarget
+
+
+@dataclass
+class App:
+    engine: Engine
+    http: ZohoHttp
+    store: Store
+    client: httpx.Client
+
+    def close(self) -> None:
+        self.client.close()
+        self.store.close()
+
+
+def build(
+    settings: Settings,
+    *,
+    dry_run: bool,
+    clock: Clock | None = None,
+    client: httpx.Client | None = None,
+    pacer_margin: float = 0.25,
+) -> App:
+    clock = clock or RealClock()
+    settings.cliq.check("cliq")
+    client = client or httpx.Client(timeout=settings.cliq.timeout)
+    auth = OAuthTokenSource(
+        client,
+        accounts_url=settings.cliq.accounts_url,
+        client_id=settings.cliq.client_id,
+        client_secret=settings.cliq.client_secret,
+        refresh_token=settings.cliq.refresh_token,
+        clock=clock,
+    )
+    http = ZohoHttp(client, base_url=settings.cliq.api_url, auth=auth,
+                    pacer=Pacer(clock, margin=pacer_margin), clock=clock,
+                    dry_run=dry_run)  # fmt: skip
+    target = CliqTarget(CliqClient(http), protected_emails=settings.safety.protected_emails)
+    store = Store(settings.store.url, clock=clock)
+    src = settings.source
+    source = CsvSource(src.path, columns=src.columns, status_map=src.status_map,
+                       date_format=src.date_format, delimiter=src.delimiter,
+                       encoding=src.encoding)  # fmt: skip
+    thresholds = Thresholds(settings.safety.max_deactivation_share,
+                            settings.safety.deactivation_floor)  # fmt: skip
+    engine = Engine(source, target, store, clock=clock, thresholds=thresholds)
+    return App(engine, http, store, client)
