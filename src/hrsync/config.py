@@ -52,15 +52,19 @@ class ZohoServiceConfig(BaseModel):
         """Refuse missing credentials and plain HTTP to anything but loopback."""
         missing = [k for k in ("client_id", "client_secret", "refresh_token") if not _has(self, k)]
         if missing:
-            raise ConfigError(f"[{section}] is missing {', '.join(missing)} (or HRSYNC_"
-                              f"{section.upper()}__{missing[0].upper()})")  # fmt: skip
+            raise ConfigError(
+                f"[{section}] is missing {', '.join(missing)} (or HRSYNC_"
+                f"{section.upper()}__{missing[0].upper()})"
+            )
         for key in ("api_url", "accounts_url"):
             url: str = getattr(self, key)
             if url.startswith("http://"):
                 host = url.removeprefix("http://")
                 if not (self.allow_http and host.startswith(LOOPBACK)):
-                    raise ConfigError(f"[{section}] {key} = {url!r}: plain HTTP is refused; "
-                                      "use https (allow_http = true works for loopback only)")  # fmt: skip
+                    raise ConfigError(
+                        f"[{section}] {key} = {url!r}: plain HTTP is refused; "
+                        "use https (allow_http = true works for loopback only)"
+                    )
 
 
 def _has(cfg: ZohoServiceConfig, key: str) -> bool:
@@ -82,8 +86,9 @@ class RulesConfig(BaseModel):
 class Settings(BaseSettings):
     """The whole configuration."""
 
-    model_config = SettingsConfigDict(env_prefix="HRSYNC_", env_nested_delimiter="__",
-                                      extra="forbid")  # fmt: skip
+    model_config = SettingsConfigDict(
+        env_prefix="HRSYNC_", env_nested_delimiter="__", extra="forbid"
+    )
 
     store: StoreConfig = Field(default_factory=StoreConfig)
     source: SourceConfig = Field(default_factory=SourceConfig)

@@ -25,9 +25,11 @@ class App:
     http: ZohoHttp
     store: Store
     client: httpx.Client
+    owns_client: bool = True
 
     def close(self) -> None:
-        self.client.close()
+        if self.owns_client:  # an injected client belongs to whoever injected it
+            self.client.close()
         self.store.close()
 
 
@@ -41,6 +43,7 @@ def build(
 ) -> App:
     clock = clock or RealClock()
     settings.cliq.check("cliq")
+    owns_client = client is None
     client = client or httpx.Client(timeout=settings.cliq.timeout)
     auth = OAuthTokenSource(
         client,
@@ -50,16 +53,27 @@ def build(
         refresh_token=settings.cliq.refresh_token,
         clock=clock,
     )
-    http = ZohoHttp(client, base_url=settings.cliq.api_url, auth=auth,
-                    pacer=Pacer(clock, margin=pacer_margin), clock=clock,
-                    dry_run=dry_run)  # fmt: skip
+    http = ZohoHttp(
+        client,
+        base_url=settings.cliq.api_url,
+        auth=auth,
+        pacer=Pacer(clock, margin=pacer_margin),
+        clock=clock,
+        dry_run=dry_run,
+    )
     target = CliqTarget(CliqClient(http), protected_emails=settings.safety.protected_emails)
     store = Store(settings.store.url, clock=clock)
     src = settings.source
-    source = CsvSource(src.path, columns=src.columns, status_map=src.status_map,
-                       date_format=src.date_format, delimiter=src.delimiter,
-                       encoding=src.encoding)  # fmt: skip
-    thresholds = Thresholds(settings.safety.max_deactivation_share,
-                            settings.safety.deactivation_floor)  # fmt: skip
+    source = CsvSource(
+        src.path,
+        columns=src.columns,
+        status_map=src.status_map,
+        date_format=src.date_format,
+        delimiter=src.delimiter,
+        encoding=src.encoding,
+    )
+    thresholds = Thresholds(
+        settings.safety.max_deactivation_share, settings.safety.deactivation_floor
+    )
     engine = Engine(source, target, store, clock=clock, thresholds=thresholds)
-    return App(engine, http, store, client)
+    return App(engine, http, store, client, owns_client)

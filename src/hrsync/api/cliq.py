@@ -79,7 +79,9 @@ class CliqClient:
         self.http = http
 
     # users ---------------------------------------------------------------------------------
-    def iter_users(self, *, status: str | None = None, search: str | None = None) -> Iterator[CliqUser]:
+    def iter_users(
+        self, *, status: str | None = None, search: str | None = None
+    ) -> Iterator[CliqUser]:
         """Every user (or those with ``status``), in the full get-user shape."""
 
         def fetch(token: str | None) -> dict[str, Any]:
@@ -96,28 +98,32 @@ class CliqClient:
             yield CliqUser.model_validate(item)
 
     def get_user(self, user_id: str) -> CliqUser:
-        body = self.http.call("GET", f"/api/v2/users/{user_id}", endpoint="users.get",
-                              params={"fields": "all"})  # fmt: skip
+        body = self.http.call(
+            "GET", f"/api/v2/users/{user_id}", endpoint="users.get", params={"fields": "all"}
+        )
         return CliqUser.model_validate(body["data"])
 
     def add_users(self, users: Sequence[dict[str, Any]]) -> AddUsersResult:
         """Invite up to 100 users in one call; per-email failures come back in the result."""
         if not 0 < len(users) <= MAX_USERS_PER_ADD:
             raise ValueError(f"add_users takes 1 to {MAX_USERS_PER_ADD} users, not {len(users)}")
-        body = self.http.call("POST", "/api/v2/users", endpoint="users.add",
-                              json={"users": list(users)})  # fmt: skip
+        body = self.http.call(
+            "POST", "/api/v2/users", endpoint="users.add", json={"users": list(users)}
+        )
         return AddUsersResult.model_validate(body["data"])
 
     def update_user(self, user_id: str, fields: dict[str, Any]) -> AddUsersResult:
         """Change the given fields (``email_id`` is required by Zoho and always sent)."""
-        body = self.http.call("PUT", f"/api/v2/users/{user_id}", endpoint="users.update",
-                              json={"users": [fields]})  # fmt: skip
+        body = self.http.call(
+            "PUT", f"/api/v2/users/{user_id}", endpoint="users.update", json={"users": [fields]}
+        )
         return AddUsersResult.model_validate(body["data"])
 
     def set_active(self, user_id: str, active: bool) -> None:
         """Activate or deactivate a user (``{"is_active": ...}``); never deletes."""
-        self.http.call("PUT", f"/api/v2/users/{user_id}", endpoint="users.update",
-                       json={"is_active": active})  # fmt: skip
+        self.http.call(
+            "PUT", f"/api/v2/users/{user_id}", endpoint="users.update", json={"is_active": active}
+        )
 
     # departments and designations ----------------------------------------------------------
     def iter_departments(self) -> Iterator[Department]:
@@ -134,9 +140,12 @@ class CliqClient:
             yield Department.model_validate(item)
 
     def create_department(self, name: str, *, lead_zuid: str, parent_id: str) -> Department:
-        body = self.http.call("POST", "/api/v2/departments", endpoint="departments",
-                              json={"name": name, "lead_zuid": lead_zuid,
-                                    "parent_department_id": parent_id})  # fmt: skip
+        body = self.http.call(
+            "POST",
+            "/api/v2/departments",
+            endpoint="departments",
+            json={"name": name, "lead_zuid": lead_zuid, "parent_department_id": parent_id},
+        )
         return Department.model_validate(body["data"])
 
     def iter_designations(self) -> Iterator[Designation]:
@@ -153,6 +162,7 @@ class CliqClient:
             yield Designation.model_validate(item)
 
     def create_designation(self, name: str) -> Designation:
-        body = self.http.call("POST", "/api/v2/designations", endpoint="designations",
-                              json={"name": name})  # fmt: skip
+        body = self.http.call(
+            "POST", "/api/v2/designations", endpoint="designations", json={"name": name}
+        )
         return Designation.model_validate(body["data"])

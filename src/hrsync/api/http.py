@@ -82,30 +82,35 @@ class ZohoHttp:
                 wait = handler.wait_seconds(state, error)
                 if isinstance(error, RateLimited):
                     self.pacer.locked(endpoint, wait)
-                log.warning("%s %s failed (%s); retry %d in %.0fs", method, path, error,
-                            state.attempt, wait)  # fmt: skip
+                log.warning(
+                    "%s %s failed (%s); retry %d in %.0fs", method, path, error, state.attempt, wait
+                )
                 state.waits.append(wait)
                 if not isinstance(error, RateLimited):
                     self._clock.sleep(wait)  # a lock is waited out by the pacer on the next try
 
-    def _send_once(
-        self, method: str, path: str, *, endpoint: str, params: Any, json: Any
-    ) -> Any:
+    def _send_once(self, method: str, path: str, *, endpoint: str, params: Any, json: Any) -> Any:
         self.pacer.wait(endpoint)
         url = self._base + path
         for attempt in (1, 2):
             headers = {"Authorization": self._auth.header()}
             try:
-                response = self._client.request(method, url, params=params, json=json,
-                                                headers=headers)  # fmt: skip
+                response = self._client.request(
+                    method, url, params=params, json=json, headers=headers
+                )
             except httpx.TimeoutException as exc:
                 self.pacer.record(endpoint)
-                raise TransientError(f"timed out: {exc}", method=method, url=url,
-                                     ambiguous=method != "GET") from exc  # fmt: skip
+                raise TransientError(
+                    f"timed out: {exc}", method=method, url=url, ambiguous=method != "GET"
+                ) from exc
             except httpx.TransportError as exc:
                 sent = not isinstance(exc, httpx.ConnectError)
-                raise TransientError(f"connection failed: {exc}", method=method, url=url,
-                                     ambiguous=sent and method != "GET") from exc  # fmt: skip
+                raise TransientError(
+                    f"connection failed: {exc}",
+                    method=method,
+                    url=url,
+                    ambiguous=sent and method != "GET",
+                ) from exc
             self.pacer.record(endpoint)
             self.calls[endpoint] += 1
             if response.status_code == 401 and attempt == 1:
@@ -118,9 +123,7 @@ class ZohoHttp:
         return self.pacer.limit(endpoint).lock_seconds
 
 
-def raise_for_zoho(
-    method: str, url: str, response: httpx.Response, *, lock_seconds: float
-) -> Any:
+def raise_for_zoho(method: str, url: str, response: httpx.Response, *, lock_seconds: float) -> Any:
     """Map Zoho's status and body to a value or an exception from ``errors``."""
     status = response.status_code
     body = _decode(response)

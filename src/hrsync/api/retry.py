@@ -57,7 +57,7 @@ class TransientRetry:
         return state.attempt < self.max_attempts
 
     def wait_seconds(self, state: RetryState, error: HrsyncError) -> float:
-        return min(self.cap, self.base * 2 ** (state.attempt - 1))
+        return float(min(self.cap, self.base * 2 ** (state.attempt - 1)))
 
 
 DEFAULT_HANDLERS: tuple[RetryHandler, ...] = (RateLimitRetry(), TransientRetry())

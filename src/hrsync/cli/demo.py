@@ -29,14 +29,62 @@ from hrsync.emulator.asgi import create_app
 from hrsync.model import CANONICAL_FIELDS
 from hrsync.wiring import build
 
-FIRST = ["Asha", "Ben", "Chen", "Dara", "Elif", "Femi", "Gita", "Hugo", "Ines", "Jon", "Kofi",
-         "Lena", "Mina", "Noor", "Omar", "Priya", "Quinn", "Rosa", "Sven", "Tara", "Uma", "Vik"]
-LAST = ["Iyer", "Okafor", "Schmidt", "Tanaka", "García", "Nowak", "Haddad", "Silva", "Kim",
-        "Müller", "Rossi", "Singh", "Dubois", "Larsen", "Ahmed", "Cohen", "Novak", "Reyes"]
+FIRST = [
+    "Asha",
+    "Ben",
+    "Chen",
+    "Dara",
+    "Elif",
+    "Femi",
+    "Gita",
+    "Hugo",
+    "Ines",
+    "Jon",
+    "Kofi",
+    "Lena",
+    "Mina",
+    "Noor",
+    "Omar",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sven",
+    "Tara",
+    "Uma",
+    "Vik",
+]
+LAST = [
+    "Iyer",
+    "Okafor",
+    "Schmidt",
+    "Tanaka",
+    "García",
+    "Nowak",
+    "Haddad",
+    "Silva",
+    "Kim",
+    "Müller",
+    "Rossi",
+    "Singh",
+    "Dubois",
+    "Larsen",
+    "Ahmed",
+    "Cohen",
+    "Novak",
+    "Reyes",
+]
 DEPARTMENTS = ["Engineering", "Sales", "Support", "Finance", "People", "Marketing"]
-TITLES = ["Engineer", "Senior Engineer", "Account Executive", "Support Specialist", "Analyst",
-          "Designer", "Recruiter", "Marketing Lead"]
-SITES = ["Chennai Office", "Austin HQ", "Berlin Hub", "Remote"]  # fmt: skip
+TITLES = [
+    "Engineer",
+    "Senior Engineer",
+    "Account Executive",
+    "Support Specialist",
+    "Analyst",
+    "Designer",
+    "Recruiter",
+    "Marketing Lead",
+]
+SITES = ["Chennai Office", "Austin HQ", "Berlin Hub", "Remote"]
 
 
 def sample_employees(size: int, seed: int = 42) -> list[dict[str, str]]:
@@ -57,15 +105,26 @@ def sample_employees(size: int, seed: int = 42) -> list[dict[str, str]]:
             boss = rng.randint(8, 37)
             manager, title = f"E{boss:05d}", rng.choice(TITLES)
             dept = DEPARTMENTS[(boss - 8) % 6]
-        rows.append({
-            "employee_id": eid, "email": f"{first}.{last}.{n}@zylker.example".lower()
-            .replace("í", "i").replace("ü", "u"),
-            "first_name": first, "last_name": last, "mobile": f"+1 555 01{n:04d}",
-            "work_phone": f"+1 555 02{n:04d}", "extension": str(1000 + n),
-            "seating_location": f"Floor {1 + n % 5}, Desk {n}", "work_location": rng.choice(SITES),
-            "department": dept, "designation": title, "manager_id": manager, "status": "active",
-            "hire_date": f"20{10 + n % 15:02d}-0{1 + n % 9}-1{n % 9}",
-        })  # fmt: skip
+        rows.append(
+            {
+                "employee_id": eid,
+                "email": f"{first}.{last}.{n}@zylker.example".lower()
+                .replace("í", "i")
+                .replace("ü", "u"),
+                "first_name": first,
+                "last_name": last,
+                "mobile": f"+1 555 01{n:04d}",
+                "work_phone": f"+1 555 02{n:04d}",
+                "extension": str(1000 + n),
+                "seating_location": f"Floor {1 + n % 5}, Desk {n}",
+                "work_location": rng.choice(SITES),
+                "department": dept,
+                "designation": title,
+                "manager_id": manager,
+                "status": "active",
+                "hire_date": f"20{10 + n % 15:02d}-0{1 + n % 9}-1{n % 9}",
+            }
+        )
     return rows
 
 
@@ -107,15 +166,18 @@ def run_demo(*, size: int, workdir: Path | None) -> None:
     clock = VirtualClock()
     emulator = Emulator(clock)
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(emulator), host="127.0.0.1", port=port,
-                                           log_level="warning"))  # fmt: skip
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(emulator), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
         time.sleep(0.05)
     base = f"http://127.0.0.1:{port}"
-    console.print(f"[bold]1.[/] Zoho emulator on {base} (virtual clock: rate limits are "
-                  "honoured in simulated time)")  # fmt: skip
+    console.print(
+        f"[bold]1.[/] Zoho emulator on {base} (virtual clock: rate limits are "
+        "honoured in simulated time)"
+    )
     try:
         settings = _settings(base, folder)
         rows = sample_employees(size)
@@ -129,10 +191,12 @@ def run_demo(*, size: int, workdir: Path | None) -> None:
         _round(settings, clock, "4. HR changed (one leaver came back before the sync)")
         _round(settings, clock, "5. Plan again")
         stats = httpx.get(f"{base}/_emulator/stats").json()
-        console.print(f"Emulator: {sum(stats['calls'].values())} API calls, "
-                      f"{stats['lock_periods_total']} lock periods triggered. Simulated time "
-                      f"waited for rate limits: {clock.slept / 60:.1f} min; real time "
-                      f"{time.monotonic() - started:.1f} s. Files in {folder}.")  # fmt: skip
+        console.print(
+            f"Emulator: {sum(stats['calls'].values())} API calls, "
+            f"{stats['lock_periods_total']} lock periods triggered. Simulated time "
+            f"waited for rate limits: {clock.slept / 60:.1f} min; real time "
+            f"{time.monotonic() - started:.1f} s. Files in {folder}."
+        )
     finally:
         server.should_exit = True
         thread.join(timeout=5)
@@ -162,20 +226,35 @@ def _round(settings: Settings, clock: VirtualClock, title: str) -> None:
 def _settings(base: str, folder: Path) -> Settings:
     client = httpx.get(f"{base}/_emulator/clients").json()["clients"][0]
     redirect = "http://127.0.0.1/callback"
-    answer = httpx.get(f"{base}/oauth/v2/auth", params={
-        "client_id": client["client_id"], "redirect_uri": redirect, "response_type": "code",
-        "scope": "ZohoCliq.Users.ALL,ZohoCliq.Departments.ALL,ZohoCliq.Designations.ALL",
-        "access_type": "offline"})  # fmt: skip
+    answer = httpx.get(
+        f"{base}/oauth/v2/auth",
+        params={
+            "client_id": client["client_id"],
+            "redirect_uri": redirect,
+            "response_type": "code",
+            "scope": "ZohoCliq.Users.ALL,ZohoCliq.Departments.ALL,ZohoCliq.Designations.ALL",
+            "access_type": "offline",
+        },
+    )
     code = httpx.URL(answer.headers["location"]).params["code"]
     with httpx.Client() as http:
-        tokens = exchange_code(http, accounts_url=base, client_id=client["client_id"],
-                               client_secret=SecretStr(client["client_secret"]), code=code,
-                               redirect_uri=redirect)  # fmt: skip
+        tokens = exchange_code(
+            http,
+            accounts_url=base,
+            client_id=client["client_id"],
+            client_secret=SecretStr(client["client_secret"]),
+            code=code,
+            redirect_uri=redirect,
+        )
     return Settings(
         store=StoreConfig(url=f"sqlite:///{folder / 'hrsync.db'}"),
         source=SourceConfig(path=folder / "employees.csv"),
-        cliq=ZohoServiceConfig(api_url=base, accounts_url=base, client_id=client["client_id"],
-                               client_secret=SecretStr(client["client_secret"]),
-                               refresh_token=SecretStr(tokens["refresh_token"]),
-                               allow_http=True),  # fmt: skip
+        cliq=ZohoServiceConfig(
+            api_url=base,
+            accounts_url=base,
+            client_id=client["client_id"],
+            client_secret=SecretStr(client["client_secret"]),
+            refresh_token=SecretStr(tokens["refresh_token"]),
+            allow_http=True,
+        ),
     )

@@ -27,14 +27,18 @@ syncing.register(app)
 @app.callback()
 def _global(
     ctx: typer.Context,
-    config: Annotated[Path, typer.Option("--config", "-c", help="Configuration file (TOML).",
-                                         envvar="HRSYNC_CONFIG")] = Path("hrsync.toml"),
+    config: Annotated[
+        Path,
+        typer.Option("--config", "-c", help="Configuration file (TOML).", envvar="HRSYNC_CONFIG"),
+    ] = Path("hrsync.toml"),
     json_output: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every API call.")] = False,
 ) -> None:
     ctx.obj = {"config": config, "json": json_output}
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")  # fmt: skip
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     logging.getLogger("httpx").setLevel(logging.INFO if verbose else logging.WARNING)
 
 

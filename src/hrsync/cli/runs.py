@@ -39,8 +39,13 @@ def list_runs(
     table = Table("run", "mode", "status", "started", "changes")
     for r in rows:
         counts = r.summary.get("counts", {})
-        table.add_row(str(r.id), r.mode, r.status, _when(r.started_at),
-                      ", ".join(f"{n} {k}" for k, n in counts.items()) or "-")  # fmt: skip
+        table.add_row(
+            str(r.id),
+            r.mode,
+            r.status,
+            _when(r.started_at),
+            ", ".join(f"{n} {k}" for k, n in counts.items()) or "-",
+        )
     console.print(table)
 
 
@@ -53,11 +58,20 @@ def show_run(ctx: typer.Context, run_id: int) -> None:
         fail(f"no run {run_id}")
     journal = store.journal(run_id)
     if ctx.obj["json"]:
-        emit_json({"id": run.id, "mode": run.mode, "status": run.status, "summary": run.summary,
-                   "journal": [dataclasses.asdict(j) for j in journal]})
+        emit_json(
+            {
+                "id": run.id,
+                "mode": run.mode,
+                "status": run.status,
+                "summary": run.summary,
+                "journal": [dataclasses.asdict(j) for j in journal],
+            }
+        )
         return
-    console.print(f"Run {run.id} ({run.mode}): {run.status}, {_when(run.started_at)} → "
-                  f"{_when(run.finished_at)}")  # fmt: skip
+    console.print(
+        f"Run {run.id} ({run.mode}): {run.status}, {_when(run.started_at)} → "
+        f"{_when(run.finished_at)}"
+    )
     for entry in journal:
         error = f" — {entry.error}" if entry.error else ""
         console.print(f"  [{entry.state}] {entry.summary}{error}", highlight=False)

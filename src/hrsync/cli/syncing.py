@@ -30,10 +30,15 @@ def _app(ctx: typer.Context, *, dry_run: bool) -> App:
 
 def plan(
     ctx: typer.Context,
-    out: Annotated[Path | None, typer.Option(help="Save the plan (JSON) for `apply --plan`.")] = None,
-    detailed_exitcode: Annotated[bool, typer.Option(
-        "--detailed-exitcode", help="Exit 0 when nothing would change, 2 when something would."
-    )] = False,
+    out: Annotated[
+        Path | None, typer.Option(help="Save the plan (JSON) for `apply --plan`.")
+    ] = None,
+    detailed_exitcode: Annotated[
+        bool,
+        typer.Option(
+            "--detailed-exitcode", help="Exit 0 when nothing would change, 2 when something would."
+        ),
+    ] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
 ) -> None:
     """Show what would change in Cliq. Reads only: not one write is sent."""
@@ -68,18 +73,25 @@ def show_plan(plan: Plan, http: ZohoHttp) -> None:
     counts = ", ".join(f"{n} {kind}" for kind, n in sorted(plan.counts().items()))
     calls = plan.api_calls()
     minutes = http.pacer.estimate(calls) / 60
-    console.print(f"Plan: {counts}. About {sum(calls.values())} API calls, "
-                  f"at least {minutes:.1f} min at Zoho's rate limits.")  # fmt: skip
+    console.print(
+        f"Plan: {counts}. About {sum(calls.values())} API calls, "
+        f"at least {minutes:.1f} min at Zoho's rate limits."
+    )
 
 
 def apply(
     ctx: typer.Context,
-    plan_file: Annotated[Path | None, typer.Option("--plan", help="Apply this saved plan "
-                                                   "exactly, if it still matches.")] = None,
+    plan_file: Annotated[
+        Path | None,
+        typer.Option("--plan", help="Apply this saved plan exactly, if it still matches."),
+    ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-    confirm_deactivations: Annotated[int | None, typer.Option(
-        help="Allow a run that deactivates more users than the safety share: give the number."
-    )] = None,
+    confirm_deactivations: Annotated[
+        int | None,
+        typer.Option(
+            help="Allow a run that deactivates more users than the safety share: give the number."
+        ),
+    ] = None,
 ) -> None:
     """Make Cliq match HR: invite, update, deactivate, reactivate (asks first unless --yes)."""
     expected = None
@@ -105,9 +117,12 @@ def apply(
 
 def sync(
     ctx: typer.Context,
-    confirm_deactivations: Annotated[int | None, typer.Option(
-        help="Allow a run that deactivates more users than the safety share: give the number."
-    )] = None,
+    confirm_deactivations: Annotated[
+        int | None,
+        typer.Option(
+            help="Allow a run that deactivates more users than the safety share: give the number."
+        ),
+    ] = None,
 ) -> None:
     """Plan and apply in one go, without asking (for schedulers)."""
     _run_apply(ctx, expected=None, confirm=confirm_deactivations)
@@ -117,8 +132,9 @@ def _run_apply(ctx: typer.Context, *, expected: str | None, confirm: int | None)
     app = _app(ctx, dry_run=False)
     try:
         with CallProgress(app.http) as progress:
-            outcome = app.engine.run_apply(expected=expected, confirmed_deactivations=confirm,
-                                           progress=progress)  # fmt: skip
+            outcome = app.engine.run_apply(
+                expected=expected, confirmed_deactivations=confirm, progress=progress
+            )
     except SafetyHold as hold:
         fail(f"held: {hold}", code=3)
     finally:
@@ -130,15 +146,23 @@ def report_apply(ctx: typer.Context, outcome: Outcome) -> None:
     report = outcome.report
     assert report is not None
     if ctx.obj["json"]:
-        emit_json({"run_id": outcome.run_id, "done": report.done, "failed": report.failed,
-                   "errors": [str(e) for e in outcome.plan.errors]})  # fmt: skip
+        emit_json(
+            {
+                "run_id": outcome.run_id,
+                "done": report.done,
+                "failed": report.failed,
+                "errors": [str(e) for e in outcome.plan.errors],
+            }
+        )
         return
     for line in report.failed:
         console.print(f"  [red]failed[/] {line}", highlight=False)
     for error in outcome.plan.errors:
         console.print(f"  [yellow]skipped[/] {error}", highlight=False)
-    console.print(f"Run {outcome.run_id}: {len(report.done)} changes applied, "
-                  f"{len(report.failed)} failed, {len(outcome.plan.errors)} records skipped.")  # fmt: skip
+    console.print(
+        f"Run {outcome.run_id}: {len(report.done)} changes applied, "
+        f"{len(report.failed)} failed, {len(outcome.plan.errors)} records skipped."
+    )
     if report.failed or outcome.plan.errors:
         raise typer.Exit(1)
 
@@ -148,10 +172,14 @@ class CallProgress:
 
     def __init__(self, http: ZohoHttp) -> None:
         self.http = http
-        self.bar = Progress(TextColumn("{task.description}"), BarColumn(),
-                            TextColumn("{task.completed}/{task.total} changes"),
-                            TextColumn("{task.fields[calls]}"), console=console,
-                            transient=False)  # fmt: skip
+        self.bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total} changes"),
+            TextColumn("{task.fields[calls]}"),
+            console=console,
+            transient=False,
+        )
         self.task: Any = None
         self.planned: dict[str, int] = {}
 
@@ -177,5 +205,6 @@ class CallProgress:
         made = sum(self.http.calls.values())
         left = {e: max(0, n - self.http.calls.get(e, 0)) for e, n in self.planned.items()}
         eta = self.http.pacer.estimate(left)
-        self.bar.update(self.task, calls=f"{made} calls made, {sum(left.values())} left, "
-                        f"ETA {eta / 60:.1f} min")  # fmt: skip
+        self.bar.update(
+            self.task, calls=f"{made} calls made, {sum(left.values())} left, ETA {eta / 60:.1f} min"
+        )

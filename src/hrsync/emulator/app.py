@@ -51,18 +51,30 @@ def _routes() -> list[Route]:
         ("DELETE", "/api/v2/departments/{id}", "departments", groups.delete_department),
         ("GET", "/api/v2/departments/{id}/members", "departments", groups.department_members),
         ("POST", "/api/v2/departments/{id}/members", "departments", groups.add_department_members),
-        ("DELETE", "/api/v2/departments/{id}/members", "departments",
-         groups.remove_department_members),
+        (
+            "DELETE",
+            "/api/v2/departments/{id}/members",
+            "departments",
+            groups.remove_department_members,
+        ),
         ("POST", "/api/v2/designations", "designations", groups.create_designation),
         ("GET", "/api/v2/designations", "designations", groups.list_designations),
         ("GET", "/api/v2/designations/{id}", "designations", groups.get_designation),
         ("PUT", "/api/v2/designations/{id}", "designations", groups.update_designation),
         ("DELETE", "/api/v2/designations/{id}", "designations", groups.delete_designation),
         ("GET", "/api/v2/designations/{id}/members", "designations", groups.designation_members),
-        ("POST", "/api/v2/designations/{id}/members", "designations",
-         groups.add_designation_members),
-        ("DELETE", "/api/v2/designations/{id}/members", "designations",
-         groups.remove_designation_members),
+        (
+            "POST",
+            "/api/v2/designations/{id}/members",
+            "designations",
+            groups.add_designation_members,
+        ),
+        (
+            "DELETE",
+            "/api/v2/designations/{id}/members",
+            "designations",
+            groups.remove_designation_members,
+        ),
         ("POST", "/api/v2/teams", "teams", groups.create_team),
         ("GET", "/api/v2/teams", "teams", groups.list_teams),
         ("GET", "/api/v2/teams/{id}", "teams", groups.get_team),
@@ -79,7 +91,7 @@ def _routes() -> list[Route]:
         ("GET", "/api/v2/profiles/{id}/users", "roles.users", roles.role_users),
         ("POST", "/api/v2/profiles/{id}/users", "roles.users", roles.add_role_users),
         ("DELETE", "/api/v2/profiles/{id}/users", "roles.users", roles.remove_role_users),
-    ]  # fmt: skip
+    ]
     return [
         Route(m, re.compile("^" + p.replace("{id}", "([^/]+)") + "/?$"), e, h)
         for m, p, e, h in table

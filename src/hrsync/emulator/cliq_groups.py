@@ -77,7 +77,9 @@ def list_departments(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
         depts = [d for d in depts if search.lower() in d.name.lower()]
     page, token = ctx.page(f"departments:{search}", depts, req.query, default=25, maximum=100)
     counts = _department_counts(org)
-    body: dict[str, Any] = {"data": [views.department(org, d, members=counts.get(d.id, 0)) for d in page]}
+    body: dict[str, Any] = {
+        "data": [views.department(org, d, members=counts.get(d.id, 0)) for d in page]
+    }
     if token:
         body["next_token"] = token
     return body

@@ -155,7 +155,9 @@ def create_userfield(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
     unique = re.sub(r"[^a-z0-9]+", "_", body["name"].lower()).strip("_")
     taken = {uf.unique_name for uf in org.userfields.values()}
     require(unique not in taken, "userfield_already_exist")
-    uf = UserField(org.ids.object_id(), body["name"].strip(), unique, body.get("type", "text_field"))
+    uf = UserField(
+        org.ids.object_id(), body["name"].strip(), unique, body.get("type", "text_field")
+    )
     uf.created = uf.modified = ctx.now
     uf.mandatory = bool(body.get("mandatory", False))
     if uf.type == "drop_down":

@@ -207,7 +207,9 @@ def update_user(ctx: Ctx, req: EmuRequest, user_id: str) -> dict[str, Any]:
 
 def _set_active(ctx: Ctx, user: User, active: bool) -> None:
     if user.id == ctx.org.admin_id and not active:
-        raise ZohoError(400, "operation_not_allowed", "The organisation admin cannot be deactivated.")
+        raise ZohoError(
+            400, "operation_not_allowed", "The organisation admin cannot be deactivated."
+        )
     if active and user.status == "inactive":
         user.status = "active"
     elif not active and user.status != "inactive":
@@ -222,16 +224,29 @@ def user_teams(ctx: Ctx, req: EmuRequest, user_id: str) -> dict[str, Any]:
 
 
 LAYOUT_SECTIONS = [
-    ("Work", "work_info", [
-        ("Designation", "designation"), ("Department", "department"),
-        ("Reporting To", "reportingto"), ("Seating Location", "work_location"),
-        ("Employee ID", "employee_id"), ("Status", "status"),
-    ]),
-    ("Contact", "contact_info", [
-        ("Phone", "phone"), ("Mobile", "mobile"), ("Email", "email_id"),
-        ("Extension", "extension"),
-    ]),
-]  # fmt: skip
+    (
+        "Work",
+        "work_info",
+        [
+            ("Designation", "designation"),
+            ("Department", "department"),
+            ("Reporting To", "reportingto"),
+            ("Seating Location", "work_location"),
+            ("Employee ID", "employee_id"),
+            ("Status", "status"),
+        ],
+    ),
+    (
+        "Contact",
+        "contact_info",
+        [
+            ("Phone", "phone"),
+            ("Mobile", "mobile"),
+            ("Email", "email_id"),
+            ("Extension", "extension"),
+        ],
+    ),
+]
 LAYOUTS = ("quick_view", "profile_details_android", "profile_details_ios", "profile_details_web")
 
 

@@ -135,7 +135,9 @@ class Org:
         return next(d for d in self.departments.values() if d.is_default)
 
     def default_role(self, profile_type: str) -> Role:
-        return next(r for r in self.roles.values() if r.is_default and r.profile_type == profile_type)
+        return next(
+            r for r in self.roles.values() if r.is_default and r.profile_type == profile_type
+        )
 
 
 def new_org(now: float) -> Org:

@@ -30,8 +30,10 @@ class CsvSource:
         self.columns = dict(columns or {})
         unknown = set(self.columns) - set(CANONICAL_FIELDS)
         if unknown:
-            raise SourceError(f"[source.columns] names unknown fields: {', '.join(sorted(unknown))}"
-                              f"; known fields are {', '.join(CANONICAL_FIELDS)}")  # fmt: skip
+            raise SourceError(
+                f"[source.columns] names unknown fields: {', '.join(sorted(unknown))}"
+                f"; known fields are {', '.join(CANONICAL_FIELDS)}"
+            )
         self.parser = RowParser(status_map=status_map or {}, date_format=date_format)
         self.delimiter = delimiter
         self.encoding = encoding
@@ -46,10 +48,14 @@ class CsvSource:
     def _rows(self) -> Iterator[tuple[str, dict[str, str]]]:
         headers, records = self._open()
         header_of = {name: self.columns.get(name, name) for name in CANONICAL_FIELDS}
-        missing = [f"{n} (column {header_of[n]!r})" for n in REQUIRED if header_of[n] not in headers]
+        missing = [
+            f"{n} (column {header_of[n]!r})" for n in REQUIRED if header_of[n] not in headers
+        ]
         if missing:
-            raise SourceError(f"{self.path}: missing required column(s) {', '.join(missing)}; "
-                              f"found {', '.join(headers)}")  # fmt: skip
+            raise SourceError(
+                f"{self.path}: missing required column(s) {', '.join(missing)}; "
+                f"found {', '.join(headers)}"
+            )
         for number, record in records:
             row = {name: record.get(header, "") for name, header in header_of.items()}
             mapped = set(header_of.values())
@@ -68,8 +74,10 @@ class CsvSource:
         reader = csv.DictReader(text.splitlines(), delimiter=self.delimiter)
         headers = [h.strip() for h in reader.fieldnames or []]
         # Row numbers as a spreadsheet shows them: the header is row 1.
-        records = ((n, {(k or "").strip(): v or "" for k, v in r.items()})
-                   for n, r in enumerate(reader, start=2))  # fmt: skip
+        records = (
+            (n, {(k or "").strip(): v or "" for k, v in r.items()})
+            for n, r in enumerate(reader, start=2)
+        )
         return headers, records
 
 

@@ -12,14 +12,38 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Status words of common HR systems; a source's own map is added on top.
 STATUS_WORDS: dict[str, Status] = {
     word: Status.ACTIVE
-    for word in ("active", "activo", "employed", "current", "on leave", "leave of absence",
-                 "probation", "notice period", "1", "true", "yes")
+    for word in (
+        "active",
+        "activo",
+        "employed",
+        "current",
+        "on leave",
+        "leave of absence",
+        "probation",
+        "notice period",
+        "1",
+        "true",
+        "yes",
+    )
 } | {
     word: Status.INACTIVE
-    for word in ("inactive", "terminated", "terminated for cause", "voluntarily terminated",
-                 "resigned", "retired", "deceased", "exited", "left", "former", "disabled",
-                 "0", "false", "no")
-}  # fmt: skip
+    for word in (
+        "inactive",
+        "terminated",
+        "terminated for cause",
+        "voluntarily terminated",
+        "resigned",
+        "retired",
+        "deceased",
+        "exited",
+        "left",
+        "former",
+        "disabled",
+        "0",
+        "false",
+        "no",
+    )
+}
 DATE_FIELDS = ("date_of_birth", "hire_date", "exit_date")
 
 
@@ -46,13 +70,21 @@ class RowParser:
             try:
                 dates[name] = self._date(values[name])
             except ValueError:
-                return RecordError(where, f"{values[name]!r} is not a date"
-                                   f"{' (' + self.date_format + ')' if self.date_format else ''}",
-                                   eid, name)  # fmt: skip
+                return RecordError(
+                    where,
+                    f"{values[name]!r} is not a date"
+                    f"{' (' + self.date_format + ')' if self.date_format else ''}",
+                    eid,
+                    name,
+                )
         status = self.status_words.get((values["status"] or "active").lower())
         if status is None:
-            return RecordError(where, f"unknown status {values['status']!r}; map it in "
-                               "[source.status_map]", eid, "status")  # fmt: skip
+            return RecordError(
+                where,
+                f"unknown status {values['status']!r}; map it in [source.status_map]",
+                eid,
+                "status",
+            )
         extra = {k: v for k, v in row.items() if k not in CANONICAL_FIELDS and v}
         text = {k: values[k] for k in CANONICAL_FIELDS if k not in DATE_FIELDS and k != "status"}
         text["email"] = email
@@ -77,13 +109,23 @@ def validate(rows: Iterable[tuple[str, Employee | RecordError]]) -> SourceSnapsh
         if isinstance(item, RecordError):
             snapshot.errors.append(item)
         elif item.employee_id in seen:
-            snapshot.errors.append(RecordError(where, f"duplicate employee id (first seen at "
-                                               f"{seen[item.employee_id]})", item.employee_id,
-                                               "employee_id"))  # fmt: skip
+            snapshot.errors.append(
+                RecordError(
+                    where,
+                    f"duplicate employee id (first seen at {seen[item.employee_id]})",
+                    item.employee_id,
+                    "employee_id",
+                )
+            )
         elif item.email.lower() in emails and item.is_active_on(dt.date.max - dt.timedelta(1)):
-            snapshot.errors.append(RecordError(where, f"email {item.email} is also used at "
-                                               f"{emails[item.email.lower()]}", item.employee_id,
-                                               "email"))  # fmt: skip
+            snapshot.errors.append(
+                RecordError(
+                    where,
+                    f"email {item.email} is also used at {emails[item.email.lower()]}",
+                    item.employee_id,
+                    "email",
+                )
+            )
         else:
             seen[item.employee_id] = where
             emails[item.email.lower()] = where
@@ -92,12 +134,23 @@ def validate(rows: Iterable[tuple[str, Employee | RecordError]]) -> SourceSnapsh
     managers = {e.employee_id: e.manager_id for _, e in good}
     for where, employee in good:
         if employee.manager_id and employee.manager_id not in known:
-            snapshot.errors.append(RecordError(where, f"unknown manager {employee.manager_id!r}",
-                                               employee.employee_id, "manager_id"))  # fmt: skip
+            snapshot.errors.append(
+                RecordError(
+                    where,
+                    f"unknown manager {employee.manager_id!r}",
+                    employee.employee_id,
+                    "manager_id",
+                )
+            )
         elif _in_cycle(employee.employee_id, managers):
-            snapshot.errors.append(RecordError(where, "reporting cycle: "
-                                               + " → ".join(_chain(employee.employee_id, managers)),
-                                               employee.employee_id, "manager_id"))  # fmt: skip
+            snapshot.errors.append(
+                RecordError(
+                    where,
+                    "reporting cycle: " + " → ".join(_chain(employee.employee_id, managers)),
+                    employee.employee_id,
+                    "manager_id",
+                )
+            )
         else:
             snapshot.employees.append(employee)
     return snapshot

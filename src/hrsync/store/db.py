@@ -68,40 +68,68 @@ class Store:
     def links(self) -> dict[str, str]:
         """Employee id → zuid of every user hrsync manages."""
         with self._session() as s:
-            rows = s.execute(select(Link.employee_id, Link.zuid).where(
-                Link.integration == self.integration))  # fmt: skip
+            rows = s.execute(
+                select(Link.employee_id, Link.zuid).where(Link.integration == self.integration)
+            )
             return {eid: zuid for eid, zuid in rows}
 
     def save_link(self, employee_id: str, zuid: str, *, email: str, origin: str) -> None:
         now = self._clock.now()
         with self._session.begin() as s:
-            link = s.scalar(select(Link).where(Link.integration == self.integration,
-                                               Link.employee_id == employee_id))  # fmt: skip
+            link = s.scalar(
+                select(Link).where(
+                    Link.integration == self.integration, Link.employee_id == employee_id
+                )
+            )
             if link is None:
-                s.add(Link(integration=self.integration, employee_id=employee_id, zuid=zuid,
-                           email=email, origin=origin, created_at=now, updated_at=now))  # fmt: skip
+                s.add(
+                    Link(
+                        integration=self.integration,
+                        employee_id=employee_id,
+                        zuid=zuid,
+                        email=email,
+                        origin=origin,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
             else:
                 link.zuid, link.email, link.updated_at = zuid, email, now
 
     # runs ----------------------------------------------------------------------------------
     def start_run(self, mode: str) -> int:
         with self._session.begin() as s:
-            run = Run(integration=self.integration, mode=mode, status="running",
-                      started_at=self._clock.now(), summary="{}")  # fmt: skip
+            run = Run(
+                integration=self.integration,
+                mode=mode,
+                status="running",
+                started_at=self._clock.now(),
+                summary="{}",
+            )
             s.add(run)
             s.flush()
             return run.id
 
     def finish_run(self, run_id: int, status: str, summary: dict[str, Any]) -> None:
         with self._session.begin() as s:
-            s.execute(update(Run).where(Run.id == run_id).values(
-                status=status, finished_at=self._clock.now(),
-                summary=json.dumps(summary, default=str)))  # fmt: skip
+            s.execute(
+                update(Run)
+                .where(Run.id == run_id)
+                .values(
+                    status=status,
+                    finished_at=self._clock.now(),
+                    summary=json.dumps(summary, default=str),
+                )
+            )
 
     def runs(self, limit: int = 20) -> list[RunRecord]:
         with self._session() as s:
-            rows = s.scalars(select(Run).where(Run.integration == self.integration)
-                             .order_by(Run.id.desc()).limit(limit))  # fmt: skip
+            rows = s.scalars(
+                select(Run)
+                .where(Run.integration == self.integration)
+                .order_by(Run.id.desc())
+                .limit(limit)
+            )
             return [_run_record(r) for r in rows]
 
     def run(self, run_id: int) -> RunRecord | None:
@@ -115,10 +143,18 @@ class Store:
         now = self._clock.now()
         with self._session.begin() as s:
             s.add_all(
-                JournalEntry(run_id=run_id, change_key=k, kind=kind, summary=summary,
-                             payload=payload, state="intended", error="", updated_at=now)
+                JournalEntry(
+                    run_id=run_id,
+                    change_key=k,
+                    kind=kind,
+                    summary=summary,
+                    payload=payload,
+                    state="intended",
+                    error="",
+                    updated_at=now,
+                )
                 for k, kind, summary, payload in entries
-            )  # fmt: skip
+            )
 
     def journal_mark(
         self, run_id: int, keys: Sequence[str], state: str, *, error: str = ""
@@ -126,44 +162,53 @@ class Store:
         if not keys:
             return
         with self._session.begin() as s:
-            s.execute(update(JournalEntry)
-                      .where(JournalEntry.run_id == run_id, JournalEntry.change_key.in_(keys))
-                      .values(state=state, error=error, updated_at=self._clock.now()))  # fmt: skip
+            s.execute(
+                update(JournalEntry)
+                .where(JournalEntry.run_id == run_id, JournalEntry.change_key.in_(keys))
+                .values(state=state, error=error, updated_at=self._clock.now())
+            )
 
     def journal(self, run_id: int) -> list[JournalRecord]:
         with self._session() as s:
-            rows = s.scalars(select(JournalEntry).where(JournalEntry.run_id == run_id)
-                             .order_by(JournalEntry.id))  # fmt: skip
+            rows = s.scalars(
+                select(JournalEntry).where(JournalEntry.run_id == run_id).order_by(JournalEntry.id)
+            )
             return [JournalRecord(r.change_key, r.kind, r.summary, r.state, r.error) for r in rows]
 
     def unfinished_changes(self) -> list[JournalRecord]:
         """Changes of earlier runs that were intended or sent but never confirmed (a crash)."""
         with self._session() as s:
-            rows = s.scalars(select(JournalEntry).join(Run, Run.id == JournalEntry.run_id)
-                             .where(Run.integration == self.integration,
-                                    JournalEntry.state.in_(OPEN_STATES)))  # fmt: skip
+            rows = s.scalars(
+                select(JournalEntry)
+                .join(Run, Run.id == JournalEntry.run_id)
+                .where(Run.integration == self.integration, JournalEntry.state.in_(OPEN_STATES))
+            )
             return [JournalRecord(r.change_key, r.kind, r.summary, r.state, r.error) for r in rows]
 
     def settle_unfinished(self, *, note: str) -> int:
         """Close the unfinished changes of earlier runs once a new inventory has seen them."""
         with self._session.begin() as s:
             run_ids = select(Run.id).where(Run.integration == self.integration)
-            result = s.execute(update(JournalEntry)
-                               .where(JournalEntry.state.in_(OPEN_STATES),
-                                      JournalEntry.run_id.in_(run_ids))
-                               .values(state="superseded", error=note,
-                                       updated_at=self._clock.now()))  # fmt: skip
+            result = s.execute(
+                update(JournalEntry)
+                .where(JournalEntry.state.in_(OPEN_STATES), JournalEntry.run_id.in_(run_ids))
+                .values(state="superseded", error=note, updated_at=self._clock.now())
+            )
             return int(getattr(result, "rowcount", 0) or 0)
 
     def invited_without_link(self) -> dict[str, str]:
         """Employee id → email of confirmed invitations whose Cliq id is not linked yet."""
         linked = self.links()
         with self._session() as s:
-            rows = s.execute(select(JournalEntry.change_key, JournalEntry.payload)
-                             .join(Run, Run.id == JournalEntry.run_id)
-                             .where(Run.integration == self.integration,
-                                    JournalEntry.kind == "invite",
-                                    JournalEntry.state.in_(("confirmed", "sent"))))  # fmt: skip
+            rows = s.execute(
+                select(JournalEntry.change_key, JournalEntry.payload)
+                .join(Run, Run.id == JournalEntry.run_id)
+                .where(
+                    Run.integration == self.integration,
+                    JournalEntry.kind == "invite",
+                    JournalEntry.state.in_(("confirmed", "sent")),
+                )
+            )
             found: dict[str, str] = {}
             for key, payload in rows:
                 employee_id = key.split(":")[1]
@@ -173,8 +218,9 @@ class Store:
 
     def interrupted_runs(self) -> list[int]:
         with self._session() as s:
-            rows = s.scalars(select(Run.id).where(Run.integration == self.integration,
-                                                  Run.status == "running"))  # fmt: skip
+            rows = s.scalars(
+                select(Run.id).where(Run.integration == self.integration, Run.status == "running")
+            )
             return list(rows)
 
 

@@ -102,9 +102,13 @@ class Applier:
     def apply(self, plan: Plan) -> ApplyReport:
         self.zuid_of = dict(plan.known_users)
         self.progress.start(plan)
-        self.journal.journal_intend(self.run_id, (
-            (c.key, c.kind, c.describe(done=False), json.dumps(c.to_dict())) for c in plan.changes
-        ))  # fmt: skip
+        self.journal.journal_intend(
+            self.run_id,
+            (
+                (c.key, c.kind, c.describe(done=False), json.dumps(c.to_dict()))
+                for c in plan.changes
+            ),
+        )
         for link in plan.of(LinkUser):
             self._link(link)
         for change in plan.of(CreateDepartment) + plan.of(CreateDesignation):
@@ -151,8 +155,11 @@ class Applier:
     def _create_group(self, change: Change) -> None:
         assert isinstance(change, CreateDepartment | CreateDesignation)
         table = self.departments if isinstance(change, CreateDepartment) else self.designations
-        create = (self.target.create_department if isinstance(change, CreateDepartment)
-                  else self.target.create_designation)  # fmt: skip
+        create = (
+            self.target.create_department
+            if isinstance(change, CreateDepartment)
+            else self.target.create_designation
+        )
         try:
             table[change.name] = create(change.name)
         except Conflict:
@@ -234,8 +241,9 @@ class InviteRound:
         for email, zuid in self.a.target.find_users(emails).items():
             employee_id = emails[email]
             self.a.zuid_of[employee_id] = zuid
-            self.a.journal.save_link(employee_id, zuid, email=self.unresolved.pop(employee_id),
-                                     origin="invited")  # fmt: skip
+            self.a.journal.save_link(
+                employee_id, zuid, email=self.unresolved.pop(employee_id), origin="invited"
+            )
         for employee_id in needed & self.unresolved.keys():
             log.warning("could not find the Cliq id of invited manager %s", employee_id)
             self.queued.discard(employee_id)
@@ -287,8 +295,7 @@ class InviteRound:
             if zuid is None:
                 self.a.failed([invite], f"{invite.email} is already in Cliq but was not found")
                 continue
-            self.a.journal.save_link(invite.employee_id, zuid, email=invite.email,
-                                     origin="adopted")  # fmt: skip
+            self.a.journal.save_link(invite.employee_id, zuid, email=invite.email, origin="adopted")
             self.a.zuid_of[invite.employee_id] = zuid
             self.a.confirmed([invite])
 

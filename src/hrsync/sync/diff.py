@@ -68,7 +68,7 @@ def _match(
     """Employee id → (Cliq user, already linked). Link first, then employee id, then email."""
     matched: dict[str, tuple[CurrentUser, bool]] = {}
     taken: set[str] = set()
-    for eid, want in sorted(desired.users.items()):
+    for eid in sorted(desired.users):
         linked = index.by_zuid.get(links.get(eid, ""))
         if linked is not None:
             matched[eid] = (linked, True)
@@ -108,8 +108,10 @@ def _user_changes(
         return []
     if not want.active:
         if not linked:
-            plan.notes.append(f"employee {want.employee_id} ({user.email}) left HR but is not "
-                              "managed by hrsync; left alone")  # fmt: skip
+            plan.notes.append(
+                f"employee {want.employee_id} ({user.email}) left HR but is not "
+                "managed by hrsync; left alone"
+            )
             return []
         if user.status == "inactive":
             return []

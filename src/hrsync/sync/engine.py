@@ -102,13 +102,16 @@ class Engine:
         try:
             plan, snapshot, inventory = self.plan()
             if expected is not None and plan.fingerprint() != expected:
-                raise SafetyHold("the saved plan no longer matches HR and Cliq (something "
-                                 "changed since it was made); run `hrsync plan` again")  # fmt: skip
+                raise SafetyHold(
+                    "the saved plan no longer matches HR and Cliq (something "
+                    "changed since it was made); run `hrsync plan` again"
+                )
             check_deactivations(plan, self.thresholds, confirmed=confirmed_deactivations)
             resumed = self._settle_previous_runs(run_id)
             self._record_links(inventory)
-            report = Applier(self.target, self.store, run_id, inventory=inventory,
-                             progress=progress).apply(plan)  # fmt: skip
+            report = Applier(
+                self.target, self.store, run_id, inventory=inventory, progress=progress
+            ).apply(plan)
         except SafetyHold as hold:
             self.store.finish_run(run_id, "held", {"hold": str(hold)})
             raise
@@ -116,16 +119,23 @@ class Engine:
             self.store.finish_run(run_id, "failed", {"error": str(exc) or type(exc).__name__})
             raise
         status = "succeeded" if report.ok and not plan.errors else "partial"
-        self.store.finish_run(run_id, status, _summary(plan) | {
-            "done": len(report.done), "failed": report.failed, "resumed": resumed})  # fmt: skip
+        self.store.finish_run(
+            run_id,
+            status,
+            _summary(plan)
+            | {"done": len(report.done), "failed": report.failed, "resumed": resumed},
+        )
         return Outcome(plan, run_id, snapshot, report, resumed)
 
     def _settle_previous_runs(self, run_id: int) -> int:
         unfinished = [c for c in self.store.unfinished_changes() if c]
         if not unfinished:
             return 0
-        log.warning("%d changes of an interrupted run were not confirmed; this run re-planned "
-                    "them from Cliq's current state", len(unfinished))  # fmt: skip
+        log.warning(
+            "%d changes of an interrupted run were not confirmed; this run re-planned "
+            "them from Cliq's current state",
+            len(unfinished),
+        )
         return self.store.settle_unfinished(note=f"re-planned by run {run_id}")
 
     def _record_links(self, inventory: Inventory) -> None:

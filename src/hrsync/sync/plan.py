@@ -98,7 +98,8 @@ class LinkUser(Change):
 
     def describe(self, *, done: bool) -> str:
         verb = "Adopted" if done else "Would adopt"
-        return f"{verb} existing Cliq user {self.email} for employee {self.employee_id} ({self.reason})"
+        who = f"existing Cliq user {self.email} for employee {self.employee_id}"
+        return f"{verb} {who} ({self.reason})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,10 +219,14 @@ class Plan:
             "api_calls": self.api_calls(),
             "changes": [c.to_dict() | {"summary": c.describe(done=False)} for c in self.changes],
             "errors": [
-                {"where": e.where, "employee_id": e.employee_id, "field": e.field,
-                 "message": e.message}
+                {
+                    "where": e.where,
+                    "employee_id": e.employee_id,
+                    "field": e.field,
+                    "message": e.message,
+                }
                 for e in self.errors
-            ],  # fmt: skip
+            ],
             "notes": list(self.notes),
             "managed_users": self.managed_users,
             "known_users": dict(self.known_users),

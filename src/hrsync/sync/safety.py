@@ -21,16 +21,19 @@ def check_source(snapshot: SourceSnapshot, *, where: str) -> None:
     """Refuse outright a source that yielded nobody: that is a broken feed, not mass leaving."""
     if not snapshot.employees:
         detail = f" ({len(snapshot.errors)} records rejected)" if snapshot.errors else ""
-        raise SourceError(f"the HR source {where} yielded no valid employee{detail}; refusing "
-                          "to sync from an empty feed")  # fmt: skip
+        raise SourceError(
+            f"the HR source {where} yielded no valid employee{detail}; refusing "
+            "to sync from an empty feed"
+        )
 
 
 def check_deactivations(plan: Plan, thresholds: Thresholds, *, confirmed: int | None) -> None:
     """Hold when a run would deactivate too many managed users, unless the admin confirmed
     exactly that number."""
     count = len(plan.of(DeactivateUser))
-    allowed = max(thresholds.deactivation_floor,
-                  int(plan.managed_users * thresholds.max_deactivation_share))  # fmt: skip
+    allowed = max(
+        thresholds.deactivation_floor, int(plan.managed_users * thresholds.max_deactivation_share)
+    )
     if count <= allowed or confirmed == count:
         return
     share = count / plan.managed_users if plan.managed_users else 1.0

@@ -1,0 +1,101 @@
+"""Shared fixtures: an in-process emulator on a virtual clock, wired to the real client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from hrsync.api.auth import exchange_code
+from hrsync.cli.demo import sample_employees, write_csv
+from hrsync.clock import VirtualClock
+from hrsync.config import Settings, SourceConfig, StoreConfig, ZohoServiceConfig
+from hrsync.emulator import Emulator
+from hrsync.emulator.transport import mock_transport
+from hrsync.wiring import App, build
+
+BASE = "http://127.0.0.1:9"  # never dialled: the transport answers in-process
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def grant_refresh_token(http: httpx.Client, base: str) -> tuple[str, str, str]:
+    """Walk the authorization-code flow; returns (client id, secret, refresh token)."""
+    client = http.get(f"{base}/_emulator/clients").json()["clients"][0]
+    redirect = "http://127.0.0.1/callback"
+    answer = http.get(
+        f"{base}/oauth/v2/auth",
+        params={
+            "client_id": client["client_id"],
+            "redirect_uri": redirect,
+            "response_type": "code",
+            "scope": "ZohoCliq.Users.ALL",
+        },
+    )
+    code = httpx.URL(answer.headers["location"]).params["code"]
+    tokens = exchange_code(
+        http,
+        accounts_url=base,
+        client_id=client["client_id"],
+        client_secret=SecretStr(client["client_secret"]),
+        code=code,
+        redirect_uri=redirect,
+    )
+    return client["client_id"], client["client_secret"], tokens["refresh_token"]
+
+
+@dataclass
+class World:
+    """An emulator, a virtual clock, an export on disk, and settings pointing at them."""
+
+    emulator: Emulator
+    clock: VirtualClock
+    settings: Settings
+    csv: Path
+    http: httpx.Client
+
+    def app(self, *, dry_run: bool = False) -> App:
+        return build(
+            self.settings, dry_run=dry_run, clock=self.clock, client=self.http, pacer_margin=0
+        )
+
+    def write(self, rows: list[dict[str, str]]) -> None:
+        write_csv(self.csv, rows)
+
+    def state(self) -> dict[str, object]:
+        result: dict[str, object] = self.http.get(f"{BASE}/_emulator/state").json()
+        return result
+
+    def stats(self) -> dict[str, object]:
+        result: dict[str, object] = self.http.get(f"{BASE}/_emulator/stats").json()
+        return result
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    clock = VirtualClock()
+    emulator = Emulator(clock)
+    http = httpx.Client(transport=mock_transport(emulator))
+    client_id, secret, refresh = grant_refresh_token(http, BASE)
+    settings = Settings(
+        store=StoreConfig(url=f"sqlite:///{tmp_path / 'hrsync.db'}"),
+        source=SourceConfig(path=tmp_path / "employees.csv"),
+        cliq=ZohoServiceConfig(
+            api_url=BASE,
+            accounts_url=BASE,
+            client_id=client_id,
+            client_secret=SecretStr(secret),
+            refresh_token=SecretStr(refresh),
+            allow_http=True,
+        ),
+    )
+    yield World(emulator, clock, settings, tmp_path / "employees.csv", http)
+    http.close()
+
+
+@pytest.fixture
+def rows() -> list[dict[str, str]]:
+    return sample_employees(120)
