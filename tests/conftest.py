@@ -10,8 +10,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from hrsync.api.auth import exchange_code
-from hrsync.cli.demo import sample_employees, write_csv
+from hrsync.cli.demo import grant_refresh_token, sample_employees, write_csv
 from hrsync.clock import VirtualClock
 from hrsync.config import Settings, SourceConfig, StoreConfig, ZohoServiceConfig
 from hrsync.emulator import Emulator
@@ -20,31 +19,6 @@ from hrsync.wiring import App, build
 
 BASE = "http://127.0.0.1:9"  # never dialled: the transport answers in-process
 SHARED = Path(__file__).resolve().parents[2] / "shared"
-
-
-def grant_refresh_token(http: httpx.Client, base: str) -> tuple[str, str, str]:
-    """Walk the authorization-code flow; returns (client id, secret, refresh token)."""
-    client = http.get(f"{base}/_emulator/clients").json()["clients"][0]
-    redirect = "http://127.0.0.1/callback"
-    answer = http.get(
-        f"{base}/oauth/v2/auth",
-        params={
-            "client_id": client["client_id"],
-            "redirect_uri": redirect,
-            "response_type": "code",
-            "scope": "ZohoCliq.Users.ALL",
-        },
-    )
-    code = httpx.URL(answer.headers["location"]).params["code"]
-    tokens = exchange_code(
-        http,
-        accounts_url=base,
-        client_id=client["client_id"],
-        client_secret=SecretStr(client["client_secret"]),
-        code=code,
-        redirect_uri=redirect,
-    )
-    return client["client_id"], client["client_secret"], tokens["refresh_token"]
 
 
 @dataclass

@@ -78,23 +78,29 @@ class CliqClient:
     def __init__(self, http: ZohoHttp) -> None:
         self.http = http
 
+    # listings ------------------------------------------------------------------------------
+    def _listing(
+        self, path: str, *, endpoint: str, params: dict[str, Any] | None = None
+    ) -> Iterator[Any]:
+        """Every item of a ``next_token``-paged listing, 100 to a page."""
+
+        def fetch(token: str | None) -> dict[str, Any]:
+            query: dict[str, Any] = {**(params or {}), "limit": 100}
+            if token:
+                query["next_token"] = token
+            result: dict[str, Any] = self.http.call("GET", path, endpoint=endpoint, params=query)
+            return result
+
+        return NextTokenPaginator(fetch).items()
+
     # users ---------------------------------------------------------------------------------
     def iter_users(
         self, *, status: str | None = None, search: str | None = None
     ) -> Iterator[CliqUser]:
         """Every user (or those with ``status``), in the full get-user shape."""
-
-        def fetch(token: str | None) -> dict[str, Any]:
-            params: dict[str, Any] = {"fields": "all", "limit": 100}
-            for key, value in (("status", status), ("search", search), ("next_token", token)):
-                if value:
-                    params[key] = value
-            result: dict[str, Any] = self.http.call(
-                "GET", "/api/v2/users", endpoint="users.list", params=params
-            )
-            return result
-
-        for item in NextTokenPaginator(fetch).items():
+        params: dict[str, Any] = {"fields": "all"}
+        params.update({k: v for k, v in (("status", status), ("search", search)) if v})
+        for item in self._listing("/api/v2/users", endpoint="users.list", params=params):
             yield CliqUser.model_validate(item)
 
     def get_user(self, user_id: str) -> CliqUser:
@@ -127,16 +133,7 @@ class CliqClient:
 
     # departments and designations ----------------------------------------------------------
     def iter_departments(self) -> Iterator[Department]:
-        def fetch(token: str | None) -> dict[str, Any]:
-            params: dict[str, Any] = {"limit": 100}
-            if token:
-                params["next_token"] = token
-            result: dict[str, Any] = self.http.call(
-                "GET", "/api/v2/departments", endpoint="departments", params=params
-            )
-            return result
-
-        for item in NextTokenPaginator(fetch).items():
+        for item in self._listing("/api/v2/departments", endpoint="departments"):
             yield Department.model_validate(item)
 
     def create_department(self, name: str, *, lead_zuid: str, parent_id: str) -> Department:
@@ -149,16 +146,7 @@ class CliqClient:
         return Department.model_validate(body["data"])
 
     def iter_designations(self) -> Iterator[Designation]:
-        def fetch(token: str | None) -> dict[str, Any]:
-            params: dict[str, Any] = {"limit": 100}
-            if token:
-                params["next_token"] = token
-            result: dict[str, Any] = self.http.call(
-                "GET", "/api/v2/designations", endpoint="designations", params=params
-            )
-            return result
-
-        for item in NextTokenPaginator(fetch).items():
+        for item in self._listing("/api/v2/designations", endpoint="designations"):
             yield Designation.model_validate(item)
 
     def create_designation(self, name: str) -> Designation:

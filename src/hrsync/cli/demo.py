@@ -84,6 +84,7 @@ TITLES = [
     "Recruiter",
     "Marketing Lead",
 ]
+DEMO_SCOPES = "ZohoCliq.Users.ALL,ZohoCliq.Departments.ALL,ZohoCliq.Designations.ALL"
 SITES = ["Chennai Office", "Austin HQ", "Berlin Hub", "Remote"]
 
 
@@ -223,38 +224,46 @@ def _round(settings: Settings, clock: VirtualClock, title: str) -> None:
     console.print(f"   applied {len(report.done)} changes, {len(report.failed)} failed")
 
 
-def _settings(base: str, folder: Path) -> Settings:
-    client = httpx.get(f"{base}/_emulator/clients").json()["clients"][0]
+def grant_refresh_token(
+    http: httpx.Client, base: str, *, scope: str = DEMO_SCOPES
+) -> tuple[str, str, str]:
+    """Walk the emulator's authorization-code flow: (client id, client secret, refresh token)."""
+    client = http.get(f"{base}/_emulator/clients").json()["clients"][0]
     redirect = "http://127.0.0.1/callback"
-    answer = httpx.get(
+    answer = http.get(
         f"{base}/oauth/v2/auth",
         params={
             "client_id": client["client_id"],
             "redirect_uri": redirect,
             "response_type": "code",
-            "scope": "ZohoCliq.Users.ALL,ZohoCliq.Departments.ALL,ZohoCliq.Designations.ALL",
+            "scope": scope,
             "access_type": "offline",
         },
     )
     code = httpx.URL(answer.headers["location"]).params["code"]
+    tokens = exchange_code(
+        http,
+        accounts_url=base,
+        client_id=client["client_id"],
+        client_secret=SecretStr(client["client_secret"]),
+        code=code,
+        redirect_uri=redirect,
+    )
+    return client["client_id"], client["client_secret"], tokens["refresh_token"]
+
+
+def _settings(base: str, folder: Path) -> Settings:
     with httpx.Client() as http:
-        tokens = exchange_code(
-            http,
-            accounts_url=base,
-            client_id=client["client_id"],
-            client_secret=SecretStr(client["client_secret"]),
-            code=code,
-            redirect_uri=redirect,
-        )
+        client_id, secret, refresh = grant_refresh_token(http, base)
     return Settings(
         store=StoreConfig(url=f"sqlite:///{folder / 'hrsync.db'}"),
         source=SourceConfig(path=folder / "employees.csv"),
         cliq=ZohoServiceConfig(
             api_url=base,
             accounts_url=base,
-            client_id=client["client_id"],
-            client_secret=SecretStr(client["client_secret"]),
-            refresh_token=SecretStr(tokens["refresh_token"]),
+            client_id=client_id,
+            client_secret=SecretStr(secret),
+            refresh_token=SecretStr(refresh),
             allow_http=True,
         ),
     )

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from hrsync.errors import SourceError
-from hrsync.model import CANONICAL_FIELDS, Employee, RecordError, SourceSnapshot
+from hrsync.model import CANONICAL_FIELDS, SourceSnapshot
 from hrsync.sources.records import RowParser, validate
 
 REQUIRED = ("employee_id", "email")
@@ -104,6 +104,3 @@ def _cell(value: object) -> str:
     if hasattr(value, "date") and callable(value.date):
         return str(value.date())
     return str(value)
-
-
-__all__ = ["CsvSource", "Employee", "RecordError"]

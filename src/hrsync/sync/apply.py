@@ -306,11 +306,7 @@ class InviteRound:
             return
         middle = len(batch) // 2
         for half in (batch[:middle], batch[middle:]):
-            self._send_now(half)
-
-    def _send_now(self, batch: list[InviteUser]) -> None:
-        self.waiting[0:0] = batch
-        self._send(batch)
+            self._send(half)
 
     def _recover(self, batch: list[InviteUser], error: TransientError) -> None:
         """No clear answer: see who was invited after all, then put the rest back in line."""

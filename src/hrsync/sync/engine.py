@@ -128,7 +128,7 @@ class Engine:
         return Outcome(plan, run_id, snapshot, report, resumed)
 
     def _settle_previous_runs(self, run_id: int) -> int:
-        unfinished = [c for c in self.store.unfinished_changes() if c]
+        unfinished = self.store.unfinished_changes()
         if not unfinished:
             return 0
         log.warning(
