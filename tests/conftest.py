@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 import pytest
 from pydantic import SecretStr
 
 from hrsync.cli.demo import grant_refresh_token, sample_employees, write_csv
-from hrsync.clock import VirtualClock
+from hrsync.clock import Clock, VirtualClock
 from hrsync.config import Settings, SourceConfig, StoreConfig, ZohoServiceConfig
 from hrsync.emulator import Emulator
 from hrsync.emulator.transport import mock_transport
@@ -21,15 +22,21 @@ BASE = "http://127.0.0.1:9"  # never dialled: the transport answers in-process
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
+class SteppedClock(Clock, Protocol):
+    """A clock the test moves: the emulator's virtual time, seen from the client."""
+
+    def advance(self, seconds: float) -> None: ...
+
+
 @dataclass
 class World:
-    """An emulator, a virtual clock, an export on disk, and settings pointing at them."""
+    """An emulator, its virtual clock, an export on disk, and settings pointing at them."""
 
-    emulator: Emulator
-    clock: VirtualClock
+    clock: SteppedClock
     settings: Settings
     csv: Path
     http: httpx.Client
+    base: str = BASE
 
     def app(self, *, dry_run: bool = False) -> App:
         return build(
@@ -40,16 +47,17 @@ class World:
         write_csv(self.csv, rows)
 
     def state(self) -> dict[str, object]:
-        result: dict[str, object] = self.http.get(f"{BASE}/_emulator/state").json()
+        result: dict[str, object] = self.http.get(f"{self.base}/_emulator/state").json()
         return result
 
     def stats(self) -> dict[str, object]:
-        result: dict[str, object] = self.http.get(f"{BASE}/_emulator/stats").json()
+        result: dict[str, object] = self.http.get(f"{self.base}/_emulator/stats").json()
         return result
 
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:
+    """The in-process emulator behind an httpx MockTransport: fast, and no sockets."""
     clock = VirtualClock()
     emulator = Emulator(clock)
     http = httpx.Client(transport=mock_transport(emulator))
@@ -57,19 +65,23 @@ def world(tmp_path: Path) -> Iterator[World]:
     settings = Settings(
         store=StoreConfig(url=f"sqlite:///{tmp_path / 'hrsync.db'}"),
         source=SourceConfig(path=tmp_path / "employees.csv"),
-        cliq=ZohoServiceConfig(
-            api_url=BASE,
-            accounts_url=BASE,
-            client_id=client_id,
-            client_secret=SecretStr(secret),
-            refresh_token=SecretStr(refresh),
-            allow_http=True,
-        ),
+        cliq=service(BASE, client_id, secret, refresh),
     )
-    yield World(emulator, clock, settings, tmp_path / "employees.csv", http)
+    yield World(clock, settings, tmp_path / "employees.csv", http)
     http.close()
 
 
 @pytest.fixture
 def rows() -> list[dict[str, str]]:
     return sample_employees(120)
+
+
+def service(base: str, client_id: str, secret: str, refresh: str) -> ZohoServiceConfig:
+    return ZohoServiceConfig(
+        api_url=base,
+        accounts_url=base,
+        client_id=client_id,
+        client_secret=SecretStr(secret),
+        refresh_token=SecretStr(refresh),
+        allow_http=True,
+    )

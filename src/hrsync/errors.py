@@ -115,3 +115,7 @@ class SourceError(HrsyncError):
 
 class SafetyHold(HrsyncError):
     """A guard stopped the run until an admin approves it."""
+
+
+class StalePlan(HrsyncError):
+    """A saved plan no longer matches HR and Cliq; it must be made again."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from hrsync.clock import Clock
-from hrsync.errors import SafetyHold
+from hrsync.errors import SafetyHold, StalePlan
 from hrsync.model import SourceSnapshot
 from hrsync.store import Store
 from hrsync.sync.apply import Applier, ApplyReport, Progress, Target
@@ -102,9 +102,9 @@ class Engine:
         try:
             plan, snapshot, inventory = self.plan()
             if expected is not None and plan.fingerprint() != expected:
-                raise SafetyHold(
-                    "the saved plan no longer matches HR and Cliq (something "
-                    "changed since it was made); run `hrsync plan` again"
+                raise StalePlan(
+                    "the saved plan no longer matches HR and Cliq (something changed since "
+                    "it was made); nothing was applied. Run `hrsync plan --out FILE` again"
                 )
             check_deactivations(plan, self.thresholds, confirmed=confirmed_deactivations)
             resumed = self._settle_previous_runs(run_id)
@@ -114,6 +114,9 @@ class Engine:
             ).apply(plan)
         except SafetyHold as hold:
             self.store.finish_run(run_id, "held", {"hold": str(hold)})
+            raise
+        except StalePlan as stale:
+            self.store.finish_run(run_id, "refused", {"error": str(stale)})
             raise
         except BaseException as exc:
             self.store.finish_run(run_id, "failed", {"error": str(exc) or type(exc).__name__})

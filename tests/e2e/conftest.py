@@ -1,0 +1,96 @@
+"""``hrsync emulator serve`` in a subprocess on a free loopback port, reached over real HTTP."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from hrsync.cli.demo import grant_refresh_token
+from hrsync.clock import VirtualClock
+from hrsync.config import Settings, SourceConfig, StoreConfig
+from tests.conftest import World, service
+
+Serve = Callable[[str], str]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[Serve]:
+    """Start ``hrsync emulator serve --clock CLOCK``; returns its base URL. Stopped after."""
+    processes: list[subprocess.Popen[bytes]] = []
+    log = tmp_path / "emulator.log"
+
+    def start(clock: str) -> str:
+        port = free_port()
+        command = [sys.executable, "-m", "hrsync", "emulator", "serve", "--port", str(port)]
+        with log.open("ab") as sink:
+            process = subprocess.Popen(
+                [*command, "--clock", clock], stdout=sink, stderr=subprocess.STDOUT
+            )
+        processes.append(process)
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"emulator exited: {log.read_text(errors='replace')}")
+            try:
+                httpx.get(f"{base}/_emulator/clock", timeout=1)
+                return base
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise RuntimeError("emulator did not start within 20 s")
+
+    yield start
+    for process in processes:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+class RemoteClock:
+    """The client's view of the emulator's virtual clock: waiting moves both forward."""
+
+    def __init__(self, http: httpx.Client, base: str) -> None:
+        self._http = http
+        self._base = base
+        self._local = VirtualClock(http.get(f"{base}/_emulator/clock").json()["now"])
+        self.slept = 0.0
+
+    def now(self) -> float:
+        return self._local.now()
+
+    def advance(self, seconds: float) -> None:
+        answer = self._http.post(f"{self._base}/_emulator/clock/advance?seconds={seconds}")
+        answer.raise_for_status()
+        self._local = VirtualClock(answer.json()["now"])
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self.slept += seconds
+            self.advance(seconds)
+
+
+@pytest.fixture
+def remote_world(serve: Serve, tmp_path: Path) -> Iterator[World]:
+    """A World whose emulator is a separate process on a virtual clock."""
+    base = serve("virtual")
+    http = httpx.Client(timeout=30)
+    client_id, secret, refresh = grant_refresh_token(http, base)
+    settings = Settings(
+        store=StoreConfig(url=f"sqlite:///{tmp_path / 'hrsync.db'}"),
+        source=SourceConfig(path=tmp_path / "employees.csv"),
+        cliq=service(base, client_id, secret, refresh),
+    )
+    yield World(RemoteClock(http, base), settings, tmp_path / "employees.csv", http, base)
+    http.close()

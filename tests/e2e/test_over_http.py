@@ -1,0 +1,77 @@
+"""The sync over real HTTP against ``hrsync emulator serve`` running in another process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from hrsync.cli.demo import grant_refresh_token, sample_employees, write_csv
+from tests.conftest import World
+from tests.e2e.conftest import Serve
+from tests.support import lifecycle
+
+
+def test_thousand_employees_over_http_converge_and_follow_hr_changes(remote_world: World) -> None:
+    lifecycle(remote_world, 1000)
+
+
+def hrsync(
+    folder: Path, env: dict[str, str], *args: str, code: int = 0
+) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "hrsync", *args],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == code, f"hrsync {' '.join(args)}: {done.stdout}\n{done.stderr}"
+    return done
+
+
+def test_cli_plan_save_apply_and_runs(serve: Serve, tmp_path: Path) -> None:
+    base = serve("real")
+    with httpx.Client() as http:
+        client_id, secret, refresh = grant_refresh_token(http, base)
+    (tmp_path / "hrsync.toml").write_text(
+        f'[cliq]\napi_url = "{base}"\naccounts_url = "{base}"\n'
+        f'client_id = "{client_id}"\nallow_http = true\n',
+        encoding="utf-8",
+    )
+    rows = sample_employees(40)
+    write_csv(tmp_path / "employees.csv", rows)
+    # secrets only in the environment, as the README recommends
+    env = os.environ | {
+        "HRSYNC_CLIQ__CLIENT_SECRET": secret,
+        "HRSYNC_CLIQ__REFRESH_TOKEN": refresh,
+    }
+
+    shown = hrsync(tmp_path, env, "plan", "--detailed-exitcode", "--out", "plan.json", code=2)
+    assert "Would invite" in shown.stdout and "plan.json" in shown.stdout
+    assert secret not in shown.stdout + shown.stderr and refresh not in shown.stdout
+    saved = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))
+    invites = [c for c in saved["changes"] if c["kind"] == "invite"]
+    assert len(invites) == 40
+
+    rows[3]["designation"] = "Chief of Staff"  # HR changes after the plan was saved
+    write_csv(tmp_path / "employees.csv", rows)
+    stale = hrsync(tmp_path, env, "apply", "--plan", "plan.json", code=1)
+    assert "changed since" in stale.stdout + stale.stderr
+    hrsync(tmp_path, env, "plan", "--out", "plan.json")
+    hrsync(tmp_path, env, "apply", "--plan", "plan.json")
+
+    users = httpx.get(f"{base}/_emulator/state").json()["users"]
+    assert len([u for u in users if u.get("employee_id")]) == 40
+    assert hrsync(tmp_path, env, "plan", "--detailed-exitcode").stdout.startswith("No changes")
+
+    runs = json.loads(hrsync(tmp_path, env, "--json", "runs", "list").stdout)
+    applied = [r for r in runs if r["mode"] == "apply"]
+    assert [r["status"] for r in applied] == ["succeeded", "refused"]  # newest first
+    stats = httpx.get(f"{base}/_emulator/stats").json()
+    assert stats["lock_periods_total"] == 0

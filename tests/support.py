@@ -1,0 +1,92 @@
+"""Steps and checks shared by the in-process and the end-to-end sync tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hrsync.cli.demo import change_export, sample_employees
+from tests.conftest import World
+
+
+def converge(world: World) -> None:
+    # Runs are separate processes a little apart; each paces itself within its own run.
+    world.clock.advance(61)
+    app = world.app()
+    try:
+        outcome = app.engine.run_apply()
+        assert outcome.report is not None and outcome.report.failed == []
+    finally:
+        app.close()
+
+
+def planned(world: World) -> list[str]:
+    world.clock.advance(61)
+    app = world.app(dry_run=True)
+    try:
+        plan, _, _ = app.engine.plan()
+        return [c.describe(done=False) for c in plan.changes]
+    finally:
+        app.close()
+
+
+def cliq_users(world: World) -> dict[str, dict[str, Any]]:
+    users = world.state()["users"]
+    assert isinstance(users, list)
+    return {u["employee_id"]: u for u in users if u.get("employee_id")}
+
+
+def assert_matches_export(world: World, rows: list[dict[str, str]]) -> None:
+    users = cliq_users(world)
+    by_id = {r["employee_id"]: r for r in rows}
+    for eid, row in by_id.items():
+        user = users[eid]
+        active = row["status"] == "active"
+        assert (user["status"] != "inactive") == active, eid
+        if not active:
+            continue
+        assert user["email_id"] == row["email"]
+        assert user["first_name"] == row["first_name"] and user["last_name"] == row["last_name"]
+        assert user["mobile"] == row["mobile"] and user["phone"] == row["work_phone"]
+        assert user["extension"] == row["extension"]
+        assert user["work_location"] == row["seating_location"]
+        assert user["department"]["name"] == row["department"]
+        assert user["designation"]["name"] == row["designation"]
+        manager = row["manager_id"]
+        if manager:
+            assert user["reportingto"]["id"] == users[manager]["id"], eid
+        else:
+            assert "reportingto" not in user
+    for eid, user in users.items():
+        if eid not in by_id:
+            assert user["status"] == "inactive", f"{eid} left the feed but is {user['status']}"
+
+
+def lifecycle(world: World, size: int) -> None:
+    """Joiners, then movers, leavers, an email change and a rehire: each run converges."""
+    rows = sample_employees(size)
+    world.write(rows)
+    converge(world)
+    assert_matches_export(world, rows)
+    assert planned(world) == []
+    stats = world.stats()
+    assert stats["lock_periods_total"] == 0
+    calls = stats["calls"]
+    assert isinstance(calls, dict) and calls["users.add"] <= size // 100 + 4  # batches + levels
+
+    changed = change_export(rows)
+    rows[500]["status"] = "Terminated"
+    world.write(rows)
+    assert len(planned(world)) == len(changed) + 1  # one change each, plus one more leaver
+    converge(world)
+    rows[500]["status"] = "active"  # the rehire
+    world.write(rows)
+    assert planned(world) == [f"Would reactivate {rows[500]['email']} (rehire)"]
+    converge(world)
+    for row in rows:
+        row["status"] = "active" if row["status"] == "active" else "inactive"
+    assert_matches_export(world, rows)
+    assert planned(world) == []
+    assert world.stats()["lock_periods_total"] == 0
+    # no one was ever invited twice: one Cliq user per employee id
+    ids = [u.get("employee_id") for u in world.state()["users"]]  # type: ignore[union-attr]
+    assert len(ids) == len(set(ids))
