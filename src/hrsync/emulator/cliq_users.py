@@ -58,7 +58,7 @@ def add_users(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
         user = User(id=ctx.org.ids.zuid(), email_id=email, created=ctx.now, invited_at=ctx.now)
         _apply_fields(ctx, user, entry)
         user.department_id = user.department_id or ctx.org.default_department().id
-        ctx.org.users[user.id] = user
+        ctx.org.add_user(user)
         ctx.org.role_of[user.id] = ctx.org.default_role("Members").id
         success.append(email)
     return {"data": {"success_users": success, "failed_users": failed}}
@@ -200,7 +200,7 @@ def update_user(ctx: Ctx, req: EmuRequest, user_id: str) -> dict[str, Any]:
         other = ctx.org.user_by_email(new_email)
         if other is not None:
             return {"data": {"success_users": [], "failed_users": {new_email: "email.activeuser"}}}
-        user.email_id = new_email
+        ctx.org.change_email(user, new_email)
     _apply_fields(ctx, user, entry)
     return {"data": {"success_users": [user.email_id], "failed_users": {}}}
 

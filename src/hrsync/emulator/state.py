@@ -123,13 +123,20 @@ class Org:
     # Seconds after which a pending invitation is accepted; None means never by itself.
     accept_after: float | None = None
     admin_id: str = ""
+    _by_email: dict[str, str] = field(default_factory=dict)  # lower-cased email -> zuid
+
+    def add_user(self, user: User) -> None:
+        self.users[user.id] = user
+        self._by_email[user.email_id.lower()] = user.id
+
+    def change_email(self, user: User, email: str) -> None:
+        self._by_email.pop(user.email_id.lower(), None)
+        user.email_id = email
+        self._by_email[email.lower()] = user.id
 
     def user_by_email(self, email: str) -> User | None:
-        email = email.lower()
-        for user in self.users.values():
-            if user.email_id.lower() == email:
-                return user
-        return None
+        zuid = self._by_email.get(email.lower())
+        return self.users.get(zuid) if zuid else None
 
     def default_department(self) -> Department:
         return next(d for d in self.departments.values() if d.is_default)
@@ -154,7 +161,7 @@ def new_org(now: float) -> Org:
         modified=now,
     )
     org.admin_id = admin.id
-    org.users[admin.id] = admin
+    org.add_user(admin)
     base = Department(org.ids.object_id(), "Zylker", admin.id, is_default=True)
     org.departments[base.id] = base
     admin.department_id = base.id

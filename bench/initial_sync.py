@@ -1,0 +1,107 @@
+"""Initial sync of N employees into an empty Cliq org: calls, simulated time, CPU, memory.
+
+Client and emulator run in one process on one virtual clock, so Zoho's rate limits cost
+simulated minutes, not real ones. Prints one JSON object:
+
+- ``calls``: API calls per endpoint group, as the emulator counted them;
+- ``simulated_minutes``: virtual time from the first call to a converged org;
+- ``lower_bound_minutes``: the least time those calls need at Zoho's documented per-minute
+  limits (the slowest endpoint, bursting a full allowance every rolling minute);
+- ``ratio``: simulated / lower bound (target ≤ 1.15);
+- ``lock_periods``: lock periods the emulator triggered (target 0);
+- ``cpu_seconds``, ``peak_rss_mb``, ``wall_seconds``;
+- ``converged``: a second plan has no changes.
+
+    python bench/initial_sync.py --employees 10000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from pydantic import SecretStr
+
+from hrsync.api.ratelimit import ZOHO_LIMITS, minimum_seconds
+from hrsync.cli.demo import grant_refresh_token, sample_employees, write_csv
+from hrsync.clock import VirtualClock
+from hrsync.config import Settings, SourceConfig, StoreConfig, ZohoServiceConfig
+from hrsync.emulator import Emulator
+from hrsync.emulator.transport import mock_transport
+from hrsync.wiring import build
+
+BASE = "http://127.0.0.1:9"  # answered in-process by the transport
+
+
+def run(employees: int, folder: Path) -> dict[str, object]:
+    clock = VirtualClock()
+    emulator = Emulator(clock)
+    http = httpx.Client(transport=mock_transport(emulator))
+    client_id, secret, refresh = grant_refresh_token(http, BASE)
+    settings = Settings(
+        store=StoreConfig(url=f"sqlite:///{folder / 'hrsync.db'}"),
+        source=SourceConfig(path=folder / "employees.csv"),
+        cliq=ZohoServiceConfig(
+            api_url=BASE,
+            accounts_url=BASE,
+            client_id=client_id,
+            client_secret=SecretStr(secret),
+            refresh_token=SecretStr(refresh),
+            allow_http=True,
+        ),
+    )
+    write_csv(settings.source.path, sample_employees(employees))
+
+    wall, cpu, start = time.perf_counter(), time.process_time(), clock.now()
+    app = build(settings, dry_run=False, clock=clock, client=http)  # product defaults
+    outcome = app.engine.run_apply()
+    app.close()
+    simulated = clock.now() - start
+    cpu = time.process_time() - cpu
+    wall = time.perf_counter() - wall
+    calls = {k: v for k, v in sorted(emulator.calls.items()) if not k.startswith("oauth")}
+    stats = http.get(f"{BASE}/_emulator/stats").json()
+
+    clock.advance(61)  # a later run, as a scheduler would start it
+    check = build(settings, dry_run=True, clock=clock, client=http)
+    second, _, _ = check.engine.plan()
+    check.close()
+    http.close()
+
+    bound = max(minimum_seconds(n, ZOHO_LIMITS[e]) for e, n in calls.items())
+    report = outcome.report
+    return {
+        "employees": employees,
+        "calls": calls,
+        "calls_total": sum(calls.values()),
+        "simulated_minutes": round(simulated / 60, 2),
+        "lower_bound_minutes": round(bound / 60, 2),
+        "ratio": round(simulated / bound, 3) if bound else None,
+        "lock_periods": stats["lock_periods_total"],
+        "changes_applied": len(report.done) if report else 0,
+        "changes_failed": len(report.failed) if report else 0,
+        "converged": not second.changes,
+        "cpu_seconds": round(cpu, 2),
+        "wall_seconds": round(wall, 2),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--employees", type=int, default=10_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="hrsync-bench-") as folder:
+        result = run(args.employees, Path(folder))
+    json.dump(result, sys.stdout, indent=2)
+    print()
+
+
+if __name__ == "__main__":
+    main()
