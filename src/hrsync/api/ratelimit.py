@@ -29,7 +29,7 @@ class EndpointLimit:
 
 # From Zoho's Cliq, People and Connect API documents (DESIGN.md §4).
 ZOHO_LIMITS: dict[str, EndpointLimit] = {
-    "users.add": EndpointLimit(5, 300),
+    "users.add": EndpointLimit(5, 600),  # lock: 5 min in one document, 10 in another
     "users.list": EndpointLimit(30, 600),
     "users.get": EndpointLimit(20, 600),
     "users.update": EndpointLimit(20, 600),
@@ -41,6 +41,7 @@ ZOHO_LIMITS: dict[str, EndpointLimit] = {
     "roles": EndpointLimit(20, 600),
     "roles.users": EndpointLimit(10, 600),
     "teams": EndpointLimit(20, 600),
+    "statuses": EndpointLimit(20, 600),
     "connect": EndpointLimit(30, 300),
     "people": EndpointLimit(400, 300),
 }

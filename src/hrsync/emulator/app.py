@@ -11,6 +11,7 @@ from typing import Any
 from hrsync.clock import Clock, RealClock
 from hrsync.emulator import cliq_groups as groups
 from hrsync.emulator import cliq_roles as roles
+from hrsync.emulator import cliq_statuses as statuses
 from hrsync.emulator import cliq_users as users
 from hrsync.emulator import control
 from hrsync.emulator.accounts import Accounts
@@ -91,6 +92,13 @@ def _routes() -> list[Route]:
         ("GET", "/api/v2/profiles/{id}/users", "roles.users", roles.role_users),
         ("POST", "/api/v2/profiles/{id}/users", "roles.users", roles.add_role_users),
         ("DELETE", "/api/v2/profiles/{id}/users", "roles.users", roles.remove_role_users),
+        ("POST", "/api/v2/statuses", "statuses", statuses.add_status),
+        ("GET", "/api/v2/statuses", "statuses", statuses.list_statuses),
+        ("PUT", "/api/v2/statuses/ephemeral", "statuses", statuses.set_transient),
+        ("DELETE", "/api/v2/statuses/ephemeral", "statuses", statuses.clear_transient),
+        ("GET", "/api/v2/statuses/current", "statuses", statuses.current),
+        ("PUT", "/api/v2/statuses/{id}/set", "statuses", statuses.set_current),
+        ("DELETE", "/api/v2/statuses/{id}", "statuses", statuses.delete_status),
     ]
     return [
         Route(m, re.compile("^" + p.replace("{id}", "([^/]+)") + "/?$"), e, h)

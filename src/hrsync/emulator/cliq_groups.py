@@ -78,7 +78,7 @@ def list_departments(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
     page, token = ctx.page(f"departments:{search}", depts, req.query, default=25, maximum=100)
     counts = _department_counts(org)
     body: dict[str, Any] = {
-        "data": [views.department(org, d, members=counts.get(d.id, 0)) for d in page]
+        "data": [views.department(org, d, members=counts.get(d.id, 0), listing=True) for d in page]
     }
     if token:
         body["next_token"] = token

@@ -10,15 +10,10 @@ from hrsync.emulator import views
 from hrsync.emulator.cliq_groups import NO_CONTENT
 from hrsync.emulator.context import Ctx, str_list
 from hrsync.emulator.core import EmuRequest, EmuResponse, ZohoError, require
-from hrsync.emulator.state import Org, Role, UserField
+from hrsync.emulator.state import DEFAULT_PERMISSIONS, Org, Role, UserField
 
 PROFILE_TYPES = ("Members", "Cliq Admin", "Admin")
-DEFAULT_PERMISSIONS: dict[str, Any] = {
-    "extensions": {"is_admin_module": True, "status": "enabled", "actions": {"manage": "enabled"}},
-    "user_status": {"is_admin_module": False, "status": "enabled"},
-    "guest_chat": {"is_admin_module": False, "status": "enabled"},
-    "channels": {"is_admin_module": False, "status": "enabled", "actions": {"create": "enabled"}},
-}
+STATES = ("enabled", "disabled")
 FIELD_TYPES = ("text_field", "date", "drop_down", "number", "email", "phone", "url")
 
 
@@ -83,21 +78,32 @@ def delete_role(ctx: Ctx, req: EmuRequest, role_id: str) -> EmuResponse:
 
 
 def get_permissions(ctx: Ctx, req: EmuRequest, role_id: str) -> dict[str, Any]:
-    return {"data": [_role(ctx.org, role_id).permissions]}
+    # The roles document shows the modules at the top level, with no "data" envelope.
+    return copy.deepcopy(_role(ctx.org, role_id).permissions)
 
 
-def update_permissions(ctx: Ctx, req: EmuRequest, role_id: str) -> EmuResponse:
+def update_permissions(ctx: Ctx, req: EmuRequest, role_id: str) -> dict[str, Any]:
+    """``{"list": [{module, action?, status?, configs?}]}``, as the roles document shows."""
     role = _role(ctx.org, role_id)
     require(not role.is_default, "operation_not_allowed")
     body = req.json()
-    if isinstance(body, list) and len(body) == 1:
-        body = body[0]
-    require(isinstance(body, dict))
-    for module, setting in body.items():
-        require(isinstance(setting, dict))
-        role.permissions.setdefault(module, {}).update(copy.deepcopy(setting))
+    require(isinstance(body, dict) and isinstance(body.get("list"), list) and body["list"])
+    for item in body["list"]:
+        require(isinstance(item, dict) and item.get("module") in role.permissions)
+        module = role.permissions[item["module"]]
+        if "status" in item:
+            require(item["status"] in STATES)
+            if "action" in item:
+                require(item["action"] in module.get("actions", {}))
+                module["actions"][item["action"]] = item["status"]
+            else:
+                module["status"] = item["status"]
+        for config in item.get("configs", []):
+            require(isinstance(config, dict) and config.get("name") in module.get("configs", {}))
+            require(isinstance(config.get("value"), int))
+            module["configs"][config["name"]] = config["value"]
     role.modified = ctx.now
-    return NO_CONTENT
+    return {"list": copy.deepcopy(body["list"])}
 
 
 def role_users(ctx: Ctx, req: EmuRequest, role_id: str) -> dict[str, Any]:
@@ -144,7 +150,11 @@ def _field(org: Org, field_id: str) -> UserField:
 
 
 def list_userfields(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
-    return {"data": [views.userfield(uf) for uf in ctx.org.userfields.values()]}
+    # The fields document names this list "list", unlike every other Cliq listing.
+    return {
+        "url": "/api/v2/userfields",
+        "list": [views.userfield(uf) for uf in ctx.org.userfields.values()],
+    }
 
 
 def create_userfield(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from hrsync.emulator import views
+from hrsync.emulator.cliq_statuses import current_of
 from hrsync.emulator.context import Ctx
 from hrsync.emulator.core import EmuRequest, ZohoError, require
 from hrsync.emulator.state import Org, User
@@ -170,6 +171,9 @@ def _parse_time(raw: str) -> float:
 def get_user(ctx: Ctx, req: EmuRequest, user_id: str) -> dict[str, Any]:
     user = _find(ctx.org, user_id)
     fields = [f for f in req.query.get("fields", "all").split(",") if f]
+    if fields == ["chat_status"]:  # another user's current status (the statuses document)
+        presence = current_of(ctx, user.id)
+        return {"data": {"code": presence.code, "message": presence.message, "id": presence.id}}
     return {"data": views.user_fields(ctx.org, user, fields or ["all"])}
 
 

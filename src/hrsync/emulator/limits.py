@@ -28,6 +28,7 @@ LIMITS: dict[str, Limit] = {
     "roles": Limit(20, 600),
     "roles.users": Limit(10, 600),
     "teams": Limit(20, 600),
+    "statuses": Limit(20, 600),
     "connect": Limit(30, 300),
     "people": Limit(400, 300),
 }

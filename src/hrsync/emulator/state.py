@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,30 @@ class IdSource:
 
     def object_id(self) -> str:
         return f"19013180000{next(self._object):08d}"
+
+
+# Every role starts with these modules; roles clone them (the roles document's names).
+DEFAULT_PERMISSIONS: dict[str, Any] = {
+    "extensions": {"is_admin_module": True, "status": "enabled", "actions": {"manage": "enabled"}},
+    "user_status": {"is_admin_module": False, "status": "enabled"},
+    "guest_chat": {"is_admin_module": False, "status": "enabled"},
+    "channels": {"is_admin_module": False, "status": "enabled", "actions": {"create": "enabled"}},
+    "group_audio_call": {
+        "is_admin_module": False,
+        "status": "enabled",
+        "actions": {"start": "enabled"},
+    },
+    "organisation_member": {
+        "is_admin_module": False,
+        "status": "enabled",
+        "actions": {"attachments": "enabled"},
+    },
+    "direct_message": {
+        "is_admin_module": False,
+        "status": "enabled",
+        "configs": {"profile_based_restricted_reply_time_frame": 0},
+    },
+}
 
 
 @dataclass
@@ -103,6 +128,15 @@ class UserField:
     modified: float = 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class Presence:
+    """A status: availability code and message (ids are numbers in Zoho's answers)."""
+
+    id: int
+    code: str
+    message: str
+
+
 @dataclass
 class Org:
     """One Cliq organisation and its admin (the owner of every OAuth token)."""
@@ -123,6 +157,9 @@ class Org:
     # Seconds after which a pending invitation is accepted; None means never by itself.
     accept_after: float | None = None
     admin_id: str = ""
+    statuses: dict[str, dict[int, Presence]] = field(default_factory=dict)  # zuid -> saved
+    current_status: dict[str, Presence] = field(default_factory=dict)
+    transient: dict[str, tuple[Presence, float]] = field(default_factory=dict)  # until epoch s
     _by_email: dict[str, str] = field(default_factory=dict)  # lower-cased email -> zuid
 
     def add_user(self, user: User) -> None:
@@ -167,6 +204,7 @@ def new_org(now: float) -> Org:
     admin.department_id = base.id
     for name in ("Admin", "Members"):
         role = Role(org.ids.object_id(), name, name, is_default=True, created=now, modified=now)
+        role.permissions = copy.deepcopy(DEFAULT_PERMISSIONS)
         org.roles[role.id] = role
     org.role_of[admin.id] = org.default_role("Admin").id
     for unique_name, name, kind, options in (

@@ -25,6 +25,23 @@ def user_brief(user: User) -> dict[str, Any]:
     }
 
 
+def lead_view(user: User) -> dict[str, Any]:
+    """A department's ``lead`` in a listing, as the departments document shows it."""
+    return {
+        "name": user.full_name,
+        "id": user.id,
+        "country": user.country,
+        "email_id": user.email_id,
+        "zoid": ZOID,
+        "timezone": user.timezone,
+        "first_name": user.first_name,
+        "full_name": user.full_name,
+        "zuid": user.id,
+        "display_name": user.display_name or user.full_name,
+        "last_name": user.last_name,
+    }
+
+
 def user_full(org: Org, user: User) -> dict[str, Any]:
     """The get-user ``data`` object: every field that has a value, plus custom fields."""
     body: dict[str, Any] = {
@@ -38,7 +55,6 @@ def user_full(org: Org, user: User) -> dict[str, Any]:
         "extension": user.extension,
         "work_location": user.work_location,
         "id": user.id,
-        "zuid": user.id,
         "timeoffset": 19800000,
         "timezone": user.timezone,
         "language": user.language,
@@ -75,7 +91,10 @@ def user_fields(org: Org, user: User, fields: list[str]) -> dict[str, Any]:
     return body
 
 
-def department(org: Org, dept: Department, *, members: int | None = None) -> dict[str, Any]:
+def department(
+    org: Org, dept: Department, *, members: int | None = None, listing: bool = False
+) -> dict[str, Any]:
+    """One department; a listing shows more of its lead than a single answer does."""
     lead = org.users.get(dept.lead_zuid)
     body: dict[str, Any] = {
         "name": dept.name,
@@ -87,7 +106,7 @@ def department(org: Org, dept: Department, *, members: int | None = None) -> dic
     if members is not None:
         body["members_count"] = str(members)
     if lead is not None:
-        body["lead"] = user_brief(lead)
+        body["lead"] = lead_view(lead) if listing else user_brief(lead)
     return body
 
 
