@@ -187,10 +187,14 @@ def run_demo(*, size: int, workdir: Path | None) -> None:
         _round(settings, clock, "3. First sync: everyone is a joiner")
         for line in change_export(rows):
             console.print(f"   HR: {line}")
-        rows[62]["status"] = "active"
         write_csv(settings.source.path, rows)
-        _round(settings, clock, "4. HR changed (one leaver came back before the sync)")
-        _round(settings, clock, "5. Plan again")
+        _round(settings, clock, "4. HR changed: movers, leavers, an email change")
+        rehired = rows[61]
+        rehired["status"] = "active"
+        console.print(f"   HR: {rehired['employee_id']} is rehired")
+        write_csv(settings.source.path, rows)
+        _round(settings, clock, "5. A leaver comes back")
+        _round(settings, clock, "6. Plan again")
         stats = httpx.get(f"{base}/_emulator/stats").json()
         console.print(
             f"Emulator: {sum(stats['calls'].values())} API calls, "
@@ -208,7 +212,7 @@ def _round(settings: Settings, clock: VirtualClock, title: str) -> None:
     preview = build(settings, dry_run=True, clock=clock, pacer_margin=0)
     try:
         plan, _, _ = preview.engine.plan()
-        show_plan(plan, preview.http)
+        show_plan(plan, preview.http, limit=12)
     finally:
         preview.close()
     if not plan.changes:

@@ -60,9 +60,12 @@ def plan(
         raise typer.Exit(2)
 
 
-def show_plan(plan: Plan, http: ZohoHttp) -> None:
-    for change in plan.changes:
+def show_plan(plan: Plan, http: ZohoHttp, *, limit: int | None = None) -> None:
+    """Every change (or the first ``limit``), the skipped rows, notes, and the cost."""
+    for change in plan.changes[:limit]:
         console.print(f"  {change.describe(done=False)}", highlight=False)
+    if limit is not None and len(plan.changes) > limit:
+        console.print(f"  … and {len(plan.changes) - limit} more changes", highlight=False)
     for error in plan.errors:
         console.print(f"  [yellow]skipped[/] {error}", highlight=False)
     for note in plan.notes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from hrsync.sync.mapping import same_value
 from hrsync.sync.plan import (
@@ -39,7 +40,8 @@ def diff(desired: DesiredState, current: Inventory, links: Mapping[str, str]) ->
     for want in sorted(desired.users.values(), key=lambda u: (u.depth, u.employee_id)):
         if want.employee_id in matched:
             user, linked = matched[want.employee_id]
-            plan.changes.extend(_user_changes(want, user, linked, zuid_of, current, plan))
+            changes = _user_changes(want, user, linked, zuid_of, current, plan)
+            plan.changes.extend(_readable_manager(c, index, desired) for c in changes)
         elif want.active:
             plan.changes.append(_invite(want))
     plan.changes.extend(_gone_from_feed(desired, index, links, current))
@@ -143,6 +145,20 @@ def _field_changes(
     ):
         changes["reporting_to"] = [user.manager_zuid, want.manager_id]
     return changes
+
+
+def _readable_manager(change: Change, index: _Index, desired: DesiredState) -> Change:
+    """Show a new manager by email on both sides, not as a zuid and an employee id."""
+    if not isinstance(change, UpdateUser) or "reporting_to" not in change.changes:
+        return change
+    old_zuid, new_id = change.changes["reporting_to"]
+    old = index.by_zuid.get(old_zuid)
+    new = desired.users.get(new_id)
+    shown = {
+        **change.changes,
+        "reporting_to": [old.email if old else old_zuid, new_id],
+    }
+    return replace(change, changes=shown, manager_email=new.email if new else "")
 
 
 def _invite(want: DesiredUser) -> InviteUser:

@@ -111,15 +111,25 @@ class UpdateUser(Change):
     employee_id: str
     zuid: str
     email: str  # the email after the change (Zoho requires email_id in every update)
-    changes: dict[str, list[str]]  # field -> [old, new]; reporting_to's new value is an employee id
+    # field -> [old, new]; reporting_to is [old manager's email, new manager's employee id]
+    changes: dict[str, list[str]]
+    manager_email: str = ""  # the new manager's, for people to read
 
     @property
     def key(self) -> str:
         return f"user:{self.employee_id}:update"
 
     def describe(self, *, done: bool) -> str:
-        parts = ", ".join(f"{f} {o!r} → {n!r}" for f, (o, n) in sorted(self.changes.items()))
-        return f"{'Updated' if done else 'Would update'} {self.email}: {parts}"
+        parts = []
+        for name, (old, new) in sorted(self.changes.items()):
+            if name == "reporting_to":
+                new = self.manager_email or new
+            parts.append(f"{name} {_shown(old)} → {_shown(new)}")
+        return f"{'Updated' if done else 'Would update'} {self.email}: {', '.join(parts)}"
+
+
+def _shown(value: str) -> str:
+    return repr(value) if value else "(none)"
 
 
 @dataclass(frozen=True, slots=True)
