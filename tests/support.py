@@ -9,8 +9,7 @@ from tests.conftest import World
 
 
 def converge(world: World) -> None:
-    # Runs are separate processes a little apart; each paces itself within its own run.
-    world.clock.advance(61)
+    # Back to back, as separate processes: the store's call log paces them together.
     app = world.app()
     try:
         outcome = app.engine.run_apply()
@@ -20,7 +19,6 @@ def converge(world: World) -> None:
 
 
 def planned(world: World) -> list[str]:
-    world.clock.advance(61)
     app = world.app(dry_run=True)
     try:
         plan, _, _ = app.engine.plan()

@@ -119,3 +119,7 @@ class SafetyHold(HrsyncError):
 
 class StalePlan(HrsyncError):
     """A saved plan no longer matches HR and Cliq; it must be made again."""
+
+
+class ConcurrentRun(HrsyncError):
+    """Another live process is applying to the same integration."""

@@ -45,6 +45,7 @@ def build(
     settings.cliq.check("cliq")
     owns_client = client is None
     client = client or httpx.Client(timeout=settings.cliq.timeout)
+    store = Store(settings.store.url, clock=clock)
     auth = OAuthTokenSource(
         client,
         accounts_url=settings.cliq.accounts_url,
@@ -57,12 +58,11 @@ def build(
         client,
         base_url=settings.cliq.api_url,
         auth=auth,
-        pacer=Pacer(clock, margin=pacer_margin),
+        pacer=Pacer(clock, margin=pacer_margin, log=store.call_log(settings.cliq.api_url)),
         clock=clock,
         dry_run=dry_run,
     )
     target = CliqTarget(CliqClient(http), protected_emails=settings.safety.protected_emails)
-    store = Store(settings.store.url, clock=clock)
     src = settings.source
     source = CsvSource(
         src.path,

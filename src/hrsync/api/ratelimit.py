@@ -12,6 +12,7 @@ import math
 from collections import defaultdict, deque
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from hrsync.clock import Clock
 
@@ -47,8 +48,23 @@ ZOHO_LIMITS: dict[str, EndpointLimit] = {
 }
 
 
+LOCKED = "!locked"  # suffix of a call-log entry that records a lock period's end
+
+
+class CallLog(Protocol):
+    """Calls made by earlier processes: Zoho counts them in the same rolling minute."""
+
+    def recent(self, since: float) -> list[tuple[str, float]]: ...
+
+    def add(self, endpoint: str, at: float) -> None: ...
+
+
 class Pacer:
-    """Waits, per endpoint group, so that a rolling minute never holds too many calls."""
+    """Waits, per endpoint group, so that a rolling minute never holds too many calls.
+
+    With a ``log``, it starts from the calls of the last minute made by earlier runs (a
+    ``plan`` just before an ``apply``) and records its own for the next one.
+    """
 
     def __init__(
         self,
@@ -56,6 +72,7 @@ class Pacer:
         *,
         limits: Mapping[str, EndpointLimit] = ZOHO_LIMITS,
         margin: float = 0.25,
+        log: CallLog | None = None,
     ) -> None:
         self._clock = clock
         self._limits = dict(limits)
@@ -63,6 +80,15 @@ class Pacer:
         self._done: dict[str, deque[float]] = defaultdict(deque)
         self._locked_until: dict[str, float] = {}
         self.waited: dict[str, float] = defaultdict(float)
+        self._log = log
+        if log is not None:
+            now = clock.now()
+            for endpoint, at in log.recent(now - WINDOW - margin):
+                if endpoint.endswith(LOCKED):
+                    name = endpoint.removesuffix(LOCKED)
+                    self._locked_until[name] = max(self._locked_until.get(name, 0.0), at)
+                elif endpoint in self._limits:
+                    self._done[endpoint].append(at)
 
     def limit(self, endpoint: str) -> EndpointLimit:
         return self._limits[endpoint]
@@ -88,11 +114,16 @@ class Pacer:
 
     def record(self, endpoint: str) -> None:
         """Count a call that reached Zoho; timed at completion, the safe side of the window."""
-        self._done[endpoint].append(self._clock.now())
+        now = self._clock.now()
+        self._done[endpoint].append(now)
+        if self._log is not None:
+            self._log.add(endpoint, now)
 
     def locked(self, endpoint: str, seconds: float) -> None:
         """Zoho throttled us anyway: hold the endpoint for its lock period."""
         self._locked_until[endpoint] = self._clock.now() + seconds
+        if self._log is not None:
+            self._log.add(endpoint + LOCKED, self._locked_until[endpoint])
         log.warning("%s is locked by Zoho for %.0fs; waiting it out", endpoint, seconds)
 
     def estimate(self, calls: Mapping[str, int]) -> float:

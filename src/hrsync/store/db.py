@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import socket
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,15 +13,39 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, select, update
+from sqlalchemy import Engine, create_engine, delete, event, select, update
 from sqlalchemy.orm import sessionmaker
 
 from hrsync.clock import Clock
-from hrsync.store.tables import JournalEntry, Link, Run
+from hrsync.errors import ConcurrentRun
+from hrsync.store.tables import ApiCall, JournalEntry, Link, Run
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 OPEN_STATES = ("intended", "sent")
+HEARTBEAT = 30.0  # seconds between "still running" marks of an apply
+STALE = 900.0  # a run on another host silent this long is taken as dead
+CALLS_KEPT = 3600.0  # seconds of API call history kept for pacing
+
+
+def this_process() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _alive(owner: str, heartbeat: float | None, now: float) -> bool:
+    """Whether the process that started a run may still be running it."""
+    host, _, pid = owner.rpartition(":")
+    if owner == this_process() or not pid.isdigit():
+        return False  # our own process is here, not there; an unowned run is an old one
+    if host == socket.gethostname():
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    return heartbeat is not None and now - heartbeat < STALE
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +79,7 @@ class Store:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._migrate()
         self._session = sessionmaker(self.engine, expire_on_commit=False)
+        self._heartbeat = 0.0
 
     def _migrate(self) -> None:
         cfg = Config()
@@ -98,16 +125,34 @@ class Store:
 
     # runs ----------------------------------------------------------------------------------
     def start_run(self, mode: str) -> int:
+        """Record a new run. Runs left "running" by a dead process become "interrupted";
+        an apply refuses to start while another live apply holds the integration."""
+        now = self._clock.now()
         with self._session.begin() as s:
+            running = s.scalars(
+                select(Run).where(Run.integration == self.integration, Run.status == "running")
+            ).all()
+            for other in running:
+                if not _alive(other.owner, other.heartbeat_at, now):
+                    other.status, other.finished_at = "interrupted", now
+                    log.warning("run %d was interrupted (its process is gone)", other.id)
+                elif mode == "apply" and other.mode == "apply":
+                    raise ConcurrentRun(
+                        f"run {other.id} (an apply by process {other.owner}) is still running; "
+                        "wait for it to finish, or stop that process"
+                    )
             run = Run(
                 integration=self.integration,
                 mode=mode,
                 status="running",
-                started_at=self._clock.now(),
+                started_at=now,
                 summary="{}",
+                owner=this_process(),
+                heartbeat_at=now,
             )
             s.add(run)
             s.flush()
+            self._heartbeat = now
             return run.id
 
     def finish_run(self, run_id: int, status: str, summary: dict[str, Any]) -> None:
@@ -161,12 +206,16 @@ class Store:
     ) -> None:
         if not keys:
             return
+        now = self._clock.now()
         with self._session.begin() as s:
             s.execute(
                 update(JournalEntry)
                 .where(JournalEntry.run_id == run_id, JournalEntry.change_key.in_(keys))
-                .values(state=state, error=error, updated_at=self._clock.now())
+                .values(state=state, error=error, updated_at=now)
             )
+            if now - self._heartbeat >= HEARTBEAT:
+                s.execute(update(Run).where(Run.id == run_id).values(heartbeat_at=now))
+                self._heartbeat = now
 
     def journal(self, run_id: int) -> list[JournalRecord]:
         with self._session() as s:
@@ -216,12 +265,37 @@ class Store:
                     found[employee_id] = json.loads(payload)["fields"]["email_id"]
             return found
 
-    def interrupted_runs(self) -> list[int]:
-        with self._session() as s:
-            rows = s.scalars(
-                select(Run.id).where(Run.integration == self.integration, Run.status == "running")
+    # API calls ---------------------------------------------------------------------------
+    def call_log(self, scope: str) -> CallLog:
+        return CallLog(self, scope)
+
+
+class CallLog:
+    """The calls one Zoho API host has seen from this store's processes, for the pacer."""
+
+    def __init__(self, store: Store, scope: str) -> None:
+        self._store = store
+        self.scope = scope
+
+    def recent(self, since: float) -> list[tuple[str, float]]:
+        """(endpoint, time) of calls since ``since``, oldest first; forgets very old ones."""
+        store = self._store
+        with store._session.begin() as s:
+            s.execute(
+                delete(ApiCall).where(
+                    ApiCall.scope == self.scope, ApiCall.at < store._clock.now() - CALLS_KEPT
+                )
             )
-            return list(rows)
+            rows = s.execute(
+                select(ApiCall.endpoint, ApiCall.at)
+                .where(ApiCall.scope == self.scope, ApiCall.at >= since)
+                .order_by(ApiCall.at)
+            )
+            return [(endpoint, at) for endpoint, at in rows]
+
+    def add(self, endpoint: str, at: float) -> None:
+        with self._store._session.begin() as s:
+            s.add(ApiCall(scope=self.scope, endpoint=endpoint, at=at))
 
 
 def _run_record(r: Run) -> RunRecord:

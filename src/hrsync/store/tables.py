@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -34,10 +34,13 @@ class Run(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     integration: Mapped[str] = mapped_column(String(100), default="default")
     mode: Mapped[str] = mapped_column(String(10))  # plan | apply
-    status: Mapped[str] = mapped_column(String(20))  # running | succeeded | partial | failed | held
+    # running | succeeded | partial | failed | held | refused | interrupted
+    status: Mapped[str] = mapped_column(String(20))
     started_at: Mapped[float] = mapped_column(Float)
     finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     summary: Mapped[str] = mapped_column(Text, default="{}")
+    owner: Mapped[str] = mapped_column(String(300), default="")  # host:pid of the process
+    heartbeat_at: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class JournalEntry(Base):
@@ -54,3 +57,15 @@ class JournalEntry(Base):
     state: Mapped[str] = mapped_column(String(20), index=True)
     error: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[float] = mapped_column(Float)
+
+
+class ApiCall(Base):
+    """A call that reached Zoho, kept for a while so the next process paces itself too."""
+
+    __tablename__ = "api_calls"
+    __table_args__ = (Index("ix_api_calls_scope_at", "scope", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(300))  # the Zoho API host the limits apply to
+    endpoint: Mapped[str] = mapped_column(String(60))  # a limit group; "!locked" marks a lock
+    at: Mapped[float] = mapped_column(Float)

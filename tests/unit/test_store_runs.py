@@ -1,0 +1,81 @@
+"""Runs left behind by dead processes, concurrent applies, and pacing across processes."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+
+from hrsync.api.ratelimit import Pacer
+from hrsync.clock import VirtualClock
+from hrsync.errors import ConcurrentRun
+from hrsync.store import Store
+from hrsync.store.tables import Run
+
+
+@pytest.fixture
+def clock() -> VirtualClock:
+    return VirtualClock()
+
+
+@pytest.fixture
+def store(tmp_path: Path, clock: VirtualClock) -> Iterator[Store]:
+    opened = Store(f"sqlite:///{tmp_path / 'hrsync.db'}", clock=clock)
+    yield opened
+    opened.close()
+
+
+def owned_by(store: Store, run_id: int, owner: str) -> None:
+    with store.engine.begin() as connection:
+        connection.execute(update(Run).where(Run.id == run_id).values(owner=owner))
+
+
+def test_a_run_of_a_dead_process_is_marked_interrupted(store: Store) -> None:
+    lost = store.start_run("apply")
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    owned_by(store, lost, f"{socket.gethostname()}:{dead.stdout.strip()}")
+    store.start_run("apply")
+    record = store.run(lost)
+    assert record is not None and record.status == "interrupted"
+
+
+def test_an_apply_waits_for_a_live_apply_but_a_plan_does_not(store: Store) -> None:
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        busy = store.start_run("apply")
+        owned_by(store, busy, f"{socket.gethostname()}:{live.pid}")
+        with pytest.raises(ConcurrentRun, match=f"run {busy} .* still running"):
+            store.start_run("apply")
+        store.start_run("plan")  # reading is always allowed
+        record = store.run(busy)
+        assert record is not None and record.status == "running"
+    finally:
+        live.kill()
+        live.wait()
+
+
+def test_a_new_process_paces_with_the_calls_of_the_previous_one(
+    store: Store, clock: VirtualClock
+) -> None:
+    first = Pacer(clock, margin=0, log=store.call_log("https://cliq.zoho.com"))
+    for _ in range(5):  # users.add allows 5 per minute
+        first.wait("users.add")
+        first.record("users.add")
+    clock.advance(10)
+    second = Pacer(clock, margin=0, log=store.call_log("https://cliq.zoho.com"))
+    assert second.delay("users.add") == pytest.approx(50)
+    other_host = Pacer(clock, margin=0, log=store.call_log("https://cliq.zoho.eu"))
+    assert other_host.delay("users.add") == 0
+
+
+def test_a_lock_period_outlives_the_process_that_met_it(store: Store, clock: VirtualClock) -> None:
+    Pacer(clock, log=store.call_log("c")).locked("users.list", 600)
+    clock.advance(100)
+    assert Pacer(clock, log=store.call_log("c")).delay("users.list") == pytest.approx(500)
