@@ -8,6 +8,9 @@ simulated minutes, not real ones. Prints one JSON object:
 - ``lower_bound_minutes``: the least time those calls need at Zoho's documented per-minute
   limits (the slowest endpoint, bursting a full allowance every rolling minute);
 - ``ratio``: simulated / lower bound (target ≤ 1.15);
+- ``fewest_calls`` and ``ratio_to_fewest_calls``: the same against the least calls the work
+  could take at all (one add per 100 joiners, one create per group, one listing), so extra
+  calls count against hrsync too;
 - ``lock_periods``: lock periods the emulator triggered (target 0);
 - ``cpu_seconds``, ``peak_rss_mb``, ``wall_seconds``;
 - ``converged``: a second plan has no changes.
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import resource
 import sys
 import tempfile
@@ -75,6 +79,14 @@ def run(employees: int, folder: Path) -> dict[str, object]:
     http.close()
 
     bound = max(minimum_seconds(n, ZOHO_LIMITS[e]) for e, n in calls.items())
+    counts = outcome.plan.counts()
+    fewest = {
+        "users.add": math.ceil(counts.get("invite", 0) / 100),
+        "departments": counts.get("create_department", 0),
+        "designations": counts.get("create_designation", 0),
+        "users.list": 1,
+    }
+    floor = max(minimum_seconds(n, ZOHO_LIMITS[e]) for e, n in fewest.items())
     report = outcome.report
     return {
         "employees": employees,
@@ -83,6 +95,8 @@ def run(employees: int, folder: Path) -> dict[str, object]:
         "simulated_minutes": round(simulated / 60, 2),
         "lower_bound_minutes": round(bound / 60, 2),
         "ratio": round(simulated / bound, 3) if bound else None,
+        "fewest_calls": fewest,
+        "ratio_to_fewest_calls": round(simulated / floor, 3) if floor else None,
         "lock_periods": stats["lock_periods_total"],
         "changes_applied": len(report.done) if report else 0,
         "changes_failed": len(report.failed) if report else 0,
