@@ -9,11 +9,14 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from hrsync.cli.demo import grant_refresh_token, sample_employees, write_csv
 from tests.conftest import World
 from tests.e2e.conftest import Serve
 from tests.support import lifecycle
+
+pytestmark = pytest.mark.e2e
 
 
 def test_thousand_employees_over_http_converge_and_follow_hr_changes(remote_world: World) -> None:
