@@ -23,8 +23,10 @@ class StoreConfig(BaseModel):
 
 
 class SourceConfig(BaseModel):
-    kind: Literal["csv", "xlsx"] = "csv"
+    kind: Literal["csv", "xlsx", "zoho_people"] = "csv"
     path: Path = Path("employees.csv")
+    form: str = "employee"  # zoho_people: the form link name of the employee form
+    full_read_hours: float = Field(24.0, gt=0)  # zoho_people: a full read at least this often
     # Canonical field name = header in your file, only where they differ.
     columns: dict[str, str] = Field(default_factory=dict)
     # Your HR system's status words → active | inactive (added to the built-in ones).
@@ -67,6 +69,10 @@ class ZohoServiceConfig(BaseModel):
                     )
 
 
+class PeopleServiceConfig(ZohoServiceConfig):
+    api_url: str = "https://people.zoho.com"
+
+
 def _has(cfg: ZohoServiceConfig, key: str) -> bool:
     value = getattr(cfg, key)
     return bool(value.get_secret_value() if isinstance(value, SecretStr) else value)
@@ -93,6 +99,7 @@ class Settings(BaseSettings):
     store: StoreConfig = Field(default_factory=StoreConfig)
     source: SourceConfig = Field(default_factory=SourceConfig)
     cliq: ZohoServiceConfig = Field(default_factory=ZohoServiceConfig)
+    people: PeopleServiceConfig = Field(default_factory=PeopleServiceConfig)
     safety: SafetyConfig = Field(default_factory=SafetyConfig)
     rules: RulesConfig = Field(default_factory=RulesConfig)
 

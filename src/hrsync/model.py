@@ -97,3 +97,4 @@ class SourceSnapshot:
     employees: list[Employee]
     errors: list[RecordError] = field(default_factory=list)
     total_records: int = 0
+    notes: list[str] = field(default_factory=list)  # worth saying, not wrong

@@ -9,12 +9,14 @@ import httpx
 from hrsync.api.auth import OAuthTokenSource
 from hrsync.api.cliq import CliqClient
 from hrsync.api.http import ZohoHttp
+from hrsync.api.people import PeopleClient
 from hrsync.api.ratelimit import Pacer
 from hrsync.clock import Clock, RealClock
-from hrsync.config import Settings
+from hrsync.config import Settings, ZohoServiceConfig
 from hrsync.sources.csv_file import CsvSource
+from hrsync.sources.zoho_people import PeopleSource
 from hrsync.store import Store
-from hrsync.sync.engine import Engine
+from hrsync.sync.engine import Engine, Source
 from hrsync.sync.safety import Thresholds
 from hrsync.targets.cliq import CliqTarget
 
@@ -43,35 +45,52 @@ def build(
 ) -> App:
     clock = clock or RealClock()
     settings.cliq.check("cliq")
+    if settings.source.kind == "zoho_people":
+        settings.people.check("people")
     owns_client = client is None
     client = client or httpx.Client(timeout=settings.cliq.timeout)
     store = Store(settings.store.url, clock=clock)
-    auth = OAuthTokenSource(
-        client,
-        accounts_url=settings.cliq.accounts_url,
-        client_id=settings.cliq.client_id,
-        client_secret=settings.cliq.client_secret,
-        refresh_token=settings.cliq.refresh_token,
-        clock=clock,
-    )
-    http = ZohoHttp(
-        client,
-        base_url=settings.cliq.api_url,
-        auth=auth,
-        pacer=Pacer(clock, margin=pacer_margin, log=store.call_log(settings.cliq.api_url)),
-        clock=clock,
-        dry_run=dry_run,
-    )
+
+    def zoho(service: ZohoServiceConfig) -> ZohoHttp:
+        auth = OAuthTokenSource(
+            client,
+            accounts_url=service.accounts_url,
+            client_id=service.client_id,
+            client_secret=service.client_secret,
+            refresh_token=service.refresh_token,
+            clock=clock,
+        )
+        return ZohoHttp(
+            client,
+            base_url=service.api_url,
+            auth=auth,
+            pacer=Pacer(clock, margin=pacer_margin, log=store.call_log(service.api_url)),
+            clock=clock,
+            dry_run=dry_run,
+        )
+
+    http = zoho(settings.cliq)
     target = CliqTarget(CliqClient(http), protected_emails=settings.safety.protected_emails)
     src = settings.source
-    source = CsvSource(
-        src.path,
-        columns=src.columns,
-        status_map=src.status_map,
-        date_format=src.date_format,
-        delimiter=src.delimiter,
-        encoding=src.encoding,
-    )
+    source: Source
+    if src.kind == "zoho_people":
+        source = PeopleSource(
+            PeopleClient(zoho(settings.people)),
+            bookmarks=store,
+            clock=clock,
+            form=src.form,
+            status_map=src.status_map,
+            full_every=src.full_read_hours * 3600,
+        )
+    else:
+        source = CsvSource(
+            src.path,
+            columns=src.columns,
+            status_map=src.status_map,
+            date_format=src.date_format,
+            delimiter=src.delimiter,
+            encoding=src.encoding,
+        )
     thresholds = Thresholds(
         settings.safety.max_deactivation_share, settings.safety.deactivation_floor
     )

@@ -45,6 +45,7 @@ ZOHO_LIMITS: dict[str, EndpointLimit] = {
     "statuses": EndpointLimit(20, 600),
     "connect": EndpointLimit(30, 300),
     "people": EndpointLimit(400, 300),
+    "people.write": EndpointLimit(100, 300),
 }
 
 

@@ -13,7 +13,7 @@ from hrsync.emulator import cliq_groups as groups
 from hrsync.emulator import cliq_roles as roles
 from hrsync.emulator import cliq_statuses as statuses
 from hrsync.emulator import cliq_users as users
-from hrsync.emulator import control
+from hrsync.emulator import control, people
 from hrsync.emulator.accounts import Accounts
 from hrsync.emulator.context import Ctx
 from hrsync.emulator.core import EmuRequest, EmuResponse, ZohoError
@@ -92,6 +92,9 @@ def _routes() -> list[Route]:
         ("GET", "/api/v2/profiles/{id}/users", "roles.users", roles.role_users),
         ("POST", "/api/v2/profiles/{id}/users", "roles.users", roles.add_role_users),
         ("DELETE", "/api/v2/profiles/{id}/users", "roles.users", roles.remove_role_users),
+        ("GET", "/people/api/forms/{id}/getRecords", "people", people.get_records),
+        ("POST", "/people/api/forms/json/{id}/insertRecord", "people.write", people.insert_record),
+        ("POST", "/people/api/forms/json/{id}/updateRecord", "people.write", people.update_record),
         ("POST", "/api/v2/statuses", "statuses", statuses.add_status),
         ("GET", "/api/v2/statuses", "statuses", statuses.list_statuses),
         ("PUT", "/api/v2/statuses/ephemeral", "statuses", statuses.set_transient),

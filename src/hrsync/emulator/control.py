@@ -6,7 +6,7 @@ import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from hrsync.clock import VirtualClock
-from hrsync.emulator import views
+from hrsync.emulator import people, views
 from hrsync.emulator.core import EmuRequest, EmuResponse, ZohoError, require
 
 if TYPE_CHECKING:
@@ -37,6 +37,10 @@ def handle(emu: Emulator, req: EmuRequest, path: str) -> EmuResponse:
         return EmuResponse(200, accept(emu, req))
     if key == ("POST", "config"):
         return EmuResponse(200, configure(emu, req))
+    if key == ("POST", "people/employees"):
+        records = req.json()
+        require(isinstance(records, list))
+        return EmuResponse(200, people.seed(emu.org.people, records, emu.clock.now()))
     raise ZohoError(404)
 
 
@@ -88,6 +92,7 @@ def state(emu: Emulator) -> dict[str, Any]:
         "userfields": [views.userfield(uf) for uf in org.userfields.values()],
         "admin_id": org.admin_id,
         "people_managed": org.people_managed,
+        "people": people.state(org.people),
     }
 
 

@@ -31,6 +31,7 @@ LIMITS: dict[str, Limit] = {
     "statuses": Limit(20, 600),
     "connect": Limit(30, 300),
     "people": Limit(400, 300),
+    "people.write": Limit(100, 300),
 }
 
 

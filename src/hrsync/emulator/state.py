@@ -7,6 +7,8 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
+from hrsync.emulator.people_data import People
+
 ORG_ID = "631836344"
 ZOID = "54107592"
 
@@ -157,6 +159,7 @@ class Org:
     # Seconds after which a pending invitation is accepted; None means never by itself.
     accept_after: float | None = None
     admin_id: str = ""
+    people: People = field(default_factory=People)  # Zoho People's forms for the same org
     statuses: dict[str, dict[int, Presence]] = field(default_factory=dict)  # zuid -> saved
     current_status: dict[str, Presence] = field(default_factory=dict)
     transient: dict[str, tuple[Presence, float]] = field(default_factory=dict)  # until epoch s

@@ -18,7 +18,7 @@ from sqlalchemy.orm import sessionmaker
 
 from hrsync.clock import Clock
 from hrsync.errors import ConcurrentRun
-from hrsync.store.tables import ApiCall, JournalEntry, Link, Run
+from hrsync.store.tables import ApiCall, Bookmark, JournalEntry, Link, Run
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -264,6 +264,31 @@ class Store:
                 if employee_id not in linked:
                     found[employee_id] = json.loads(payload)["fields"]["email_id"]
             return found
+
+    # bookmarks ---------------------------------------------------------------------------
+    def bookmark(self, name: str) -> Any:
+        """The JSON value saved under ``name``, or None."""
+        with self._session() as s:
+            row = s.scalars(
+                select(Bookmark).where(
+                    Bookmark.integration == self.integration, Bookmark.name == name
+                )
+            ).first()
+            return json.loads(row.value) if row is not None else None
+
+    def save_bookmark(self, name: str, value: Any) -> None:
+        now = self._clock.now()
+        text = json.dumps(value, separators=(",", ":"))
+        with self._session.begin() as s:
+            row = s.scalars(
+                select(Bookmark).where(
+                    Bookmark.integration == self.integration, Bookmark.name == name
+                )
+            ).first()
+            if row is None:
+                s.add(Bookmark(integration=self.integration, name=name, value=text, updated_at=now))
+            else:
+                row.value, row.updated_at = text, now
 
     # API calls ---------------------------------------------------------------------------
     def call_log(self, scope: str) -> CallLog:

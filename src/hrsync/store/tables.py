@@ -69,3 +69,16 @@ class ApiCall(Base):
     scope: Mapped[str] = mapped_column(String(300))  # the Zoho API host the limits apply to
     endpoint: Mapped[str] = mapped_column(String(60))  # a limit group; "!locked" marks a lock
     at: Mapped[float] = mapped_column(Float)
+
+
+class Bookmark(Base):
+    """Where a source's last read ended (and what it had read), per integration and name."""
+
+    __tablename__ = "bookmarks"
+    __table_args__ = (UniqueConstraint("integration", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    integration: Mapped[str] = mapped_column(String(100), default="default")
+    name: Mapped[str] = mapped_column(String(300))
+    value: Mapped[str] = mapped_column(Text)  # JSON
+    updated_at: Mapped[float] = mapped_column(Float)

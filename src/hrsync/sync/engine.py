@@ -68,6 +68,7 @@ class Engine:
         links = self._links(inventory)
         plan = diff(desired, inventory, links)
         plan.errors.extend(snapshot.errors)
+        plan.notes[:0] = snapshot.notes
         return plan, snapshot, inventory
 
     def _links(self, inventory: Inventory) -> dict[str, str]:
