@@ -15,10 +15,12 @@ from hrsync.api.http import ZohoHttp
 from hrsync.api.people import PeopleClient, PeopleError
 from hrsync.api.ratelimit import Pacer
 from hrsync.clock import VirtualClock
+from hrsync.config import PeopleServiceConfig, SourceConfig
 from hrsync.model import Status
 from hrsync.sources.zoho_people import PeopleSource
 from hrsync.store import Store
 from tests.conftest import BASE, SHARED, World
+from tests.support import cliq_users, converge, planned
 
 MOCK = SHARED / "external" / "zoho-people" / "baton-zoho-people.employeesMock.json"
 
@@ -163,3 +165,35 @@ def test_people_errors_are_named_with_their_code(world: World) -> None:
         list(
             PeopleClient(people_http(world.http, world.clock, credentials(world))).iter_records("x")
         )
+
+
+def test_people_to_cliq_converges_and_follows_an_incremental_change(world: World) -> None:
+    seed(world, people_records(250))
+    cliq = world.settings.cliq
+    world.settings.source = SourceConfig(kind="zoho_people")
+    world.settings.people = PeopleServiceConfig(
+        api_url=BASE,
+        accounts_url=BASE,
+        client_id=cliq.client_id,
+        client_secret=cliq.client_secret,
+        refresh_token=cliq.refresh_token,
+        allow_http=True,
+    )
+    converge(world)
+    users = cliq_users(world)
+    assert len(users) == 250
+    ceo, someone = users["P0001"], users["P0042"]
+    assert (someone["first_name"], someone["department"]["name"]) == ("Ngọc", "Engineering")
+    assert someone["reportingto"]["id"] == ceo["id"] and "reportingto" not in ceo
+    assert planned(world) == []
+
+    world.clock.advance(600)
+    seed(world, [{"EmployeeID": "P0042", "Designation": "Staff Engineer"}])
+    world.clock.advance(600)
+    assert planned(world) == [
+        "Would create designation 'Staff Engineer'",
+        "Would update person42@zylker.example: designation 'Engineer' → 'Staff Engineer'",
+    ]
+    converge(world)
+    assert cliq_users(world)["P0042"]["designation"]["name"] == "Staff Engineer"
+    assert world.stats()["lock_periods_total"] == 0
