@@ -89,6 +89,14 @@ class RulesConfig(BaseModel):
     connect_groups_per: list[str] = Field(default_factory=list)
 
 
+# HR field → Cliq custom user field (unique name or label) for what Cliq has no system field.
+DEFAULT_CUSTOM_FIELDS = {
+    "work_location": "Work Location",
+    "date_of_birth": "Date of Birth",
+    "gender": "Gender",
+}
+
+
 class Settings(BaseSettings):
     """The whole configuration."""
 
@@ -102,6 +110,7 @@ class Settings(BaseSettings):
     people: PeopleServiceConfig = Field(default_factory=PeopleServiceConfig)
     safety: SafetyConfig = Field(default_factory=SafetyConfig)
     rules: RulesConfig = Field(default_factory=RulesConfig)
+    custom_fields: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_CUSTOM_FIELDS))
 
     @classmethod
     def settings_customise_sources(

@@ -94,5 +94,12 @@ def build(
     thresholds = Thresholds(
         settings.safety.max_deactivation_share, settings.safety.deactivation_floor
     )
-    engine = Engine(source, target, store, clock=clock, thresholds=thresholds)
+    engine = Engine(
+        source,
+        target,
+        store,
+        clock=clock,
+        thresholds=thresholds,
+        custom_fields=settings.custom_fields,
+    )
     return App(engine, http, store, client, owns_client)

@@ -109,6 +109,8 @@ def people_records(size: int) -> list[dict[str, str]]:
                 "Designation": "Engineer" if n > 1 else "Chief Executive",
                 "Reporting_To.MailID": "" if n == 1 else "person1@zylker.example",
                 "Date_of_birth": f"{1 + n % 28:02d}-Mar-1990",
+                "Gender": ["Female", "Male", "Non-binary"][n % 3] if n != 7 else "Others",
+                "LocationName": ["Chennai", "Austin"][n % 2],
                 "Employeestatus": "Active",
             }
         )
@@ -179,10 +181,22 @@ def test_people_to_cliq_converges_and_follows_an_incremental_change(world: World
         refresh_token=cliq.refresh_token,
         allow_http=True,
     )
-    converge(world)
+    app = world.app()
+    outcome = app.engine.run_apply()
+    app.close()
+    # Cliq's Gender field has no "Others" option: that value waits, the rest of P0007 syncs
+    assert [str(e) for e in outcome.plan.errors] == [
+        "person7@zylker.example (employee P0007): field 'Gender': 'Others' is not an option "
+        "of Cliq field 'Gender' (Male, Female, Non-binary, Not disclosed)"
+    ]
     users = cliq_users(world)
     assert len(users) == 250
     ceo, someone = users["P0001"], users["P0042"]
+    fields = {f["unique_name"]: f for f in world.state()["userfields"]}  # type: ignore[union-attr]
+    female = next(o["id"] for o in fields["gender"]["options"] if o["name"] == "Female")
+    assert someone["date_of_birth"] == 637459200000  # 15-Mar-1990, midnight UTC, in ms
+    assert (someone["gender"], someone["office_location"]) == (female, "Chennai")
+    assert "gender" not in users["P0007"] and users["P0007"]["office_location"] == "Austin"
     assert (someone["first_name"], someone["department"]["name"]) == ("Ngọc", "Engineering")
     assert someone["reportingto"]["id"] == ceo["id"] and "reportingto" not in ceo
     assert planned(world) == []

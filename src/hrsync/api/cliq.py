@@ -72,6 +72,23 @@ class Designation(BaseModel):
     name: str
 
 
+class UserFieldOption(BaseModel):
+    id: str
+    name: str
+
+
+class UserField(BaseModel):
+    """A custom user field: values are written under ``unique_name``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    name: str
+    unique_name: str
+    type: str = "text_field"
+    options: list[UserFieldOption] = Field(default_factory=list)
+
+
 class CliqClient:
     """The Cliq endpoints hrsync uses, one method each."""
 
@@ -148,6 +165,13 @@ class CliqClient:
     def iter_designations(self) -> Iterator[Designation]:
         for item in self._listing("/api/v2/designations", endpoint="designations"):
             yield Designation.model_validate(item)
+
+    # user fields -----------------------------------------------------------------------------
+    def list_userfields(self) -> list[UserField]:
+        """Every custom user field. The fields document names its list ``list``."""
+        body = self.http.call("GET", "/api/v2/userfields", endpoint="userfields")
+        items = (body.get("list") or body.get("data") or []) if isinstance(body, dict) else []
+        return [UserField.model_validate(item) for item in items]
 
     def create_designation(self, name: str) -> Designation:
         body = self.http.call(

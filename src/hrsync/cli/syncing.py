@@ -70,6 +70,8 @@ def show_plan(plan: Plan, http: ZohoHttp, *, limit: int | None = None) -> None:
         console.print(f"  [yellow]skipped[/] {error}", highlight=False)
     for note in plan.notes:
         console.print(f"  [dim]note: {note}[/]", highlight=False)
+    for action in plan.pending:
+        console.print(f"  [bold yellow]pending action:[/] {action}", highlight=False)
     if not plan.changes:
         console.print("No changes. Cliq matches HR.")
         return

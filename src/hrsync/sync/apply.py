@@ -176,7 +176,9 @@ class Applier:
     def _update(self, change: UpdateUser, emails: dict[str, str]) -> None:
         body: dict[str, Any] = {"email_id": change.email}
         for name, (_, new) in change.changes.items():
-            if name == "department":
+            if name in change.wire:
+                body[name] = change.wire[name]
+            elif name == "department":
                 body.update(self.group_ids(new, None))
             elif name == "designation":
                 body.update(self.group_ids(None, new))
@@ -265,6 +267,7 @@ class InviteRound:
 
     def _payload(self, invite: InviteUser) -> dict[str, Any]:
         body: dict[str, Any] = dict(invite.fields)
+        body.update(invite.custom)
         body.update(self.a.group_ids(invite.department, invite.designation))
         manager = self.a.zuid_of.get(invite.manager_id, "")
         if manager:

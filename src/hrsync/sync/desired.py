@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from hrsync.model import Employee
-from hrsync.sync.mapping import cliq_fields
+from hrsync.sync.mapping import cliq_fields, custom_values
 from hrsync.sync.state import DesiredState, DesiredUser
 
 
-def desired_state(employees: Iterable[Employee], *, today: dt.date) -> DesiredState:
-    """Who should be in Cliq, active or not, and how; managers resolved to active employees."""
+def desired_state(
+    employees: Iterable[Employee],
+    *,
+    today: dt.date,
+    custom_fields: Mapping[str, str] | None = None,
+) -> DesiredState:
+    """Who should be in Cliq, active or not, and how; managers resolved to active employees.
+    ``custom_fields`` maps HR fields to Cliq custom user fields."""
     people = {e.employee_id: e for e in employees}
     active = {eid for eid, e in people.items() if e.is_active_on(today)}
     state = DesiredState()
@@ -25,6 +31,7 @@ def desired_state(employees: Iterable[Employee], *, today: dt.date) -> DesiredSt
             designation=employee.designation or None,
             manager_id=manager,
             depth=_depth(eid, people, active),
+            custom=custom_values(employee, custom_fields or {}),
         )
     return state
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from typing import Any
 
-from hrsync.sync.mapping import same_value
+from hrsync.model import RecordError
+from hrsync.sync.mapping import NoSuchOption, decode, encode, same_value
 from hrsync.sync.plan import (
     Change,
     CreateDepartment,
@@ -17,7 +19,14 @@ from hrsync.sync.plan import (
     ReactivateUser,
     UpdateUser,
 )
-from hrsync.sync.state import PROFILE_FIELDS, CurrentUser, DesiredState, DesiredUser, Inventory
+from hrsync.sync.state import (
+    PROFILE_FIELDS,
+    CurrentUser,
+    DesiredState,
+    DesiredUser,
+    Inventory,
+    UserFieldMeta,
+)
 
 
 class _Index:
@@ -37,15 +46,52 @@ def diff(desired: DesiredState, current: Inventory, links: Mapping[str, str]) ->
     matched = _match(desired, index, links, plan, protected=current.protected)
     zuid_of = {eid: user.zuid for eid, (user, _) in matched.items()}
     plan.known_users = dict(zuid_of)
+    custom = _CustomFields(current, plan)
     for want in sorted(desired.users.values(), key=lambda u: (u.depth, u.employee_id)):
         if want.employee_id in matched:
             user, linked = matched[want.employee_id]
-            changes = _user_changes(want, user, linked, zuid_of, current, plan)
+            changes = _user_changes(want, user, linked, zuid_of, current, plan, custom)
             plan.changes.extend(_readable_manager(c, index, desired) for c in changes)
         elif want.active:
-            plan.changes.append(_invite(want))
+            plan.changes.append(_invite(want, custom))
     plan.changes.extend(_gone_from_feed(desired, index, links, current))
+    custom.finish()
     return plan
+
+
+class _CustomFields:
+    """HR values of custom fields, as Cliq takes them; problems become errors and pending
+    actions, never a crash."""
+
+    def __init__(self, current: Inventory, plan: Plan) -> None:
+        self.current = current
+        self.plan = plan
+        self.missing: dict[str, int] = {}
+
+    def wanted(self, want: DesiredUser) -> dict[str, tuple[UserFieldMeta, str, Any]]:
+        """Unique name → (field, HR value, value as Cliq takes it). Blank HR values are
+        left out: hrsync does not clear a custom field HR has no value for."""
+        found: dict[str, tuple[UserFieldMeta, str, Any]] = {}
+        for ref, value in want.custom.items():
+            if not value:
+                continue
+            meta = self.current.userfield(ref)
+            if meta is None:
+                self.missing[ref] = self.missing.get(ref, 0) + 1
+                continue
+            try:
+                found[meta.unique_name] = (meta, value, encode(meta, value))
+            except (NoSuchOption, ValueError) as problem:
+                error = RecordError(want.email, str(problem), want.employee_id, ref)
+                self.plan.errors.append(error)
+        return found
+
+    def finish(self) -> None:
+        for ref, count in sorted(self.missing.items()):
+            self.plan.pending.append(
+                f"Cliq has no user field '{ref}': create it (Admin Panel → User Fields) or "
+                f"change [custom_fields]; {count} people's values wait for it"
+            )
 
 
 def _groups(desired: DesiredState, current: Inventory) -> list[Change]:
@@ -105,6 +151,7 @@ def _user_changes(
     zuid_of: Mapping[str, str],
     current: Inventory,
     plan: Plan,
+    custom: _CustomFields,
 ) -> list[Change]:
     if user.zuid in current.protected:
         return []
@@ -122,8 +169,14 @@ def _user_changes(
     if user.status == "inactive":
         changes.append(ReactivateUser(want.employee_id, user.zuid, want.email))
     fields = _field_changes(want, user, zuid_of)
+    wire: dict[str, Any] = {}
+    for unique, (meta, value, encoded) in custom.wanted(want).items():
+        held = user.custom.get(unique, "")
+        if str(encoded) != str(held):
+            fields[unique] = [decode(meta, held), value]
+            wire[unique] = encoded
     if fields:
-        changes.append(UpdateUser(want.employee_id, user.zuid, want.email, fields))
+        changes.append(UpdateUser(want.employee_id, user.zuid, want.email, fields, wire=wire))
     return changes
 
 
@@ -161,7 +214,7 @@ def _readable_manager(change: Change, index: _Index, desired: DesiredState) -> C
     return replace(change, changes=shown, manager_email=new.email if new else "")
 
 
-def _invite(want: DesiredUser) -> InviteUser:
+def _invite(want: DesiredUser, custom: _CustomFields) -> InviteUser:
     return InviteUser(
         employee_id=want.employee_id,
         fields={k: v for k, v in want.fields.items() if v},
@@ -169,6 +222,7 @@ def _invite(want: DesiredUser) -> InviteUser:
         designation=want.designation,
         manager_id=want.manager_id,
         depth=want.depth,
+        custom={unique: encoded for unique, (_, _, encoded) in custom.wanted(want).items()},
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -51,19 +52,21 @@ class Engine:
         *,
         clock: Clock,
         thresholds: Thresholds | None = None,
+        custom_fields: Mapping[str, str] | None = None,
     ) -> None:
         self.source = source
         self.target = target
         self.store = store
         self.clock = clock
         self.thresholds = thresholds or Thresholds()
+        self.custom_fields = dict(custom_fields or {})
 
     def plan(self) -> tuple[Plan, SourceSnapshot, Inventory]:
         """Read both sides and diff them. Sends only GET requests."""
         snapshot = self.source.read()
         check_source(snapshot, where=self.source.describe())
         today = dt.datetime.fromtimestamp(self.clock.now(), dt.UTC).date()
-        desired = desired_state(snapshot.employees, today=today)
+        desired = desired_state(snapshot.employees, today=today, custom_fields=self.custom_fields)
         inventory = self.target.inventory()
         links = self._links(inventory)
         plan = diff(desired, inventory, links)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
 from hrsync.model import Employee
+from hrsync.sync.state import UserFieldMeta
 
 
 def cliq_fields(employee: Employee) -> dict[str, str]:
@@ -25,3 +30,52 @@ def same_value(field: str, current: str, wanted: str) -> bool:
     if field == "email_id":
         return current.strip().lower() == wanted.strip().lower()
     return current.strip() == wanted.strip()
+
+
+def custom_values(employee: Employee, fields: Mapping[str, str]) -> dict[str, str]:
+    """Cliq custom field → HR value, for ``fields`` (HR field → Cliq field). A canonical
+    field is read from the employee (dates in ISO form); any other name from the columns the
+    source carried along."""
+    values: dict[str, str] = {}
+    for hr_field, cliq_field in fields.items():
+        if not cliq_field:
+            continue
+        raw = getattr(employee, hr_field, None) if hasattr(employee, hr_field) else None
+        if raw is None:
+            raw = employee.extra.get(hr_field, "")
+        values[cliq_field] = raw.isoformat() if isinstance(raw, dt.date) else str(raw or "")
+    return values
+
+
+class NoSuchOption(ValueError):
+    """An HR value that a drop-down field has no option for."""
+
+
+def encode(meta: UserFieldMeta, value: str) -> Any:
+    """An HR value as Cliq wants it in ``meta``: dates as epoch ms, drop-downs as option id."""
+    if not value:
+        return ""
+    if meta.type == "date":
+        day = dt.date.fromisoformat(value)
+        return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp() * 1000)
+    if meta.type == "drop_down":
+        for name, option_id in meta.options.items():
+            if name.strip().lower() == value.strip().lower():
+                return option_id
+        choices = ", ".join(meta.options) or "none"
+        raise NoSuchOption(f"{value!r} is not an option of Cliq field '{meta.name}' ({choices})")
+    return value
+
+
+def decode(meta: UserFieldMeta, wire: Any) -> str:
+    """A value Cliq holds, for people to read (the inverse of ``encode``)."""
+    if wire in (None, ""):
+        return ""
+    if meta.type == "date":
+        try:
+            return dt.datetime.fromtimestamp(int(wire) / 1000, dt.UTC).date().isoformat()
+        except (TypeError, ValueError):
+            return str(wire)
+    if meta.type == "drop_down":
+        return next((n for n, i in meta.options.items() if i == str(wire)), str(wire))
+    return str(wire)

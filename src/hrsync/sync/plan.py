@@ -69,6 +69,7 @@ class InviteUser(Change):
     designation: str | None = None
     manager_id: str = ""
     depth: int = 0
+    custom: dict[str, Any] = field(default_factory=dict)  # unique name -> value as Cliq takes it
 
     @property
     def key(self) -> str:
@@ -114,6 +115,7 @@ class UpdateUser(Change):
     # field -> [old, new]; reporting_to is [old manager's email, new manager's employee id]
     changes: dict[str, list[str]]
     manager_email: str = ""  # the new manager's, for people to read
+    wire: dict[str, Any] = field(default_factory=dict)  # custom field -> value as Cliq takes it
 
     @property
     def key(self) -> str:
@@ -196,6 +198,8 @@ class Plan:
     changes: list[Change] = field(default_factory=list)
     errors: list[RecordError] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # What an admin must do before part of the plan can happen (a missing custom field…).
+    pending: list[str] = field(default_factory=list)
     managed_users: int = 0
     # Employee id → zuid of every matched Cliq user, so apply can name existing managers.
     known_users: dict[str, str] = field(default_factory=dict)
@@ -238,6 +242,7 @@ class Plan:
                 for e in self.errors
             ],
             "notes": list(self.notes),
+            "pending": list(self.pending),
             "managed_users": self.managed_users,
             "known_users": dict(self.known_users),
         }
@@ -251,6 +256,7 @@ class Plan:
         return cls(
             changes=changes,
             notes=list(data.get("notes", [])),
+            pending=list(data.get("pending", [])),
             managed_users=int(data.get("managed_users", 0)),
             known_users=dict(data.get("known_users", {})),
         )

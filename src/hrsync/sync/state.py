@@ -20,6 +20,16 @@ PROFILE_FIELDS: tuple[str, ...] = (
 
 
 @dataclass(frozen=True, slots=True)
+class UserFieldMeta:
+    """A Cliq custom user field as the diff needs it: how to write a value into it."""
+
+    unique_name: str
+    name: str
+    type: str  # text_field | date | drop_down | number | email | phone | url
+    options: dict[str, str] = field(default_factory=dict)  # option name -> option id
+
+
+@dataclass(frozen=True, slots=True)
 class DesiredUser:
     """One employee as Cliq should show them."""
 
@@ -30,6 +40,8 @@ class DesiredUser:
     designation: str | None = None
     manager_id: str = ""  # the manager's employee id; "" for none
     depth: int = 0  # distance from the top of the hierarchy (managers are invited first)
+    # Cliq custom field (unique name or label, as configured) -> HR value; dates in ISO form
+    custom: dict[str, str] = field(default_factory=dict)
 
     @property
     def email(self) -> str:
@@ -57,6 +69,7 @@ class CurrentUser:
     department: str = ""
     designation: str = ""
     manager_zuid: str = ""
+    custom: dict[str, str] = field(default_factory=dict)  # unique name -> value as Cliq sent it
 
     @property
     def email(self) -> str:
@@ -75,6 +88,15 @@ class Inventory:
     departments: dict[str, str] = field(default_factory=dict)  # name -> id
     designations: dict[str, str] = field(default_factory=dict)
     protected: set[str] = field(default_factory=set)  # zuids never touched (admins, allow-list)
+    userfields: dict[str, UserFieldMeta] = field(default_factory=dict)  # by unique name
+
+    def userfield(self, ref: str) -> UserFieldMeta | None:
+        """A custom field by unique name, or else by its label (case does not matter)."""
+        wanted = ref.strip().lower()
+        for meta in self.userfields.values():
+            if meta.unique_name.lower() == wanted:
+                return meta
+        return next((m for m in self.userfields.values() if m.name.lower() == wanted), None)
 
     def department_id(self, name: str) -> str | None:
         return _by_name(self.departments, name)

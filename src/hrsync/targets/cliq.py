@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from hrsync.api.cliq import AddUsersResult, CliqClient, CliqUser
-from hrsync.sync.state import PROFILE_FIELDS, CurrentUser, Inventory
+from hrsync.sync.state import PROFILE_FIELDS, CurrentUser, Inventory, UserFieldMeta
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +24,7 @@ def current_user(user: CliqUser) -> CurrentUser:
         department=user.department.name if user.department else "",
         designation=user.designation.name if user.designation else "",
         manager_zuid=user.reportingto.id if user.reportingto else "",
+        custom={k: str(v) for k, v in user.custom.items() if isinstance(v, str | int)},
     )
 
 
@@ -45,6 +46,11 @@ class CliqTarget:
                 self.base_department_id, self.lead_zuid = dept.id, dept.lead_zuid
         for desig in self.client.iter_designations():
             inv.designations[desig.name] = desig.id
+        for uf in self.client.list_userfields():
+            options = {o.name: o.id for o in uf.options}
+            inv.userfields[uf.unique_name] = UserFieldMeta(
+                uf.unique_name, uf.name, uf.type, options
+            )
         for user in self.client.iter_users():
             inv.users.append(current_user(user))
             if user.email_id.lower() in self._protected_emails:
