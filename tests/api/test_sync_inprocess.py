@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import httpx
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from hrsync.cli.demo import sample_employees
 from hrsync.errors import SafetyHold
 from tests.conftest import BASE, World
-from tests.support import assert_matches_export, converge, lifecycle, planned
+from tests.support import assert_matches_export, cliq_users, converge, lifecycle, planned
 
 
 def test_thousand_employees_sync_converge_and_follow_hr_changes(world: World) -> None:
@@ -96,3 +97,56 @@ def test_empty_source_is_refused(world: World) -> None:
 
     with pytest.raises(SourceError, match="no valid employee"):
         world.app().engine.run_apply()
+
+
+def test_an_org_whose_departments_people_manages_is_said_once_and_not_fought(
+    world: World,
+) -> None:
+    rows = sample_employees(60)
+    world.write(rows)
+    world.http.post(f"{BASE}/_emulator/config", json={"people_managed": True})
+    app = world.app()
+    outcome = app.engine.run_apply()
+    app.close()
+    plan = outcome.plan
+    assert [n for n in plan.notes if "Zoho People manages" in n] and not plan.counts().get(
+        "create_department"
+    )
+    assert outcome.report is not None and outcome.report.failed == []
+    users = cliq_users(world)
+    assert len(users) == 60 and all(u["department"]["name"] == "Zylker" for u in users.values())
+    assert planned(world) == []
+
+
+def test_a_refused_department_write_stops_the_rest_and_is_remembered(world: World) -> None:
+    from hrsync.sync.engine import GROUPS_BY_PEOPLE
+
+    rows = sample_employees(40)
+    world.write(rows)
+    app = world.app()
+    plan, _, _ = app.engine.plan()
+    assert plan.counts()["create_department"] == 7
+    # People takes over between the plan and the apply: the first create is refused.
+    world.http.post(f"{BASE}/_emulator/config", json={"people_managed": True})
+    original = app.engine.target.inventory
+
+    def listed_before_the_change() -> Any:
+        world.http.post(f"{BASE}/_emulator/config", json={"people_managed": False})
+        inventory = original()
+        world.http.post(f"{BASE}/_emulator/config", json={"people_managed": True})
+        return inventory
+
+    app.engine.target.inventory = listed_before_the_change  # type: ignore[method-assign]
+    outcome = app.engine.run_apply()
+    report = outcome.report
+    assert report is not None and report.groups_by_people and report.failed == []
+    groups = (
+        outcome.plan.counts()["create_department"] + outcome.plan.counts()["create_designation"]
+    )
+    assert len(report.skipped) == groups and len(report.notes) == 1
+    assert len(cliq_users(world)) == 40  # everyone invited, without a department
+    assert app.store.bookmark(GROUPS_BY_PEOPLE) is not None
+    app.engine.target.inventory = original  # type: ignore[method-assign]
+    again, _, _ = app.engine.plan()
+    assert "create_department" not in again.counts() and again.changes == []
+    app.close()

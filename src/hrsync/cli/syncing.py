@@ -156,7 +156,10 @@ def report_apply(ctx: typer.Context, outcome: Outcome) -> None:
                 "run_id": outcome.run_id,
                 "done": report.done,
                 "failed": report.failed,
+                "skipped": report.skipped,
                 "errors": [str(e) for e in outcome.plan.errors],
+                "notes": report.notes,
+                "pending": outcome.plan.pending,
             }
         )
         return
@@ -164,9 +167,14 @@ def report_apply(ctx: typer.Context, outcome: Outcome) -> None:
         console.print(f"  [red]failed[/] {line}", highlight=False)
     for error in outcome.plan.errors:
         console.print(f"  [yellow]skipped[/] {error}", highlight=False)
+    for note in report.notes:
+        console.print(f"  [bold]note:[/] {note}", highlight=False)
+    for action in outcome.plan.pending:
+        console.print(f"  [bold yellow]pending action:[/] {action}", highlight=False)
+    skipped = f", {len(report.skipped)} left to Zoho People" if report.skipped else ""
     console.print(
         f"Run {outcome.run_id}: {len(report.done)} changes applied, "
-        f"{len(report.failed)} failed, {len(outcome.plan.errors)} records skipped."
+        f"{len(report.failed)} failed{skipped}, {len(outcome.plan.errors)} records skipped."
     )
     if report.failed or outcome.plan.errors:
         raise typer.Exit(1)

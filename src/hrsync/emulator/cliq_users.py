@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from hrsync.emulator import views
+from hrsync.emulator.cliq_groups import PEOPLE_MANAGED
 from hrsync.emulator.cliq_statuses import current_of
 from hrsync.emulator.context import Ctx
 from hrsync.emulator.core import EmuRequest, ZohoError, require
@@ -88,6 +89,8 @@ def _check_fields(org: Org, entry: dict[str, Any]) -> None:
             _check_custom(custom[key].type, custom[key].options, key, value)
         else:
             require(key in OTHER_FIELDS, "invalid_field", f"Unknown user field '{key}'.")
+    if org.people_managed and ("department_id" in entry or "designation_id" in entry):
+        raise ZohoError(400, "operation_not_allowed", PEOPLE_MANAGED)
     if entry.get("department_id"):
         require(entry["department_id"] in org.departments, "department_not_exist")
     if entry.get("designation_id"):

@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 BATCH = 100
 # Per-email answers of "add users" that mean the person is already in the organisation.
 ALREADY_THERE = {"email.activeuser", "email.pendinguser"}
+PEOPLE_OWNS = "operation_not_allowed"  # Cliq's answer to group writes in a People-run org
+GROUP_FIELDS = {"department", "designation"}
 
 
 class AddResult(Protocol):
@@ -72,6 +74,9 @@ class NoProgress:
 class ApplyReport:
     done: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)  # "who: why"
+    skipped: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    groups_by_people: bool = False  # Cliq said Zoho People owns departments and designations
 
     @property
     def ok(self) -> bool:
@@ -112,12 +117,18 @@ class Applier:
         for link in plan.of(LinkUser):
             self._link(link)
         for change in plan.of(CreateDepartment) + plan.of(CreateDesignation):
+            if self.report.groups_by_people:
+                self.skipped([change], "departments and designations are managed by Zoho People")
+                continue
             self._one(change, lambda c=change: self._create_group(c))
         for change in plan.of(ReactivateUser):
             self._one(change, lambda c=change: self.target.set_active(c.zuid, True))
         InviteRound(self, plan.of(InviteUser)).run()
         emails = {i.employee_id: i.email for i in plan.of(InviteUser)}
         for change in plan.of(UpdateUser):
+            if self.report.groups_by_people and set(change.changes) <= GROUP_FIELDS:
+                self.skipped([change], "departments and designations are managed by Zoho People")
+                continue
             self._one(change, lambda c=change: self._update(c, emails))
         for change in plan.of(DeactivateUser):
             self._one(change, lambda c=change: self.target.set_active(c.zuid, False))
@@ -129,9 +140,19 @@ class Applier:
         try:
             action()
         except (ApiError, TransientError) as error:
+            group = isinstance(change, CreateDepartment | CreateDesignation)
+            if group and isinstance(error, BadRequest) and error.code == PEOPLE_OWNS:
+                self.skipped([change], "departments and designations are managed by Zoho People")
+                return
             self.failed([change], str(error))
             return
         self.confirmed([change])
+
+    def skipped(self, changes: Sequence[Change], why: str) -> None:
+        self.journal.journal_mark(self.run_id, [c.key for c in changes], "skipped", error=why)
+        for change in changes:
+            self.report.skipped.append(f"{change.describe(done=False)}: {why}")
+        self.progress.advance(len(changes), f"skipped: {why}")
 
     def confirmed(self, changes: Sequence[Change]) -> None:
         self.journal.journal_mark(self.run_id, [c.key for c in changes], "confirmed")
@@ -164,8 +185,20 @@ class Applier:
             table[change.name] = create(change.name)
         except Conflict:
             log.info("%s already exists; using it", change.name)
+        except BadRequest as refused:
+            if refused.code != PEOPLE_OWNS:
+                raise
+            self.report.groups_by_people = True
+            self.report.notes.append(
+                "Cliq refused to create a department or designation (operation_not_allowed): "
+                "Zoho People manages them in this organisation. hrsync stopped writing them "
+                "and will not plan them again for a week."
+            )
+            raise
 
     def group_ids(self, department: str | None, designation: str | None) -> dict[str, str]:
+        if self.report.groups_by_people:
+            return {}
         ids: dict[str, str] = {}
         if department:
             ids["department_id"] = _lookup(self.departments, department)
@@ -176,6 +209,8 @@ class Applier:
     def _update(self, change: UpdateUser, emails: dict[str, str]) -> None:
         body: dict[str, Any] = {"email_id": change.email}
         for name, (_, new) in change.changes.items():
+            if name in GROUP_FIELDS and self.report.groups_by_people:
+                continue
             if name in change.wire:
                 body[name] = change.wire[name]
             elif name == "department":

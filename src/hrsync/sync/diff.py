@@ -42,6 +42,9 @@ def diff(desired: DesiredState, current: Inventory, links: Mapping[str, str]) ->
     """The changes that make Cliq match HR. ``links`` maps employee id → zuid (managed users)."""
     index = _Index(current.users)
     plan = Plan(managed_users=sum(1 for z in links.values() if z in index.by_zuid))
+    if current.groups_by_people:
+        desired = _without_groups(desired)
+        plan.notes.append(PEOPLE_OWNS_GROUPS)
     plan.changes.extend(_groups(desired, current))
     matched = _match(desired, index, links, plan, protected=current.protected)
     zuid_of = {eid: user.zuid for eid, (user, _) in matched.items()}
@@ -57,6 +60,17 @@ def diff(desired: DesiredState, current: Inventory, links: Mapping[str, str]) ->
     plan.changes.extend(_gone_from_feed(desired, index, links, current))
     custom.finish()
     return plan
+
+
+PEOPLE_OWNS_GROUPS = (
+    "Zoho People manages this organisation's departments and designations, so Cliq refuses "
+    "to change them: hrsync leaves them to People"
+)
+
+
+def _without_groups(desired: DesiredState) -> DesiredState:
+    users = {eid: replace(u, department=None, designation=None) for eid, u in desired.users.items()}
+    return DesiredState(users=users)
 
 
 class _CustomFields:

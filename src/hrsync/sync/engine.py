@@ -20,6 +20,8 @@ from hrsync.sync.safety import Thresholds, check_deactivations, check_source
 from hrsync.sync.state import Inventory
 
 log = logging.getLogger(__name__)
+GROUPS_BY_PEOPLE = "cliq:groups_by_people"  # when Cliq last said People owns the groups
+RECHECK_GROUPS = 7 * 86_400.0
 
 
 class Source(Protocol):
@@ -68,6 +70,9 @@ class Engine:
         today = dt.datetime.fromtimestamp(self.clock.now(), dt.UTC).date()
         desired = desired_state(snapshot.employees, today=today, custom_fields=self.custom_fields)
         inventory = self.target.inventory()
+        seen = self.store.bookmark(GROUPS_BY_PEOPLE)
+        if seen and self.clock.now() - float(seen["at"]) < RECHECK_GROUPS:
+            inventory.groups_by_people = True
         links = self._links(inventory)
         plan = diff(desired, inventory, links)
         plan.errors.extend(snapshot.errors)
@@ -125,12 +130,20 @@ class Engine:
         except BaseException as exc:
             self.store.finish_run(run_id, "failed", {"error": str(exc) or type(exc).__name__})
             raise
+        if report.groups_by_people:
+            self.store.save_bookmark(GROUPS_BY_PEOPLE, {"at": self.clock.now()})
         status = "succeeded" if report.ok and not plan.errors else "partial"
         self.store.finish_run(
             run_id,
             status,
             _summary(plan)
-            | {"done": len(report.done), "failed": report.failed, "resumed": resumed},
+            | {
+                "done": len(report.done),
+                "failed": report.failed,
+                "skipped": report.skipped,
+                "notes": report.notes,
+                "resumed": resumed,
+            },
         )
         return Outcome(plan, run_id, snapshot, report, resumed)
 
@@ -158,5 +171,6 @@ def _summary(plan: Plan) -> dict[str, object]:
         "counts": plan.counts(),
         "api_calls": plan.api_calls(),
         "errors": [str(e) for e in plan.errors],
+        "pending": plan.pending,
         "fingerprint": plan.fingerprint(),
     }

@@ -89,6 +89,8 @@ class Inventory:
     designations: dict[str, str] = field(default_factory=dict)
     protected: set[str] = field(default_factory=set)  # zuids never touched (admins, allow-list)
     userfields: dict[str, UserFieldMeta] = field(default_factory=dict)  # by unique name
+    # Zoho People manages this org's departments and designations: Cliq refuses writes.
+    groups_by_people: bool = False
 
     def userfield(self, ref: str) -> UserFieldMeta | None:
         """A custom field by unique name, or else by its label (case does not matter)."""

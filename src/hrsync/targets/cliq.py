@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from hrsync.api.cliq import AddUsersResult, CliqClient, CliqUser
+from hrsync.errors import BadRequest
 from hrsync.sync.state import PROFILE_FIELDS, CurrentUser, Inventory, UserFieldMeta
 
 log = logging.getLogger(__name__)
@@ -40,12 +41,17 @@ class CliqTarget:
     def inventory(self) -> Inventory:
         """Every user, department and designation of the organisation."""
         inv = Inventory()
-        for dept in self.client.iter_departments():
-            inv.departments[dept.name] = dept.id
-            if dept.is_default:
-                self.base_department_id, self.lead_zuid = dept.id, dept.lead_zuid
-        for desig in self.client.iter_designations():
-            inv.designations[desig.name] = desig.id
+        try:
+            for dept in self.client.iter_departments():
+                inv.departments[dept.name] = dept.id
+                if dept.is_default:
+                    self.base_department_id, self.lead_zuid = dept.id, dept.lead_zuid
+            for desig in self.client.iter_designations():
+                inv.designations[desig.name] = desig.id
+        except BadRequest as refused:
+            # Cliq lists departments only by search when Zoho People manages them.
+            log.info("departments cannot be listed (%s): Zoho People manages them", refused)
+            inv.groups_by_people = True
         for uf in self.client.list_userfields():
             options = {o.name: o.id for o in uf.options}
             inv.userfields[uf.unique_name] = UserFieldMeta(
