@@ -10,7 +10,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from hrsync.errors import ConfigError
@@ -84,8 +84,23 @@ class SafetyConfig(BaseModel):
     protected_emails: list[str] = Field(default_factory=list)
 
 
+class GroupRule(BaseModel):
+    """Everyone whose HR attributes match ``when`` belongs to ``name``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)  # may use {field} placeholders, e.g. "{department} leads"
+    # HR field -> value or list of values (any matches); all fields must match; {} = everyone
+    when: dict[str, str | list[str]] = Field(default_factory=dict)
+
+
 class RulesConfig(BaseModel):
+    """Rule-driven memberships. ``teams_per = ["department"]`` gives a Cliq team per
+    department, named by ``team_names`` ("{value}" unless set)."""
+
     teams_per: list[str] = Field(default_factory=list)
+    team_names: dict[str, str] = Field(default_factory=dict)  # field -> template
+    teams: list[GroupRule] = Field(default_factory=list)
     connect_groups_per: list[str] = Field(default_factory=list)
 
 

@@ -17,6 +17,7 @@ from hrsync.sources.csv_file import CsvSource
 from hrsync.sources.zoho_people import PeopleSource
 from hrsync.store import Store
 from hrsync.sync.engine import Engine, Source
+from hrsync.sync.rules import MembershipRules
 from hrsync.sync.safety import Thresholds
 from hrsync.targets.cliq import CliqTarget
 
@@ -101,5 +102,8 @@ def build(
         clock=clock,
         thresholds=thresholds,
         custom_fields=settings.custom_fields,
+        teams=MembershipRules.from_config(
+            settings.rules.teams_per, settings.rules.team_names, settings.rules.teams
+        ),
     )
     return App(engine, http, store, client, owns_client)

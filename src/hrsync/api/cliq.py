@@ -89,6 +89,17 @@ class UserField(BaseModel):
     options: list[UserFieldOption] = Field(default_factory=list)
 
 
+class Team(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    team_id: str
+    name: str
+
+    @classmethod
+    def from_wire(cls, item: dict[str, Any]) -> Team:
+        return cls(team_id=str(item["team_id"]), name=item["name"])
+
+
 class CliqClient:
     """The Cliq endpoints hrsync uses, one method each."""
 
@@ -165,6 +176,29 @@ class CliqClient:
     def iter_designations(self) -> Iterator[Designation]:
         for item in self._listing("/api/v2/designations", endpoint="designations"):
             yield Designation.model_validate(item)
+
+    # teams ---------------------------------------------------------------------------------
+    def iter_teams(self) -> Iterator[Team]:
+        for item in self._listing("/api/v2/teams", endpoint="teams"):
+            yield Team.from_wire(item)
+
+    def iter_team_members(self, team_id: str) -> Iterator[str]:
+        """The zuids of a team's members."""
+        for item in self._listing(f"/api/v2/teams/{team_id}/members", endpoint="teams"):
+            yield str(item["id"])
+
+    def create_team(self, name: str, *, description: str = "") -> Team:
+        body = {"name": name, "description": description}
+        answer = self.http.call("POST", "/api/v2/teams", endpoint="teams", json=body)
+        return Team.from_wire(answer["data"])
+
+    def add_team_members(self, team_id: str, user_ids: Sequence[str]) -> None:
+        body = {"user_ids": list(user_ids)}
+        self.http.call("POST", f"/api/v2/teams/{team_id}/members", endpoint="teams", json=body)
+
+    def remove_team_members(self, team_id: str, user_ids: Sequence[str]) -> None:
+        body = {"user_ids": list(user_ids)}
+        self.http.call("DELETE", f"/api/v2/teams/{team_id}/members", endpoint="teams", json=body)
 
     # user fields -----------------------------------------------------------------------------
     def list_userfields(self) -> list[UserField]:

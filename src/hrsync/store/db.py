@@ -18,7 +18,7 @@ from sqlalchemy.orm import sessionmaker
 
 from hrsync.clock import Clock
 from hrsync.errors import ConcurrentRun
-from hrsync.store.tables import ApiCall, Bookmark, JournalEntry, Link, Run
+from hrsync.store.tables import ApiCall, Bookmark, JournalEntry, Link, Membership, Run
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -264,6 +264,54 @@ class Store:
                 if employee_id not in linked:
                     found[employee_id] = json.loads(payload)["fields"]["email_id"]
             return found
+
+    # memberships -------------------------------------------------------------------------
+    def memberships(self, kind: str) -> dict[str, set[str]]:
+        """Group (lower-cased name) → employee ids hrsync put in it."""
+        found: dict[str, set[str]] = {}
+        with self._session() as s:
+            rows = s.execute(
+                select(Membership.group_key, Membership.employee_id).where(
+                    Membership.integration == self.integration, Membership.kind == kind
+                )
+            )
+            for group, employee_id in rows:
+                found.setdefault(group, set()).add(employee_id)
+        return found
+
+    def add_memberships(self, kind: str, group: str, employee_ids: Iterable[str]) -> None:
+        key, now = group.strip().lower(), self._clock.now()
+        with self._session.begin() as s:
+            held = set(
+                s.scalars(
+                    select(Membership.employee_id).where(
+                        Membership.integration == self.integration,
+                        Membership.kind == kind,
+                        Membership.group_key == key,
+                    )
+                )
+            )
+            s.add_all(
+                Membership(
+                    integration=self.integration,
+                    kind=kind,
+                    group_key=key,
+                    employee_id=e,
+                    created_at=now,
+                )
+                for e in sorted(set(employee_ids) - held)
+            )
+
+    def remove_memberships(self, kind: str, group: str, employee_ids: Iterable[str]) -> None:
+        with self._session.begin() as s:
+            s.execute(
+                delete(Membership).where(
+                    Membership.integration == self.integration,
+                    Membership.kind == kind,
+                    Membership.group_key == group.strip().lower(),
+                    Membership.employee_id.in_(list(employee_ids)),
+                )
+            )
 
     # bookmarks ---------------------------------------------------------------------------
     def bookmark(self, name: str) -> Any:

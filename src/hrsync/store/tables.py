@@ -82,3 +82,17 @@ class Bookmark(Base):
     name: Mapped[str] = mapped_column(String(300))
     value: Mapped[str] = mapped_column(Text)  # JSON
     updated_at: Mapped[float] = mapped_column(Float)
+
+
+class Membership(Base):
+    """A membership hrsync created (only these are ever taken away again)."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("integration", "kind", "group_key", "employee_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    integration: Mapped[str] = mapped_column(String(100), default="default")
+    kind: Mapped[str] = mapped_column(String(20))  # team | connect_group | role
+    group_key: Mapped[str] = mapped_column(String(300))  # lower-cased name
+    employee_id: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[float] = mapped_column(Float)

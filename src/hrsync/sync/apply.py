@@ -18,11 +18,13 @@ from hrsync.sync.plan import (
     Change,
     CreateDepartment,
     CreateDesignation,
+    CreateTeam,
     DeactivateUser,
     InviteUser,
     LinkUser,
     Plan,
     ReactivateUser,
+    TeamMembers,
     UpdateUser,
 )
 from hrsync.sync.state import Inventory
@@ -47,6 +49,9 @@ class Target(Protocol):
     def find_users(self, emails: Iterable[str]) -> dict[str, str]: ...
     def update_user(self, zuid: str, fields: dict[str, Any]) -> AddResult: ...
     def set_active(self, zuid: str, active: bool) -> None: ...
+    def create_team(self, name: str) -> str: ...
+    def add_team_members(self, team_id: str, zuids: Sequence[str]) -> None: ...
+    def remove_team_members(self, team_id: str, zuids: Sequence[str]) -> None: ...
 
 
 class Journal(Protocol):
@@ -55,6 +60,8 @@ class Journal(Protocol):
         self, run_id: int, keys: Sequence[str], state: str, *, error: str = ""
     ) -> None: ...
     def save_link(self, employee_id: str, zuid: str, *, email: str, origin: str) -> None: ...
+    def add_memberships(self, kind: str, group: str, employee_ids: Iterable[str]) -> None: ...
+    def remove_memberships(self, kind: str, group: str, employee_ids: Iterable[str]) -> None: ...
 
 
 class Progress(Protocol):
@@ -100,6 +107,7 @@ class Applier:
         self.run_id = run_id
         self.departments = dict(inventory.departments)
         self.designations = dict(inventory.designations)
+        self.teams = {key: team.id for key, team in inventory.teams.items()}
         self.progress = progress or NoProgress()
         self.zuid_of: dict[str, str] = {}
         self.report = ApplyReport()
@@ -121,6 +129,8 @@ class Applier:
                 self.skipped([change], "departments and designations are managed by Zoho People")
                 continue
             self._one(change, lambda c=change: self._create_group(c))
+        for team in plan.of(CreateTeam):
+            self._one(team, lambda c=team: self._create_team(c))
         for change in plan.of(ReactivateUser):
             self._one(change, lambda c=change: self.target.set_active(c.zuid, True))
         InviteRound(self, plan.of(InviteUser)).run()
@@ -130,9 +140,28 @@ class Applier:
                 self.skipped([change], "departments and designations are managed by Zoho People")
                 continue
             self._one(change, lambda c=change: self._update(c, emails))
+        for members in plan.of(TeamMembers):
+            self._one(members, lambda c=members: self._team_members(c))
         for change in plan.of(DeactivateUser):
             self._one(change, lambda c=change: self.target.set_active(c.zuid, False))
         return self.report
+
+    def _create_team(self, change: CreateTeam) -> None:
+        self.teams[change.name.strip().lower()] = self.target.create_team(change.name)
+
+    def team_ids(self, names: Iterable[str]) -> list[str]:
+        return [self.teams[n.lower()] for n in names if n.lower() in self.teams]
+
+    def _team_members(self, change: TeamMembers) -> None:
+        team_id = self.teams.get(change.team.strip().lower())
+        if team_id is None:
+            raise BadRequest(f"team {change.team!r} does not exist (its creation failed)")
+        if change.join:
+            self.target.add_team_members(team_id, change.zuids)
+            self.journal.add_memberships("team", change.team, change.employee_ids)
+        else:
+            self.target.remove_team_members(team_id, change.zuids)
+            self.journal.remove_memberships("team", change.team, change.employee_ids)
 
     # helpers -------------------------------------------------------------------------------
     def _one(self, change: Change, action: Any) -> None:
@@ -304,6 +333,9 @@ class InviteRound:
         body: dict[str, Any] = dict(invite.fields)
         body.update(invite.custom)
         body.update(self.a.group_ids(invite.department, invite.designation))
+        teams = self.a.team_ids(invite.teams)
+        if teams:
+            body["team_ids"] = teams
         manager = self.a.zuid_of.get(invite.manager_id, "")
         if manager:
             body["reporting_to_zuid"] = manager
@@ -312,8 +344,14 @@ class InviteRound:
     def _settle(self, batch: list[InviteUser], success: list[str], failed: dict[str, str]) -> None:
         invited = {e.lower() for e in success}
         ok = [i for i in batch if i.email.lower() in invited]
+        joined: dict[str, list[str]] = {}
         for invite in ok:
             self.unresolved[invite.employee_id] = invite.email
+            for team in invite.teams:
+                if team.lower() in self.a.teams:
+                    joined.setdefault(team, []).append(invite.employee_id)
+        for team, employee_ids in joined.items():
+            self.a.journal.add_memberships("team", team, employee_ids)
         self.a.confirmed(ok)
         failures = {e.lower(): code for e, code in failed.items()}
         existing = [i for i in batch if failures.get(i.email.lower()) in ALREADY_THERE]

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 
 from hrsync.model import Employee
 from hrsync.sync.mapping import cliq_fields, custom_values
+from hrsync.sync.rules import MembershipRules
 from hrsync.sync.state import DesiredState, DesiredUser
 
 
@@ -15,6 +16,7 @@ def desired_state(
     *,
     today: dt.date,
     custom_fields: Mapping[str, str] | None = None,
+    teams: MembershipRules | None = None,
 ) -> DesiredState:
     """Who should be in Cliq, active or not, and how; managers resolved to active employees.
     ``custom_fields`` maps HR fields to Cliq custom user fields."""
@@ -32,6 +34,7 @@ def desired_state(
             manager_id=manager,
             depth=_depth(eid, people, active),
             custom=custom_values(employee, custom_fields or {}),
+            teams=teams.groups_of(employee) if teams else frozenset(),
         )
     return state
 

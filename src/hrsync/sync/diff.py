@@ -12,11 +12,13 @@ from hrsync.sync.plan import (
     Change,
     CreateDepartment,
     CreateDesignation,
+    CreateTeam,
     DeactivateUser,
     InviteUser,
     LinkUser,
     Plan,
     ReactivateUser,
+    TeamMembers,
     UpdateUser,
 )
 from hrsync.sync.state import (
@@ -28,6 +30,8 @@ from hrsync.sync.state import (
     UserFieldMeta,
 )
 
+MEMBERS_PER_CALL = 100  # member ids per team call
+
 
 class _Index:
     """Cliq users by zuid, employee id and email, for matching."""
@@ -38,8 +42,14 @@ class _Index:
         self.by_email = {u.email.lower(): u for u in users if u.email}
 
 
-def diff(desired: DesiredState, current: Inventory, links: Mapping[str, str]) -> Plan:
-    """The changes that make Cliq match HR. ``links`` maps employee id → zuid (managed users)."""
+def diff(
+    desired: DesiredState,
+    current: Inventory,
+    links: Mapping[str, str],
+    managed_teams: Mapping[str, set[str]] | None = None,
+) -> Plan:
+    """The changes that make Cliq match HR. ``links`` maps employee id → zuid (managed users);
+    ``managed_teams`` maps a team (lower-cased name) to the employee ids hrsync put in it."""
     index = _Index(current.users)
     plan = Plan(managed_users=sum(1 for z in links.values() if z in index.by_zuid))
     if current.groups_by_people:
@@ -58,8 +68,61 @@ def diff(desired: DesiredState, current: Inventory, links: Mapping[str, str]) ->
         elif want.active:
             plan.changes.append(_invite(want, custom))
     plan.changes.extend(_gone_from_feed(desired, index, links, current))
+    plan.changes.extend(_teams(desired, current, zuid_of, managed_teams or {}))
     custom.finish()
     return plan
+
+
+def _teams(
+    desired: DesiredState,
+    current: Inventory,
+    zuid_of: Mapping[str, str],
+    managed: Mapping[str, set[str]],
+) -> list[Change]:
+    """Create missing rule-driven teams; add people who belong; take out those hrsync put in
+    who no longer belong. Joiners join through their invitation, not here."""
+    changes: list[Change] = []
+    wanted: dict[str, set[str]] = {}  # team name as the rules spell it -> employee ids
+    for want in desired.users.values():
+        if want.active:
+            for team in want.teams:
+                wanted.setdefault(team, set()).add(want.employee_id)
+    names = {n.lower(): n for n in wanted}
+    for team, employees in sorted(wanted.items()):
+        state = current.team(team)
+        if state is None:
+            changes.append(CreateTeam(team))
+        members = state.members if state is not None else set()
+        joining = sorted(e for e in employees if e in zuid_of and zuid_of[e] not in members)
+        changes.extend(_batches(team, joining, zuid_of, join=True))
+    for key, employees in sorted(managed.items()):
+        state = current.team(key)
+        if state is None:
+            continue
+        belong = wanted.get(names.get(key, ""), set())
+        leaving = sorted(
+            e
+            for e in employees
+            if e not in belong
+            and e in zuid_of
+            and zuid_of[e] in state.members
+            and zuid_of[e] not in current.protected
+            and desired.users.get(e) is not None
+            and desired.users[e].active
+        )
+        changes.extend(_batches(state.name, leaving, zuid_of, join=False))
+    return changes
+
+
+def _batches(
+    team: str, employees: list[str], zuid_of: Mapping[str, str], *, join: bool
+) -> list[Change]:
+    return [
+        TeamMembers(team, chunk, [zuid_of[e] for e in chunk], join=join)
+        for chunk in (
+            employees[i : i + MEMBERS_PER_CALL] for i in range(0, len(employees), MEMBERS_PER_CALL)
+        )
+    ]
 
 
 PEOPLE_OWNS_GROUPS = (
@@ -237,6 +300,7 @@ def _invite(want: DesiredUser, custom: _CustomFields) -> InviteUser:
         manager_id=want.manager_id,
         depth=want.depth,
         custom={unique: encoded for unique, (_, _, encoded) in custom.wanted(want).items()},
+        teams=sorted(want.teams),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -16,6 +16,7 @@ from hrsync.sync.apply import Applier, ApplyReport, Progress, Target
 from hrsync.sync.desired import desired_state
 from hrsync.sync.diff import diff
 from hrsync.sync.plan import Plan
+from hrsync.sync.rules import MembershipRules
 from hrsync.sync.safety import Thresholds, check_deactivations, check_source
 from hrsync.sync.state import Inventory
 
@@ -31,6 +32,7 @@ class Source(Protocol):
 
 class CliqSide(Target, Protocol):
     def inventory(self) -> Inventory: ...
+    def load_team_members(self, inventory: Inventory, names: Iterable[str]) -> None: ...
 
 
 @dataclass
@@ -55,6 +57,7 @@ class Engine:
         clock: Clock,
         thresholds: Thresholds | None = None,
         custom_fields: Mapping[str, str] | None = None,
+        teams: MembershipRules | None = None,
     ) -> None:
         self.source = source
         self.target = target
@@ -62,19 +65,25 @@ class Engine:
         self.clock = clock
         self.thresholds = thresholds or Thresholds()
         self.custom_fields = dict(custom_fields or {})
+        self.teams = teams or MembershipRules()
 
     def plan(self) -> tuple[Plan, SourceSnapshot, Inventory]:
         """Read both sides and diff them. Sends only GET requests."""
         snapshot = self.source.read()
         check_source(snapshot, where=self.source.describe())
         today = dt.datetime.fromtimestamp(self.clock.now(), dt.UTC).date()
-        desired = desired_state(snapshot.employees, today=today, custom_fields=self.custom_fields)
+        desired = desired_state(
+            snapshot.employees, today=today, custom_fields=self.custom_fields, teams=self.teams
+        )
         inventory = self.target.inventory()
         seen = self.store.bookmark(GROUPS_BY_PEOPLE)
         if seen and self.clock.now() - float(seen["at"]) < RECHECK_GROUPS:
             inventory.groups_by_people = True
         links = self._links(inventory)
-        plan = diff(desired, inventory, links)
+        managed_teams = self.store.memberships("team")
+        if self.teams or managed_teams:
+            self.target.load_team_members(inventory, desired.teams() | managed_teams.keys())
+        plan = diff(desired, inventory, links, managed_teams)
         plan.errors.extend(snapshot.errors)
         plan.notes[:0] = snapshot.notes
         return plan, snapshot, inventory

@@ -58,6 +58,49 @@ class CreateDesignation(Change):
 
 
 @dataclass(frozen=True, slots=True)
+class CreateTeam(Change):
+    """A rule-driven team that does not exist yet."""
+
+    kind: ClassVar[str] = "create_team"
+    endpoint: ClassVar[str] = "teams"
+    name: str
+
+    @property
+    def key(self) -> str:
+        return f"team:{self.name.lower()}"
+
+    def describe(self, *, done: bool) -> str:
+        return f"{'Created' if done else 'Would create'} team {self.name!r}"
+
+
+@dataclass(frozen=True, slots=True)
+class TeamMembers(Change):
+    """People joining (or leaving) a rule-driven team; at most 100 to a change, one call."""
+
+    kind: ClassVar[str] = "team_members"
+    endpoint: ClassVar[str] = "teams"
+    team: str
+    employee_ids: list[str]
+    zuids: list[str]
+    join: bool = True
+
+    @property
+    def key(self) -> str:
+        digest = hashlib.sha256(",".join(self.employee_ids).encode()).hexdigest()[:12]
+        return f"team:{self.team.lower()}:{'join' if self.join else 'leave'}:{digest}"
+
+    def describe(self, *, done: bool) -> str:
+        who = ", ".join(self.employee_ids[:3]) + (" …" if len(self.employee_ids) > 3 else "")
+        n = len(self.employee_ids)
+        people = f"{n} {'person' if n == 1 else 'people'} ({who})"
+        if self.join:
+            verb = "Added" if done else "Would add"
+            return f"{verb} {people} to team {self.team!r}"
+        verb = "Removed" if done else "Would remove"
+        return f"{verb} {people} from team {self.team!r}"
+
+
+@dataclass(frozen=True, slots=True)
 class InviteUser(Change):
     """A joiner: invited with their whole profile in the invitation itself."""
 
@@ -70,6 +113,7 @@ class InviteUser(Change):
     manager_id: str = ""
     depth: int = 0
     custom: dict[str, Any] = field(default_factory=dict)  # unique name -> value as Cliq takes it
+    teams: list[str] = field(default_factory=list)  # rule-driven teams, joined by the invite
 
     @property
     def key(self) -> str:
@@ -176,6 +220,8 @@ CHANGE_TYPES: dict[str, type[Change]] = {
     for c in (
         CreateDepartment,
         CreateDesignation,
+        CreateTeam,
+        TeamMembers,
         InviteUser,
         LinkUser,
         UpdateUser,

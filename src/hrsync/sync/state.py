@@ -42,6 +42,7 @@ class DesiredUser:
     depth: int = 0  # distance from the top of the hierarchy (managers are invited first)
     # Cliq custom field (unique name or label, as configured) -> HR value; dates in ISO form
     custom: dict[str, str] = field(default_factory=dict)
+    teams: frozenset[str] = frozenset()  # Cliq teams the rules put this person in
 
     @property
     def email(self) -> str:
@@ -57,6 +58,9 @@ class DesiredState:
 
     def designations(self) -> set[str]:
         return {u.designation for u in self.users.values() if u.active and u.designation}
+
+    def teams(self) -> set[str]:
+        return {t for u in self.users.values() if u.active for t in u.teams}
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +85,16 @@ class CurrentUser:
 
 
 @dataclass(slots=True)
+class TeamState:
+    """A Cliq team and, when loaded, its members' zuids."""
+
+    id: str
+    name: str
+    members: set[str] = field(default_factory=set)
+    loaded: bool = False
+
+
+@dataclass(slots=True)
 class Inventory:
     """Cliq's current state: users, departments and designations by name."""
 
@@ -91,6 +105,10 @@ class Inventory:
     userfields: dict[str, UserFieldMeta] = field(default_factory=dict)  # by unique name
     # Zoho People manages this org's departments and designations: Cliq refuses writes.
     groups_by_people: bool = False
+    teams: dict[str, TeamState] = field(default_factory=dict)  # by lower-cased name
+
+    def team(self, name: str) -> TeamState | None:
+        return self.teams.get(name.strip().lower())
 
     def userfield(self, ref: str) -> UserFieldMeta | None:
         """A custom field by unique name, or else by its label (case does not matter)."""

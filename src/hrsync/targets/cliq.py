@@ -8,7 +8,7 @@ from typing import Any
 
 from hrsync.api.cliq import AddUsersResult, CliqClient, CliqUser
 from hrsync.errors import BadRequest
-from hrsync.sync.state import PROFILE_FIELDS, CurrentUser, Inventory, UserFieldMeta
+from hrsync.sync.state import PROFILE_FIELDS, CurrentUser, Inventory, TeamState, UserFieldMeta
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,8 @@ class CliqTarget:
             # Cliq lists departments only by search when Zoho People manages them.
             log.info("departments cannot be listed (%s): Zoho People manages them", refused)
             inv.groups_by_people = True
+        for team in self.client.iter_teams():
+            inv.teams[team.name.strip().lower()] = TeamState(team.team_id, team.name)
         for uf in self.client.list_userfields():
             options = {o.name: o.id for o in uf.options}
             inv.userfields[uf.unique_name] = UserFieldMeta(
@@ -65,6 +67,23 @@ class CliqTarget:
         if self.lead_zuid:
             inv.protected.add(self.lead_zuid)
         return inv
+
+    def load_team_members(self, inventory: Inventory, names: Iterable[str]) -> None:
+        """Fill in the members of the named teams (only those: one listing each)."""
+        for name in sorted({n.strip().lower() for n in names}):
+            team = inventory.teams.get(name)
+            if team is not None and not team.loaded:
+                team.members = set(self.client.iter_team_members(team.id))
+                team.loaded = True
+
+    def create_team(self, name: str) -> str:
+        return self.client.create_team(name, description="Kept in step with HR by hrsync").team_id
+
+    def add_team_members(self, team_id: str, zuids: Sequence[str]) -> None:
+        self.client.add_team_members(team_id, zuids)
+
+    def remove_team_members(self, team_id: str, zuids: Sequence[str]) -> None:
+        self.client.remove_team_members(team_id, zuids)
 
     def create_department(self, name: str) -> str:
         return self.client.create_department(

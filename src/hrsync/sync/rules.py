@@ -1,0 +1,75 @@
+"""Rules that turn HR attributes into memberships: a team per department, or "everyone in
+Chennai" → "Chennai Office". Pure: an employee in, a set of names out."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from hrsync.model import Employee
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    name: str  # a template: "{department} leads"
+    when: Mapping[str, tuple[str, ...]]  # field -> accepted values (lower-cased)
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipRules:
+    """``per``: one group per value of these fields (named by ``names[field]``); ``rules``:
+    one group for everyone who matches."""
+
+    per: Sequence[str] = ()
+    names: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    rules: Sequence[Rule] = ()
+
+    @classmethod
+    def from_config(
+        cls, per: Sequence[str], names: Mapping[str, str], rules: Sequence[Any]
+    ) -> MembershipRules:
+        parsed = []
+        for rule in rules:
+            when = {
+                k: tuple(v.lower() for v in ([w] if isinstance(w, str) else w))
+                for k, w in rule.when.items()
+            }
+            parsed.append(Rule(rule.name, when))
+        return cls(tuple(per), dict(names), tuple(parsed))
+
+    def __bool__(self) -> bool:
+        return bool(self.per or self.rules)
+
+    def groups_of(self, employee: Employee) -> frozenset[str]:
+        values = attributes(employee)
+        found: set[str] = set()
+        for name in self.per:
+            value = values.get(name, "")
+            if value:
+                template = self.names.get(name, "{value}")
+                found.add(_fill(template, values | {"value": value}))
+        for rule in self.rules:
+            if all(values.get(k, "").lower() in accepted for k, accepted in rule.when.items()):
+                found.add(_fill(rule.name, values))
+        return frozenset(n for n in found if n)
+
+
+def attributes(employee: Employee) -> dict[str, str]:
+    """Every HR attribute of an employee as text: canonical fields, then carried-along ones."""
+    values = {k: v for k, v in employee.extra.items()}
+    for item in dataclasses.fields(employee):
+        raw = getattr(employee, item.name)
+        if item.name != "extra" and raw is not None:
+            values[item.name] = raw.isoformat() if hasattr(raw, "isoformat") else str(raw)
+    return values
+
+
+class _Blank(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def _fill(template: str, values: Mapping[str, str]) -> str:
+    return template.format_map(_Blank(values)).strip()
