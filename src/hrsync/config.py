@@ -73,6 +73,15 @@ class PeopleServiceConfig(ZohoServiceConfig):
     api_url: str = "https://people.zoho.com"
 
 
+class ConnectServiceConfig(ZohoServiceConfig):
+    api_url: str = "https://connect.zoho.com"
+    network_id: str = ""  # the network's scopeID
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.network_id)
+
+
 def _has(cfg: ZohoServiceConfig, key: str) -> bool:
     value = getattr(cfg, key)
     return bool(value.get_secret_value() if isinstance(value, SecretStr) else value)
@@ -102,6 +111,8 @@ class RulesConfig(BaseModel):
     team_names: dict[str, str] = Field(default_factory=dict)  # field -> template
     teams: list[GroupRule] = Field(default_factory=list)
     connect_groups_per: list[str] = Field(default_factory=list)
+    connect_group_names: dict[str, str] = Field(default_factory=dict)
+    connect_groups: list[GroupRule] = Field(default_factory=list)
 
 
 # HR field → Cliq custom user field (unique name or label) for what Cliq has no system field.
@@ -123,6 +134,7 @@ class Settings(BaseSettings):
     source: SourceConfig = Field(default_factory=SourceConfig)
     cliq: ZohoServiceConfig = Field(default_factory=ZohoServiceConfig)
     people: PeopleServiceConfig = Field(default_factory=PeopleServiceConfig)
+    connect: ConnectServiceConfig = Field(default_factory=ConnectServiceConfig)
     safety: SafetyConfig = Field(default_factory=SafetyConfig)
     rules: RulesConfig = Field(default_factory=RulesConfig)
     custom_fields: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_CUSTOM_FIELDS))

@@ -8,11 +8,13 @@ import httpx
 
 from hrsync.api.auth import OAuthTokenSource
 from hrsync.api.cliq import CliqClient
+from hrsync.api.connect import ConnectClient
 from hrsync.api.http import ZohoHttp
 from hrsync.api.people import PeopleClient
 from hrsync.api.ratelimit import Pacer
 from hrsync.clock import Clock, RealClock
 from hrsync.config import Settings, ZohoServiceConfig
+from hrsync.errors import ConfigError
 from hrsync.sources.csv_file import CsvSource
 from hrsync.sources.zoho_people import PeopleSource
 from hrsync.store import Store
@@ -20,6 +22,7 @@ from hrsync.sync.engine import Engine, Source
 from hrsync.sync.rules import MembershipRules
 from hrsync.sync.safety import Thresholds
 from hrsync.targets.cliq import CliqTarget
+from hrsync.targets.connect import ConnectTarget
 
 
 @dataclass
@@ -95,6 +98,18 @@ def build(
     thresholds = Thresholds(
         settings.safety.max_deactivation_share, settings.safety.deactivation_floor
     )
+    rules = settings.rules
+    connect = None
+    if settings.connect.configured:
+        settings.connect.check("connect")
+        connect = ConnectTarget(
+            ConnectClient(zoho(settings.connect), network_id=settings.connect.network_id)
+        )
+    elif rules.connect_groups_per or rules.connect_groups:
+        raise ConfigError(
+            "[rules] names Connect groups but [connect] has no network_id (the scopeID of "
+            "your Zoho Connect network)"
+        )
     engine = Engine(
         source,
         target,
@@ -102,8 +117,10 @@ def build(
         clock=clock,
         thresholds=thresholds,
         custom_fields=settings.custom_fields,
-        teams=MembershipRules.from_config(
-            settings.rules.teams_per, settings.rules.team_names, settings.rules.teams
+        teams=MembershipRules.from_config(rules.teams_per, rules.team_names, rules.teams),
+        connect=connect,
+        connect_groups=MembershipRules.from_config(
+            rules.connect_groups_per, rules.connect_group_names, rules.connect_groups
         ),
     )
     return App(engine, http, store, client, owns_client)

@@ -13,7 +13,7 @@ from hrsync.emulator import cliq_groups as groups
 from hrsync.emulator import cliq_roles as roles
 from hrsync.emulator import cliq_statuses as statuses
 from hrsync.emulator import cliq_users as users
-from hrsync.emulator import control, people
+from hrsync.emulator import connect, control, people
 from hrsync.emulator.accounts import Accounts
 from hrsync.emulator.context import Ctx
 from hrsync.emulator.core import EmuRequest, EmuResponse, ZohoError
@@ -95,6 +95,12 @@ def _routes() -> list[Route]:
         ("GET", "/people/api/forms/{id}/getRecords", "people", people.get_records),
         ("POST", "/people/api/forms/json/{id}/insertRecord", "people.write", people.insert_record),
         ("POST", "/people/api/forms/json/{id}/updateRecord", "people.write", people.update_record),
+        ("GET", "/pulse/api/allGroups", "connect", connect.all_groups),
+        ("POST", "/pulse/api/addGroup", "connect", connect.add_group),
+        ("POST", "/pulse/api/addUsersToGroup", "connect", connect.add_users_to_group),
+        ("DELETE", "/pulse/api/removeUserFromGroup", "connect", connect.remove_user_from_group),
+        ("DELETE", "/pulse/api/deletePartition", "connect", connect.delete_partition),
+        ("GET", "/pulse/api/orgMembers", "connect", connect.org_members),
         ("POST", "/api/v2/statuses", "statuses", statuses.add_status),
         ("GET", "/api/v2/statuses", "statuses", statuses.list_statuses),
         ("PUT", "/api/v2/statuses/ephemeral", "statuses", statuses.set_transient),

@@ -6,7 +6,7 @@ import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from hrsync.clock import VirtualClock
-from hrsync.emulator import people, views
+from hrsync.emulator import connect, people, views
 from hrsync.emulator.core import EmuRequest, EmuResponse, ZohoError, require
 
 if TYPE_CHECKING:
@@ -93,6 +93,7 @@ def state(emu: Emulator) -> dict[str, Any]:
         "admin_id": org.admin_id,
         "people_managed": org.people_managed,
         "people": people.state(org.people),
+        "connect": connect.state(org),
     }
 
 

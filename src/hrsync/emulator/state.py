@@ -7,6 +7,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
+from hrsync.emulator.connect_data import Network
 from hrsync.emulator.people_data import People
 
 ORG_ID = "631836344"
@@ -160,6 +161,7 @@ class Org:
     accept_after: float | None = None
     admin_id: str = ""
     people: People = field(default_factory=People)  # Zoho People's forms for the same org
+    connect: Network = field(default_factory=Network)  # the Zoho Connect network
     statuses: dict[str, dict[int, Presence]] = field(default_factory=dict)  # zuid -> saved
     current_status: dict[str, Presence] = field(default_factory=dict)
     transient: dict[str, tuple[Presence, float]] = field(default_factory=dict)  # until epoch s

@@ -16,6 +16,8 @@ from typing import Any, Protocol
 from hrsync.errors import ApiError, BadRequest, Conflict, TransientError
 from hrsync.sync.plan import (
     Change,
+    ConnectMembers,
+    CreateConnectGroup,
     CreateDepartment,
     CreateDesignation,
     CreateTeam,
@@ -52,6 +54,13 @@ class Target(Protocol):
     def create_team(self, name: str) -> str: ...
     def add_team_members(self, team_id: str, zuids: Sequence[str]) -> None: ...
     def remove_team_members(self, team_id: str, zuids: Sequence[str]) -> None: ...
+
+
+class ConnectSide(Protocol):
+    def groups(self) -> dict[str, str]: ...
+    def create_group(self, name: str) -> str: ...
+    def add_members(self, group_id: str, emails: Sequence[str]) -> None: ...
+    def remove_member(self, group_id: str, email: str, zuid: str = "") -> None: ...
 
 
 class Journal(Protocol):
@@ -101,6 +110,7 @@ class Applier:
         *,
         inventory: Inventory,
         progress: Progress | None = None,
+        connect: ConnectSide | None = None,
     ) -> None:
         self.target = target
         self.journal = journal
@@ -108,6 +118,8 @@ class Applier:
         self.departments = dict(inventory.departments)
         self.designations = dict(inventory.designations)
         self.teams = {key: team.id for key, team in inventory.teams.items()}
+        self.connect = connect
+        self.connect_groups = dict(inventory.connect.groups) if inventory.connect else {}
         self.progress = progress or NoProgress()
         self.zuid_of: dict[str, str] = {}
         self.report = ApplyReport()
@@ -142,9 +154,33 @@ class Applier:
             self._one(change, lambda c=change: self._update(c, emails))
         for members in plan.of(TeamMembers):
             self._one(members, lambda c=members: self._team_members(c))
+        for group in plan.of(CreateConnectGroup):
+            self._one(group, lambda c=group: self._create_connect_group(c))
+        for people in plan.of(ConnectMembers):
+            self._one(people, lambda c=people: self._connect_members(c))
         for change in plan.of(DeactivateUser):
             self._one(change, lambda c=change: self.target.set_active(c.zuid, False))
         return self.report
+
+    def _connect_side(self) -> ConnectSide:
+        if self.connect is None:
+            raise BadRequest("Zoho Connect is not configured ([connect] network_id)")
+        return self.connect
+
+    def _create_connect_group(self, change: CreateConnectGroup) -> None:
+        group_id = self._connect_side().create_group(change.name)
+        self.connect_groups[change.name.strip().lower()] = group_id
+
+    def _connect_members(self, change: ConnectMembers) -> None:
+        group_id = self.connect_groups.get(change.group.strip().lower())
+        if group_id is None:
+            raise BadRequest(f"Connect group {change.group!r} does not exist (creation failed)")
+        if change.join:
+            self._connect_side().add_members(group_id, change.emails)
+            self.journal.add_memberships("connect_group", change.group, change.employee_ids)
+        else:
+            self._connect_side().remove_member(group_id, change.emails[0], change.zuid)
+            self.journal.remove_memberships("connect_group", change.group, change.employee_ids)
 
     def _create_team(self, change: CreateTeam) -> None:
         self.teams[change.name.strip().lower()] = self.target.create_team(change.name)

@@ -17,6 +17,7 @@ def desired_state(
     today: dt.date,
     custom_fields: Mapping[str, str] | None = None,
     teams: MembershipRules | None = None,
+    connect_groups: MembershipRules | None = None,
 ) -> DesiredState:
     """Who should be in Cliq, active or not, and how; managers resolved to active employees.
     ``custom_fields`` maps HR fields to Cliq custom user fields."""
@@ -35,6 +36,7 @@ def desired_state(
             depth=_depth(eid, people, active),
             custom=custom_values(employee, custom_fields or {}),
             teams=teams.groups_of(employee) if teams else frozenset(),
+            connect_groups=connect_groups.groups_of(employee) if connect_groups else frozenset(),
         )
     return state
 

@@ -10,6 +10,8 @@ from hrsync.model import RecordError
 from hrsync.sync.mapping import NoSuchOption, decode, encode, same_value
 from hrsync.sync.plan import (
     Change,
+    ConnectMembers,
+    CreateConnectGroup,
     CreateDepartment,
     CreateDesignation,
     CreateTeam,
@@ -23,6 +25,7 @@ from hrsync.sync.plan import (
 )
 from hrsync.sync.state import (
     PROFILE_FIELDS,
+    ConnectState,
     CurrentUser,
     DesiredState,
     DesiredUser,
@@ -69,6 +72,8 @@ def diff(
             plan.changes.append(_invite(want, custom))
     plan.changes.extend(_gone_from_feed(desired, index, links, current))
     plan.changes.extend(_teams(desired, current, zuid_of, managed_teams or {}))
+    if current.connect is not None:
+        plan.changes.extend(_connect(desired, current.connect, zuid_of))
     custom.finish()
     return plan
 
@@ -111,6 +116,41 @@ def _teams(
             and desired.users[e].active
         )
         changes.extend(_batches(state.name, leaving, zuid_of, join=False))
+    return changes
+
+
+def _connect(
+    desired: DesiredState, connect: ConnectState, zuid_of: Mapping[str, str]
+) -> list[Change]:
+    """Connect groups: create missing ones, add who belongs (by email, so a joiner still
+    pending in Cliq is invited to the network too), take out who hrsync put in and who no
+    longer belongs. Connect cannot list members, so hrsync's own record is the truth."""
+    changes: list[Change] = []
+    wanted: dict[str, set[str]] = {}
+    for want in desired.users.values():
+        if want.active:
+            for group in want.connect_groups:
+                wanted.setdefault(group, set()).add(want.employee_id)
+    names = {n.lower(): n for n in wanted}
+    for group, employees in sorted(wanted.items()):
+        if group.lower() not in connect.groups:
+            changes.append(CreateConnectGroup(group))
+        joining = sorted(employees - connect.managed.get(group.lower(), set()))
+        for i in range(0, len(joining), MEMBERS_PER_CALL):
+            chunk = joining[i : i + MEMBERS_PER_CALL]
+            emails = [desired.users[e].email for e in chunk]
+            changes.append(ConnectMembers(group, chunk, emails))
+    for key, employees in sorted(connect.managed.items()):
+        if key not in connect.groups:
+            continue
+        belong = wanted.get(names.get(key, ""), set())
+        for employee_id in sorted(employees - belong):
+            person = desired.users.get(employee_id)
+            if person is None or not person.active:
+                continue  # leavers keep their groups; deactivation ends their access
+            group = names.get(key, key)
+            zuid = zuid_of.get(employee_id, "")
+            changes.append(ConnectMembers(group, [employee_id], [person.email], zuid, join=False))
     return changes
 
 

@@ -12,13 +12,13 @@ from hrsync.clock import Clock
 from hrsync.errors import SafetyHold, StalePlan
 from hrsync.model import SourceSnapshot
 from hrsync.store import Store
-from hrsync.sync.apply import Applier, ApplyReport, Progress, Target
+from hrsync.sync.apply import Applier, ApplyReport, ConnectSide, Progress, Target
 from hrsync.sync.desired import desired_state
 from hrsync.sync.diff import diff
 from hrsync.sync.plan import Plan
 from hrsync.sync.rules import MembershipRules
 from hrsync.sync.safety import Thresholds, check_deactivations, check_source
-from hrsync.sync.state import Inventory
+from hrsync.sync.state import ConnectState, Inventory
 
 log = logging.getLogger(__name__)
 GROUPS_BY_PEOPLE = "cliq:groups_by_people"  # when Cliq last said People owns the groups
@@ -58,6 +58,8 @@ class Engine:
         thresholds: Thresholds | None = None,
         custom_fields: Mapping[str, str] | None = None,
         teams: MembershipRules | None = None,
+        connect: ConnectSide | None = None,
+        connect_groups: MembershipRules | None = None,
     ) -> None:
         self.source = source
         self.target = target
@@ -66,6 +68,8 @@ class Engine:
         self.thresholds = thresholds or Thresholds()
         self.custom_fields = dict(custom_fields or {})
         self.teams = teams or MembershipRules()
+        self.connect = connect
+        self.connect_groups = connect_groups or MembershipRules()
 
     def plan(self) -> tuple[Plan, SourceSnapshot, Inventory]:
         """Read both sides and diff them. Sends only GET requests."""
@@ -73,7 +77,11 @@ class Engine:
         check_source(snapshot, where=self.source.describe())
         today = dt.datetime.fromtimestamp(self.clock.now(), dt.UTC).date()
         desired = desired_state(
-            snapshot.employees, today=today, custom_fields=self.custom_fields, teams=self.teams
+            snapshot.employees,
+            today=today,
+            custom_fields=self.custom_fields,
+            teams=self.teams,
+            connect_groups=self.connect_groups,
         )
         inventory = self.target.inventory()
         seen = self.store.bookmark(GROUPS_BY_PEOPLE)
@@ -83,6 +91,10 @@ class Engine:
         managed_teams = self.store.memberships("team")
         if self.teams or managed_teams:
             self.target.load_team_members(inventory, desired.teams() | managed_teams.keys())
+        if self.connect is not None:
+            managed = self.store.memberships("connect_group")
+            if self.connect_groups or managed:
+                inventory.connect = ConnectState(self.connect.groups(), managed)
         plan = diff(desired, inventory, links, managed_teams)
         plan.errors.extend(snapshot.errors)
         plan.notes[:0] = snapshot.notes
@@ -128,7 +140,12 @@ class Engine:
             resumed = self._settle_previous_runs(run_id)
             self._record_links(inventory)
             report = Applier(
-                self.target, self.store, run_id, inventory=inventory, progress=progress
+                self.target,
+                self.store,
+                run_id,
+                inventory=inventory,
+                progress=progress,
+                connect=self.connect,
             ).apply(plan)
         except SafetyHold as hold:
             self.store.finish_run(run_id, "held", {"hold": str(hold)})

@@ -101,6 +101,50 @@ class TeamMembers(Change):
 
 
 @dataclass(frozen=True, slots=True)
+class CreateConnectGroup(Change):
+    """A rule-driven Zoho Connect group that does not exist yet."""
+
+    kind: ClassVar[str] = "create_connect_group"
+    endpoint: ClassVar[str] = "connect"
+    name: str
+
+    @property
+    def key(self) -> str:
+        return f"connect_group:{self.name.lower()}"
+
+    def describe(self, *, done: bool) -> str:
+        return f"{'Created' if done else 'Would create'} Connect group {self.name!r}"
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectMembers(Change):
+    """People joining a Connect group (by email, 100 to a call) or one person leaving it."""
+
+    kind: ClassVar[str] = "connect_members"
+    endpoint: ClassVar[str] = "connect"
+    group: str
+    employee_ids: list[str]
+    emails: list[str]
+    zuid: str = ""  # of the one person leaving, when Cliq knows it
+    join: bool = True
+
+    @property
+    def key(self) -> str:
+        digest = hashlib.sha256(",".join(self.employee_ids).encode()).hexdigest()[:12]
+        return f"connect_group:{self.group.lower()}:{'join' if self.join else 'leave'}:{digest}"
+
+    def describe(self, *, done: bool) -> str:
+        if not self.join:
+            verb = "Removed" if done else "Would remove"
+            return f"{verb} {self.emails[0]} from Connect group {self.group!r}"
+        who = ", ".join(self.employee_ids[:3]) + (" …" if len(self.employee_ids) > 3 else "")
+        n = len(self.employee_ids)
+        verb = "Added" if done else "Would add"
+        people = f"{n} {'person' if n == 1 else 'people'} ({who})"
+        return f"{verb} {people} to Connect group {self.group!r}"
+
+
+@dataclass(frozen=True, slots=True)
 class InviteUser(Change):
     """A joiner: invited with their whole profile in the invitation itself."""
 
@@ -222,6 +266,8 @@ CHANGE_TYPES: dict[str, type[Change]] = {
         CreateDesignation,
         CreateTeam,
         TeamMembers,
+        CreateConnectGroup,
+        ConnectMembers,
         InviteUser,
         LinkUser,
         UpdateUser,

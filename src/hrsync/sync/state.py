@@ -43,6 +43,7 @@ class DesiredUser:
     # Cliq custom field (unique name or label, as configured) -> HR value; dates in ISO form
     custom: dict[str, str] = field(default_factory=dict)
     teams: frozenset[str] = frozenset()  # Cliq teams the rules put this person in
+    connect_groups: frozenset[str] = frozenset()  # Zoho Connect groups likewise
 
     @property
     def email(self) -> str:
@@ -95,6 +96,14 @@ class TeamState:
 
 
 @dataclass(slots=True)
+class ConnectState:
+    """Zoho Connect's groups, and the memberships hrsync created in them."""
+
+    groups: dict[str, str] = field(default_factory=dict)  # lower-cased name -> group id
+    managed: dict[str, set[str]] = field(default_factory=dict)  # lower name -> employee ids
+
+
+@dataclass(slots=True)
 class Inventory:
     """Cliq's current state: users, departments and designations by name."""
 
@@ -106,6 +115,7 @@ class Inventory:
     # Zoho People manages this org's departments and designations: Cliq refuses writes.
     groups_by_people: bool = False
     teams: dict[str, TeamState] = field(default_factory=dict)  # by lower-cased name
+    connect: ConnectState | None = None  # None: Zoho Connect is not part of this sync
 
     def team(self, name: str) -> TeamState | None:
         return self.teams.get(name.strip().lower())

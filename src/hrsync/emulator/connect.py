@@ -1,0 +1,166 @@
+"""Zoho Connect groups (``/pulse/api/...``): allGroups, addGroup, addUsersToGroup,
+removeUserFromGroup, deletePartition and orgMembers, with parameters in the query string (or a
+form body) as Connect's documents show them.
+
+The network's members are the organisation's Cliq users who are not deactivated (one Zoho
+directory). A group keeps its members by email: ``userEmailIds`` may name someone not yet in
+the network, who is invited and joins on accepting, as Connect does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hrsync.emulator.connect_data import ConnectGroup
+from hrsync.emulator.context import Ctx
+from hrsync.emulator.core import EmuRequest, ZohoError, require
+from hrsync.emulator.state import Org, User
+
+MAX_IDS = 100
+
+
+def _params(ctx: Ctx, req: EmuRequest) -> dict[str, str]:
+    params = req.form()
+    require(params.get("scopeID") == ctx.org.connect.scope_id, "invalid_scope")
+    return params
+
+
+def _ids(raw: str) -> list[str]:
+    ids = [p.strip() for p in raw.split(",") if p.strip()]
+    require(len(ids) <= MAX_IDS, "limit_exceeded", f"At most {MAX_IDS} ids in one call.")
+    return ids
+
+
+def _group(ctx: Ctx, params: dict[str, str]) -> ConnectGroup:
+    group = ctx.org.connect.groups.get(params.get("partitionId", ""))
+    if group is None:
+        raise ZohoError(404)
+    return group
+
+
+def _members_of_network(org: Org) -> list[User]:
+    return [u for u in org.users.values() if u.status != "inactive"]
+
+
+def _user_view(user: User, role: str = "MEMBER") -> dict[str, Any]:
+    return {
+        "zuid": user.id,
+        "id": user.id,
+        "name": user.full_name,
+        "canFollow": "true",
+        "isFollowing": "false",
+        "type": "C",
+        "emailId": user.email_id,
+        "role": role,
+    }
+
+
+def _group_view(org: Org, group: ConnectGroup) -> dict[str, Any]:
+    admin = org.users[org.admin_id]
+    brief = {"zuid": admin.id, "id": admin.id, "name": admin.full_name, "canFollow": "true"}
+    return {
+        "id": group.id,
+        "name": group.name,
+        "partitionUrl": group.url,
+        "url": group.url,
+        "status": "ACTIVE",
+        "isAdmin": "true",
+        "type": "GROUP",
+        "typeOrd": "2",
+        "isUserFollow": "false",
+        "desc": group.desc,
+        "isFavourite": "false",
+        "adminUsersDetails": [brief],
+        "userDetails": brief,
+        "isClosed": "true",
+        "canJoin": "false",
+        "isJoined": "true",
+        "canDelete": "true",
+        "time": str(int(group.created * 1000)),
+    }
+
+
+def all_groups(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
+    _params(ctx, req)
+    groups = sorted(ctx.org.connect.groups.values(), key=lambda g: int(g.id))
+    return {"allGroups": {"groups": [_group_view(ctx.org, g) for g in groups]}}
+
+
+def add_group(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
+    params = _params(ctx, req)
+    name = params.get("name", "").strip()
+    require(bool(name), "name_required")
+    network = ctx.org.connect
+    require(
+        all(g.name.lower() != name.lower() for g in network.groups.values()), "group_name_exists"
+    )
+    group_id = ctx.org.ids.object_id()
+    url = "-".join(name.lower().split())
+    group = ConnectGroup(group_id, name, params.get("desc", ""), ctx.now, url)
+    admin = ctx.org.users[ctx.caller]
+    group.members.add(admin.email_id.lower())
+    group.admins.add(admin.email_id.lower())
+    for zuid in _ids(params.get("userIds", "")):
+        require(zuid in ctx.org.users, "invalid_user")
+        group.members.add(ctx.org.users[zuid].email_id.lower())
+    network.groups[group_id] = group
+    return {"addGroup": {"result": "success", "partitionId": group_id}}
+
+
+def add_users_to_group(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
+    params = _params(ctx, req)
+    group = _group(ctx, params)
+    members = _ids(params.get("memberIds", ""))
+    admins = _ids(params.get("adminIds", ""))
+    emails = _ids(params.get("userEmailIds", ""))
+    require(bool(members or admins or emails), "users_required")
+    in_network = {u.id: u for u in _members_of_network(ctx.org)}
+    failed = [z for z in members + admins if z not in in_network]
+    for zuid in members + admins:
+        if zuid in in_network:
+            group.members.add(in_network[zuid].email_id.lower())
+    for zuid in admins:
+        if zuid in in_network:
+            group.admins.add(in_network[zuid].email_id.lower())
+    for email in emails:
+        require("@" in email, "invalid_email")
+        group.members.add(email.lower())
+    if failed:
+        return {"addUsersToGroup": {"failedUserIds": failed}}
+    return {"addUsersToGroup": {"result": "success"}}
+
+
+def remove_user_from_group(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
+    params = _params(ctx, req)
+    group = _group(ctx, params)
+    user = ctx.org.users.get(params.get("userId", ""))
+    require(user is not None and user.email_id.lower() in group.members, "user_not_member")
+    assert user is not None
+    group.members.discard(user.email_id.lower())
+    group.admins.discard(user.email_id.lower())
+    return {"removeUserFromGroup": {"result": "success"}}
+
+
+def delete_partition(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
+    params = _params(ctx, req)
+    group = _group(ctx, params)
+    del ctx.org.connect.groups[group.id]
+    return {"deletePartition": {"result": "success"}}
+
+
+def org_members(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
+    _params(ctx, req)
+    users = sorted(_members_of_network(ctx.org), key=lambda u: int(u.id))
+    details = [_user_view(u, "ADMIN" if u.id == ctx.org.admin_id else "MEMBER") for u in users]
+    return {"orgMembers": {"usersDetails": details}}
+
+
+def state(org: Org) -> dict[str, Any]:
+    network = org.connect
+    return {
+        "scope_id": network.scope_id,
+        "groups": [
+            {"id": g.id, "name": g.name, "members": sorted(g.members), "admins": sorted(g.admins)}
+            for g in sorted(network.groups.values(), key=lambda g: int(g.id))
+        ],
+    }
