@@ -103,6 +103,20 @@ class GroupRule(BaseModel):
     when: dict[str, str | list[str]] = Field(default_factory=dict)
 
 
+class RoleConfig(BaseModel):
+    """A Cliq role hrsync creates and keeps: its type, where its permissions start from, and
+    the permission changes to hold it to (the entries of Cliq's permissions update)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    profile_type: Literal["Members", "Cliq Admin", "Admin"] = "Members"
+    clone_of: str = ""  # an existing role's name
+    description: str = ""
+    # e.g. {module = "organisation_member", action = "attachments", status = "disabled"}
+    permissions: list[dict[str, Any]] = Field(default_factory=list)
+
+
 class RulesConfig(BaseModel):
     """Rule-driven memberships. ``teams_per = ["department"]`` gives a Cliq team per
     department, named by ``team_names`` ("{value}" unless set)."""
@@ -113,6 +127,7 @@ class RulesConfig(BaseModel):
     connect_groups_per: list[str] = Field(default_factory=list)
     connect_group_names: dict[str, str] = Field(default_factory=dict)
     connect_groups: list[GroupRule] = Field(default_factory=list)
+    roles: list[GroupRule] = Field(default_factory=list)  # the first rule that matches wins
 
 
 # HR field → Cliq custom user field (unique name or label) for what Cliq has no system field.
@@ -138,6 +153,7 @@ class Settings(BaseSettings):
     safety: SafetyConfig = Field(default_factory=SafetyConfig)
     rules: RulesConfig = Field(default_factory=RulesConfig)
     custom_fields: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_CUSTOM_FIELDS))
+    roles: list[RoleConfig] = Field(default_factory=list)
 
     @classmethod
     def settings_customise_sources(

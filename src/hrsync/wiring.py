@@ -21,6 +21,7 @@ from hrsync.store import Store
 from hrsync.sync.engine import Engine, Source
 from hrsync.sync.rules import MembershipRules
 from hrsync.sync.safety import Thresholds
+from hrsync.sync.state import RoleSpec
 from hrsync.targets.cliq import CliqTarget
 from hrsync.targets.connect import ConnectTarget
 
@@ -122,5 +123,16 @@ def build(
         connect_groups=MembershipRules.from_config(
             rules.connect_groups_per, rules.connect_group_names, rules.connect_groups
         ),
+        roles=[
+            RoleSpec(
+                r.name,
+                r.profile_type,
+                r.clone_of,
+                r.description,
+                tuple(tuple(sorted(e.items())) for e in r.permissions),
+            )
+            for r in settings.roles
+        ],
+        role_rules=MembershipRules.from_config((), {}, rules.roles),
     )
     return App(engine, http, store, client, owns_client)

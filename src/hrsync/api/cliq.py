@@ -100,6 +100,16 @@ class Team(BaseModel):
         return cls(team_id=str(item["team_id"]), name=item["name"])
 
 
+class Role(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    name: str
+    profile_type: str = "Members"
+    description: str = ""
+    is_default: bool = False
+
+
 class CliqClient:
     """The Cliq endpoints hrsync uses, one method each."""
 
@@ -199,6 +209,46 @@ class CliqClient:
     def remove_team_members(self, team_id: str, user_ids: Sequence[str]) -> None:
         body = {"user_ids": list(user_ids)}
         self.http.call("DELETE", f"/api/v2/teams/{team_id}/members", endpoint="teams", json=body)
+
+    # roles ---------------------------------------------------------------------------------
+    def roles(self) -> list[Role]:
+        body = self.http.call("GET", "/api/v2/profiles", endpoint="roles")
+        return [Role.model_validate(r) for r in body.get("data", [])]
+
+    def role_users(self, role_id: str) -> list[str]:
+        body = self.http.call("GET", f"/api/v2/profiles/{role_id}/users", endpoint="roles.users")
+        return [str(u.get("user_id") or u.get("id")) for u in body.get("data", [])]
+
+    def permissions(self, role_id: str) -> dict[str, Any]:
+        body = self.http.call("GET", f"/api/v2/profiles/{role_id}/permissions", endpoint="roles")
+        return body if isinstance(body, dict) else {}
+
+    def create_role(
+        self, name: str, *, profile_type: str, clone_id: str = "", description: str = ""
+    ) -> Role:
+        payload: dict[str, Any] = {"name": name, "profile_type": profile_type}
+        if clone_id:
+            payload["clone_id"] = clone_id
+        if description:
+            payload["description"] = description
+        body = self.http.call("POST", "/api/v2/profiles", endpoint="roles", json=payload)
+        return Role.model_validate(body["data"])
+
+    def update_role(self, role_id: str, *, name: str, description: str) -> None:
+        payload = {"name": name, "description": description}
+        self.http.call("PUT", f"/api/v2/profiles/{role_id}", endpoint="roles", json=payload)
+
+    def set_permissions(self, role_id: str, entries: Sequence[dict[str, Any]]) -> None:
+        path = f"/api/v2/profiles/{role_id}/permissions"
+        self.http.call("PUT", path, endpoint="roles", json={"list": list(entries)})
+
+    def add_role_users(self, role_id: str, user_ids: Sequence[str]) -> None:
+        path = f"/api/v2/profiles/{role_id}/users"
+        self.http.call("POST", path, endpoint="roles.users", json={"user_ids": list(user_ids)})
+
+    def remove_role_users(self, role_id: str, user_ids: Sequence[str]) -> None:
+        path = f"/api/v2/profiles/{role_id}/users"
+        self.http.call("DELETE", path, endpoint="roles.users", json={"user_ids": list(user_ids)})
 
     # user fields -----------------------------------------------------------------------------
     def list_userfields(self) -> list[UserField]:

@@ -302,6 +302,19 @@ class Store:
                 for e in sorted(set(employee_ids) - held)
             )
 
+    def move_memberships(self, kind: str, group: str, employee_ids: Iterable[str]) -> None:
+        """Record ``employee_ids`` in ``group`` and in no other group of ``kind`` (a role)."""
+        ids = list(employee_ids)
+        with self._session.begin() as s:
+            s.execute(
+                delete(Membership).where(
+                    Membership.integration == self.integration,
+                    Membership.kind == kind,
+                    Membership.employee_id.in_(ids),
+                )
+            )
+        self.add_memberships(kind, group, ids)
+
     def remove_memberships(self, kind: str, group: str, employee_ids: Iterable[str]) -> None:
         with self._session.begin() as s:
             s.execute(

@@ -20,13 +20,16 @@ from hrsync.sync.plan import (
     CreateConnectGroup,
     CreateDepartment,
     CreateDesignation,
+    CreateRole,
     CreateTeam,
     DeactivateUser,
     InviteUser,
     LinkUser,
     Plan,
     ReactivateUser,
+    RoleMembers,
     TeamMembers,
+    UpdateRole,
     UpdateUser,
 )
 from hrsync.sync.state import Inventory
@@ -54,6 +57,13 @@ class Target(Protocol):
     def create_team(self, name: str) -> str: ...
     def add_team_members(self, team_id: str, zuids: Sequence[str]) -> None: ...
     def remove_team_members(self, team_id: str, zuids: Sequence[str]) -> None: ...
+    def create_role(
+        self, name: str, *, profile_type: str, clone_id: str, description: str
+    ) -> str: ...
+    def update_role(self, role_id: str, *, name: str, description: str) -> None: ...
+    def set_permissions(self, role_id: str, entries: Sequence[dict[str, Any]]) -> None: ...
+    def add_role_users(self, role_id: str, zuids: Sequence[str]) -> None: ...
+    def remove_role_users(self, role_id: str, zuids: Sequence[str]) -> None: ...
 
 
 class ConnectSide(Protocol):
@@ -71,6 +81,7 @@ class Journal(Protocol):
     def save_link(self, employee_id: str, zuid: str, *, email: str, origin: str) -> None: ...
     def add_memberships(self, kind: str, group: str, employee_ids: Iterable[str]) -> None: ...
     def remove_memberships(self, kind: str, group: str, employee_ids: Iterable[str]) -> None: ...
+    def move_memberships(self, kind: str, group: str, employee_ids: Iterable[str]) -> None: ...
 
 
 class Progress(Protocol):
@@ -119,6 +130,8 @@ class Applier:
         self.designations = dict(inventory.designations)
         self.teams = {key: team.id for key, team in inventory.teams.items()}
         self.connect = connect
+        self.roles = {key: role.id for key, role in inventory.roles.items()}
+        self.done_keys: set[str] = set()
         self.connect_groups = dict(inventory.connect.groups) if inventory.connect else {}
         self.progress = progress or NoProgress()
         self.zuid_of: dict[str, str] = {}
@@ -143,9 +156,15 @@ class Applier:
             self._one(change, lambda c=change: self._create_group(c))
         for team in plan.of(CreateTeam):
             self._one(team, lambda c=team: self._create_team(c))
+        for role in plan.of(CreateRole):
+            self._one(role, lambda c=role: self._create_role(c))
+        for update in plan.of(UpdateRole):
+            self._one(update, lambda c=update: self._update_role(c))
         for change in plan.of(ReactivateUser):
             self._one(change, lambda c=change: self.target.set_active(c.zuid, True))
-        InviteRound(self, plan.of(InviteUser)).run()
+        invites = plan.of(InviteUser)
+        InviteRound(self, invites).run()
+        self._roles_of_joiners([i for i in invites if i.role])
         emails = {i.employee_id: i.email for i in plan.of(InviteUser)}
         for change in plan.of(UpdateUser):
             if self.report.groups_by_people and set(change.changes) <= GROUP_FIELDS:
@@ -154,6 +173,8 @@ class Applier:
             self._one(change, lambda c=change: self._update(c, emails))
         for members in plan.of(TeamMembers):
             self._one(members, lambda c=members: self._team_members(c))
+        for members in plan.of(RoleMembers):
+            self._one(members, lambda c=members: self._role_members(c))
         for group in plan.of(CreateConnectGroup):
             self._one(group, lambda c=group: self._create_connect_group(c))
         for people in plan.of(ConnectMembers):
@@ -161,6 +182,65 @@ class Applier:
         for change in plan.of(DeactivateUser):
             self._one(change, lambda c=change: self.target.set_active(c.zuid, False))
         return self.report
+
+    def _create_role(self, change: CreateRole) -> None:
+        clone_id = self.roles.get(change.clone_of.strip().lower(), "") if change.clone_of else ""
+        if change.clone_of and not clone_id:
+            raise BadRequest(f"role {change.clone_of!r} to copy does not exist")
+        role_id = self.target.create_role(
+            change.name,
+            profile_type=change.profile_type,
+            clone_id=clone_id,
+            description=change.description,
+        )
+        self.roles[change.name.strip().lower()] = role_id
+        if change.permissions:
+            self.target.set_permissions(role_id, change.permissions)
+
+    def _update_role(self, change: UpdateRole) -> None:
+        role_id = self.roles[change.name.strip().lower()]
+        if change.description is not None:
+            self.target.update_role(role_id, name=change.name, description=change.description)
+        if change.permissions:
+            self.target.set_permissions(role_id, change.permissions)
+
+    def _role_members(self, change: RoleMembers) -> None:
+        role_id = self.roles.get(change.role.strip().lower())
+        if role_id is None:
+            raise BadRequest(f"role {change.role!r} does not exist (its creation failed)")
+        if change.join:
+            self.target.add_role_users(role_id, change.zuids)
+            self.journal.move_memberships("role", change.role, change.employee_ids)
+        else:
+            self.target.remove_role_users(role_id, change.zuids)
+            self.journal.remove_memberships("role", change.role, change.employee_ids)
+
+    def _roles_of_joiners(self, invites: list[InviteUser]) -> None:
+        """Cliq cannot take a role in the invitation: give it as soon as the ids are known."""
+        if not invites:
+            return
+        invited = [i for i in invites if i.key in self.done_keys]
+        missing = {i.email.lower() for i in invited if i.employee_id not in self.zuid_of}
+        found = self.target.find_users(missing) if missing else {}
+        by_role: dict[str, list[InviteUser]] = {}
+        for invite in invited:
+            zuid = self.zuid_of.get(invite.employee_id) or found.get(invite.email.lower())
+            if zuid and invite.role.lower() in self.roles:
+                self.zuid_of[invite.employee_id] = zuid
+                by_role.setdefault(invite.role, []).append(invite)
+        for role, people in sorted(by_role.items()):
+            for i in range(0, len(people), BATCH):
+                chunk = people[i : i + BATCH]
+                try:
+                    zuids = [self.zuid_of[p.employee_id] for p in chunk]
+                    self.target.add_role_users(self.roles[role.lower()], zuids)
+                except (ApiError, TransientError) as error:
+                    self.report.notes.append(
+                        f"role {role!r} not yet given to {len(chunk)} joiners ({error}); "
+                        "the next run gives it"
+                    )
+                    continue
+                self.journal.move_memberships("role", role, [p.employee_id for p in chunk])
 
     def _connect_side(self) -> ConnectSide:
         if self.connect is None:
@@ -221,6 +301,7 @@ class Applier:
 
     def confirmed(self, changes: Sequence[Change]) -> None:
         self.journal.journal_mark(self.run_id, [c.key for c in changes], "confirmed")
+        self.done_keys.update(c.key for c in changes)
         for change in changes:
             self.report.done.append(change.describe(done=True))
             log.info("%s", change.describe(done=True))

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 
 from hrsync.model import Employee
 from hrsync.sync.mapping import cliq_fields, custom_values
-from hrsync.sync.rules import MembershipRules
+from hrsync.sync.rules import MembershipRules, first_match
 from hrsync.sync.state import DesiredState, DesiredUser
 
 
@@ -18,6 +18,7 @@ def desired_state(
     custom_fields: Mapping[str, str] | None = None,
     teams: MembershipRules | None = None,
     connect_groups: MembershipRules | None = None,
+    roles: MembershipRules | None = None,
 ) -> DesiredState:
     """Who should be in Cliq, active or not, and how; managers resolved to active employees.
     ``custom_fields`` maps HR fields to Cliq custom user fields."""
@@ -37,6 +38,7 @@ def desired_state(
             custom=custom_values(employee, custom_fields or {}),
             teams=teams.groups_of(employee) if teams else frozenset(),
             connect_groups=connect_groups.groups_of(employee) if connect_groups else frozenset(),
+            role=first_match(roles.rules, employee) if roles else "",
         )
     return state
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -14,13 +14,16 @@ from hrsync.sync.plan import (
     CreateConnectGroup,
     CreateDepartment,
     CreateDesignation,
+    CreateRole,
     CreateTeam,
     DeactivateUser,
     InviteUser,
     LinkUser,
     Plan,
     ReactivateUser,
+    RoleMembers,
     TeamMembers,
+    UpdateRole,
     UpdateUser,
 )
 from hrsync.sync.state import (
@@ -30,6 +33,7 @@ from hrsync.sync.state import (
     DesiredState,
     DesiredUser,
     Inventory,
+    RoleSpec,
     UserFieldMeta,
 )
 
@@ -50,6 +54,9 @@ def diff(
     current: Inventory,
     links: Mapping[str, str],
     managed_teams: Mapping[str, set[str]] | None = None,
+    *,
+    roles: Sequence[RoleSpec] = (),
+    managed_roles: Mapping[str, set[str]] | None = None,
 ) -> Plan:
     """The changes that make Cliq match HR. ``links`` maps employee id → zuid (managed users);
     ``managed_teams`` maps a team (lower-cased name) to the employee ids hrsync put in it."""
@@ -74,6 +81,8 @@ def diff(
     plan.changes.extend(_teams(desired, current, zuid_of, managed_teams or {}))
     if current.connect is not None:
         plan.changes.extend(_connect(desired, current.connect, zuid_of))
+    plan.changes.extend(_declared_roles(roles, current))
+    plan.changes.extend(_role_members(desired, current, zuid_of, managed_roles or {}, roles, plan))
     custom.finish()
     return plan
 
@@ -151,6 +160,95 @@ def _connect(
             group = names.get(key, key)
             zuid = zuid_of.get(employee_id, "")
             changes.append(ConnectMembers(group, [employee_id], [person.email], zuid, join=False))
+    return changes
+
+
+def _declared_roles(specs: Sequence[RoleSpec], current: Inventory) -> list[Change]:
+    changes: list[Change] = []
+    for spec in specs:
+        role = current.role(spec.name)
+        if role is None:
+            changes.append(
+                CreateRole(
+                    spec.name, spec.profile_type, spec.clone_of, spec.description, spec.entries()
+                )
+            )
+            continue
+        drifted = [e for e in spec.entries() if not _permission_holds(role.permissions, e)]
+        description = spec.description if spec.description != role.description else None
+        if drifted or (description is not None and spec.description):
+            changes.append(UpdateRole(role.name, description or None, drifted))
+    return changes
+
+
+def _permission_holds(permissions: Mapping[str, Any], entry: Mapping[str, Any]) -> bool:
+    module = permissions.get(str(entry.get("module", "")), {})
+    if not isinstance(module, dict):
+        return False
+    if "status" in entry:
+        held = module.get("actions", {}).get(entry["action"]) if "action" in entry else None
+        if "action" not in entry:
+            held = module.get("status")
+        if held != entry["status"]:
+            return False
+    for config in entry.get("configs", []):
+        if module.get("configs", {}).get(config.get("name")) != config.get("value"):
+            return False
+    return True
+
+
+def _role_members(
+    desired: DesiredState,
+    current: Inventory,
+    zuid_of: Mapping[str, str],
+    managed: Mapping[str, set[str]],
+    specs: Sequence[RoleSpec],
+    plan: Plan,
+) -> list[Change]:
+    """Give each matched, active person the role the rules name; take a role hrsync gave
+    from someone the rules no longer give it to. Joiners get theirs right after inviting."""
+    changes: list[Change] = []
+    declared = {s.name.lower() for s in specs}
+    joining: dict[str, list[str]] = {}
+    missing: dict[str, int] = {}
+    for want in sorted(desired.users.values(), key=lambda u: u.employee_id):
+        if not (want.active and want.role and want.employee_id in zuid_of):
+            continue
+        zuid = zuid_of[want.employee_id]
+        if zuid in current.protected:
+            continue
+        role = current.role(want.role)
+        if role is None and want.role.lower() not in declared:
+            missing[want.role] = missing.get(want.role, 0) + 1
+            continue
+        if role is None or zuid not in role.members:
+            joining.setdefault(role.name if role else want.role, []).append(want.employee_id)
+    for name, employee_ids in sorted(joining.items()):
+        for i in range(0, len(employee_ids), MEMBERS_PER_CALL):
+            chunk = employee_ids[i : i + MEMBERS_PER_CALL]
+            changes.append(RoleMembers(name, chunk, [zuid_of[e] for e in chunk]))
+    for key, held in sorted(managed.items()):
+        role = current.roles.get(key)
+        if role is None:
+            continue
+        leaving = sorted(
+            e
+            for e in held
+            if e in zuid_of
+            and zuid_of[e] in role.members
+            and zuid_of[e] not in current.protected
+            and (person := desired.users.get(e)) is not None
+            and person.active
+            and not person.role  # someone given another role moves there by joining it
+        )
+        for i in range(0, len(leaving), MEMBERS_PER_CALL):
+            chunk = leaving[i : i + MEMBERS_PER_CALL]
+            changes.append(RoleMembers(role.name, chunk, [zuid_of[e] for e in chunk], join=False))
+    for name, count in sorted(missing.items()):
+        plan.pending.append(
+            f"Cliq has no role {name!r}: declare it under [[roles]] or create it in Cliq; "
+            f"{count} people wait for it"
+        )
     return changes
 
 
@@ -341,6 +439,7 @@ def _invite(want: DesiredUser, custom: _CustomFields) -> InviteUser:
         depth=want.depth,
         custom={unique: encoded for unique, (_, _, encoded) in custom.wanted(want).items()},
         teams=sorted(want.teams),
+        role=want.role,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -18,7 +18,7 @@ from hrsync.sync.diff import diff
 from hrsync.sync.plan import Plan
 from hrsync.sync.rules import MembershipRules
 from hrsync.sync.safety import Thresholds, check_deactivations, check_source
-from hrsync.sync.state import ConnectState, Inventory
+from hrsync.sync.state import ConnectState, Inventory, RoleSpec
 
 log = logging.getLogger(__name__)
 GROUPS_BY_PEOPLE = "cliq:groups_by_people"  # when Cliq last said People owns the groups
@@ -33,6 +33,9 @@ class Source(Protocol):
 class CliqSide(Target, Protocol):
     def inventory(self) -> Inventory: ...
     def load_team_members(self, inventory: Inventory, names: Iterable[str]) -> None: ...
+    def load_roles(
+        self, inventory: Inventory, members_of: Iterable[str], permissions_of: Iterable[str]
+    ) -> None: ...
 
 
 @dataclass
@@ -60,6 +63,8 @@ class Engine:
         teams: MembershipRules | None = None,
         connect: ConnectSide | None = None,
         connect_groups: MembershipRules | None = None,
+        roles: Sequence[RoleSpec] = (),
+        role_rules: MembershipRules | None = None,
     ) -> None:
         self.source = source
         self.target = target
@@ -70,6 +75,8 @@ class Engine:
         self.teams = teams or MembershipRules()
         self.connect = connect
         self.connect_groups = connect_groups or MembershipRules()
+        self.roles = list(roles)
+        self.role_rules = role_rules or MembershipRules()
 
     def plan(self) -> tuple[Plan, SourceSnapshot, Inventory]:
         """Read both sides and diff them. Sends only GET requests."""
@@ -82,6 +89,7 @@ class Engine:
             custom_fields=self.custom_fields,
             teams=self.teams,
             connect_groups=self.connect_groups,
+            roles=self.role_rules,
         )
         inventory = self.target.inventory()
         seen = self.store.bookmark(GROUPS_BY_PEOPLE)
@@ -95,7 +103,20 @@ class Engine:
             managed = self.store.memberships("connect_group")
             if self.connect_groups or managed:
                 inventory.connect = ConnectState(self.connect.groups(), managed)
-        plan = diff(desired, inventory, links, managed_teams)
+        managed_roles = self.store.memberships("role")
+        if self.roles or self.role_rules or managed_roles:
+            wanted = {u.role for u in desired.users.values() if u.active and u.role}
+            self.target.load_roles(
+                inventory, wanted | managed_roles.keys(), [s.name for s in self.roles]
+            )
+        plan = diff(
+            desired,
+            inventory,
+            links,
+            managed_teams,
+            roles=self.roles,
+            managed_roles=managed_roles,
+        )
         plan.errors.extend(snapshot.errors)
         plan.notes[:0] = snapshot.notes
         return plan, snapshot, inventory

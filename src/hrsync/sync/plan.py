@@ -145,6 +145,75 @@ class ConnectMembers(Change):
 
 
 @dataclass(frozen=True, slots=True)
+class CreateRole(Change):
+    """A declared Cliq role that does not exist yet; its permissions are set right after."""
+
+    kind: ClassVar[str] = "create_role"
+    endpoint: ClassVar[str] = "roles"
+    name: str
+    profile_type: str
+    clone_of: str = ""
+    description: str = ""
+    permissions: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return f"role:{self.name.lower()}"
+
+    def describe(self, *, done: bool) -> str:
+        like = f" like {self.clone_of!r}" if self.clone_of else ""
+        verb = "Created" if done else "Would create"
+        return f"{verb} role {self.name!r} ({self.profile_type}{like})"
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateRole(Change):
+    """A declared role whose description or permissions drifted from the configuration."""
+
+    kind: ClassVar[str] = "update_role"
+    endpoint: ClassVar[str] = "roles"
+    name: str
+    description: str | None = None  # None: leave it
+    permissions: list[dict[str, Any]] = field(default_factory=list)  # entries to set again
+
+    @property
+    def key(self) -> str:
+        return f"role:{self.name.lower()}:update"
+
+    def describe(self, *, done: bool) -> str:
+        what = [f"{len(self.permissions)} permission(s)"] if self.permissions else []
+        if self.description is not None:
+            what.append("description")
+        return f"{'Updated' if done else 'Would update'} role {self.name!r}: {', '.join(what)}"
+
+
+@dataclass(frozen=True, slots=True)
+class RoleMembers(Change):
+    """People moved into a role by the rules, or (``join`` false) back to Members."""
+
+    kind: ClassVar[str] = "role_members"
+    endpoint: ClassVar[str] = "roles.users"
+    role: str
+    employee_ids: list[str]
+    zuids: list[str]
+    join: bool = True
+
+    @property
+    def key(self) -> str:
+        digest = hashlib.sha256(",".join(self.employee_ids).encode()).hexdigest()[:12]
+        return f"role:{self.role.lower()}:{'join' if self.join else 'leave'}:{digest}"
+
+    def describe(self, *, done: bool) -> str:
+        who = ", ".join(self.employee_ids[:3]) + (" …" if len(self.employee_ids) > 3 else "")
+        n = len(self.employee_ids)
+        people = f"{n} {'person' if n == 1 else 'people'} ({who})"
+        if self.join:
+            return f"{'Gave' if done else 'Would give'} {people} the role {self.role!r}"
+        verb = "Took" if done else "Would take"
+        return f"{verb} the role {self.role!r} from {people} (back to Members)"
+
+
+@dataclass(frozen=True, slots=True)
 class InviteUser(Change):
     """A joiner: invited with their whole profile in the invitation itself."""
 
@@ -158,6 +227,7 @@ class InviteUser(Change):
     depth: int = 0
     custom: dict[str, Any] = field(default_factory=dict)  # unique name -> value as Cliq takes it
     teams: list[str] = field(default_factory=list)  # rule-driven teams, joined by the invite
+    role: str = ""  # the rule-driven role, given as soon as the invitation has an id
 
     @property
     def key(self) -> str:
@@ -268,6 +338,9 @@ CHANGE_TYPES: dict[str, type[Change]] = {
         TeamMembers,
         CreateConnectGroup,
         ConnectMembers,
+        CreateRole,
+        UpdateRole,
+        RoleMembers,
         InviteUser,
         LinkUser,
         UpdateUser,

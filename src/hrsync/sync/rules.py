@@ -73,3 +73,12 @@ class _Blank(dict[str, str]):
 
 def _fill(template: str, values: Mapping[str, str]) -> str:
     return template.format_map(_Blank(values)).strip()
+
+
+def first_match(rules: Sequence[Rule], employee: Employee) -> str:
+    """The name of the first rule ``employee`` matches (roles: one per person), or ""."""
+    values = attributes(employee)
+    for rule in rules:
+        if all(values.get(k, "").lower() in accepted for k, accepted in rule.when.items()):
+            return _fill(rule.name, values)
+    return ""

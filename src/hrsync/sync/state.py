@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 # Cliq user fields hrsync keeps in step, as Cliq names them (reporting-to, department and
 # designation are handled apart because they are references, not text).
@@ -44,6 +45,7 @@ class DesiredUser:
     custom: dict[str, str] = field(default_factory=dict)
     teams: frozenset[str] = frozenset()  # Cliq teams the rules put this person in
     connect_groups: frozenset[str] = frozenset()  # Zoho Connect groups likewise
+    role: str = ""  # the Cliq role the first matching rule names; "" leaves the role alone
 
     @property
     def email(self) -> str:
@@ -96,6 +98,33 @@ class TeamState:
 
 
 @dataclass(slots=True)
+class RoleState:
+    """A Cliq role; ``members`` and ``permissions`` are filled in only when needed."""
+
+    id: str
+    name: str
+    profile_type: str
+    description: str = ""
+    is_default: bool = False
+    members: set[str] = field(default_factory=set)  # zuids
+    permissions: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RoleSpec:
+    """A role as the configuration declares it."""
+
+    name: str
+    profile_type: str = "Members"
+    clone_of: str = ""
+    description: str = ""
+    permissions: tuple[tuple[tuple[str, Any], ...], ...] = ()  # entries, as sorted items
+
+    def entries(self) -> list[dict[str, Any]]:
+        return [dict(e) for e in self.permissions]
+
+
+@dataclass(slots=True)
 class ConnectState:
     """Zoho Connect's groups, and the memberships hrsync created in them."""
 
@@ -116,6 +145,10 @@ class Inventory:
     groups_by_people: bool = False
     teams: dict[str, TeamState] = field(default_factory=dict)  # by lower-cased name
     connect: ConnectState | None = None  # None: Zoho Connect is not part of this sync
+    roles: dict[str, RoleState] = field(default_factory=dict)  # by lower-cased name
+
+    def role(self, name: str) -> RoleState | None:
+        return self.roles.get(name.strip().lower())
 
     def team(self, name: str) -> TeamState | None:
         return self.teams.get(name.strip().lower())

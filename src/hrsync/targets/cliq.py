@@ -8,7 +8,14 @@ from typing import Any
 
 from hrsync.api.cliq import AddUsersResult, CliqClient, CliqUser
 from hrsync.errors import BadRequest
-from hrsync.sync.state import PROFILE_FIELDS, CurrentUser, Inventory, TeamState, UserFieldMeta
+from hrsync.sync.state import (
+    PROFILE_FIELDS,
+    CurrentUser,
+    Inventory,
+    RoleState,
+    TeamState,
+    UserFieldMeta,
+)
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +82,40 @@ class CliqTarget:
             if team is not None and not team.loaded:
                 team.members = set(self.client.iter_team_members(team.id))
                 team.loaded = True
+
+    def load_roles(
+        self, inventory: Inventory, members_of: Iterable[str], permissions_of: Iterable[str]
+    ) -> None:
+        """List the roles, then the members and permissions of only the named ones."""
+        for role in self.client.roles():
+            inventory.roles[role.name.strip().lower()] = RoleState(
+                role.id, role.name, role.profile_type, role.description, role.is_default
+            )
+        for name in sorted({n.strip().lower() for n in members_of}):
+            state = inventory.roles.get(name)
+            if state is not None:
+                state.members = set(self.client.role_users(state.id))
+        for name in sorted({n.strip().lower() for n in permissions_of}):
+            state = inventory.roles.get(name)
+            if state is not None:
+                state.permissions = self.client.permissions(state.id)
+
+    def create_role(self, name: str, *, profile_type: str, clone_id: str, description: str) -> str:
+        return self.client.create_role(
+            name, profile_type=profile_type, clone_id=clone_id, description=description
+        ).id
+
+    def update_role(self, role_id: str, *, name: str, description: str) -> None:
+        self.client.update_role(role_id, name=name, description=description)
+
+    def set_permissions(self, role_id: str, entries: Sequence[dict[str, Any]]) -> None:
+        self.client.set_permissions(role_id, entries)
+
+    def add_role_users(self, role_id: str, zuids: Sequence[str]) -> None:
+        self.client.add_role_users(role_id, zuids)
+
+    def remove_role_users(self, role_id: str, zuids: Sequence[str]) -> None:
+        self.client.remove_role_users(role_id, zuids)
 
     def create_team(self, name: str) -> str:
         return self.client.create_team(name, description="Kept in step with HR by hrsync").team_id
