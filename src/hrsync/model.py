@@ -98,3 +98,4 @@ class SourceSnapshot:
     errors: list[RecordError] = field(default_factory=list)
     total_records: int = 0
     notes: list[str] = field(default_factory=list)  # worth saying, not wrong
+    origins: dict[str, str] = field(default_factory=dict)  # employee id -> "row 4" / "record …"

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from hrsync import __version__
-from hrsync.cli import emulator, runs, syncing
+from hrsync.cli import emulator, explain, runs, syncing
 from hrsync.cli.output import console, fail
 from hrsync.errors import HrsyncError
 
@@ -22,6 +22,7 @@ app = typer.Typer(
 app.add_typer(runs.app, name="runs")
 app.add_typer(emulator.app, name="emulator")
 syncing.register(app)
+explain.register(app)
 
 
 @app.callback()

@@ -41,6 +41,9 @@ class CsvSource:
     def describe(self) -> str:
         return str(self.path)
 
+    def field_origin(self, name: str) -> str:
+        return f"column {self.columns.get(name, name)!r}"
+
     def read(self) -> SourceSnapshot:
         rows = self._rows()
         return validate((where, self.parser.parse(where, row)) for where, row in rows)

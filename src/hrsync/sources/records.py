@@ -153,6 +153,7 @@ def validate(rows: Iterable[tuple[str, Employee | RecordError]]) -> SourceSnapsh
             )
         else:
             snapshot.employees.append(employee)
+            snapshot.origins[employee.employee_id] = where
     return snapshot
 
 

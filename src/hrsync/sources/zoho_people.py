@@ -88,6 +88,11 @@ class PeopleSource:
     def describe(self) -> str:
         return f"Zoho People ({self.form} form)"
 
+    def field_origin(self, name: str) -> str:
+        if name == "manager_id":
+            return "People fields 'Reporting_To.ID' / 'Reporting_To.MailID'"
+        return f"People field {FIELDS.get(name, name)!r}"
+
     def read(self) -> SourceSnapshot:
         saved = self.bookmarks.bookmark(self._key)
         now = self.clock.now()

@@ -15,6 +15,7 @@ from hrsync.store import Store
 from hrsync.sync.apply import Applier, ApplyReport, ConnectSide, Progress, Target
 from hrsync.sync.desired import desired_state
 from hrsync.sync.diff import diff
+from hrsync.sync.explain import Explanation, Rules, explain
 from hrsync.sync.plan import Plan
 from hrsync.sync.rules import MembershipRules
 from hrsync.sync.safety import Thresholds, check_deactivations, check_source
@@ -130,6 +131,22 @@ class Engine:
             if user is not None and user.email.lower() == email.lower():
                 links[employee_id] = user.zuid
         return links
+
+    def explain(self, who: str) -> tuple[Explanation | None, SourceSnapshot]:
+        """What hrsync wants for one person and why; reads the source only."""
+        snapshot = self.source.read()
+        today = dt.datetime.fromtimestamp(self.clock.now(), dt.UTC).date()
+        origin_of = getattr(self.source, "field_origin", lambda name: f"HR field {name!r}")
+        rules = Rules(self.custom_fields, self.teams, self.connect_groups, self.role_rules)
+        found = explain(
+            who,
+            snapshot,
+            source=self.source.describe(),
+            origin_of=origin_of,
+            rules=rules,
+            today=today,
+        )
+        return found, snapshot
 
     def run_plan(self) -> Outcome:
         run_id = self.store.start_run("plan")

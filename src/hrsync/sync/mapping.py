@@ -9,6 +9,19 @@ from typing import Any
 from hrsync.model import Employee
 from hrsync.sync.state import UserFieldMeta
 
+# Cliq profile field -> the HR field it comes from.
+CLIQ_FROM: dict[str, str] = {
+    "email_id": "email",
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "display_name": "nickname",  # or the full name when there is no nickname
+    "mobile": "mobile",
+    "phone": "work_phone",
+    "extension": "extension",
+    "work_location": "seating_location",
+    "employee_id": "employee_id",
+}
+
 
 def cliq_fields(employee: Employee) -> dict[str, str]:
     """The Cliq text fields an employee should have (seating location is ``work_location``)."""

@@ -42,6 +42,21 @@ class MembershipRules:
     def __bool__(self) -> bool:
         return bool(self.per or self.rules)
 
+    def explain(self, employee: Employee) -> list[tuple[str, str]]:
+        """(group, why) for every group ``employee`` belongs to."""
+        values = attributes(employee)
+        found: list[tuple[str, str]] = []
+        for name in self.per:
+            value = values.get(name, "")
+            if value:
+                template = self.names.get(name, "{value}")
+                group = _fill(template, values | {"value": value})
+                found.append((group, f"one per {name}: {name} = {value!r}"))
+        for rule in self.rules:
+            if all(values.get(k, "").lower() in accepted for k, accepted in rule.when.items()):
+                found.append((_fill(rule.name, values), _why(rule, values)))
+        return found
+
     def groups_of(self, employee: Employee) -> frozenset[str]:
         values = attributes(employee)
         found: set[str] = set()
@@ -82,3 +97,19 @@ def first_match(rules: Sequence[Rule], employee: Employee) -> str:
         if all(values.get(k, "").lower() in accepted for k, accepted in rule.when.items()):
             return _fill(rule.name, values)
     return ""
+
+
+def explain_first(rules: Sequence[Rule], employee: Employee) -> tuple[str, str]:
+    """(name, why) of the first rule ``employee`` matches, or ("", "")."""
+    values = attributes(employee)
+    for rule in rules:
+        if all(values.get(k, "").lower() in accepted for k, accepted in rule.when.items()):
+            return _fill(rule.name, values), _why(rule, values)
+    return "", ""
+
+
+def _why(rule: Rule, values: Mapping[str, str]) -> str:
+    if not rule.when:
+        return f"rule {rule.name!r}: everyone"
+    held = ", ".join(f"{k} = {values.get(k, '')!r}" for k in rule.when)
+    return f"rule {rule.name!r}: {held}"

@@ -1,0 +1,107 @@
+"""``hrsync explain``: for one person, everything hrsync wants for them in Cliq and Connect,
+and the source value or rule behind each. Pure: it needs the source's records, not Zoho."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from hrsync.model import Employee, SourceSnapshot
+from hrsync.sync.mapping import CLIQ_FROM, cliq_fields, custom_values
+from hrsync.sync.rules import MembershipRules, explain_first
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    section: str  # profile | custom field | organisation | team | Connect group | role
+    name: str
+    value: str
+    because: str
+
+
+@dataclass
+class Explanation:
+    employee_id: str
+    email: str
+    source: str
+    origin: str
+    active: bool
+    status: str
+    lines: list[Line] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Rules:
+    custom_fields: Mapping[str, str]
+    teams: MembershipRules
+    connect_groups: MembershipRules
+    roles: MembershipRules
+
+
+def explain(
+    who: str,
+    snapshot: SourceSnapshot,
+    *,
+    source: str,
+    origin_of: Callable[[str], str],
+    rules: Rules,
+    today: dt.date,
+) -> Explanation | None:
+    """The explanation for ``who`` (an employee id or an email), or None if HR has no one."""
+    people = {e.employee_id: e for e in snapshot.employees}
+    employee = people.get(who) or next(
+        (e for e in snapshot.employees if e.email.lower() == who.lower()), None
+    )
+    if employee is None:
+        return None
+    active = employee.is_active_on(today)
+    found = Explanation(
+        employee.employee_id,
+        employee.email,
+        source,
+        snapshot.origins.get(employee.employee_id, ""),
+        active,
+        _status(employee, today),
+    )
+    for error in snapshot.errors:
+        if error.employee_id == employee.employee_id:
+            found.problems.append(str(error))
+    wanted = cliq_fields(employee)
+    for cliq_name, hr_name in CLIQ_FROM.items():
+        because = origin_of(hr_name)
+        if cliq_name == "display_name" and not employee.nickname:
+            because = f"{origin_of('nickname')} is empty: first and last name"
+        found.lines.append(Line("profile", cliq_name, wanted[cliq_name], because))
+    for name in ("department", "designation"):
+        value = getattr(employee, name)
+        found.lines.append(Line("organisation", name, value or "(left as it is)", origin_of(name)))
+    manager = people.get(employee.manager_id) if employee.manager_id else None
+    shown = f"{manager.email} ({manager.employee_id})" if manager else "(none)"
+    found.lines.append(Line("organisation", "reporting_to", shown, origin_of("manager_id")))
+    values = custom_values(employee, rules.custom_fields)
+    for hr_name, cliq_name in rules.custom_fields.items():
+        if cliq_name:
+            because = f"{origin_of(hr_name)}, by [custom_fields] {hr_name}"
+            found.lines.append(Line("custom field", cliq_name, values.get(cliq_name, ""), because))
+    _groups(found, "team", rules.teams.explain(employee))
+    _groups(found, "Connect group", rules.connect_groups.explain(employee))
+    role, why = explain_first(rules.roles.rules, employee)
+    found.lines.append(Line("role", role or "(left as it is)", "", why or "no role rule matches"))
+    return found
+
+
+def _groups(found: Explanation, section: str, groups: Sequence[tuple[str, str]]) -> None:
+    if not groups:
+        found.lines.append(Line(section, "(none)", "", "no rule puts them in one"))
+    for name, why in groups:
+        found.lines.append(Line(section, name, "", why))
+
+
+def _status(employee: Employee, today: dt.date) -> str:
+    if employee.status.value != "active":
+        return f"inactive in HR (status {employee.status.value}): deactivated in Cliq"
+    if employee.exit_date is not None and employee.exit_date <= today:
+        return f"exit date {employee.exit_date.isoformat()} has passed: deactivated in Cliq"
+    return "active: invited or kept in Cliq"
