@@ -3,8 +3,8 @@ removeUserFromGroup, deletePartition and orgMembers, with parameters in the quer
 form body) as Connect's documents show them.
 
 The network's members are the organisation's Cliq users who are not deactivated (one Zoho
-directory). A group keeps its members by email: ``userEmailIds`` may name someone not yet in
-the network, who is invited and joins on accepting, as Connect does.
+directory). A group keeps its members by account (zuid), so a changed email stays a member;
+``userEmailIds`` may name someone not in the directory yet, who is kept by email (invited).
 """
 
 from __future__ import annotations
@@ -97,12 +97,11 @@ def add_group(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
     group_id = ctx.org.ids.object_id()
     url = "-".join(name.lower().split())
     group = ConnectGroup(group_id, name, params.get("desc", ""), ctx.now, url)
-    admin = ctx.org.users[ctx.caller]
-    group.members.add(admin.email_id.lower())
-    group.admins.add(admin.email_id.lower())
+    group.members.add(ctx.caller)
+    group.admins.add(ctx.caller)
     for zuid in _ids(params.get("userIds", "")):
         require(zuid in ctx.org.users, "invalid_user")
-        group.members.add(ctx.org.users[zuid].email_id.lower())
+        group.members.add(zuid)
     network.groups[group_id] = group
     return {"addGroup": {"result": "success", "partitionId": group_id}}
 
@@ -116,15 +115,12 @@ def add_users_to_group(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
     require(bool(members or admins or emails), "users_required")
     in_network = {u.id: u for u in _members_of_network(ctx.org)}
     failed = [z for z in members + admins if z not in in_network]
-    for zuid in members + admins:
-        if zuid in in_network:
-            group.members.add(in_network[zuid].email_id.lower())
-    for zuid in admins:
-        if zuid in in_network:
-            group.admins.add(in_network[zuid].email_id.lower())
+    group.members.update(z for z in members + admins if z in in_network)
+    group.admins.update(z for z in admins if z in in_network)
     for email in emails:
         require("@" in email, "invalid_email")
-        group.members.add(email.lower())
+        user = ctx.org.user_by_email(email)
+        group.members.add(user.id if user is not None else "email:" + email.lower())
     if failed:
         return {"addUsersToGroup": {"failedUserIds": failed}}
     return {"addUsersToGroup": {"result": "success"}}
@@ -133,11 +129,10 @@ def add_users_to_group(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
 def remove_user_from_group(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
     params = _params(ctx, req)
     group = _group(ctx, params)
-    user = ctx.org.users.get(params.get("userId", ""))
-    require(user is not None and user.email_id.lower() in group.members, "user_not_member")
-    assert user is not None
-    group.members.discard(user.email_id.lower())
-    group.admins.discard(user.email_id.lower())
+    zuid = params.get("userId", "")
+    require(zuid in group.members, "user_not_member")
+    group.members.discard(zuid)
+    group.admins.discard(zuid)
     return {"removeUserFromGroup": {"result": "success"}}
 
 
@@ -155,12 +150,26 @@ def org_members(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
     return {"orgMembers": {"usersDetails": details}}
 
 
+def _email(org: Org, member: str) -> str:
+    if member.startswith("email:"):
+        return member.removeprefix("email:")
+    user = org.users.get(member)
+    return user.email_id.lower() if user is not None else member
+
+
 def state(org: Org) -> dict[str, Any]:
+    """Groups with their members' current emails."""
     network = org.connect
+    groups = sorted(network.groups.values(), key=lambda g: int(g.id))
     return {
         "scope_id": network.scope_id,
         "groups": [
-            {"id": g.id, "name": g.name, "members": sorted(g.members), "admins": sorted(g.admins)}
-            for g in sorted(network.groups.values(), key=lambda g: int(g.id))
+            {
+                "id": g.id,
+                "name": g.name,
+                "members": sorted(_email(org, m) for m in g.members),
+                "admins": sorted(_email(org, m) for m in g.admins),
+            }
+            for g in groups
         ],
     }

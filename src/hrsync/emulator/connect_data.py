@@ -14,7 +14,7 @@ class ConnectGroup:
     desc: str
     created: float
     url: str
-    members: set[str] = field(default_factory=set)  # lower-cased emails
+    members: set[str] = field(default_factory=set)  # zuids, or "email:" + an invitee's email
     admins: set[str] = field(default_factory=set)
 
 
