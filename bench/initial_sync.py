@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 from pydantic import SecretStr
@@ -35,32 +36,78 @@ from pydantic import SecretStr
 from hrsync.api.ratelimit import ZOHO_LIMITS, minimum_seconds
 from hrsync.cli.demo import grant_refresh_token, sample_employees, write_csv
 from hrsync.clock import VirtualClock
-from hrsync.config import Settings, SourceConfig, StoreConfig, ZohoServiceConfig
+from hrsync.config import (
+    ConnectServiceConfig,
+    PeopleServiceConfig,
+    RulesConfig,
+    Settings,
+    SourceConfig,
+    StoreConfig,
+    ZohoServiceConfig,
+)
 from hrsync.emulator import Emulator
+from hrsync.emulator.connect_data import SCOPE_ID
 from hrsync.emulator.transport import mock_transport
 from hrsync.wiring import build
 
 BASE = "http://127.0.0.1:9"  # answered in-process by the transport
+SCOPES = "ZohoCliq.Users.ALL,ZohoCliq.Departments.ALL,ZohoCliq.Designations.ALL"
 
 
-def run(employees: int, folder: Path) -> dict[str, object]:
+def people_records(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The sample export as Zoho People employee records."""
+    email_of = {r["employee_id"]: r["email"] for r in rows}
+    return [
+        {
+            "EmployeeID": r["employee_id"],
+            "EmailID": r["email"],
+            "FirstName": r["first_name"],
+            "LastName": r["last_name"],
+            "Mobile": r["mobile"],
+            "Work_phone": r["work_phone"],
+            "Extension": r["extension"],
+            "Work_location": r["seating_location"],
+            "LocationName": r["work_location"],
+            "Department": r["department"],
+            "Designation": r["designation"],
+            "Reporting_To.MailID": email_of.get(r["manager_id"], ""),
+            "Employeestatus": "Active",
+        }
+        for r in rows
+    ]
+
+
+def run(employees: int, folder: Path, scenario: str = "csv") -> dict[str, object]:
     clock = VirtualClock()
     emulator = Emulator(clock)
     http = httpx.Client(transport=mock_transport(emulator))
-    client_id, secret, refresh = grant_refresh_token(http, BASE)
+    client_id, secret, refresh = grant_refresh_token(http, BASE, scope=SCOPES)
+    service: dict[str, Any] = {
+        "api_url": BASE,
+        "accounts_url": BASE,
+        "client_id": client_id,
+        "client_secret": SecretStr(secret),
+        "refresh_token": SecretStr(refresh),
+        "allow_http": True,
+    }
     settings = Settings(
         store=StoreConfig(url=f"sqlite:///{folder / 'hrsync.db'}"),
         source=SourceConfig(path=folder / "employees.csv"),
-        cliq=ZohoServiceConfig(
-            api_url=BASE,
-            accounts_url=BASE,
-            client_id=client_id,
-            client_secret=SecretStr(secret),
-            refresh_token=SecretStr(refresh),
-            allow_http=True,
-        ),
+        cliq=ZohoServiceConfig(**service),
     )
-    write_csv(settings.source.path, sample_employees(employees))
+    rows = sample_employees(employees)
+    if scenario == "people":
+        seeded = http.post(f"{BASE}/_emulator/people/employees", json=people_records(rows))
+        assert seeded.json()["failed"] == {}
+        settings.source = SourceConfig(kind="zoho_people")
+        settings.people = PeopleServiceConfig(**service)
+        settings.connect = ConnectServiceConfig(**service, network_id=SCOPE_ID)
+        settings.rules = RulesConfig(
+            teams_per=["department", "designation"],
+            connect_groups_per=["department", "designation"],
+        )
+    else:
+        write_csv(settings.source.path, rows)
 
     wall, cpu, start = time.perf_counter(), time.process_time(), clock.now()
     app = build(settings, dry_run=False, clock=clock, client=http)  # product defaults
@@ -86,9 +133,14 @@ def run(employees: int, folder: Path) -> dict[str, object]:
         "designations": counts.get("create_designation", 0),
         "users.list": 1,
     }
+    if scenario == "people":
+        fewest["people"] = math.ceil(employees / 200)
+        fewest["teams"] = counts.get("create_team", 0)
+        fewest["connect"] = counts.get("create_connect_group", 0) + 2 * math.ceil(employees / 100)
     floor = max(minimum_seconds(n, ZOHO_LIMITS[e]) for e, n in fewest.items())
     report = outcome.report
     return {
+        "scenario": scenario,
         "employees": employees,
         "calls": calls,
         "calls_total": sum(calls.values()),
@@ -110,9 +162,16 @@ def run(employees: int, folder: Path) -> dict[str, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--employees", type=int, default=10_000)
+    parser.add_argument(
+        "--scenario",
+        choices=["csv", "people"],
+        default="csv",
+        help="csv: an export into Cliq; people: Zoho People into Cliq and Connect, with a "
+        "team and a Connect group per department and per designation",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="hrsync-bench-") as folder:
-        result = run(args.employees, Path(folder))
+        result = run(args.employees, Path(folder), args.scenario)
     json.dump(result, sys.stdout, indent=2)
     print()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import defaultdict, deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -82,6 +82,8 @@ class Pacer:
         self._locked_until: dict[str, float] = {}
         self.waited: dict[str, float] = defaultdict(float)
         self._log = log
+        # Called with the seconds about to be waited: other, independent work may use them.
+        self.on_wait: Callable[[float], None] | None = None
         if log is not None:
             now = clock.now()
             for endpoint, at in log.recent(now - WINDOW - margin):
@@ -106,8 +108,12 @@ class Pacer:
         return wait
 
     def wait(self, endpoint: str) -> None:
-        """Sleep until a call to ``endpoint`` stays within the threshold."""
+        """Sleep until a call to ``endpoint`` stays within the threshold (lending the time to
+        ``on_wait`` first)."""
         seconds = self.delay(endpoint)
+        if seconds > 0 and self.on_wait is not None:
+            self.on_wait(seconds)
+            seconds = self.delay(endpoint)
         if seconds > 0:
             log.debug("pacing %s: waiting %.1fs", endpoint, seconds)
             self.waited[endpoint] += seconds

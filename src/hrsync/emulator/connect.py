@@ -130,9 +130,12 @@ def remove_user_from_group(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
     params = _params(ctx, req)
     group = _group(ctx, params)
     zuid = params.get("userId", "")
-    require(zuid in group.members, "user_not_member")
-    group.members.discard(zuid)
-    group.admins.discard(zuid)
+    user = ctx.org.users.get(zuid)
+    # someone added by email before they had an account is the same member once they do
+    keys = {zuid} | ({"email:" + user.email_id.lower()} if user is not None else set())
+    require(bool(keys & group.members), "user_not_member")
+    group.members -= keys
+    group.admins -= keys
     return {"removeUserFromGroup": {"result": "success"}}
 
 

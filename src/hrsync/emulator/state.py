@@ -170,6 +170,12 @@ class Org:
     def add_user(self, user: User) -> None:
         self.users[user.id] = user
         self._by_email[user.email_id.lower()] = user.id
+        invited = "email:" + user.email_id.lower()  # Connect invitations become the account
+        for group in self.connect.groups.values():
+            for members in (group.members, group.admins):
+                if invited in members:
+                    members.discard(invited)
+                    members.add(user.id)
 
     def change_email(self, user: User, email: str) -> None:
         self._by_email.pop(user.email_id.lower(), None)

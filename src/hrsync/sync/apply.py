@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -64,9 +65,11 @@ class Target(Protocol):
     def set_permissions(self, role_id: str, entries: Sequence[dict[str, Any]]) -> None: ...
     def add_role_users(self, role_id: str, zuids: Sequence[str]) -> None: ...
     def remove_role_users(self, role_id: str, zuids: Sequence[str]) -> None: ...
+    def set_idle(self, work: Callable[[float], None] | None) -> None: ...
 
 
 class ConnectSide(Protocol):
+    def ready(self) -> bool: ...
     def groups(self) -> dict[str, str]: ...
     def create_group(self, name: str) -> str: ...
     def add_members(self, group_id: str, emails: Sequence[str]) -> None: ...
@@ -132,6 +135,8 @@ class Applier:
         self.connect = connect
         self.roles = {key: role.id for key, role in inventory.roles.items()}
         self.done_keys: set[str] = set()
+        # Connect work needs nothing from Cliq: it fills the time Cliq's pacing waits.
+        self.background: deque[Change] = deque()
         self.connect_groups = dict(inventory.connect.groups) if inventory.connect else {}
         self.progress = progress or NoProgress()
         self.zuid_of: dict[str, str] = {}
@@ -147,6 +152,21 @@ class Applier:
                 for c in plan.changes
             ),
         )
+        self.background.extend(plan.of(CreateConnectGroup) + plan.of(ConnectMembers))
+        if self.background and self.connect is not None:
+            self.target.set_idle(self._idle)
+        try:
+            self._cliq(plan)
+        finally:
+            self.target.set_idle(None)
+        while self.background:
+            self._background_one()
+        for change in plan.of(DeactivateUser):
+            self._one(change, lambda c=change: self.target.set_active(c.zuid, False))
+        return self.report
+
+    def _cliq(self, plan: Plan) -> None:
+        """Everything in Cliq before the deactivations, in the order Cliq needs."""
         for link in plan.of(LinkUser):
             self._link(link)
         for change in plan.of(CreateDepartment) + plan.of(CreateDesignation):
@@ -175,13 +195,6 @@ class Applier:
             self._one(members, lambda c=members: self._team_members(c))
         for members in plan.of(RoleMembers):
             self._one(members, lambda c=members: self._role_members(c))
-        for group in plan.of(CreateConnectGroup):
-            self._one(group, lambda c=group: self._create_connect_group(c))
-        for people in plan.of(ConnectMembers):
-            self._one(people, lambda c=people: self._connect_members(c))
-        for change in plan.of(DeactivateUser):
-            self._one(change, lambda c=change: self.target.set_active(c.zuid, False))
-        return self.report
 
     def _create_role(self, change: CreateRole) -> None:
         clone_id = self.roles.get(change.clone_of.strip().lower(), "") if change.clone_of else ""
@@ -241,6 +254,18 @@ class Applier:
                     )
                     continue
                 self.journal.move_memberships("role", role, [p.employee_id for p in chunk])
+
+    def _idle(self, seconds: float) -> None:
+        """Cliq's pacing is about to wait ``seconds``: do Connect work that can go now."""
+        while self.background and self.connect is not None and self.connect.ready():
+            self._background_one()
+
+    def _background_one(self) -> None:
+        change = self.background.popleft()
+        if isinstance(change, CreateConnectGroup):
+            self._one(change, lambda: self._create_connect_group(change))
+        elif isinstance(change, ConnectMembers):
+            self._one(change, lambda: self._connect_members(change))
 
     def _connect_side(self) -> ConnectSide:
         if self.connect is None:

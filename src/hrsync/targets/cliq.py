@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from hrsync.api.cliq import AddUsersResult, CliqClient, CliqUser
@@ -82,6 +82,10 @@ class CliqTarget:
             if team is not None and not team.loaded:
                 team.members = set(self.client.iter_team_members(team.id))
                 team.loaded = True
+
+    def set_idle(self, work: Callable[[float], None] | None) -> None:
+        """While pacing makes a Cliq call wait, ``work`` may use the time for other APIs."""
+        self.client.http.pacer.on_wait = work
 
     def load_roles(
         self, inventory: Inventory, members_of: Iterable[str], permissions_of: Iterable[str]

@@ -17,6 +17,10 @@ class ConnectTarget:
         self.client = client
         self._members: dict[str, str] | None = None
 
+    def ready(self) -> bool:
+        """Whether a Connect call can go now without waiting for the rate limit."""
+        return self.client.http.pacer.delay("connect") <= 0
+
     def groups(self) -> dict[str, str]:
         """Lower-cased group name → group (partition) id."""
         return {g.name.strip().lower(): g.id for g in self.client.groups()}
