@@ -128,6 +128,9 @@ class RulesConfig(BaseModel):
     connect_group_names: dict[str, str] = Field(default_factory=dict)
     connect_groups: list[GroupRule] = Field(default_factory=list)
     roles: list[GroupRule] = Field(default_factory=list)  # the first rule that matches wins
+    # Cliq department / designation by rule instead of the HR value (first match wins)
+    departments: list[GroupRule] = Field(default_factory=list)
+    designations: list[GroupRule] = Field(default_factory=list)
 
 
 # HR field → Cliq custom user field (unique name or label) for what Cliq has no system field.

@@ -134,5 +134,7 @@ def build(
             for r in settings.roles
         ],
         role_rules=MembershipRules.from_config((), {}, rules.roles),
+        department_rules=MembershipRules.from_config((), {}, rules.departments),
+        designation_rules=MembershipRules.from_config((), {}, rules.designations),
     )
     return App(engine, http, store, client, owns_client)

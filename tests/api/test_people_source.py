@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -14,6 +15,7 @@ from hrsync.api.auth import OAuthTokenSource
 from hrsync.api.http import ZohoHttp
 from hrsync.api.people import PeopleClient, PeopleError
 from hrsync.api.ratelimit import Pacer
+from hrsync.cli.demo import grant_refresh_token
 from hrsync.clock import VirtualClock
 from hrsync.config import PeopleServiceConfig, SourceConfig
 from hrsync.model import Status
@@ -211,3 +213,63 @@ def test_people_to_cliq_converges_and_follows_an_incremental_change(world: World
     converge(world)
     assert cliq_users(world)["P0042"]["designation"]["name"] == "Staff Engineer"
     assert world.stats()["lock_periods_total"] == 0
+
+
+def test_people_records_change_through_insert_and_update_record(world: World) -> None:
+    def token(scope: str) -> dict[str, str]:
+        client_id, secret, refresh = grant_refresh_token(world.http, BASE, scope=scope)
+        access = world.http.post(
+            f"{BASE}/oauth/v2/token",
+            data={
+                "grant_type": "refresh_token",
+                "client_id": client_id,
+                "client_secret": secret,
+                "refresh_token": refresh,
+            },
+        ).json()["access_token"]
+        return {"Authorization": f"Zoho-oauthtoken {access}"}
+
+    form = f"{BASE}/people/api/forms/json/employee"
+    writer = token("ZOHOPEOPLE.forms.ALL")
+    added = world.http.post(
+        f"{form}/insertRecord",
+        data={"inputData": "{EmployeeID:'N1',EmailID:'new@zylker.example',FirstName:'Nia'}"},
+        headers=writer,
+    ).json()["response"]
+    assert added["status"] == 0 and added["result"]["message"] == "Successfully Added"
+    record_id = added["result"]["pkId"]
+    world.clock.advance(5)
+    updated = world.http.post(
+        f"{form}/updateRecord",
+        data={"inputData": '{"Department": "Research"}', "recordId": record_id},
+        headers=writer,
+    ).json()["response"]
+    assert updated["result"] == {"pkId": record_id, "message": "Successfully Updated"}
+    state: Any = world.state()
+    (record,) = [r[record_id] for r in state["people"]["employees"]]
+    assert record["Department"] == "Research" and record["Department.ID"]
+    assert int(record["ModifiedTime"]) > int(record["CreatedTime"])
+
+    duplicate = world.http.post(
+        f"{form}/insertRecord",
+        data={"inputData": "{EmployeeID:'N1',EmailID:'other@zylker.example'}"},
+        headers=writer,
+    ).json()["response"]
+    assert (duplicate["status"], duplicate["errors"]["code"]) == (1, 7051)
+    unknown = world.http.post(
+        f"{form}/insertRecord",
+        data={"inputData": "{EmployeeID:'N2',EmailID:'n2@zylker.example',Shoe_size:'9'}"},
+        headers=writer,
+    ).json()["response"]
+    assert unknown["errors"] == {"code": 7013, "message": "Field name 'Shoe_size' is invalid"}
+    missing = world.http.post(
+        f"{form}/insertRecord", data={"inputData": "{FirstName:'X'}"}, headers=writer
+    ).json()["response"]
+    assert missing["errors"]["code"] == 7052
+    reader = token("ZOHOPEOPLE.forms.READ")
+    refused = world.http.post(
+        f"{form}/insertRecord",
+        data={"inputData": "{EmployeeID:'N3',EmailID:'n3@zylker.example'}"},
+        headers=reader,
+    ).json()["response"]
+    assert refused["errors"] == {"code": 7038, "message": "Permission denied to add records"}

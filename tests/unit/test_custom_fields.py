@@ -47,6 +47,9 @@ def test_an_unknown_option_is_an_error_for_that_person_and_the_rest_still_goes()
         "ana@x.example (employee E1): field 'gender': 'Others' is not an option of Cliq field "
         "'Gender' (Male, Female)"
     )
+    assert plan.pending == [
+        "Cliq field 'Gender' has no option 'Others': add it in Cliq; 1 people's values wait for it"
+    ]
 
 
 def test_a_field_cliq_lacks_becomes_one_pending_action() -> None:

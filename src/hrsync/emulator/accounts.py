@@ -122,6 +122,11 @@ class Accounts:
 
     def user_for(self, req: EmuRequest, now: float) -> str | None:
         """The user behind the request's ``Zoho-oauthtoken``, or None if it is not valid."""
+        grant = self.grant_for(req, now)
+        return grant.user if grant is not None else None
+
+    def grant_for(self, req: EmuRequest, now: float) -> Grant | None:
+        """The valid access token of the request's ``Zoho-oauthtoken`` header, if any."""
         header = req.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "zoho-oauthtoken" or not token:
@@ -129,4 +134,4 @@ class Accounts:
         grant = self.access_tokens.get(token.strip())
         if grant is None or grant.expires_at <= now:
             return None
-        return grant.user
+        return grant

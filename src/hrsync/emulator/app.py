@@ -159,9 +159,10 @@ class Emulator:
     def _api(self, req: EmuRequest, path: str) -> EmuResponse:
         route, args = self._match(req.method, path)
         now = self.clock.now()
-        caller = self.accounts.user_for(req, now)
-        if caller is None:
+        grant = self.accounts.grant_for(req, now)
+        if grant is None:
             raise ZohoError(401)
+        caller = grant.user
         self.calls[route.endpoint] += 1
         if not self.limiter.admit(caller, route.endpoint, now):
             raise ZohoError(429)
@@ -169,7 +170,7 @@ class Emulator:
         if fault is not None and (early := refusal(fault)) is not None:
             return early
         self._accept_due_invitations(now)
-        ctx = Ctx(self.org, now, caller, self.cursors)
+        ctx = Ctx(self.org, now, caller, self.cursors, grant.scopes)
         result = route.handler(ctx, req, *args)
         response = result if isinstance(result, EmuResponse) else EmuResponse(200, result)
         if fault is not None:  # "timeout": the work is done, the answer comes too late

@@ -16,6 +16,11 @@ class Ctx:
     now: float
     caller: str  # zuid of the token's owner
     cursors: dict[str, tuple[str, int]]  # next_token -> (listing key, offset)
+    scopes: tuple[str, ...] = ()  # of the access token
+
+    def has_scope(self, *wanted: str) -> bool:
+        held = {s.lower() for s in self.scopes}
+        return any(w.lower() in held for w in wanted)
 
     def page(
         self, listing: str, items: list[Any], query: dict[str, str], *, default: int, maximum: int

@@ -81,6 +81,8 @@ def _records(people: People, form_name: str, query: dict[str, str]) -> list[dict
 def insert_record(ctx: Ctx, req: EmuRequest, form_name: str) -> dict[str, Any]:
     uri = f"/api/forms/json/{form_name}/insertRecord"
     try:
+        if not ctx.has_scope("ZOHOPEOPLE.forms.ALL", "ZOHOPEOPLE.forms.CREATE"):
+            raise PeopleError(7038, "Permission denied to add records")
         values = _input_data(req, form_name)
         people = ctx.org.people
         eid = str(values.get("EmployeeID", "")).strip()
@@ -97,6 +99,8 @@ def insert_record(ctx: Ctx, req: EmuRequest, form_name: str) -> dict[str, Any]:
 def update_record(ctx: Ctx, req: EmuRequest, form_name: str) -> dict[str, Any]:
     uri = f"/api/forms/json/{form_name}/updateRecord"
     try:
+        if not ctx.has_scope("ZOHOPEOPLE.forms.ALL", "ZOHOPEOPLE.forms.UPDATE"):
+            raise PeopleError(7039, "Permission denied to edit records")
         values = _input_data(req, form_name)
         people = ctx.org.people
         raw = req.form().get("recordId", "")

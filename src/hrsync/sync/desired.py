@@ -19,6 +19,8 @@ def desired_state(
     teams: MembershipRules | None = None,
     connect_groups: MembershipRules | None = None,
     roles: MembershipRules | None = None,
+    departments: MembershipRules | None = None,
+    designations: MembershipRules | None = None,
 ) -> DesiredState:
     """Who should be in Cliq, active or not, and how; managers resolved to active employees.
     ``custom_fields`` maps HR fields to Cliq custom user fields."""
@@ -31,8 +33,8 @@ def desired_state(
             employee_id=eid,
             active=eid in active,
             fields=cliq_fields(employee),
-            department=employee.department or None,
-            designation=employee.designation or None,
+            department=_by_rule(departments, employee) or employee.department or None,
+            designation=_by_rule(designations, employee) or employee.designation or None,
             manager_id=manager,
             depth=_depth(eid, people, active),
             custom=custom_values(employee, custom_fields or {}),
@@ -41,6 +43,10 @@ def desired_state(
             role=first_match(roles.rules, employee) if roles else "",
         )
     return state
+
+
+def _by_rule(rules: MembershipRules | None, employee: Employee) -> str:
+    return first_match(rules.rules, employee) if rules else ""
 
 
 def _depth(eid: str, people: dict[str, Employee], active: set[str]) -> int:

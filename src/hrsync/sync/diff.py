@@ -282,6 +282,7 @@ class _CustomFields:
         self.current = current
         self.plan = plan
         self.missing: dict[str, int] = {}
+        self.no_option: dict[tuple[str, str], int] = {}  # (field, value) -> people
 
     def wanted(self, want: DesiredUser) -> dict[str, tuple[UserFieldMeta, str, Any]]:
         """Unique name → (field, HR value, value as Cliq takes it). Blank HR values are
@@ -299,6 +300,9 @@ class _CustomFields:
             except (NoSuchOption, ValueError) as problem:
                 error = RecordError(want.email, str(problem), want.employee_id, ref)
                 self.plan.errors.append(error)
+                if isinstance(problem, NoSuchOption):
+                    key = (meta.name, value)
+                    self.no_option[key] = self.no_option.get(key, 0) + 1
         return found
 
     def finish(self) -> None:
@@ -306,6 +310,11 @@ class _CustomFields:
             self.plan.pending.append(
                 f"Cliq has no user field '{ref}': create it (Admin Panel → User Fields) or "
                 f"change [custom_fields]; {count} people's values wait for it"
+            )
+        for (name, value), count in sorted(self.no_option.items()):
+            self.plan.pending.append(
+                f"Cliq field '{name}' has no option {value!r}: add it in Cliq; "
+                f"{count} people's values wait for it"
             )
 
 

@@ -66,6 +66,8 @@ class Engine:
         connect_groups: MembershipRules | None = None,
         roles: Sequence[RoleSpec] = (),
         role_rules: MembershipRules | None = None,
+        department_rules: MembershipRules | None = None,
+        designation_rules: MembershipRules | None = None,
     ) -> None:
         self.source = source
         self.target = target
@@ -78,6 +80,8 @@ class Engine:
         self.connect_groups = connect_groups or MembershipRules()
         self.roles = list(roles)
         self.role_rules = role_rules or MembershipRules()
+        self.department_rules = department_rules or MembershipRules()
+        self.designation_rules = designation_rules or MembershipRules()
 
     def plan(self) -> tuple[Plan, SourceSnapshot, Inventory]:
         """Read both sides and diff them. Sends only GET requests."""
@@ -91,6 +95,8 @@ class Engine:
             teams=self.teams,
             connect_groups=self.connect_groups,
             roles=self.role_rules,
+            departments=self.department_rules,
+            designations=self.designation_rules,
         )
         inventory = self.target.inventory()
         seen = self.store.bookmark(GROUPS_BY_PEOPLE)
@@ -137,7 +143,14 @@ class Engine:
         snapshot = self.source.read()
         today = dt.datetime.fromtimestamp(self.clock.now(), dt.UTC).date()
         origin_of = getattr(self.source, "field_origin", lambda name: f"HR field {name!r}")
-        rules = Rules(self.custom_fields, self.teams, self.connect_groups, self.role_rules)
+        rules = Rules(
+            self.custom_fields,
+            self.teams,
+            self.connect_groups,
+            self.role_rules,
+            self.department_rules,
+            self.designation_rules,
+        )
         found = explain(
             who,
             snapshot,

@@ -38,6 +38,8 @@ class Rules:
     teams: MembershipRules
     connect_groups: MembershipRules
     roles: MembershipRules
+    departments: MembershipRules = field(default_factory=MembershipRules)
+    designations: MembershipRules = field(default_factory=MembershipRules)
 
 
 def explain(
@@ -74,9 +76,11 @@ def explain(
         if cliq_name == "display_name" and not employee.nickname:
             because = f"{origin_of('nickname')} is empty: first and last name"
         found.lines.append(Line("profile", cliq_name, wanted[cliq_name], because))
-    for name in ("department", "designation"):
-        value = getattr(employee, name)
-        found.lines.append(Line("organisation", name, value or "(left as it is)", origin_of(name)))
+    for name, by_rule in (("department", rules.departments), ("designation", rules.designations)):
+        value, because = explain_first(by_rule.rules, employee)
+        if not value:
+            value, because = getattr(employee, name) or "(left as it is)", origin_of(name)
+        found.lines.append(Line("organisation", name, value, because))
     manager = people.get(employee.manager_id) if employee.manager_id else None
     shown = f"{manager.email} ({manager.employee_id})" if manager else "(none)"
     found.lines.append(Line("organisation", "reporting_to", shown, origin_of("manager_id")))
