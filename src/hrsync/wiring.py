@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
@@ -33,6 +33,7 @@ class App:
     store: Store
     client: httpx.Client
     owns_client: bool = True
+    services: list[ZohoHttp] = field(default_factory=list)  # every Zoho API client built
 
     def close(self) -> None:
         if self.owns_client:  # an injected client belongs to whoever injected it
@@ -56,6 +57,8 @@ def build(
     client = client or httpx.Client(timeout=settings.cliq.timeout)
     store = Store(settings.store.url, clock=clock)
 
+    services: list[ZohoHttp] = []
+
     def zoho(service: ZohoServiceConfig) -> ZohoHttp:
         auth = OAuthTokenSource(
             client,
@@ -65,7 +68,7 @@ def build(
             refresh_token=service.refresh_token,
             clock=clock,
         )
-        return ZohoHttp(
+        made = ZohoHttp(
             client,
             base_url=service.api_url,
             auth=auth,
@@ -73,6 +76,8 @@ def build(
             clock=clock,
             dry_run=dry_run,
         )
+        services.append(made)
+        return made
 
     http = zoho(settings.cliq)
     target = CliqTarget(CliqClient(http), protected_emails=settings.safety.protected_emails)
@@ -137,4 +142,4 @@ def build(
         department_rules=MembershipRules.from_config((), {}, rules.departments),
         designation_rules=MembershipRules.from_config((), {}, rules.designations),
     )
-    return App(engine, http, store, client, owns_client)
+    return App(engine, http, store, client, owns_client, services)

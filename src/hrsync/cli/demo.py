@@ -219,7 +219,7 @@ def _round(settings: Settings, clock: VirtualClock, title: str) -> None:
         return
     app = build(settings, dry_run=False, clock=clock, pacer_margin=0)
     try:
-        with CallProgress(app.http) as progress:
+        with CallProgress(app.services) as progress:
             outcome = app.engine.run_apply(expected=plan.fingerprint(), progress=progress)
     finally:
         app.close()

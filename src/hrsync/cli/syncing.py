@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -136,7 +138,7 @@ def sync(
 def _run_apply(ctx: typer.Context, *, expected: str | None, confirm: int | None) -> None:
     app = _app(ctx, dry_run=False)
     try:
-        with CallProgress(app.http) as progress:
+        with CallProgress(app.services) as progress:
             outcome = app.engine.run_apply(
                 expected=expected, confirmed_deactivations=confirm, progress=progress
             )
@@ -183,8 +185,9 @@ def report_apply(ctx: typer.Context, outcome: Outcome) -> None:
 class CallProgress:
     """A progress bar of changes with API calls made, calls left and a rate-limit ETA."""
 
-    def __init__(self, http: ZohoHttp) -> None:
-        self.http = http
+    def __init__(self, services: Sequence[ZohoHttp]) -> None:
+        self.services = list(services)  # Cliq, and People or Connect when used
+        self.baseline: Counter[str] = Counter()
         self.bar = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -203,8 +206,15 @@ class CallProgress:
     def __exit__(self, *exc: object) -> None:
         self.bar.__exit__(None, None, None)
 
+    def _calls(self) -> Counter[str]:
+        total: Counter[str] = Counter()
+        for service in self.services:
+            total.update(service.calls)
+        return total
+
     def start(self, plan: Plan) -> None:
         self.planned = plan.api_calls()
+        self.baseline = self._calls()  # reading both sides is done by now
         self.task = self.bar.add_task("Applying", total=len(plan.changes), calls="")
         self._refresh()
 
@@ -215,9 +225,10 @@ class CallProgress:
         self._refresh()
 
     def _refresh(self) -> None:
-        made = sum(self.http.calls.values())
-        left = {e: max(0, n - self.http.calls.get(e, 0)) for e, n in self.planned.items()}
-        eta = self.http.pacer.estimate(left)
+        calls = self._calls() - self.baseline
+        made = sum(calls.values())
+        left = {e: max(0, n - calls.get(e, 0)) for e, n in self.planned.items()}
+        eta = self.services[0].pacer.estimate(left)
         self.bar.update(
             self.task, calls=f"{made} calls made, {sum(left.values())} left, ETA {eta / 60:.1f} min"
         )
