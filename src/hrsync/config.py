@@ -20,6 +20,7 @@ LOOPBACK = ("127.", "localhost", "[::1]")
 
 class StoreConfig(BaseModel):
     url: str = "sqlite:///hrsync.db"
+    key_file: Path = Path("hrsync.key")  # seals connection secrets; or HRSYNC_SECRET_KEY
 
 
 class SourceConfig(BaseModel):
@@ -44,6 +45,7 @@ class ZohoServiceConfig(BaseModel):
     refresh_token: SecretStr = SecretStr("")
     allow_http: bool = False
     timeout: float = 30.0
+    connection: str = ""  # a connection (`hrsync connections add`) instead of the keys above
 
     @field_validator("api_url", "accounts_url")
     @classmethod
@@ -52,6 +54,8 @@ class ZohoServiceConfig(BaseModel):
 
     def check(self, section: str) -> None:
         """Refuse missing credentials and plain HTTP to anything but loopback."""
+        if self.connection:
+            return  # the connection holds its hosts and secrets, checked when it was added
         missing = [k for k in ("client_id", "client_secret", "refresh_token") if not _has(self, k)]
         if missing:
             raise ConfigError(
@@ -188,4 +192,6 @@ def load_settings(path: Path) -> Settings:
         raise ConfigError(f"{path}: {problems}") from None
     if not settings.source.path.is_absolute():
         settings.source.path = path.parent / settings.source.path
+    if not settings.store.key_file.is_absolute():
+        settings.store.key_file = path.parent / settings.store.key_file
     return settings

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from hrsync.api.auth import OAuthTokenSource
+from hrsync.api.auth import OAuthTokenSource, TokenSource
 from hrsync.api.cliq import CliqClient
 from hrsync.api.connect import ConnectClient
 from hrsync.api.http import ZohoHttp
@@ -14,6 +14,7 @@ from hrsync.api.people import PeopleClient
 from hrsync.api.ratelimit import Pacer
 from hrsync.clock import Clock, RealClock
 from hrsync.config import Settings, ZohoServiceConfig
+from hrsync.connections import Connections, ConnectionTokenSource
 from hrsync.errors import ConfigError
 from hrsync.sources.csv_file import CsvSource
 from hrsync.sources.zoho_people import PeopleSource
@@ -24,6 +25,7 @@ from hrsync.sync.safety import Thresholds
 from hrsync.sync.state import RoleSpec
 from hrsync.targets.cliq import CliqTarget
 from hrsync.targets.connect import ConnectTarget
+from hrsync.vault import Vault
 
 
 @dataclass
@@ -59,20 +61,42 @@ def build(
 
     services: list[ZohoHttp] = []
 
-    def zoho(service: ZohoServiceConfig) -> ZohoHttp:
-        auth = OAuthTokenSource(
-            client,
-            accounts_url=service.accounts_url,
-            client_id=service.client_id,
-            client_secret=service.client_secret,
-            refresh_token=service.refresh_token,
-            clock=clock,
+    tokens: dict[tuple[str, ...], TokenSource] = {}
+    connections: Connections | None = None
+
+    def token_source(service: ZohoServiceConfig) -> tuple[TokenSource, str]:
+        """One token per credentials in this process (Cliq, People and Connect often share
+        one refresh token); a connection's token is shared with every process."""
+        nonlocal connections
+        if service.connection:
+            if connections is None:
+                vault = Vault.open(settings.store.key_file)
+                connections = Connections(store, vault, client, clock)
+            api_url = connections.show(service.connection).api_url
+            return ConnectionTokenSource(connections, service.connection), api_url
+        key = (
+            service.accounts_url,
+            service.client_id,
+            service.refresh_token.get_secret_value(),
         )
+        if key not in tokens:
+            tokens[key] = OAuthTokenSource(
+                client,
+                accounts_url=service.accounts_url,
+                client_id=service.client_id,
+                client_secret=service.client_secret,
+                refresh_token=service.refresh_token,
+                clock=clock,
+            )
+        return tokens[key], service.api_url
+
+    def zoho(service: ZohoServiceConfig) -> ZohoHttp:
+        auth, api_url = token_source(service)
         made = ZohoHttp(
             client,
-            base_url=service.api_url,
+            base_url=api_url,
             auth=auth,
-            pacer=Pacer(clock, margin=pacer_margin, log=store.call_log(service.api_url)),
+            pacer=Pacer(clock, margin=pacer_margin, log=store.call_log(api_url)),
             clock=clock,
             dry_run=dry_run,
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from authlib.oauth2.rfc6749 import OAuth2Token
@@ -21,6 +21,14 @@ from hrsync.errors import AuthError, TransientError
 
 log = logging.getLogger(__name__)
 REFRESH_MARGIN = 120.0  # seconds before expiry at which a token counts as expired
+
+
+class TokenSource(Protocol):
+    """Hands out ``Authorization`` header values; told when the service refused one."""
+
+    def header(self) -> str: ...
+
+    def invalidate(self) -> None: ...
 
 
 class OAuthTokenSource:

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from hrsync.api.auth import OAuthTokenSource
+from hrsync.api.auth import TokenSource
 from hrsync.api.ratelimit import Pacer
 from hrsync.api.retry import DEFAULT_HANDLERS, RetryHandler, RetryState
 from hrsync.clock import Clock
@@ -42,7 +42,7 @@ class ZohoHttp:
         client: httpx.Client,
         *,
         base_url: str,
-        auth: OAuthTokenSource,
+        auth: TokenSource,
         pacer: Pacer,
         clock: Clock,
         dry_run: bool = False,

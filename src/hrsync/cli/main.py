@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from hrsync import __version__
-from hrsync.cli import emulator, explain, runs, syncing
+from hrsync.cli import connections, emulator, explain, runs, syncing
 from hrsync.cli.output import console, fail
 from hrsync.errors import HrsyncError
 
@@ -21,6 +21,7 @@ app = typer.Typer(
 )
 app.add_typer(runs.app, name="runs")
 app.add_typer(emulator.app, name="emulator")
+app.add_typer(connections.app, name="connections")
 syncing.register(app)
 explain.register(app)
 

@@ -11,6 +11,16 @@ from hrsync.emulator.core import EmuRequest, EmuResponse
 
 ACCESS_TOKEN_LIFETIME = 3600.0
 CODE_LIFETIME = 120.0
+# Zoho limits access tokens per refresh token: more than this many in ten minutes is refused
+# with "Access Denied" (HTTP 200, like every token error).
+REFRESH_LIMIT = 10
+REFRESH_WINDOW = 600.0
+ACCESS_DENIED = {
+    "error_description": "You have made too many requests continuously. Please try again "
+    "after some time.",
+    "error": "Access Denied",
+    "status": "failure",
+}
 
 
 @dataclass
@@ -45,6 +55,8 @@ class Accounts:
         self.refresh_tokens: dict[str, Grant] = {}
         self.access_tokens: dict[str, Grant] = {}
         self.refreshes = 0
+        self.denials = 0
+        self._issued: dict[str, list[float]] = {}  # refresh token -> times it was used
 
     def authorize(self, req: EmuRequest, now: float) -> EmuResponse:
         """``/oauth/v2/auth``: consent is automatic; redirect back with a grant code."""
@@ -74,6 +86,10 @@ class Accounts:
             return self._exchange_code(form, now)
         if grant_type == "refresh_token":
             return self._refresh(form, now)
+        if grant_type == "client_credentials":
+            scopes = tuple(s for s in form.get("scope", "").replace(" ", ",").split(",") if s)
+            grant = Grant("client", self.client.client_id, scopes, self.admin_id)
+            return EmuResponse(200, self._issue_access(grant, now))
         return EmuResponse(200, {"error": "unsupported_grant_type"})
 
     def _exchange_code(self, form: dict[str, str], now: float) -> EmuResponse:
@@ -93,6 +109,11 @@ class Accounts:
         refresh = self.refresh_tokens.get(form.get("refresh_token", ""))
         if refresh is None:
             return EmuResponse(200, {"error": "invalid_code"})
+        recent = [t for t in self._issued.get(refresh.token, []) if t > now - REFRESH_WINDOW]
+        if len(recent) >= REFRESH_LIMIT:
+            self.denials += 1
+            return EmuResponse(200, dict(ACCESS_DENIED))
+        self._issued[refresh.token] = [*recent, now]
         self.refreshes += 1
         return EmuResponse(200, self._issue_access(refresh, now))
 

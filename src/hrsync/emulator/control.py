@@ -69,6 +69,7 @@ def stats(emu: Emulator) -> dict[str, Any]:
         "lock_periods_total": sum(limiter.locks_triggered.values()),
         "faults_injected": dict(emu.faults.injected),
         "token_refreshes": emu.accounts.refreshes,
+        "token_denials": emu.accounts.denials,
     }
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, delete, event, select, update
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from hrsync.clock import Clock
 from hrsync.errors import ConcurrentRun
@@ -90,6 +90,15 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    @property
+    def session(self) -> sessionmaker[Session]:
+        """Sessions on hrsync's database, for the modules that keep their own tables."""
+        return self._session
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
 
     # links ---------------------------------------------------------------------------------
     def links(self) -> dict[str, str]:
@@ -393,4 +402,5 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")  # another process may hold the write lock
     cursor.close()

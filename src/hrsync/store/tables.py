@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -96,3 +105,34 @@ class Membership(Base):
     group_key: Mapped[str] = mapped_column(String(300))  # lower-cased name
     employee_id: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[float] = mapped_column(Float)
+
+
+class Connection(Base):
+    """A named, authenticated link to a service. Secrets are sealed by the vault."""
+
+    __tablename__ = "connections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    service: Mapped[str] = mapped_column(String(100))  # zoho_cliq | … | custom
+    data_centre: Mapped[str] = mapped_column(String(4), default="")
+    settings: Mapped[str] = mapped_column(Text, default="{}")  # JSON, nothing secret
+    secrets: Mapped[bytes] = mapped_column(LargeBinary)  # sealed JSON
+    status: Mapped[str] = mapped_column(String(20))  # created | authorised | revoked
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+class AccessToken(Base):
+    """The one cached access token of a connection, shared by every process."""
+
+    __tablename__ = "access_tokens"
+
+    connection_id: Mapped[int] = mapped_column(
+        ForeignKey("connections.id", ondelete="CASCADE"), primary_key=True
+    )
+    sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    expires_at: Mapped[float] = mapped_column(Float, default=0.0)
+    denied_until: Mapped[float] = mapped_column(Float, default=0.0)  # after "Access Denied"
+    refreshes: Mapped[int] = mapped_column(Integer, default=0)
+    turn: Mapped[int] = mapped_column(Integer, default=0)  # bumped to take the row's lock

@@ -1,0 +1,490 @@
+"""Connections: named, authenticated links to Zoho Cliq, People, Connect or any REST API.
+
+Secrets (client secrets, refresh tokens, passwords) are sealed by the vault and never leave
+this module except as an ``Authorization`` header on the wire. Each connection has one cached
+access token in the database, shared by every command and process: it is refreshed only near
+its expiry, by one process at a time, and after Zoho answers "Access Denied" (HTTP 200, as it
+does when refreshes come too often) nobody asks again for at least ten minutes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+from authlib.oauth2.rfc6749.parameters import prepare_token_request
+from sqlalchemy import delete, select, update
+
+from hrsync.clock import Clock
+from hrsync.config import LOOPBACK
+from hrsync.errors import AuthError, ConfigError, HrsyncError, TransientError
+from hrsync.services import CustomService, data_centre, zoho_service
+from hrsync.store import Store
+from hrsync.store.tables import AccessToken, Connection
+from hrsync.vault import Vault
+
+log = logging.getLogger(__name__)
+REFRESH_MARGIN = 120.0  # a token this close to expiry counts as expired
+DENIED_BACKOFF = 600.0  # after "Access Denied", wait at least ten minutes
+ZOHO_PREFIX = "Zoho-oauthtoken"
+
+
+class ConnectionProblem(HrsyncError):
+    """A connection is missing, incomplete or refused."""
+
+
+@dataclass
+class ConnectionInfo:
+    """What ``connections list`` and ``show`` display: never a secret."""
+
+    name: str
+    service: str
+    title: str
+    data_centre: str
+    status: str
+    auth_type: str
+    api_url: str
+    accounts_url: str
+    client_id: str
+    scopes: list[str]
+    authorised: bool
+    token_expires_at: float = 0.0
+    denied_until: float = 0.0
+    refreshes: int = 0
+    pending: list[str] = field(default_factory=list)
+
+
+class Connections:
+    def __init__(self, store: Store, vault: Vault, client: httpx.Client, clock: Clock) -> None:
+        self.store = store
+        self.vault = vault
+        self.client = client
+        self.clock = clock
+
+    # --- creating -------------------------------------------------------------------------
+    def add_zoho(
+        self,
+        name: str,
+        service: str,
+        *,
+        dc: str = "US",
+        client_id: str,
+        client_secret: str,
+        scopes: list[str] | None = None,
+        api_url: str = "",
+        accounts_url: str = "",
+        allow_http: bool = False,
+    ) -> ConnectionInfo:
+        """A default service (zoho_cliq, zoho_people, zoho_connect) in data centre ``dc``.
+        ``api_url``/``accounts_url`` replace the data centre's hosts (a local emulator)."""
+        spec = zoho_service(service)
+        code = data_centre(dc)
+        settings = {
+            "auth_type": "oauth2",
+            "api_url": (api_url or spec.api_url(code)).rstrip("/"),
+            "accounts_url": (accounts_url or spec.accounts_url(code)).rstrip("/"),
+            "client_id": client_id,
+            "scopes": list(scopes or spec.scopes),
+            "allow_http": allow_http,
+        }
+        _check_urls(name, settings, allow_http)
+        return self._add(name, service, code, settings, {"client_secret": client_secret})
+
+    def add_custom(
+        self,
+        name: str,
+        service: CustomService,
+        *,
+        client_id: str = "",
+        client_secret: str = "",
+        username: str = "",
+        password: str = "",
+        allow_http: bool = False,
+    ) -> ConnectionInfo:
+        settings: dict[str, Any] = {
+            "auth_type": service.auth_type,
+            "custom": service.model_dump(),
+            "api_url": service.base_url,
+            "accounts_url": "",
+            "client_id": client_id,
+            "username": username,
+            "scopes": list(service.scopes),
+            "allow_http": allow_http,
+        }
+        _check_urls(name, service.model_dump(), allow_http)
+        secrets = {"client_secret": client_secret, "password": password}
+        return self._add(name, "custom", "", settings, secrets)
+
+    def _add(
+        self, name: str, service: str, dc: str, settings: dict[str, Any], secrets: dict[str, Any]
+    ) -> ConnectionInfo:
+        now = self.clock.now()
+        with self.store.session.begin() as s:
+            if s.scalars(select(Connection).where(Connection.name == name)).first():
+                raise ConnectionProblem(f"a connection named {name!r} already exists")
+            status = "authorised" if settings["auth_type"] == "basic" else "created"
+            s.add(
+                Connection(
+                    name=name,
+                    service=service,
+                    data_centre=dc,
+                    settings=json.dumps(settings),
+                    secrets=self.vault.seal(secrets),
+                    status=status,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        return self.show(name)
+
+    # --- reading --------------------------------------------------------------------------
+    def _row(self, name: str) -> Connection:
+        with self.store.session() as s:
+            row = s.scalars(select(Connection).where(Connection.name == name)).first()
+        if row is None:
+            known = ", ".join(sorted(self.names())) or "none yet"
+            raise ConnectionProblem(f"no connection named {name!r} (connections: {known})")
+        return row
+
+    def names(self) -> list[str]:
+        with self.store.session() as s:
+            return list(s.scalars(select(Connection.name).order_by(Connection.name)))
+
+    def show(self, name: str) -> ConnectionInfo:
+        row = self._row(name)
+        settings = json.loads(row.settings)
+        with self.store.session() as s:
+            token = s.get(AccessToken, row.id)
+        secrets = self.vault.unseal(row.secrets)
+        info = ConnectionInfo(
+            name=row.name,
+            service=row.service,
+            title=_title(row.service, settings),
+            data_centre=row.data_centre,
+            status=row.status,
+            auth_type=settings["auth_type"],
+            api_url=settings.get("api_url", ""),
+            accounts_url=settings.get("accounts_url", ""),
+            client_id=settings.get("client_id", ""),
+            scopes=list(settings.get("scopes", [])),
+            authorised=row.status == "authorised",
+        )
+        if token is not None:
+            info.token_expires_at = token.expires_at
+            info.denied_until = token.denied_until
+            info.refreshes = token.refreshes
+        info.pending = _pending(row, settings, secrets)
+        return info
+
+    def list(self) -> list[ConnectionInfo]:
+        return [self.show(n) for n in self.names()]
+
+    # --- authorising ----------------------------------------------------------------------
+    def authorize_url(self, name: str, *, redirect_uri: str, state: str) -> str:
+        """Where the admin consents (OAuth 2.0 authorization code)."""
+        row = self._row(name)
+        settings = json.loads(row.settings)
+        custom = settings.get("custom") or {}
+        base = custom.get("authorize_url") or settings["accounts_url"] + "/oauth/v2/auth"
+        delimiter = custom.get("scope_delimiter", ",")
+        query = {
+            "client_id": settings["client_id"],
+            "response_type": "code",
+            "redirect_uri": redirect_uri,
+            "scope": delimiter.join(settings.get("scopes", [])),
+            "access_type": "offline",
+            "prompt": "consent",
+            "state": state,
+        }
+        return f"{base}?{urlencode(query)}"
+
+    def authorise(self, name: str, *, code: str, redirect_uri: str = "") -> ConnectionInfo:
+        """Trade a grant code (from the consent redirect, or a Zoho self-client) for a
+        refresh token, kept sealed."""
+        row = self._row(name)
+        settings = json.loads(row.settings)
+        secrets = self.vault.unseal(row.secrets)
+        params: dict[str, Any] = {
+            "code": code.strip(),
+            "client_id": settings["client_id"],
+            "client_secret": secrets.get("client_secret", ""),
+        }
+        if redirect_uri:
+            params["redirect_uri"] = redirect_uri
+        answer = self._token_request(settings, "authorization_code", params)
+        if "error" in answer or "access_token" not in answer:
+            raise AuthError(
+                f"{name}: the grant code was refused ({answer.get('error', 'no token')}); "
+                "codes last a few minutes and work once: make a new one"
+            )
+        if answer.get("refresh_token"):
+            secrets["refresh_token"] = answer["refresh_token"]
+        now = self.clock.now()
+        with self.store.session.begin() as s:
+            s.execute(
+                update(Connection)
+                .where(Connection.id == row.id)
+                .values(secrets=self.vault.seal(secrets), status="authorised", updated_at=now)
+            )
+            self._store_token(s, row.id, answer, now)
+        return self.show(name)
+
+    # --- using ----------------------------------------------------------------------------
+    def access_token(self, name: str) -> str:
+        """The connection's access token: cached, shared, refreshed once when due."""
+        row = self._row(name)
+        settings = json.loads(row.settings)
+        if row.status == "revoked":
+            raise AuthError(f"{name}: the connection was revoked; add it again")
+        denied = False
+        with self.store.session.begin() as s:
+            # Bumping the row takes its write lock: a second process waits here, then finds
+            # the token this one fetched instead of refreshing it again.
+            found = s.execute(
+                update(AccessToken)
+                .where(AccessToken.connection_id == row.id)
+                .values(turn=AccessToken.turn + 1)
+            )
+            if not getattr(found, "rowcount", 0):
+                s.add(AccessToken(connection_id=row.id, expires_at=0.0, denied_until=0.0))
+                s.flush()
+            token = s.get(AccessToken, row.id)
+            assert token is not None
+            now = self.clock.now()
+            if token.sealed and token.expires_at - REFRESH_MARGIN > now:
+                return str(self.vault.unseal(token.sealed)["access_token"])
+            if token.denied_until > now:
+                raise AuthError(_denied(name, token.denied_until - now))
+            answer = self._refresh(row, settings)
+            error = str(answer.get("error", ""))
+            if "access_token" in answer:
+                self._store_token(s, row.id, answer, now)
+                return str(answer["access_token"])
+            if error.lower().replace("_", " ") == "access denied":
+                token.denied_until = now + DENIED_BACKOFF
+                denied = True
+        if denied:
+            raise AuthError(_denied(name, DENIED_BACKOFF))
+        raise AuthError(f"{name}: Zoho Accounts refused the refresh token ({error or 'no token'})")
+
+    def forget_token(self, name: str) -> None:
+        """The service said the token is not valid (401): the next call refreshes it."""
+        row = self._row(name)
+        with self.store.session.begin() as s:
+            s.execute(
+                update(AccessToken)
+                .where(AccessToken.connection_id == row.id)
+                .values(expires_at=0.0, sealed=None)
+            )
+
+    def request(
+        self,
+        name: str,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json_body: Any = None,
+    ) -> httpx.Response:
+        """Call any API through the connection (``hrsync connections invoke``)."""
+        row = self._row(name)
+        settings = json.loads(row.settings)
+        full = _absolute(url, settings.get("api_url", ""))
+        _check_url(name, "url", full, bool(settings.get("allow_http")))
+        query = dict(params or {})
+        headers: dict[str, str] = {}
+        auth: httpx.Auth | None = None
+        kind = settings["auth_type"]
+        if kind == "basic":
+            secrets = self.vault.unseal(row.secrets)
+            auth = httpx.BasicAuth(settings.get("username", ""), secrets.get("password", ""))
+        elif kind == "oauth2":
+            token = self.access_token(name)
+            custom = settings.get("custom") or {}
+            if custom.get("param_placement") == "query":
+                query["access_token"] = token
+            else:
+                prefix = custom.get("token_prefix") or ZOHO_PREFIX
+                headers["Authorization"] = f"{prefix} {token}"
+        else:
+            raise ConnectionProblem(f"{name}: {kind} connections cannot be invoked yet")
+        return self.client.request(
+            method.upper(), full, params=query, json=json_body, headers=headers, auth=auth
+        )
+
+    def test(self, name: str) -> tuple[bool, str]:
+        """Prove the connection works: a token, then a cheap read for Zoho services."""
+        row = self._row(name)
+        try:
+            if row.service.startswith("zoho_"):
+                answer = self.request(name, "GET", zoho_service(row.service).probe)
+                if answer.status_code >= 400:
+                    return False, f"{row.service} answered HTTP {answer.status_code}"
+                return True, f"{_title(row.service, {})} answered (HTTP {answer.status_code})"
+            if json.loads(row.settings)["auth_type"] == "oauth2":
+                self.access_token(name)
+                return True, "an access token was issued"
+            return True, "nothing to check without a call; try `connections invoke`"
+        except (HrsyncError, httpx.HTTPError) as problem:
+            return False, str(problem)
+
+    # --- ending ---------------------------------------------------------------------------
+    def revoke(self, name: str) -> ConnectionInfo:
+        """Revoke the refresh token at Zoho and forget every token here."""
+        row = self._row(name)
+        settings = json.loads(row.settings)
+        secrets = self.vault.unseal(row.secrets)
+        refresh = secrets.pop("refresh_token", "")
+        if refresh and settings.get("accounts_url"):
+            url = settings["accounts_url"] + "/oauth/v2/token/revoke"
+            try:
+                answer = self.client.post(url, data={"token": refresh})
+            except httpx.TransportError as exc:
+                raise TransientError(f"{name}: Zoho Accounts unreachable: {exc}") from exc
+            log.info("revoked the refresh token of %s: HTTP %s", name, answer.status_code)
+        now = self.clock.now()
+        with self.store.session.begin() as s:
+            s.execute(delete(AccessToken).where(AccessToken.connection_id == row.id))
+            s.execute(
+                update(Connection)
+                .where(Connection.id == row.id)
+                .values(secrets=self.vault.seal(secrets), status="revoked", updated_at=now)
+            )
+        return self.show(name)
+
+    def delete(self, name: str) -> None:
+        row = self._row(name)
+        with self.store.session.begin() as s:
+            s.execute(delete(AccessToken).where(AccessToken.connection_id == row.id))
+            s.execute(delete(Connection).where(Connection.id == row.id))
+
+    # --- token endpoint -------------------------------------------------------------------
+    def _refresh(self, row: Connection, settings: dict[str, Any]) -> dict[str, Any]:
+        secrets = self.vault.unseal(row.secrets)
+        custom = settings.get("custom") or {}
+        base = {"client_id": settings["client_id"], "client_secret": secrets["client_secret"]}
+        if custom.get("grant_type") == "client_credentials":
+            scope = custom.get("scope_delimiter", ",").join(settings.get("scopes", []))
+            return self._token_request(settings, "client_credentials", base | {"scope": scope})
+        if not secrets.get("refresh_token"):
+            raise AuthError(
+                f"{row.name}: not authorised yet; run `hrsync connections authorise {row.name}`"
+            )
+        params = base | {"refresh_token": secrets["refresh_token"]}
+        return self._token_request(settings, "refresh_token", params, refresh=True)
+
+    def _token_request(
+        self, settings: dict[str, Any], grant: str, params: dict[str, Any], refresh: bool = False
+    ) -> dict[str, Any]:
+        custom = settings.get("custom") or {}
+        url = settings.get("accounts_url", "") + "/oauth/v2/token"
+        if custom:
+            url = (refresh and custom.get("refresh_token_url")) or custom["access_token_url"]
+        body = prepare_token_request(grant, **params)
+        try:
+            answer = self.client.post(
+                url, content=body, headers={"content-type": "application/x-www-form-urlencoded"}
+            )
+        except httpx.TransportError as exc:
+            raise TransientError(f"token endpoint unreachable: {exc}", url=url) from exc
+        if answer.status_code >= 500:
+            raise TransientError(f"token endpoint failed: HTTP {answer.status_code}", url=url)
+        try:
+            payload = answer.json()
+        except ValueError:
+            return {"error": f"HTTP {answer.status_code} without JSON"}
+        return payload if isinstance(payload, dict) else {"error": "unexpected answer"}
+
+    def _store_token(self, s: Any, connection_id: int, answer: dict[str, Any], now: float) -> None:
+        expires = now + float(answer.get("expires_in", 3600))
+        sealed = self.vault.seal({"access_token": answer["access_token"]})
+        token = s.get(AccessToken, connection_id)
+        if token is None:
+            s.add(
+                AccessToken(
+                    connection_id=connection_id,
+                    sealed=sealed,
+                    expires_at=expires,
+                    denied_until=0.0,
+                    refreshes=1,
+                )
+            )
+        else:
+            token.sealed, token.expires_at, token.denied_until = sealed, expires, 0.0
+            token.refreshes += 1
+
+
+class ConnectionTokenSource:
+    """The token source of a sync run, backed by a connection (same shape as
+    ``api.auth.OAuthTokenSource``)."""
+
+    def __init__(self, connections: Connections, name: str) -> None:
+        self.connections = connections
+        self.name = name
+
+    def header(self) -> str:
+        return f"{ZOHO_PREFIX} {self.connections.access_token(self.name)}"
+
+    def invalidate(self) -> None:
+        self.connections.forget_token(self.name)
+
+
+def _title(service: str, settings: Mapping[str, Any]) -> str:
+    if service == "custom":
+        return str((settings.get("custom") or {}).get("name", "custom service"))
+    return zoho_service(service).title
+
+
+def _pending(row: Connection, settings: Mapping[str, Any], secrets: Mapping[str, Any]) -> list[str]:
+    pending: list[str] = []
+    kind = settings["auth_type"]
+    custom = settings.get("custom") or {}
+    if custom:
+        pending += [f"the service has no {m}" for m in CustomService(**custom).missing()]
+    if kind in ("oauth2", "oauth1") and not secrets.get("client_secret"):
+        pending.append("no client secret")
+    if row.status == "revoked":
+        pending.append("revoked: add it again")
+    elif (
+        kind == "oauth2"
+        and custom.get("grant_type") != "client_credentials"
+        and not secrets.get("refresh_token")
+    ):
+        pending.append(f"not authorised: run `hrsync connections authorise {row.name}`")
+    return pending
+
+
+def _denied(name: str, seconds: float) -> str:
+    return (
+        f'{name}: Zoho Accounts answered "Access Denied" (too many token requests); hrsync '
+        f"will not ask again for {seconds / 60:.0f} min"
+    )
+
+
+def _absolute(url: str, base: str) -> str:
+    if url.startswith(("http://", "https://")):
+        return url
+    if not base:
+        raise ConfigError("a relative URL needs a service with a base URL")
+    return base.rstrip("/") + "/" + url.lstrip("/")
+
+
+def _check_url(name: str, key: str, url: str, allow_http: bool) -> None:
+    if url.startswith("http://"):
+        host = url.removeprefix("http://")
+        if not (allow_http and host.startswith(LOOPBACK)):
+            raise ConfigError(
+                f"{name}: {key} {url!r} is plain HTTP; use https (loopback may use http "
+                "with --allow-http)"
+            )
+
+
+def _check_urls(name: str, settings: Mapping[str, Any], allow_http: bool) -> None:
+    for key, value in settings.items():
+        if key.endswith("_url") and isinstance(value, str) and value:
+            _check_url(name, key, value, allow_http)
