@@ -272,15 +272,17 @@ class Connections:
             raise AuthError(_denied(name, DENIED_BACKOFF))
         raise AuthError(f"{name}: Zoho Accounts refused the refresh token ({error or 'no token'})")
 
-    def forget_token(self, name: str) -> None:
-        """The service said the token is not valid (401): the next call refreshes it."""
+    def forget_token(self, name: str, rejected: str | None = None) -> None:
+        """The service refused ``rejected`` (401): the next call refreshes. A token another
+        process has fetched since is kept."""
         row = self._row(name)
         with self.store.session.begin() as s:
-            s.execute(
-                update(AccessToken)
-                .where(AccessToken.connection_id == row.id)
-                .values(expires_at=0.0, sealed=None)
-            )
+            token = s.get(AccessToken, row.id)
+            if token is None or token.sealed is None:
+                return
+            held = self.vault.unseal(token.sealed)["access_token"]
+            if rejected is None or held == rejected:
+                token.sealed, token.expires_at = None, 0.0
 
     def request(
         self,
@@ -303,19 +305,25 @@ class Connections:
         if kind == "basic":
             secrets = self.vault.unseal(row.secrets)
             auth = httpx.BasicAuth(settings.get("username", ""), secrets.get("password", ""))
-        elif kind == "oauth2":
-            token = self.access_token(name)
-            custom = settings.get("custom") or {}
-            if custom.get("param_placement") == "query":
-                query["access_token"] = token
-            else:
-                prefix = custom.get("token_prefix") or ZOHO_PREFIX
-                headers["Authorization"] = f"{prefix} {token}"
-        else:
+        elif kind != "oauth2":
             raise ConnectionProblem(f"{name}: {kind} connections cannot be invoked yet")
-        return self.client.request(
-            method.upper(), full, params=query, json=json_body, headers=headers, auth=auth
-        )
+        for attempt in (1, 2):
+            token = ""
+            if kind == "oauth2":
+                token = self.access_token(name)
+                custom = settings.get("custom") or {}
+                if custom.get("param_placement") == "query":
+                    query["access_token"] = token
+                else:
+                    prefix = custom.get("token_prefix") or ZOHO_PREFIX
+                    headers["Authorization"] = f"{prefix} {token}"
+            answer = self.client.request(
+                method.upper(), full, params=query, json=json_body, headers=headers, auth=auth
+            )
+            if answer.status_code != 401 or kind != "oauth2" or attempt == 2:
+                return answer
+            self.forget_token(name, token)  # expired early or revoked: one fresh try
+        raise AssertionError("unreachable")
 
     def test(self, name: str) -> tuple[bool, str]:
         """Prove the connection works: a token, then a cheap read for Zoho services."""
@@ -426,12 +434,14 @@ class ConnectionTokenSource:
     def __init__(self, connections: Connections, name: str) -> None:
         self.connections = connections
         self.name = name
+        self._last = ""
 
     def header(self) -> str:
-        return f"{ZOHO_PREFIX} {self.connections.access_token(self.name)}"
+        self._last = self.connections.access_token(self.name)
+        return f"{ZOHO_PREFIX} {self._last}"
 
     def invalidate(self) -> None:
-        self.connections.forget_token(self.name)
+        self.connections.forget_token(self.name, self._last or None)
 
 
 def _title(service: str, settings: Mapping[str, Any]) -> str:

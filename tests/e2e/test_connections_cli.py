@@ -1,0 +1,124 @@
+"""``hrsync connections`` as an admin runs it, against ``hrsync emulator serve``: consent
+through a loopback redirect, one token for two processes, invoke, a sync through a
+connection, and no secret in any output or in the database file."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from hrsync.cli.demo import sample_employees, write_csv
+from tests.e2e.conftest import Serve
+
+pytestmark = pytest.mark.e2e
+
+
+def hrsync(folder: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "hrsync", *args],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_an_admin_sets_up_a_connection_and_syncs_through_it(serve: Serve, tmp_path: Path) -> None:
+    base = serve("real")
+    client = httpx.get(f"{base}/_emulator/clients").json()["clients"][0]
+    secret = client["client_secret"]
+    (tmp_path / "hrsync.toml").write_text('[cliq]\nconnection = "cliq"\n', encoding="utf-8")
+    env = os.environ | {"HRSYNC_CLIENT_SECRET": secret}
+    added = hrsync(
+        tmp_path,
+        env,
+        "connections",
+        "add",
+        "cliq",
+        "--client-id",
+        client["client_id"],
+        "--api-url",
+        base,
+        "--accounts-url",
+        base,
+        "--allow-http",
+    )
+    assert added.returncode == 0, added.stderr
+    assert "not authorised" in added.stdout
+    key_file = tmp_path / "hrsync.key"
+    assert key_file.stat().st_mode & 0o077 == 0  # owner-only
+
+    # Consent: hrsync prints the address and waits on a loopback port for the redirect.
+    waiting = subprocess.Popen(
+        [sys.executable, "-m", "hrsync", "connections", "authorise", "cliq", "--no-browser"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert waiting.stdout is not None
+    url = ""
+    deadline = time.monotonic() + 30
+    while not url and time.monotonic() < deadline:
+        line = waiting.stdout.readline()
+        if line.startswith("http"):
+            url = line.strip()
+    consent = httpx.get(url, follow_redirects=True)  # the emulator consents, then redirects
+    assert consent.status_code == 200 and "grant code" in consent.text
+    out, err = waiting.communicate(timeout=30)
+    assert waiting.returncode == 0, err
+    assert "cliq is authorised" in out
+
+    # The cached token is due: two processes at once make one refresh, not two.
+    database = sqlite3.connect(tmp_path / "hrsync.db")
+    database.execute("UPDATE access_tokens SET expires_at = 0")
+    database.commit()
+    database.close()
+    before = httpx.get(f"{base}/_emulator/stats").json()["token_refreshes"]
+    both = [
+        subprocess.Popen(
+            [sys.executable, "-m", "hrsync", "connections", "test", "cliq"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=60) for p in both]
+    assert all(p.returncode == 0 for p in both), outputs
+    after = httpx.get(f"{base}/_emulator/stats").json()["token_refreshes"]
+    assert after - before == 1
+
+    invoked = hrsync(tmp_path, env, "connections", "invoke", "cliq", "GET", "/api/v2/profiles")
+    assert invoked.returncode == 0 and "Admin" in invoked.stdout
+
+    # The sync itself runs on the connection: no secret in hrsync.toml.
+    write_csv(tmp_path / "employees.csv", sample_employees(25))
+    synced = hrsync(tmp_path, env, "sync")
+    assert synced.returncode == 0, synced.stdout + synced.stderr
+    assert hrsync(tmp_path, env, "plan").stdout.startswith("No changes")
+
+    shown = hrsync(tmp_path, env, "--json", "connections", "show", "cliq")
+    stored = (tmp_path / "hrsync.db").read_bytes()
+    everything = "".join(
+        [added.stdout, added.stderr, out, err, shown.stdout, invoked.stdout, synced.stdout]
+        + [o + e for o, e in outputs]
+    )
+    assert secret not in everything and secret.encode() not in stored
+    assert b"refresh_token" not in stored  # the refresh token is sealed with the rest
+
+    revoked = hrsync(tmp_path, env, "connections", "revoke", "cliq")
+    assert revoked.returncode == 0 and "revoked at Zoho" in revoked.stdout
+    failed = hrsync(tmp_path, env, "connections", "test", "cliq")
+    assert failed.returncode == 1 and "revoked" in failed.stdout
