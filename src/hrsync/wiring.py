@@ -50,6 +50,7 @@ def build(
     clock: Clock | None = None,
     client: httpx.Client | None = None,
     pacer_margin: float = 0.25,
+    integration: str = "default",
 ) -> App:
     clock = clock or RealClock()
     settings.cliq.check("cliq")
@@ -57,7 +58,7 @@ def build(
         settings.people.check("people")
     owns_client = client is None
     client = client or httpx.Client(timeout=settings.cliq.timeout)
-    store = Store(settings.store.url, clock=clock)
+    store = Store(settings.store.url, clock=clock, integration=integration)
 
     services: list[ZohoHttp] = []
 

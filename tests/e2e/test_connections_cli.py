@@ -118,7 +118,28 @@ def test_an_admin_sets_up_a_connection_and_syncs_through_it(serve: Serve, tmp_pa
     assert secret not in everything and secret.encode() not in stored
     assert b"refresh_token" not in stored  # the refresh token is sealed with the rest
 
-    revoked = hrsync(tmp_path, env, "connections", "revoke", "cliq")
+    refused = hrsync(tmp_path, env, "connections", "revoke", "cliq")
+    assert refused.returncode == 1 and "no admin passphrase is set" in refused.stderr
+    passphrase = "correct horse battery staple"
+    subprocess.run(
+        [sys.executable, "-m", "hrsync", "admin", "passphrase"],
+        cwd=tmp_path,
+        env=env,
+        input=f"{passphrase}\n{passphrase}\n",
+        text=True,
+        check=True,
+        capture_output=True,
+    )
+    wrong = hrsync(
+        tmp_path,
+        env | {"HRSYNC_ADMIN_PASSPHRASE": "not it at all"},
+        "connections",
+        "revoke",
+        "cliq",
+    )
+    assert wrong.returncode == 1 and "not the admin passphrase" in wrong.stderr
+    admin = env | {"HRSYNC_ADMIN_PASSPHRASE": passphrase}
+    revoked = hrsync(tmp_path, admin, "connections", "revoke", "cliq")
     assert revoked.returncode == 0 and "revoked at Zoho" in revoked.stdout
     failed = hrsync(tmp_path, env, "connections", "test", "cliq")
     assert failed.returncode == 1 and "revoked" in failed.stdout

@@ -24,6 +24,7 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
+from hrsync.cli.admin import confirm_admin
 from hrsync.cli.output import console, emit_json, fail
 from hrsync.clock import RealClock
 from hrsync.config import load_settings
@@ -211,6 +212,8 @@ def authorise(
     """Get the connection's refresh token: consent in a browser (a loopback address receives
     Zoho's redirect) or paste a self-client grant code with --code."""
     with opened(ctx) as connections:
+        if connections.show(name).authorised:  # replacing working credentials
+            confirm_admin(connections.store, f"authorising {name} again")
         if code:
             info = connections.authorise(name, code=code)
         else:
@@ -323,8 +326,10 @@ def invoke(
 
 @app.command()
 def revoke(ctx: typer.Context, name: str) -> None:
-    """Revoke the connection's refresh token at Zoho and forget its tokens here."""
+    """Revoke the connection's refresh token at Zoho and forget its tokens here (needs the
+    admin passphrase)."""
     with opened(ctx) as connections:
+        confirm_admin(connections.store, f"revoking the connection {name!r}")
         info = connections.revoke(name)
     if ctx.obj["json"]:
         _show(ctx, info)
@@ -338,9 +343,12 @@ def delete(
     name: str,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
 ) -> None:
-    """Delete a connection and its secrets from hrsync (revoke it first to end it at Zoho)."""
+    """Delete a connection and its secrets from hrsync (revoke it first to end it at Zoho);
+    needs the admin passphrase."""
     if not yes and not typer.confirm(f"Delete the connection {name!r}?"):
         raise typer.Exit(1)
     with opened(ctx) as connections:
+        connections.show(name)
+        confirm_admin(connections.store, f"deleting the connection {name!r}")
         connections.delete(name)
     console.print(f"{name}: deleted.")

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from hrsync import __version__
-from hrsync.cli import connections, emulator, explain, runs, syncing
+from hrsync.cli import admin, connections, emulator, explain, integrations, runs, syncing
 from hrsync.cli.output import console, fail
 from hrsync.errors import HrsyncError
 
@@ -22,6 +22,8 @@ app = typer.Typer(
 app.add_typer(runs.app, name="runs")
 app.add_typer(emulator.app, name="emulator")
 app.add_typer(connections.app, name="connections")
+app.add_typer(integrations.app, name="integrations")
+app.add_typer(admin.app, name="admin")
 syncing.register(app)
 explain.register(app)
 

@@ -17,9 +17,19 @@ from hrsync.store import Store
 app = typer.Typer(help="Earlier runs and their journal.", no_args_is_help=True)
 
 
+@app.callback()
+def _runs(
+    ctx: typer.Context,
+    integration: Annotated[
+        str, typer.Option("--integration", "-i", help="The runs of this integration.")
+    ] = "default",
+) -> None:
+    ctx.obj["integration"] = integration
+
+
 def _store(ctx: typer.Context) -> Store:
     settings = load_settings(ctx.obj["config"])
-    return Store(settings.store.url, clock=RealClock())
+    return Store(settings.store.url, clock=RealClock(), integration=ctx.obj["integration"])
 
 
 def _when(ts: float | None) -> str:

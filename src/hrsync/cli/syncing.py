@@ -12,8 +12,8 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn
 
 from hrsync.api.http import ZohoHttp
+from hrsync.cli.integrations import settings_for
 from hrsync.cli.output import console, emit_json, fail
-from hrsync.config import load_settings
 from hrsync.errors import SafetyHold
 from hrsync.sync.engine import Outcome
 from hrsync.sync.plan import Plan
@@ -26,12 +26,19 @@ def register(app: typer.Typer) -> None:
     app.command("sync")(sync)
 
 
+INTEGRATION = typer.Option(
+    "--integration", "-i", help="Run this integration instead of hrsync.toml's own settings."
+)
+
+
 def _app(ctx: typer.Context, *, dry_run: bool) -> App:
-    return build(load_settings(ctx.obj["config"]), dry_run=dry_run)
+    settings, name = settings_for(ctx, ctx.obj.get("integration"))
+    return build(settings, dry_run=dry_run, integration=name)
 
 
 def plan(
     ctx: typer.Context,
+    integration: Annotated[str | None, INTEGRATION] = None,
     out: Annotated[
         Path | None, typer.Option(help="Save the plan (JSON) for `apply --plan`.")
     ] = None,
@@ -44,6 +51,7 @@ def plan(
     json_output: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
 ) -> None:
     """Show what would change in Cliq. Reads only: not one write is sent."""
+    ctx.obj["integration"] = integration
     app = _app(ctx, dry_run=True)
     try:
         outcome = app.engine.run_plan()
@@ -88,6 +96,7 @@ def show_plan(plan: Plan, http: ZohoHttp, *, limit: int | None = None) -> None:
 
 def apply(
     ctx: typer.Context,
+    integration: Annotated[str | None, INTEGRATION] = None,
     plan_file: Annotated[
         Path | None,
         typer.Option("--plan", help="Apply this saved plan exactly, if it still matches."),
@@ -101,6 +110,7 @@ def apply(
     ] = None,
 ) -> None:
     """Make Cliq match HR: invite, update, deactivate, reactivate (asks first unless --yes)."""
+    ctx.obj["integration"] = integration
     expected = None
     if plan_file is not None:
         try:
@@ -124,6 +134,7 @@ def apply(
 
 def sync(
     ctx: typer.Context,
+    integration: Annotated[str | None, INTEGRATION] = None,
     confirm_deactivations: Annotated[
         int | None,
         typer.Option(
@@ -132,6 +143,7 @@ def sync(
     ] = None,
 ) -> None:
     """Plan and apply in one go, without asking (for schedulers)."""
+    ctx.obj["integration"] = integration
     _run_apply(ctx, expected=None, confirm=confirm_deactivations)
 
 

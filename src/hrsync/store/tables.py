@@ -136,3 +136,17 @@ class AccessToken(Base):
     denied_until: Mapped[float] = mapped_column(Float, default=0.0)  # after "Access Denied"
     refreshes: Mapped[int] = mapped_column(Integer, default=0)
     turn: Mapped[int] = mapped_column(Integer, default=0)  # bumped to take the row's lock
+
+
+class Integration(Base):
+    """A source tied to a target, with its rules and schedule (hrsync.toml's shape, as JSON)."""
+
+    __tablename__ = "integrations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    config: Mapped[str] = mapped_column(Text)
+    schedule: Mapped[str] = mapped_column(String(100), default="")
+    status: Mapped[str] = mapped_column(String(20))  # draft | enabled | deactivated
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)

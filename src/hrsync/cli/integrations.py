@@ -1,0 +1,178 @@
+"""``hrsync integrations``: create, list, show, enable, deactivate, activate, delete."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+from rich.table import Table
+
+from hrsync.cli.admin import confirm_admin
+from hrsync.cli.output import console, emit_json, fail
+from hrsync.clock import RealClock
+from hrsync.config import Settings, load_settings
+from hrsync.connections import Connections
+from hrsync.errors import HrsyncError
+from hrsync.integrations import IntegrationInfo, Integrations, load_config
+from hrsync.store import Store
+from hrsync.vault import Vault
+
+app = typer.Typer(
+    help="Integrations tie a source to a target with rules and a schedule; enabled only "
+    "once complete.",
+    no_args_is_help=True,
+)
+
+
+@contextmanager
+def opened(ctx: typer.Context) -> Iterator[Integrations]:
+    settings = load_settings(ctx.obj["config"])
+    store = Store(settings.store.url, clock=RealClock())
+    client = httpx.Client(timeout=30)
+    try:
+        vault = Vault.open(settings.store.key_file)
+        yield Integrations(store, Connections(store, vault, client, RealClock()))
+    except HrsyncError as problem:
+        fail(str(problem))
+    finally:
+        client.close()
+        store.close()
+
+
+def settings_for(ctx: typer.Context, integration: str | None) -> tuple[Settings, str]:
+    """The settings of ``--integration NAME`` (enabled), or of hrsync.toml."""
+    base = load_settings(ctx.obj["config"])
+    if not integration:
+        return base, "default"
+    with opened(ctx) as integrations:
+        return integrations.runnable(integration, base), integration
+
+
+@app.command()
+def create(
+    ctx: typer.Context,
+    name: str,
+    from_file: Annotated[
+        Path | None,
+        typer.Option("--from", help="A TOML file shaped like hrsync.toml (its [store] aside)."),
+    ] = None,
+    source_file: Annotated[Path | None, typer.Option(help="An HR export (CSV or XLSX).")] = None,
+    source_connection: Annotated[
+        str, typer.Option(help="A Zoho People connection as the source.")
+    ] = "",
+    target: Annotated[str, typer.Option(help="The Zoho Cliq connection.")] = "",
+    connect: Annotated[str, typer.Option(help="A Zoho Connect connection.")] = "",
+    network_id: Annotated[str, typer.Option(help="The Connect network's scopeID.")] = "",
+    schedule: Annotated[str, typer.Option(help="When it runs, e.g. 'every 15 min'.")] = "",
+) -> None:
+    """Create an integration as a draft; `show` lists what it still needs, `enable` starts it."""
+    config: dict[str, Any] = load_config(from_file) if from_file else {}
+    if source_file:
+        kind = "xlsx" if source_file.suffix.lower() in (".xlsx", ".xlsm") else "csv"
+        config.setdefault("source", {}).update(kind=kind, path=str(source_file.resolve()))
+    if source_connection:
+        config.setdefault("source", {})["kind"] = "zoho_people"
+        config.setdefault("people", {})["connection"] = source_connection
+    if target:
+        config.setdefault("cliq", {})["connection"] = target
+    if connect:
+        config.setdefault("connect", {})["connection"] = connect
+    if network_id:
+        config.setdefault("connect", {})["network_id"] = network_id
+    with opened(ctx) as integrations:
+        _show(ctx, integrations.create(name, config, schedule=schedule))
+
+
+@app.command()
+def configure(
+    ctx: typer.Context,
+    name: str,
+    from_file: Annotated[Path, typer.Option("--from", help="A TOML file shaped like hrsync.toml.")],
+) -> None:
+    """Replace an integration's configuration; if it is now incomplete it goes back to draft."""
+    with opened(ctx) as integrations:
+        _show(ctx, integrations.configure(name, load_config(from_file)))
+
+
+@app.command("list")
+def list_(ctx: typer.Context) -> None:
+    """Every integration with its status and pending actions."""
+    with opened(ctx) as integrations:
+        found = integrations.every()
+    if ctx.obj["json"]:
+        emit_json([dataclasses.asdict(i) for i in found])
+        return
+    if not found:
+        console.print("No integrations yet: `hrsync integrations create NAME …`")
+        return
+    table = Table("name", "status", "source", "target", "pending actions")
+    for info in found:
+        pending = "; ".join(info.pending) or "-"
+        table.add_row(info.name, info.status, info.source, info.target, pending)
+    console.print(table)
+
+
+@app.command()
+def show(ctx: typer.Context, name: str) -> None:
+    """One integration: source, target, schedule, status and pending actions."""
+    with opened(ctx) as integrations:
+        _show(ctx, integrations.show(name))
+
+
+def _show(ctx: typer.Context, info: IntegrationInfo) -> None:
+    if ctx.obj["json"]:
+        emit_json(dataclasses.asdict(info))
+        return
+    console.print(f"[bold]{info.name}[/]: {info.status}")
+    console.print(f"  source: {info.source}", highlight=False)
+    console.print(f"  target: {info.target}", highlight=False)
+    if info.schedule:
+        console.print(f"  schedule: {info.schedule}", highlight=False)
+    for action in info.pending:
+        console.print(f"  [yellow]pending action:[/] {action}", highlight=False)
+    if not info.pending and info.status == "draft":
+        console.print(f"  complete: `hrsync integrations enable {info.name}`")
+
+
+@app.command()
+def enable(ctx: typer.Context, name: str) -> None:
+    """Enable an integration whose configuration is complete."""
+    with opened(ctx) as integrations:
+        _show(ctx, integrations.enable(name))
+
+
+@app.command()
+def deactivate(ctx: typer.Context, name: str) -> None:
+    """Stop syncing; the configuration, links and history stay."""
+    with opened(ctx) as integrations:
+        _show(ctx, integrations.deactivate(name))
+
+
+@app.command()
+def activate(ctx: typer.Context, name: str) -> None:
+    """Resume a deactivated integration (if it is still complete)."""
+    with opened(ctx) as integrations:
+        _show(ctx, integrations.activate(name))
+
+
+@app.command()
+def delete(
+    ctx: typer.Context,
+    name: str,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+) -> None:
+    """Delete an integration. Irreversible: asks, and needs the admin passphrase."""
+    with opened(ctx) as integrations:
+        integrations.show(name)
+        if not yes and not typer.confirm(
+            f"Delete the integration {name!r}? This cannot be undone."
+        ):
+            raise typer.Exit(1)
+        confirm_admin(integrations.store, f"deleting the integration {name!r}")
+        integrations.delete(name)
+    console.print(f"{name}: deleted.")

@@ -1,0 +1,301 @@
+"""Integrations: a source tied to a target, with its rules and schedule, as Zoho's admin
+consoles know them. An integration is created as a draft, enabled only once its configuration
+is complete (until then its **pending actions** say what is missing), can be deactivated and
+activated again, and deleted (irreversible: confirmation and a recent re-authentication).
+
+An integration's configuration has the shape of ``hrsync.toml`` without ``[store]``; the
+plain ``hrsync.toml`` still works as a one-integration shortcut.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import delete, select, update
+
+from hrsync.admin import require_recent
+from hrsync.config import Settings, ZohoServiceConfig
+from hrsync.connections import ConnectionProblem, Connections
+from hrsync.errors import ConfigError, HrsyncError
+from hrsync.model import CANONICAL_FIELDS
+from hrsync.store import Store
+from hrsync.store.tables import Integration
+
+STATES = ("draft", "enabled", "deactivated")
+# Scopes each part of a sync needs (a held "….ALL" covers any operation of the same module).
+CLIQ_SCOPES = ("ZohoCliq.Users.ALL", "ZohoCliq.Departments.ALL", "ZohoCliq.Designations.ALL")
+TEAM_SCOPES = ("ZohoCliq.Teams.ALL",)
+ROLE_SCOPES = ("ZohoCliq.Organisation.ALL",)
+PEOPLE_SCOPES = ("ZOHOPEOPLE.forms.READ",)
+CONNECT_SCOPES = ("zohopulse.grouplist.CREATE", "zohopulse.grouplist.DELETE")
+
+
+class IntegrationProblem(HrsyncError):
+    """An integration is missing, incomplete, or not in a state that allows the action."""
+
+
+@dataclass
+class IntegrationInfo:
+    name: str
+    status: str
+    schedule: str
+    source: str
+    target: str
+    pending: list[str] = field(default_factory=list)
+
+
+class Integrations:
+    def __init__(self, store: Store, connections: Connections) -> None:
+        self.store = store
+        self.connections = connections
+
+    # --- lifecycle ------------------------------------------------------------------------
+    def create(self, name: str, config: dict[str, Any], *, schedule: str = "") -> IntegrationInfo:
+        _validate(name, config)
+        now = self.store.clock.now()
+        with self.store.session.begin() as s:
+            if s.scalars(select(Integration).where(Integration.name == name)).first():
+                raise IntegrationProblem(f"an integration named {name!r} already exists")
+            s.add(
+                Integration(
+                    name=name,
+                    config=json.dumps(config),
+                    schedule=schedule,
+                    status="draft",
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        return self.show(name)
+
+    def configure(self, name: str, config: dict[str, Any]) -> IntegrationInfo:
+        """Replace the configuration. An enabled integration that is now incomplete goes
+        back to draft, so it never runs half-configured."""
+        _validate(name, config)
+        row = self._row(name)
+        with self.store.session.begin() as s:
+            s.execute(
+                update(Integration)
+                .where(Integration.id == row.id)
+                .values(config=json.dumps(config), updated_at=self.store.clock.now())
+            )
+        info = self.show(name)
+        if info.pending and info.status == "enabled":
+            self._set_status(name, "draft")
+            info = self.show(name)
+        return info
+
+    def enable(self, name: str) -> IntegrationInfo:
+        """Only a complete configuration is enabled; otherwise its pending actions say why."""
+        info = self.show(name)
+        if info.pending:
+            raise IntegrationProblem(
+                f"{name} cannot be enabled yet; pending actions: " + "; ".join(info.pending)
+            )
+        self._set_status(name, "enabled")
+        return self.show(name)
+
+    def deactivate(self, name: str) -> IntegrationInfo:
+        """Stop syncing; keep the configuration, links and history."""
+        self._row(name)
+        self._set_status(name, "deactivated")
+        return self.show(name)
+
+    def activate(self, name: str) -> IntegrationInfo:
+        row = self._row(name)
+        if row.status == "draft":
+            raise IntegrationProblem(f"{name} was never enabled: `hrsync integrations enable`")
+        return self.enable(name)
+
+    def delete(self, name: str) -> None:
+        """Irreversible: the admin must have re-authenticated within the last minutes."""
+        self._row(name)
+        require_recent(self.store, f"deleting the integration {name!r}")
+        with self.store.session.begin() as s:
+            s.execute(delete(Integration).where(Integration.name == name))
+
+    def _set_status(self, name: str, status: str) -> None:
+        with self.store.session.begin() as s:
+            s.execute(
+                update(Integration)
+                .where(Integration.name == name)
+                .values(status=status, updated_at=self.store.clock.now())
+            )
+
+    # --- reading --------------------------------------------------------------------------
+    def _row(self, name: str) -> Integration:
+        with self.store.session() as s:
+            row = s.scalars(select(Integration).where(Integration.name == name)).first()
+        if row is None:
+            known = ", ".join(self.names()) or "none yet"
+            raise IntegrationProblem(f"no integration named {name!r} (integrations: {known})")
+        return row
+
+    def names(self) -> list[str]:
+        with self.store.session() as s:
+            return list(s.scalars(select(Integration.name).order_by(Integration.name)))
+
+    def settings(self, name: str, base: Settings) -> Settings:
+        """The integration's configuration, with hrsync's own store around it."""
+        row = self._row(name)
+        data = json.loads(row.config) | {"store": base.store.model_dump()}
+        try:
+            return Settings(**data)
+        except ValidationError as exc:
+            raise ConfigError(f"integration {name}: {exc.errors()[0]['msg']}") from None
+
+    def runnable(self, name: str, base: Settings) -> Settings:
+        """The settings of an enabled integration; otherwise why it cannot run."""
+        row = self._row(name)
+        if row.status == "deactivated":
+            raise IntegrationProblem(
+                f"{name} is deactivated: nothing is synced until `hrsync integrations activate "
+                f"{name}`"
+            )
+        if row.status == "draft":
+            raise IntegrationProblem(
+                f"{name} is not enabled yet: `hrsync integrations show {name}` lists what is "
+                "missing, then `hrsync integrations enable`"
+            )
+        return self.settings(name, base)
+
+    def show(self, name: str) -> IntegrationInfo:
+        row = self._row(name)
+        config = json.loads(row.config)
+        settings = Settings(**config)
+        source = settings.source
+        if source.kind == "zoho_people":
+            where = f"Zoho People via {settings.people.connection or '(keys in the file)'}"
+        else:
+            where = f"{source.kind} file {source.path}"
+        target = f"Zoho Cliq via {settings.cliq.connection or '(keys in the file)'}"
+        if settings.connect.network_id:
+            target += f", Zoho Connect via {settings.connect.connection or '(keys)'}"
+        return IntegrationInfo(
+            row.name, row.status, row.schedule, where, target, self.pending(settings)
+        )
+
+    def every(self) -> list[IntegrationInfo]:
+        return [self.show(n) for n in self.names()]
+
+    # --- what is missing ------------------------------------------------------------------
+    def pending(self, settings: Settings) -> list[str]:
+        pending: list[str] = []
+        source = settings.source
+        if source.kind in ("csv", "xlsx"):
+            pending += _file_pending(settings)
+        else:
+            pending += self._connection_pending("people", settings.people, PEOPLE_SCOPES)
+        rules = settings.rules
+        needed = list(CLIQ_SCOPES)
+        if rules.teams_per or rules.teams:
+            needed += TEAM_SCOPES
+        if rules.roles or settings.roles:
+            needed += ROLE_SCOPES
+        cliq = self._connection_pending("cliq", settings.cliq, tuple(needed))
+        pending += cliq
+        if rules.connect_groups_per or rules.connect_groups:
+            if not settings.connect.network_id:
+                pending.append("[connect] has no network_id (the Connect network's scopeID)")
+            pending += self._connection_pending("connect", settings.connect, CONNECT_SCOPES)
+        if not cliq and settings.cliq.connection:
+            pending += self._custom_field_pending(settings)
+        return pending
+
+    def _connection_pending(
+        self, section: str, service: ZohoServiceConfig, scopes: tuple[str, ...]
+    ) -> list[str]:
+        if not service.connection:
+            return [
+                f"[{section}] names no connection (`hrsync connections add`, then "
+                f'connection = "NAME")'
+            ]
+        try:
+            info = self.connections.show(service.connection)
+        except ConnectionProblem as problem:
+            return [f"[{section}] {problem}"]
+        found = [f"connection {info.name}: {p}" for p in info.pending]
+        missing = [s for s in scopes if not covered(info.scopes, s)]
+        if missing:
+            found.append(
+                f"connection {info.name} lacks the scope(s) {', '.join(missing)}: add them "
+                "and authorise it again"
+            )
+        return found
+
+    def _custom_field_pending(self, settings: Settings) -> list[str]:
+        """Custom fields the mapping names that Cliq does not have (one read of Cliq)."""
+        wanted = {v for v in settings.custom_fields.values() if v}
+        if not wanted:
+            return []
+        try:
+            answer = self.connections.request(settings.cliq.connection, "GET", "/api/v2/userfields")
+            body = answer.json()
+        except (HrsyncError, ValueError) as problem:
+            return [f"Cliq's user fields could not be read: {problem}"]
+        fields = body.get("list") or body.get("data") or []
+        known = {str(f.get(k, "")).lower() for f in fields for k in ("unique_name", "name")}
+        return [
+            f"custom field {name!r} does not exist in Cliq: create it, or change [custom_fields]"
+            for name in sorted(wanted)
+            if name.lower() not in known
+        ]
+
+
+def covered(held: list[str], needed: str) -> bool:
+    """Whether the held scopes grant ``needed`` (``Service.Module.ALL`` grants any operation)."""
+    have = {s.lower() for s in held}
+    module = needed.rsplit(".", 1)[0].lower()
+    return needed.lower() in have or f"{module}.all" in have
+
+
+def _file_pending(settings: Settings) -> list[str]:
+    path = settings.source.path
+    if not path.exists():
+        return [f"the HR export {path} does not exist"]
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return []
+    header = path.read_text(encoding=settings.source.encoding, errors="replace").splitlines()[:1]
+    columns = {c.strip() for c in (header[0] if header else "").split(settings.source.delimiter)}
+    missing = []
+    for name in ("employee_id", "email"):
+        column = settings.source.columns.get(name, name)
+        if column not in columns:
+            missing.append(
+                f"the required field {name} is not mapped: no column {column!r} in {path.name} "
+                f"(map it under [source.columns])"
+            )
+    unknown = set(settings.source.columns) - set(CANONICAL_FIELDS)
+    missing += [f"[source.columns] maps an unknown field {u!r}" for u in sorted(unknown)]
+    return missing
+
+
+def _validate(name: str, config: dict[str, Any]) -> None:
+    if "store" in config:
+        raise ConfigError(f"integration {name}: [store] belongs to hrsync.toml, not here")
+    try:
+        Settings(**config)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"integration {name}: {problems}") from None
+
+
+def load_config(path: Path) -> dict[str, Any]:
+    """An integration's configuration from a TOML file (hrsync.toml's shape); paths in it
+    are made absolute against the file."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from exc
+    source = data.get("source", {})
+    if isinstance(source, dict) and source.get("path"):
+        source["path"] = str((path.parent / source["path"]).resolve())
+    data.pop("store", None)
+    return data
