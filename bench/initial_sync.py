@@ -34,7 +34,7 @@ import httpx
 from pydantic import SecretStr
 
 from hrsync.api.ratelimit import ZOHO_LIMITS, minimum_seconds
-from hrsync.cli.demo import grant_refresh_token, sample_employees, write_csv
+from hrsync.cli.demo import DEMO_SCOPES, grant_refresh_token, sample_employees, write_csv
 from hrsync.clock import VirtualClock
 from hrsync.config import (
     ConnectServiceConfig,
@@ -51,7 +51,7 @@ from hrsync.emulator.transport import mock_transport
 from hrsync.wiring import build
 
 BASE = "http://127.0.0.1:9"  # answered in-process by the transport
-SCOPES = "ZohoCliq.Users.ALL,ZohoCliq.Departments.ALL,ZohoCliq.Designations.ALL"
+SCOPES = DEMO_SCOPES  # everything the scenarios use
 
 
 def people_records(rows: list[dict[str, str]]) -> list[dict[str, str]]:

@@ -84,7 +84,21 @@ TITLES = [
     "Recruiter",
     "Marketing Lead",
 ]
-DEMO_SCOPES = "ZohoCliq.Users.ALL,ZohoCliq.Departments.ALL,ZohoCliq.Designations.ALL"
+DEMO_SCOPES = ",".join(
+    (
+        "ZohoCliq.Users.ALL",
+        "ZohoCliq.Departments.ALL",
+        "ZohoCliq.Designations.ALL",
+        "ZohoCliq.Teams.ALL",
+        "ZohoCliq.Organisation.ALL",
+        "ZohoCliq.Profile.ALL",
+        "ZohoCliq.UserFields.ALL",
+        "ZOHOPEOPLE.forms.ALL",
+        "zohopulse.grouplist.ALL",
+        "zohopulse.userDetail.READ",
+        "zohopulse.networklist.READ",
+    )
+)
 SITES = ["Chennai Office", "Austin HQ", "Berlin Hub", "Remote"]
 
 

@@ -13,7 +13,7 @@ from hrsync.emulator import cliq_groups as groups
 from hrsync.emulator import cliq_roles as roles
 from hrsync.emulator import cliq_statuses as statuses
 from hrsync.emulator import cliq_users as users
-from hrsync.emulator import connect, control, people
+from hrsync.emulator import connect, control, people, scopes
 from hrsync.emulator.accounts import Accounts
 from hrsync.emulator.context import Ctx
 from hrsync.emulator.core import EmuRequest, EmuResponse, ZohoError
@@ -163,6 +163,11 @@ class Emulator:
         if grant is None:
             raise ZohoError(401)
         caller = grant.user
+        needed = scopes.required(req.method, path)
+        if needed is not None and not scopes.granted(grant.scopes, needed):
+            if path.startswith("/people/"):
+                return people.refused(path, needed)
+            raise ZohoError(403, "invalid_oauthscope")
         self.calls[route.endpoint] += 1
         if not self.limiter.admit(caller, route.endpoint, now):
             raise ZohoError(429)

@@ -16,7 +16,7 @@ import re
 from typing import Any
 
 from hrsync.emulator.context import Ctx
-from hrsync.emulator.core import EmuRequest
+from hrsync.emulator.core import EmuRequest, EmuResponse
 from hrsync.emulator.people_data import FORMS, People, PeopleError
 
 MAX_LIMIT = 200
@@ -158,3 +158,10 @@ def state(people: People) -> dict[str, Any]:
         "departments": [{str(rid): r} for rid, r in sorted(people.departments.items())],
         "designations": [{str(rid): r} for rid, r in sorted(people.designations.items())],
     }
+
+
+def refused(path: str, scope: str) -> EmuResponse:
+    """A People read without the forms scope: People's own "permission denied"."""
+    uri = path.removeprefix("/people")
+    error = PeopleError(7040, f"Permission denied to view records (scope {scope})")
+    return EmuResponse(200, _error(uri, error))
