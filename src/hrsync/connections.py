@@ -14,9 +14,10 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import httpx
+from authlib.oauth1.rfc5849.client_auth import ClientAuth
 from authlib.oauth2.rfc6749.parameters import prepare_token_request
 from sqlalchemy import delete, select, update
 
@@ -234,6 +235,66 @@ class Connections:
             self._store_token(s, row.id, answer, now)
         return self.show(name)
 
+    def oauth1_begin(self, name: str, *, callback: str) -> str:
+        """OAuth 1.0: get a request token; returns the address where the admin consents."""
+        row = self._row(name)
+        settings = json.loads(row.settings)
+        custom = settings.get("custom") or {}
+        secrets = self.vault.unseal(row.secrets)
+        signer = ClientAuth(
+            settings["client_id"], secrets.get("client_secret", ""), redirect_uri=callback
+        )
+        answer = self._signed_post(custom["request_token_url"], signer)
+        secrets["request_token"] = answer["oauth_token"]
+        secrets["request_token_secret"] = answer.get("oauth_token_secret", "")
+        self._save_secrets(row.id, secrets, status=row.status)
+        return f"{custom['authorize_url']}?{urlencode({'oauth_token': answer['oauth_token']})}"
+
+    def oauth1_finish(self, name: str, *, oauth_token: str, verifier: str) -> ConnectionInfo:
+        """OAuth 1.0: trade the consented request token and its verifier for the token."""
+        row = self._row(name)
+        settings = json.loads(row.settings)
+        custom = settings.get("custom") or {}
+        secrets = self.vault.unseal(row.secrets)
+        if oauth_token != secrets.get("request_token"):
+            raise AuthError(f"{name}: the consent does not match the request hrsync made")
+        signer = ClientAuth(
+            settings["client_id"],
+            secrets.get("client_secret", ""),
+            token=secrets.pop("request_token"),
+            token_secret=secrets.pop("request_token_secret", ""),
+            verifier=verifier,
+        )
+        answer = self._signed_post(custom["access_token_url"], signer)
+        secrets["token"] = answer["oauth_token"]
+        secrets["token_secret"] = answer.get("oauth_token_secret", "")
+        self._save_secrets(row.id, secrets, status="authorised")
+        return self.show(name)
+
+    def _signed_post(self, url: str, signer: ClientAuth) -> dict[str, str]:
+        headers = {"content-type": "application/x-www-form-urlencoded"}
+        uri, signed, body = signer.sign("POST", url, headers, b"")
+        try:
+            answer = self.client.post(uri, headers=signed, content=body)
+        except httpx.TransportError as exc:
+            raise TransientError(f"{url} unreachable: {exc}", url=url) from exc
+        if answer.status_code >= 400:
+            raise AuthError(f"{url} refused: HTTP {answer.status_code} {answer.text[:200]}")
+        values = dict(parse_qsl(answer.text))
+        if "oauth_token" not in values:
+            raise AuthError(f"{url} answered without oauth_token")
+        return values
+
+    def _save_secrets(self, connection_id: int, secrets: dict[str, Any], *, status: str) -> None:
+        with self.store.session.begin() as s:
+            s.execute(
+                update(Connection)
+                .where(Connection.id == connection_id)
+                .values(
+                    secrets=self.vault.seal(secrets), status=status, updated_at=self.clock.now()
+                )
+            )
+
     # --- using ----------------------------------------------------------------------------
     def access_token(self, name: str) -> str:
         """The connection's access token: cached, shared, refreshed once when due."""
@@ -305,8 +366,8 @@ class Connections:
         if kind == "basic":
             secrets = self.vault.unseal(row.secrets)
             auth = httpx.BasicAuth(settings.get("username", ""), secrets.get("password", ""))
-        elif kind != "oauth2":
-            raise ConnectionProblem(f"{name}: {kind} connections cannot be invoked yet")
+        elif kind == "oauth1":
+            return self._oauth1_request(row, settings, method, full, query, json_body)
         for attempt in (1, 2):
             token = ""
             if kind == "oauth2":
@@ -325,6 +386,31 @@ class Connections:
             self.forget_token(name, token)  # expired early or revoked: one fresh try
         raise AssertionError("unreachable")
 
+    def _oauth1_request(
+        self,
+        row: Connection,
+        settings: dict[str, Any],
+        method: str,
+        url: str,
+        query: dict[str, str],
+        json_body: Any,
+    ) -> httpx.Response:
+        secrets = self.vault.unseal(row.secrets)
+        if not secrets.get("token"):
+            raise AuthError(f"{row.name}: not authorised: `hrsync connections authorise`")
+        request = self.client.build_request(method.upper(), url, params=query, json=json_body)
+        signer = ClientAuth(
+            settings["client_id"],
+            secrets.get("client_secret", ""),
+            token=secrets["token"],
+            token_secret=secrets.get("token_secret", ""),
+        )
+        headers = dict(request.headers)
+        body = request.content if json_body is None else b""  # JSON is not signed (RFC 5849)
+        _, signed, _ = signer.sign(method.upper(), str(request.url), headers, body)
+        request.headers["Authorization"] = signed["Authorization"]
+        return self.client.send(request)
+
     def test(self, name: str) -> tuple[bool, str]:
         """Prove the connection works: a token, then a cheap read for Zoho services."""
         row = self._row(name)
@@ -334,7 +420,10 @@ class Connections:
                 if answer.status_code >= 400:
                     return False, f"{row.service} answered HTTP {answer.status_code}"
                 return True, f"{_title(row.service, {})} answered (HTTP {answer.status_code})"
-            if json.loads(row.settings)["auth_type"] == "oauth2":
+            kind = json.loads(row.settings)["auth_type"]
+            if kind == "oauth1" and not self.vault.unseal(row.secrets).get("token"):
+                return False, "not authorised yet"
+            if kind == "oauth2":
                 self.access_token(name)
                 return True, "an access token was issued"
             return True, "nothing to check without a call; try `connections invoke`"
@@ -464,7 +553,7 @@ def _pending(row: Connection, settings: Mapping[str, Any], secrets: Mapping[str,
         kind == "oauth2"
         and custom.get("grant_type") != "client_credentials"
         and not secrets.get("refresh_token")
-    ):
+    ) or (kind == "oauth1" and not secrets.get("token")):
         pending.append(f"not authorised: run `hrsync connections authorise {row.name}`")
     return pending
 

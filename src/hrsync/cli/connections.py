@@ -13,7 +13,7 @@ import os
 import secrets
 import threading
 import webbrowser
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Annotated, Any
@@ -212,41 +212,61 @@ def authorise(
     """Get the connection's refresh token: consent in a browser (a loopback address receives
     Zoho's redirect) or paste a self-client grant code with --code."""
     with opened(ctx) as connections:
-        if connections.show(name).authorised:  # replacing working credentials
+        current = connections.show(name)
+        if current.authorised:  # replacing working credentials
             confirm_admin(connections.store, f"authorising {name} again")
         if code:
             info = connections.authorise(name, code=code)
+        elif current.auth_type == "oauth1":
+            with _callback_server(port, lambda q: "oauth_verifier" in q) as (callback, wait):
+                url = connections.oauth1_begin(name, callback=callback)
+                _consent(url, browser)
+                got = wait(timeout)
+            if got is None:
+                fail(f"no consent arrived within {timeout:.0f} s; try again")
+            info = connections.oauth1_finish(
+                name, oauth_token=got.get("oauth_token", ""), verifier=got["oauth_verifier"]
+            )
         else:
             state = secrets.token_urlsafe(16)
-            with _callback_server(port, state) as (redirect_uri, wait):
+
+            def ours(query: dict[str, str]) -> bool:
+                return query.get("state") == state and "code" in query
+
+            with _callback_server(port, ours) as (redirect_uri, wait):
                 url = connections.authorize_url(name, redirect_uri=redirect_uri, state=state)
-                console.print(f"Open this address to consent:\n{url}", soft_wrap=True)
-                if browser:
-                    webbrowser.open(url)
+                _consent(url, browser)
                 got = wait(timeout)
             if got is None:
                 fail(f"no consent arrived within {timeout:.0f} s; try again, or use --code")
-            assert got is not None
-            info = connections.authorise(name, code=got, redirect_uri=redirect_uri)
+            info = connections.authorise(name, code=got["code"], redirect_uri=redirect_uri)
         console.print(f"{name} is authorised.")
         _show(ctx, info)
 
 
+def _consent(url: str, browser: bool) -> None:
+    console.print(f"Open this address to consent:\n{url}", soft_wrap=True)
+    if browser:
+        webbrowser.open(url)
+
+
 @contextmanager
-def _callback_server(port: int, state: str) -> Iterator[tuple[str, Any]]:
-    """A one-shot HTTP server on 127.0.0.1 that receives ``?code=…&state=…``."""
+def _callback_server(
+    port: int, accept: Callable[[dict[str, str]], bool]
+) -> Iterator[tuple[str, Callable[[float], dict[str, str] | None]]]:
+    """A one-shot HTTP server on 127.0.0.1 that receives the consent's redirect."""
     received: dict[str, str] = {}
     arrived = threading.Event()
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            query = parse_qs(urlparse(self.path).query)
-            if query.get("state", [""])[0] != state or "code" not in query:
+            query = {k: v[0] for k, v in parse_qs(urlparse(self.path).query).items()}
+            if not accept(query):
                 self.send_response(400)
                 self.end_headers()
                 self.wfile.write(b"This is not the consent hrsync asked for.")
                 return
-            received["code"] = query["code"][0]
+            received.update(query)
             self.send_response(200)
             self.end_headers()
             self.wfile.write(b"hrsync has the grant code; you can close this page.")
@@ -259,8 +279,8 @@ def _callback_server(port: int, state: str) -> Iterator[tuple[str, Any]]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
 
-    def wait(seconds: float) -> str | None:
-        return received.get("code") if arrived.wait(seconds) else None
+    def wait(seconds: float) -> dict[str, str] | None:
+        return dict(received) if arrived.wait(seconds) else None
 
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/callback", wait
@@ -291,7 +311,7 @@ def invoke(
     param: Annotated[
         list[str] | None, typer.Option("--param", "-p", help="k=v, repeatable.")
     ] = None,
-    json_body: Annotated[str, typer.Option("--json-body", "--body", help="A JSON body.")] = "",
+    json_body: Annotated[str, typer.Option("--json", "--body", help="A JSON body.")] = "",
 ) -> None:
     """Call any API through a connection, like Deluge's invokeUrl with a connection."""
     params: dict[str, str] = {}
@@ -305,7 +325,7 @@ def invoke(
         try:
             body = json.loads(json_body)
         except ValueError as exc:
-            fail(f"--json-body is not JSON: {exc}")
+            fail(f"--json is not JSON: {exc}")
     with opened(ctx) as connections:
         answer = connections.request(name, method, url, params=params, json_body=body)
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -44,6 +45,26 @@ def _global(
         format="%(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("httpx").setLevel(logging.INFO if verbose else logging.WARNING)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(Redact())
+
+
+SECRET_IN_TEXT = re.compile(
+    r"((?:access_token|refresh_token|client_secret|password|code|oauth_token|oauth_verifier"
+    r"|token)=)[^&\s\"']+|((?:Zoho-oauthtoken|Bearer|Basic) )\S+",
+    re.IGNORECASE,
+)
+
+
+class Redact(logging.Filter):
+    """Keep tokens, codes and secrets out of every log line (a URL may carry one)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        cleaned = SECRET_IN_TEXT.sub(lambda m: (m.group(1) or m.group(2)) + "***", text)
+        if cleaned != text:
+            record.msg, record.args = cleaned, None
+        return True
 
 
 @app.command()
