@@ -52,7 +52,7 @@ class ConnectionInfo:
     api_url: str
     accounts_url: str
     client_id: str
-    scopes: list[str]
+    scopes: list[str]  # granted at consent, or as asked for until then
     authorised: bool
     token_expires_at: float = 0.0
     denied_until: float = 0.0
@@ -172,7 +172,7 @@ class Connections:
             api_url=settings.get("api_url", ""),
             accounts_url=settings.get("accounts_url", ""),
             client_id=settings.get("client_id", ""),
-            scopes=list(settings.get("scopes", [])),
+            scopes=list(settings.get("granted") or settings.get("scopes", [])),
             authorised=row.status == "authorised",
         )
         if token is not None:
@@ -225,12 +225,19 @@ class Connections:
             )
         if answer.get("refresh_token"):
             secrets["refresh_token"] = answer["refresh_token"]
+        if isinstance(answer.get("scope"), str):  # what the admin actually granted
+            settings["granted"] = answer["scope"].replace(",", " ").split()
         now = self.clock.now()
         with self.store.session.begin() as s:
             s.execute(
                 update(Connection)
                 .where(Connection.id == row.id)
-                .values(secrets=self.vault.seal(secrets), status="authorised", updated_at=now)
+                .values(
+                    secrets=self.vault.seal(secrets),
+                    settings=json.dumps(settings),
+                    status="authorised",
+                    updated_at=now,
+                )
             )
             self._store_token(s, row.id, answer, now)
         return self.show(name)
