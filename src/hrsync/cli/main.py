@@ -1,4 +1,5 @@
-"""``hrsync``: keep Zoho Cliq in step with your HR system."""
+"""``hrsync``: keep Zoho Cliq and Zoho Connect in step with your HR system (an export of
+any HRMS, or Zoho People)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from hrsync.cli.output import console, fail
 from hrsync.errors import HrsyncError
 
 app = typer.Typer(
-    help=__doc__ + "\n\nStart with `hrsync demo`, then `hrsync plan` against your own export.",
+    help="Keep Zoho Cliq and Zoho Connect in step with your HR system (an export of any "
+    "HRMS, or Zoho People).\n\nStart with `hrsync demo`; then `hrsync connections add`, and "
+    "`hrsync plan` against your own export or an integration.",
     no_args_is_help=True,
     rich_markup_mode="markdown",
     pretty_exceptions_enable=False,
