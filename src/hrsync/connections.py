@@ -239,7 +239,7 @@ class Connections:
                     updated_at=now,
                 )
             )
-            self._store_token(s, row.id, answer, now)
+            self._store_token(s, row.id, answer, now, refreshed=False)  # a code, not a refresh
         return self.show(name)
 
     def oauth1_begin(self, name: str, *, callback: str) -> str:
@@ -504,7 +504,15 @@ class Connections:
             return {"error": f"HTTP {answer.status_code} without JSON"}
         return payload if isinstance(payload, dict) else {"error": "unexpected answer"}
 
-    def _store_token(self, s: Any, connection_id: int, answer: dict[str, Any], now: float) -> None:
+    def _store_token(
+        self,
+        s: Any,
+        connection_id: int,
+        answer: dict[str, Any],
+        now: float,
+        *,
+        refreshed: bool = True,
+    ) -> None:
         expires = now + float(answer.get("expires_in", 3600))
         sealed = self.vault.seal({"access_token": answer["access_token"]})
         token = s.get(AccessToken, connection_id)
@@ -515,12 +523,12 @@ class Connections:
                     sealed=sealed,
                     expires_at=expires,
                     denied_until=0.0,
-                    refreshes=1,
+                    refreshes=int(refreshed),
                 )
             )
         else:
             token.sealed, token.expires_at, token.denied_until = sealed, expires, 0.0
-            token.refreshes += 1
+            token.refreshes += int(refreshed)
 
 
 class ConnectionTokenSource:
