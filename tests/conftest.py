@@ -18,6 +18,7 @@ from hrsync.emulator import Emulator
 from hrsync.emulator.transport import mock_transport
 from hrsync.wiring import App, build
 
+pytest_plugins = ["tests.postgres"]  # a throwaway PostgreSQL server for the store's tests
 BASE = "http://127.0.0.1:9"  # never dialled: the transport answers in-process
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 

@@ -1,0 +1,99 @@
+"""The store on a real PostgreSQL server: migrations, a whole sync, runs and their guards,
+and one shared access token for two processes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hrsync.cli.demo import sample_employees
+from hrsync.config import StoreConfig
+from hrsync.connections import Connections
+from hrsync.errors import ConcurrentRun
+from hrsync.store import Store
+from hrsync.vault import Vault, new_key
+from tests.conftest import BASE, World
+from tests.support import cliq_users, converge, planned
+
+pytestmark = pytest.mark.postgres
+
+
+def test_a_sync_keeps_its_state_in_postgresql(world: World, postgres_url: str) -> None:
+    world.settings.store = StoreConfig(url=postgres_url)
+    rows = sample_employees(150)
+    world.write(rows)
+    converge(world)
+    assert len(cliq_users(world)) == 150 and planned(world) == []
+    rows[20]["department"] = "Support"
+    world.write(rows)
+    converge(world)
+    assert cliq_users(world)["E00021"]["department"]["name"] == "Support"
+    store = Store(postgres_url, clock=world.clock)
+    runs = store.runs()
+    assert [r.mode for r in runs].count("apply") == 2
+    assert all(r.status == "succeeded" for r in runs)
+    assert len(store.links()) == 150
+    store.close()
+
+
+def test_a_live_apply_holds_the_integration_in_postgresql(
+    world: World,
+    postgres_url: str,
+) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    from sqlalchemy import update
+
+    from hrsync.store.tables import Run
+
+    store = Store(postgres_url, clock=world.clock)
+    busy = store.start_run("apply")
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        with store.engine.begin() as connection:
+            owner = f"{socket.gethostname()}:{live.pid}"
+            connection.execute(update(Run).where(Run.id == busy).values(owner=owner))
+        with pytest.raises(ConcurrentRun):
+            store.start_run("apply")
+    finally:
+        live.kill()
+        live.wait()
+    store.start_run("apply")
+    record = store.run(busy)
+    assert record is not None and record.status == "interrupted"
+    store.close()
+
+
+def test_two_processes_share_one_token_in_postgresql(
+    world: World,
+    postgres_url: str,
+    tmp_path: Path,
+) -> None:
+    vault = Vault.open(tmp_path / "k", environ={"HRSYNC_SECRET_KEY": new_key()})
+    one, two = (Store(postgres_url, clock=world.clock) for _ in range(2))
+    first = Connections(one, vault, world.http, world.clock)
+    second = Connections(two, vault, world.http, world.clock)
+    cliq = world.settings.cliq
+    first.add_zoho(
+        "cliq",
+        "zoho_cliq",
+        client_id=cliq.client_id,
+        client_secret=cliq.client_secret.get_secret_value(),
+        api_url=BASE,
+        accounts_url=BASE,
+        allow_http=True,
+    )
+    redirect = "http://127.0.0.1:1/cb"
+    consent = world.http.get(first.authorize_url("cliq", redirect_uri=redirect, state="s"))
+    code = consent.headers["location"].split("code=")[1].split("&")[0]
+    first.authorise("cliq", code=code, redirect_uri=redirect)
+    world.clock.advance(3600)
+    before = world.stats()["token_refreshes"]
+    token = second.access_token("cliq")
+    assert first.access_token("cliq") == token
+    assert world.stats()["token_refreshes"] == before + 1  # type: ignore[operator]
+    one.close()
+    two.close()
