@@ -10,6 +10,7 @@ plain ``hrsync.toml`` still works as a one-integration shortcut.
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,29 @@ PEOPLE_SCOPES = ("ZOHOPEOPLE.forms.READ",)
 CONNECT_SCOPES = ("zohopulse.grouplist.CREATE", "zohopulse.grouplist.DELETE")
 
 
+SCHEDULE = re.compile(r"^every\s+(?:(\d+)\s*)?(min|mins|minutes?|h|hours?|days?)$", re.IGNORECASE)
+UNITS = {"min": 60, "h": 3600, "hour": 3600, "day": 86400}
+
+
+def schedule_seconds(text: str) -> float | None:
+    """``every 15 min`` / ``every 2 hours`` / ``every day`` → seconds; "" → None (by hand)."""
+    if not text.strip():
+        return None
+    found = SCHEDULE.match(text.strip())
+    if not found:
+        raise ConfigError(
+            f"schedule {text!r}: write it as 'every 15 min', 'every 2 hours' or 'every day' "
+            "(or leave it empty to run by hand)"
+        )
+    count = int(found.group(1) or 1)
+    unit = found.group(2).lower()
+    key = "min" if unit.startswith("min") else "h" if unit.startswith("h") else "day"
+    seconds = count * UNITS[key]
+    if seconds < 300:
+        raise ConfigError(f"schedule {text!r}: at least every 5 min (Zoho's limits need it)")
+    return float(seconds)
+
+
 class IntegrationProblem(HrsyncError):
     """An integration is missing, incomplete, or not in a state that allows the action."""
 
@@ -57,6 +81,7 @@ class Integrations:
     # --- lifecycle ------------------------------------------------------------------------
     def create(self, name: str, config: dict[str, Any], *, schedule: str = "") -> IntegrationInfo:
         _validate(name, config)
+        schedule_seconds(schedule)
         now = self.store.clock.now()
         with self.store.session.begin() as s:
             if s.scalars(select(Integration).where(Integration.name == name)).first():
@@ -148,6 +173,21 @@ class Integrations:
             return Settings(**data)
         except ValidationError as exc:
             raise ConfigError(f"integration {name}: {exc.errors()[0]['msg']}") from None
+
+    def due(self) -> list[str]:
+        """Enabled integrations whose schedule says a run is due now."""
+        found = []
+        now = self.store.clock.now()
+        with self.store.session() as s:
+            rows = list(s.scalars(select(Integration).where(Integration.status == "enabled")))
+        for row in rows:
+            every = schedule_seconds(row.schedule)
+            if every is None:
+                continue
+            last = self.store.last_started("apply", row.name)
+            if last is None or last + every <= now:
+                found.append(row.name)
+        return sorted(found)
 
     def runnable(self, name: str, base: Settings) -> Settings:
         """The settings of an enabled integration; otherwise why it cannot run."""

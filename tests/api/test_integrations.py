@@ -11,7 +11,8 @@ import pytest
 from hrsync import admin
 from hrsync.cli.demo import sample_employees, write_csv
 from hrsync.connections import Connections
-from hrsync.integrations import IntegrationProblem, Integrations
+from hrsync.errors import ConfigError
+from hrsync.integrations import IntegrationProblem, Integrations, schedule_seconds
 from hrsync.store import Store
 from hrsync.vault import ENV_KEY, Vault, new_key
 from hrsync.wiring import build
@@ -145,3 +146,31 @@ def test_deleting_an_integration_needs_a_recent_reauthentication(
     admin.reauthenticate(store, "a long admin passphrase")
     integrations.delete("old")
     assert integrations.names() == []
+
+
+def test_schedules_are_strict_and_say_when_a_run_is_due(
+    world: World, integrations: Integrations
+) -> None:
+    assert schedule_seconds("every 15 min") == 900
+    assert schedule_seconds("Every 2 hours") == 7200 and schedule_seconds("every day") == 86400
+    assert schedule_seconds("") is None
+    with pytest.raises(ConfigError, match="write it as 'every 15 min'"):
+        schedule_seconds("quarter-hourly")
+    with pytest.raises(ConfigError, match="at least every 5 min"):
+        schedule_seconds("every 1 min")
+    with pytest.raises(ConfigError, match="quarter-hourly"):
+        integrations.create("x", {}, schedule="quarter-hourly")
+
+    integrations.create("hourly", {}, schedule="every hour")
+    integrations.create("by-hand", {})
+    for name in ("hourly", "by-hand"):
+        integrations._set_status(name, "enabled")  # complete or not, for the schedule's sake
+    assert integrations.due() == ["hourly"]  # never ran
+    runs = Store(world.settings.store.url, clock=world.clock, integration="hourly")
+    runs.finish_run(runs.start_run("apply"), "succeeded", {})
+    assert integrations.due() == []
+    world.clock.advance(3600)
+    assert integrations.due() == ["hourly"]
+    integrations.deactivate("hourly")
+    assert integrations.due() == []
+    runs.close()

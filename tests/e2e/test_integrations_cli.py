@@ -90,7 +90,9 @@ def test_an_integration_from_draft_to_deleted(serve: Serve, tmp_path: Path) -> N
 
     planned = hrsync("plan", "--integration", "hr", "--detailed-exitcode")
     assert planned.returncode == 2, planned.stderr
-    assert hrsync("sync", "--integration", "hr").returncode == 0
+    scheduled = hrsync("integrations", "run-due")  # what cron runs every few minutes
+    assert scheduled.returncode == 0 and "run 2: 40 applied" in scheduled.stdout, scheduled
+    assert hrsync("integrations", "run-due").stdout.startswith("Nothing is due")
     assert hrsync("plan", "--integration", "hr").stdout.startswith("No changes")
     runs = json.loads(hrsync("--json", "runs", "--integration", "hr", "list").stdout)
     assert [r["mode"] for r in runs] == ["plan", "apply", "plan"]

@@ -139,6 +139,26 @@ def _show(ctx: typer.Context, info: IntegrationInfo) -> None:
         console.print(f"  complete: `hrsync integrations enable {info.name}`")
 
 
+@app.command("run-due")
+def run_due(ctx: typer.Context) -> None:
+    """Sync every enabled integration whose schedule is due (run this from cron or a systemd
+    timer every few minutes; each integration keeps to its own schedule)."""
+    from hrsync.cli.syncing import sync_integration
+
+    with opened(ctx) as integrations:
+        due = integrations.due()
+    if not due:
+        console.print("Nothing is due.")
+        return
+    failed = []
+    for name in due:
+        console.print(f"[bold]{name}[/]")
+        if not sync_integration(ctx, name):
+            failed.append(name)
+    if failed:
+        fail(f"{len(failed)} integration(s) did not finish cleanly: {', '.join(failed)}")
+
+
 @app.command()
 def enable(ctx: typer.Context, name: str) -> None:
     """Enable an integration whose configuration is complete."""

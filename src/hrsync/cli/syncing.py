@@ -14,7 +14,7 @@ from rich.progress import BarColumn, Progress, TextColumn
 from hrsync.api.http import ZohoHttp
 from hrsync.cli.integrations import settings_for
 from hrsync.cli.output import console, emit_json, fail
-from hrsync.errors import SafetyHold
+from hrsync.errors import HrsyncError, SafetyHold
 from hrsync.sync.engine import Outcome
 from hrsync.sync.plan import Plan
 from hrsync.wiring import App, build
@@ -159,6 +159,30 @@ def _run_apply(ctx: typer.Context, *, expected: str | None, confirm: int | None)
     finally:
         app.close()
     report_apply(ctx, outcome)
+
+
+def sync_integration(ctx: typer.Context, name: str) -> bool:
+    """One scheduled run of an integration; True when it finished without a failure."""
+    ctx.obj["integration"] = name
+    try:
+        app = _app(ctx, dry_run=False)
+    except HrsyncError as problem:
+        console.print(f"  [red]not run:[/] {problem}", highlight=False)
+        return False
+    try:
+        outcome = app.engine.run_apply()
+    except HrsyncError as problem:
+        console.print(f"  [red]stopped:[/] {problem}", highlight=False)
+        return False
+    finally:
+        app.close()
+    report = outcome.report
+    assert report is not None
+    console.print(
+        f"  run {outcome.run_id}: {len(report.done)} applied, {len(report.failed)} failed, "
+        f"{len(outcome.plan.errors)} records skipped"
+    )
+    return not report.failed
 
 
 def report_apply(ctx: typer.Context, outcome: Outcome) -> None:

@@ -186,6 +186,17 @@ class Store:
             )
             return [_run_record(r) for r in rows]
 
+    def last_started(self, mode: str, integration: str) -> float | None:
+        """When ``integration``'s latest ``mode`` run began, if it ever ran."""
+        with self._session() as s:
+            found = s.scalars(
+                select(Run.started_at)
+                .where(Run.integration == integration, Run.mode == mode)
+                .order_by(Run.id.desc())
+                .limit(1)
+            ).first()
+            return float(found) if found is not None else None
+
     def run(self, run_id: int) -> RunRecord | None:
         with self._session() as s:
             row = s.get(Run, run_id)
