@@ -14,6 +14,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -23,9 +24,19 @@ from hrsync.api.auth import exchange_code
 from hrsync.cli.output import console
 from hrsync.cli.syncing import CallProgress, show_plan
 from hrsync.clock import VirtualClock
-from hrsync.config import Settings, SourceConfig, StoreConfig, ZohoServiceConfig
+from hrsync.config import (
+    ConnectServiceConfig,
+    GroupRule,
+    RoleConfig,
+    RulesConfig,
+    Settings,
+    SourceConfig,
+    StoreConfig,
+    ZohoServiceConfig,
+)
 from hrsync.emulator import Emulator
 from hrsync.emulator.asgi import create_app
+from hrsync.emulator.connect_data import SCOPE_ID
 from hrsync.model import CANONICAL_FIELDS
 from hrsync.wiring import build
 
@@ -273,15 +284,27 @@ def grant_refresh_token(
 def _settings(base: str, folder: Path) -> Settings:
     with httpx.Client() as http:
         client_id, secret, refresh = grant_refresh_token(http, base)
+    service: dict[str, Any] = {
+        "api_url": base,
+        "accounts_url": base,
+        "client_id": client_id,
+        "client_secret": SecretStr(secret),
+        "refresh_token": SecretStr(refresh),
+        "allow_http": True,
+    }
     return Settings(
         store=StoreConfig(url=f"sqlite:///{folder / 'hrsync.db'}"),
         source=SourceConfig(path=folder / "employees.csv"),
-        cliq=ZohoServiceConfig(
-            api_url=base,
-            accounts_url=base,
-            client_id=client_id,
-            client_secret=SecretStr(secret),
-            refresh_token=SecretStr(refresh),
-            allow_http=True,
+        cliq=ZohoServiceConfig(**service),
+        connect=ConnectServiceConfig(**service, network_id=SCOPE_ID),
+        # A Cliq team per department, a Connect group per designation, a role for managers.
+        rules=RulesConfig(
+            teams_per=["department"],
+            team_names={"department": "{value} team"},
+            connect_groups_per=["designation"],
+            roles=[
+                GroupRule(name="People Managers", when={"designation": ["Manager", "Director"]})
+            ],
         ),
+        roles=[RoleConfig(name="People Managers", clone_of="Members")],
     )

@@ -82,7 +82,8 @@ def demo(
     workdir: Annotated[Path | None, typer.Option(help="Keep the demo's files here.")] = None,
 ) -> None:
     """Run the whole lifecycle against a local Zoho emulator: joiners, then movers, leavers,
-    a rehire and an email change, ending with a plan that has no changes."""
+    a rehire and an email change, with a Cliq team per department, a Connect group per
+    designation and a role for managers, ending with a plan that has no changes."""
     from hrsync.cli.demo import run_demo
 
     run_demo(size=size, workdir=workdir)
