@@ -94,6 +94,8 @@ def _has(cfg: ZohoServiceConfig, key: str) -> bool:
 class SafetyConfig(BaseModel):
     max_deactivation_share: float = Field(0.10, ge=0, le=1)
     deactivation_floor: int = Field(10, ge=0)
+    max_blanking_share: float = Field(0.10, ge=0, le=1)
+    max_removal_share: float = Field(0.10, ge=0, le=1)
     protected_emails: list[str] = Field(default_factory=list)
 
 

@@ -126,8 +126,12 @@ def build(
             delimiter=src.delimiter,
             encoding=src.encoding,
         )
+    safety = settings.safety
     thresholds = Thresholds(
-        settings.safety.max_deactivation_share, settings.safety.deactivation_floor
+        safety.max_deactivation_share,
+        safety.deactivation_floor,
+        safety.max_blanking_share,
+        safety.max_removal_share,
     )
     rules = settings.rules
     connect = None

@@ -150,3 +150,40 @@ def test_a_refused_department_write_stops_the_rest_and_is_remembered(world: Worl
     again, _, _ = app.engine.plan()
     assert "create_department" not in again.counts() and again.changes == []
     app.close()
+
+
+def test_an_export_that_lost_a_column_is_held_before_it_empties_profiles(world: World) -> None:
+    rows = sample_employees(100)
+    world.write(rows)
+    converge(world)
+    for row in rows:
+        row["mobile"] = ""  # the column is gone from this export
+    world.write(rows)
+    app = world.app()
+    with pytest.raises(SafetyHold, match=r"empty fields of 100 people \(mobile for 100\)"):
+        app.engine.run_apply()
+    assert cliq_users(world)["E00050"]["mobile"]  # nothing was written
+    outcome = app.engine.run_apply(confirmed_blanking=100)
+    app.close()
+    assert outcome.report is not None and len(outcome.report.done) == 100
+    assert "mobile" not in cliq_users(world)["E00050"]
+
+
+def test_many_memberships_taken_away_at_once_are_held(world: World) -> None:
+    from hrsync.config import RulesConfig
+
+    world.settings.rules = RulesConfig(teams_per=["department"])
+    rows = sample_employees(100)
+    world.write(rows)
+    converge(world)
+    movers = [r for r in rows[40:] if r["department"] != "Finance"][:30]
+    for row in movers:
+        row["department"] = "Finance"
+    world.write(rows)
+    app = world.app()
+    with pytest.raises(SafetyHold, match="take 30 memberships away.*--confirm-removals 30"):
+        app.engine.run_apply()
+    outcome = app.engine.run_apply(confirmed_removals=30)
+    app.close()
+    assert outcome.report is not None and outcome.report.failed == []
+    assert planned(world) == []

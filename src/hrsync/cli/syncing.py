@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,6 +29,17 @@ def register(app: typer.Typer) -> None:
 
 INTEGRATION = typer.Option(
     "--integration", "-i", help="Run this integration instead of hrsync.toml's own settings."
+)
+
+
+CONFIRM_DEACTIVATIONS = typer.Option(
+    help="Allow a run that deactivates more users than the safety share: give the number."
+)
+CONFIRM_BLANKING = typer.Option(
+    help="Allow a run that empties fields of more people than the safety share: the number."
+)
+CONFIRM_REMOVALS = typer.Option(
+    help="Allow a run that takes more memberships away than the safety share: the number."
 )
 
 
@@ -102,12 +114,9 @@ def apply(
         typer.Option("--plan", help="Apply this saved plan exactly, if it still matches."),
     ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-    confirm_deactivations: Annotated[
-        int | None,
-        typer.Option(
-            help="Allow a run that deactivates more users than the safety share: give the number."
-        ),
-    ] = None,
+    confirm_deactivations: Annotated[int | None, CONFIRM_DEACTIVATIONS] = None,
+    confirm_blanking: Annotated[int | None, CONFIRM_BLANKING] = None,
+    confirm_removals: Annotated[int | None, CONFIRM_REMOVALS] = None,
 ) -> None:
     """Make Cliq match HR: invite, update, deactivate, reactivate (asks first unless --yes)."""
     ctx.obj["integration"] = integration
@@ -129,30 +138,42 @@ def apply(
         if not typer.confirm("Apply these changes?"):
             raise typer.Exit(1)
         expected = planned.fingerprint()
-    _run_apply(ctx, expected=expected, confirm=confirm_deactivations)
+    confirm = Confirmed(confirm_deactivations, confirm_blanking, confirm_removals)
+    _run_apply(ctx, expected=expected, confirm=confirm)
 
 
 def sync(
     ctx: typer.Context,
     integration: Annotated[str | None, INTEGRATION] = None,
-    confirm_deactivations: Annotated[
-        int | None,
-        typer.Option(
-            help="Allow a run that deactivates more users than the safety share: give the number."
-        ),
-    ] = None,
+    confirm_deactivations: Annotated[int | None, CONFIRM_DEACTIVATIONS] = None,
+    confirm_blanking: Annotated[int | None, CONFIRM_BLANKING] = None,
+    confirm_removals: Annotated[int | None, CONFIRM_REMOVALS] = None,
 ) -> None:
     """Plan and apply in one go, without asking (for schedulers)."""
     ctx.obj["integration"] = integration
-    _run_apply(ctx, expected=None, confirm=confirm_deactivations)
+    confirm = Confirmed(confirm_deactivations, confirm_blanking, confirm_removals)
+    _run_apply(ctx, expected=None, confirm=confirm)
 
 
-def _run_apply(ctx: typer.Context, *, expected: str | None, confirm: int | None) -> None:
+@dataclass(frozen=True)
+class Confirmed:
+    """The numbers an admin confirmed for the guards that would otherwise hold the run."""
+
+    deactivations: int | None = None
+    blanking: int | None = None
+    removals: int | None = None
+
+
+def _run_apply(ctx: typer.Context, *, expected: str | None, confirm: Confirmed) -> None:
     app = _app(ctx, dry_run=False)
     try:
         with CallProgress(app.services) as progress:
             outcome = app.engine.run_apply(
-                expected=expected, confirmed_deactivations=confirm, progress=progress
+                expected=expected,
+                confirmed_deactivations=confirm.deactivations,
+                confirmed_blanking=confirm.blanking,
+                confirmed_removals=confirm.removals,
+                progress=progress,
             )
     except SafetyHold as hold:
         fail(f"held: {hold}", code=3)

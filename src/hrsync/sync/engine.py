@@ -18,7 +18,13 @@ from hrsync.sync.diff import diff
 from hrsync.sync.explain import Explanation, Rules, explain
 from hrsync.sync.plan import Plan
 from hrsync.sync.rules import MembershipRules
-from hrsync.sync.safety import Thresholds, check_deactivations, check_source
+from hrsync.sync.safety import (
+    Thresholds,
+    check_blanking,
+    check_deactivations,
+    check_removals,
+    check_source,
+)
 from hrsync.sync.state import ConnectState, Inventory, RoleSpec
 
 log = logging.getLogger(__name__)
@@ -176,6 +182,8 @@ class Engine:
         *,
         expected: str | None = None,
         confirmed_deactivations: int | None = None,
+        confirmed_blanking: int | None = None,
+        confirmed_removals: int | None = None,
         progress: Progress | None = None,
     ) -> Outcome:
         """Plan again, check guards (and a saved plan's fingerprint), then apply."""
@@ -188,6 +196,8 @@ class Engine:
                     "it was made); nothing was applied. Run `hrsync plan --out FILE` again"
                 )
             check_deactivations(plan, self.thresholds, confirmed=confirmed_deactivations)
+            check_blanking(plan, self.thresholds, confirmed=confirmed_blanking)
+            check_removals(plan, self.thresholds, confirmed=confirmed_removals)
             resumed = self._settle_previous_runs(run_id)
             self._record_links(inventory)
             report = Applier(

@@ -1,4 +1,6 @@
-"""Guards before anything destructive: a sane source and a bounded number of deactivations."""
+"""Guards before anything destructive: a sane source, and bounded numbers of deactivations,
+blanked fields and memberships taken away. A tripped guard holds the run until the admin
+confirms the exact number (a broken export must not empty the directory)."""
 
 from __future__ import annotations
 
@@ -6,15 +8,24 @@ from dataclasses import dataclass
 
 from hrsync.errors import SafetyHold, SourceError
 from hrsync.model import SourceSnapshot
-from hrsync.sync.plan import DeactivateUser, Plan
+from hrsync.sync.plan import (
+    ConnectMembers,
+    DeactivateUser,
+    Plan,
+    RoleMembers,
+    TeamMembers,
+    UpdateUser,
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    """Above ``max_deactivation_share`` of managed users (and past ``floor``), hold the run."""
+    """Above a share of managed users (and past ``floor``), hold the run."""
 
     max_deactivation_share: float = 0.10
     deactivation_floor: int = 10
+    max_blanking_share: float = 0.10
+    max_removal_share: float = 0.10
 
 
 def check_source(snapshot: SourceSnapshot, *, where: str) -> None:
@@ -41,4 +52,50 @@ def check_deactivations(plan: Plan, thresholds: Thresholds, *, confirmed: int | 
         f"this run would deactivate {count} of {plan.managed_users} managed users "
         f"({share:.0%}), above the limit of {allowed}. Check the HR export; if it is right, "
         f"run again with --confirm-deactivations {count}"
+    )
+
+
+def _allowed(plan: Plan, share: float, floor: int) -> int:
+    return max(floor, int(plan.managed_users * share))
+
+
+def check_blanking(plan: Plan, thresholds: Thresholds, *, confirmed: int | None) -> None:
+    """Hold when many people would have a field emptied: a column missing from an export
+    looks exactly like that."""
+    fields: dict[str, int] = {}
+    people = 0
+    for change in plan.of(UpdateUser):
+        emptied = [
+            name
+            for name, (old, new) in change.changes.items()
+            if name != "reporting_to" and old and not new
+        ]
+        people += bool(emptied)
+        for name in emptied:
+            fields[name] = fields.get(name, 0) + 1
+    allowed = _allowed(plan, thresholds.max_blanking_share, thresholds.deactivation_floor)
+    if people <= allowed or confirmed == people:
+        return
+    which = ", ".join(f"{name} for {n}" for name, n in sorted(fields.items()))
+    raise SafetyHold(
+        f"this run would empty fields of {people} people ({which}), above the limit of "
+        f"{allowed}. Is a column missing from the HR export? If this is right, run again "
+        f"with --confirm-blanking {people}"
+    )
+
+
+def check_removals(plan: Plan, thresholds: Thresholds, *, confirmed: int | None) -> None:
+    """Hold when many memberships hrsync made would be taken away in one run."""
+    count = sum(
+        len(change.employee_ids)
+        for change in (*plan.of(TeamMembers), *plan.of(ConnectMembers), *plan.of(RoleMembers))
+        if not change.join
+    )
+    allowed = _allowed(plan, thresholds.max_removal_share, thresholds.deactivation_floor)
+    if count <= allowed or confirmed == count:
+        return
+    raise SafetyHold(
+        f"this run would take {count} memberships away (teams, Connect groups, roles), above "
+        f"the limit of {allowed}. Check the HR export and the rules; if this is right, run "
+        f"again with --confirm-removals {count}"
     )
