@@ -181,7 +181,7 @@ def test_many_memberships_taken_away_at_once_are_held(world: World) -> None:
         row["department"] = "Finance"
     world.write(rows)
     app = world.app()
-    with pytest.raises(SafetyHold, match="take 30 memberships away.*--confirm-removals 30"):
+    with pytest.raises(SafetyHold, match=r"take 30 memberships away.*--confirm-removals 30"):
         app.engine.run_apply()
     outcome = app.engine.run_apply(confirmed_removals=30)
     app.close()
