@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+
 from hrsync.cli.demo import change_export, sample_employees
-from tests.conftest import World
+from hrsync.connections import Connections
+from tests.conftest import BASE, World
 
 
 def converge(world: World) -> None:
@@ -88,3 +91,31 @@ def lifecycle(world: World, size: int) -> None:
     # no one was ever invited twice: one Cliq user per employee id
     ids = [u.get("employee_id") for u in world.state()["users"]]  # type: ignore[union-attr]
     assert len(ids) == len(set(ids))
+
+
+def emulated_connection(
+    world: World, connections: Connections, name: str = "cliq", scopes: list[str] | None = None
+) -> str:
+    """A Cliq connection to the in-process emulator; returns its client secret."""
+    cliq = world.settings.cliq
+    secret = cliq.client_secret.get_secret_value()
+    connections.add_zoho(
+        name,
+        "zoho_cliq",
+        client_id=cliq.client_id,
+        client_secret=secret,
+        scopes=scopes,
+        api_url=BASE,
+        accounts_url=BASE,
+        allow_http=True,
+    )
+    return secret
+
+
+def authorise_at_emulator(world: World, connections: Connections, name: str = "cliq") -> None:
+    """The consent round trip: the emulator agrees at once and redirects back with a code."""
+    redirect = "http://127.0.0.1:8765/callback"
+    consent = world.http.get(connections.authorize_url(name, redirect_uri=redirect, state="xyz"))
+    back = httpx.URL(consent.headers["location"])
+    assert back.params["state"] == "xyz"
+    connections.authorise(name, code=back.params["code"], redirect_uri=redirect)

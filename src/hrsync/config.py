@@ -63,14 +63,20 @@ class ZohoServiceConfig(BaseModel):
                 f"{section.upper()}__{missing[0].upper()})"
             )
         for key in ("api_url", "accounts_url"):
-            url: str = getattr(self, key)
-            if url.startswith("http://"):
-                host = url.removeprefix("http://")
-                if not (self.allow_http and host.startswith(LOOPBACK)):
-                    raise ConfigError(
-                        f"[{section}] {key} = {url!r}: plain HTTP is refused; "
-                        "use https (allow_http = true works for loopback only)"
-                    )
+            refuse_plain_http(
+                getattr(self, key), allow_http=self.allow_http, what=f"[{section}] {key}"
+            )
+
+
+def refuse_plain_http(url: str, *, allow_http: bool, what: str) -> None:
+    """Plain HTTP only to loopback, and only when allowed (an emulator, a test server)."""
+    if url.startswith("http://"):
+        host = url.removeprefix("http://")
+        if not (allow_http and host.startswith(LOOPBACK)):
+            raise ConfigError(
+                f"{what} = {url!r}: plain HTTP is refused; use https (http is allowed for "
+                "loopback only, with allow_http = true or --allow-http)"
+            )
 
 
 class PeopleServiceConfig(ZohoServiceConfig):

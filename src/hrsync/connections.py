@@ -1,10 +1,8 @@
 """Connections: named, authenticated links to Zoho Cliq, People, Connect or any REST API.
 
 Secrets (client secrets, refresh tokens, passwords) are sealed by the vault and never leave
-this module except as an ``Authorization`` header on the wire. Each connection has one cached
-access token in the database, shared by every command and process: it is refreshed only near
-its expiry, by one process at a time, and after Zoho answers "Access Denied" (HTTP 200, as it
-does when refreshes come too often) nobody asks again for at least ten minutes.
+this module except as an ``Authorization`` header on the wire. Each connection's one access
+token, shared by every process, is kept by ``tokens.SharedTokens``.
 """
 
 from __future__ import annotations
@@ -14,24 +12,23 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 import httpx
 from authlib.oauth1.rfc5849.client_auth import ClientAuth
-from authlib.oauth2.rfc6749.parameters import prepare_token_request
 from sqlalchemy import delete, select, update
 
+from hrsync.api.auth import oauth1_token, token_request
 from hrsync.clock import Clock
-from hrsync.config import LOOPBACK
+from hrsync.config import refuse_plain_http
 from hrsync.errors import AuthError, ConfigError, HrsyncError, TransientError
 from hrsync.services import CustomService, data_centre, zoho_service
 from hrsync.store import Store
 from hrsync.store.tables import AccessToken, Connection
+from hrsync.tokens import SharedTokens, token_url
 from hrsync.vault import Vault
 
 log = logging.getLogger(__name__)
-REFRESH_MARGIN = 120.0  # a token this close to expiry counts as expired
-DENIED_BACKOFF = 600.0  # after "Access Denied", wait at least ten minutes
 ZOHO_PREFIX = "Zoho-oauthtoken"
 
 
@@ -66,6 +63,7 @@ class Connections:
         self.vault = vault
         self.client = client
         self.clock = clock
+        self.tokens = SharedTokens(store, vault, client, clock)
 
     # --- creating -------------------------------------------------------------------------
     def add_zoho(
@@ -217,7 +215,7 @@ class Connections:
         }
         if redirect_uri:
             params["redirect_uri"] = redirect_uri
-        answer = self._token_request(settings, "authorization_code", params)
+        answer = token_request(self.client, token_url(settings), "authorization_code", **params)
         if "error" in answer or "access_token" not in answer:
             raise AuthError(
                 f"{name}: the grant code was refused ({answer.get('error', 'no token')}); "
@@ -239,7 +237,7 @@ class Connections:
                     updated_at=now,
                 )
             )
-            self._store_token(s, row.id, answer, now, refreshed=False)  # a code, not a refresh
+            self.tokens.keep(s, row.id, answer, now, refreshed=False)  # a code, not a refresh
         return self.show(name)
 
     def oauth1_begin(self, name: str, *, callback: str) -> str:
@@ -251,7 +249,7 @@ class Connections:
         signer = ClientAuth(
             settings["client_id"], secrets.get("client_secret", ""), redirect_uri=callback
         )
-        answer = self._signed_post(custom["request_token_url"], signer)
+        answer = oauth1_token(self.client, custom["request_token_url"], signer)
         secrets["request_token"] = answer["oauth_token"]
         secrets["request_token_secret"] = answer.get("oauth_token_secret", "")
         self._save_secrets(row.id, secrets, status=row.status)
@@ -272,25 +270,11 @@ class Connections:
             token_secret=secrets.pop("request_token_secret", ""),
             verifier=verifier,
         )
-        answer = self._signed_post(custom["access_token_url"], signer)
+        answer = oauth1_token(self.client, custom["access_token_url"], signer)
         secrets["token"] = answer["oauth_token"]
         secrets["token_secret"] = answer.get("oauth_token_secret", "")
         self._save_secrets(row.id, secrets, status="authorised")
         return self.show(name)
-
-    def _signed_post(self, url: str, signer: ClientAuth) -> dict[str, str]:
-        headers = {"content-type": "application/x-www-form-urlencoded"}
-        uri, signed, body = signer.sign("POST", url, headers, b"")
-        try:
-            answer = self.client.post(uri, headers=signed, content=body)
-        except httpx.TransportError as exc:
-            raise TransientError(f"{url} unreachable: {exc}", url=url) from exc
-        if answer.status_code >= 400:
-            raise AuthError(f"{url} refused: HTTP {answer.status_code} {answer.text[:200]}")
-        values = dict(parse_qsl(answer.text))
-        if "oauth_token" not in values:
-            raise AuthError(f"{url} answered without oauth_token")
-        return values
 
     def _save_secrets(self, connection_id: int, secrets: dict[str, Any], *, status: str) -> None:
         with self.store.session.begin() as s:
@@ -305,52 +289,11 @@ class Connections:
     # --- using ----------------------------------------------------------------------------
     def access_token(self, name: str) -> str:
         """The connection's access token: cached, shared, refreshed once when due."""
-        row = self._row(name)
-        settings = json.loads(row.settings)
-        if row.status == "revoked":
-            raise AuthError(f"{name}: the connection was revoked; add it again")
-        denied = False
-        with self.store.session.begin() as s:
-            # Bumping the row takes its write lock: a second process waits here, then finds
-            # the token this one fetched instead of refreshing it again.
-            found = s.execute(
-                update(AccessToken)
-                .where(AccessToken.connection_id == row.id)
-                .values(turn=AccessToken.turn + 1)
-            )
-            if not getattr(found, "rowcount", 0):
-                s.add(AccessToken(connection_id=row.id, expires_at=0.0, denied_until=0.0))
-                s.flush()
-            token = s.get(AccessToken, row.id)
-            assert token is not None
-            now = self.clock.now()
-            if token.sealed and token.expires_at - REFRESH_MARGIN > now:
-                return str(self.vault.unseal(token.sealed)["access_token"])
-            if token.denied_until > now:
-                raise AuthError(_denied(name, token.denied_until - now))
-            answer = self._refresh(row, settings)
-            error = str(answer.get("error", ""))
-            if "access_token" in answer:
-                self._store_token(s, row.id, answer, now)
-                return str(answer["access_token"])
-            if error.lower().replace("_", " ") == "access denied":
-                token.denied_until = now + DENIED_BACKOFF
-                denied = True
-        if denied:
-            raise AuthError(_denied(name, DENIED_BACKOFF))
-        raise AuthError(f"{name}: Zoho Accounts refused the refresh token ({error or 'no token'})")
+        return self.tokens.get(self._row(name))
 
     def forget_token(self, name: str, rejected: str | None = None) -> None:
-        """The service refused ``rejected`` (401): the next call refreshes. A token another
-        process has fetched since is kept."""
-        row = self._row(name)
-        with self.store.session.begin() as s:
-            token = s.get(AccessToken, row.id)
-            if token is None or token.sealed is None:
-                return
-            held = self.vault.unseal(token.sealed)["access_token"]
-            if rejected is None or held == rejected:
-                token.sealed, token.expires_at = None, 0.0
+        """The service refused ``rejected`` (401): the next call refreshes."""
+        self.tokens.forget(self._row(name).id, rejected)
 
     def request(
         self,
@@ -467,69 +410,6 @@ class Connections:
             s.execute(delete(AccessToken).where(AccessToken.connection_id == row.id))
             s.execute(delete(Connection).where(Connection.id == row.id))
 
-    # --- token endpoint -------------------------------------------------------------------
-    def _refresh(self, row: Connection, settings: dict[str, Any]) -> dict[str, Any]:
-        secrets = self.vault.unseal(row.secrets)
-        custom = settings.get("custom") or {}
-        base = {"client_id": settings["client_id"], "client_secret": secrets["client_secret"]}
-        if custom.get("grant_type") == "client_credentials":
-            scope = custom.get("scope_delimiter", ",").join(settings.get("scopes", []))
-            return self._token_request(settings, "client_credentials", base | {"scope": scope})
-        if not secrets.get("refresh_token"):
-            raise AuthError(
-                f"{row.name}: not authorised yet; run `hrsync connections authorise {row.name}`"
-            )
-        params = base | {"refresh_token": secrets["refresh_token"]}
-        return self._token_request(settings, "refresh_token", params, refresh=True)
-
-    def _token_request(
-        self, settings: dict[str, Any], grant: str, params: dict[str, Any], refresh: bool = False
-    ) -> dict[str, Any]:
-        custom = settings.get("custom") or {}
-        url = settings.get("accounts_url", "") + "/oauth/v2/token"
-        if custom:
-            url = (refresh and custom.get("refresh_token_url")) or custom["access_token_url"]
-        body = prepare_token_request(grant, **params)
-        try:
-            answer = self.client.post(
-                url, content=body, headers={"content-type": "application/x-www-form-urlencoded"}
-            )
-        except httpx.TransportError as exc:
-            raise TransientError(f"token endpoint unreachable: {exc}", url=url) from exc
-        if answer.status_code >= 500:
-            raise TransientError(f"token endpoint failed: HTTP {answer.status_code}", url=url)
-        try:
-            payload = answer.json()
-        except ValueError:
-            return {"error": f"HTTP {answer.status_code} without JSON"}
-        return payload if isinstance(payload, dict) else {"error": "unexpected answer"}
-
-    def _store_token(
-        self,
-        s: Any,
-        connection_id: int,
-        answer: dict[str, Any],
-        now: float,
-        *,
-        refreshed: bool = True,
-    ) -> None:
-        expires = now + float(answer.get("expires_in", 3600))
-        sealed = self.vault.seal({"access_token": answer["access_token"]})
-        token = s.get(AccessToken, connection_id)
-        if token is None:
-            s.add(
-                AccessToken(
-                    connection_id=connection_id,
-                    sealed=sealed,
-                    expires_at=expires,
-                    denied_until=0.0,
-                    refreshes=int(refreshed),
-                )
-            )
-        else:
-            token.sealed, token.expires_at, token.denied_until = sealed, expires, 0.0
-            token.refreshes += int(refreshed)
-
 
 class ConnectionTokenSource:
     """The token source of a sync run, backed by a connection (same shape as
@@ -573,13 +453,6 @@ def _pending(row: Connection, settings: Mapping[str, Any], secrets: Mapping[str,
     return pending
 
 
-def _denied(name: str, seconds: float) -> str:
-    return (
-        f'{name}: Zoho Accounts answered "Access Denied" (too many token requests); hrsync '
-        f"will not ask again for {seconds / 60:.0f} min"
-    )
-
-
 def _absolute(url: str, base: str) -> str:
     if url.startswith(("http://", "https://")):
         return url
@@ -589,13 +462,7 @@ def _absolute(url: str, base: str) -> str:
 
 
 def _check_url(name: str, key: str, url: str, allow_http: bool) -> None:
-    if url.startswith("http://"):
-        host = url.removeprefix("http://")
-        if not (allow_http and host.startswith(LOOPBACK)):
-            raise ConfigError(
-                f"{name}: {key} {url!r} is plain HTTP; use https (loopback may use http "
-                "with --allow-http)"
-            )
+    refuse_plain_http(url, allow_http=allow_http, what=f"{name}: {key}")
 
 
 def _check_urls(name: str, settings: Mapping[str, Any], allow_http: bool) -> None:

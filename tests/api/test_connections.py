@@ -17,6 +17,7 @@ from hrsync.services import DATA_CENTRES, CustomService
 from hrsync.store import Store
 from hrsync.vault import ENV_KEY, Vault, new_key
 from tests.conftest import BASE, World
+from tests.support import authorise_at_emulator, emulated_connection
 
 SECRET_ENV = {ENV_KEY: new_key()}
 
@@ -28,30 +29,6 @@ def connections(world: World) -> Iterator[Connections]:
         store, Vault.open(Path("unused"), environ=SECRET_ENV), world.http, world.clock
     )
     store.close()
-
-
-def add_emulated(world: World, connections: Connections, name: str = "cliq") -> str:
-    cliq = world.settings.cliq
-    secret = cliq.client_secret.get_secret_value()
-    connections.add_zoho(
-        name,
-        "zoho_cliq",
-        client_id=cliq.client_id,
-        client_secret=secret,
-        api_url=BASE,
-        accounts_url=BASE,
-        allow_http=True,
-    )
-    return secret
-
-
-def authorise(world: World, connections: Connections, name: str = "cliq") -> None:
-    redirect = "http://127.0.0.1:8765/callback"
-    url = connections.authorize_url(name, redirect_uri=redirect, state="xyz")
-    consent = world.http.get(url)  # the emulator consents at once and redirects back
-    back = httpx.URL(consent.headers["location"])
-    assert back.params["state"] == "xyz"
-    connections.authorise(name, code=back.params["code"], redirect_uri=redirect)
 
 
 def test_each_data_centre_resolves_to_its_own_hosts(connections: Connections) -> None:
@@ -87,11 +64,11 @@ def test_each_data_centre_resolves_to_its_own_hosts(connections: Connections) ->
 def test_consent_then_calls_with_secrets_sealed_everywhere(
     world: World, connections: Connections
 ) -> None:
-    secret = add_emulated(world, connections)
+    secret = emulated_connection(world, connections)
     assert connections.show("cliq").pending == [
         "not authorised: run `hrsync connections authorise cliq`"
     ]
-    authorise(world, connections)
+    authorise_at_emulator(world, connections)
     info = connections.show("cliq")
     assert info.authorised and info.pending == []
     answer = connections.request("cliq", "GET", "/api/v2/users", params={"limit": "1"})
@@ -106,8 +83,8 @@ def test_consent_then_calls_with_secrets_sealed_everywhere(
 def test_one_access_token_is_shared_and_refreshed_once(
     world: World, connections: Connections
 ) -> None:
-    add_emulated(world, connections)
-    authorise(world, connections)
+    emulated_connection(world, connections)
+    authorise_at_emulator(world, connections)
     other_store = Store(world.settings.store.url, clock=world.clock)
     other = Connections(other_store, connections.vault, world.http, world.clock)  # a 2nd process
     first = connections.access_token("cliq")
@@ -121,8 +98,8 @@ def test_one_access_token_is_shared_and_refreshed_once(
 
 
 def test_access_denied_stops_asking_for_ten_minutes(world: World, connections: Connections) -> None:
-    add_emulated(world, connections)
-    authorise(world, connections)
+    emulated_connection(world, connections)
+    authorise_at_emulator(world, connections)
     for _ in range(10):  # Zoho allows ten access tokens per refresh token in ten minutes
         connections.forget_token("cliq")
         connections.access_token("cliq")
@@ -139,8 +116,8 @@ def test_access_denied_stops_asking_for_ten_minutes(world: World, connections: C
 
 
 def test_revoking_ends_the_refresh_token_at_zoho(world: World, connections: Connections) -> None:
-    add_emulated(world, connections)
-    authorise(world, connections)
+    emulated_connection(world, connections)
+    authorise_at_emulator(world, connections)
     row_secrets = connections.vault.unseal(connections._row("cliq").secrets)
     info = connections.revoke("cliq")
     assert info.status == "revoked" and info.pending == ["revoked: add it again"]

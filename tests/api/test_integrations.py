@@ -16,7 +16,8 @@ from hrsync.integrations import IntegrationProblem, Integrations, schedule_secon
 from hrsync.store import Store
 from hrsync.vault import ENV_KEY, Vault, new_key
 from hrsync.wiring import build
-from tests.conftest import BASE, World
+from tests.conftest import World
+from tests.support import authorise_at_emulator, emulated_connection
 
 
 @pytest.fixture
@@ -31,21 +32,8 @@ def integrations(
 
 
 def connect_cliq(world: World, connections: Connections, scopes: list[str]) -> None:
-    cliq = world.settings.cliq
-    connections.add_zoho(
-        "cliq",
-        "zoho_cliq",
-        client_id=cliq.client_id,
-        client_secret=cliq.client_secret.get_secret_value(),
-        scopes=scopes,
-        api_url=BASE,
-        accounts_url=BASE,
-        allow_http=True,
-    )
-    redirect = "http://127.0.0.1:9999/callback"
-    consent = world.http.get(connections.authorize_url("cliq", redirect_uri=redirect, state="s"))
-    code = consent.headers["location"].split("code=")[1].split("&")[0]
-    connections.authorise("cliq", code=code, redirect_uri=redirect)
+    emulated_connection(world, connections, scopes=scopes)
+    authorise_at_emulator(world, connections)
 
 
 def test_pending_actions_until_complete_then_a_sync_of_its_own(

@@ -13,8 +13,14 @@ from hrsync.connections import Connections
 from hrsync.errors import ConcurrentRun
 from hrsync.store import Store
 from hrsync.vault import Vault, new_key
-from tests.conftest import BASE, World
-from tests.support import cliq_users, converge, planned
+from tests.conftest import World
+from tests.support import (
+    authorise_at_emulator,
+    cliq_users,
+    converge,
+    emulated_connection,
+    planned,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -76,20 +82,8 @@ def test_two_processes_share_one_token_in_postgresql(
     one, two = (Store(postgres_url, clock=world.clock) for _ in range(2))
     first = Connections(one, vault, world.http, world.clock)
     second = Connections(two, vault, world.http, world.clock)
-    cliq = world.settings.cliq
-    first.add_zoho(
-        "cliq",
-        "zoho_cliq",
-        client_id=cliq.client_id,
-        client_secret=cliq.client_secret.get_secret_value(),
-        api_url=BASE,
-        accounts_url=BASE,
-        allow_http=True,
-    )
-    redirect = "http://127.0.0.1:1/cb"
-    consent = world.http.get(first.authorize_url("cliq", redirect_uri=redirect, state="s"))
-    code = consent.headers["location"].split("code=")[1].split("&")[0]
-    first.authorise("cliq", code=code, redirect_uri=redirect)
+    emulated_connection(world, first)
+    authorise_at_emulator(world, first)
     world.clock.advance(3600)
     before = world.stats()["token_refreshes"]
     token = second.access_token("cliq")

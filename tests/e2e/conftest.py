@@ -20,6 +20,20 @@ from tests.conftest import World, service
 Serve = Callable[[str], str]
 
 
+def run_hrsync(
+    folder: Path, env: dict[str, str], *args: str, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """``hrsync ARGS`` as a user runs it, in ``folder``, with its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "hrsync", *args],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

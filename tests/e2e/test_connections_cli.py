@@ -15,20 +15,9 @@ import httpx
 import pytest
 
 from hrsync.cli.demo import sample_employees, write_csv
-from tests.e2e.conftest import Serve
+from tests.e2e.conftest import Serve, run_hrsync
 
 pytestmark = pytest.mark.e2e
-
-
-def hrsync(folder: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "hrsync", *args],
-        cwd=folder,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_an_admin_sets_up_a_connection_and_syncs_through_it(serve: Serve, tmp_path: Path) -> None:
@@ -37,7 +26,7 @@ def test_an_admin_sets_up_a_connection_and_syncs_through_it(serve: Serve, tmp_pa
     secret = client["client_secret"]
     (tmp_path / "hrsync.toml").write_text('[cliq]\nconnection = "cliq"\n', encoding="utf-8")
     env = os.environ | {"HRSYNC_CLIENT_SECRET": secret}
-    added = hrsync(
+    added = run_hrsync(
         tmp_path,
         env,
         "connections",
@@ -100,16 +89,16 @@ def test_an_admin_sets_up_a_connection_and_syncs_through_it(serve: Serve, tmp_pa
     after = httpx.get(f"{base}/_emulator/stats").json()["token_refreshes"]
     assert after - before == 1
 
-    invoked = hrsync(tmp_path, env, "connections", "invoke", "cliq", "GET", "/api/v2/profiles")
+    invoked = run_hrsync(tmp_path, env, "connections", "invoke", "cliq", "GET", "/api/v2/profiles")
     assert invoked.returncode == 0 and "Admin" in invoked.stdout
 
     # The sync itself runs on the connection: no secret in hrsync.toml.
     write_csv(tmp_path / "employees.csv", sample_employees(25))
-    synced = hrsync(tmp_path, env, "sync")
+    synced = run_hrsync(tmp_path, env, "sync")
     assert synced.returncode == 0, synced.stdout + synced.stderr
-    assert hrsync(tmp_path, env, "plan").stdout.startswith("No changes")
+    assert run_hrsync(tmp_path, env, "plan").stdout.startswith("No changes")
 
-    shown = hrsync(tmp_path, env, "--json", "connections", "show", "cliq")
+    shown = run_hrsync(tmp_path, env, "--json", "connections", "show", "cliq")
     stored = (tmp_path / "hrsync.db").read_bytes()
     everything = "".join(
         [added.stdout, added.stderr, out, err, shown.stdout, invoked.stdout, synced.stdout]
@@ -118,7 +107,7 @@ def test_an_admin_sets_up_a_connection_and_syncs_through_it(serve: Serve, tmp_pa
     assert secret not in everything and secret.encode() not in stored
     assert b"refresh_token" not in stored  # the refresh token is sealed with the rest
 
-    refused = hrsync(tmp_path, env, "connections", "revoke", "cliq")
+    refused = run_hrsync(tmp_path, env, "connections", "revoke", "cliq")
     assert refused.returncode == 1 and "no admin passphrase is set" in refused.stderr
     passphrase = "correct horse battery staple"
     subprocess.run(
@@ -130,7 +119,7 @@ def test_an_admin_sets_up_a_connection_and_syncs_through_it(serve: Serve, tmp_pa
         check=True,
         capture_output=True,
     )
-    wrong = hrsync(
+    wrong = run_hrsync(
         tmp_path,
         env | {"HRSYNC_ADMIN_PASSPHRASE": "not it at all"},
         "connections",
@@ -139,7 +128,7 @@ def test_an_admin_sets_up_a_connection_and_syncs_through_it(serve: Serve, tmp_pa
     )
     assert wrong.returncode == 1 and "not the admin passphrase" in wrong.stderr
     admin = env | {"HRSYNC_ADMIN_PASSPHRASE": passphrase}
-    revoked = hrsync(tmp_path, admin, "connections", "revoke", "cliq")
+    revoked = run_hrsync(tmp_path, admin, "connections", "revoke", "cliq")
     assert revoked.returncode == 0 and "revoked at Zoho" in revoked.stdout
-    failed = hrsync(tmp_path, env, "connections", "test", "cliq")
+    failed = run_hrsync(tmp_path, env, "connections", "test", "cliq")
     assert failed.returncode == 1 and "revoked" in failed.stdout

@@ -13,31 +13,21 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.e2e.conftest import run_hrsync
 from tests.e2e.loopback_services import BASIC, CONSUMER, loopback_services
 
 pytestmark = pytest.mark.e2e
 
 
-def hrsync(folder: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "hrsync", *args],
-        cwd=folder,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
 def test_basic_and_oauth1_services_are_called_through_connections(tmp_path: Path) -> None:
     with loopback_services() as base:
         env = os.environ | {"HRSYNC_PASSWORD": BASIC[1], "HRSYNC_CLIENT_SECRET": CONSUMER[1]}
-        added = hrsync(
+        added = run_hrsync(
             tmp_path, env, "connections", "add", "hr-basic", "--service", "custom",
             "--auth", "basic", "--base-url", base, "--username", BASIC[0], "--allow-http",
         )  # fmt: skip
         assert added.returncode == 0, added.stderr
-        called = hrsync(
+        called = run_hrsync(
             tmp_path, env, "--verbose", "--json", "connections", "invoke", "hr-basic", "GET",
             "/basic/me", "--param", "page=2",
         )  # fmt: skip
@@ -47,7 +37,7 @@ def test_basic_and_oauth1_services_are_called_through_connections(tmp_path: Path
             "body": {"user": "sync", "query": {"page": "2"}},
         }
 
-        added = hrsync(
+        added = run_hrsync(
             tmp_path, env, "connections", "add", "books", "--service", "custom",
             "--auth", "oauth1", "--client-id", CONSUMER[0], "--base-url", base,
             "--request-token-url", f"{base}/oauth/request_token",
@@ -73,7 +63,7 @@ def test_basic_and_oauth1_services_are_called_through_connections(tmp_path: Path
         out, err = waiting.communicate(timeout=30)
         assert waiting.returncode == 0 and "books is authorised" in out, err
 
-        signed = hrsync(
+        signed = run_hrsync(
             tmp_path, env, "--verbose", "--json", "connections", "invoke", "books", "GET",
             f"{base}/api/me", "-p", "q=signed",
         )  # fmt: skip

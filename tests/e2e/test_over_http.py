@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -13,7 +12,7 @@ import pytest
 
 from hrsync.cli.demo import grant_refresh_token, sample_employees, write_csv
 from tests.conftest import World
-from tests.e2e.conftest import Serve
+from tests.e2e.conftest import Serve, run_hrsync
 from tests.support import lifecycle
 
 pytestmark = pytest.mark.e2e
@@ -26,14 +25,7 @@ def test_thousand_employees_over_http_converge_and_follow_hr_changes(remote_worl
 def hrsync(
     folder: Path, env: dict[str, str], *args: str, code: int = 0
 ) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        [sys.executable, "-m", "hrsync", *args],
-        cwd=folder,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = run_hrsync(folder, env, *args)
     assert done.returncode == code, f"hrsync {' '.join(args)}: {done.stdout}\n{done.stderr}"
     return done
 

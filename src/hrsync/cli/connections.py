@@ -146,7 +146,6 @@ def _custom(**values: Any) -> CustomService:
             f"--{str(e['loc'][0]).replace('_', '-')}: {e['msg']}" for e in exc.errors()
         )
         fail(f"the custom service is not complete: {problems}")
-        raise
 
 
 @app.command("list")

@@ -8,19 +8,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-import httpx
 import typer
 from rich.table import Table
 
 from hrsync.cli.admin import confirm_admin
+from hrsync.cli.connections import opened as connections_opened
 from hrsync.cli.output import console, emit_json, fail
-from hrsync.clock import RealClock
 from hrsync.config import Settings, load_settings
-from hrsync.connections import Connections
-from hrsync.errors import HrsyncError
 from hrsync.integrations import IntegrationInfo, Integrations, load_config
-from hrsync.store import Store
-from hrsync.vault import Vault
 
 app = typer.Typer(
     help="Integrations tie a source to a target with rules and a schedule; enabled only "
@@ -31,17 +26,8 @@ app = typer.Typer(
 
 @contextmanager
 def opened(ctx: typer.Context) -> Iterator[Integrations]:
-    settings = load_settings(ctx.obj["config"])
-    store = Store(settings.store.url, clock=RealClock())
-    client = httpx.Client(timeout=30)
-    try:
-        vault = Vault.open(settings.store.key_file)
-        yield Integrations(store, Connections(store, vault, client, RealClock()))
-    except HrsyncError as problem:
-        fail(str(problem))
-    finally:
-        client.close()
-        store.close()
+    with connections_opened(ctx) as connections:
+        yield Integrations(connections.store, connections)
 
 
 def settings_for(ctx: typer.Context, integration: str | None) -> tuple[Settings, str]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from hrsync.errors import ApiError, BadRequest, Conflict, TransientError
+from hrsync.sync.invite import BATCH, InviteRound
 from hrsync.sync.plan import (
     Change,
     ConnectMembers,
@@ -36,9 +37,6 @@ from hrsync.sync.plan import (
 from hrsync.sync.state import Inventory
 
 log = logging.getLogger(__name__)
-BATCH = 100
-# Per-email answers of "add users" that mean the person is already in the organisation.
-ALREADY_THERE = {"email.activeuser", "email.pendinguser"}
 PEOPLE_OWNS = "operation_not_allowed"  # Cliq's answer to group writes in a People-run org
 GROUP_FIELDS = {"department", "designation"}
 
@@ -410,134 +408,3 @@ def _lookup(table: dict[str, str], name: str) -> str:
     if name in table:
         return table[name]
     return next((v for k, v in table.items() if k.lower() == name.lower()), "")
-
-
-class InviteRound:
-    """Invites joiners 100 to a call, a manager always before their reports.
-
-    "Add users" answers with emails only, so the ids of newly invited managers are looked up
-    (one listing of pending users) before the people who report to them are invited.
-    """
-
-    def __init__(self, applier: Applier, invites: list[InviteUser]) -> None:
-        self.a = applier
-        self.waiting = sorted(invites, key=lambda i: (i.depth, i.employee_id))
-        self.queued = {i.employee_id for i in invites}
-        self.unresolved: dict[str, str] = {}  # invited employee id -> email, zuid not yet known
-        self.attempts: dict[str, int] = {}
-
-    def run(self) -> None:
-        while self.waiting:
-            ready = [i for i in self.waiting if self._manager_known(i)]
-            if len(ready) < BATCH and self._waiting_on_invited_managers():
-                self._resolve_managers()
-                ready = [i for i in self.waiting if self._manager_known(i)]
-            if not ready:  # managers could not be found: invite without reporting-to
-                ready = self.waiting[:BATCH]
-            self._send(ready[:BATCH])
-
-    def _manager_known(self, invite: InviteUser) -> bool:
-        m = invite.manager_id
-        return not m or m in self.a.zuid_of or (m not in self.queued and m not in self.unresolved)
-
-    def _waiting_on_invited_managers(self) -> bool:
-        return any(i.manager_id in self.unresolved for i in self.waiting)
-
-    def _resolve_managers(self) -> None:
-        needed = {i.manager_id for i in self.waiting if i.manager_id in self.unresolved}
-        emails = {self.unresolved[m].lower(): m for m in needed}
-        for email, zuid in self.a.target.find_users(emails).items():
-            employee_id = emails[email]
-            self.a.zuid_of[employee_id] = zuid
-            self.a.journal.save_link(
-                employee_id, zuid, email=self.unresolved.pop(employee_id), origin="invited"
-            )
-        for employee_id in needed & self.unresolved.keys():
-            log.warning("could not find the Cliq id of invited manager %s", employee_id)
-            self.queued.discard(employee_id)
-            del self.unresolved[employee_id]
-
-    def _send(self, batch: list[InviteUser]) -> None:
-        sent = {id(i) for i in batch}
-        self.waiting = [i for i in self.waiting if id(i) not in sent]
-        self.a.journal.journal_mark(self.a.run_id, [i.key for i in batch], "sent")
-        try:
-            result = self.a.target.invite([self._payload(i) for i in batch])
-        except BadRequest as error:
-            self._split_or_fail(batch, str(error))
-            return
-        except TransientError as error:
-            self._recover(batch, error)
-            return
-        self._settle(batch, result.success_users, result.failed_users)
-
-    def _payload(self, invite: InviteUser) -> dict[str, Any]:
-        body: dict[str, Any] = dict(invite.fields)
-        body.update(invite.custom)
-        body.update(self.a.group_ids(invite.department, invite.designation))
-        teams = self.a.team_ids(invite.teams)
-        if teams:
-            body["team_ids"] = teams
-        manager = self.a.zuid_of.get(invite.manager_id, "")
-        if manager:
-            body["reporting_to_zuid"] = manager
-        return body
-
-    def _settle(self, batch: list[InviteUser], success: list[str], failed: dict[str, str]) -> None:
-        invited = {e.lower() for e in success}
-        ok = [i for i in batch if i.email.lower() in invited]
-        joined: dict[str, list[str]] = {}
-        for invite in ok:
-            self.unresolved[invite.employee_id] = invite.email
-            for team in invite.teams:
-                if team.lower() in self.a.teams:
-                    joined.setdefault(team, []).append(invite.employee_id)
-        for team, employee_ids in joined.items():
-            self.a.journal.add_memberships("team", team, employee_ids)
-        self.a.confirmed(ok)
-        failures = {e.lower(): code for e, code in failed.items()}
-        existing = [i for i in batch if failures.get(i.email.lower()) in ALREADY_THERE]
-        self._adopt(existing)
-        for invite in batch:
-            code = failures.get(invite.email.lower())
-            if code and code not in ALREADY_THERE:
-                self.a.failed([invite], f"Cliq refused the invitation of {invite.email}: {code}")
-
-    def _adopt(self, invites: list[InviteUser]) -> None:
-        """Already in the organisation (an earlier, interrupted run): link, never re-invite."""
-        if not invites:
-            return
-        found = self.a.target.find_users(i.email for i in invites)
-        for invite in invites:
-            zuid = found.get(invite.email.lower())
-            if zuid is None:
-                self.a.failed([invite], f"{invite.email} is already in Cliq but was not found")
-                continue
-            self.a.journal.save_link(invite.employee_id, zuid, email=invite.email, origin="adopted")
-            self.a.zuid_of[invite.employee_id] = zuid
-            self.a.confirmed([invite])
-
-    def _split_or_fail(self, batch: list[InviteUser], why: str) -> None:
-        """Zoho refused the whole call: halve it until the one bad entry stands alone."""
-        if len(batch) == 1:
-            self.a.failed(batch, why)
-            return
-        middle = len(batch) // 2
-        for half in (batch[:middle], batch[middle:]):
-            self._send(half)
-
-    def _recover(self, batch: list[InviteUser], error: TransientError) -> None:
-        """No clear answer: see who was invited after all, then put the rest back in line."""
-        found = self.a.target.find_users(i.email for i in batch) if error.ambiguous else {}
-        done = [i for i in batch if i.email.lower() in found]
-        for invite in done:
-            self.a.zuid_of[invite.employee_id] = found[invite.email.lower()]
-        self.a.confirmed(done)
-        for invite in batch:
-            if invite in done:
-                continue
-            self.attempts[invite.employee_id] = self.attempts.get(invite.employee_id, 0) + 1
-            if self.attempts[invite.employee_id] >= 3:
-                self.a.failed([invite], str(error))
-            else:
-                self.waiting.insert(0, invite)

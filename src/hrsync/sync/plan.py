@@ -86,13 +86,10 @@ class TeamMembers(Change):
 
     @property
     def key(self) -> str:
-        digest = hashlib.sha256(",".join(self.employee_ids).encode()).hexdigest()[:12]
-        return f"team:{self.team.lower()}:{'join' if self.join else 'leave'}:{digest}"
+        return _members_key("team", self.team, self.employee_ids, self.join)
 
     def describe(self, *, done: bool) -> str:
-        who = ", ".join(self.employee_ids[:3]) + (" …" if len(self.employee_ids) > 3 else "")
-        n = len(self.employee_ids)
-        people = f"{n} {'person' if n == 1 else 'people'} ({who})"
+        people = _people(self.employee_ids)
         if self.join:
             verb = "Added" if done else "Would add"
             return f"{verb} {people} to team {self.team!r}"
@@ -130,17 +127,14 @@ class ConnectMembers(Change):
 
     @property
     def key(self) -> str:
-        digest = hashlib.sha256(",".join(self.employee_ids).encode()).hexdigest()[:12]
-        return f"connect_group:{self.group.lower()}:{'join' if self.join else 'leave'}:{digest}"
+        return _members_key("connect_group", self.group, self.employee_ids, self.join)
 
     def describe(self, *, done: bool) -> str:
         if not self.join:
             verb = "Removed" if done else "Would remove"
             return f"{verb} {self.emails[0]} from Connect group {self.group!r}"
-        who = ", ".join(self.employee_ids[:3]) + (" …" if len(self.employee_ids) > 3 else "")
-        n = len(self.employee_ids)
         verb = "Added" if done else "Would add"
-        people = f"{n} {'person' if n == 1 else 'people'} ({who})"
+        people = _people(self.employee_ids)
         return f"{verb} {people} to Connect group {self.group!r}"
 
 
@@ -200,13 +194,10 @@ class RoleMembers(Change):
 
     @property
     def key(self) -> str:
-        digest = hashlib.sha256(",".join(self.employee_ids).encode()).hexdigest()[:12]
-        return f"role:{self.role.lower()}:{'join' if self.join else 'leave'}:{digest}"
+        return _members_key("role", self.role, self.employee_ids, self.join)
 
     def describe(self, *, done: bool) -> str:
-        who = ", ".join(self.employee_ids[:3]) + (" …" if len(self.employee_ids) > 3 else "")
-        n = len(self.employee_ids)
-        people = f"{n} {'person' if n == 1 else 'people'} ({who})"
+        people = _people(self.employee_ids)
         if self.join:
             return f"{'Gave' if done else 'Would give'} {people} the role {self.role!r}"
         verb = "Took" if done else "Would take"
@@ -286,6 +277,18 @@ class UpdateUser(Change):
                 new = self.manager_email or new
             parts.append(f"{name} {_shown(old)} → {_shown(new)}")
         return f"{'Updated' if done else 'Would update'} {self.email}: {', '.join(parts)}"
+
+
+def _members_key(kind: str, group: str, employee_ids: list[str], join: bool) -> str:
+    digest = hashlib.sha256(",".join(employee_ids).encode()).hexdigest()[:12]
+    return f"{kind}:{group.lower()}:{'join' if join else 'leave'}:{digest}"
+
+
+def _people(employee_ids: list[str]) -> str:
+    """``3 people (E1, E2, E3)``; the first three ids name a longer list."""
+    who = ", ".join(employee_ids[:3]) + (" …" if len(employee_ids) > 3 else "")
+    n = len(employee_ids)
+    return f"{n} {'person' if n == 1 else 'people'} ({who})"
 
 
 def _shown(value: str) -> str:
