@@ -59,6 +59,9 @@ class Employee:
     hire_date: dt.date | None = None
     exit_date: dt.date | None = None
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    # Canonical fields whose value in this record is broken (an impossible birth date, a
+    # manager who is not in the feed): hrsync leaves what Cliq holds for them alone.
+    blocked: frozenset[str] = frozenset()
 
     @property
     def full_name(self) -> str:
@@ -99,3 +102,21 @@ class SourceSnapshot:
     total_records: int = 0
     notes: list[str] = field(default_factory=list)  # worth saying, not wrong
     origins: dict[str, str] = field(default_factory=dict)  # employee id -> "row 4" / "record …"
+    # Employee id -> where its broken record is. A broken record never means "this person
+    # left": the person is left exactly as Cliq has them until the record is fixed.
+    held: dict[str, str] = field(default_factory=dict)
+    # False when a record could not be told apart (no employee id, rows a stray quote
+    # swallowed): absence from the feed then proves nothing, so nobody is "gone".
+    complete: bool = True
+    # Canonical fields the source carried (CSV headers present); None when not column-based.
+    columns: frozenset[str] | None = None
+    # Canonical fields the configuration maps to a column the export lacks.
+    unmapped: tuple[str, ...] = ()
+
+    def hold(self, employee_id: str, where: str) -> None:
+        """Leave ``employee_id`` as Cliq has them; ``where`` names the broken record."""
+        if employee_id:
+            known = self.held.get(employee_id)
+            self.held[employee_id] = f"{known}, {where}" if known else where
+        else:
+            self.complete = False

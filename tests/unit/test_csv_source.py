@@ -21,8 +21,8 @@ def read(tmp_path: Path, text: str, **kw: object) -> tuple[list[str], list[str]]
 
 
 def test_bad_rows_are_reported_with_row_numbers_and_the_rest_sync(tmp_path: Path) -> None:
-    ids, errors = read(
-        tmp_path,
+    path = tmp_path / "hr.csv"
+    path.write_text(
         HEADER
         + "1,ceo@x.example,Ada,L,,active,2020-01-01\n"
         + "2,,Bob,M,1,active,2020-01-01\n"
@@ -32,16 +32,35 @@ def test_bad_rows_are_reported_with_row_numbers_and_the_rest_sync(tmp_path: Path
         + "6,f@x.example,Fay,P,7,active,\n"
         + "7,g@x.example,Gus,Q,6,active,\n"
         + "8,h@x.example,Hal,R,1,active,\n",
+        encoding="utf-8",
     )
-    assert ids == ["1", "8"]
-    assert errors == [
+    snap = CsvSource(path).read()
+    assert [str(e) for e in snap.errors] == [
         "row 3 (employee 2): field 'email': no email address",
-        "row 4 (employee 1): field 'employee_id': duplicate employee id (first seen at row 2)",
-        "row 6 (employee 5): field 'hire_date': '31/12/2020' is not a date",
-        "row 5 (employee 4): field 'manager_id': unknown manager '99'",
-        "row 7 (employee 6): field 'manager_id': reporting cycle: 6 → 7 → 6",
-        "row 8 (employee 7): field 'manager_id': reporting cycle: 7 → 6 → 7",
+        "row 6 (employee 5): field 'hire_date': '31/12/2020' is not a date (YYYY-MM-DD)",
+        "row 2 (employee 1): field 'employee_id': duplicate employee id (rows row 2, row 4); "
+        "neither is used",
+        "row 4 (employee 1): field 'employee_id': duplicate employee id (rows row 2, row 4); "
+        "neither is used",
+        "row 5 (employee 4): field 'manager_id': unknown manager '99'; reporting-to is left as "
+        "Cliq has it",
+        "row 7 (employee 6): field 'manager_id': reporting cycle: 6 → 7 → 6; reporting-to is "
+        "left as Cliq has it",
+        "row 8 (employee 7): field 'manager_id': reporting cycle: 7 → 6 → 7; reporting-to is "
+        "left as Cliq has it",
     ]
+    # Broken rows hold their people: left as Cliq has them, never taken as leavers.
+    assert snap.held == {"1": "row 2, row 4", "2": "row 3", "5": "row 6"}
+    assert snap.complete
+    # A broken manager reference blocks reporting-to only; the people still sync.
+    by_id = {e.employee_id: e for e in snap.employees}
+    assert sorted(by_id) == ["4", "6", "7", "8"]
+    assert {eid: "manager_id" in e.blocked for eid, e in by_id.items()} == {
+        "4": True,
+        "6": True,
+        "7": True,
+        "8": False,  # reports to 1, who is held: left alone by the desired state
+    }
 
 
 def test_column_mapping_status_words_and_date_format(tmp_path: Path) -> None:
@@ -69,7 +88,7 @@ def test_unknown_status_word_is_an_error_naming_the_mapping(tmp_path: Path) -> N
     _, errors = read(tmp_path, HEADER + "1,a@x.example,A,B,,Sabbatical,\n")
     assert errors == [
         "row 2 (employee 1): field 'status': unknown status 'Sabbatical'; "
-        "map it in [source.status_map]"
+        "map it in [source.status_map] (an unknown word is not taken to mean the person left)"
     ]
 
 

@@ -41,6 +41,10 @@ CONFIRM_BLANKING = typer.Option(
 CONFIRM_REMOVALS = typer.Option(
     help="Allow a run that takes more memberships away than the safety share: the number."
 )
+CONFIRM_MISSING_COLUMNS = typer.Option(
+    help="Allow a run whose export lost these columns (canonical names, comma-separated); "
+    "their fields are left as Cliq has them."
+)
 
 
 def _app(ctx: typer.Context, *, dry_run: bool) -> App:
@@ -117,6 +121,7 @@ def apply(
     confirm_deactivations: Annotated[int | None, CONFIRM_DEACTIVATIONS] = None,
     confirm_blanking: Annotated[int | None, CONFIRM_BLANKING] = None,
     confirm_removals: Annotated[int | None, CONFIRM_REMOVALS] = None,
+    confirm_missing_columns: Annotated[str | None, CONFIRM_MISSING_COLUMNS] = None,
 ) -> None:
     """Make Cliq match HR: invite, update, deactivate, reactivate (asks first unless --yes)."""
     ctx.obj["integration"] = integration
@@ -138,7 +143,9 @@ def apply(
         if not typer.confirm("Apply these changes?"):
             raise typer.Exit(1)
         expected = planned.fingerprint()
-    confirm = Confirmed(confirm_deactivations, confirm_blanking, confirm_removals)
+    confirm = Confirmed(
+        confirm_deactivations, confirm_blanking, confirm_removals, _names(confirm_missing_columns)
+    )
     _run_apply(ctx, expected=expected, confirm=confirm)
 
 
@@ -148,10 +155,13 @@ def sync(
     confirm_deactivations: Annotated[int | None, CONFIRM_DEACTIVATIONS] = None,
     confirm_blanking: Annotated[int | None, CONFIRM_BLANKING] = None,
     confirm_removals: Annotated[int | None, CONFIRM_REMOVALS] = None,
+    confirm_missing_columns: Annotated[str | None, CONFIRM_MISSING_COLUMNS] = None,
 ) -> None:
     """Plan and apply in one go, without asking (for schedulers)."""
     ctx.obj["integration"] = integration
-    confirm = Confirmed(confirm_deactivations, confirm_blanking, confirm_removals)
+    confirm = Confirmed(
+        confirm_deactivations, confirm_blanking, confirm_removals, _names(confirm_missing_columns)
+    )
     _run_apply(ctx, expected=None, confirm=confirm)
 
 
@@ -162,6 +172,11 @@ class Confirmed:
     deactivations: int | None = None
     blanking: int | None = None
     removals: int | None = None
+    columns: tuple[str, ...] = ()
+
+
+def _names(text: str | None) -> tuple[str, ...]:
+    return tuple(n.strip() for n in (text or "").split(",") if n.strip())
 
 
 def _run_apply(ctx: typer.Context, *, expected: str | None, confirm: Confirmed) -> None:
@@ -173,6 +188,7 @@ def _run_apply(ctx: typer.Context, *, expected: str | None, confirm: Confirmed) 
                 confirmed_deactivations=confirm.deactivations,
                 confirmed_blanking=confirm.blanking,
                 confirmed_removals=confirm.removals,
+                confirmed_columns=confirm.columns,
                 progress=progress,
             )
     except SafetyHold as hold:

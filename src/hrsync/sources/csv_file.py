@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from hrsync.errors import SourceError
 from hrsync.model import CANONICAL_FIELDS, SourceSnapshot
-from hrsync.sources.records import RowParser, validate
+from hrsync.sources.records import ParsedRow, RowParser, validate
 
 REQUIRED = ("employee_id", "email")
 
@@ -45,11 +48,22 @@ class CsvSource:
         return f"column {self.columns.get(name, name)!r}"
 
     def read(self) -> SourceSnapshot:
-        rows = self._rows()
-        return validate((where, self.parser.parse(where, row)) for where, row in rows)
-
-    def _rows(self) -> Iterator[tuple[str, dict[str, str]]]:
         headers, records = self._open()
+        header_of = self._header_of(headers)
+        present = frozenset(n for n, h in header_of.items() if h in headers)
+        absent = frozenset(CANONICAL_FIELDS) - present
+        snapshot = validate(self._parsed(headers, records, header_of, absent))
+        snapshot.columns = present
+        snapshot.unmapped = tuple(sorted(n for n in self.columns if n not in present))
+        if not snapshot.complete:
+            snapshot.notes.append(
+                f"{self.path}: some rows could not be told apart (no employee id, or rows a "
+                "stray quote swallowed), so nobody missing from this export is taken to "
+                "have left in this run"
+            )
+        return snapshot
+
+    def _header_of(self, headers: list[str]) -> dict[str, str]:
         header_of = {name: self.columns.get(name, name) for name in CANONICAL_FIELDS}
         missing = [
             f"{n} (column {header_of[n]!r})" for n in REQUIRED if header_of[n] not in headers
@@ -59,13 +73,30 @@ class CsvSource:
                 f"{self.path}: missing required column(s) {', '.join(missing)}; "
                 f"found {', '.join(headers)}"
             )
-        for number, record in records:
-            row = {name: record.get(header, "") for name, header in header_of.items()}
-            mapped = set(header_of.values())
-            row.update({h: v for h, v in record.items() if h not in mapped and h})
-            yield f"row {number}", row
+        return header_of
 
-    def _open(self) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
+    def _parsed(
+        self,
+        headers: list[str],
+        records: Iterator[_Record],
+        header_of: Mapping[str, str],
+        absent: frozenset[str],
+    ) -> Iterator[ParsedRow]:
+        mapped = set(header_of.values())
+        id_at = headers.index(header_of["employee_id"])
+        for record in records:
+            row = {name: record.values.get(header, "") for name, header in header_of.items()}
+            problem = record.problem(len(headers), row)
+            if problem:
+                # The id is trustworthy only if the row reaches past its column.
+                complete_id = record.width > id_at + 1 and not record.spans
+                eid = row["employee_id"].strip() if complete_id else ""
+                yield ParsedRow.broken(record.where, eid, problem)
+                continue
+            row.update({h: v for h, v in record.values.items() if h not in mapped and h})
+            yield self.parser.parse(record.where, row, absent=absent)
+
+    def _open(self) -> tuple[list[str], Iterator[_Record]]:
         if not self.path.exists():
             raise SourceError(f"{self.path}: no such file")
         if self.path.suffix.lower() in (".xlsx", ".xlsm"):
@@ -74,17 +105,69 @@ class CsvSource:
             text = self.path.read_text(encoding=self.encoding)
         except (OSError, UnicodeDecodeError) as exc:
             raise SourceError(f"{self.path}: cannot read: {exc}") from exc
-        reader = csv.DictReader(text.splitlines(), delimiter=self.delimiter)
-        headers = [h.strip() for h in reader.fieldnames or []]
-        # Row numbers as a spreadsheet shows them: the header is row 1.
-        records = (
-            (n, {(k or "").strip(): v or "" for k, v in r.items()})
-            for n, r in enumerate(reader, start=2)
-        )
-        return headers, records
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter)
+        headers = [h.strip() for h in next(reader, [])]
+        return headers, _csv_records(reader, headers, self.path)
 
 
-def _xlsx(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
+@dataclass(frozen=True, slots=True)
+class _Record:
+    """One record of an export: where it is, its cells by header, and its shape."""
+
+    first_line: int
+    last_line: int
+    values: dict[str, str]
+    width: int  # cells in the record
+    check_shape: bool = True
+
+    @property
+    def where(self) -> str:
+        if self.spans:
+            return f"row {self.first_line} (lines {self.first_line}–{self.last_line})"
+        return f"row {self.first_line}"
+
+    @property
+    def spans(self) -> bool:
+        return self.last_line > self.first_line
+
+    def problem(self, columns: int, row: Mapping[str, str]) -> str:
+        """Why this record's shape cannot be trusted, or ""."""
+        if not self.check_shape:
+            return ""
+        broken = [name for name, value in row.items() if "\n" in value or "\r" in value]
+        if self.spans and broken:
+            return (
+                f"runs over several lines (field '{broken[0]}'): a stray quote (\") swallowed "
+                "the rows after it; fix the export"
+            )
+        if self.width < columns:
+            return f"has {self.width} of the header's {columns} columns: cut off? fix the export"
+        if self.width > columns:
+            return (
+                f"has {self.width} columns, the header {columns}: a stray delimiter or quote? "
+                "fix the export"
+            )
+        return ""
+
+
+def _csv_records(reader: Any, headers: list[str], path: Path) -> Iterator[_Record]:
+    # Row numbers as a spreadsheet shows them: the header is row 1.
+    last = reader.line_num
+    while True:
+        try:
+            cells = next(reader, None)
+        except csv.Error as exc:
+            raise SourceError(f"{path}: line {reader.line_num}: {exc}; fix the export") from exc
+        if cells is None:
+            return
+        first, last = last + 1, reader.line_num
+        if not cells or all(not c.strip() for c in cells):
+            continue  # a blank line
+        values = {h: v for h, v in zip(headers, cells, strict=False) if h}
+        yield _Record(first, last, values, len(cells))
+
+
+def _xlsx(path: Path) -> tuple[list[str], Iterator[_Record]]:
     from openpyxl import load_workbook
 
     try:
@@ -94,9 +177,11 @@ def _xlsx(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
     rows = sheet.iter_rows(values_only=True)
     headers = [str(h or "").strip() for h in next(rows, ())]
 
-    def records() -> Iterator[tuple[int, dict[str, str]]]:
+    def records() -> Iterator[_Record]:
         for n, values in enumerate(rows, start=2):
-            yield n, {h: _cell(v) for h, v in zip(headers, values, strict=False) if h}
+            cells = {h: _cell(v) for h, v in zip(headers, values, strict=False) if h}
+            if any(v.strip() for v in cells.values()):
+                yield _Record(n, n, cells, len(values), check_shape=False)
 
     return headers, records()
 

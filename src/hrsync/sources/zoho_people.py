@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from hrsync.api.people import PeopleClient
 from hrsync.clock import Clock
 from hrsync.model import SourceSnapshot
-from hrsync.sources.records import RowParser, validate
+from hrsync.sources.records import ParsedRow, RowParser, validate
 
 log = logging.getLogger(__name__)
 DATE_FORMAT = "%d-%b-%Y"  # 05-Jan-2015
@@ -134,7 +134,7 @@ class PeopleSource:
         eid_of_email = {
             r.get("EmailID", "").lower(): r.get("EmployeeID", "") for r in records.values()
         }
-        rows: list[tuple[str, dict[str, str]]] = []
+        rows: list[ParsedRow] = []
         outside: list[str] = []
         for rid, record in sorted(records.items(), key=lambda item: (len(item[0]), item[0])):
             row = {name: record.get(label, "") for name, label in FIELDS.items()}
@@ -144,15 +144,24 @@ class PeopleSource:
                 if (ref or mail)
                 else ""
             )
-            if (ref or mail) and not manager:
-                outside.append(f"{row['employee_id']} → {mail or ref}")
             row["manager_id"] = manager
-            rows.append((f"record {rid}", row))
-        snapshot = validate((where, self.parser.parse(where, row)) for where, row in rows)
+            parsed = self.parser.parse(f"record {rid}", row)
+            if (ref or mail) and not manager and parsed.employee is not None:
+                outside.append(f"{row['employee_id']} → {mail or ref}")
+                # A manager outside the form is not "no manager": leave reporting-to alone.
+                blocked = parsed.employee.blocked | {"manager_id"}
+                parsed.employee = replace(parsed.employee, blocked=blocked)
+            rows.append(parsed)
+        snapshot = validate(rows)
+        if not snapshot.complete:
+            snapshot.notes.append(
+                "some People records have no employee id, so nobody missing from the form "
+                "is taken to have left in this run"
+            )
         if outside:
             snapshot.notes.append(
                 f"{len(outside)} people report to someone outside the employee form "
-                f"(synced without a manager): {', '.join(outside[:5])}"
+                f"(reporting-to left as Cliq has it): {', '.join(outside[:5])}"
                 + (" …" if len(outside) > 5 else "")
             )
         return snapshot

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 
 from hrsync.model import Employee
-from hrsync.sync.mapping import cliq_fields, custom_values
+from hrsync.sync.mapping import cliq_fields, custom_values, kept_fields
 from hrsync.sync.rules import MembershipRules, first_match
 from hrsync.sync.state import DesiredState, DesiredUser
 
@@ -21,32 +21,81 @@ def desired_state(
     roles: MembershipRules | None = None,
     departments: MembershipRules | None = None,
     designations: MembershipRules | None = None,
+    held: Mapping[str, str] | None = None,
+    complete: bool = True,
 ) -> DesiredState:
     """Who should be in Cliq, active or not, and how; managers resolved to active employees.
-    ``custom_fields`` maps HR fields to Cliq custom user fields."""
+    ``custom_fields`` maps HR fields to Cliq custom user fields; ``held`` names the people
+    whose broken records leave them as Cliq has them."""
     people = {e.employee_id: e for e in employees}
     active = {eid for eid, e in people.items() if e.is_active_on(today)}
-    state = DesiredState()
+    custom_fields = dict(custom_fields or {})
+    state = DesiredState(held=dict(held or {}), complete=complete)
+    reads = {
+        what: rules.reads() if rules else frozenset()
+        for what, rules in (
+            ("teams", teams),
+            ("connect_groups", connect_groups),
+            ("role", roles),
+            ("department", departments),
+            ("designation", designations),
+        )
+    }
     for eid, employee in people.items():
+        keep = _kept(employee, people, custom_fields, reads)
         manager = employee.manager_id if employee.manager_id in active else ""
         state.users[eid] = DesiredUser(
             employee_id=eid,
             active=eid in active,
             fields=cliq_fields(employee),
-            department=_by_rule(departments, employee) or employee.department or None,
-            designation=_by_rule(designations, employee) or employee.designation or None,
-            manager_id=manager,
+            department=None
+            if "department" in keep
+            else _organisation(departments, employee, "department"),
+            designation=None
+            if "designation" in keep
+            else _organisation(designations, employee, "designation"),
+            manager_id="" if "reporting_to" in keep else manager,
             depth=_depth(eid, people, active),
-            custom=custom_values(employee, custom_fields or {}),
+            custom={
+                cliq: value
+                for cliq, value in custom_values(employee, custom_fields).items()
+                if cliq not in keep
+            },
             teams=teams.groups_of(employee) if teams else frozenset(),
             connect_groups=connect_groups.groups_of(employee) if connect_groups else frozenset(),
             role=first_match(roles.rules, employee) if roles else "",
+            keep=keep,
         )
     return state
 
 
-def _by_rule(rules: MembershipRules | None, employee: Employee) -> str:
-    return first_match(rules.rules, employee) if rules else ""
+def _kept(
+    employee: Employee,
+    people: Mapping[str, Employee],
+    custom_fields: Mapping[str, str],
+    reads: Mapping[str, frozenset[str]],
+) -> frozenset[str]:
+    """What HR cannot decide for ``employee`` now, because a value behind it is broken.
+    ``reads``: for teams, groups, role, department and designation, the HR fields their
+    rules look at."""
+    blocked = employee.blocked
+    if not blocked and (not employee.manager_id or employee.manager_id in people):
+        return frozenset()
+    keep = set(kept_fields(employee))
+    # A manager who is not among the people read is held for a broken record of their own.
+    if "manager_id" in blocked or (employee.manager_id and employee.manager_id not in people):
+        keep.add("reporting_to")
+    keep.update(cliq for hr, cliq in custom_fields.items() if cliq and hr in blocked)
+    keep.update(what for what, fields in reads.items() if fields & blocked)
+    return frozenset(keep)
+
+
+def _organisation(rules: MembershipRules | None, employee: Employee, name: str) -> str | None:
+    """The Cliq department or designation: by rule, else HR's own; None leaves it alone."""
+    by_rule = first_match(rules.rules, employee) if rules else ""
+    if by_rule or name in employee.blocked:
+        return by_rule or None
+    return str(getattr(employee, name)) or None
 
 
 def _depth(eid: str, people: dict[str, Employee], active: set[str]) -> int:

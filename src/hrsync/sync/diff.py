@@ -77,7 +77,7 @@ def diff(
             plan.changes.extend(_readable_manager(c, index, desired) for c in changes)
         elif want.active:
             plan.changes.append(_invite(want, custom))
-    plan.changes.extend(_gone_from_feed(desired, index, links, current))
+    plan.changes.extend(_gone_from_feed(desired, index, links, current, plan))
     plan.changes.extend(_teams(desired, current, zuid_of, managed_teams or {}))
     if current.connect is not None:
         plan.changes.extend(_connect(desired, current.connect, zuid_of))
@@ -97,10 +97,9 @@ def _teams(
     who no longer belong. Joiners join through their invitation, not here."""
     changes: list[Change] = []
     wanted: dict[str, set[str]] = {}  # team name as the rules spell it -> employee ids
-    for want in desired.users.values():
-        if want.active:
-            for team in want.teams:
-                wanted.setdefault(team, set()).add(want.employee_id)
+    for want in desired.deciding("teams"):
+        for team in want.teams:
+            wanted.setdefault(team, set()).add(want.employee_id)
     names = {n.lower(): n for n in wanted}
     for team, employees in sorted(wanted.items()):
         state = current.team(team)
@@ -121,8 +120,7 @@ def _teams(
             and e in zuid_of
             and zuid_of[e] in state.members
             and zuid_of[e] not in current.protected
-            and desired.users.get(e) is not None
-            and desired.users[e].active
+            and _decides(desired, e, "teams")
         )
         changes.extend(_batches(state.name, leaving, zuid_of, join=False))
     return changes
@@ -136,10 +134,9 @@ def _connect(
     longer belongs. Connect cannot list members, so hrsync's own record is the truth."""
     changes: list[Change] = []
     wanted: dict[str, set[str]] = {}
-    for want in desired.users.values():
-        if want.active:
-            for group in want.connect_groups:
-                wanted.setdefault(group, set()).add(want.employee_id)
+    for want in desired.deciding("connect_groups"):
+        for group in want.connect_groups:
+            wanted.setdefault(group, set()).add(want.employee_id)
     names = {n.lower(): n for n in wanted}
     for group, employees in sorted(wanted.items()):
         if group.lower() not in connect.groups:
@@ -155,8 +152,8 @@ def _connect(
         belong = wanted.get(names.get(key, ""), set())
         for employee_id in sorted(employees - belong):
             person = desired.users.get(employee_id)
-            if person is None or not person.active:
-                continue  # leavers keep their groups; deactivation ends their access
+            if person is None or not _decides(desired, employee_id, "connect_groups"):
+                continue  # leavers keep their groups (deactivation ends their access)
             group = names.get(key, key)
             zuid = zuid_of.get(employee_id, "")
             changes.append(ConnectMembers(group, [employee_id], [person.email], zuid, join=False))
@@ -211,8 +208,8 @@ def _role_members(
     declared = {s.name.lower() for s in specs}
     joining: dict[str, list[str]] = {}
     missing: dict[str, int] = {}
-    for want in sorted(desired.users.values(), key=lambda u: u.employee_id):
-        if not (want.active and want.role and want.employee_id in zuid_of):
+    for want in sorted(desired.deciding("role"), key=lambda u: u.employee_id):
+        if not (want.role and want.employee_id in zuid_of):
             continue
         zuid = zuid_of[want.employee_id]
         if zuid in current.protected:
@@ -237,9 +234,8 @@ def _role_members(
             if e in zuid_of
             and zuid_of[e] in role.members
             and zuid_of[e] not in current.protected
-            and (person := desired.users.get(e)) is not None
-            and person.active
-            and not person.role  # someone given another role moves there by joining it
+            and _decides(desired, e, "role")
+            and not desired.users[e].role  # given another role, they move by joining it
         )
         for i in range(0, len(leaving), MEMBERS_PER_CALL):
             chunk = leaving[i : i + MEMBERS_PER_CALL]
@@ -250,6 +246,12 @@ def _role_members(
             f"{count} people wait for it"
         )
     return changes
+
+
+def _decides(desired: DesiredState, employee_id: str, what: str) -> bool:
+    """HR decides ``what`` for this person now: they are read, active and not kept."""
+    person = desired.users.get(employee_id)
+    return person is not None and person.active and what not in person.keep
 
 
 def _batches(
@@ -339,7 +341,7 @@ def _match(
 ) -> dict[str, tuple[CurrentUser, bool]]:
     """Employee id → (Cliq user, already linked). Link first, then employee id, then email."""
     matched: dict[str, tuple[CurrentUser, bool]] = {}
-    taken: set[str] = set()
+    taken = _held_zuids(desired, index, links)
     for eid in sorted(desired.users):
         linked = index.by_zuid.get(links.get(eid, ""))
         if linked is not None:
@@ -366,6 +368,16 @@ def _match(
         if want.active:
             plan.changes.append(LinkUser(eid, found.zuid, found.email, reason))
     return matched
+
+
+def _held_zuids(desired: DesiredState, index: _Index, links: Mapping[str, str]) -> set[str]:
+    """Cliq users of people whose records are broken: nobody else may be matched to them."""
+    taken: set[str] = set()
+    for eid in desired.held:
+        taken.update(z for z in (links.get(eid, ""),) if z)
+        if (user := index.by_employee_id.get(eid)) is not None:
+            taken.add(user.zuid)
+    return taken
 
 
 def _user_changes(
@@ -409,6 +421,8 @@ def _field_changes(
 ) -> dict[str, list[str]]:
     changes: dict[str, list[str]] = {}
     for field in PROFILE_FIELDS:
+        if field in want.keep:
+            continue
         old, new = user.fields.get(field, ""), want.fields.get(field, "")
         if not same_value(field, old, new):
             changes[field] = [old, new]
@@ -417,6 +431,8 @@ def _field_changes(
     if want.designation is not None and want.designation.lower() != user.designation.lower():
         changes["designation"] = [user.designation, want.designation]
     manager_zuid = zuid_of.get(want.manager_id, "") if want.manager_id else ""
+    if "reporting_to" in want.keep:
+        return changes
     if (want.manager_id and manager_zuid != user.manager_zuid) or (
         not want.manager_id and user.manager_zuid
     ):
@@ -441,26 +457,38 @@ def _readable_manager(change: Change, index: _Index, desired: DesiredState) -> C
 def _invite(want: DesiredUser, custom: _CustomFields) -> InviteUser:
     return InviteUser(
         employee_id=want.employee_id,
-        fields={k: v for k, v in want.fields.items() if v},
+        fields={k: v for k, v in want.fields.items() if v and k not in want.keep},
         department=want.department,
         designation=want.designation,
         manager_id=want.manager_id,
         depth=want.depth,
         custom={unique: encoded for unique, (_, _, encoded) in custom.wanted(want).items()},
-        teams=sorted(want.teams),
-        role=want.role,
+        teams=[] if "teams" in want.keep else sorted(want.teams),
+        role="" if "role" in want.keep else want.role,
     )
 
 
 def _gone_from_feed(
-    desired: DesiredState, index: _Index, links: Mapping[str, str], current: Inventory
+    desired: DesiredState,
+    index: _Index,
+    links: Mapping[str, str],
+    current: Inventory,
+    plan: Plan,
 ) -> list[Change]:
-    changes: list[Change] = []
+    """Deactivate managed users HR no longer lists, only when the feed was read completely;
+    a person whose record is broken is not gone."""
+    gone: list[DeactivateUser] = []
     for eid, zuid in sorted(links.items()):
         user = index.by_zuid.get(zuid)
-        if eid in desired.users or user is None or user.status == "inactive":
+        if eid in desired.users or eid in desired.held or user is None:
             continue
-        if zuid in current.protected:
+        if user.status == "inactive" or zuid in current.protected:
             continue
-        changes.append(DeactivateUser(eid, zuid, user.email, "gone from the HR feed"))
-    return changes
+        gone.append(DeactivateUser(eid, zuid, user.email, "gone from the HR feed"))
+    if gone and not desired.complete:
+        plan.notes.append(
+            f"{len(gone)} managed users are missing from an HR feed that could not be read "
+            "completely; none is deactivated until it can"
+        )
+        return []
+    return list(gone)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -21,6 +21,7 @@ from hrsync.sync.rules import MembershipRules
 from hrsync.sync.safety import (
     Thresholds,
     check_blanking,
+    check_columns,
     check_deactivations,
     check_removals,
     check_source,
@@ -30,6 +31,7 @@ from hrsync.sync.state import ConnectState, Inventory, RoleSpec
 log = logging.getLogger(__name__)
 GROUPS_BY_PEOPLE = "cliq:groups_by_people"  # when Cliq last said People owns the groups
 RECHECK_GROUPS = 7 * 86_400.0
+SOURCE_COLUMNS = "source:columns"  # the canonical fields the export carried last run
 
 
 class Source(Protocol):
@@ -103,6 +105,8 @@ class Engine:
             roles=self.role_rules,
             departments=self.department_rules,
             designations=self.designation_rules,
+            held=snapshot.held,
+            complete=snapshot.complete,
         )
         inventory = self.target.inventory()
         seen = self.store.bookmark(GROUPS_BY_PEOPLE)
@@ -132,7 +136,24 @@ class Engine:
         )
         plan.errors.extend(snapshot.errors)
         plan.notes[:0] = snapshot.notes
+        plan.lost_columns = self._lost_columns(snapshot)
+        if plan.lost_columns:
+            plan.notes.append(
+                f"the HR export has no column for {', '.join(plan.lost_columns)}: those fields "
+                "are left as Cliq has them, and apply is held until confirmed"
+            )
         return plan, snapshot, inventory
+
+    def _lost_columns(self, snapshot: SourceSnapshot) -> list[str]:
+        """Fields whose column the export had last time, or that the configuration maps."""
+        if snapshot.columns is None:
+            return []
+        seen = self.store.bookmark(SOURCE_COLUMNS) or []
+        return sorted((set(seen) - snapshot.columns) | set(snapshot.unmapped))
+
+    def _remember_columns(self, snapshot: SourceSnapshot) -> None:
+        if snapshot.columns is not None:
+            self.store.save_bookmark(SOURCE_COLUMNS, sorted(snapshot.columns))
 
     def _links(self, inventory: Inventory) -> dict[str, str]:
         """Stored links, plus users invited by an earlier run whose id was never recorded."""
@@ -184,6 +205,7 @@ class Engine:
         confirmed_deactivations: int | None = None,
         confirmed_blanking: int | None = None,
         confirmed_removals: int | None = None,
+        confirmed_columns: Collection[str] | None = None,
         progress: Progress | None = None,
     ) -> Outcome:
         """Plan again, check guards (and a saved plan's fingerprint), then apply."""
@@ -198,6 +220,8 @@ class Engine:
             check_deactivations(plan, self.thresholds, confirmed=confirmed_deactivations)
             check_blanking(plan, self.thresholds, confirmed=confirmed_blanking)
             check_removals(plan, self.thresholds, confirmed=confirmed_removals)
+            check_columns(plan, confirmed=confirmed_columns)
+            self._remember_columns(snapshot)
             resumed = self._settle_previous_runs(run_id)
             self._record_links(inventory)
             report = Applier(

@@ -38,6 +38,15 @@ def cliq_fields(employee: Employee) -> dict[str, str]:
     }
 
 
+def kept_fields(employee: Employee) -> frozenset[str]:
+    """Cliq profile fields to leave as Cliq has them: their HR value is broken or absent."""
+    blocked = employee.blocked
+    kept = {cliq for cliq, hr in CLIQ_FROM.items() if hr in blocked}
+    if not employee.nickname and {"first_name", "last_name"} & blocked:
+        kept.add("display_name")  # the display name would be built from a broken name
+    return frozenset(kept)
+
+
 def same_value(field: str, current: str, wanted: str) -> bool:
     """Equal as Cliq compares them: emails ignore case, everything ignores edge spaces."""
     if field == "email_id":

@@ -369,6 +369,9 @@ class Plan:
     # What an admin must do before part of the plan can happen (a missing custom field…).
     pending: list[str] = field(default_factory=list)
     managed_users: int = 0
+    # Canonical fields whose column the export lost (there last run, or mapped in the
+    # configuration): left as Cliq has them, and the run is held until the admin confirms.
+    lost_columns: list[str] = field(default_factory=list)
     # Employee id → zuid of every matched Cliq user, so apply can name existing managers.
     known_users: dict[str, str] = field(default_factory=dict)
 

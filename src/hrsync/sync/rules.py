@@ -4,6 +4,7 @@ Chennai" → "Chennai Office". Pure: an employee in, a set of names out."""
 from __future__ import annotations
 
 import dataclasses
+import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +43,16 @@ class MembershipRules:
     def __bool__(self) -> bool:
         return bool(self.per or self.rules)
 
+    def reads(self) -> frozenset[str]:
+        """Every HR attribute these rules look at (to choose or to name a group)."""
+        names: set[str] = set(self.per)
+        for template in (*self.names.values(), *(r.name for r in self.rules)):
+            names.update(f for _, f, _, _ in string.Formatter().parse(template) if f)
+        for rule in self.rules:
+            names.update(rule.when)
+        names.discard("value")
+        return frozenset(names)
+
     def explain(self, employee: Employee) -> list[tuple[str, str]]:
         """(group, why) for every group ``employee`` belongs to."""
         values = attributes(employee)
@@ -76,7 +87,7 @@ def attributes(employee: Employee) -> dict[str, str]:
     values = {k: v for k, v in employee.extra.items()}
     for item in dataclasses.fields(employee):
         raw = getattr(employee, item.name)
-        if item.name != "extra" and raw is not None:
+        if item.name not in ("extra", "blocked") and raw is not None:
             values[item.name] = raw.isoformat() if hasattr(raw, "isoformat") else str(raw)
     return values
 

@@ -4,6 +4,7 @@ confirms the exact number (a broken export must not empty the directory)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from hrsync.errors import SafetyHold, SourceError
@@ -52,6 +53,20 @@ def check_deactivations(plan: Plan, thresholds: Thresholds, *, confirmed: int | 
         f"this run would deactivate {count} of {plan.managed_users} managed users "
         f"({share:.0%}), above the limit of {allowed}. Check the HR export; if it is right, "
         f"run again with --confirm-deactivations {count}"
+    )
+
+
+def check_columns(plan: Plan, *, confirmed: Collection[str] | None) -> None:
+    """Hold when the export lost a column: its fields are left alone, but a lost status or
+    exit date column also hides leavers, so the admin decides."""
+    lost = [c for c in plan.lost_columns if c not in set(confirmed or ())]
+    if not lost:
+        return
+    raise SafetyHold(
+        f"the HR export has no column for {', '.join(lost)} (it had one last run, or "
+        "[source.columns] maps one); those fields are left as Cliq has them. Check the "
+        f"export; if the column is gone for good, run again with "
+        f"--confirm-missing-columns {','.join(lost)}"
     )
 
 

@@ -46,6 +46,10 @@ class DesiredUser:
     teams: frozenset[str] = frozenset()  # Cliq teams the rules put this person in
     connect_groups: frozenset[str] = frozenset()  # Zoho Connect groups likewise
     role: str = ""  # the Cliq role the first matching rule names; "" leaves the role alone
+    # What to leave exactly as Cliq has it, because the HR value behind it is broken or
+    # absent: profile field names, "reporting_to", "teams", "connect_groups", "role", and
+    # custom field references.
+    keep: frozenset[str] = frozenset()
 
     @property
     def email(self) -> str:
@@ -55,6 +59,9 @@ class DesiredUser:
 @dataclass(slots=True)
 class DesiredState:
     users: dict[str, DesiredUser] = field(default_factory=dict)  # by employee id
+    # Employee id -> where its broken HR record is: left exactly as Cliq has them.
+    held: dict[str, str] = field(default_factory=dict)
+    complete: bool = True  # False: absence from the feed proves nothing this run
 
     def departments(self) -> set[str]:
         return {u.department for u in self.users.values() if u.active and u.department}
@@ -64,6 +71,10 @@ class DesiredState:
 
     def teams(self) -> set[str]:
         return {t for u in self.users.values() if u.active for t in u.teams}
+
+    def deciding(self, what: str) -> list[DesiredUser]:
+        """Active people whose ``what`` ("teams", "connect_groups", "role") HR decides now."""
+        return [u for u in self.users.values() if u.active and what not in u.keep]
 
 
 @dataclass(frozen=True, slots=True)
