@@ -65,6 +65,12 @@ class CsvSource:
 
     def _header_of(self, headers: list[str]) -> dict[str, str]:
         header_of = {name: self.columns.get(name, name) for name in CANONICAL_FIELDS}
+        twice = sorted({h for h in headers if h and headers.count(h) > 1} & set(header_of.values()))
+        if twice:
+            raise SourceError(
+                f"{self.path}: column(s) {', '.join(map(repr, twice))} appear more than once in "
+                "the header; hrsync cannot tell which to read. Fix the export"
+            )
         missing = [
             f"{n} (column {header_of[n]!r})" for n in REQUIRED if header_of[n] not in headers
         ]
@@ -141,7 +147,10 @@ class _Record:
                 "the rows after it; fix the export"
             )
         if self.width < columns:
-            return f"has {self.width} of the header's {columns} columns: cut off? fix the export"
+            return (
+                f"has {self.width} of the header's {columns} columns: cut off, or a stray "
+                "quote? fix the export"
+            )
         if self.width > columns:
             return (
                 f"has {self.width} columns, the header {columns}: a stray delimiter or quote? "
@@ -171,19 +180,20 @@ def _xlsx(path: Path) -> tuple[list[str], Iterator[_Record]]:
     from openpyxl import load_workbook
 
     try:
-        sheet = load_workbook(path, read_only=True, data_only=True).active
+        book = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged file
         raise SourceError(f"{path}: cannot read the workbook: {exc}") from exc
-    rows = sheet.iter_rows(values_only=True)
-    headers = [str(h or "").strip() for h in next(rows, ())]
-
-    def records() -> Iterator[_Record]:
-        for n, values in enumerate(rows, start=2):
-            cells = {h: _cell(v) for h, v in zip(headers, values, strict=False) if h}
-            if any(v.strip() for v in cells.values()):
-                yield _Record(n, n, cells, len(values), check_shape=False)
-
-    return headers, records()
+    try:  # read it all now: a read-only workbook holds its file open until closed
+        rows = list(book.active.iter_rows(values_only=True))
+    finally:
+        book.close()
+    headers = [str(h or "").strip() for h in (rows[0] if rows else ())]
+    records = []
+    for n, values in enumerate(rows[1:], start=2):
+        cells = {h: _cell(v) for h, v in zip(headers, values, strict=False) if h}
+        if any(v.strip() for v in cells.values()):
+            records.append(_Record(n, n, cells, len(values), check_shape=False))
+    return headers, iter(records)
 
 
 def _cell(value: object) -> str:

@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
+from hrsync.errors import ConfigError
 from hrsync.model import CANONICAL_FIELDS, Employee, RecordError, SourceSnapshot, Status
 
 # A practical address check: one @, a dot-separated domain of letters, digits and hyphens,
@@ -97,7 +98,13 @@ class RowParser:
         today: dt.date | None = None,
     ) -> None:
         self.status_words = dict(STATUS_WORDS)
-        self.status_words.update({k.strip().lower(): Status(v) for k, v in status_map.items()})
+        for word, meaning in status_map.items():
+            if meaning not in tuple(Status):
+                raise ConfigError(
+                    f"[source.status_map] {word!r} = {meaning!r}: a status word means "
+                    '"active" or "inactive"'
+                )
+            self.status_words[word.strip().lower()] = Status(meaning)
         self.date_format = date_format
         self.today = today or dt.date.today()
 
@@ -132,7 +139,8 @@ class RowParser:
                 "(an unknown word is not taken to mean the person left)",
             )
         if bad & LIFECYCLE:
-            return ParsedRow(where, eid, None, errors)
+            # An id that is itself broken names nobody for sure: the feed is then incomplete.
+            return ParsedRow(where, "" if "employee_id" in bad else eid, None, errors)
         extra = {k: v for k, v in row.items() if k not in CANONICAL_FIELDS and v}
         text = {
             k: "" if k in bad else values[k]
