@@ -242,7 +242,7 @@ def report_apply(ctx: typer.Context, outcome: Outcome) -> None:
         console.print(f"  [red]failed[/] {line}", highlight=False)
     for error in outcome.plan.errors:
         console.print(f"  [yellow]skipped[/] {error}", highlight=False)
-    for note in report.notes:
+    for note in (*outcome.plan.notes, *report.notes):
         console.print(f"  [bold]note:[/] {note}", highlight=False)
     for action in outcome.plan.pending:
         console.print(f"  [bold yellow]pending action:[/] {action}", highlight=False)
