@@ -134,3 +134,13 @@ def test_plan_round_trips_through_json_with_the_same_fingerprint() -> None:
     again = Plan.from_json(plan.to_json())
     assert again.fingerprint() == plan.fingerprint()
     assert again.changes == plan.changes
+
+
+def test_reports_of_a_manager_who_joins_now_get_reporting_to_in_the_same_plan() -> None:
+    boss, report = emp("B1"), emp("R1")
+    users = [cliq("z-r1", report)]
+    plan = plan_for([boss, emp("R1", manager_id="B1")], users, {"R1": "z-r1"})
+    assert [type(c).__name__ for c in plan.changes] == ["InviteUser", "UpdateUser"]
+    update = plan.changes[1]
+    assert isinstance(update, UpdateUser) and update.changes == {"reporting_to": ["", "B1"]}
+    assert update.manager_email == boss.email

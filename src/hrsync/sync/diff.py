@@ -433,9 +433,10 @@ def _field_changes(
     manager_zuid = zuid_of.get(want.manager_id, "") if want.manager_id else ""
     if "reporting_to" in want.keep:
         return changes
-    if (want.manager_id and manager_zuid != user.manager_zuid) or (
-        not want.manager_id and user.manager_zuid
-    ):
+    # A manager with no Cliq user yet joins in this run: apply learns their id from the
+    # invitation, so their reports get reporting-to in the same run, not the next one.
+    joining = want.manager_id and not manager_zuid
+    if joining or manager_zuid != user.manager_zuid:
         changes["reporting_to"] = [user.manager_zuid, want.manager_id]
     return changes
 
