@@ -6,6 +6,7 @@ and never appear in ``repr``, logs or output.
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -105,6 +106,37 @@ class SafetyConfig(BaseModel):
     protected_emails: list[str] = Field(default_factory=list)
 
 
+class LifecycleConfig(BaseModel):
+    """When joiners are invited: on their hire date, or this many days before it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    invite_days_before: int = Field(0, ge=0, le=365)
+
+
+class DriftConfig(BaseModel):
+    """What an admin may change in Cliq by hand: hrsync writes these fields only when HR's
+    value changes, and leaves a hand-made difference alone."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ignore: list[str] = Field(default_factory=list)  # Cliq field names, e.g. ["mobile"]
+
+    @field_validator("ignore")
+    @classmethod
+    def _known(cls, names: list[str]) -> list[str]:
+        from hrsync.sync.drift import IGNORABLE
+
+        for name in names:
+            if name not in IGNORABLE:
+                near = difflib.get_close_matches(name, IGNORABLE, n=1)
+                hint = f"; did you mean {near[0]!r}?" if near else ""
+                raise ValueError(
+                    f"{name!r} is not a field hrsync writes{hint} (one of {', '.join(IGNORABLE)})"
+                )
+        return names
+
+
 class GroupRule(BaseModel):
     """Everyone whose HR attributes match ``when`` belongs to ``name``."""
 
@@ -169,6 +201,8 @@ class Settings(BaseSettings):
     rules: RulesConfig = Field(default_factory=RulesConfig)
     custom_fields: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_CUSTOM_FIELDS))
     roles: list[RoleConfig] = Field(default_factory=list)
+    lifecycle: LifecycleConfig = Field(default_factory=LifecycleConfig)
+    drift: DriftConfig = Field(default_factory=DriftConfig)
 
     @classmethod
     def settings_customise_sources(

@@ -170,5 +170,7 @@ def build(
         role_rules=MembershipRules.from_config((), {}, rules.roles),
         department_rules=MembershipRules.from_config((), {}, rules.departments),
         designation_rules=MembershipRules.from_config((), {}, rules.designations),
+        invite_days_before=settings.lifecycle.invite_days_before,
+        drift_ignore=settings.drift.ignore,
     )
     return App(engine, http, store, client, owns_client, services)

@@ -88,8 +88,10 @@ def plan(
 
 def show_plan(plan: Plan, http: ZohoHttp, *, limit: int | None = None) -> None:
     """Every change (or the first ``limit``), the skipped rows, notes, and the cost."""
+    drift = set(plan.drift)
     for change in plan.changes[:limit]:
-        console.print(f"  {change.describe(done=False)}", highlight=False)
+        why = " (drift: changed in Cliq by hand)" if change.key in drift else ""
+        console.print(f"  {change.describe(done=False)}{why}", highlight=False)
     if limit is not None and len(plan.changes) > limit:
         console.print(f"  … and {len(plan.changes) - limit} more changes", highlight=False)
     for error in plan.errors:

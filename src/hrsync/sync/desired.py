@@ -23,14 +23,19 @@ def desired_state(
     designations: MembershipRules | None = None,
     held: Mapping[str, str] | None = None,
     complete: bool = True,
+    invite_days_before: int = 0,
 ) -> DesiredState:
     """Who should be in Cliq, active or not, and how; managers resolved to active employees.
     ``custom_fields`` maps HR fields to Cliq custom user fields; ``held`` names the people
-    whose broken records leave them as Cliq has them."""
+    whose broken records leave them as Cliq has them. Someone whose hire date is still more
+    than ``invite_days_before`` days away is not invited (nor reactivated) before then."""
     people = {e.employee_id: e for e in employees}
+    starting = _starting_later(people.values(), today + dt.timedelta(invite_days_before))
+    people = {eid: e for eid, e in people.items() if eid not in starting}
     active = {eid for eid, e in people.items() if e.is_active_on(today)}
     custom_fields = dict(custom_fields or {})
-    state = DesiredState(held=dict(held or {}), complete=complete)
+    state = DesiredState(held=dict(held or {}), complete=complete, starting=starting)
+    state.held.update({eid: f"starts on {day.isoformat()}" for eid, day in starting.items()})
     reads = {
         what: rules.reads() if rules else frozenset()
         for what, rules in (
@@ -67,6 +72,15 @@ def desired_state(
             keep=keep,
         )
     return state
+
+
+def _starting_later(employees: Iterable[Employee], horizon: dt.date) -> dict[str, dt.date]:
+    """Active people whose hire date lies beyond ``horizon``: left alone until it comes."""
+    return {
+        e.employee_id: e.hire_date
+        for e in employees
+        if e.hire_date is not None and e.hire_date > horizon and e.is_active_on(horizon)
+    }
 
 
 def _kept(

@@ -78,6 +78,13 @@ def diff(
         elif want.active:
             plan.changes.append(_invite(want, custom))
     plan.changes.extend(_gone_from_feed(desired, index, links, current, plan))
+    if desired.starting:
+        first = sorted(desired.starting.items(), key=lambda item: item[1])[:3]
+        shown = ", ".join(f"{eid} ({day.isoformat()})" for eid, day in first)
+        plan.notes.append(
+            f"{len(desired.starting)} people start later and are left alone until their "
+            f"invitation is due: {shown}" + (" …" if len(desired.starting) > 3 else "")
+        )
     plan.changes.extend(_teams(desired, current, zuid_of, managed_teams or {}))
     if current.connect is not None:
         plan.changes.extend(_connect(desired, current.connect, zuid_of))

@@ -15,6 +15,7 @@ from hrsync.store import Store
 from hrsync.sync.apply import Applier, ApplyReport, ConnectSide, Progress, Target
 from hrsync.sync.desired import desired_state
 from hrsync.sync.diff import diff
+from hrsync.sync.drift import digests, ignored_values, leave_ignored, mark_drift
 from hrsync.sync.explain import Explanation, Rules, explain
 from hrsync.sync.plan import Plan
 from hrsync.sync.rules import MembershipRules
@@ -26,12 +27,14 @@ from hrsync.sync.safety import (
     check_removals,
     check_source,
 )
-from hrsync.sync.state import ConnectState, Inventory, RoleSpec
+from hrsync.sync.state import ConnectState, DesiredState, Inventory, RoleSpec
 
 log = logging.getLogger(__name__)
 GROUPS_BY_PEOPLE = "cliq:groups_by_people"  # when Cliq last said People owns the groups
 RECHECK_GROUPS = 7 * 86_400.0
 SOURCE_COLUMNS = "source:columns"  # the canonical fields the export carried last run
+DESIRED_DIGESTS = "desired:digests"  # per person, what HR decided at the last clean apply
+IGNORED_VALUES = "desired:ignored"  # per person, HR's values of the [drift] ignore fields
 
 
 class Source(Protocol):
@@ -76,6 +79,8 @@ class Engine:
         role_rules: MembershipRules | None = None,
         department_rules: MembershipRules | None = None,
         designation_rules: MembershipRules | None = None,
+        invite_days_before: int = 0,
+        drift_ignore: Sequence[str] = (),
     ) -> None:
         self.source = source
         self.target = target
@@ -90,6 +95,9 @@ class Engine:
         self.role_rules = role_rules or MembershipRules()
         self.department_rules = department_rules or MembershipRules()
         self.designation_rules = designation_rules or MembershipRules()
+        self.invite_days_before = invite_days_before
+        self.drift_ignore = tuple(drift_ignore)
+        self._desired: DesiredState | None = None
 
     def plan(self) -> tuple[Plan, SourceSnapshot, Inventory]:
         """Read both sides and diff them. Sends only GET requests."""
@@ -107,6 +115,7 @@ class Engine:
             designations=self.designation_rules,
             held=snapshot.held,
             complete=snapshot.complete,
+            invite_days_before=self.invite_days_before,
         )
         inventory = self.target.inventory()
         seen = self.store.bookmark(GROUPS_BY_PEOPLE)
@@ -136,6 +145,9 @@ class Engine:
         )
         plan.errors.extend(snapshot.errors)
         plan.notes[:0] = snapshot.notes
+        leave_ignored(plan, desired, self.store.bookmark(IGNORED_VALUES) or {}, self.drift_ignore)
+        mark_drift(plan, desired, self.store.bookmark(DESIRED_DIGESTS) or {})
+        self._desired = desired
         plan.lost_columns = self._lost_columns(snapshot)
         if plan.lost_columns:
             plan.notes.append(
@@ -150,6 +162,12 @@ class Engine:
             return []
         seen = self.store.bookmark(SOURCE_COLUMNS) or []
         return sorted((set(seen) - snapshot.columns) | set(snapshot.unmapped))
+
+    def _remember_desired(self, desired: DesiredState) -> None:
+        """What HR decided, once Cliq matches it: the baseline that tells drift apart."""
+        self.store.save_bookmark(DESIRED_DIGESTS, digests(desired))
+        if self.drift_ignore:
+            self.store.save_bookmark(IGNORED_VALUES, ignored_values(desired, self.drift_ignore))
 
     def _remember_columns(self, snapshot: SourceSnapshot) -> None:
         if snapshot.columns is not None:
@@ -243,6 +261,8 @@ class Engine:
             raise
         if report.groups_by_people:
             self.store.save_bookmark(GROUPS_BY_PEOPLE, {"at": self.clock.now()})
+        if report.ok and self._desired is not None:
+            self._remember_desired(self._desired)
         status = "succeeded" if report.ok and not plan.errors else "partial"
         self.store.finish_run(
             run_id,

@@ -372,6 +372,7 @@ class Plan:
     # Canonical fields whose column the export lost (there last run, or mapped in the
     # configuration): left as Cliq has them, and the run is held until the admin confirms.
     lost_columns: list[str] = field(default_factory=list)
+    drift: list[str] = field(default_factory=list)  # keys of changes that undo hand edits
     # Employee id → zuid of every matched Cliq user, so apply can name existing managers.
     known_users: dict[str, str] = field(default_factory=dict)
 
@@ -398,11 +399,15 @@ class Plan:
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
     def to_json(self) -> dict[str, Any]:
+        drift = set(self.drift)
         return {
             "fingerprint": self.fingerprint(),
             "counts": self.counts(),
             "api_calls": self.api_calls(),
-            "changes": [c.to_dict() | {"summary": c.describe(done=False)} for c in self.changes],
+            "changes": [
+                c.to_dict() | {"summary": c.describe(done=False), "drift": c.key in drift}
+                for c in self.changes
+            ],
             "errors": [
                 {
                     "where": e.where,
@@ -420,12 +425,17 @@ class Plan:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Plan:
-        changes = []
+        changes, drift = [], []
         for item in data.get("changes", []):
-            item = {k: v for k, v in item.items() if k != "summary"}
-            changes.append(change_from_dict(item))
+            change = change_from_dict(
+                {k: v for k, v in item.items() if k not in ("summary", "drift")}
+            )
+            changes.append(change)
+            if item.get("drift"):
+                drift.append(change.key)
         return cls(
             changes=changes,
+            drift=drift,
             notes=list(data.get("notes", [])),
             pending=list(data.get("pending", [])),
             managed_users=int(data.get("managed_users", 0)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,6 +63,7 @@ class DesiredState:
     # Employee id -> where its broken HR record is: left exactly as Cliq has them.
     held: dict[str, str] = field(default_factory=dict)
     complete: bool = True  # False: absence from the feed proves nothing this run
+    starting: dict[str, dt.date] = field(default_factory=dict)  # joiners not invited yet
 
     def departments(self) -> set[str]:
         return {u.department for u in self.users.values() if u.active and u.department}
