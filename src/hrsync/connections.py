@@ -26,6 +26,7 @@ from hrsync.services import CustomService, data_centre, zoho_service
 from hrsync.store import Store
 from hrsync.store.tables import AccessToken, Connection
 from hrsync.tokens import SharedTokens, token_url
+from hrsync.urls import is_absolute, refuse_foreign_host
 from hrsync.vault import Vault
 
 log = logging.getLogger(__name__)
@@ -309,6 +310,7 @@ class Connections:
         settings = json.loads(row.settings)
         full = _absolute(url, settings.get("api_url", ""))
         _check_url(name, "url", full, bool(settings.get("allow_http")))
+        refuse_foreign_host(full, _declared_urls(settings), what=name)
         query = dict(params or {})
         headers: dict[str, str] = {}
         auth: httpx.Auth | None = None
@@ -454,11 +456,18 @@ def _pending(row: Connection, settings: Mapping[str, Any], secrets: Mapping[str,
 
 
 def _absolute(url: str, base: str) -> str:
-    if url.startswith(("http://", "https://")):
+    if is_absolute(url):
         return url
     if not base:
         raise ConfigError("a relative URL needs a service with a base URL")
     return base.rstrip("/") + "/" + url.lstrip("/")
+
+
+def _declared_urls(settings: Mapping[str, Any]) -> list[str]:
+    """The URLs the admin gave the connection: its credentials may go to their hosts only."""
+    custom = settings.get("custom") or {}
+    declared = [settings.get("api_url", ""), settings.get("accounts_url", "")]
+    return declared + [v for k, v in custom.items() if k.endswith("_url") and v]
 
 
 def _check_url(name: str, key: str, url: str, allow_http: bool) -> None:
