@@ -3,11 +3,13 @@ URL elsewhere is refused before any request (a token, a password, a signature) l
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from hrsync.cli.main import app
@@ -16,6 +18,7 @@ from hrsync.connections import Connections
 from hrsync.errors import ConfigError
 from hrsync.services import CustomService
 from hrsync.store import Store
+from hrsync.store.tables import Connection
 from hrsync.vault import ENV_KEY, Vault, new_key
 
 LOOPBACK = "http://127.0.0.1:9"  # never dialled: a MockTransport answers
@@ -121,3 +124,31 @@ def test_invoke_refuses_another_host_in_one_line(
     assert result.exit_code == 1 and sent == []
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("error: hr: 'https://other.example/x' is not on the connection's hosts")
+
+
+@pytest.mark.parametrize(
+    ("setting", "url"),
+    [("api_url", "HTTP://cliq.example"), ("accounts_url", "http://localhost.evil.example")],
+)
+def test_a_connection_stored_under_the_old_rule_sends_nothing_but_can_be_deleted(
+    connections: Connections, sent: list[httpx.Request], setting: str, url: str
+) -> None:
+    connections.add_zoho(
+        "old", "zoho_cliq", client_id="1", client_secret="s", api_url=LOOPBACK,
+        accounts_url=LOOPBACK, allow_http=True,
+    )  # fmt: skip
+    with connections.store.session.begin() as s:  # as an older hrsync let it be stored
+        row = s.scalars(select(Connection).where(Connection.name == "old")).one()
+        row.settings = json.dumps(json.loads(row.settings) | {setting: url})
+    for attempt in (
+        lambda: connections.access_token("old"),
+        lambda: connections.request("old", "GET", "/api/v2/users"),
+        lambda: connections.authorise("old", code="1000.abc"),
+        lambda: connections.revoke("old"),
+    ):
+        with pytest.raises(ConfigError, match=f"old: {setting} = '{url}': plain HTTP is refused"):
+            attempt()
+    assert sent == []
+    assert connections.show("old").pending  # still shown, so the admin can see and delete it
+    connections.delete("old")
+    assert connections.names() == []
