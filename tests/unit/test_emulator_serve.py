@@ -35,11 +35,19 @@ def test_a_non_loopback_host_is_refused_in_one_line(listened: list[str], host: s
     assert "--unsafe-bind" in line
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1"])
-def test_a_loopback_host_is_served(listened: list[str], host: str) -> None:
+@pytest.mark.parametrize(
+    ("host", "base"),
+    [
+        ("127.0.0.1", "http://127.0.0.1:8990"),
+        ("127.0.0.2", "http://127.0.0.2:8990"),
+        ("::1", "http://[::1]:8990"),
+    ],
+)
+def test_a_loopback_host_is_served(listened: list[str], host: str, base: str) -> None:
     result = CliRunner().invoke(app, ["emulator", "serve", "--host", host, "--port", "8990"])
     assert result.exit_code == 0, result.output
     assert listened == [host] and result.stderr == ""
+    assert result.stdout.startswith(f"Zoho emulator on {base} (real clock)")
 
 
 def test_unsafe_bind_listens_beyond_loopback_with_a_warning(listened: list[str]) -> None:

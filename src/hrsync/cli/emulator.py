@@ -49,8 +49,9 @@ def serve(
     client = emulator.accounts.client
     if not is_loopback(host):
         errors.print(f"warning: listening on {host}, beyond this machine", markup=False)
+    address = f"[{host}]" if ":" in host else host  # an IPv6 address in a URL
     console.print(
-        f"Zoho emulator on http://{host}:{port} ({clock} clock); "
+        f"Zoho emulator on http://{address}:{port} ({clock} clock); "
         f"OAuth client {client.client_id} (secret at GET /_emulator/clients)"
     )
     uvicorn.run(create_app(emulator), host=host, port=port, log_level="warning")
