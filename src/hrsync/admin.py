@@ -1,20 +1,32 @@
 """The admin's re-authentication: sensitive actions (deleting an integration, revoking or
 deleting a connection, authorising one again) need the admin passphrase within the last few
-minutes, like Zoho's "re-authenticate to continue"."""
+minutes, like Zoho's "re-authenticate to continue".
+
+Wrong passphrases back off exponentially and are logged: a first one is a typo and costs
+nothing, after the second in a row the next try waits 1 s, then twice as long after each
+further one, up to 15 min. The count lives in the store, so every process on it waits alike.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
+import math
 import os
 from typing import Any
 
 from hrsync.errors import HrsyncError
 from hrsync.store import Store
+from hrsync.store.db import this_process
 
+log = logging.getLogger(__name__)
 PASSPHRASE = "admin:passphrase"
 LAST_PROOF = "admin:reauthenticated_at"
+WRONG_TRIES = "admin:wrong_passphrases"  # {"count": wrong ones in a row, "at": the last one}
 WINDOW = 300.0  # seconds a re-authentication stays good
+FIRST_WAIT = 1.0  # seconds after the second wrong passphrase; doubled after each next one
+LONGEST_WAIT = 900.0
 ENV_PASSPHRASE = "HRSYNC_ADMIN_PASSPHRASE"
 
 
@@ -34,8 +46,10 @@ def set_passphrase(store: Store, passphrase: str, *, current: str | None = None)
     """Set (or, proving the current one, change) the admin passphrase."""
     if len(passphrase) < 12:
         raise HrsyncError("the passphrase needs at least 12 characters")
-    if has_passphrase(store) and not (current is not None and _matches(store, current)):
+    if has_passphrase(store) and current is None:
         raise ReauthenticationNeeded("the current passphrase is needed to change it")
+    if has_passphrase(store) and not _check(store, current or ""):
+        raise ReauthenticationNeeded("that is not the current admin passphrase")
     salt = os.urandom(16)
     store.save_bookmark(PASSPHRASE, {"salt": salt.hex(), "hash": _hash(passphrase, salt).hex()})
 
@@ -48,12 +62,44 @@ def _matches(store: Store, passphrase: str) -> bool:
     return hmac.compare_digest(got, bytes.fromhex(saved["hash"]))
 
 
+def backoff_wait(wrong_in_a_row: int) -> float:
+    """Seconds to wait after ``wrong_in_a_row`` wrong passphrases (0 after none)."""
+    if wrong_in_a_row <= 1:
+        return 0.0
+    return min(FIRST_WAIT * 2.0 ** min(wrong_in_a_row - 2, 32), LONGEST_WAIT)
+
+
+def _check(store: Store, passphrase: str) -> bool:
+    """Compare ``passphrase`` unless wrong ones came too fast; count and log a wrong one."""
+    tries: dict[str, Any] = store.bookmark(WRONG_TRIES) or {"count": 0, "at": 0.0}
+    count = int(tries["count"])
+    wait = backoff_wait(count)
+    left = min(float(tries["at"]) + wait - store.clock.now(), wait)  # a clock behind: no more
+    if left > 0:
+        log.warning("admin passphrase not checked: %d wrong in a row, backing off", count)
+        raise ReauthenticationNeeded(
+            f"{count} wrong admin passphrases in a row: try again in {math.ceil(left)} s"
+        )
+    if _matches(store, passphrase):
+        if count:
+            store.save_bookmark(WRONG_TRIES, {"count": 0, "at": store.clock.now()})
+        return True
+    store.save_bookmark(WRONG_TRIES, {"count": count + 1, "at": store.clock.now()})
+    log.warning(
+        "wrong admin passphrase from %s (%d in a row); the next try waits %.0f s",
+        this_process(),
+        count + 1,
+        backoff_wait(count + 1),
+    )
+    return False
+
+
 def reauthenticate(store: Store, passphrase: str) -> None:
     if not has_passphrase(store):
         raise ReauthenticationNeeded(
             "no admin passphrase is set yet: `hrsync admin passphrase` sets one"
         )
-    if not _matches(store, passphrase):
+    if not _check(store, passphrase):
         raise ReauthenticationNeeded("that is not the admin passphrase")
     store.save_bookmark(LAST_PROOF, {"at": store.clock.now()})
 

@@ -15,8 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from hrsync.errors import ConfigError
-
-LOOPBACK = ("127.", "localhost", "[::1]")
+from hrsync.urls import is_loopback, origin
 
 
 class StoreConfig(BaseModel):
@@ -70,14 +69,19 @@ class ZohoServiceConfig(BaseModel):
 
 
 def refuse_plain_http(url: str, *, allow_http: bool, what: str) -> None:
-    """Plain HTTP only to loopback, and only when allowed (an emulator, a test server)."""
-    if url.startswith("http://"):
-        host = url.removeprefix("http://")
-        if not (allow_http and host.startswith(LOOPBACK)):
-            raise ConfigError(
-                f"{what} = {url!r}: plain HTTP is refused; use https (http is allowed for "
-                "loopback only, with allow_http = true or --allow-http)"
-            )
+    """Plain HTTP only to a loopback address, and only when allowed (an emulator, a test
+    server); anything but http(s) is refused too."""
+    where = origin(url)
+    if where is not None and where[0] == "https":
+        return
+    if where is not None and allow_http and is_loopback(where[1]):
+        return
+    if where is None:
+        raise ConfigError(f"{what} = {url!r}: not an https:// address")
+    raise ConfigError(
+        f"{what} = {url!r}: plain HTTP is refused; use https (http is allowed to a loopback "
+        "address only, such as 127.0.0.1 or [::1], with allow_http = true or --allow-http)"
+    )
 
 
 class PeopleServiceConfig(ZohoServiceConfig):

@@ -26,6 +26,7 @@ from hrsync.services import CustomService, data_centre, zoho_service
 from hrsync.store import Store
 from hrsync.store.tables import AccessToken, Connection
 from hrsync.tokens import SharedTokens, token_url
+from hrsync.urls import is_absolute, refuse_foreign_host
 from hrsync.vault import Vault
 
 log = logging.getLogger(__name__)
@@ -187,7 +188,7 @@ class Connections:
     def authorize_url(self, name: str, *, redirect_uri: str, state: str) -> str:
         """Where the admin consents (OAuth 2.0 authorization code)."""
         row = self._row(name)
-        settings = json.loads(row.settings)
+        settings = _sendable(row)
         custom = settings.get("custom") or {}
         base = custom.get("authorize_url") or settings["accounts_url"] + "/oauth/v2/auth"
         delimiter = custom.get("scope_delimiter", ",")
@@ -206,7 +207,7 @@ class Connections:
         """Trade a grant code (from the consent redirect, or a Zoho self-client) for a
         refresh token, kept sealed."""
         row = self._row(name)
-        settings = json.loads(row.settings)
+        settings = _sendable(row)
         secrets = self.vault.unseal(row.secrets)
         params: dict[str, Any] = {
             "code": code.strip(),
@@ -243,7 +244,7 @@ class Connections:
     def oauth1_begin(self, name: str, *, callback: str) -> str:
         """OAuth 1.0: get a request token; returns the address where the admin consents."""
         row = self._row(name)
-        settings = json.loads(row.settings)
+        settings = _sendable(row)
         custom = settings.get("custom") or {}
         secrets = self.vault.unseal(row.secrets)
         signer = ClientAuth(
@@ -258,7 +259,7 @@ class Connections:
     def oauth1_finish(self, name: str, *, oauth_token: str, verifier: str) -> ConnectionInfo:
         """OAuth 1.0: trade the consented request token and its verifier for the token."""
         row = self._row(name)
-        settings = json.loads(row.settings)
+        settings = _sendable(row)
         custom = settings.get("custom") or {}
         secrets = self.vault.unseal(row.secrets)
         if oauth_token != secrets.get("request_token"):
@@ -289,7 +290,9 @@ class Connections:
     # --- using ----------------------------------------------------------------------------
     def access_token(self, name: str) -> str:
         """The connection's access token: cached, shared, refreshed once when due."""
-        return self.tokens.get(self._row(name))
+        row = self._row(name)
+        _sendable(row)
+        return self.tokens.get(row)
 
     def forget_token(self, name: str, rejected: str | None = None) -> None:
         """The service refused ``rejected`` (401): the next call refreshes."""
@@ -306,9 +309,10 @@ class Connections:
     ) -> httpx.Response:
         """Call any API through the connection (``hrsync connections invoke``)."""
         row = self._row(name)
-        settings = json.loads(row.settings)
+        settings = _sendable(row)
         full = _absolute(url, settings.get("api_url", ""))
         _check_url(name, "url", full, bool(settings.get("allow_http")))
+        refuse_foreign_host(full, _declared_urls(settings), what=name)
         query = dict(params or {})
         headers: dict[str, str] = {}
         auth: httpx.Auth | None = None
@@ -384,7 +388,7 @@ class Connections:
     def revoke(self, name: str) -> ConnectionInfo:
         """Revoke the refresh token at Zoho and forget every token here."""
         row = self._row(name)
-        settings = json.loads(row.settings)
+        settings = _sendable(row)
         secrets = self.vault.unseal(row.secrets)
         refresh = secrets.pop("refresh_token", "")
         if refresh and settings.get("accounts_url"):
@@ -454,11 +458,28 @@ def _pending(row: Connection, settings: Mapping[str, Any], secrets: Mapping[str,
 
 
 def _absolute(url: str, base: str) -> str:
-    if url.startswith(("http://", "https://")):
+    if is_absolute(url):
         return url
     if not base:
         raise ConfigError("a relative URL needs a service with a base URL")
     return base.rstrip("/") + "/" + url.lstrip("/")
+
+
+def _sendable(row: Connection) -> dict[str, Any]:
+    """The connection's settings, their URLs held to today's rule before anything is sent:
+    a connection stored under a looser one must not send its secrets where this would not."""
+    settings: dict[str, Any] = json.loads(row.settings)
+    allow_http = bool(settings.get("allow_http"))
+    _check_urls(row.name, settings, allow_http)
+    _check_urls(row.name, settings.get("custom") or {}, allow_http)
+    return settings
+
+
+def _declared_urls(settings: Mapping[str, Any]) -> list[str]:
+    """The URLs the admin gave the connection: its credentials may go to their hosts only."""
+    custom = settings.get("custom") or {}
+    declared = [settings.get("api_url", ""), settings.get("accounts_url", "")]
+    return declared + [v for k, v in custom.items() if k.endswith("_url") and v]
 
 
 def _check_url(name: str, key: str, url: str, allow_http: bool) -> None:

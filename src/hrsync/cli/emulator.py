@@ -6,20 +6,37 @@ from typing import Annotated
 
 import typer
 
-from hrsync.cli.output import console
+from hrsync.cli.output import console, errors, fail
+from hrsync.urls import is_loopback
 
 app = typer.Typer(help="A local Zoho to try hrsync against.", no_args_is_help=True)
 
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on (loopback only).")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option(help="Address to listen on: a loopback address unless --unsafe-bind.")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8990,
     clock: Annotated[
         str, typer.Option(help="real, or virtual (moved by POST /_emulator/clock/advance).")
     ] = "real",
+    unsafe_bind: Annotated[
+        bool,
+        typer.Option(
+            "--unsafe-bind",
+            help="Listen on a non-loopback address: anyone who reaches it can reset the "
+            "emulator and read its OAuth client secret.",
+        ),
+    ] = False,
 ) -> None:
     """Serve Zoho Accounts, Cliq and the control API under /_emulator/ on one port."""
+    if not (unsafe_bind or is_loopback(host)):
+        fail(
+            f"--host {host}: the emulator listens on a loopback address only (127.0.0.1, ::1), "
+            "since its control API and OAuth client secret are open to anyone who reaches it; "
+            "add --unsafe-bind to listen there anyway"
+        )
     import uvicorn
 
     from hrsync.clock import RealClock, VirtualClock
@@ -30,8 +47,11 @@ def serve(
         raise typer.BadParameter("--clock is real or virtual")
     emulator = Emulator(VirtualClock() if clock == "virtual" else RealClock())
     client = emulator.accounts.client
+    if not is_loopback(host):
+        errors.print(f"warning: listening on {host}, beyond this machine", markup=False)
+    address = f"[{host}]" if ":" in host else host  # an IPv6 address in a URL
     console.print(
-        f"Zoho emulator on http://{host}:{port} ({clock} clock); "
+        f"Zoho emulator on http://{address}:{port} ({clock} clock); "
         f"OAuth client {client.client_id} (secret at GET /_emulator/clients)"
     )
     uvicorn.run(create_app(emulator), host=host, port=port, log_level="warning")

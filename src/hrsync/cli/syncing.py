@@ -16,6 +16,7 @@ from hrsync.api.http import ZohoHttp
 from hrsync.cli.integrations import settings_for
 from hrsync.cli.output import console, emit_json, fail
 from hrsync.errors import HrsyncError, SafetyHold
+from hrsync.owner_only import write_owner_only
 from hrsync.sync.engine import Outcome
 from hrsync.sync.plan import Plan
 from hrsync.wiring import App, build
@@ -75,7 +76,7 @@ def plan(
         app.close()
     data = outcome.plan.to_json() | {"run_id": outcome.run_id}
     if out:
-        out.write_text(json.dumps(data, indent=2), encoding="utf-8")
+        write_owner_only(out, json.dumps(data, indent=2))
     if json_output or ctx.obj["json"]:
         emit_json(data)
     else:

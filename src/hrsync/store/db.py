@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -13,11 +14,12 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, delete, event, select, update
+from sqlalchemy import Engine, create_engine, delete, event, make_url, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from hrsync.clock import Clock
 from hrsync.errors import ConcurrentRun
+from hrsync.owner_only import create_owner_only
 from hrsync.store.tables import ApiCall, Bookmark, JournalEntry, Link, Membership, Run
 
 log = logging.getLogger(__name__)
@@ -74,6 +76,8 @@ class Store:
         self.url = url
         self._clock = clock
         self.integration = integration
+        if url.startswith("sqlite"):
+            _create_sqlite_file(url)
         self.engine: Engine = create_engine(url)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
@@ -406,6 +410,16 @@ class CallLog:
 
 def _run_record(r: Run) -> RunRecord:
     return RunRecord(r.id, r.mode, r.status, r.started_at, r.finished_at, json.loads(r.summary))
+
+
+def _create_sqlite_file(url: str) -> None:
+    """Create the database file owner-only before SQLite does (with the umask's mode); its
+    -wal and -shm files are given the same mode by SQLite."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    with contextlib.suppress(OSError):  # a missing folder: SQLite's own error says it better
+        create_owner_only(Path(database))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
