@@ -1,0 +1,430 @@
+"""Model-based: random histories of HR events, admin drift, faults and kills, on the virtual
+clock against the in-process emulator, with the invariants checked after every step.
+
+- no duplicate Cliq user, by email or by employee id;
+- users hrsync does not manage are never touched;
+- a person whose HR row is broken is never deactivated nor changed while it stays broken;
+- after a fault-free apply, Cliq (users, teams) and Connect match HR and the next plan is
+  empty; after faults or a kill, that one fault-free apply is enough.
+
+`make test` runs a bounded, repeatable set of histories; `make soak` runs thousands and
+prints what it explored (HYPOTHESIS_PROFILE=soak).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import httpx
+from hypothesis import HealthCheck, event, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
+
+from hrsync.cli.demo import grant_refresh_token, sample_employees, write_csv
+from hrsync.clock import VirtualClock
+from hrsync.config import (
+    ConnectServiceConfig,
+    RulesConfig,
+    SafetyConfig,
+    Settings,
+    SourceConfig,
+    StoreConfig,
+)
+from hrsync.emulator import Emulator
+from hrsync.emulator.connect_data import SCOPE_ID
+from hrsync.emulator.transport import mock_transport
+from hrsync.wiring import build
+from tests.conftest import BASE, World, service
+
+settings.register_profile(
+    "default",
+    max_examples=int(os.environ.get("HRSYNC_MODEL_EXAMPLES", "6")),
+    stateful_step_count=14,
+    derandomize=True,  # the same histories on every CI run; `make soak` explores
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+settings.register_profile(
+    "soak",
+    max_examples=int(os.environ.get("HRSYNC_SOAK_EXAMPLES", "2000")),
+    stateful_step_count=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+DEPARTMENTS = ["Engineering", "Sales", "Support", "Finance"]
+BREAKS = {  # how a row breaks, and what the export then says
+    "hire_date": "31/12/2020",
+    "email": "not-an-email",
+    "status": "Sabbatical",
+    "exit_date": "next week",
+}
+ACTIVE_WORDS = ["active", "Active", "On Leave", "Probation", "Notice Period"]
+VOLATILE = ("last_modified_time",)
+
+
+class Killed(BaseException):
+    """The process dies here."""
+
+
+class Directory(RuleBasedStateMachine):
+    """HR rows on one side, Cliq and Connect on the other, hrsync in between."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tmp = tempfile.TemporaryDirectory()
+        self.clock = VirtualClock()
+        self.emulator = Emulator(self.clock)
+        self.http = httpx.Client(transport=mock_transport(self.emulator))
+        client_id, secret, refresh = grant_refresh_token(self.http, BASE)
+        base = Path(self.tmp.name)
+        cliq = service(BASE, client_id, secret, refresh)
+        self.world = World(
+            self.clock,
+            Settings(
+                store=StoreConfig(url=f"sqlite:///{base / 'hrsync.db'}"),
+                source=SourceConfig(path=base / "employees.csv"),
+                cliq=cliq,
+                connect=ConnectServiceConfig(
+                    **cliq.model_dump(exclude={"network_id"}), network_id=SCOPE_ID
+                ),
+                rules=RulesConfig(teams_per=["department"], connect_groups_per=["department"]),
+                safety=SafetyConfig(max_deactivation_share=1.0, max_removal_share=1.0),
+            ),
+            base / "employees.csv",
+            self.http,
+        )
+        self.rows: dict[str, dict[str, str]] = {}
+        self.removed: set[str] = set()  # gone from the export
+        self.broken: dict[str, tuple[str, dict[str, Any]]] = {}  # id -> (field, Cliq then)
+        self.unmanaged: dict[str, str] = {}
+        self.serial = 100
+        self.admin = self.world.app()
+
+    def teardown(self) -> None:
+        self.admin.close()
+        self.http.close()
+        self.tmp.cleanup()
+
+    # the world ----------------------------------------------------------------------------
+    def today(self) -> dt.date:
+        return dt.datetime.fromtimestamp(self.clock.now(), dt.UTC).date()
+
+    def write(self) -> None:
+        rows = []
+        for eid, row in self.rows.items():
+            if eid in self.removed:
+                continue
+            row = dict(row)
+            if eid in self.broken:
+                name = self.broken[eid][0]
+                row[name] = BREAKS[name]
+            rows.append(row)
+        write_csv(self.world.csv, rows)
+
+    def users(self) -> dict[str, dict[str, Any]]:
+        state: Any = self.world.state()
+        return {u.get("employee_id") or u["email_id"]: u for u in state["users"]}
+
+    def apply(self, transport: httpx.BaseTransport | None = None) -> Any:
+        self.write()
+        self.clock.advance(180)  # runs a few minutes apart, as a schedule would start them
+        client = httpx.Client(transport=transport) if transport else self.http
+        app = build(
+            self.world.settings, dry_run=False, clock=self.clock, client=client, pacer_margin=0
+        )
+        try:
+            return app.engine.run_apply()
+        finally:
+            app.close()
+
+    def plan(self) -> list[str]:
+        self.clock.advance(180)
+        app = self.world.app(dry_run=True)
+        try:
+            return [c.describe(done=False) for c in app.engine.plan()[0].changes]
+        finally:
+            app.close()
+
+    def new_row(self, manager: str, department: str, hire_in: int = 0) -> dict[str, str]:
+        self.serial += 1
+        eid = f"N{self.serial:04d}"
+        hired = self.today() + dt.timedelta(days=hire_in) if hire_in else dt.date(2020, 1, 6)
+        return {
+            "employee_id": eid,
+            "email": f"new.person.{self.serial}@zylker.example",
+            "first_name": "New",
+            "last_name": f"Person{self.serial}",
+            "mobile": f"+1 555 09{self.serial:04d}",
+            "department": department,
+            "designation": "Engineer",
+            "manager_id": manager,
+            "status": "active",
+            "hire_date": hired.isoformat(),
+        }
+
+    # what HR says -----------------------------------------------------------------------------
+    def active_in_hr(self, eid: str) -> bool:
+        row = self.rows[eid]
+        if eid in self.removed or row["status"] not in ACTIVE_WORDS:
+            return False
+        today = self.today()
+        if row.get("hire_date") and dt.date.fromisoformat(row["hire_date"]) > today:
+            return False
+        exit_date = row.get("exit_date", "")
+        return not exit_date or dt.date.fromisoformat(exit_date) > today
+
+    def valid(self) -> list[str]:
+        return sorted(e for e in self.rows if e not in self.broken and e not in self.removed)
+
+    def working(self) -> list[str]:
+        return [e for e in self.valid() if self.active_in_hr(e)]
+
+    # setup -------------------------------------------------------------------------------------
+    @initialize()
+    def an_organisation_in_step(self) -> None:
+        for row in sample_employees(12):
+            row["department"] = DEPARTMENTS[int(row["employee_id"][1:]) % len(DEPARTMENTS)]
+            self.rows[row["employee_id"]] = row
+        target = self.admin.engine.target
+        emails = ["contractor.one@partner.example", "contractor.two@partner.example"]
+        target.invite(
+            [{"email_id": e, "first_name": "Con", "last_name": "Tractor"} for e in emails]
+        )
+        users = self.users()
+        self.unmanaged = {e: _frozen(users[e]) for e in emails}
+        self.clean_apply()
+
+    # HR events -----------------------------------------------------------------------------
+    @rule(data=st.data(), later=st.sampled_from([0, 0, 0, 2, 5]))
+    def join(self, data: st.DataObject, later: int) -> None:
+        managers = self.working()
+        manager = data.draw(st.sampled_from(["", *managers]))
+        row = self.new_row(manager, data.draw(st.sampled_from(DEPARTMENTS)), later)
+        self.rows[row["employee_id"]] = row
+        event(f"HR: join{' later' if later else ''}")
+
+    @precondition(lambda self: self.working())
+    @rule(data=st.data(), how=st.sampled_from(["status", "exit_date", "removed", "exit_later"]))
+    def leave(self, data: st.DataObject, how: str) -> None:
+        eid = data.draw(st.sampled_from(self.working()))
+        if how == "status":
+            self.rows[eid]["status"] = "Terminated"
+        elif how == "exit_date":
+            self.rows[eid]["exit_date"] = (self.today() - dt.timedelta(days=1)).isoformat()
+        elif how == "exit_later":
+            self.rows[eid]["exit_date"] = (self.today() + dt.timedelta(days=2)).isoformat()
+        else:
+            self.removed.add(eid)
+        event(f"HR: leave by {how}")
+
+    @precondition(lambda self: any(not self.active_in_hr(e) for e in self.rows))
+    @rule(data=st.data())
+    def rehire(self, data: st.DataObject) -> None:
+        gone = sorted(e for e in self.rows if not self.active_in_hr(e) and e not in self.broken)
+        if not gone:
+            return
+        eid = data.draw(st.sampled_from(gone))
+        self.removed.discard(eid)
+        self.rows[eid].update(status="active", exit_date="")
+        if dt.date.fromisoformat(self.rows[eid]["hire_date"]) > self.today():
+            self.rows[eid]["hire_date"] = "2020-01-06"
+        event("HR: rehire")
+
+    @precondition(lambda self: self.valid())
+    @rule(
+        data=st.data(), what=st.sampled_from(["department", "manager", "location", "designation"])
+    )
+    def move(self, data: st.DataObject, what: str) -> None:
+        eid = data.draw(st.sampled_from(self.valid()))
+        row = self.rows[eid]
+        if what == "department":
+            row["department"] = data.draw(st.sampled_from(DEPARTMENTS))
+        elif what == "designation":
+            row["designation"] = data.draw(st.sampled_from(["Engineer", "Analyst", "Lead"]))
+        elif what == "location":
+            row["seating_location"] = f"Floor {data.draw(st.integers(1, 9))}"
+        else:
+            candidates = [
+                e for e in self.working() if e != eid and not _reports_to(self.rows, e, eid)
+            ]
+            row["manager_id"] = data.draw(st.sampled_from(["", *candidates]))
+        event(f"HR: move {what}")
+
+    @precondition(lambda self: self.valid())
+    @rule(data=st.data(), what=st.sampled_from(["email", "name", "status word"]))
+    def edit(self, data: st.DataObject, what: str) -> None:
+        eid = data.draw(st.sampled_from(self.valid()))
+        row = self.rows[eid]
+        self.serial += 1
+        if what == "email":
+            row["email"] = f"renamed.{self.serial}@zylker.example"
+        elif what == "name":
+            row["last_name"] = f"Renamed{self.serial}"
+        elif row["status"] in ACTIVE_WORDS:
+            row["status"] = data.draw(st.sampled_from(ACTIVE_WORDS))
+        event(f"HR: {what} change")
+
+    @precondition(lambda self: [e for e in self.valid() if e in self.users()])
+    @rule(data=st.data(), name=st.sampled_from(sorted(BREAKS)))
+    def break_a_row(self, data: st.DataObject, name: str) -> None:
+        users = self.users()
+        eid = data.draw(st.sampled_from([e for e in self.valid() if e in users]))
+        self.broken[eid] = (name, _frozen(users[eid]))
+        event(f"HR: a row breaks ({name})")
+
+    @precondition(lambda self: self.broken)
+    @rule(data=st.data())
+    def fix_a_row(self, data: st.DataObject) -> None:
+        eid = data.draw(st.sampled_from(sorted(self.broken)))
+        del self.broken[eid]
+        event("HR: a row is fixed")
+
+    @rule(days=st.sampled_from([1, 3]))
+    def days_pass(self, days: int) -> None:
+        self.clock.advance(days * 86_400)
+        event("time: days pass")
+
+    # admin drift ------------------------------------------------------------------------------
+    def drift_candidates(self) -> list[str]:
+        users = self.users()
+        return [e for e in self.working() if e in users and users[e]["status"] == "active"]
+
+    @precondition(lambda self: self.drift_candidates())
+    @rule(data=st.data(), what=st.sampled_from(["mobile", "deactivate", "team"]))
+    def admin_drift(self, data: st.DataObject, what: str) -> None:
+        eid = data.draw(st.sampled_from(self.drift_candidates()))
+        user = self.users()[eid]
+        target = self.admin.engine.target
+        if what == "mobile":
+            target.update_user(user["id"], {"email_id": user["email_id"], "mobile": "+0 000"})
+        elif what == "deactivate":
+            target.set_active(user["id"], False)
+        else:
+            state: Any = self.world.state()
+            team = next((t for t in state["teams"] if user["id"] in t["members"]), None)
+            if team is None:
+                return
+            target.remove_team_members(team["team_id"], [user["id"]])
+        event(f"admin: drift ({what})")
+
+    # runs ----------------------------------------------------------------------------------
+    @rule()
+    def clean_apply(self) -> None:
+        outcome = self.apply()
+        assert outcome.report.failed == [], outcome.report.failed
+        self.check_converged()
+        event("run: fault-free apply")
+
+    @rule(
+        mode=st.sampled_from(["error_500", "timeout", "throttle_400", "throttle_429"]),
+        endpoint=st.sampled_from(["users.add", "users.update", "users.list", "teams"]),
+        count=st.integers(1, 3),
+    )
+    def apply_with_faults(self, mode: str, endpoint: str, count: int) -> None:
+        self.http.post(
+            f"{BASE}/_emulator/faults",
+            json=[{"mode": mode, "endpoint": endpoint, "count": count}],
+        )
+        try:
+            self.apply()
+        finally:
+            self.http.post(f"{BASE}/_emulator/faults", json=[])
+        event(f"run: faults ({mode} on {endpoint})")
+
+    @rule(budget=st.integers(0, 6))
+    def apply_killed(self, budget: int) -> None:
+        original = self.http._transport
+        left = budget
+
+        class Killer(httpx.BaseTransport):
+            def handle_request(self, request: httpx.Request) -> httpx.Response:
+                nonlocal left
+                if request.method != "GET" and "/oauth/" not in request.url.path:
+                    left -= 1
+                    if left < 0:
+                        raise Killed
+                return original.handle_request(request)
+
+        try:
+            self.apply(Killer())
+        except Killed:
+            event("run: killed mid-apply")
+
+    # the invariants --------------------------------------------------------------------------
+    @invariant()
+    def nobody_twice(self) -> None:
+        state: Any = self.world.state()
+        emails = [u["email_id"].lower() for u in state["users"]]
+        ids = [u["employee_id"] for u in state["users"] if u.get("employee_id")]
+        assert len(emails) == len(set(emails)), "a Cliq user exists twice (email)"
+        assert len(ids) == len(set(ids)), "a Cliq user exists twice (employee id)"
+
+    @invariant()
+    def unmanaged_users_untouched(self) -> None:
+        users = self.users()
+        for email, then in self.unmanaged.items():
+            assert _frozen(users[email]) == then, f"{email} is not hrsync's, yet it changed"
+
+    @invariant()
+    def broken_rows_harm_nobody(self) -> None:
+        users = self.users()
+        for eid, (name, then) in self.broken.items():
+            assert _frozen(users[eid]) == then, f"{eid}'s row is broken ({name}), yet Cliq changed"
+
+    def check_converged(self) -> None:
+        users = self.users()
+        state: Any = self.world.state()
+        teams = {t["name"]: set(t["members"]) for t in state["teams"]}
+        groups = {g["name"]: set(g["members"]) for g in state["connect"]["groups"]}
+        for eid, row in self.rows.items():
+            if eid in self.broken:
+                continue
+            user = users.get(eid)
+            if not self.active_in_hr(eid):
+                assert user is None or user["status"] == "inactive", (
+                    f"{eid} left but is not inactive"
+                )
+                continue
+            assert user is not None, f"{eid} works here but is not in Cliq"
+            assert user["status"] in ("active", "pending"), f"{eid} is {user['status']}"
+            assert user["email_id"] == row["email"], eid
+            assert user["last_name"] == row["last_name"], eid
+            assert user["department"]["name"] == row["department"], eid
+            assert user["id"] in teams[row["department"]], f"{eid} is not in their team"
+            assert row["email"] in groups[row["department"]], f"{eid} not in their group"
+            manager = row["manager_id"]
+            if manager and manager not in self.broken and self.active_in_hr(manager):
+                assert user.get("reportingto", {}).get("id") == users[manager]["id"], eid
+            elif not manager:
+                assert "reportingto" not in user, f"{eid} has a manager HR does not name"
+        assert self.plan() == [], "a fault-free apply left work for the next run"
+
+
+def _frozen(user: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in user.items() if k not in VOLATILE}
+
+
+def _reports_to(rows: dict[str, dict[str, str]], person: str, boss: str) -> bool:
+    """Whether ``person`` is somewhere below ``boss`` (a new manager must not close a loop)."""
+    seen: set[str] = set()
+    while person and person not in seen:
+        if person == boss:
+            return True
+        seen.add(person)
+        person = rows.get(person, {}).get("manager_id", "")
+    return False
+
+
+TestDirectory = Directory.TestCase
