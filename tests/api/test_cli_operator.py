@@ -4,6 +4,7 @@ that tell a pending action from a failure, and ``--json`` that is one parseable 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,11 @@ def test_a_run_that_leaves_only_pending_actions_exits_4_with_one_line_per_cause(
         "values wait for it",
     ]
     assert not [line for line in lines if line.startswith(("skipped", "waiting"))]
+    # no terminal here: progress is timestamped lines, on stderr
+    stamp = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
+    assert re.search(rf"{stamp} applying: 0/40 changes, 0 calls made", synced.stderr, re.M)
+    assert re.search(rf"{stamp} finished: 40/40 changes", synced.stderr, re.M)
+    assert "changes" not in synced.stdout.split("Run 1:")[0]
     assert "0 failed, 0 records skipped, 2 pending actions." in synced.stdout
     users = {u["email_id"]: u for u in world.state()["users"]}  # type: ignore[union-attr]
     assert len([u for u in users.values() if u.get("employee_id")]) == 30  # all of them went

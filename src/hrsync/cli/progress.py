@@ -94,6 +94,14 @@ class CallProgress:
         """A line if none came for a while (called every few seconds without a terminal)."""
         if self.total:
             self._refresh()
+        elif not self.planned and self.clock.now() - self.last_line >= self.every:
+            self._reading()
+
+    def _reading(self) -> None:
+        """Before the plan is known: HR and Zoho are being read (paced, so it can take long)."""
+        self.last_line = self.clock.now()
+        made = sum(self._calls().values())
+        self.out.print(f"{self._stamp()} reading HR and Zoho: {made} calls made", highlight=False)
 
     def _tick_until_stopped(self) -> None:
         while not self._stop.wait(self.every):
@@ -118,11 +126,13 @@ class CallProgress:
         elif force or self.clock.now() - self.last_line >= self.every:
             self._line("applying")
 
+    def _stamp(self) -> str:
+        return dt.datetime.fromtimestamp(self.clock.now(), dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
     def _line(self, what: str) -> None:
         self.last_line = self.clock.now()
-        stamp = dt.datetime.fromtimestamp(self.last_line, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         self.out.print(
-            f"{stamp} {what}: {self.done}/{self.total} changes, {self._status()}",
+            f"{self._stamp()} {what}: {self.done}/{self.total} changes, {self._status()}",
             highlight=False,
             soft_wrap=True,
         )

@@ -178,7 +178,8 @@ def sync_integration(ctx: typer.Context, name: str) -> dict[str, object]:
         console.print(f"  [red]not run:[/] {escape(str(problem))}", highlight=False)
         return {"integration": name, "ok": False, "error": str(problem)}
     try:
-        outcome = app.engine.run_apply()
+        with CallProgress(app.services) as progress:
+            outcome = app.engine.run_apply(progress=progress)
     except HrsyncError as problem:
         console.print(f"  [red]stopped:[/] {escape(str(problem))}", highlight=False)
         return {"integration": name, "ok": False, "error": str(problem)}
