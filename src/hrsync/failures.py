@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import httpx
+from pydantic import ValidationError
 from sqlalchemy import exc as db
 
+from hrsync.config import describe_problems
 from hrsync.errors import HrsyncError
 
 STORE_URLS = "sqlite:///hrsync.db or postgresql+psycopg://user@host/db"
@@ -35,6 +37,11 @@ def _first_line(problem: BaseException) -> str:
 
 def _hrsync(problem: BaseException) -> str:
     return str(problem)
+
+
+def _invalid(problem: BaseException) -> str:
+    assert isinstance(problem, ValidationError)
+    return f"the configuration is not valid: {describe_problems(problem)}"
 
 
 def _store_url(problem: BaseException) -> str:
@@ -82,6 +89,7 @@ def _file(problem: BaseException) -> str:
 
 REMEDIES: list[tuple[type[BaseException] | tuple[type[BaseException], ...], Callable[..., str]]] = [
     (HrsyncError, _hrsync),
+    (ValidationError, _invalid),  # e.g. an integration saved before a key was refused
     ((db.NoSuchModuleError, db.ArgumentError), _store_url),
     ((db.OperationalError, db.InterfaceError), _store_unreachable),
     (ImportError, _driver_missing),

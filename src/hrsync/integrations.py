@@ -206,8 +206,10 @@ class Integrations:
 
     def show(self, name: str) -> IntegrationInfo:
         row = self._row(name)
-        config = json.loads(row.config)
-        settings = Settings(**config)
+        try:
+            settings = Settings(**json.loads(row.config))
+        except ValidationError as exc:
+            raise ConfigError(f"integration {name}: {describe_problems(exc)}") from None
         source = settings.source
         if source.kind == "zoho_people":
             where = f"Zoho People via {settings.people.connection or '(keys in the file)'}"

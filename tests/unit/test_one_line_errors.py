@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import SecretStr
+from sqlalchemy import select
 
 from hrsync.api.auth import OAuthTokenSource
 from hrsync.api.http import ZohoHttp
@@ -17,6 +18,8 @@ from hrsync.api.people import PeopleClient, PeopleError
 from hrsync.api.ratelimit import Pacer
 from hrsync.clock import VirtualClock
 from hrsync.failures import describe_failure
+from hrsync.store import Store
+from hrsync.store.tables import Integration
 from tests.support import run_main
 
 KEYS = '[cliq]\nclient_id = "1000.X"\nclient_secret = "s"\nrefresh_token = "r"\n'
@@ -114,6 +117,26 @@ def test_an_unreachable_host_in_invoke_is_one_line(
     line = one_line(err)
     assert code == 1 and line.startswith("error: cannot reach http://127.0.0.1:1 (")
     assert "check the host name, the network and any proxy" in line
+
+
+def test_an_integration_saved_with_a_key_now_refused_is_one_line(
+    capsys: pytest.CaptureFixture[str], folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure(folder, "")
+    created = hrsync(capsys, folder, "integrations", "create", "hr", "--source-file", "x.csv")
+    assert created[0] == 0, created
+    store = Store(f"sqlite:///{folder / 'hrsync.db'}", clock=VirtualClock())
+    with store.session() as session, session.begin():
+        row = session.scalars(select(Integration)).one()
+        row.config = json.dumps(json.loads(row.config) | {"safety": {"max_share": 1}})
+    store.close()
+    code, _, err = hrsync(capsys, folder, "integrations", "show", "hr")
+    line = one_line(err)
+    assert code == 1
+    assert line == (
+        "error: integration hr: safety.max_share: unknown key; did you mean "
+        "safety.max_removal_share?"
+    )
 
 
 def test_an_unexpected_failure_is_one_line_that_asks_for_debug(
