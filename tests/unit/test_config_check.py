@@ -79,3 +79,18 @@ def test_an_unknown_key_stops_the_check_with_the_nearest_name(
     config = write(tmp_path, KEYS + "[safety]\nmax_deactivation_shares = 0.9\n")
     code, _, err = run_main(capsys, config, "config", "check")
     assert code == 1 and "did you mean safety.max_deactivation_share?" in err
+
+
+def test_an_integration_is_checked_by_name(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config = write(tmp_path, "")
+    export = str(tmp_path / "employees.csv")
+    created = run_main(
+        capsys, config, "integrations", "create", "hr", "--source-file", export,
+        "--target", "cliq-prod",
+    )  # fmt: skip
+    assert created[0] == 0, created
+    code, out, err = run_main(capsys, config, "config", "check", "--integration", "hr")
+    assert code == 1 and "error: integration hr: 1 problem(s)" in err, out
+    assert "[cliq] no connection named 'cliq-prod' (connections: none yet)" in out

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +70,20 @@ def test_a_bad_source_or_store_setting_is_one_line(
     line = one_line(err)
     assert code == 1 and expected in line
     assert "secret" not in line  # the store URL's password is never shown
+
+
+def test_the_console_script_prints_no_traceback(folder: Path) -> None:
+    configure(folder, '[source]\nencoding = "latin-9x"\n')
+    done = subprocess.run(
+        [sys.executable, "-m", "hrsync", "plan"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.startswith("error: ") and len(done.stderr.splitlines()) == 1
+    assert "unknown encoding 'latin-9x'" in done.stderr
 
 
 def test_debug_adds_the_trace(capsys: pytest.CaptureFixture[str], folder: Path) -> None:
@@ -164,6 +180,7 @@ PERSON = {"EmailID": "ana.silva@zylker.example", "FirstName": "Ana", "Mobile": "
         ({"response": {"status": 0, "result": [[PERSON]]}}, "a result entry that is a list"),
         ({"response": {"status": 0, "result": [{"1": ["Ana"]}]}}, "record 1 as a string"),
         ({"response": {"status": 1, "errors": [PERSON], "result": [PERSON]}}, "no message"),
+        ('{"response": {"result": [{"1": [{"EmailID": "ana.silva@zyl', "without a 'response'"),
         (
             {
                 "response": {
@@ -184,6 +201,8 @@ def test_an_odd_people_answer_is_named_by_its_shape_without_personal_data(
     def zoho(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/oauth/v2/token":
             return httpx.Response(200, json={"access_token": "a", "expires_in": 3600})
+        if isinstance(answer, str):  # cut off mid-answer: not JSON at all
+            return httpx.Response(200, text=answer)
         return httpx.Response(200, json=answer)
 
     clock = VirtualClock()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 from rich.markup import escape
 
 from hrsync.checkup import check_settings
+from hrsync.cli.integrations import opened
 from hrsync.cli.output import console, emit_json, fail, mode
 from hrsync.clock import RealClock
 from hrsync.config import load_settings
@@ -19,11 +22,20 @@ def _config() -> None:
 
 
 @app.command()
-def check(ctx: typer.Context) -> None:
+def check(
+    ctx: typer.Context,
+    integration: Annotated[
+        str, typer.Option("--integration", "-i", help="Check this integration's configuration.")
+    ] = "",
+) -> None:
     """Validate the configuration (unknown keys, values), then what it points to: the store,
     the HR export, and the keys or connections of each Zoho service. Sends nothing to Zoho."""
     path = ctx.obj["config"]
     settings = load_settings(path)  # refuses unknown keys and bad values, naming the nearest
+    if integration:
+        with opened(ctx) as integrations:
+            settings = integrations.settings(integration, settings)
+        path = f"integration {integration}"
     result = check_settings(settings, clock=RealClock())
     if mode.json:
         emit_json({"config": str(path), "ok": not result.problems} | vars(result))
