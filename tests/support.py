@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from hrsync.cli.demo import change_export, sample_employees
+from hrsync.cli.main import main
 from hrsync.connections import Connections
 from tests.conftest import BASE, World
 
@@ -119,3 +122,13 @@ def authorise_at_emulator(world: World, connections: Connections, name: str = "c
     back = httpx.URL(consent.headers["location"])
     assert back.params["state"] == "xyz"
     connections.authorise(name, code=back.params["code"], redirect_uri=redirect)
+
+
+def run_main(capsys: pytest.CaptureFixture[str], config: Path, *args: str) -> tuple[int, str, str]:
+    """``hrsync --config CONFIG ARGS`` as its console script runs it, in this process:
+    (exit code, stdout, stderr)."""
+    with pytest.raises(SystemExit) as ended:
+        main(["--config", str(config), *args])
+    out, err = capsys.readouterr()
+    code = ended.value.code
+    return (code if isinstance(code, int) else 1), out, err

@@ -6,24 +6,46 @@ and never appear in ``repr``, logs or output.
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import tomllib
+import typing
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from hrsync.errors import ConfigError
 from hrsync.urls import is_loopback, origin
 
+STORE_DIALECTS = ("sqlite", "postgresql")
+STORE_EXAMPLE = "sqlite:///hrsync.db or postgresql+psycopg://user@host/db"
+
 
 class StoreConfig(BaseModel):
-    url: str = "sqlite:///hrsync.db"
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = "sqlite:///hrsync.db"  # a relative SQLite path is relative to the config file
     key_file: Path = Path("hrsync.key")  # seals connection secrets; or HRSYNC_SECRET_KEY
+
+    @field_validator("url")
+    @classmethod
+    def _a_database_url(cls, value: str) -> str:
+        try:
+            dialect = make_url(value).get_backend_name()
+        except ArgumentError:
+            raise ValueError(f"{value!r} is not a database URL; write {STORE_EXAMPLE}") from None
+        if dialect not in STORE_DIALECTS:
+            raise ValueError(f"{dialect!r} databases are not supported; write {STORE_EXAMPLE}")
+        return value
 
 
 class SourceConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     kind: Literal["csv", "xlsx", "zoho_people"] = "csv"
     path: Path = Path("employees.csv")
     form: str = "employee"  # zoho_people: the form link name of the employee form
@@ -36,8 +58,29 @@ class SourceConfig(BaseModel):
     delimiter: str = ","
     encoding: str = "utf-8-sig"
 
+    @field_validator("delimiter")
+    @classmethod
+    def _one_character(cls, value: str) -> str:
+        if len(value) != 1:
+            raise ValueError(f'{value!r} is not one character; write e.g. "," or ";" or "\\t"')
+        return value
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(
+                f"unknown encoding {value!r}; write a Python codec name such as utf-8, "
+                "utf-8-sig, cp1252 or latin-1"
+            ) from None
+        return value
+
 
 class ZohoServiceConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     api_url: str = "https://cliq.zoho.com"
     accounts_url: str = "https://accounts.zoho.com"
     client_id: str = ""
@@ -103,6 +146,8 @@ def _has(cfg: ZohoServiceConfig, key: str) -> bool:
 
 
 class SafetyConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     max_deactivation_share: float = Field(0.10, ge=0, le=1)
     deactivation_floor: int = Field(10, ge=0)
     max_blanking_share: float = Field(0.10, ge=0, le=1)
@@ -169,6 +214,8 @@ class RulesConfig(BaseModel):
     """Rule-driven memberships. ``teams_per = ["department"]`` gives a Cliq team per
     department, named by ``team_names`` ("{value}" unless set)."""
 
+    model_config = ConfigDict(extra="forbid")
+
     teams_per: list[str] = Field(default_factory=list)
     team_names: dict[str, str] = Field(default_factory=dict)  # field -> template
     teams: list[GroupRule] = Field(default_factory=list)
@@ -227,17 +274,70 @@ def load_settings(path: Path) -> Settings:
     if path.exists():
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"{path}: cannot read the configuration: {exc}") from exc
     try:
         settings = Settings(**data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
-        raise ConfigError(f"{path}: {problems}") from None
+        raise ConfigError(f"{path}: {describe_problems(exc)}") from None
     if not settings.source.path.is_absolute():
         settings.source.path = path.parent / settings.source.path
     if not settings.store.key_file.is_absolute():
         settings.store.key_file = path.parent / settings.store.key_file
+    settings.store.url = store_url_beside(settings.store.url, path.parent)
     return settings
+
+
+def store_url_beside(url: str, folder: Path) -> str:
+    """A SQLite URL with a relative path made relative to ``folder`` (the config's)."""
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return url
+    if database.startswith("file:") or Path(database).is_absolute():
+        return url
+    return parsed.set(database=str(folder / database)).render_as_string(hide_password=False)
+
+
+def describe_problems(exc: ValidationError) -> str:
+    """Each problem as ``section.key: message``; an unknown key names the nearest valid one."""
+    return "; ".join(_describe(problem) for problem in exc.errors())
+
+
+def _describe(problem: Any) -> str:
+    loc = tuple(problem["loc"])
+    where = ".".join(str(p) for p in loc)
+    if problem["type"] != "extra_forbidden":
+        return f"{where}: {str(problem['msg']).removeprefix('Value error, ')}"
+    valid = valid_keys(loc[:-1])
+    near = difflib.get_close_matches(str(loc[-1]), valid, n=1, cutoff=0.6)
+    hint = f"did you mean {'.'.join([*(str(p) for p in loc[:-1]), near[0]])}?" if near else ""
+    known = f"valid keys here: {', '.join(valid)}"
+    return f"{where}: unknown key; {hint or known}"
+
+
+def valid_keys(loc: tuple[Any, ...]) -> list[str]:
+    """The keys a configuration table at ``loc`` (e.g. ``("safety",)``) accepts."""
+    model: Any = Settings
+    for part in loc:
+        if isinstance(part, int):
+            continue  # an entry of an array of tables: same model
+        field = model.model_fields.get(part) if _is_model(model) else None
+        if field is None:
+            return []
+        model = _model_in(field.annotation)
+    return sorted(model.model_fields) if _is_model(model) else []
+
+
+def _model_in(annotation: Any) -> Any:
+    """The model inside ``list[Model]`` or ``Model`` (anything else: itself)."""
+    if _is_model(annotation):
+        return annotation
+    for arg in typing.get_args(annotation):
+        if _is_model(arg):
+            return arg
+    return annotation
+
+
+def _is_model(value: Any) -> bool:
+    return isinstance(value, type) and issubclass(value, BaseModel)

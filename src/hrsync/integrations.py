@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from sqlalchemy import delete, select, update
 
 from hrsync.admin import require_recent
-from hrsync.config import Settings, ZohoServiceConfig
+from hrsync.config import Settings, ZohoServiceConfig, describe_problems
 from hrsync.connections import ConnectionProblem, Connections
 from hrsync.errors import ConfigError, HrsyncError
 from hrsync.model import CANONICAL_FIELDS
@@ -172,7 +172,7 @@ class Integrations:
         try:
             return Settings(**data)
         except ValidationError as exc:
-            raise ConfigError(f"integration {name}: {exc.errors()[0]['msg']}") from None
+            raise ConfigError(f"integration {name}: {describe_problems(exc)}") from None
 
     def due(self) -> list[str]:
         """Enabled integrations whose schedule says a run is due now."""
@@ -206,8 +206,10 @@ class Integrations:
 
     def show(self, name: str) -> IntegrationInfo:
         row = self._row(name)
-        config = json.loads(row.config)
-        settings = Settings(**config)
+        try:
+            settings = Settings(**json.loads(row.config))
+        except ValidationError as exc:
+            raise ConfigError(f"integration {name}: {describe_problems(exc)}") from None
         source = settings.source
         if source.kind == "zoho_people":
             where = f"Zoho People via {settings.people.connection or '(keys in the file)'}"
@@ -225,29 +227,30 @@ class Integrations:
 
     # --- what is missing ------------------------------------------------------------------
     def pending(self, settings: Settings) -> list[str]:
-        pending: list[str] = []
-        source = settings.source
-        if source.kind in ("csv", "xlsx"):
-            pending += _file_pending(settings)
-        else:
-            pending += self._connection_pending("people", settings.people, PEOPLE_SCOPES)
-        rules = settings.rules
-        needed = list(CLIQ_SCOPES)
-        if rules.teams_per or rules.teams:
-            needed += TEAM_SCOPES
-        if rules.roles or settings.roles:
-            needed += ROLE_SCOPES
-        cliq = self._connection_pending("cliq", settings.cliq, tuple(needed))
-        pending += cliq
-        if rules.connect_groups_per or rules.connect_groups:
-            if not settings.connect.network_id:
-                pending.append("[connect] has no network_id (the Connect network's scopeID)")
-            pending += self._connection_pending("connect", settings.connect, CONNECT_SCOPES)
-        if not cliq and settings.cliq.connection:
+        """What blocks enabling; reads Cliq's user fields once when all else is complete."""
+        pending = self.pending_locally(settings)
+        cliq = settings.cliq
+        if cliq.connection and not self.connection_pending("cliq", cliq, cliq_scopes(settings)):
             pending += self._custom_field_pending(settings)
         return pending
 
-    def _connection_pending(
+    def pending_locally(self, settings: Settings) -> list[str]:
+        """What blocks enabling, found without calling Zoho."""
+        pending: list[str] = []
+        source = settings.source
+        if source.kind in ("csv", "xlsx"):
+            pending += file_pending(settings)
+        else:
+            pending += self.connection_pending("people", settings.people, PEOPLE_SCOPES)
+        rules = settings.rules
+        pending += self.connection_pending("cliq", settings.cliq, cliq_scopes(settings))
+        if rules.connect_groups_per or rules.connect_groups:
+            if not settings.connect.network_id:
+                pending.append("[connect] has no network_id (the Connect network's scopeID)")
+            pending += self.connection_pending("connect", settings.connect, CONNECT_SCOPES)
+        return pending
+
+    def connection_pending(
         self, section: str, service: ZohoServiceConfig, scopes: tuple[str, ...]
     ) -> list[str]:
         if not service.connection:
@@ -287,6 +290,16 @@ class Integrations:
         ]
 
 
+def cliq_scopes(settings: Settings) -> tuple[str, ...]:
+    """The Cliq scopes a sync with these rules needs."""
+    needed: tuple[str, ...] = CLIQ_SCOPES
+    if settings.rules.teams_per or settings.rules.teams:
+        needed += TEAM_SCOPES
+    if settings.rules.roles or settings.roles:
+        needed += ROLE_SCOPES
+    return needed
+
+
 def covered(held: list[str], needed: str) -> bool:
     """Whether the held scopes grant ``needed`` (``Service.Module.ALL`` grants any operation)."""
     have = {s.lower() for s in held}
@@ -294,7 +307,7 @@ def covered(held: list[str], needed: str) -> bool:
     return needed.lower() in have or f"{module}.all" in have
 
 
-def _file_pending(settings: Settings) -> list[str]:
+def file_pending(settings: Settings) -> list[str]:
     path = settings.source.path
     if not path.exists():
         return [f"the HR export {path} does not exist"]
@@ -321,10 +334,7 @@ def _validate(name: str, config: dict[str, Any]) -> None:
     try:
         Settings(**config)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
-        raise ConfigError(f"integration {name}: {problems}") from None
+        raise ConfigError(f"integration {name}: {describe_problems(exc)}") from None
 
 
 def load_config(path: Path) -> dict[str, Any]:

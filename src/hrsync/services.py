@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from hrsync.errors import ConfigError
+
 # Data centre -> (accounts host, the domain Zoho's product hosts end with)
 DATA_CENTRES: dict[str, tuple[str, str]] = {
     "US": ("https://accounts.zoho.com", "zoho.com"),
@@ -121,11 +123,19 @@ def zoho_service(key: str) -> ZohoService:
         return ZOHO_SERVICES[key]
     except KeyError:
         known = ", ".join(ZOHO_SERVICES)
-        raise ValueError(f"unknown service {key!r}; default services are {known}") from None
+        raise UnknownChoice(
+            f"unknown service {key!r}; default services are {known}, or custom"
+        ) from None
+
+
+class UnknownChoice(ConfigError, ValueError):
+    """A service or data centre hrsync does not know (a ValueError for callers that check)."""
 
 
 def data_centre(dc: str) -> str:
     code = dc.strip().upper()
     if code not in DATA_CENTRES:
-        raise ValueError(f"unknown data centre {dc!r}; one of {', '.join(DATA_CENTRES)}")
+        raise UnknownChoice(
+            f"unknown data centre {dc!r}; use one of {', '.join(DATA_CENTRES)} (--dc)"
+        )
     return code

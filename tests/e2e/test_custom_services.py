@@ -33,6 +33,7 @@ def test_basic_and_oauth1_services_are_called_through_connections(tmp_path: Path
         )  # fmt: skip
         assert called.returncode == 0, called.stderr
         assert json.loads(called.stdout) == {
+            "schema_version": 1,
             "status": 200,
             "body": {"user": "sync", "query": {"page": "2"}},
         }

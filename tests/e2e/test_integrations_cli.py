@@ -94,9 +94,9 @@ def test_an_integration_from_draft_to_deleted(serve: Serve, tmp_path: Path) -> N
     assert scheduled.returncode == 0 and "run 2: 40 applied" in scheduled.stdout, scheduled
     assert hrsync("integrations", "run-due").stdout.startswith("Nothing is due")
     assert hrsync("plan", "--integration", "hr").stdout.startswith("No changes")
-    runs = json.loads(hrsync("--json", "runs", "--integration", "hr", "list").stdout)
+    runs = json.loads(hrsync("--json", "runs", "--integration", "hr", "list").stdout)["runs"]
     assert [r["mode"] for r in runs] == ["plan", "apply", "plan"]
-    assert json.loads(hrsync("--json", "runs", "list").stdout) == []  # hrsync.toml's own
+    assert json.loads(hrsync("--json", "runs", "list").stdout)["runs"] == []  # hrsync.toml's
 
     assert hrsync("integrations", "deactivate", "hr").returncode == 0
     stopped = hrsync("sync", "--integration", "hr")
@@ -104,4 +104,4 @@ def test_an_integration_from_draft_to_deleted(serve: Serve, tmp_path: Path) -> N
     assert hrsync("integrations", "activate", "hr").returncode == 0
 
     assert hrsync("integrations", "delete", "hr", "--yes", extra=admin).returncode == 0
-    assert json.loads(hrsync("--json", "integrations", "list").stdout) == []
+    assert json.loads(hrsync("--json", "integrations", "list").stdout)["integrations"] == []

@@ -65,7 +65,7 @@ def test_cli_plan_save_apply_and_runs(serve: Serve, tmp_path: Path) -> None:
     assert len([u for u in users if u.get("employee_id")]) == 40
     assert hrsync(tmp_path, env, "plan", "--detailed-exitcode").stdout.startswith("No changes")
 
-    runs = json.loads(hrsync(tmp_path, env, "--json", "runs", "list").stdout)
+    runs = json.loads(hrsync(tmp_path, env, "--json", "runs", "list").stdout)["runs"]
     applied = [r for r in runs if r["mode"] == "apply"]
     assert [r["status"] for r in applied] == ["succeeded", "refused"]  # newest first
     stats = httpx.get(f"{base}/_emulator/stats").json()

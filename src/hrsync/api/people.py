@@ -6,6 +6,7 @@ is wrong; code 7024 ("No records found") is simply the end of the data.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -36,30 +37,74 @@ class PeopleClient:
             params: dict[str, Any] = {"sIndex": start, "limit": PAGE}
             if modified_after_ms is not None:
                 params["modifiedtime"] = modified_after_ms
-            page = self._result(f"/people/api/forms/{form}/getRecords", params)
+            path = f"/people/api/forms/{form}/getRecords"
+            page = self._result(path, params)
             for entry in page:
-                for record_id, versions in entry.items():
-                    if versions:
-                        yield str(record_id), versions[0]
+                yield from _records(entry, path)
             if len(page) < PAGE:
                 return
             start += PAGE
 
-    def _result(self, path: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    def _result(self, path: str, params: dict[str, Any]) -> list[Any]:
         body = self.http.call("GET", path, endpoint="people", params=params)
-        response = body.get("response", {}) if isinstance(body, dict) else {}
+        response = body.get("response") if isinstance(body, dict) else None
+        if not isinstance(response, dict):
+            raise _odd(path, f"{_shape(body)} without a 'response' object")
         if response.get("status") == 0:
-            result = response.get("result") or []
-            return result if isinstance(result, list) else []
-        errors = response.get("errors") or {}
+            result = response.get("result")
+            if result is None:
+                return []
+            if not isinstance(result, list):
+                raise _odd(path, f"a 'result' that is {_shape(result)}, not a list")
+            return result
+        errors = response.get("errors")
         code = errors.get("code") if isinstance(errors, dict) else None
         if code == NO_RECORDS:
             return []
         message = errors.get("message") if isinstance(errors, dict) else None
+        said = _masked(message) if isinstance(message, str) else "no message"
         raise PeopleError(
-            f"Zoho People refused {path}: {message or response or body}",
+            f"Zoho People refused {path}: {said}",
             method="GET",
             url=path,
             status=200,
             code=str(code) if code is not None else None,
         )
+
+
+def _records(entry: Any, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """One result entry, ``{record id: [fields, ...]}``, as (record id, fields)."""
+    if not isinstance(entry, dict):
+        raise _odd(path, f"a result entry that is {_shape(entry)}, not an object")
+    for record_id, versions in entry.items():
+        if not versions:
+            continue
+        first = versions[0] if isinstance(versions, list) else versions
+        if not isinstance(first, dict):
+            raise _odd(path, f"record {record_id} as {_shape(first)}, not an object of fields")
+        yield str(record_id), first
+
+
+EMAIL = re.compile(r"[^\s@'\"]+@[^\s@'\"]+")
+
+
+def _odd(path: str, what: str) -> PeopleError:
+    # Never quote the answer itself: it holds people's personal data.
+    return PeopleError(
+        f"Zoho People answered {path} with {what}; check [people] api_url and the form name "
+        "([source] form)",
+        method="GET",
+        url=path,
+        status=200,
+        code="unexpected_shape",
+    )
+
+
+def _shape(value: Any) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", type(None): "null"}
+    return names.get(type(value), f"a {type(value).__name__}")
+
+
+def _masked(message: str) -> str:
+    """People's own message, cut short, with any email address in it masked."""
+    return EMAIL.sub("<email>", message)[:200]

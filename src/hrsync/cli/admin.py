@@ -8,7 +8,7 @@ import sys
 import typer
 
 from hrsync import admin as guard
-from hrsync.cli.output import console, fail
+from hrsync.cli.output import console, emit_json, fail, mode
 from hrsync.clock import RealClock
 from hrsync.config import load_settings
 from hrsync.errors import HrsyncError
@@ -28,16 +28,19 @@ def passphrase(ctx: typer.Context) -> None:
     try:
         current = None
         if guard.has_passphrase(store):
-            current = typer.prompt("Current passphrase", hide_input=True)
+            current = typer.prompt("Current passphrase", hide_input=True, err=mode.json)
         new = typer.prompt(
-            "New passphrase (12 characters or more)", hide_input=True, confirmation_prompt=True
+            "New passphrase (12 characters or more)",
+            hide_input=True,
+            confirmation_prompt=True,
+            err=mode.json,
         )
         guard.set_passphrase(store, new, current=current)
     except HrsyncError as problem:
         fail(str(problem))
     finally:
         store.close()
-    console.print("The admin passphrase is set.")
+    _done("The admin passphrase is set.")
 
 
 @app.command()
@@ -48,7 +51,14 @@ def reauth(ctx: typer.Context) -> None:
         confirm_admin(store, "re-authenticating", force=True)
     finally:
         store.close()
-    console.print("Re-authenticated for five minutes.")
+    _done("Re-authenticated for five minutes.")
+
+
+def _done(message: str) -> None:
+    if mode.json:
+        emit_json({"ok": True, "message": message})
+    else:
+        console.print(message)
 
 
 def confirm_admin(store: Store, action: str, *, force: bool = False) -> None:
@@ -63,7 +73,7 @@ def confirm_admin(store: Store, action: str, *, force: bool = False) -> None:
                 pass
         given = os.environ.get(guard.ENV_PASSPHRASE, "")
         if not given and sys.stdin.isatty():
-            given = typer.prompt(f"Admin passphrase for {action}", hide_input=True)
+            given = typer.prompt(f"Admin passphrase for {action}", hide_input=True, err=mode.json)
         if not given:
             guard.require_recent(store, action)  # raises with the explanation
         guard.reauthenticate(store, given)

@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from rich.table import Table
 
 from hrsync.cli.admin import confirm_admin
-from hrsync.cli.output import console, emit_json, fail
+from hrsync.cli.output import console, emit_json, fail, mode
 from hrsync.clock import RealClock
 from hrsync.config import load_settings
 from hrsync.connections import ConnectionInfo, Connections
@@ -58,7 +58,7 @@ def _secret(variable: str, prompt: str, *, required: bool = True) -> str:
     value = os.environ.get(variable, "")
     if value or not required:
         return value
-    return str(typer.prompt(f"{prompt} (or set {variable})", hide_input=True))
+    return str(typer.prompt(f"{prompt} (or set {variable})", hide_input=True, err=mode.json))
 
 
 @app.command()
@@ -154,7 +154,7 @@ def list_(ctx: typer.Context) -> None:
     with opened(ctx) as connections:
         found = connections.list()
     if ctx.obj["json"]:
-        emit_json([dataclasses.asdict(i) for i in found])
+        emit_json({"connections": [dataclasses.asdict(i) for i in found]})
         return
     if not found:
         console.print("No connections yet: `hrsync connections add NAME --client-id …`")
@@ -364,10 +364,13 @@ def delete(
 ) -> None:
     """Delete a connection and its secrets from hrsync (revoke it first to end it at Zoho);
     needs the admin passphrase."""
-    if not yes and not typer.confirm(f"Delete the connection {name!r}?"):
+    if not yes and not typer.confirm(f"Delete the connection {name!r}?", err=mode.json):
         raise typer.Exit(1)
     with opened(ctx) as connections:
         connections.show(name)
         confirm_admin(connections.store, f"deleting the connection {name!r}")
         connections.delete(name)
-    console.print(f"{name}: deleted.")
+    if mode.json:
+        emit_json({"name": name, "deleted": True})
+    else:
+        console.print(f"{name}: deleted.")

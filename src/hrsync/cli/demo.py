@@ -185,7 +185,8 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def run_demo(*, size: int, workdir: Path | None) -> None:
+def run_demo(*, size: int, workdir: Path | None) -> dict[str, object]:
+    """The demo's rounds, narrated on the console; returns its totals."""
     started = time.monotonic()
     folder = workdir or Path(tempfile.mkdtemp(prefix="hrsync-demo-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -227,6 +228,13 @@ def run_demo(*, size: int, workdir: Path | None) -> None:
             f"waited for rate limits: {clock.slept / 60:.1f} min; real time "
             f"{time.monotonic() - started:.1f} s. Files in {folder}."
         )
+        return {
+            "employees": size,
+            "api_calls": sum(stats["calls"].values()),
+            "lock_periods": stats["lock_periods_total"],
+            "simulated_wait_minutes": round(clock.slept / 60, 1),
+            "workdir": str(folder),
+        }
     finally:
         server.should_exit = True
         thread.join(timeout=5)

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from hrsync.cli.admin import confirm_admin
 from hrsync.cli.connections import opened as connections_opened
-from hrsync.cli.output import console, emit_json, fail
+from hrsync.cli.output import console, emit_json, fail, mode
 from hrsync.config import Settings, load_settings
 from hrsync.integrations import IntegrationInfo, Integrations, load_config
 
@@ -91,7 +91,7 @@ def list_(ctx: typer.Context) -> None:
     with opened(ctx) as integrations:
         found = integrations.every()
     if ctx.obj["json"]:
-        emit_json([dataclasses.asdict(i) for i in found])
+        emit_json({"integrations": [dataclasses.asdict(i) for i in found]})
         return
     if not found:
         console.print("No integrations yet: `hrsync integrations create NAME …`")
@@ -133,14 +133,17 @@ def run_due(ctx: typer.Context) -> None:
 
     with opened(ctx) as integrations:
         due = integrations.due()
-    if not due:
-        console.print("Nothing is due.")
-        return
-    failed = []
+    runs = []
     for name in due:
         console.print(f"[bold]{name}[/]")
-        if not sync_integration(ctx, name):
-            failed.append(name)
+        runs.append(sync_integration(ctx, name))
+    failed = [str(r["integration"]) for r in runs if not r["ok"]]
+    if mode.json:
+        emit_json({"runs": runs})
+        if failed:
+            raise typer.Exit(1)
+    elif not due:
+        console.print("Nothing is due.")
     if failed:
         fail(f"{len(failed)} integration(s) did not finish cleanly: {', '.join(failed)}")
 
@@ -176,9 +179,12 @@ def delete(
     with opened(ctx) as integrations:
         integrations.show(name)
         if not yes and not typer.confirm(
-            f"Delete the integration {name!r}? This cannot be undone."
+            f"Delete the integration {name!r}? This cannot be undone.", err=mode.json
         ):
             raise typer.Exit(1)
         confirm_admin(integrations.store, f"deleting the integration {name!r}")
         integrations.delete(name)
-    console.print(f"{name}: deleted.")
+    if mode.json:
+        emit_json({"name": name, "deleted": True})
+    else:
+        console.print(f"{name}: deleted.")

@@ -5,20 +5,25 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
+import traceback
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from hrsync import __version__
-from hrsync.cli import admin, connections, emulator, explain, integrations, runs, syncing
-from hrsync.cli.output import console, fail
-from hrsync.errors import HrsyncError
+from hrsync.cli import admin, config, connections, emulator, explain, integrations, runs, syncing
+from hrsync.cli.output import console, emit_json, fail, mode, set_mode
+from hrsync.failures import describe_failure
 
 app = typer.Typer(
     help="Keep Zoho Cliq and Zoho Connect in step with your HR system (an export of any "
     "HRMS, or Zoho People).\n\nStart with `hrsync demo`; then `hrsync connections add`, and "
-    "`hrsync plan` against your own export or an integration.",
+    "`hrsync plan` against your own export or an integration.\n\n"
+    "Exit codes: 0 done; 1 error; 2 `plan --detailed-exitcode` found changes; 3 held by a "
+    "safety guard (confirm the number to go on); 4 applied everything it could, but pending "
+    "actions remain (an admin's task in Zoho, e.g. a missing drop-down option).",
     no_args_is_help=True,
     rich_markup_mode="markdown",
     pretty_exceptions_enable=False,
@@ -28,6 +33,7 @@ app.add_typer(emulator.app, name="emulator")
 app.add_typer(connections.app, name="connections")
 app.add_typer(integrations.app, name="integrations")
 app.add_typer(admin.app, name="admin")
+app.add_typer(config.app, name="config")
 syncing.register(app)
 explain.register(app)
 
@@ -39,10 +45,29 @@ def _global(
         Path,
         typer.Option("--config", "-c", help="Configuration file (TOML).", envvar="HRSYNC_CONFIG"),
     ] = Path("hrsync.toml"),
-    json_output: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every API call.")] = False,
+    json_output: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Machine-readable output: one JSON object on stdout with schema_version; "
+            "progress and messages go to stderr.",
+        ),
+    ] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help="Log every API call; list the people behind each pending action.",
+        ),
+    ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option("--debug", help="Show the full trace of an error.", envvar="HRSYNC_DEBUG"),
+    ] = False,
 ) -> None:
-    ctx.obj = {"config": config, "json": json_output}
+    ctx.obj = {"config": config, "json": json_output, "verbose": verbose}
+    set_mode(json_output=json_output, debug=debug, verbose=verbose)
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -73,6 +98,9 @@ class Redact(logging.Filter):
 @app.command()
 def version() -> None:
     """Print hrsync's version."""
+    if mode.json:
+        emit_json({"version": __version__})
+        return
     console.print(__version__)
 
 
@@ -86,11 +114,16 @@ def demo(
     designation and a role for managers, ending with a plan that has no changes."""
     from hrsync.cli.demo import run_demo
 
-    run_demo(size=size, workdir=workdir)
+    summary = run_demo(size=size, workdir=workdir)
+    if mode.json:
+        emit_json({"demo": summary})
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """The ``hrsync`` command: an ordinary failure is one line (with --debug, its trace)."""
     try:
-        app()
-    except HrsyncError as exc:
-        fail(str(exc))
+        app(args=argv)
+    except Exception as problem:  # the one place every failure becomes one line
+        if mode.debug:
+            traceback.print_exc(file=sys.stderr)
+        fail(describe_failure(problem))

@@ -44,7 +44,7 @@ def list_runs(
     store = _store(ctx)
     rows = store.runs(limit)
     if ctx.obj["json"]:
-        emit_json([dataclasses.asdict(r) for r in rows])
+        emit_json({"runs": [dataclasses.asdict(r) for r in rows]})
         return
     table = Table("run", "mode", "status", "started", "changes")
     for r in rows:

@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn
+from rich.markup import escape
 
-from hrsync.api.http import ZohoHttp
 from hrsync.cli.integrations import settings_for
-from hrsync.cli.output import console, emit_json, fail
+from hrsync.cli.output import EXIT_CHANGES, EXIT_HELD, console, emit_json, fail, mode
+from hrsync.cli.progress import CallProgress
+from hrsync.cli.report import report_apply, report_nothing, show_plan
 from hrsync.errors import HrsyncError, SafetyHold
 from hrsync.owner_only import write_owner_only
-from hrsync.sync.engine import Outcome
-from hrsync.sync.plan import Plan
+from hrsync.sync.pending import pending_actions
 from hrsync.wiring import App, build
+
+__all__ = ["CallProgress", "register", "show_plan", "sync_integration"]
 
 
 def register(app: typer.Typer) -> None:
@@ -77,40 +77,14 @@ def plan(
     data = outcome.plan.to_json() | {"run_id": outcome.run_id}
     if out:
         write_owner_only(out, json.dumps(data, indent=2))
-    if json_output or ctx.obj["json"]:
+    if json_output or mode.json:
         emit_json(data)
     else:
         show_plan(outcome.plan, app.http)
         if out:
             console.print(f"Plan saved to {out}; apply it with `hrsync apply --plan {out}`.")
     if detailed_exitcode and outcome.plan.changes:
-        raise typer.Exit(2)
-
-
-def show_plan(plan: Plan, http: ZohoHttp, *, limit: int | None = None) -> None:
-    """Every change (or the first ``limit``), the skipped rows, notes, and the cost."""
-    drift = set(plan.drift)
-    for change in plan.changes[:limit]:
-        why = " (drift: changed in Cliq by hand)" if change.key in drift else ""
-        console.print(f"  {change.describe(done=False)}{why}", highlight=False)
-    if limit is not None and len(plan.changes) > limit:
-        console.print(f"  … and {len(plan.changes) - limit} more changes", highlight=False)
-    for error in plan.errors:
-        console.print(f"  [yellow]skipped[/] {error}", highlight=False)
-    for note in plan.notes:
-        console.print(f"  [dim]note: {note}[/]", highlight=False)
-    for action in plan.pending:
-        console.print(f"  [bold yellow]pending action:[/] {action}", highlight=False)
-    if not plan.changes:
-        console.print("No changes. Cliq matches HR.")
-        return
-    counts = ", ".join(f"{n} {kind}" for kind, n in sorted(plan.counts().items()))
-    calls = plan.api_calls()
-    minutes = http.pacer.estimate(calls) / 60
-    console.print(
-        f"Plan: {counts}. About {sum(calls.values())} API calls, "
-        f"at least {minutes:.1f} min at Zoho's rate limits."
-    )
+        raise typer.Exit(EXIT_CHANGES)
 
 
 def apply(
@@ -128,12 +102,7 @@ def apply(
 ) -> None:
     """Make Cliq match HR: invite, update, deactivate, reactivate (asks first unless --yes)."""
     ctx.obj["integration"] = integration
-    expected = None
-    if plan_file is not None:
-        try:
-            expected = json.loads(plan_file.read_text(encoding="utf-8"))["fingerprint"]
-        except (OSError, ValueError, KeyError) as exc:
-            fail(f"{plan_file}: not a saved hrsync plan ({exc})")
+    expected = None if plan_file is None else saved_fingerprint(plan_file)
     if not yes and expected is None:
         preview = _app(ctx, dry_run=True)
         try:
@@ -142,14 +111,30 @@ def apply(
         finally:
             preview.close()
         if not planned.changes:
+            report_nothing(planned)
             return
-        if not typer.confirm("Apply these changes?"):
+        if not typer.confirm("Apply these changes?", err=mode.json):
             raise typer.Exit(1)
         expected = planned.fingerprint()
     confirm = Confirmed(
         confirm_deactivations, confirm_blanking, confirm_removals, _names(confirm_missing_columns)
     )
     _run_apply(ctx, expected=expected, confirm=confirm)
+
+
+def saved_fingerprint(plan_file: Path) -> str:
+    """The fingerprint of a plan saved by ``plan --out``; anything else is refused."""
+    try:
+        saved = json.loads(plan_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeError, ValueError) as exc:
+        fail(f"{plan_file}: not a saved hrsync plan ({exc}); make one with `hrsync plan --out`")
+    fingerprint = saved.get("fingerprint") if isinstance(saved, dict) else None
+    if not isinstance(fingerprint, str) or not fingerprint:
+        fail(
+            f"{plan_file}: not a saved hrsync plan (no fingerprint); make one with "
+            "`hrsync plan --out`"
+        )
+    return fingerprint
 
 
 def sync(
@@ -195,116 +180,41 @@ def _run_apply(ctx: typer.Context, *, expected: str | None, confirm: Confirmed) 
                 progress=progress,
             )
     except SafetyHold as hold:
-        fail(f"held: {hold}", code=3)
+        fail(f"held: {hold}", code=EXIT_HELD)
     finally:
         app.close()
-    report_apply(ctx, outcome)
+    report_apply(outcome)
 
 
-def sync_integration(ctx: typer.Context, name: str) -> bool:
-    """One scheduled run of an integration; True when it finished without a failure."""
+def sync_integration(ctx: typer.Context, name: str) -> dict[str, object]:
+    """One scheduled run of an integration: what it did, and ``ok`` when nothing failed."""
     ctx.obj["integration"] = name
     try:
         app = _app(ctx, dry_run=False)
     except HrsyncError as problem:
-        console.print(f"  [red]not run:[/] {problem}", highlight=False)
-        return False
+        console.print(f"  [red]not run:[/] {escape(str(problem))}", highlight=False)
+        return {"integration": name, "ok": False, "error": str(problem)}
     try:
-        outcome = app.engine.run_apply()
+        with CallProgress(app.services) as progress:
+            outcome = app.engine.run_apply(progress=progress)
     except HrsyncError as problem:
-        console.print(f"  [red]stopped:[/] {problem}", highlight=False)
-        return False
+        console.print(f"  [red]stopped:[/] {escape(str(problem))}", highlight=False)
+        return {"integration": name, "ok": False, "error": str(problem)}
     finally:
         app.close()
     report = outcome.report
     assert report is not None
+    actions, errors = pending_actions(outcome.plan)
     console.print(
         f"  run {outcome.run_id}: {len(report.done)} applied, {len(report.failed)} failed, "
-        f"{len(outcome.plan.errors)} records skipped"
+        f"{len(errors)} records skipped, {len(actions)} pending actions"
     )
-    return not report.failed
-
-
-def report_apply(ctx: typer.Context, outcome: Outcome) -> None:
-    report = outcome.report
-    assert report is not None
-    if ctx.obj["json"]:
-        emit_json(
-            {
-                "run_id": outcome.run_id,
-                "done": report.done,
-                "failed": report.failed,
-                "skipped": report.skipped,
-                "errors": [str(e) for e in outcome.plan.errors],
-                "notes": report.notes,
-                "pending": outcome.plan.pending,
-            }
-        )
-        return
-    for line in report.failed:
-        console.print(f"  [red]failed[/] {line}", highlight=False)
-    for error in outcome.plan.errors:
-        console.print(f"  [yellow]skipped[/] {error}", highlight=False)
-    for note in (*outcome.plan.notes, *report.notes):
-        console.print(f"  [bold]note:[/] {note}", highlight=False)
-    for action in outcome.plan.pending:
-        console.print(f"  [bold yellow]pending action:[/] {action}", highlight=False)
-    skipped = f", {len(report.skipped)} left to Zoho People" if report.skipped else ""
-    console.print(
-        f"Run {outcome.run_id}: {len(report.done)} changes applied, "
-        f"{len(report.failed)} failed{skipped}, {len(outcome.plan.errors)} records skipped."
-    )
-    if report.failed or outcome.plan.errors:
-        raise typer.Exit(1)
-
-
-class CallProgress:
-    """A progress bar of changes with API calls made, calls left and a rate-limit ETA."""
-
-    def __init__(self, services: Sequence[ZohoHttp]) -> None:
-        self.services = list(services)  # Cliq, and People or Connect when used
-        self.baseline: Counter[str] = Counter()
-        self.bar = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TextColumn("{task.completed}/{task.total} changes"),
-            TextColumn("{task.fields[calls]}"),
-            console=console,
-            transient=False,
-        )
-        self.task: Any = None
-        self.planned: dict[str, int] = {}
-
-    def __enter__(self) -> CallProgress:
-        self.bar.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.bar.__exit__(None, None, None)
-
-    def _calls(self) -> Counter[str]:
-        total: Counter[str] = Counter()
-        for service in self.services:
-            total.update(service.calls)
-        return total
-
-    def start(self, plan: Plan) -> None:
-        self.planned = plan.api_calls()
-        self.baseline = self._calls()  # reading both sides is done by now
-        self.task = self.bar.add_task("Applying", total=len(plan.changes), calls="")
-        self._refresh()
-
-    def advance(self, changes: int, note: str) -> None:
-        if self.task is None:
-            return
-        self.bar.advance(self.task, changes)
-        self._refresh()
-
-    def _refresh(self) -> None:
-        calls = self._calls() - self.baseline
-        made = sum(calls.values())
-        left = {e: max(0, n - calls.get(e, 0)) for e, n in self.planned.items()}
-        eta = self.services[0].pacer.estimate(left)
-        self.bar.update(
-            self.task, calls=f"{made} calls made, {sum(left.values())} left, ETA {eta / 60:.1f} min"
-        )
+    return {
+        "integration": name,
+        "ok": not report.failed,
+        "run_id": outcome.run_id,
+        "applied": len(report.done),
+        "failed": len(report.failed),
+        "records_skipped": len(errors),
+        "pending": [a.action for a in actions],
+    }

@@ -1,0 +1,122 @@
+"""``hrsync config check``: everything a run would refuse, found without calling Zoho.
+
+The configuration itself is validated when it is loaded (unknown keys, types, encodings);
+this looks at what it points to: the store, the HR source, the credentials or connections of
+each Zoho service in use, and the rules that need a service.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import httpx
+from sqlalchemy.engine import make_url
+
+from hrsync.clock import Clock
+from hrsync.config import ConnectServiceConfig, Settings, ZohoServiceConfig
+from hrsync.connections import Connections
+from hrsync.errors import ConfigError, HrsyncError
+from hrsync.failures import describe_failure
+from hrsync.integrations import (
+    CONNECT_SCOPES,
+    PEOPLE_SCOPES,
+    Integrations,
+    cliq_scopes,
+    file_pending,
+)
+from hrsync.store import Store
+from hrsync.vault import Vault
+
+
+@dataclass
+class Checkup:
+    """What was checked, and what is wrong (an empty ``problems`` means ready to run)."""
+
+    checked: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def check_settings(settings: Settings, *, clock: Clock) -> Checkup:
+    """Check the store, the source and each Zoho service the settings use."""
+    result = Checkup()
+    store = _open_store(settings, result, clock)
+    _check_source(settings, result)
+    for section, service, scopes in _services(settings):
+        _check_service(section, service, scopes, settings=settings, store=store, result=result)
+    if store is not None:
+        store.close()
+    return result
+
+
+def _open_store(settings: Settings, result: Checkup, clock: Clock) -> Store | None:
+    shown = make_url(settings.store.url).render_as_string(hide_password=True)
+    result.checked.append(f"store {shown}")
+    try:
+        return Store(settings.store.url, clock=clock)
+    except Exception as problem:  # any failure to open it is the finding
+        result.problems.append(describe_failure(problem))
+        return None
+
+
+def _check_source(settings: Settings, result: Checkup) -> None:
+    source = settings.source
+    if source.kind in ("csv", "xlsx"):
+        result.checked.append(f"{source.kind} file {source.path}")
+        try:
+            result.problems += file_pending(settings)
+        except (OSError, UnicodeError) as problem:
+            result.problems.append(f"{source.path}: cannot be read: {problem}")
+
+
+def _services(settings: Settings) -> list[tuple[str, ZohoServiceConfig, tuple[str, ...]]]:
+    used: list[tuple[str, ZohoServiceConfig, tuple[str, ...]]] = [
+        ("cliq", settings.cliq, cliq_scopes(settings))
+    ]
+    if settings.source.kind == "zoho_people":
+        used.append(("people", settings.people, PEOPLE_SCOPES))
+    rules = settings.rules
+    if settings.connect.configured or rules.connect_groups_per or rules.connect_groups:
+        used.append(("connect", settings.connect, CONNECT_SCOPES))
+    return used
+
+
+def _check_service(
+    section: str,
+    service: ZohoServiceConfig,
+    scopes: tuple[str, ...],
+    *,
+    settings: Settings,
+    store: Store | None,
+    result: Checkup,
+) -> None:
+    how = f"connection {service.connection}" if service.connection else "keys in the file"
+    result.checked.append(f"[{section}] {service.api_url} via {how}")
+    if isinstance(service, ConnectServiceConfig) and not service.configured:
+        result.problems.append("[connect] has no network_id (the Connect network's scopeID)")
+    try:
+        service.check(section)
+    except ConfigError as problem:
+        result.problems.append(str(problem))
+        return
+    if service.connection and store is not None:
+        result.problems += _connection_problems(section, service, scopes, settings, store)
+
+
+def _connection_problems(
+    section: str,
+    service: ZohoServiceConfig,
+    scopes: tuple[str, ...],
+    settings: Settings,
+    store: Store,
+) -> list[str]:
+    try:
+        vault = Vault.open(settings.store.key_file)
+    except HrsyncError as problem:
+        return [str(problem)]
+    with httpx.Client(transport=httpx.MockTransport(_no_calls)) as offline:
+        connections = Connections(store, vault, offline, store.clock)
+        return Integrations(store, connections).connection_pending(section, service, scopes)
+
+
+def _no_calls(request: httpx.Request) -> httpx.Response:
+    raise AssertionError(f"config check must not call out, yet asked for {request.url}")

@@ -1,0 +1,117 @@
+"""What a plan would do and what an apply did, for people and for ``--json``."""
+
+from __future__ import annotations
+
+import typer
+from rich.markup import escape
+
+from hrsync.api.http import ZohoHttp
+from hrsync.cli.output import EXIT_ERROR, EXIT_PENDING, console, emit_json, mode
+from hrsync.model import RecordError
+from hrsync.sync.engine import Outcome
+from hrsync.sync.pending import PendingAction, pending_actions
+from hrsync.sync.plan import Plan
+
+
+def show_plan(plan: Plan, http: ZohoHttp, *, limit: int | None = None) -> None:
+    """Every change (or the first ``limit``), the skipped rows, notes, and the cost."""
+    drift = set(plan.drift)
+    for change in plan.changes[:limit]:
+        why = " (drift: changed in Cliq by hand)" if change.key in drift else ""
+        console.print(f"  {escape(change.describe(done=False))}{why}", highlight=False)
+    if limit is not None and len(plan.changes) > limit:
+        console.print(f"  … and {len(plan.changes) - limit} more changes", highlight=False)
+    actions, errors = pending_actions(plan)
+    show_problems(errors, plan.notes, actions)
+    if not plan.changes:
+        console.print("No changes. Cliq matches HR.")
+        return
+    counts = ", ".join(f"{n} {kind}" for kind, n in sorted(plan.counts().items()))
+    calls = plan.api_calls()
+    minutes = http.pacer.estimate(calls) / 60
+    console.print(
+        f"Plan: {counts}. About {sum(calls.values())} API calls, "
+        f"at least {minutes:.1f} min at Zoho's rate limits."
+    )
+
+
+def show_problems(
+    errors: list[RecordError], notes: list[str], actions: list[PendingAction]
+) -> None:
+    """Skipped records one by one; pending actions one line per cause (--verbose: who)."""
+    for error in errors:
+        console.print(f"  [yellow]skipped[/] {escape(str(error))}", highlight=False, soft_wrap=True)
+    for note in notes:
+        console.print(f"  [dim]note: {escape(note)}[/]", highlight=False, soft_wrap=True)
+    for action in actions:
+        console.print(
+            f"  [bold yellow]pending action:[/] {escape(action.action)}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        if mode.verbose and action.people:
+            console.print(
+                f"    waiting: {escape(', '.join(action.people))}", highlight=False, soft_wrap=True
+            )
+
+
+def report_apply(outcome: Outcome) -> None:
+    """The run's result; exits 1 on failures or broken records, 4 when only pending actions
+    are left (everything else was applied)."""
+    report = outcome.report
+    assert report is not None
+    actions, errors = pending_actions(outcome.plan)
+    code = EXIT_ERROR if report.failed or errors else EXIT_PENDING if actions else 0
+    if mode.json:
+        emit_json(
+            {
+                "run_id": outcome.run_id,
+                "done": report.done,
+                "failed": report.failed,
+                "skipped": report.skipped,
+                "errors": [str(e) for e in errors],
+                "notes": [*outcome.plan.notes, *report.notes],
+                "pending": [a.action for a in actions],
+                "waiting": {a.action: a.people for a in actions if a.people},
+                "exit_code": code,
+            }
+        )
+    else:
+        _show_report(outcome, errors, actions)
+    if code:
+        raise typer.Exit(code)
+
+
+def report_nothing(plan: Plan) -> None:
+    """``apply`` with nothing to do (the plan was shown already)."""
+    if mode.json:
+        actions, errors = pending_actions(plan)
+        emit_json(
+            {
+                "run_id": None,
+                "done": [],
+                "failed": [],
+                "skipped": [],
+                "errors": [str(e) for e in errors],
+                "notes": plan.notes,
+                "pending": [a.action for a in actions],
+                "waiting": {a.action: a.people for a in actions if a.people},
+                "exit_code": 0,
+            }
+        )
+
+
+def _show_report(outcome: Outcome, errors: list[RecordError], actions: list[PendingAction]) -> None:
+    report = outcome.report
+    assert report is not None
+    for line in report.failed:
+        console.print(f"  [red]failed[/] {escape(line)}", highlight=False)
+    show_problems(errors, [], actions)
+    for note in (*outcome.plan.notes, *report.notes):
+        console.print(f"  [bold]note:[/] {escape(note)}", highlight=False, soft_wrap=True)
+    skipped = f", {len(report.skipped)} left to Zoho People" if report.skipped else ""
+    pending = f", {len(actions)} pending actions" if actions else ""
+    console.print(
+        f"Run {outcome.run_id}: {len(report.done)} changes applied, "
+        f"{len(report.failed)} failed{skipped}, {len(errors)} records skipped{pending}."
+    )

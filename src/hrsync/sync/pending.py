@@ -1,0 +1,47 @@
+"""Pending actions with the people who wait for them.
+
+A pending action is an admin's task in Zoho (add a drop-down option, create a user field or
+a role) that holds some people's values back; the rest of the run goes on. A value a
+drop-down has no option for is also recorded as a per-person error, so that the person can
+be named: those errors belong to their pending action, not to broken HR records.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from hrsync.model import RecordError
+from hrsync.sync.plan import Plan
+
+# The wording of sync.mapping.NoSuchOption, and of the pending action it leads to.
+NO_OPTION = re.compile(r"^(?P<value>.+) is not an option of Cliq field '(?P<field>.+)' \(")
+
+
+@dataclass(frozen=True)
+class PendingAction:
+    """One cause, already counted in its text, and the people known to wait for it."""
+
+    action: str
+    people: list[str] = field(default_factory=list)
+
+
+def pending_actions(plan: Plan) -> tuple[list[PendingAction], list[RecordError]]:
+    """The plan's pending actions with their people, and the errors that are not theirs."""
+    waiting: dict[str, list[str]] = {action: [] for action in plan.pending}
+    others: list[RecordError] = []
+    for error in plan.errors:
+        action = _action_of(error, plan.pending)
+        if action is None:
+            others.append(error)
+        else:
+            waiting[action].append(error.where)
+    return [PendingAction(a, people) for a, people in waiting.items()], others
+
+
+def _action_of(error: RecordError, actions: list[str]) -> str | None:
+    found = NO_OPTION.match(error.message)
+    if found is None:
+        return None
+    start = f"Cliq field '{found['field']}' has no option {found['value']}:"
+    return next((a for a in actions if a.startswith(start)), None)

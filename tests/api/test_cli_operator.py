@@ -1,0 +1,140 @@
+"""The command line as cron and scripts see it, against the in-process emulator: exit codes
+that tell a pending action from a failure, and ``--json`` that is one parseable document."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import Result
+from typer.testing import CliRunner
+
+from hrsync.cli.demo import sample_employees
+from hrsync.cli.main import app
+from hrsync.wiring import build
+from tests.conftest import World
+
+Hrsync = Callable[..., Result]
+
+
+@pytest.fixture
+def hrsync(world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Hrsync:
+    """``hrsync ARGS`` in process, with hrsync.toml pointing at the world's emulator."""
+    cliq = world.settings.cliq
+    (tmp_path / "hrsync.toml").write_text(
+        f'[store]\nurl = "{world.settings.store.url}"\n'
+        f'[cliq]\napi_url = "{cliq.api_url}"\naccounts_url = "{cliq.accounts_url}"\n'
+        f'client_id = "{cliq.client_id}"\n'
+        f'client_secret = "{cliq.client_secret.get_secret_value()}"\n'
+        f'refresh_token = "{cliq.refresh_token.get_secret_value()}"\nallow_http = true\n',
+        encoding="utf-8",
+    )
+
+    def wired(settings: Any, **kwargs: Any) -> Any:
+        return build(settings, clock=world.clock, client=world.http, pacer_margin=0, **kwargs)
+
+    monkeypatch.setattr("hrsync.cli.syncing.build", wired)
+    monkeypatch.setattr("hrsync.cli.explain.build", wired)
+    monkeypatch.setenv("HRSYNC_PASSWORD", "pw")
+
+    def run(*args: str, stdin: str = "") -> Result:
+        config = ["--config", str(tmp_path / "hrsync.toml")]
+        return CliRunner().invoke(app, [*config, *args], input=stdin)
+
+    return run
+
+
+def export_with_genders(world: World, odd: dict[int, str]) -> list[dict[str, str]]:
+    rows = sample_employees(30)
+    for i, row in enumerate(rows):
+        row["gender"] = odd.get(i, "Female" if i % 2 else "Male")
+    world.write(rows)
+    return rows
+
+
+def test_a_run_that_leaves_only_pending_actions_exits_4_with_one_line_per_cause(
+    world: World, hrsync: Hrsync
+) -> None:
+    rows = export_with_genders(world, {3: "Other", 7: "Other", 9: "Unknown"})
+    synced = hrsync("sync")
+    assert synced.exit_code == 4, synced.output
+    lines = [line.strip() for line in synced.stdout.splitlines()]
+    pending = [line for line in lines if line.startswith("pending action")]
+    assert pending == [
+        "pending action: Cliq field 'Gender' has no option 'Other': add it in Cliq; 2 people's "
+        "values wait for it",
+        "pending action: Cliq field 'Gender' has no option 'Unknown': add it in Cliq; 1 people's "
+        "values wait for it",
+    ]
+    assert not [line for line in lines if line.startswith(("skipped", "waiting"))]
+    # no terminal here: progress is timestamped lines, on stderr
+    stamp = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
+    assert re.search(rf"{stamp} applying: 0/40 changes, 0 calls made", synced.stderr, re.M)
+    assert re.search(rf"{stamp} finished: 40/40 changes", synced.stderr, re.M)
+    assert "changes" not in synced.stdout.split("Run 1:")[0]
+    assert "0 failed, 0 records skipped, 2 pending actions." in synced.stdout
+    users = {u["email_id"]: u for u in world.state()["users"]}  # type: ignore[union-attr]
+    assert len([u for u in users.values() if u.get("employee_id")]) == 30  # all of them went
+
+    again = hrsync("--verbose", "sync")
+    assert again.exit_code == 4, again.output
+    assert f"waiting: {rows[3]['email']}, {rows[7]['email']}" in again.stdout
+    as_json = hrsync("--json", "sync")
+    assert as_json.exit_code == 4
+    document = json.loads(as_json.stdout)
+    assert document["exit_code"] == 4 and document["errors"] == []
+    assert document["waiting"][document["pending"][1]] == [rows[9]["email"]]
+
+    rows[12]["email"] = ""  # a broken record is still an error: exit 1
+    world.write(rows)
+    assert hrsync("sync").exit_code == 1
+
+
+def test_every_command_prints_one_json_document_with_its_schema_version(
+    world: World, hrsync: Hrsync
+) -> None:
+    world.write(sample_employees(20))
+    commands: list[tuple[str, ...]] = [
+        ("version",),
+        ("config", "check"),
+        ("plan",),
+        ("apply", "--yes"),
+        ("apply",),  # nothing left to do
+        ("sync",),
+        ("runs", "list"),
+        ("runs", "show", "2"),
+        ("runs", "show", "99"),  # an error is a document too
+        ("explain", "E00002"),
+        ("connections", "add", "api", "--service", "custom", "--auth", "basic",
+         "--base-url", "https://api.example", "--username", "u"),
+        ("connections", "list"),
+        ("connections", "show", "api"),
+        ("integrations", "create", "hr", "--source-file", str(world.csv), "--target", "api"),
+        ("integrations", "list"),
+        ("integrations", "show", "hr"),
+        ("integrations", "run-due"),
+        ("admin", "passphrase"),
+        ("connections", "delete", "api", "--yes"),
+        ("integrations", "delete", "hr", "--yes"),
+    ]  # fmt: skip
+    for command in commands:
+        done = hrsync("--json", *command, stdin="a long admin passphrase\n" * 3)
+        try:
+            document = json.loads(done.stdout)
+        except ValueError:
+            pytest.fail(f"hrsync --json {' '.join(command)}: stdout is not JSON: {done.stdout!r}")
+        assert document["schema_version"] == 1, command
+        assert ("error" in document) == (done.exit_code != 0), (command, done.output)
+    applied = hrsync("--json", "plan")
+    assert json.loads(applied.stdout)["changes"] == []
+
+
+def test_help_documents_the_exit_codes() -> None:
+    shown = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "200"})
+    text = " ".join(shown.stdout.split())
+    assert "3 held by a safety guard" in text
+    assert "4 applied everything it could, but pending actions remain" in text
