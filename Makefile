@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test soak lint typecheck unit bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,11 @@ test: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+# Thousands of random HR histories with drift, faults and kills (HRSYNC_SOAK_EXAMPLES=N).
+soak: $(STAMP)
+	HYPOTHESIS_PROFILE=soak $(BIN)/pytest tests/api/test_model_based.py -p no:cacheprovider \
+		--hypothesis-show-statistics -q
 
 bench: $(STAMP)
 	$(BIN)/python bench/initial_sync.py --employees 10000

@@ -413,7 +413,11 @@ class Directory(RuleBasedStateMachine):
 
 
 def _frozen(user: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in user.items() if k not in VOLATILE}
+    """A user as hrsync could change them (a manager's name shows their own renames)."""
+    frozen = {k: v for k, v in user.items() if k not in VOLATILE}
+    if "reportingto" in frozen:
+        frozen["reportingto"] = frozen["reportingto"]["id"]
+    return frozen
 
 
 def _reports_to(rows: dict[str, dict[str, str]], person: str, boss: str) -> bool:
