@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -9,6 +10,11 @@ from typer.testing import CliRunner
 
 from hrsync.cli.demo import sample_employees, write_csv
 from hrsync.cli.main import app
+from hrsync.sources.csv_file import CsvSource
+from hrsync.sync.explain import Rules, explain
+from hrsync.sync.rules import MembershipRules
+
+TODAY = dt.date(2026, 11, 22)
 
 CONFIG = """
 [cliq]
@@ -65,3 +71,22 @@ def test_explain_names_the_source_value_or_rule_behind_everything(tmp_path: Path
 
     missing = runner.invoke(app, ["--config", str(config), "explain", "nobody@zylker.example"])
     assert missing.exit_code == 1 and "no such employee" in missing.output
+
+
+def test_explain_says_what_a_broken_field_leaves_alone(tmp_path: Path) -> None:
+    path = tmp_path / "hr.csv"
+    path.write_text(
+        "employee_id,email,first_name,last_name,manager_id,mobile\n"
+        "1,a@x.example,Ada,L,,+1\x07 555\n"
+        "2,b@x.example,Bo,M,99,+1 556\n",
+        encoding="utf-8",
+    )
+    snapshot = CsvSource(path).read()
+    rules = Rules({}, MembershipRules(), MembershipRules(), MembershipRules())
+    ada = explain("1", snapshot, source="hr.csv", origin_of=str, rules=rules, today=TODAY)
+    bo = explain("2", snapshot, source="hr.csv", origin_of=str, rules=rules, today=TODAY)
+    assert ada is not None and bo is not None
+    lines = {(line.name, line.value) for line in ada.lines}
+    assert ("mobile", "(left as it is)") in lines
+    assert any("control character U+0007" in p for p in ada.problems)
+    assert ("reporting_to", "(left as it is)") in {(line.name, line.value) for line in bo.lines}

@@ -32,6 +32,11 @@ def explain(
     if found is None:
         problems = [str(e) for e in snapshot.errors if employee in (e.employee_id, e.where)]
         detail = ("; ".join(problems)) if problems else "no such employee id or email in HR"
+        if employee in snapshot.held:
+            detail += (
+                f"; hrsync leaves them exactly as Cliq has them until {snapshot.held[employee]} "
+                "is fixed"
+            )
         fail(f"{employee}: {detail}")
     assert found is not None
     if ctx.obj["json"]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
@@ -193,12 +192,14 @@ class RowParser:
         return dt.datetime.fromisoformat(raw).date()  # a timestamp: its day counts
 
 
+# Unicode's control characters (category Cc) and the line and paragraph separators.
+UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
 def _unprintable(value: str) -> str:
     """The first control or line-separator character in ``value``, shown as U+XXXX."""
-    for char in value:
-        if unicodedata.category(char) in ("Cc", "Zl", "Zp"):
-            return f"U+{ord(char):04X}"
-    return ""
+    found = UNPRINTABLE.search(value)
+    return f"U+{ord(found.group()):04X}" if found else ""
 
 
 def validate(rows: Iterable[ParsedRow]) -> SourceSnapshot:

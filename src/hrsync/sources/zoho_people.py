@@ -12,6 +12,7 @@ never through the display text.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -96,6 +97,7 @@ class PeopleSource:
     def read(self) -> SourceSnapshot:
         saved = self.bookmarks.bookmark(self._key)
         now = self.clock.now()
+        self.parser.today = dt.datetime.fromtimestamp(now, dt.UTC).date()
         calls_before = self.client.http.calls["people"]
         if saved and now - saved["full_at"] < self.full_every:
             records: dict[str, dict[str, str]] = saved["records"]

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from hrsync.model import Employee, SourceSnapshot
-from hrsync.sync.mapping import CLIQ_FROM, cliq_fields, custom_values
+from hrsync.sync.mapping import CLIQ_FROM, cliq_fields, custom_values, kept_fields
 from hrsync.sync.rules import MembershipRules, explain_first
 
 
@@ -75,7 +75,10 @@ def explain(
         because = origin_of(hr_name)
         if cliq_name == "display_name" and not employee.nickname:
             because = f"{origin_of('nickname')} is empty: first and last name"
-        found.lines.append(Line("profile", cliq_name, wanted[cliq_name], because))
+        value = wanted[cliq_name]
+        if cliq_name in kept_fields(employee):
+            value, because = "(left as it is)", f"{because}: broken or missing in HR"
+        found.lines.append(Line("profile", cliq_name, value, because))
     for name, by_rule in (("department", rules.departments), ("designation", rules.designations)):
         value, because = explain_first(by_rule.rules, employee)
         if not value:
@@ -83,6 +86,8 @@ def explain(
         found.lines.append(Line("organisation", name, value, because))
     manager = people.get(employee.manager_id) if employee.manager_id else None
     shown = f"{manager.email} ({manager.employee_id})" if manager else "(none)"
+    if "manager_id" in employee.blocked or (employee.manager_id and manager is None):
+        shown = "(left as it is)"
     found.lines.append(Line("organisation", "reporting_to", shown, origin_of("manager_id")))
     values = custom_values(employee, rules.custom_fields)
     for hr_name, cliq_name in rules.custom_fields.items():
