@@ -301,6 +301,19 @@ class Directory(RuleBasedStateMachine):
         users = self.users()
         return [e for e in self.working() if e in users and users[e]["status"] == "active"]
 
+    @rule(department=st.sampled_from(DEPARTMENTS))
+    def admin_deletes_a_department(self, department: str) -> None:
+        state: Any = self.world.state()
+        found = next((d for d in state["departments"] if d["name"] == department), None)
+        if found is None or any(
+            e in self.broken
+            and self.users().get(e, {}).get("department", {}).get("name") == department
+            for e in self.rows
+        ):
+            return  # a broken row's person must stay exactly as they are
+        self.admin.http.call("DELETE", f"/api/v2/departments/{found['id']}", endpoint="departments")
+        event("admin: drift (department deleted)")
+
     @precondition(lambda self: self.drift_candidates())
     @rule(data=st.data(), what=st.sampled_from(["mobile", "deactivate", "team"]))
     def admin_drift(self, data: st.DataObject, what: str) -> None:
