@@ -301,6 +301,14 @@ class Directory(RuleBasedStateMachine):
         users = self.users()
         return [e for e in self.working() if e in users and users[e]["status"] == "active"]
 
+    @rule()
+    def invitations_accepted(self) -> None:
+        """People accept their invitations (not those whose rows are broken: they stay put)."""
+        users = self.users()
+        emails = [users[e]["email_id"] for e in self.valid() if e in users]
+        self.http.post(f"{BASE}/_emulator/users/accept", json={"emails": emails})
+        event("people accept their invitations")
+
     @rule(department=st.sampled_from(DEPARTMENTS))
     def admin_deletes_a_department(self, department: str) -> None:
         state: Any = self.world.state()
