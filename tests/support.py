@@ -14,6 +14,23 @@ from hrsync.connections import Connections
 from tests.conftest import BASE, World
 
 
+class KillAfterWrites(httpx.BaseTransport):
+    """The process dies (``dies`` is raised) when it is about to send write number
+    ``writes + 1`` to Zoho: reads and token requests go through."""
+
+    def __init__(
+        self, inner: httpx.BaseTransport, writes: int, dies: type[BaseException] = KeyboardInterrupt
+    ) -> None:
+        self.inner, self.left, self.dies = inner, writes, dies
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method != "GET" and "/oauth/" not in request.url.path:
+            self.left -= 1
+            if self.left < 0:
+                raise self.dies
+        return self.inner.handle_request(request)
+
+
 def converge(world: World) -> None:
     # Back to back, as separate processes: the store's call log paces them together.
     app = world.app()

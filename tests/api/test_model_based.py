@@ -45,6 +45,7 @@ from hrsync.emulator.connect_data import SCOPE_ID
 from hrsync.emulator.transport import mock_transport
 from hrsync.wiring import build
 from tests.conftest import BASE, World, service
+from tests.support import KillAfterWrites
 
 settings.register_profile(
     "default",
@@ -366,20 +367,8 @@ class Directory(RuleBasedStateMachine):
 
     @rule(budget=st.integers(0, 6))
     def apply_killed(self, budget: int) -> None:
-        original = self.http._transport
-        left = budget
-
-        class Killer(httpx.BaseTransport):
-            def handle_request(self, request: httpx.Request) -> httpx.Response:
-                nonlocal left
-                if request.method != "GET" and "/oauth/" not in request.url.path:
-                    left -= 1
-                    if left < 0:
-                        raise Killed
-                return original.handle_request(request)
-
         try:
-            self.apply(Killer())
+            self.apply(KillAfterWrites(self.http._transport, budget, Killed))
         except Killed:
             event("run: killed mid-apply")
 

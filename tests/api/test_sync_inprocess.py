@@ -11,7 +11,14 @@ import pytest
 from hrsync.cli.demo import sample_employees
 from hrsync.errors import SafetyHold
 from tests.conftest import BASE, World
-from tests.support import assert_matches_export, cliq_users, converge, lifecycle, planned
+from tests.support import (
+    KillAfterWrites,
+    assert_matches_export,
+    cliq_users,
+    converge,
+    lifecycle,
+    planned,
+)
 
 
 def test_thousand_employees_sync_converge_and_follow_hr_changes(world: World) -> None:
@@ -57,17 +64,7 @@ def test_kill_mid_apply_then_rerun_converges_without_duplicate_invitations(world
     world.write(rows)
     original = world.http._transport
     budget = random.Random(3).randint(3, 12)
-
-    class Killer(httpx.BaseTransport):
-        def handle_request(self, request: httpx.Request) -> httpx.Response:
-            nonlocal budget
-            if request.method != "GET" and "/oauth/" not in request.url.path:
-                budget -= 1
-                if budget < 0:
-                    raise KeyboardInterrupt  # the process dies here, mid-apply
-            return original.handle_request(request)
-
-    world.http._transport = Killer()
+    world.http._transport = KillAfterWrites(original, budget)  # the process dies mid-apply
     with pytest.raises(KeyboardInterrupt):
         world.app().engine.run_apply()
     world.http._transport = original
