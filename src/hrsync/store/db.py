@@ -32,11 +32,14 @@ def this_process() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _alive(owner: str, heartbeat: float | None, now: float) -> bool:
-    """Whether the process that started a run may still be running it."""
+def _alive(owner: str, heartbeat: float | None, now: float, *, ours: bool = False) -> bool:
+    """Whether the process that started a run may still be running it. A run of this very
+    process counts as ``ours`` says: alive when reading, dead when starting a new run."""
     host, _, pid = owner.rpartition(":")
-    if owner == this_process() or not pid.isdigit():
-        return False  # our own process is here, not there; an unowned run is an old one
+    if owner == this_process():
+        return ours
+    if not pid.isdigit():
+        return False  # an unowned run is an old one
     if host == socket.gethostname():
         try:
             os.kill(int(pid), 0)
@@ -141,11 +144,8 @@ class Store:
             running = s.scalars(
                 select(Run).where(Run.integration == self.integration, Run.status == "running")
             ).all()
-            for other in running:
-                if not _alive(other.owner, other.heartbeat_at, now):
-                    other.status, other.finished_at = "interrupted", now
-                    log.warning("run %d was interrupted (its process is gone)", other.id)
-                elif mode == "apply" and other.mode == "apply":
+            for other in self._interrupt_dead(running, ours=False):
+                if mode == "apply" and other.mode == "apply":
                     raise ConcurrentRun(
                         f"run {other.id} (an apply by process {other.owner}) is still running; "
                         "wait for it to finish, or stop that process"
@@ -177,13 +177,15 @@ class Store:
             )
 
     def runs(self, limit: int = 20) -> list[RunRecord]:
-        with self._session() as s:
+        """The latest runs, newest first; one whose process is gone shows "interrupted"."""
+        with self._session.begin() as s:
             rows = s.scalars(
                 select(Run)
                 .where(Run.integration == self.integration)
                 .order_by(Run.id.desc())
                 .limit(limit)
-            )
+            ).all()
+            self._interrupt_dead(rows, ours=True)
             return [_run_record(r) for r in rows]
 
     def last_started(self, mode: str, integration: str) -> float | None:
@@ -198,9 +200,28 @@ class Store:
             return float(found) if found is not None else None
 
     def run(self, run_id: int) -> RunRecord | None:
-        with self._session() as s:
+        """One run; "interrupted" if it was running in a process that is gone."""
+        with self._session.begin() as s:
             row = s.get(Run, run_id)
-            return _run_record(row) if row is not None else None
+            if row is None:
+                return None
+            self._interrupt_dead([row], ours=True)
+            return _run_record(row)
+
+    def _interrupt_dead(self, runs: Iterable[Run], *, ours: bool) -> list[Run]:
+        """Mark the runs left "running" by a process that is gone as "interrupted"; returns
+        the runs still running."""
+        now = self._clock.now()
+        live = []
+        for run in runs:
+            if run.status != "running":
+                continue
+            if _alive(run.owner, run.heartbeat_at, now, ours=ours):
+                live.append(run)
+                continue
+            run.status, run.finished_at = "interrupted", now
+            log.warning("run %d was interrupted (its process is gone)", run.id)
+        return live
 
     # journal -------------------------------------------------------------------------------
     def journal_intend(self, run_id: int, entries: Iterable[tuple[str, str, str, str]]) -> None:
