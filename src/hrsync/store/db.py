@@ -13,7 +13,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, delete, event, select, update
+from sqlalchemy import Engine, create_engine, delete, event, false, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from hrsync.clock import Clock
@@ -136,11 +136,23 @@ class Store:
                 link.zuid, link.email, link.updated_at = zuid, email, now
 
     # runs ----------------------------------------------------------------------------------
+    def exclusive(self, s: Session, name: str) -> None:
+        """Let one session of any process at a time past this point, until ``s`` ends."""
+        if self.engine.dialect.name == "postgresql":
+            s.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
+        else:
+            # SQLite has one writer at a time: a first write, even of no row, takes the
+            # database's write lock and holds it until the transaction ends.
+            s.execute(update(Run).where(false()).values(status=Run.status))
+
     def start_run(self, mode: str) -> int:
         """Record a new run. Runs left "running" by a dead process become "interrupted";
-        an apply refuses to start while another live apply holds the integration."""
+        an apply refuses to start while another live apply holds the integration. The check
+        and the new run are one step under a lock: of two applies started together, one
+        runs and the other is refused."""
         now = self._clock.now()
         with self._session.begin() as s:
+            self.exclusive(s, f"runs:{self.integration}")
             running = s.scalars(
                 select(Run).where(Run.integration == self.integration, Run.status == "running")
             ).all()
