@@ -113,3 +113,16 @@ def test_a_killed_run_reads_as_interrupted_at_once(store: Store, tmp_path: Path)
     assert json.loads(shown.output)["status"] == "interrupted"
     listed = runner.invoke(app, ["--config", str(config), "--json", "runs", "list"])
     assert {r["id"]: r["status"] for r in json.loads(listed.output)}[other] == "interrupted"
+
+
+def test_live_pacers_count_each_others_calls_and_a_call_cut_off(
+    store: Store, clock: VirtualClock
+) -> None:
+    one, two, killed = (Pacer(clock, margin=0, log=store.call_log("c")) for _ in range(3))
+    killed.wait("users.add")  # written down, sent, and the process died before the answer
+    for _ in range(2):
+        one.wait("users.add")
+        one.record("users.add")
+        two.wait("users.add")
+        two.record("users.add")
+    assert one.delay("users.add") == two.delay("users.add") == pytest.approx(60)
