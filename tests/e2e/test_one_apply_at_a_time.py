@@ -67,11 +67,12 @@ def check_race(world: World, tmp_path: Path) -> None:
     converge(world)
     rounds = race(world, tmp_path / "race")
     outcomes = [sorted(r["outcome"] for r in pair) for pair in rounds]
+    # A pair whose second apply began only after the first had ended did not race at all.
     apart = [p for p in rounds if max(r["began"] for r in p) >= min(r["ended"] for r in p)]
-    assert len(apart) <= 2, f"{len(apart)} of {PAIRS} pairs did not overlap (a loaded machine?)"
+    assert len(apart) <= PAIRS // 5, f"{len(apart)} of {PAIRS} pairs did not even overlap"
     both_ran = outcomes.count(["applied", "applied"]) - len(apart)
     errors = [r["message"] for pair in rounds for r in pair if r["outcome"] == "error"]
-    assert (both_ran, errors) == (0, []), f"{both_ran} of {PAIRS} pairs both applied"
+    assert (both_ran, errors) == (0, []), f"{both_ran} of {PAIRS} pairs both applied: {outcomes}"
     for pair in (p for p in rounds if p not in apart):
         assert sorted(r["outcome"] for r in pair) == ["applied", "refused"]
         refused = next(r for r in pair if r["outcome"] == "refused")
