@@ -14,11 +14,13 @@ import sys
 import time
 import traceback
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from hrsync.config import Settings
 from hrsync.errors import ConcurrentRun
+from hrsync.store import Store
 from hrsync.wiring import build
 from tests.e2e.conftest import RemoteClock
 
@@ -34,12 +36,33 @@ def wait_for(*paths: Path) -> Path:
         time.sleep(POLL)
 
 
+def time_the_run(store: Store) -> dict[str, float]:
+    """Wall-clock marks inside the run: just after it was recorded, just before it ends.
+    Two runs whose marks overlap certainly ran at the same time."""
+    marks: dict[str, float] = {}
+    start_run, finish_run = store.start_run, store.finish_run
+
+    def started(mode: str) -> int:
+        run_id = start_run(mode)
+        marks["run_started"] = time.time()
+        return run_id
+
+    def finished(run_id: int, status: str, summary: dict[str, Any]) -> None:
+        marks["run_finished"] = time.time()
+        finish_run(run_id, status, summary)
+
+    store.start_run = started  # type: ignore[method-assign]
+    store.finish_run = finished  # type: ignore[method-assign]
+    return marks
+
+
 def one_round(folder: Path, name: str, n: int, settings: Settings, http: httpx.Client) -> None:
     app = build(
         settings, dry_run=False, clock=RemoteClock(http, settings.cliq.api_url), client=http
     )
     (folder / f"ready-{n}-{name}").touch()
     wait_for(folder / f"go-{n}")
+    marks = time_the_run(app.store)
     result: dict[str, object]
     began = time.time()
     try:
@@ -54,7 +77,7 @@ def one_round(folder: Path, name: str, n: int, settings: Settings, http: httpx.C
         result["trace"] = traceback.format_exc()
     finally:
         app.close()
-    result |= {"began": began, "ended": time.time()}
+    result |= {"began": began, "ended": time.time()} | marks
     done = folder / f"result-{n}-{name}"
     done.with_suffix(".tmp").write_text(json.dumps(result), encoding="utf-8")
     done.with_suffix(".tmp").rename(done)
