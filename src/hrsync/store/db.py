@@ -16,17 +16,16 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, delete, event, false, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from hrsync.api.ratelimit import LOCKED, Decide, Reservation
 from hrsync.clock import Clock
 from hrsync.errors import ConcurrentRun
-from hrsync.store.tables import ApiCall, Bookmark, JournalEntry, Link, Membership, Run
+from hrsync.store.calls import CallLog
+from hrsync.store.tables import Bookmark, JournalEntry, Link, Membership, Run
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 OPEN_STATES = ("intended", "sent")
 HEARTBEAT = 30.0  # seconds between "still running" marks of an apply
 STALE = 900.0  # a run on another host silent this long is taken as dead
-CALLS_KEPT = 3600.0  # seconds of API call history kept for pacing
 
 
 def this_process() -> str:
@@ -407,76 +406,8 @@ class Store:
 
     # API calls ---------------------------------------------------------------------------
     def call_log(self, scope: str) -> CallLog:
+        """The calls to the Zoho API host ``scope`` by every process using this store."""
         return CallLog(self, scope)
-
-
-class CallLog:
-    """The calls one Zoho API host has seen from this store's processes, for the pacer."""
-
-    def __init__(self, store: Store, scope: str) -> None:
-        self._store = store
-        self.scope = scope
-        self._pruned = False
-
-    def _of(self, endpoint: str, since: float) -> Any:
-        return (
-            select(ApiCall.endpoint, ApiCall.at)
-            .where(
-                ApiCall.scope == self.scope,
-                ApiCall.endpoint.in_((endpoint, endpoint + LOCKED)),
-                ApiCall.at >= since,
-            )
-            .order_by(ApiCall.at)
-        )
-
-    def recent(self, endpoint: str, since: float) -> tuple[list[float], float]:
-        """Times of ``endpoint``'s calls since ``since``, oldest first, and its lock's end."""
-        with self._store.session() as s:
-            return _calls_and_lock(s.execute(self._of(endpoint, since)), endpoint)
-
-    def reserve(self, endpoint: str, *, now: float, since: float, decide: Decide) -> Reservation:
-        """Read, decide and write the call down in one step, one process at a time."""
-        with self._store.session.begin() as s:
-            self._store.exclusive(s, f"calls:{self.scope}")
-            self._prune(s, now)
-            wait = decide(*_calls_and_lock(s.execute(self._of(endpoint, since)), endpoint))
-            if wait > 0:
-                return Reservation(wait=wait)
-            call = ApiCall(scope=self.scope, endpoint=endpoint, at=now)
-            s.add(call)
-            s.flush()
-            return Reservation(call.id)
-
-    def _prune(self, s: Session, now: float) -> None:
-        if not self._pruned:
-            s.execute(
-                delete(ApiCall).where(ApiCall.scope == self.scope, ApiCall.at < now - CALLS_KEPT)
-            )
-            self._pruned = True
-
-    def complete(self, ticket: int, at: float) -> None:
-        with self._store.session.begin() as s:
-            s.execute(update(ApiCall).where(ApiCall.id == ticket).values(at=at))
-
-    def cancel(self, ticket: int) -> None:
-        with self._store.session.begin() as s:
-            s.execute(delete(ApiCall).where(ApiCall.id == ticket))
-
-    def add(self, endpoint: str, at: float) -> None:
-        with self._store.session.begin() as s:
-            s.add(ApiCall(scope=self.scope, endpoint=endpoint, at=at))
-
-
-def _calls_and_lock(rows: Iterable[Any], endpoint: str) -> tuple[list[float], float]:
-    """Split call-log rows into the endpoint's call times and the end of its lock period."""
-    times: list[float] = []
-    locked_until = 0.0
-    for name, at in rows:
-        if name == endpoint:
-            times.append(float(at))
-        else:
-            locked_until = max(locked_until, float(at))
-    return times, locked_until
 
 
 def _run_record(r: Run) -> RunRecord:
