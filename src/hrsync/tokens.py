@@ -1,5 +1,5 @@
-"""The one access token of each connection, kept in hrsync's database and shared by every
-command and process.
+"""The one access token of each connection, and of the keys in hrsync.toml, kept in
+hrsync's database and shared by every command and process.
 
 It is refreshed only near its expiry, by one process at a time (taking the row's lock makes a
 second process wait and then find the fresh token), and after Zoho answers "Access Denied"
@@ -8,17 +8,22 @@ second process wait and then find the fresh token), and after Zoho answers "Acce
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import threading
 from typing import Any
 
 import httpx
+from cryptography.fernet import Fernet, InvalidToken
+from pydantic import SecretStr
 from sqlalchemy import update
 
 from hrsync.api.auth import REFRESH_MARGIN, token_request
 from hrsync.clock import Clock
 from hrsync.errors import AuthError
 from hrsync.store import Store
-from hrsync.store.tables import AccessToken, Connection
+from hrsync.store.tables import AccessToken, ConfigToken, Connection
 from hrsync.vault import Vault
 
 DENIED_BACKOFF = 600.0  # after "Access Denied", wait at least ten minutes
@@ -120,6 +125,110 @@ class SharedTokens:
         else:
             token.sealed, token.expires_at, token.denied_until = sealed, expires, 0.0
             token.refreshes += int(refreshed)
+
+
+class ConfigTokenSource:
+    """Authorization headers from the client id, secret and refresh token in hrsync.toml: one
+    access token in hrsync's database for every process, fetched by one at a time."""
+
+    def __init__(
+        self,
+        store: Store,
+        client: httpx.Client,
+        *,
+        accounts_url: str,
+        client_id: str,
+        client_secret: SecretStr,
+        refresh_token: SecretStr,
+        clock: Clock,
+    ) -> None:
+        self._store = store
+        self._client = client
+        self._url = accounts_url.rstrip("/") + "/oauth/v2/token"
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self._refresh_token = refresh_token
+        self._clock = clock
+        refresh = refresh_token.get_secret_value()
+        self._key = _digest(f"{self._url}\n{client_id}\n{refresh}").hex()
+        # Only who holds the refresh token can open the stored token: no key file needed.
+        seal = _digest(f"hrsync access token\n{refresh}\n{client_secret.get_secret_value()}")
+        self._fernet = Fernet(base64.urlsafe_b64encode(seal))
+        self._token, self._expires_at = "", 0.0
+        self._lock = threading.Lock()
+
+    def header(self) -> str:
+        """``Zoho-oauthtoken …``: the token held, else the shared one, else a fresh one."""
+        with self._lock:
+            if not self._token or self._expires_at - REFRESH_MARGIN <= self._clock.now():
+                self._token, self._expires_at = self._shared()
+            return f"Zoho-oauthtoken {self._token}"
+
+    def invalidate(self) -> None:
+        """Zoho refused the token (401): drop it, here and in the store, unless another
+        process has fetched a newer one since."""
+        with self._lock:
+            rejected, self._token = self._token, ""
+        with self._store.session.begin() as s:
+            row = s.get(ConfigToken, self._key)
+            if row is not None and self._open(row.sealed) == rejected:
+                row.sealed, row.expires_at = None, 0.0
+
+    def _open(self, sealed: bytes | None) -> str:
+        """The stored token, or "" (none, or sealed with a client secret since changed)."""
+        try:
+            return self._fernet.decrypt(sealed).decode() if sealed else ""
+        except InvalidToken:
+            return ""
+
+    def _shared(self) -> tuple[str, float]:
+        denied = False
+        with self._store.session.begin() as s:
+            # One process at a time: a second one waits here, then finds the fresh token.
+            self._store.exclusive(s, f"token:{self._key}")
+            row = s.get(ConfigToken, self._key)
+            if row is None:
+                row = ConfigToken(key=self._key, expires_at=0.0, denied_until=0.0, refreshes=0)
+                s.add(row)
+            now = self._clock.now()
+            held = self._open(row.sealed)
+            if held and row.expires_at - REFRESH_MARGIN > now:
+                return held, row.expires_at
+            if row.denied_until > now:
+                raise AuthError(_denied("hrsync.toml's refresh token", row.denied_until - now))
+            answer = self._refresh()
+            if "access_token" in answer:
+                token = str(answer["access_token"])
+                row.sealed, row.denied_until = self._fernet.encrypt(token.encode()), 0.0
+                row.expires_at = now + float(answer.get("expires_in", 3600))
+                row.refreshes += 1
+                return token, row.expires_at
+            error = str(answer.get("error", "no token"))
+            if error.lower().replace("_", " ") == "access denied":
+                row.denied_until, denied = now + DENIED_BACKOFF, True
+        if denied:  # said after the commit, so other processes do not ask either
+            raise AuthError(_denied("hrsync.toml's refresh token", DENIED_BACKOFF))
+        raise AuthError(
+            f"Zoho Accounts refused the refresh token: {error}. "
+            "Check client_id, client_secret and refresh_token.",
+            method="POST",
+            url=self._url,
+            code=error,
+        )
+
+    def _refresh(self) -> dict[str, Any]:
+        return token_request(
+            self._client,
+            self._url,
+            "refresh_token",
+            refresh_token=self._refresh_token.get_secret_value(),
+            client_id=self._client_id,
+            client_secret=self._client_secret.get_secret_value(),
+        )
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.sha256(text.encode()).digest()
 
 
 def token_url(settings: dict[str, Any], *, refresh: bool = False) -> str:

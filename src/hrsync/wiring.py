@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from hrsync.api.auth import OAuthTokenSource, TokenSource
+from hrsync.api.auth import TokenSource
 from hrsync.api.cliq import CliqClient
 from hrsync.api.connect import ConnectClient
 from hrsync.api.http import ZohoHttp
@@ -25,6 +25,7 @@ from hrsync.sync.safety import Thresholds
 from hrsync.sync.state import RoleSpec
 from hrsync.targets.cliq import CliqTarget
 from hrsync.targets.connect import ConnectTarget
+from hrsync.tokens import ConfigTokenSource
 from hrsync.vault import Vault
 
 
@@ -66,8 +67,8 @@ def build(
     connections: Connections | None = None
 
     def token_source(service: ZohoServiceConfig) -> tuple[TokenSource, str]:
-        """One token per credentials in this process (Cliq, People and Connect often share
-        one refresh token); a connection's token is shared with every process."""
+        """One token per credentials (Cliq, People and Connect often share one refresh
+        token), kept in the store and shared with every process, as a connection's is."""
         nonlocal connections
         if service.connection:
             if connections is None:
@@ -81,7 +82,8 @@ def build(
             service.refresh_token.get_secret_value(),
         )
         if key not in tokens:
-            tokens[key] = OAuthTokenSource(
+            tokens[key] = ConfigTokenSource(
+                store,
                 client,
                 accounts_url=service.accounts_url,
                 client_id=service.client_id,

@@ -13,6 +13,7 @@ from hrsync.connections import Connections
 from hrsync.errors import ConcurrentRun
 from hrsync.store import Store
 from hrsync.vault import Vault, new_key
+from tests.api.test_shared_tokens import plan_in_a_new_process
 from tests.conftest import World
 from tests.support import (
     authorise_at_emulator,
@@ -91,3 +92,11 @@ def test_two_processes_share_one_token_in_postgresql(
     assert world.stats()["token_refreshes"] == before + 1  # type: ignore[operator]
     one.close()
     two.close()
+
+
+def test_keys_in_the_config_share_one_token_in_postgresql(world: World, postgres_url: str) -> None:
+    world.settings.store = StoreConfig(url=postgres_url)
+    world.write(sample_employees(10))
+    for _ in range(3):
+        plan_in_a_new_process(world)
+    assert world.stats()["token_refreshes"] == 1

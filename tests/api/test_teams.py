@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from hrsync.cli.demo import sample_employees
-from hrsync.config import GroupRule, RulesConfig
-from tests.conftest import World
+from hrsync.config import GroupRule, RoleConfig, RulesConfig
+from tests.api.test_connect import connect_groups, use_connect
+from tests.api.test_roles import role_of
+from tests.conftest import BASE, World
 from tests.support import cliq_users, converge, planned
 
 
@@ -65,3 +69,41 @@ def test_teams_follow_departments_and_location_rules(world: World) -> None:
     assert outsider["employee_id"] in found["Sales team"]  # hrsync did not add them: kept
     assert planned(world) == []
     assert world.stats()["lock_periods_total"] == 0
+
+
+@pytest.mark.parametrize(("mode", "count"), [("timeout", None), ("error_500", 2)])
+def test_joiners_whose_invitation_answer_was_lost_still_move_teams_groups_and_roles(
+    world: World, mode: str, count: int | None
+) -> None:
+    # "timeout": Cliq invites everyone but every answer is lost; "error_500": refused twice.
+    use_connect(world)
+    world.settings.roles = [RoleConfig(name="Sales Lead", clone_of="Members")]
+    world.settings.rules = RulesConfig(
+        teams_per=["department"],
+        team_names={"department": "{value} team"},
+        connect_groups_per=["department"],
+        roles=[GroupRule(name="Sales Lead", when={"designation": "Account Executive"})],
+    )
+    rows = sample_employees(80)
+    world.write(rows)
+    fault = {"mode": mode, "endpoint": "users.add", "count": count}
+    world.http.post(f"{BASE}/_emulator/faults", json=[fault])
+    converge(world)
+    world.http.post(f"{BASE}/_emulator/faults", json=[])
+    assert planned(world) == []
+
+    seller = next(r for r in rows if r["designation"] == "Account Executive")
+    old_department = seller["department"]
+    old_team = f"{old_department} team"
+    seller["department"], seller["designation"] = "Finance", "Analyst"
+    world.write(rows)
+    changes = planned(world)
+    assert f"Would remove 1 person ({seller['employee_id']}) from team '{old_team}'" in changes
+    converge(world)
+    found = teams(world)
+    assert seller["employee_id"] in found["Finance team"]
+    assert seller["employee_id"] not in found[old_team]
+    groups = connect_groups(world)
+    assert seller["email"] in groups["Finance"] and seller["email"] not in groups[old_department]
+    assert role_of(world)[seller["employee_id"]] != "Sales Lead"
+    assert planned(world) == []

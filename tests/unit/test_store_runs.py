@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -10,8 +11,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import update
+from typer.testing import CliRunner
 
 from hrsync.api.ratelimit import Pacer
+from hrsync.cli.main import app
 from hrsync.clock import VirtualClock
 from hrsync.errors import ConcurrentRun
 from hrsync.store import Store
@@ -79,3 +82,47 @@ def test_a_lock_period_outlives_the_process_that_met_it(store: Store, clock: Vir
     Pacer(clock, log=store.call_log("c")).locked("users.list", 600)
     clock.advance(100)
     assert Pacer(clock, log=store.call_log("c")).delay("users.list") == pytest.approx(500)
+
+
+def dead_process() -> str:
+    """host:pid of a process that has already exited."""
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    return f"{socket.gethostname()}:{gone.stdout.strip()}"
+
+
+def test_a_killed_run_reads_as_interrupted_at_once(store: Store, tmp_path: Path) -> None:
+    killed = store.start_run("apply")
+    owned_by(store, killed, dead_process())
+    ours = store.start_run("plan")  # this process's own run is still running
+    assert [(r.id, r.status) for r in store.runs()] == [
+        (ours, "running"),
+        (killed, "interrupted"),
+    ]
+    record = store.run(killed)
+    assert record is not None and record.status == "interrupted"
+
+    other = store.start_run("apply")
+    owned_by(store, other, dead_process())
+    config = tmp_path / "hrsync.toml"
+    config.write_text(f'[store]\nurl = "{store.url}"\n', encoding="utf-8")
+    runner = CliRunner()
+    shown = runner.invoke(app, ["--config", str(config), "--json", "runs", "show", str(other)])
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.output)["status"] == "interrupted"
+    listed = runner.invoke(app, ["--config", str(config), "--json", "runs", "list"])
+    assert {r["id"]: r["status"] for r in json.loads(listed.output)}[other] == "interrupted"
+
+
+def test_live_pacers_count_each_others_calls_and_a_call_cut_off(
+    store: Store, clock: VirtualClock
+) -> None:
+    one, two, killed = (Pacer(clock, margin=0, log=store.call_log("c")) for _ in range(3))
+    killed.wait("users.add")  # written down, sent, and the process died before the answer
+    for _ in range(2):
+        one.wait("users.add")
+        one.record("users.add")
+        two.wait("users.add")
+        two.record("users.add")
+    assert one.delay("users.add") == two.delay("users.add") == pytest.approx(60)

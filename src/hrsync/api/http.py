@@ -90,10 +90,14 @@ class ZohoHttp:
                     self._clock.sleep(wait)  # a lock is waited out by the pacer on the next try
 
     def _send_once(self, method: str, path: str, *, endpoint: str, params: Any, json: Any) -> Any:
-        self.pacer.wait(endpoint)
         url = self._base + path
         for attempt in (1, 2):
-            headers = {"Authorization": self._auth.header()}
+            self.pacer.wait(endpoint)  # writes the call down: a kill from here on counts it
+            try:
+                headers = {"Authorization": self._auth.header()}
+            except HrsyncError:
+                self.pacer.cancel(endpoint)
+                raise
             try:
                 response = self._client.request(
                     method, url, params=params, json=json, headers=headers
@@ -105,6 +109,10 @@ class ZohoHttp:
                 ) from exc
             except httpx.TransportError as exc:
                 sent = not isinstance(exc, httpx.ConnectError)
+                if sent:
+                    self.pacer.record(endpoint)
+                else:
+                    self.pacer.cancel(endpoint)
                 raise TransientError(
                     f"connection failed: {exc}",
                     method=method,

@@ -1,16 +1,19 @@
 """Client-side pacing: never cross Zoho's per-endpoint threshold, so no lock period starts.
 
 Zoho counts calls per user and endpoint in a rolling minute; going over locks the pair for
-five to ten minutes. The pacer keeps, per endpoint group, the completion times of the calls
-of the last minute and waits before a call that would be one too many.
+five to ten minutes. The pacer writes every call down in a call log before it is sent (so a
+call cut off by a kill still counts) and reads the log again before every call, so calls made
+by other processes sharing the log count as well. Deciding and writing down happen in one
+step of the log: of two processes after the last free place, one gets it and the other waits.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 from collections import defaultdict, deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -51,20 +54,77 @@ ZOHO_LIMITS: dict[str, EndpointLimit] = {
 
 LOCKED = "!locked"  # suffix of a call-log entry that records a lock period's end
 
+# Given the times of an endpoint's recent calls and the end of its lock period: seconds to wait.
+Decide = Callable[[Sequence[float], float], float]
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """A place in the log for one call (``ticket``), or the seconds to ``wait`` first."""
+
+    ticket: int | None = None
+    wait: float = 0.0
+
 
 class CallLog(Protocol):
-    """Calls made by earlier processes: Zoho counts them in the same rolling minute."""
+    """Calls to one Zoho API host by every process sharing it: Zoho counts them together."""
 
-    def recent(self, since: float) -> list[tuple[str, float]]: ...
+    def recent(self, endpoint: str, since: float) -> tuple[list[float], float]:
+        """Times of ``endpoint``'s calls since ``since``, oldest first, and its lock's end."""
+        ...
+
+    def reserve(self, endpoint: str, *, now: float, since: float, decide: Decide) -> Reservation:
+        """In one step: ``decide`` on the calls since ``since``; when it says 0, write a call
+        down at ``now`` and return its ticket, else the seconds to wait."""
+        ...
+
+    def complete(self, ticket: int, at: float) -> None:
+        """The reserved call came back at ``at``: count it from then."""
+        ...
+
+    def cancel(self, ticket: int) -> None:
+        """The reserved call never left this machine."""
+        ...
 
     def add(self, endpoint: str, at: float) -> None: ...
+
+
+class MemoryCallLog:
+    """A call log for one process alone (tests, estimates, a pacer without a store)."""
+
+    def __init__(self) -> None:
+        self._calls: dict[int, tuple[str, float]] = {}
+        self._tickets = itertools.count(1)
+
+    def recent(self, endpoint: str, since: float) -> tuple[list[float], float]:
+        times = sorted(at for e, at in self._calls.values() if e == endpoint and at >= since)
+        locks = [at for e, at in self._calls.values() if e == endpoint + LOCKED]
+        return times, max(locks, default=0.0)
+
+    def reserve(self, endpoint: str, *, now: float, since: float, decide: Decide) -> Reservation:
+        wait = decide(*self.recent(endpoint, since))
+        if wait > 0:
+            return Reservation(wait=wait)
+        ticket = next(self._tickets)
+        self._calls[ticket] = (endpoint, now)
+        return Reservation(ticket)
+
+    def complete(self, ticket: int, at: float) -> None:
+        endpoint, _ = self._calls[ticket]
+        self._calls[ticket] = (endpoint, at)
+
+    def cancel(self, ticket: int) -> None:
+        self._calls.pop(ticket, None)
+
+    def add(self, endpoint: str, at: float) -> None:
+        self._calls[next(self._tickets)] = (endpoint, at)
 
 
 class Pacer:
     """Waits, per endpoint group, so that a rolling minute never holds too many calls.
 
-    With a ``log``, it starts from the calls of the last minute made by earlier runs (a
-    ``plan`` just before an ``apply``) and records its own for the next one.
+    With a shared ``log`` (the store's), the calls of earlier and concurrent processes count
+    too: the log is read before every call, and each call is in it before it is sent.
     """
 
     def __init__(
@@ -78,20 +138,11 @@ class Pacer:
         self._clock = clock
         self._limits = dict(limits)
         self._margin = margin
-        self._done: dict[str, deque[float]] = defaultdict(deque)
-        self._locked_until: dict[str, float] = {}
+        self._log: CallLog = log if log is not None else MemoryCallLog()
+        self._in_flight: dict[str, deque[int]] = defaultdict(deque)
         self.waited: dict[str, float] = defaultdict(float)
-        self._log = log
         # Called with the seconds about to be waited: other, independent work may use them.
         self.on_wait: Callable[[float], None] | None = None
-        if log is not None:
-            now = clock.now()
-            for endpoint, at in log.recent(now - WINDOW - margin):
-                if endpoint.endswith(LOCKED):
-                    name = endpoint.removesuffix(LOCKED)
-                    self._locked_until[name] = max(self._locked_until.get(name, 0.0), at)
-                elif endpoint in self._limits:
-                    self._done[endpoint].append(at)
 
     def limit(self, endpoint: str) -> EndpointLimit:
         return self._limits[endpoint]
@@ -99,38 +150,64 @@ class Pacer:
     def delay(self, endpoint: str) -> float:
         """Seconds to wait before the next call to ``endpoint`` may go."""
         now = self._clock.now()
-        wait = max(0.0, self._locked_until.get(endpoint, 0.0) - now)
-        done = self._done[endpoint]
-        while done and done[0] + WINDOW + self._margin <= now:
-            done.popleft()
-        if len(done) >= self._limits[endpoint].per_minute:
-            wait = max(wait, done[0] + WINDOW + self._margin - now)
-        return wait
+        times, locked_until = self._log.recent(endpoint, now - WINDOW - self._margin)
+        return self._decider(endpoint, now)(times, locked_until)
+
+    def _decider(self, endpoint: str, now: float) -> Decide:
+        per_minute = self._limits[endpoint].per_minute
+
+        def decide(times: Sequence[float], locked_until: float) -> float:
+            wait = max(0.0, locked_until - now)
+            counted = [t for t in times if t + WINDOW + self._margin > now]
+            if len(counted) >= per_minute:  # wait until enough of them leave the window
+                oldest_to_go = counted[len(counted) - per_minute]
+                wait = max(wait, oldest_to_go + WINDOW + self._margin - now)
+            return wait
+
+        return decide
+
+    def _take(self, endpoint: str) -> float:
+        """Take a place for one call now if the threshold allows; else the seconds to wait."""
+        now = self._clock.now()
+        since = now - WINDOW - self._margin
+        answer = self._log.reserve(
+            endpoint, now=now, since=since, decide=self._decider(endpoint, now)
+        )
+        if answer.ticket is not None:
+            self._in_flight[endpoint].append(answer.ticket)
+        return answer.wait
 
     def wait(self, endpoint: str) -> None:
-        """Sleep until a call to ``endpoint`` stays within the threshold (lending the time to
-        ``on_wait`` first)."""
-        seconds = self.delay(endpoint)
+        """Sleep until a call to ``endpoint`` stays within the threshold and write it down
+        (lending the time to ``on_wait`` first). ``record`` or ``cancel`` must follow."""
+        seconds = self._take(endpoint)
         if seconds > 0 and self.on_wait is not None:
             self.on_wait(seconds)
-            seconds = self.delay(endpoint)
-        if seconds > 0:
+            seconds = self._take(endpoint)
+        while seconds > 0:  # another process may take the place we waited for: look again
             log.debug("pacing %s: waiting %.1fs", endpoint, seconds)
             self.waited[endpoint] += seconds
             self._clock.sleep(seconds)
+            seconds = self._take(endpoint)
 
     def record(self, endpoint: str) -> None:
         """Count a call that reached Zoho; timed at completion, the safe side of the window."""
         now = self._clock.now()
-        self._done[endpoint].append(now)
-        if self._log is not None:
+        pending = self._in_flight[endpoint]
+        if pending:
+            self._log.complete(pending.popleft(), now)
+        else:
             self._log.add(endpoint, now)
+
+    def cancel(self, endpoint: str) -> None:
+        """The call written down by ``wait`` was never sent (no connection)."""
+        pending = self._in_flight[endpoint]
+        if pending:
+            self._log.cancel(pending.popleft())
 
     def locked(self, endpoint: str, seconds: float) -> None:
         """Zoho throttled us anyway: hold the endpoint for its lock period."""
-        self._locked_until[endpoint] = self._clock.now() + seconds
-        if self._log is not None:
-            self._log.add(endpoint + LOCKED, self._locked_until[endpoint])
+        self._log.add(endpoint + LOCKED, self._clock.now() + seconds)
         log.warning("%s is locked by Zoho for %.0fs; waiting it out", endpoint, seconds)
 
     def estimate(self, calls: Mapping[str, int]) -> float:

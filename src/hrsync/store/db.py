@@ -14,31 +14,34 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, delete, event, make_url, select, update
+from sqlalchemy import Engine, create_engine, delete, event, false, make_url, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from hrsync.clock import Clock
 from hrsync.errors import ConcurrentRun
 from hrsync.owner_only import create_owner_only
-from hrsync.store.tables import ApiCall, Bookmark, JournalEntry, Link, Membership, Run
+from hrsync.store.calls import CallLog
+from hrsync.store.tables import Bookmark, JournalEntry, Link, Membership, Run
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 OPEN_STATES = ("intended", "sent")
 HEARTBEAT = 30.0  # seconds between "still running" marks of an apply
 STALE = 900.0  # a run on another host silent this long is taken as dead
-CALLS_KEPT = 3600.0  # seconds of API call history kept for pacing
 
 
 def this_process() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _alive(owner: str, heartbeat: float | None, now: float) -> bool:
-    """Whether the process that started a run may still be running it."""
+def _alive(owner: str, heartbeat: float | None, now: float, *, ours: bool = False) -> bool:
+    """Whether the process that started a run may still be running it. A run of this very
+    process counts as ``ours`` says: alive when reading, dead when starting a new run."""
     host, _, pid = owner.rpartition(":")
-    if owner == this_process() or not pid.isdigit():
-        return False  # our own process is here, not there; an unowned run is an old one
+    if owner == this_process():
+        return ours
+    if not pid.isdigit():
+        return False  # an unowned run is an old one
     if host == socket.gethostname():
         try:
             os.kill(int(pid), 0)
@@ -137,19 +140,28 @@ class Store:
                 link.zuid, link.email, link.updated_at = zuid, email, now
 
     # runs ----------------------------------------------------------------------------------
+    def exclusive(self, s: Session, name: str) -> None:
+        """Let one session of any process at a time past this point, until ``s`` ends."""
+        if self.engine.dialect.name == "postgresql":
+            s.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
+        else:
+            # SQLite has one writer at a time: a first write, even of no row, takes the
+            # database's write lock and holds it until the transaction ends.
+            s.execute(update(Run).where(false()).values(status=Run.status))
+
     def start_run(self, mode: str) -> int:
         """Record a new run. Runs left "running" by a dead process become "interrupted";
-        an apply refuses to start while another live apply holds the integration."""
+        an apply refuses to start while another live apply holds the integration. The check
+        and the new run are one step under a lock: of two applies started together, one
+        runs and the other is refused."""
         now = self._clock.now()
         with self._session.begin() as s:
+            self.exclusive(s, f"runs:{self.integration}")
             running = s.scalars(
                 select(Run).where(Run.integration == self.integration, Run.status == "running")
             ).all()
-            for other in running:
-                if not _alive(other.owner, other.heartbeat_at, now):
-                    other.status, other.finished_at = "interrupted", now
-                    log.warning("run %d was interrupted (its process is gone)", other.id)
-                elif mode == "apply" and other.mode == "apply":
+            for other in self._interrupt_dead(running, ours=False):
+                if mode == "apply" and other.mode == "apply":
                     raise ConcurrentRun(
                         f"run {other.id} (an apply by process {other.owner}) is still running; "
                         "wait for it to finish, or stop that process"
@@ -181,13 +193,15 @@ class Store:
             )
 
     def runs(self, limit: int = 20) -> list[RunRecord]:
-        with self._session() as s:
+        """The latest runs, newest first; one whose process is gone shows "interrupted"."""
+        with self._session.begin() as s:
             rows = s.scalars(
                 select(Run)
                 .where(Run.integration == self.integration)
                 .order_by(Run.id.desc())
                 .limit(limit)
-            )
+            ).all()
+            self._interrupt_dead(rows, ours=True)
             return [_run_record(r) for r in rows]
 
     def last_started(self, mode: str, integration: str) -> float | None:
@@ -202,9 +216,28 @@ class Store:
             return float(found) if found is not None else None
 
     def run(self, run_id: int) -> RunRecord | None:
-        with self._session() as s:
+        """One run; "interrupted" if it was running in a process that is gone."""
+        with self._session.begin() as s:
             row = s.get(Run, run_id)
-            return _run_record(row) if row is not None else None
+            if row is None:
+                return None
+            self._interrupt_dead([row], ours=True)
+            return _run_record(row)
+
+    def _interrupt_dead(self, runs: Iterable[Run], *, ours: bool) -> list[Run]:
+        """Mark the runs left "running" by a process that is gone as "interrupted"; returns
+        the runs still running."""
+        now = self._clock.now()
+        live = []
+        for run in runs:
+            if run.status != "running":
+                continue
+            if _alive(run.owner, run.heartbeat_at, now, ours=ours):
+                live.append(run)
+                continue
+            run.status, run.finished_at = "interrupted", now
+            log.warning("run %d was interrupted (its process is gone)", run.id)
+        return live
 
     # journal -------------------------------------------------------------------------------
     def journal_intend(self, run_id: int, entries: Iterable[tuple[str, str, str, str]]) -> None:
@@ -377,35 +410,8 @@ class Store:
 
     # API calls ---------------------------------------------------------------------------
     def call_log(self, scope: str) -> CallLog:
+        """The calls to the Zoho API host ``scope`` by every process using this store."""
         return CallLog(self, scope)
-
-
-class CallLog:
-    """The calls one Zoho API host has seen from this store's processes, for the pacer."""
-
-    def __init__(self, store: Store, scope: str) -> None:
-        self._store = store
-        self.scope = scope
-
-    def recent(self, since: float) -> list[tuple[str, float]]:
-        """(endpoint, time) of calls since ``since``, oldest first; forgets very old ones."""
-        store = self._store
-        with store._session.begin() as s:
-            s.execute(
-                delete(ApiCall).where(
-                    ApiCall.scope == self.scope, ApiCall.at < store._clock.now() - CALLS_KEPT
-                )
-            )
-            rows = s.execute(
-                select(ApiCall.endpoint, ApiCall.at)
-                .where(ApiCall.scope == self.scope, ApiCall.at >= since)
-                .order_by(ApiCall.at)
-            )
-            return [(endpoint, at) for endpoint, at in rows]
-
-    def add(self, endpoint: str, at: float) -> None:
-        with self._store._session.begin() as s:
-            s.add(ApiCall(scope=self.scope, endpoint=endpoint, at=at))
 
 
 def _run_record(r: Run) -> RunRecord:

@@ -150,3 +150,16 @@ class Integration(Base):
     status: Mapped[str] = mapped_column(String(20))  # draft | enabled | deactivated
     created_at: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[float] = mapped_column(Float)
+
+
+class ConfigToken(Base):
+    """The one cached access token of a client id and refresh token given in hrsync.toml (or
+    the environment), shared by every process; sealed with a key made from those secrets."""
+
+    __tablename__ = "config_tokens"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # hash of url, id, token
+    sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    expires_at: Mapped[float] = mapped_column(Float, default=0.0)
+    denied_until: Mapped[float] = mapped_column(Float, default=0.0)  # after "Access Denied"
+    refreshes: Mapped[int] = mapped_column(Integer, default=0)

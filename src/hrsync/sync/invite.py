@@ -97,15 +97,9 @@ class InviteRound:
     def _settle(self, batch: list[InviteUser], success: list[str], failed: dict[str, str]) -> None:
         invited = {e.lower() for e in success}
         ok = [i for i in batch if i.email.lower() in invited]
-        joined: dict[str, list[str]] = {}
         for invite in ok:
             self.unresolved[invite.employee_id] = invite.email
-            for team in invite.teams:
-                if team.lower() in self.a.teams:
-                    joined.setdefault(team, []).append(invite.employee_id)
-        for team, employee_ids in joined.items():
-            self.a.journal.add_memberships("team", team, employee_ids)
-        self.a.confirmed(ok)
+        self._joined(ok)
         failures = {e.lower(): code for e, code in failed.items()}
         existing = [i for i in batch if failures.get(i.email.lower()) in ALREADY_THERE]
         self._adopt(existing)
@@ -113,6 +107,18 @@ class InviteRound:
             code = failures.get(invite.email.lower())
             if code and code not in ALREADY_THERE:
                 self.a.failed([invite], f"Cliq refused the invitation of {invite.email}: {code}")
+
+    def _joined(self, invites: list[InviteUser]) -> None:
+        """Confirm invitations Cliq carried out, with the teams they joined in the invitation:
+        recorded as hrsync's, so a later move takes the person out of them again."""
+        joined: dict[str, list[str]] = {}
+        for invite in invites:
+            for team in invite.teams:
+                if team.lower() in self.a.teams:
+                    joined.setdefault(team, []).append(invite.employee_id)
+        for team, employee_ids in joined.items():
+            self.a.journal.add_memberships("team", team, employee_ids)
+        self.a.confirmed(invites)
 
     def _adopt(self, invites: list[InviteUser]) -> None:
         """Already in the organisation (an earlier, interrupted run): link, never re-invite."""
@@ -143,7 +149,7 @@ class InviteRound:
         done = [i for i in batch if i.email.lower() in found]
         for invite in done:
             self.a.zuid_of[invite.employee_id] = found[invite.email.lower()]
-        self.a.confirmed(done)
+        self._joined(done)  # the answer was lost, not the invitation: its teams count too
         for invite in batch:
             if invite in done:
                 continue
