@@ -63,7 +63,7 @@ def test_a_killed_sync_is_interrupted_at_once_and_its_call_in_flight_counts(
 
     listed = run_hrsync(tmp_path, env, "--json", "runs", "list")
     assert listed.returncode == 0, listed.stderr
-    assert [r["status"] for r in json.loads(listed.stdout)] == ["interrupted"]
+    assert [r["status"] for r in json.loads(listed.stdout)["runs"]] == ["interrupted"]
     store = Store(world.settings.store.url, clock=RealClock())
     try:
         times, _ = store.call_log(world.settings.cliq.api_url).recent("users.list", 0)

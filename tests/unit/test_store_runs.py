@@ -112,7 +112,7 @@ def test_a_killed_run_reads_as_interrupted_at_once(store: Store, tmp_path: Path)
     assert shown.exit_code == 0, shown.output
     assert json.loads(shown.output)["status"] == "interrupted"
     listed = runner.invoke(app, ["--config", str(config), "--json", "runs", "list"])
-    assert {r["id"]: r["status"] for r in json.loads(listed.output)}[other] == "interrupted"
+    assert {r["id"]: r["status"] for r in json.loads(listed.output)["runs"]}[other] == "interrupted"
 
 
 def test_live_pacers_count_each_others_calls_and_a_call_cut_off(
