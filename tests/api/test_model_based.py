@@ -372,6 +372,12 @@ class Directory(RuleBasedStateMachine):
         except Killed:
             event("run: killed mid-apply")
 
+    @rule(writes=st.integers(0, 6))
+    def apply_across_token_expiry(self, writes: int) -> None:
+        """The access token expires in the middle of a run (Zoho answers 401)."""
+        self.apply(ExpireTokenAfterWrites(self.http._transport, writes, self.clock))
+        event("run: the access token expires mid-run")
+
     # the invariants --------------------------------------------------------------------------
     @invariant()
     def nobody_twice(self) -> None:
@@ -420,6 +426,20 @@ class Directory(RuleBasedStateMachine):
             elif not manager:
                 assert "reportingto" not in user, f"{eid} has a manager HR does not name"
         assert self.plan() == [], "a fault-free apply left work for the next run"
+
+
+class ExpireTokenAfterWrites(httpx.BaseTransport):
+    """Lets ``writes`` writes through, then moves the clock past the token's hour, once."""
+
+    def __init__(self, inner: httpx.BaseTransport, writes: int, clock: VirtualClock) -> None:
+        self.inner, self.left, self.clock = inner, writes, clock
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method != "GET" and "/oauth/" not in request.url.path:
+            self.left -= 1
+            if self.left == -1:
+                self.clock.advance(3_601)
+        return self.inner.handle_request(request)
 
 
 def _frozen(user: dict[str, Any]) -> dict[str, Any]:
