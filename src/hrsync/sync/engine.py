@@ -152,7 +152,8 @@ class Engine:
         if plan.lost_columns:
             plan.notes.append(
                 f"the HR export has no column for {', '.join(plan.lost_columns)}: those fields "
-                "are left as Cliq has them, and apply is held until confirmed"
+                "are left as Cliq has them; apply needs --confirm-missing-columns "
+                f"{','.join(plan.lost_columns)}"
             )
         return plan, snapshot, inventory
 
