@@ -340,6 +340,24 @@ XLSX_CASES = [
     ),
 ]
 CONFIG_CASES = [
+    Case(
+        "config: a misspelt safety key",
+        "did you mean safety.max_deactivation_share?",
+        ERRORS,
+        config="[safety]\nmax_deactivation_shares = 0.9\n",
+    ),
+    Case(
+        "config: drift ignores a field hrsync does not write",
+        "did you mean 'mobile'?",
+        ERRORS,
+        config='[drift]\nignore = ["mobil"]\n',
+    ),
+    Case(
+        "config: a lifecycle lead over a year",
+        "less than or equal to 365",
+        ERRORS,
+        config="[lifecycle]\ninvite_days_before = 400\n",
+    ),
     Case("config: TOML syntax", "hrsync.toml", ERRORS, config="[source\n"),
     Case(
         "config: status word meaning neither",
