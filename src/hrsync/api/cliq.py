@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -9,6 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hrsync.api.http import ZohoHttp
 from hrsync.api.pagination import NextTokenPaginator
+from hrsync.errors import NotFound
+
+log = logging.getLogger(__name__)
 
 MAX_USERS_PER_ADD = 100
 MAX_MEMBERS_PER_CALL = 100
@@ -189,26 +193,43 @@ class CliqClient:
 
     # teams ---------------------------------------------------------------------------------
     def iter_teams(self) -> Iterator[Team]:
-        for item in self._listing("/api/v2/teams", endpoint="teams"):
+        """Every team: ``{"teams": [...]}`` as Zoho answers, or a paged ``data`` listing."""
+        for item in self._either("/api/v2/teams", "teams"):
             yield Team.from_wire(item)
 
     def iter_team_members(self, team_id: str) -> Iterator[str]:
-        """The zuids of a team's members."""
-        for item in self._listing(f"/api/v2/teams/{team_id}/members", endpoint="teams"):
-            yield str(item["id"])
+        """The zuids of a team's members (``members[].user_id``, or ``data[].id``)."""
+        for item in self._either(f"/api/v2/teams/{team_id}/members", "members"):
+            yield str(item.get("user_id") or item["id"])
+
+    def _either(self, path: str, key: str) -> Iterator[dict[str, Any]]:
+        """A listing under its own ``key`` (unpaged), or under ``data`` with ``next_token``."""
+        first: dict[str, Any] = self.http.call("GET", path, endpoint="teams", params={"limit": 100})
+        if key in first:
+            yield from first[key]
+            return
+        yield from first.get("data", [])
+        if first.get("next_token"):
+            token = str(first["next_token"])
+            yield from self._listing(path, endpoint="teams", params={"next_token": token})
 
     def create_team(self, name: str, *, description: str = "") -> Team:
         body = {"name": name, "description": description}
         answer = self.http.call("POST", "/api/v2/teams", endpoint="teams", json=body)
-        return Team.from_wire(answer["data"])
+        return Team.from_wire(answer.get("data", answer))  # flat, or wrapped
 
     def add_team_members(self, team_id: str, user_ids: Sequence[str]) -> None:
         body = {"user_ids": list(user_ids)}
         self.http.call("POST", f"/api/v2/teams/{team_id}/members", endpoint="teams", json=body)
 
     def remove_team_members(self, team_id: str, user_ids: Sequence[str]) -> None:
-        body = {"user_ids": list(user_ids)}
-        self.http.call("DELETE", f"/api/v2/teams/{team_id}/members", endpoint="teams", json=body)
+        """Zoho takes one member out per call, by path; each call is paced."""
+        for user_id in user_ids:
+            path = f"/api/v2/teams/{team_id}/members/{user_id}"
+            try:
+                self.http.call("DELETE", path, endpoint="teams")
+            except NotFound:
+                log.info("%s was no longer in team %s", user_id, team_id)  # a retry: done
 
     # roles ---------------------------------------------------------------------------------
     def roles(self) -> list[Role]:

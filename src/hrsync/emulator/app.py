@@ -81,7 +81,7 @@ def _routes() -> list[Route]:
         ("GET", "/api/v2/teams/{id}", "teams", groups.get_team),
         ("GET", "/api/v2/teams/{id}/members", "teams", groups.team_members),
         ("POST", "/api/v2/teams/{id}/members", "teams", groups.add_team_members),
-        ("DELETE", "/api/v2/teams/{id}/members", "teams", groups.remove_team_members),
+        ("DELETE", "/api/v2/teams/{id}/members/{user_id}", "teams", groups.remove_team_member),
         ("GET", "/api/v2/profiles", "roles", roles.list_roles),
         ("POST", "/api/v2/profiles", "roles", roles.create_role),
         ("GET", "/api/v2/profiles/{id}", "roles", roles.get_role),
@@ -110,7 +110,12 @@ def _routes() -> list[Route]:
         ("DELETE", "/api/v2/statuses/{id}", "statuses", statuses.delete_status),
     ]
     return [
-        Route(m, re.compile("^" + p.replace("{id}", "([^/]+)") + "/?$"), e, h)
+        Route(
+            m,
+            re.compile("^" + p.replace("{id}", "([^/]+)").replace("{user_id}", "([^/]+)") + "/?$"),
+            e,
+            h,
+        )
         for m, p, e, h in table
     ]
 

@@ -273,43 +273,43 @@ def _team(org: Org, team_id: str) -> Team:
     return team
 
 
+TEAM_NAME_LIMIT = 30  # characters (READINGS #5, #21)
+
+
 def create_team(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
+    """A flat team object answers, as the evidence shows (READINGS #5)."""
     org = ctx.org
     body = req.json()
     require(isinstance(body, dict) and isinstance(body.get("name"), str) and body["name"].strip())
     name = body["name"].strip()
+    require(len(name) <= TEAM_NAME_LIMIT, "team_name_length_exceeded")
     require(all(t.name.lower() != name.lower() for t in org.teams.values()), "team_already_exist")
     team = Team(600_000_000 + len(org.teams) + 1, name, str(body.get("description", "")), ctx.now)
     team.members.add(ctx.caller)
+    team.moderators.add(ctx.caller)
     org.teams[team.id] = team
     if "user_ids" in body or "email_ids" in body:
         team.members.update(u.id for u in _members(org, body, emails_allowed=True))
-    return {"data": views.team(team, caller=ctx.caller)}
+    return views.team(team, caller=ctx.caller)
 
 
 def list_teams(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
+    """``{"teams": [...]}``, unpaged; ``joined=true`` keeps the caller's (READINGS #2)."""
     teams = sorted(ctx.org.teams.values(), key=lambda t: t.id)
-    page, token = ctx.page("teams", teams, req.query, default=25, maximum=100)
-    body: dict[str, Any] = {"data": [views.team(t, caller=ctx.caller) for t in page]}
-    body["has_more"] = token is not None
-    if token:
-        body["next_token"] = token
-    return body
+    if str(req.query.get("joined", "")).lower() == "true":
+        teams = [t for t in teams if ctx.caller in t.members]
+    return {"teams": [views.team(t, caller=ctx.caller) for t in teams]}
 
 
 def get_team(ctx: Ctx, req: EmuRequest, team_id: str) -> dict[str, Any]:
-    return {"data": views.team(_team(ctx.org, team_id), caller=ctx.caller)}
+    return views.team(_team(ctx.org, team_id), caller=ctx.caller)  # flat (READINGS #3)
 
 
 def team_members(ctx: Ctx, req: EmuRequest, team_id: str) -> dict[str, Any]:
+    """``{"members": [{user_id, …}]}`` (READINGS #4)."""
     team = _team(ctx.org, team_id)
     users = [ctx.org.users[m] for m in sorted(team.members, key=int) if m in ctx.org.users]
-    page, token = ctx.page(f"team-members:{team.id}", users, req.query, default=100, maximum=100)
-    body: dict[str, Any] = {"data": [views.user_brief(u) for u in page]}
-    body["has_more"] = token is not None
-    if token:
-        body["next_token"] = token
-    return body
+    return {"members": [views.team_member(u, moderator=u.id in team.moderators) for u in users]}
 
 
 def add_team_members(ctx: Ctx, req: EmuRequest, team_id: str) -> EmuResponse:
@@ -318,8 +318,11 @@ def add_team_members(ctx: Ctx, req: EmuRequest, team_id: str) -> EmuResponse:
     return NO_CONTENT
 
 
-def remove_team_members(ctx: Ctx, req: EmuRequest, team_id: str) -> EmuResponse:
+def remove_team_member(ctx: Ctx, req: EmuRequest, team_id: str, user_id: str) -> EmuResponse:
+    """One member out per call, by path (READINGS #6)."""
     team = _team(ctx.org, team_id)
-    for user in _members(ctx.org, req.json(), emails_allowed=True):
-        team.members.discard(user.id)
+    if user_id not in team.members:
+        raise ZohoError(404)
+    team.members.discard(user_id)
+    team.moderators.discard(user_id)
     return NO_CONTENT

@@ -39,6 +39,8 @@ def required(method: str, path: str) -> str | None:
             module = "Users"  # reading fields needs only the users scope
         if parts[-1] == "members" and method in ("POST", "DELETE") and module != "Teams":
             operation = "UPDATE" if method == "POST" else "DELETE"
+        if module == "Teams" and parts[-2:-1] == ["members"] and method == "DELETE":
+            operation = "UPDATE"  # one member out, by path: READINGS #6
         if module == "Organisation" and parts[-1] == "users" and method != "GET":
             operation = "UPDATE"
         if module == "Organisation" and parts[-1] == "permissions" and method == "PUT":

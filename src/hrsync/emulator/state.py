@@ -105,6 +105,7 @@ class Team:
     description: str = ""
     created: float = 0.0
     members: set[str] = field(default_factory=set)  # zuids
+    moderators: set[str] = field(default_factory=set)  # zuids
 
 
 @dataclass

@@ -118,9 +118,21 @@ def team(team: Team, *, caller: str) -> dict[str, Any]:
         "is_active": True,
         "is_moderator": caller in team.members,
         "description": team.description,
-        "team_id": team.id,
+        "team_id": str(team.id),
         "joined": caller in team.members,
         "participant_count": len(team.members),
+    }
+
+
+def team_member(user: User, *, moderator: bool) -> dict[str, Any]:
+    """A team member as Zoho lists them (READINGS #4)."""
+    return {
+        "user_id": user.id,
+        "email_id": user.email_id,
+        "display_name": user.display_name or user.full_name,
+        "full_name": user.full_name,
+        "is_moderator": moderator,
+        "role": "moderator" if moderator else "member",
     }
 
 

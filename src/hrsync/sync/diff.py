@@ -65,6 +65,7 @@ def diff(
     if current.groups_by_people:
         desired = _without_groups(desired)
         plan.notes.append(PEOPLE_OWNS_GROUPS)
+    desired = _team_names_cliq_takes(desired, plan)
     plan.changes.extend(_groups(desired, current))
     matched = _match(desired, index, links, plan, protected=current.protected)
     zuid_of = {eid: user.zuid for eid, (user, _) in matched.items()}
@@ -253,6 +254,30 @@ def _role_members(
             f"{count} people wait for it"
         )
     return changes
+
+
+TEAM_NAME_LIMIT = 30  # characters Cliq takes in a team name
+
+
+def _team_names_cliq_takes(desired: DesiredState, plan: Plan) -> DesiredState:
+    """Leave out teams whose names Cliq refuses (over 30 characters), as a pending action."""
+    too_long: dict[str, int] = {}
+    for user in desired.users.values():
+        for name in user.teams:
+            if len(name) > TEAM_NAME_LIMIT:
+                too_long[name] = too_long.get(name, 0) + 1
+    if not too_long:
+        return desired
+    for name, count in sorted(too_long.items()):
+        plan.pending.append(
+            f"Cliq takes team names of at most {TEAM_NAME_LIMIT} characters: team {name!r} is "
+            f"not created; shorten its name in [rules]; {count} people wait for it"
+        )
+    users = {
+        eid: replace(u, teams=frozenset(t for t in u.teams if t not in too_long))
+        for eid, u in desired.users.items()
+    }
+    return replace(desired, users=users)
 
 
 def _decides(desired: DesiredState, employee_id: str, what: str) -> bool:

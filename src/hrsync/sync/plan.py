@@ -386,7 +386,9 @@ class Plan:
         """The calls this plan needs per endpoint group (invites go 100 to a call)."""
         calls: Counter[str] = Counter()
         for change in self.changes:
-            if change.endpoint and not isinstance(change, InviteUser):
+            if isinstance(change, TeamMembers) and not change.join:
+                calls[change.endpoint] += len(change.employee_ids)  # one member out per call
+            elif change.endpoint and not isinstance(change, InviteUser):
                 calls[change.endpoint] += 1
         invites = len(self.of(InviteUser))
         if invites:
