@@ -14,7 +14,7 @@ from hrsync.sync.state import CurrentUser, Inventory, UserFieldMeta
 TODAY = dt.date(2026, 11, 22)
 FIELDS = {"date_of_birth": "Date of Birth", "gender": "gender", "work_location": "Site"}
 USERFIELDS = {
-    "date_of_birth": UserFieldMeta("date_of_birth", "Date of Birth", "date"),
+    "date_of_birth": UserFieldMeta("date_of_birth", "Date of Birth", "date_picker"),
     "gender": UserFieldMeta("gender", "Gender", "drop_down", {"Male": "o1", "Female": "o2"}),
 }
 

@@ -14,7 +14,8 @@ from hrsync.emulator.state import DEFAULT_PERMISSIONS, Org, Role, UserField
 
 PROFILE_TYPES = ("Members", "Cliq Admin", "Admin")
 STATES = ("enabled", "disabled")
-FIELD_TYPES = ("text_field", "date", "drop_down", "number", "email", "phone", "url")
+# Custom user-field types Zoho documents (READINGS #12): there is no type "date".
+FIELD_TYPES = ("text_field", "number", "url", "date_picker", "drop_down")
 
 
 def _role(org: Org, role_id: str) -> Role:

@@ -104,7 +104,7 @@ def _check_fields(org: Org, entry: dict[str, Any]) -> None:
 def _check_custom(kind: str, options: list[dict[str, str]], key: str, value: Any) -> None:
     if value in ("", None):
         return
-    if kind == "date":
+    if kind == "date_picker":
         # Zoho's HRMS guide: dates are sent as epoch milliseconds.
         require(isinstance(value, int), "invalid_field_value", f"'{key}' must be epoch ms.")
     elif kind == "drop_down":

@@ -220,7 +220,7 @@ def new_org(now: float) -> Org:
         org.roles[role.id] = role
     org.role_of[admin.id] = org.default_role("Admin").id
     for unique_name, name, kind, options in (
-        ("date_of_birth", "Date of Birth", "date", []),
+        ("date_of_birth", "Date of Birth", "date_picker", []),
         ("gender", "Gender", "drop_down", ["Male", "Female", "Non-binary", "Not disclosed"]),
         ("office_location", "Work Location", "text_field", []),
     ):

@@ -69,6 +69,10 @@ def custom_values(employee: Employee, fields: Mapping[str, str]) -> dict[str, st
     return values
 
 
+# Cliq's date user fields are "date_picker" (Zoho's user-fields document); "date" is read too.
+DATE_TYPES = ("date_picker", "date")
+
+
 class NoSuchOption(ValueError):
     """An HR value that a drop-down field has no option for."""
 
@@ -77,7 +81,7 @@ def encode(meta: UserFieldMeta, value: str) -> Any:
     """An HR value as Cliq wants it in ``meta``: dates as epoch ms, drop-downs as option id."""
     if not value:
         return ""
-    if meta.type == "date":
+    if meta.type in DATE_TYPES:
         day = dt.date.fromisoformat(value)
         return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp() * 1000)
     if meta.type == "drop_down":
@@ -93,7 +97,7 @@ def decode(meta: UserFieldMeta, wire: Any) -> str:
     """A value Cliq holds, for people to read (the inverse of ``encode``)."""
     if wire in (None, ""):
         return ""
-    if meta.type == "date":
+    if meta.type in DATE_TYPES:
         try:
             return dt.datetime.fromtimestamp(int(wire) / 1000, dt.UTC).date().isoformat()
         except (TypeError, ValueError):

@@ -27,7 +27,7 @@ class UserFieldMeta:
 
     unique_name: str
     name: str
-    type: str  # text_field | date | drop_down | number | email | phone | url
+    type: str  # text_field | date_picker | drop_down | number | url (and system types)
     options: dict[str, str] = field(default_factory=dict)  # option name -> option id
 
 
