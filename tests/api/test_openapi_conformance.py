@@ -46,7 +46,8 @@ def _roles_gaps(doc: dict[str, Any]) -> None:
     answer = _schemas(doc)["RolePermissionResponse"]
     module = copy.deepcopy(answer["properties"]["group_audio_call"])
     module["properties"]["actions"]["additionalProperties"] = {"type": "string"}
-    module["properties"]["configs"] = {"type": "object"}
+    # configs as AdminRoleStandardPermissions.json shows them: [{name, label, type, value}]
+    module["properties"]["configs"] = {"type": "array", "items": {"type": "object"}}
     answer["additionalProperties"] = module
 
 

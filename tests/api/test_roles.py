@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+import pytest
 
 from hrsync.cli.demo import sample_employees
 from hrsync.config import GroupRule, RoleConfig, RulesConfig
@@ -76,3 +79,35 @@ def test_a_declared_role_is_created_held_and_given_by_the_rules(world: World) ->
     assert role_of(world)[mover["employee_id"]] == "Members"
     assert planned(world) == []
     assert world.stats()["lock_periods_total"] == 0
+
+
+REPLY_WINDOW = {
+    "module": "direct_message",
+    "configs": [{"name": "profile_based_restricted_reply_time_frame", "value": 345600000}],
+}
+
+
+def test_a_declared_role_with_configs_is_planned_applied_and_then_held(world: World) -> None:
+    world.settings.roles = [
+        RoleConfig(name="Reply Window", clone_of="Members", permissions=[REPLY_WINDOW])
+    ]
+    world.write(sample_employees(20))
+    converge(world)
+    assert planned(world) == []  # Cliq's list of configs reads as held
+    state: Any = world.state()
+    role = next(r for r in state["roles"] if r["name"] == "Reply Window")
+    assert role["id"]
+
+
+def test_configs_read_in_the_shape_zoho_documents() -> None:
+    from hrsync.sync.diff import _permission_holds
+    from tests.conftest import SHARED
+
+    source = SHARED / "external" / "zoho-cliq" / "AdminRoleStandardPermissions.json"
+    if not source.exists():
+        pytest.skip(f"Zoho's permissions example is not at {source}")
+    modules = json.loads(source.read_text(encoding="utf-8"))[0]
+    assert isinstance(modules["direct_message"]["configs"], list)
+    assert _permission_holds(modules, REPLY_WINDOW)
+    other = {**REPLY_WINDOW, "configs": [dict(REPLY_WINDOW["configs"][0], value=1)]}  # type: ignore[arg-type]
+    assert not _permission_holds(modules, other)

@@ -79,8 +79,22 @@ def delete_role(ctx: Ctx, req: EmuRequest, role_id: str) -> EmuResponse:
 
 
 def get_permissions(ctx: Ctx, req: EmuRequest, role_id: str) -> dict[str, Any]:
-    # The roles document shows the modules at the top level, with no "data" envelope.
-    return copy.deepcopy(_role(ctx.org, role_id).permissions)
+    # The roles document shows the modules at the top level, with no "data" envelope; a
+    # module's configs are a list of {name, label, type, value} (READINGS #16), the value an
+    # object that carries the setting as text.
+    answer = copy.deepcopy(_role(ctx.org, role_id).permissions)
+    for module in answer.values():
+        if "configs" in module:
+            module["configs"] = [
+                {
+                    "name": name,
+                    "label": name.replace("_", " ").capitalize(),
+                    "type": "long",
+                    "value": {name: str(value)},
+                }
+                for name, value in module["configs"].items()
+            ]
+    return answer
 
 
 def update_permissions(ctx: Ctx, req: EmuRequest, role_id: str) -> dict[str, Any]:

@@ -196,10 +196,29 @@ def _permission_holds(permissions: Mapping[str, Any], entry: Mapping[str, Any]) 
             held = module.get("status")
         if held != entry["status"]:
             return False
+    held_configs = _configs(module.get("configs"))
     for config in entry.get("configs", []):
-        if module.get("configs", {}).get(config.get("name")) != config.get("value"):
+        held = held_configs.get(str(config.get("name")))
+        if not _same_setting(held, config.get("value")):
             return False
     return True
+
+
+def _configs(raw: Any) -> dict[str, Any]:
+    """A module's configs by name: Cliq lists ``[{name, label, type, value}]``; an object
+    of name → value is read too."""
+    if isinstance(raw, dict):
+        return raw
+    if isinstance(raw, list):
+        return {str(c.get("name")): c.get("value") for c in raw if isinstance(c, dict)}
+    return {}
+
+
+def _same_setting(held: Any, wanted: Any) -> bool:
+    """Cliq answers a config's value as text, or as an object carrying it as text."""
+    if isinstance(held, dict):
+        return str(wanted) in {str(v) for v in held.values()}
+    return held is not None and str(held) == str(wanted)
 
 
 def _role_members(
