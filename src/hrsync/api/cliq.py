@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from hrsync.api.http import ZohoHttp
 from hrsync.api.pagination import NextTokenPaginator
 from hrsync.errors import NotFound
 
 log = logging.getLogger(__name__)
+
+
+def _as_text(value: Any) -> Any:
+    """Zoho's ids are strings, but some answers give them as numbers (READINGS #15)."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+ZohoId = Annotated[str, BeforeValidator(_as_text)]  # an id, always kept as text
 
 MAX_USERS_PER_ADD = 100
 MAX_MEMBERS_PER_CALL = 100
@@ -22,7 +30,7 @@ class NamedRef(BaseModel):
     """``{"name": ..., "id": ...}`` as Cliq nests departments, designations, managers."""
 
     name: str = ""
-    id: str
+    id: ZohoId
 
 
 class CliqUser(BaseModel):
@@ -30,20 +38,21 @@ class CliqUser(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    id: str
+    id: ZohoId
     email_id: str
-    zuid: str = ""
+    zuid: ZohoId = ""
     first_name: str = ""
     last_name: str = ""
     display_name: str = ""
     full_name: str = ""
     name: str = ""
-    employee_id: str = ""
+    employee_id: ZohoId = ""
     mobile: str = ""
     phone: str = ""
     extension: str = ""
     work_location: str = ""
-    status: str = "active"
+    # "" when the answer carried no status: never taken as active (READINGS #10)
+    status: str = ""
     department: NamedRef | None = None
     designation: NamedRef | None = None
     reportingto: NamedRef | None = None
@@ -64,20 +73,20 @@ class AddUsersResult(BaseModel):
 class Department(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    id: str
+    id: ZohoId
     name: str
     is_default: bool = False
-    lead_zuid: str = ""
-    parent_department_id: str = ""
+    lead_zuid: ZohoId = ""
+    parent_department_id: ZohoId = ""
 
 
 class Designation(BaseModel):
-    id: str
+    id: ZohoId
     name: str
 
 
 class UserFieldOption(BaseModel):
-    id: str
+    id: ZohoId
     name: str
 
 
@@ -86,7 +95,7 @@ class UserField(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    id: str
+    id: ZohoId
     name: str
     unique_name: str
     type: str = "text_field"
@@ -96,7 +105,7 @@ class UserField(BaseModel):
 class Team(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    team_id: str
+    team_id: ZohoId
     name: str
 
     @classmethod
@@ -107,7 +116,7 @@ class Team(BaseModel):
 class Role(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    id: str
+    id: ZohoId
     name: str
     profile_type: str = "Members"
     description: str = ""

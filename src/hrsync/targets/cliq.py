@@ -66,7 +66,10 @@ class CliqTarget:
             inv.userfields[uf.unique_name] = UserFieldMeta(
                 uf.unique_name, uf.name, uf.type, options
             )
-        for user in self.client.iter_users():
+        users = list(self.client.iter_users())
+        if any(not u.status for u in users):
+            users = self._with_statuses(users)
+        for user in users:
             inv.users.append(current_user(user))
             if user.email_id.lower() in self._protected_emails:
                 inv.protected.add(user.id)
@@ -74,6 +77,15 @@ class CliqTarget:
         if self.lead_zuid:
             inv.protected.add(self.lead_zuid)
         return inv
+
+    def _with_statuses(self, users: list[CliqUser]) -> list[CliqUser]:
+        """The listing left out ``status``: ask for the inactive and the pending users by
+        status, and take the rest as active, rather than guess one for everybody."""
+        log.info("Cliq's user listing carries no status; listing inactive and pending users")
+        status_of: dict[str, str] = {}
+        for status in ("inactive", "pending"):
+            status_of.update({u.id: status for u in self.client.iter_users(status=status)})
+        return [u.model_copy(update={"status": status_of.get(u.id, "active")}) for u in users]
 
     def load_team_members(self, inventory: Inventory, names: Iterable[str]) -> None:
         """Fill in the members of the named teams (only those: one listing each)."""

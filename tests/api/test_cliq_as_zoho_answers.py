@@ -1,4 +1,4 @@
-"""Cliq's teams API as the public evidence shows it (READINGS #2-#7, #21): the emulator answers
+"""Cliq's API as the public evidence shows it (READINGS #2-#7, #10, #15, #21): the emulator answers
 that way, and the client reads it, and the earlier ``data`` shape too."""
 
 from __future__ import annotations
@@ -117,3 +117,32 @@ def test_members_leave_one_call_each_paced(world: World) -> None:
     assert after["teams"] - before["teams"] >= len(movers)  # one call per member out
     assert world.stats()["lock_periods_total"] == 0
     assert planned(world) == []
+
+
+def test_ids_as_numbers_and_a_listing_without_status_are_read_without_guessing() -> None:
+    from hrsync.targets.cliq import CliqTarget
+
+    people = [{"id": n, "email_id": f"p{n}@x.example", "employee_id": 40 + n} for n in (1, 2, 3)]
+    by_status = {"inactive": [people[1]], "pending": [people[2]]}
+    asked: list[str] = []
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        path, status = request.url.path, request.url.params.get("status", "")
+        asked.append(f"{path}?{status}")
+        if path == "/api/v2/users":
+            return httpx.Response(200, json={"data": by_status.get(status, people)})
+        if path == "/api/v2/teams":
+            return httpx.Response(200, json={"teams": []})
+        if path == "/api/v2/userfields":
+            return httpx.Response(200, json={"list": []})
+        return httpx.Response(200, json={"data": []})
+
+    clock = VirtualClock()
+    with httpx.Client(transport=httpx.MockTransport(reply)) as client:
+        http = ZohoHttp(
+            client, base_url=BASE, auth=NoAuth(), pacer=Pacer(clock, margin=0), clock=clock
+        )
+        inventory = CliqTarget(CliqClient(http)).inventory()
+    found = {u.zuid: (u.status, u.employee_id) for u in inventory.users}
+    assert found == {"1": ("active", "41"), "2": ("inactive", "42"), "3": ("pending", "43")}
+    assert {"/api/v2/users?inactive", "/api/v2/users?pending"} <= set(asked)
