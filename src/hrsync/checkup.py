@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import httpx
-from sqlalchemy.engine import make_url
 
 from hrsync.clock import Clock
 from hrsync.config import ConnectServiceConfig, Settings, ZohoServiceConfig
@@ -25,6 +24,7 @@ from hrsync.integrations import (
     file_pending,
 )
 from hrsync.store import Store
+from hrsync.store.urls import shown as url_shown
 from hrsync.vault import Vault
 
 
@@ -49,7 +49,7 @@ def check_settings(settings: Settings, *, clock: Clock) -> Checkup:
 
 
 def _open_store(settings: Settings, result: Checkup, clock: Clock) -> Store | None:
-    shown = make_url(settings.store.url).render_as_string(hide_password=True)
+    shown = url_shown(settings.store.url)
     result.checked.append(f"store {shown}")
     try:
         return Store(settings.store.url, clock=clock)

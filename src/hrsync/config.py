@@ -15,10 +15,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from hrsync.errors import ConfigError
+from hrsync.store.urls import backend_of, beside
 from hrsync.urls import is_loopback, origin
 
 STORE_DIALECTS = ("sqlite", "postgresql")
@@ -35,9 +34,9 @@ class StoreConfig(BaseModel):
     @classmethod
     def _a_database_url(cls, value: str) -> str:
         try:
-            dialect = make_url(value).get_backend_name()
-        except ArgumentError:
-            raise ValueError(f"{value!r} is not a database URL; write {STORE_EXAMPLE}") from None
+            dialect = backend_of(value)
+        except ValueError as problem:
+            raise ValueError(f"{problem}; write {STORE_EXAMPLE}") from None
         if dialect not in STORE_DIALECTS:
             raise ValueError(f"{dialect!r} databases are not supported; write {STORE_EXAMPLE}")
         return value
@@ -284,19 +283,8 @@ def load_settings(path: Path) -> Settings:
         settings.source.path = path.parent / settings.source.path
     if not settings.store.key_file.is_absolute():
         settings.store.key_file = path.parent / settings.store.key_file
-    settings.store.url = store_url_beside(settings.store.url, path.parent)
+    settings.store.url = beside(settings.store.url, path.parent)
     return settings
-
-
-def store_url_beside(url: str, folder: Path) -> str:
-    """A SQLite URL with a relative path made relative to ``folder`` (the config's)."""
-    parsed = make_url(url)
-    database = parsed.database
-    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
-        return url
-    if database.startswith("file:") or Path(database).is_absolute():
-        return url
-    return parsed.set(database=str(folder / database)).render_as_string(hide_password=False)
 
 
 def describe_problems(exc: ValidationError) -> str:

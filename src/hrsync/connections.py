@@ -25,6 +25,7 @@ from hrsync.errors import AuthError, ConfigError, HrsyncError, TransientError
 from hrsync.services import CustomService, data_centre, zoho_service
 from hrsync.store import Store
 from hrsync.store.tables import AccessToken, Connection
+from hrsync.store.tokens import connection_token_in
 from hrsync.tokens import SharedTokens, token_url
 from hrsync.urls import is_absolute, refuse_foreign_host
 from hrsync.vault import Vault
@@ -238,7 +239,8 @@ class Connections:
                     updated_at=now,
                 )
             )
-            self.tokens.keep(s, row.id, answer, now, refreshed=False)  # a code, not a refresh
+            token = connection_token_in(s, row.id)
+            self.tokens.keep(token, answer, now, refreshed=False)  # a code, not a refresh
         return self.show(name)
 
     def oauth1_begin(self, name: str, *, callback: str) -> str:

@@ -17,13 +17,13 @@ from typing import Any
 import httpx
 from cryptography.fernet import Fernet, InvalidToken
 from pydantic import SecretStr
-from sqlalchemy import update
 
 from hrsync.api.auth import REFRESH_MARGIN, token_request
 from hrsync.clock import Clock
 from hrsync.errors import AuthError
 from hrsync.store import Store
-from hrsync.store.tables import AccessToken, ConfigToken, Connection
+from hrsync.store.tables import AccessToken, Connection
+from hrsync.store.tokens import connection_token, held_config_token, held_connection_token
 from hrsync.vault import Vault
 
 DENIED_BACKOFF = 600.0  # after "Access Denied", wait at least ten minutes
@@ -43,19 +43,8 @@ class SharedTokens:
         if row.status == "revoked":
             raise AuthError(f"{name}: the connection was revoked; add it again")
         denied = False
-        with self.store.session.begin() as s:
-            # Bumping the row takes its write lock: a second process waits here, then finds
-            # the token this one fetched instead of refreshing it again.
-            found = s.execute(
-                update(AccessToken)
-                .where(AccessToken.connection_id == row.id)
-                .values(turn=AccessToken.turn + 1)
-            )
-            if not getattr(found, "rowcount", 0):
-                s.add(AccessToken(connection_id=row.id, expires_at=0.0, denied_until=0.0))
-                s.flush()
-            token = s.get(AccessToken, row.id)
-            assert token is not None
+        # A second process waits here, then finds the token this one fetched.
+        with held_connection_token(self.store, row.id) as token:
             now = self.clock.now()
             if token.sealed and token.expires_at - REFRESH_MARGIN > now:
                 return str(self.vault.unseal(token.sealed)["access_token"])
@@ -64,7 +53,7 @@ class SharedTokens:
             answer = self._refresh(row, settings)
             error = str(answer.get("error", ""))
             if "access_token" in answer:
-                self.keep(s, row.id, answer, now)
+                self.keep(token, answer, now)
                 return str(answer["access_token"])
             if error.lower().replace("_", " ") == "access denied":
                 token.denied_until = now + DENIED_BACKOFF
@@ -76,8 +65,7 @@ class SharedTokens:
     def forget(self, connection_id: int, rejected: str | None = None) -> None:
         """The service refused ``rejected`` (401): the next call refreshes. A token another
         process has fetched since is kept."""
-        with self.store.session.begin() as s:
-            token = s.get(AccessToken, connection_id)
+        with connection_token(self.store, connection_id) as token:
             if token is None or token.sealed is None:
                 return
             held = self.vault.unseal(token.sealed)["access_token"]
@@ -101,30 +89,13 @@ class SharedTokens:
         return token_request(self.client, url, "refresh_token", **params)
 
     def keep(
-        self,
-        s: Any,
-        connection_id: int,
-        answer: dict[str, Any],
-        now: float,
-        *,
-        refreshed: bool = True,
+        self, token: AccessToken, answer: dict[str, Any], now: float, *, refreshed: bool = True
     ) -> None:
-        expires = now + float(answer.get("expires_in", 3600))
-        sealed = self.vault.seal({"access_token": answer["access_token"]})
-        token = s.get(AccessToken, connection_id)
-        if token is None:
-            s.add(
-                AccessToken(
-                    connection_id=connection_id,
-                    sealed=sealed,
-                    expires_at=expires,
-                    denied_until=0.0,
-                    refreshes=int(refreshed),
-                )
-            )
-        else:
-            token.sealed, token.expires_at, token.denied_until = sealed, expires, 0.0
-            token.refreshes += int(refreshed)
+        """Seal the token Zoho answered into the connection's row."""
+        token.sealed = self.vault.seal({"access_token": answer["access_token"]})
+        token.expires_at = now + float(answer.get("expires_in", 3600))
+        token.denied_until = 0.0
+        token.refreshes = (token.refreshes or 0) + int(refreshed)
 
 
 class ConfigTokenSource:
@@ -169,9 +140,8 @@ class ConfigTokenSource:
         process has fetched a newer one since."""
         with self._lock:
             rejected, self._token = self._token, ""
-        with self._store.session.begin() as s:
-            row = s.get(ConfigToken, self._key)
-            if row is not None and self._open(row.sealed) == rejected:
+        with held_config_token(self._store, self._key) as row:
+            if self._open(row.sealed) == rejected:
                 row.sealed, row.expires_at = None, 0.0
 
     def _open(self, sealed: bytes | None) -> str:
@@ -183,13 +153,8 @@ class ConfigTokenSource:
 
     def _shared(self) -> tuple[str, float]:
         denied = False
-        with self._store.session.begin() as s:
-            # One process at a time: a second one waits here, then finds the fresh token.
-            self._store.exclusive(s, f"token:{self._key}")
-            row = s.get(ConfigToken, self._key)
-            if row is None:
-                row = ConfigToken(key=self._key, expires_at=0.0, denied_until=0.0, refreshes=0)
-                s.add(row)
+        # One process at a time: a second one waits here, then finds the fresh token.
+        with held_config_token(self._store, self._key) as row:
             now = self._clock.now()
             held = self._open(row.sealed)
             if held and row.expires_at - REFRESH_MARGIN > now:

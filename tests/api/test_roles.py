@@ -100,7 +100,7 @@ def test_a_declared_role_with_configs_is_planned_applied_and_then_held(world: Wo
 
 
 def test_configs_read_in_the_shape_zoho_documents() -> None:
-    from hrsync.sync.diff import _permission_holds
+    from hrsync.sync.memberships import permission_holds
     from tests.conftest import SHARED
 
     source = SHARED / "external" / "zoho-cliq" / "AdminRoleStandardPermissions.json"
@@ -108,6 +108,6 @@ def test_configs_read_in_the_shape_zoho_documents() -> None:
         pytest.skip(f"Zoho's permissions example is not at {source}")
     modules = json.loads(source.read_text(encoding="utf-8"))[0]
     assert isinstance(modules["direct_message"]["configs"], list)
-    assert _permission_holds(modules, REPLY_WINDOW)
+    assert permission_holds(modules, REPLY_WINDOW)
     other = {**REPLY_WINDOW, "configs": [dict(REPLY_WINDOW["configs"][0], value=1)]}  # type: ignore[arg-type]
-    assert not _permission_holds(modules, other)
+    assert not permission_holds(modules, other)
