@@ -7,6 +7,8 @@ from typing import Annotated
 import typer
 
 from hrsync.cli.output import console, errors, fail
+from hrsync.emulator.variants import VARIANTS
+from hrsync.emulator.variants import parse as parse_variants
 from hrsync.urls import is_loopback
 
 app = typer.Typer(help="A local Zoho to try hrsync against.", no_args_is_help=True)
@@ -21,6 +23,15 @@ def serve(
     clock: Annotated[
         str, typer.Option(help="real, or virtual (moved by POST /_emulator/clock/advance).")
     ] = "real",
+    variant: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--variant",
+            help="Play disputed readings of Zoho's API instead of the default ones, e.g. "
+            "--variant update-wrapped,throttle-400. Known: " + ", ".join(VARIANTS) + ". "
+            "The table, with sources: GET /_emulator/variants.",
+        ),
+    ] = None,
     unsafe_bind: Annotated[
         bool,
         typer.Option(
@@ -45,13 +56,19 @@ def serve(
 
     if clock not in ("real", "virtual"):
         raise typer.BadParameter("--clock is real or virtual")
-    emulator = Emulator(VirtualClock() if clock == "virtual" else RealClock())
+    try:
+        chosen = parse_variants(variant or ())
+    except ValueError as unknown:
+        raise typer.BadParameter(str(unknown), param_hint="--variant") from None
+    emulator = Emulator(VirtualClock() if clock == "virtual" else RealClock(), variants=chosen)
     client = emulator.accounts.client
     if not is_loopback(host):
         errors.print(f"warning: listening on {host}, beyond this machine", markup=False)
     address = f"[{host}]" if ":" in host else host  # an IPv6 address in a URL
     console.print(
-        f"Zoho emulator on http://{address}:{port} ({clock} clock); "
+        f"Zoho emulator on http://{address}:{port} ({clock} clock"
+        + (f"; variants {', '.join(sorted(chosen))}" if chosen else "")
+        + "); "
         f"OAuth client {client.client_id} (secret at GET /_emulator/clients)"
     )
     uvicorn.run(create_app(emulator), host=host, port=port, log_level="warning")

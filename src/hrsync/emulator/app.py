@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,10 +16,11 @@ from hrsync.emulator import cliq_users as users
 from hrsync.emulator import connect, control, people, scopes
 from hrsync.emulator.accounts import Accounts
 from hrsync.emulator.context import Ctx
-from hrsync.emulator.core import EmuRequest, EmuResponse, ZohoError
+from hrsync.emulator.core import THROTTLE_400, EmuRequest, EmuResponse, ZohoError
 from hrsync.emulator.faults import Faults, refusal
 from hrsync.emulator.limits import RateLimiter
 from hrsync.emulator.state import Org, new_org
+from hrsync.emulator.variants import parse as parse_variants
 
 Handler = Callable[..., Any]
 
@@ -126,14 +127,22 @@ ROUTES = _routes()
 class Emulator:
     """A whole local Zoho. ``handle`` turns one request into one response."""
 
-    def __init__(self, clock: Clock | None = None, *, seed: str = "hrsync-emulator") -> None:
+    def __init__(
+        self,
+        clock: Clock | None = None,
+        *,
+        seed: str = "hrsync-emulator",
+        variants: Iterable[str] = (),
+    ) -> None:
         self.clock: Clock = clock or RealClock()
         self.seed = seed
+        self.variants = parse_variants(variants)  # the disputed readings played (variants.py)
         self.reset()
 
     def reset(self) -> None:
         """Back to a brand-new organisation (the OAuth client stays the same)."""
         self.org: Org = new_org(self.clock.now())
+        self.org.people_managed = "people-managed" in self.variants
         self.accounts = Accounts(admin_id=self.org.admin_id, seed=self.seed)
         self.limiter = RateLimiter()
         self.faults = Faults()
@@ -175,12 +184,14 @@ class Emulator:
             raise ZohoError(403, "invalid_oauthscope")
         self.calls[route.endpoint] += 1
         if not self.limiter.admit(caller, route.endpoint, now):
+            if "throttle-400" in self.variants:
+                raise ZohoError(400, THROTTLE_400["code"], THROTTLE_400["message"])
             raise ZohoError(429)
         fault = self.faults.pick(route.endpoint)
         if fault is not None and (early := refusal(fault)) is not None:
             return early
         self._accept_due_invitations(now)
-        ctx = Ctx(self.org, now, caller, self.cursors, grant.scopes)
+        ctx = Ctx(self.org, now, caller, self.cursors, grant.scopes, self.variants)
         result = route.handler(ctx, req, *args)
         response = result if isinstance(result, EmuResponse) else EmuResponse(200, result)
         if fault is not None:  # "timeout": the work is done, the answer comes too late

@@ -17,6 +17,7 @@ class Ctx:
     caller: str  # zuid of the token's owner
     cursors: dict[str, tuple[str, int]]  # next_token -> (listing key, offset)
     scopes: tuple[str, ...] = ()  # of the access token
+    variants: frozenset[str] = frozenset()  # the disputed readings played (variants.py)
 
     def has_scope(self, *wanted: str) -> bool:
         held = {s.lower() for s in self.scopes}

@@ -6,7 +6,7 @@ import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from hrsync.clock import VirtualClock
-from hrsync.emulator import connect, people, views
+from hrsync.emulator import connect, people, variants, views
 from hrsync.emulator.core import EmuRequest, EmuResponse, ZohoError, require
 
 if TYPE_CHECKING:
@@ -35,6 +35,10 @@ def handle(emu: Emulator, req: EmuRequest, path: str) -> EmuResponse:
         return EmuResponse(200, {"clients": [dataclasses.asdict(client)]})
     if key == ("POST", "users/accept"):
         return EmuResponse(200, accept(emu, req))
+    if key == ("GET", "variants"):
+        return EmuResponse(200, {"variants": sorted(emu.variants), "known": variants.table()})
+    if key == ("POST", "variants"):
+        return EmuResponse(200, choose_variants(emu, req))
     if key == ("POST", "config"):
         return EmuResponse(200, configure(emu, req))
     if key == ("POST", "people/employees"):
@@ -130,3 +134,17 @@ def configure(emu: Emulator, req: EmuRequest) -> dict[str, Any]:
         "foreign_accounts": sorted(org.foreign_accounts),
         "blocked_emails": sorted(org.blocked_emails),
     }
+
+
+def choose_variants(emu: Emulator, req: EmuRequest) -> dict[str, Any]:
+    """``{"variants": [...]}``: play exactly these disputed readings from now on."""
+    body = req.json()
+    require(isinstance(body, dict) and isinstance(body.get("variants"), list))
+    try:
+        chosen = variants.parse(str(v) for v in body["variants"])
+    except ValueError as unknown:
+        raise ZohoError(400, "unknown_variant", str(unknown)) from None
+    if ("people-managed" in chosen) != ("people-managed" in emu.variants):
+        emu.org.people_managed = "people-managed" in chosen
+    emu.variants = chosen
+    return {"variants": sorted(emu.variants)}

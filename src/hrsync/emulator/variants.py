@@ -1,0 +1,116 @@
+"""The disputed readings of Zoho's Cliq API that the emulator can play, in one table.
+
+By default the emulator answers as the strongest reading of the evidence
+(``external/zoho-cliq/READINGS.md``; the row number is given for each variant). Each other
+reading is a named variant, chosen with ``hrsync emulator serve --variant NAME,...`` or
+``POST /_emulator/variants {"variants": [...]}``; hrsync must converge under every one.
+The code that plays a variant names it, so ``grep`` leads from this table to the behaviour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    name: str
+    reading: int  # the row of READINGS.md
+    default: str  # what the emulator does without the variant
+    instead: str  # what it does with it
+    source: str  # where the variant's reading comes from
+
+
+VARIANTS: dict[str, Variant] = {
+    v.name: v
+    for v in (
+        Variant(
+            "update-wrapped",
+            8,
+            "PUT /api/v2/users/{id} takes a flat object of the changed keys and refuses a "
+            "'users' wrapper (extra_key_found)",
+            "it takes only {\"users\": [{email_id, ...}]} and refuses a flat object",
+            "Zoho's users document (its update body, likely copied from add-user)",
+        ),
+        Variant(
+            "throttle-400",
+            1,
+            "a throttled call gets HTTP 429 'Too many requests within a certain time frame.'",
+            "HTTP 400 {\"code\": \"request_limit_exceeded\", \"message\": \"You have exceeded "
+            'the URL throttle limits."}',
+            "a Zoho community thread on Cliq's rate limits",
+        ),
+        Variant(
+            "users-no-status",
+            10,
+            "GET /api/v2/users?fields=all carries status, department, designation, reportingto",
+            "the listing leaves out status (the get-user answer still has it)",
+            "the users document: without fields only a few keys are listed",
+        ),
+        Variant(
+            "options-listed",
+            13,
+            "GET /api/v2/userfields leaves out drop-down options; GET /userfields/{id} has them",
+            "the listing carries each drop-down's options too",
+            "a public connector's documentation of the user-field answers",
+        ),
+        Variant(
+            "teams-wrapped",
+            2,
+            "teams are listed as {\"teams\": [...]} unpaged, a team and a new team answer flat, "
+            "members as {\"members\": [{user_id}]}",
+            "teams and members come under \"data\" with next_token paging (members as {id}), "
+            "and a team or a new team under \"data\"",
+            "the pattern of every other Cliq listing (no teams document exists)",
+        ),
+        Variant(
+            "add-already-available",
+            24,
+            "an invitation to an existing user is a failed_users entry (email.activeuser, "
+            "email.pendinguser)",
+            "existing users are listed under data.already_availableusers instead",
+            "a public connector that treats already_availableusers as 'exists'",
+        ),
+        Variant(
+            "people-managed",
+            19,
+            "departments and designations are Cliq's own",
+            "Zoho People manages them: creating, editing and member moves are refused "
+            "(operation_not_allowed) and department listings need a search",
+            "the departments document, for organisations integrated with Zoho People",
+        ),
+        Variant(
+            "ids-numeric",
+            15,
+            "role ids are strings",
+            "role ids are JSON numbers",
+            "one example of the roles document gives an id unquoted",
+        ),
+    )
+}
+
+
+def parse(names: Iterable[str]) -> frozenset[str]:
+    """Variant names (comma-separated pieces allowed), checked against the table."""
+    chosen = {n.strip() for name in names for n in name.split(",") if n.strip()}
+    unknown = sorted(chosen - VARIANTS.keys())
+    if unknown:
+        raise ValueError(
+            f"unknown emulator variant {', '.join(unknown)}; known: {', '.join(VARIANTS)}"
+        )
+    return frozenset(chosen)
+
+
+def table() -> list[dict[str, object]]:
+    """The table as JSON, for the control API and ``--help``."""
+    return [
+        {
+            "name": v.name,
+            "reading": v.reading,
+            "default": v.default,
+            "instead": v.instead,
+            "source": v.source,
+        }
+        for v in VARIANTS.values()
+    ]
