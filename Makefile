@@ -23,6 +23,7 @@ test: $(STAMP)
 
 # Thousands of random HR histories with drift, faults and kills (HRSYNC_SOAK_EXAMPLES=N).
 soak: $(STAMP)
+	HRSYNC_VARIANT_MATRIX=all $(BIN)/pytest tests/api/test_variant_matrix.py -q
 	HYPOTHESIS_PROFILE=soak $(BIN)/pytest tests/api/test_model_based.py -p no:cacheprovider \
 		--hypothesis-show-statistics -q
 

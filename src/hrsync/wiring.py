@@ -107,7 +107,9 @@ def build(
         return made
 
     http = zoho(settings.cliq)
-    target = CliqTarget(CliqClient(http), protected_emails=settings.safety.protected_emails)
+    target = CliqTarget(
+        CliqClient(http), protected_emails=settings.safety.protected_emails, memory=store
+    )
     src = settings.source
     source: Source
     if src.kind == "zoho_people":

@@ -65,8 +65,8 @@ def test_drift_is_put_back_and_said_and_ignored_fields_stay_as_the_admin_left_th
     users = cliq_users(world)
     ada, bo = users[rows[45]["employee_id"]], users[rows[46]["employee_id"]]
     hands = admin(world)
-    hands.update_user(ada["id"], {"email_id": ada["email_id"], "mobile": "+1 000"})
-    hands.update_user(bo["id"], {"email_id": bo["email_id"], "extension": "9999"})
+    hands.update_user(ada["id"], {"mobile": "+1 000"}, email=ada["email_id"])
+    hands.update_user(bo["id"], {"extension": "9999"}, email=bo["email_id"])
     hands.set_active(bo["id"], False)
     plan = plan_of(world)
     assert sorted(plan.drift) == sorted(c.key for c in plan.changes) and len(plan.drift) == 3
@@ -77,7 +77,7 @@ def test_drift_is_put_back_and_said_and_ignored_fields_stay_as_the_admin_left_th
     # only when HR changes it.
     world.settings.drift.ignore = ["mobile"]
     converge(world)
-    hands.update_user(ada["id"], {"email_id": ada["email_id"], "mobile": "+1 000"})
+    hands.update_user(ada["id"], {"mobile": "+1 000"}, email=ada["email_id"])
     converge(world)
     users = cliq_users(world)
     assert users[ada["employee_id"]]["mobile"] == "+1 000"

@@ -208,6 +208,10 @@ def exercise_users(call: Caller) -> dict[str, str]:
     call("users", "GET", "/users", "/users", query={"status": "pending", "search": "amy"})
     amy, ben = ids["amy@zylker.example"], ids["ben@zylker.example"]
     call("users", "GET", "/users/{USER_ID}", f"/users/{amy}", query={"fields": "all"})
+    # The document's update body is the reading the variant update-wrapped plays; by default
+    # the emulator takes a flat object, as the stronger evidence says (READINGS #8).
+    play = f"{BASE}/_emulator/variants"
+    call.world.http.post(play, json={"variants": ["update-wrapped"]}).raise_for_status()
     call(
         "users",
         "PUT",
@@ -215,6 +219,7 @@ def exercise_users(call: Caller) -> dict[str, str]:
         f"/users/{amy}",
         body={"users": [{"email_id": "amy@zylker.example", "reporting_to_zuid": ben}]},
     )
+    call.world.http.post(play, json={"variants": []}).raise_for_status()
     call("users", "GET", "/users/{USER_ID}/teams", f"/users/{amy}/teams")
     call("users", "GET", "/users/layout", "/users/layout", query={"unique_name": "quick_view"})
     return {"amy": amy, "ben": ben, "admin": str(call.world.state()["admin_id"])}

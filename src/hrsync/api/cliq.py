@@ -64,10 +64,12 @@ class CliqUser(BaseModel):
 
 
 class AddUsersResult(BaseModel):
-    """``{"data": {"success_users": [...], "failed_users": {email: code}}}``."""
+    """``{"data": {"success_users": [...], "failed_users": {email: code}}}``; some answers
+    list users who already exist under ``already_availableusers`` (READINGS #24)."""
 
     success_users: list[str] = Field(default_factory=list)
     failed_users: dict[str, str] = Field(default_factory=dict)
+    already_availableusers: list[str] = Field(default_factory=list)
 
 
 class Department(BaseModel):
@@ -169,12 +171,20 @@ class CliqClient:
         )
         return AddUsersResult.model_validate(body["data"])
 
-    def update_user(self, user_id: str, fields: dict[str, Any]) -> AddUsersResult:
-        """Change the given fields (``email_id`` is required by Zoho and always sent)."""
-        body = self.http.call(
-            "PUT", f"/api/v2/users/{user_id}", endpoint="users.update", json={"users": [fields]}
+    def update_user(
+        self, user_id: str, fields: dict[str, Any], *, wrapped: bool = False
+    ) -> AddUsersResult:
+        """Change the given fields. Zoho's readings differ on the body (READINGS #8): a flat
+        object of the changed keys, or ``{"users": [...]}`` whose entry must carry
+        ``email_id``; the caller says which and supplies ``email_id`` for the wrapper."""
+        body = {"users": [fields]} if wrapped else dict(fields)
+        answer = self.http.call(
+            "PUT", f"/api/v2/users/{user_id}", endpoint="users.update", json=body
         )
-        return AddUsersResult.model_validate(body["data"])
+        data = answer.get("data") if isinstance(answer, dict) else None
+        if not isinstance(data, dict) or "id" in data:  # no body, or the user itself
+            return AddUsersResult()
+        return AddUsersResult.model_validate(data)
 
     def set_active(self, user_id: str, active: bool) -> None:
         """Activate or deactivate a user (``{"is_active": ...}``); never deletes."""
@@ -286,6 +296,11 @@ class CliqClient:
         body = self.http.call("GET", "/api/v2/userfields", endpoint="userfields")
         items = (body.get("list") or body.get("data") or []) if isinstance(body, dict) else []
         return [UserField.model_validate(item) for item in items]
+
+    def get_userfield(self, field_id: str) -> UserField:
+        """One field, with its drop-down options (the listing may leave them out)."""
+        body = self.http.call("GET", f"/api/v2/userfields/{field_id}", endpoint="userfields")
+        return UserField.model_validate(body.get("data", body))
 
     def create_designation(self, name: str) -> Designation:
         body = self.http.call(

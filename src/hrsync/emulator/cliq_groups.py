@@ -290,7 +290,8 @@ def create_team(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
     org.teams[team.id] = team
     if "user_ids" in body or "email_ids" in body:
         team.members.update(u.id for u in _members(org, body, emails_allowed=True))
-    return views.team(team, caller=ctx.caller)
+    answer = views.team(team, caller=ctx.caller)
+    return {"data": answer} if "teams-wrapped" in ctx.variants else answer
 
 
 def list_teams(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
@@ -298,17 +299,33 @@ def list_teams(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
     teams = sorted(ctx.org.teams.values(), key=lambda t: t.id)
     if str(req.query.get("joined", "")).lower() == "true":
         teams = [t for t in teams if ctx.caller in t.members]
-    return {"teams": [views.team(t, caller=ctx.caller) for t in teams]}
+    items = [views.team(t, caller=ctx.caller) for t in teams]
+    if "teams-wrapped" in ctx.variants:
+        return _paged(ctx, req, f"teams:{req.query.get('joined')}", items)
+    return {"teams": items}
+
+
+def _paged(ctx: Ctx, req: EmuRequest, key: str, items: list[Any]) -> dict[str, Any]:
+    """The variant teams-wrapped: ``data`` with ``next_token`` paging, like other listings."""
+    page, token = ctx.page(key, items, req.query, default=25, maximum=100)
+    body: dict[str, Any] = {"data": page, "has_more": token is not None}
+    if token:
+        body["next_token"] = token
+    return body
 
 
 def get_team(ctx: Ctx, req: EmuRequest, team_id: str) -> dict[str, Any]:
-    return views.team(_team(ctx.org, team_id), caller=ctx.caller)  # flat (READINGS #3)
+    answer = views.team(_team(ctx.org, team_id), caller=ctx.caller)  # flat (READINGS #3)
+    return {"data": answer} if "teams-wrapped" in ctx.variants else answer
 
 
 def team_members(ctx: Ctx, req: EmuRequest, team_id: str) -> dict[str, Any]:
     """``{"members": [{user_id, …}]}`` (READINGS #4)."""
     team = _team(ctx.org, team_id)
     users = [ctx.org.users[m] for m in sorted(team.members, key=int) if m in ctx.org.users]
+    if "teams-wrapped" in ctx.variants:
+        items = [views.user_brief(u) for u in users]
+        return _paged(ctx, req, f"team:{team.id}:members", items)
     return {"members": [views.team_member(u, moderator=u.id in team.moderators) for u in users]}
 
 

@@ -26,7 +26,7 @@ def _role(org: Org, role_id: str) -> Role:
 
 
 def list_roles(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
-    return {"data": [views.role(r) for r in ctx.org.roles.values()]}
+    return {"data": [views.role(r, numeric_id=_numeric(ctx)) for r in ctx.org.roles.values()]}
 
 
 def create_role(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
@@ -46,11 +46,11 @@ def create_role(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
     for user_id in str_list(body.get("user_ids", [])):
         require(user_id in org.users, "not_zoho_organization_user")
         org.role_of[user_id] = role.id
-    return {"data": views.role(role)}
+    return {"data": views.role(role, numeric_id=_numeric(ctx))}
 
 
 def get_role(ctx: Ctx, req: EmuRequest, role_id: str) -> dict[str, Any]:
-    return {"data": views.role(_role(ctx.org, role_id))}
+    return {"data": views.role(_role(ctx.org, role_id), numeric_id=_numeric(ctx))}
 
 
 def update_role(ctx: Ctx, req: EmuRequest, role_id: str) -> EmuResponse:
@@ -166,9 +166,12 @@ def _field(org: Org, field_id: str) -> UserField:
 
 def list_userfields(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
     # The fields document names this list "list", unlike every other Cliq listing.
+    # Drop-down options come with the field (GET /userfields/{id}); the listing leaves them
+    # out unless the variant options-listed is played (READINGS #13).
+    listed = "options-listed" in ctx.variants
     return {
         "url": "/api/v2/userfields",
-        "list": [views.userfield(uf) for uf in ctx.org.userfields.values()],
+        "list": [views.userfield(uf, options=listed) for uf in ctx.org.userfields.values()],
     }
 
 
@@ -226,3 +229,8 @@ def delete_userfield(ctx: Ctx, req: EmuRequest, field_id: str) -> EmuResponse:
         user.custom.pop(uf.unique_name, None)
     del ctx.org.userfields[uf.id]
     return NO_CONTENT
+
+
+def _numeric(ctx: Ctx) -> bool:
+    """The variant ids-numeric: role ids as JSON numbers (READINGS #15)."""
+    return "ids-numeric" in ctx.variants

@@ -51,9 +51,15 @@ def add_users(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
         _check_fields(ctx.org, entry)
     success: list[str] = []
     failed: dict[str, str] = {}
+    existing: list[str] = []
     for entry in entries:
         email = entry["email_id"]
         reason = _invite_refusal(ctx.org, email)
+        if reason in ("email.activeuser", "email.pendinguser") and (
+            "add-already-available" in ctx.variants
+        ):
+            existing.append(email)  # READINGS #24
+            continue
         if reason:
             failed[email] = reason
             continue
@@ -63,7 +69,10 @@ def add_users(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
         ctx.org.add_user(user)
         ctx.org.role_of[user.id] = ctx.org.default_role("Members").id
         success.append(email)
-    return {"data": {"success_users": success, "failed_users": failed}}
+    data: dict[str, Any] = {"success_users": success, "failed_users": failed}
+    if existing:
+        data["already_availableusers"] = existing
+    return {"data": data}
 
 
 def _invite_refusal(org: Org, email: str) -> str | None:
@@ -88,7 +97,8 @@ def _check_fields(org: Org, entry: dict[str, Any]) -> None:
         elif key in custom:
             _check_custom(custom[key].type, custom[key].options, key, value)
         else:
-            require(key in OTHER_FIELDS, "invalid_field", f"Unknown user field '{key}'.")
+            if key not in OTHER_FIELDS:
+                raise extra_key(key)  # READINGS #22
     if org.people_managed and ("department_id" in entry or "designation_id" in entry):
         raise ZohoError(400, "operation_not_allowed", PEOPLE_MANAGED)
     if entry.get("department_id"):
@@ -152,7 +162,10 @@ def list_users(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
         users = [u for u in users if needle in u.email_id.lower() or needle in u.full_name.lower()]
     key = f"users:{status}:{q.get('modified_after')}:{q.get('search')}"
     page, token = ctx.page(key, users, q, default=25, maximum=100)
-    body: dict[str, Any] = {"data": [views.user_fields(ctx.org, u, fields) for u in page]}
+    items = [views.user_fields(ctx.org, u, fields) for u in page]
+    if "users-no-status" in ctx.variants:  # READINGS #10
+        items = [{k: v for k, v in item.items() if k != "status"} for item in items]
+    body: dict[str, Any] = {"data": items}
     body["has_more"] = token is not None
     if token:
         body["next_token"] = token
@@ -195,14 +208,13 @@ def update_user(ctx: Ctx, req: EmuRequest, user_id: str) -> dict[str, Any]:
         require(isinstance(body["is_active"], bool))
         _set_active(ctx, user, body["is_active"])
         return {"data": {"success_users": [user.email_id], "failed_users": {}}}
-    users = body.get("users")
-    require(isinstance(users, list) and len(users) == 1 and isinstance(users[0], dict))
-    entry = users[0]
-    require(isinstance(entry.get("email_id"), str) and bool(EMAIL.match(entry["email_id"])))
+    entry = _update_entry(ctx, body)
+    if "email_id" in entry:
+        require(isinstance(entry["email_id"], str) and bool(EMAIL.match(entry["email_id"])))
     _check_fields(ctx.org, entry)
     if user.status == "inactive":
         raise ZohoError(400, "operation_not_allowed", "The user is deactivated.")
-    new_email = entry["email_id"]
+    new_email = entry.get("email_id", user.email_id)
     if new_email.lower() != user.email_id.lower():
         other = ctx.org.user_by_email(new_email)
         if other is not None:
@@ -210,6 +222,27 @@ def update_user(ctx: Ctx, req: EmuRequest, user_id: str) -> dict[str, Any]:
         ctx.org.change_email(user, new_email)
     _apply_fields(ctx, user, entry)
     return {"data": {"success_users": [user.email_id], "failed_users": {}}}
+
+
+def _update_entry(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
+    """The changed fields of an update (READINGS #8): a flat object of only the changed keys;
+    with the variant update-wrapped, ``{"users": [{email_id, ...}]}`` as the users document
+    shows it. Either way the other shape is refused as Zoho refuses unknown keys (#22)."""
+    if "update-wrapped" not in ctx.variants:
+        if "users" in body:
+            raise extra_key("users")
+        return body
+    users = body.get("users")
+    if users is None:
+        raise extra_key(next(iter(body), "users"))
+    require(isinstance(users, list) and len(users) == 1 and isinstance(users[0], dict))
+    entry: dict[str, Any] = users[0]
+    require(isinstance(entry.get("email_id"), str), "input_data_missing", "email_id is required.")
+    return entry
+
+
+def extra_key(key: str) -> ZohoError:
+    return ZohoError(400, "extra_key_found", f"'{key}' is an extra key in the JSON Object.")
 
 
 def _set_active(ctx: Ctx, user: User, active: bool) -> None:

@@ -30,14 +30,14 @@ VARIANTS: dict[str, Variant] = {
             8,
             "PUT /api/v2/users/{id} takes a flat object of the changed keys and refuses a "
             "'users' wrapper (extra_key_found)",
-            "it takes only {\"users\": [{email_id, ...}]} and refuses a flat object",
+            'it takes only {"users": [{email_id, ...}]} and refuses a flat object',
             "Zoho's users document (its update body, likely copied from add-user)",
         ),
         Variant(
             "throttle-400",
             1,
             "a throttled call gets HTTP 429 'Too many requests within a certain time frame.'",
-            "HTTP 400 {\"code\": \"request_limit_exceeded\", \"message\": \"You have exceeded "
+            'HTTP 400 {"code": "request_limit_exceeded", "message": "You have exceeded '
             'the URL throttle limits."}',
             "a Zoho community thread on Cliq's rate limits",
         ),
@@ -58,10 +58,10 @@ VARIANTS: dict[str, Variant] = {
         Variant(
             "teams-wrapped",
             2,
-            "teams are listed as {\"teams\": [...]} unpaged, a team and a new team answer flat, "
-            "members as {\"members\": [{user_id}]}",
-            "teams and members come under \"data\" with next_token paging (members as {id}), "
-            "and a team or a new team under \"data\"",
+            'teams are listed as {"teams": [...]} unpaged, a team and a new team answer flat, '
+            'members as {"members": [{user_id}]}',
+            'teams and members come under "data" with next_token paging (members as {id}), '
+            'and a team or a new team under "data"',
             "the pattern of every other Cliq listing (no teams document exists)",
         ),
         Variant(

@@ -136,7 +136,7 @@ def team_member(user: User, *, moderator: bool) -> dict[str, Any]:
     }
 
 
-def role(role: Role) -> dict[str, Any]:
+def role(role: Role, *, numeric_id: bool = False) -> dict[str, Any]:
     return {
         "is_custom_admin": role.profile_type == "Cliq Admin",
         "name": role.name,
@@ -145,12 +145,12 @@ def role(role: Role) -> dict[str, Any]:
         "organization_id": ORG_ID,
         "is_default": role.is_default,
         "profile_type": role.profile_type,
-        "id": role.id,
+        "id": int(role.id) if numeric_id else role.id,  # the variant ids-numeric
         "description": role.description,
     }
 
 
-def userfield(uf: UserField) -> dict[str, Any]:
+def userfield(uf: UserField, *, options: bool = True) -> dict[str, Any]:
     body: dict[str, Any] = {
         "system_defined": False,
         "is_searchable": False,
@@ -167,6 +167,6 @@ def userfield(uf: UserField) -> dict[str, Any]:
         "type": uf.type,
         "label": uf.name,
     }
-    if uf.options:
+    if uf.options and options:
         body["options"] = list(uf.options)
     return body

@@ -44,6 +44,7 @@ GROUP_FIELDS = {"department", "designation"}
 class AddResult(Protocol):
     success_users: list[str]
     failed_users: dict[str, str]
+    already_availableusers: list[str]
 
 
 class Target(Protocol):
@@ -51,7 +52,7 @@ class Target(Protocol):
     def create_designation(self, name: str) -> str: ...
     def invite(self, users: Sequence[dict[str, Any]]) -> AddResult: ...
     def find_users(self, emails: Iterable[str]) -> dict[str, str]: ...
-    def update_user(self, zuid: str, fields: dict[str, Any]) -> AddResult: ...
+    def update_user(self, zuid: str, fields: dict[str, Any], *, email: str) -> AddResult: ...
     def set_active(self, zuid: str, active: bool) -> None: ...
     def create_team(self, name: str) -> str: ...
     def add_team_members(self, team_id: str, zuids: Sequence[str]) -> None: ...
@@ -376,7 +377,7 @@ class Applier:
         return {k: v for k, v in ids.items() if v}
 
     def _update(self, change: UpdateUser, emails: dict[str, str]) -> None:
-        body: dict[str, Any] = {"email_id": change.email}
+        body: dict[str, Any] = {}  # only the changed keys; email_id only when it changes
         for name, (_, new) in change.changes.items():
             if name in GROUP_FIELDS and self.report.groups_by_people:
                 continue
@@ -390,7 +391,9 @@ class Applier:
                 body["reporting_to_zuid"] = self.manager_zuid(new, emails)
             else:
                 body[name] = new
-        result = self.target.update_user(change.zuid, body)
+        if not body:
+            return  # nothing Cliq can take here (a department People manages, say)
+        result = self.target.update_user(change.zuid, body, email=change.email)
         if result.failed_users:
             raise BadRequest(f"Cliq refused: {result.failed_users}")
 

@@ -15,7 +15,7 @@ from hrsync.errors import BadRequest, TransientError
 from hrsync.sync.plan import InviteUser
 
 if TYPE_CHECKING:
-    from hrsync.sync.apply import Applier
+    from hrsync.sync.apply import AddResult, Applier
 
 log = logging.getLogger(__name__)
 BATCH = 100
@@ -80,7 +80,7 @@ class InviteRound:
         except TransientError as error:
             self._recover(batch, error)
             return
-        self._settle(batch, result.success_users, result.failed_users)
+        self._settle(batch, result)
 
     def _payload(self, invite: InviteUser) -> dict[str, Any]:
         body: dict[str, Any] = dict(invite.fields)
@@ -94,19 +94,50 @@ class InviteRound:
             body["reporting_to_zuid"] = manager
         return body
 
-    def _settle(self, batch: list[InviteUser], success: list[str], failed: dict[str, str]) -> None:
-        invited = {e.lower() for e in success}
+    def _settle(self, batch: list[InviteUser], result: AddResult) -> None:
+        invited = {e.lower() for e in result.success_users}
         ok = [i for i in batch if i.email.lower() in invited]
         for invite in ok:
             self.unresolved[invite.employee_id] = invite.email
         self._joined(ok)
-        failures = {e.lower(): code for e, code in failed.items()}
-        existing = [i for i in batch if failures.get(i.email.lower()) in ALREADY_THERE]
+        failures = {e.lower(): code for e, code in result.failed_users.items()}
+        # Some answers list people already in the organisation apart (READINGS #24).
+        there = {e.lower() for e in result.already_availableusers}
+        existing = [
+            i
+            for i in batch
+            if failures.get(i.email.lower()) in ALREADY_THERE or i.email.lower() in there
+        ]
         self._adopt(existing)
         for invite in batch:
             code = failures.get(invite.email.lower())
             if code and code not in ALREADY_THERE:
                 self.a.failed([invite], f"Cliq refused the invitation of {invite.email}: {code}")
+        answered = invited | failures.keys() | there
+        self._unmentioned([i for i in batch if i.email.lower() not in answered])
+
+    def _unmentioned(self, invites: list[InviteUser]) -> None:
+        """Cliq's answer named neither success nor failure for these: look, never assume."""
+        if not invites:
+            return
+        found = self.a.target.find_users(i.email for i in invites)
+        done = [i for i in invites if i.email.lower() in found]
+        for invite in done:
+            self.a.zuid_of[invite.employee_id] = found[invite.email.lower()]
+            self.a.journal.save_link(
+                invite.employee_id,
+                self.a.zuid_of[invite.employee_id],
+                email=invite.email,
+                origin="invited",
+            )
+        self._joined(done)
+        for invite in invites:
+            if invite not in done:
+                self.a.failed(
+                    [invite],
+                    f"Cliq's answer to the invitation did not mention {invite.email}, and no "
+                    "such user is in Cliq; the next run invites again",
+                )
 
     def _joined(self, invites: list[InviteUser]) -> None:
         """Confirm invitations Cliq carried out, with the teams they joined in the invitation:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from hrsync.api.cliq import AddUsersResult, CliqClient, CliqUser
 from hrsync.errors import BadRequest
@@ -18,6 +18,26 @@ from hrsync.sync.state import (
 )
 
 log = logging.getLogger(__name__)
+UPDATE_BODY = "cliq:update_body"  # the store bookmark: "flat" or "wrapped"
+SHAPES = ("flat", "wrapped")  # flat first: what a deliberate connector sends (READINGS #8)
+
+
+class Memory(Protocol):
+    """Where what hrsync learnt about an organisation is kept (the store's bookmarks)."""
+
+    def bookmark(self, name: str) -> Any: ...
+    def save_bookmark(self, name: str, value: Any) -> None: ...
+
+
+class NoMemory:
+    def __init__(self) -> None:
+        self._saved: dict[str, Any] = {}
+
+    def bookmark(self, name: str) -> Any:
+        return self._saved.get(name)
+
+    def save_bookmark(self, name: str, value: Any) -> None:
+        self._saved[name] = value
 
 
 def current_user(user: CliqUser) -> CurrentUser:
@@ -39,8 +59,15 @@ def current_user(user: CliqUser) -> CurrentUser:
 class CliqTarget:
     """Reads and writes one Cliq organisation through ``CliqClient``."""
 
-    def __init__(self, client: CliqClient, *, protected_emails: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        client: CliqClient,
+        *,
+        protected_emails: Iterable[str] = (),
+        memory: Memory | None = None,
+    ) -> None:
         self.client = client
+        self.memory = memory or NoMemory()
         self._protected_emails = {e.lower() for e in protected_emails}
         self.lead_zuid = ""
         self.base_department_id = ""
@@ -62,6 +89,8 @@ class CliqTarget:
         for team in self.client.iter_teams():
             inv.teams[team.name.strip().lower()] = TeamState(team.team_id, team.name)
         for uf in self.client.list_userfields():
+            if uf.type == "drop_down" and not uf.options:  # READINGS #13: ask the field
+                uf = self.client.get_userfield(uf.id)
             options = {o.name: o.id for o in uf.options}
             inv.userfields[uf.unique_name] = UserFieldMeta(
                 uf.unique_name, uf.name, uf.type, options
@@ -166,8 +195,43 @@ class CliqTarget:
                     found[email] = user.id
         return found
 
-    def update_user(self, zuid: str, fields: dict[str, Any]) -> AddUsersResult:
+    def update_user(self, zuid: str, fields: dict[str, Any], *, email: str) -> AddUsersResult:
+        """Send the changed ``fields`` in the body this organisation takes: learnt once from
+        the answer to the first update, then remembered in the store (READINGS #8)."""
+        known = self.memory.bookmark(UPDATE_BODY)
+        if known in SHAPES:
+            return self._update(zuid, fields, email, known)
+        refusals: list[BadRequest] = []
+        for shape in SHAPES:
+            try:
+                result = self._update(zuid, fields, email, shape)
+            except BadRequest as refused:
+                refusals.append(refused)
+                continue
+            log.info("Cliq takes the %s update-user body; remembered", shape)
+            self.memory.save_bookmark(UPDATE_BODY, shape)
+            return result
+        # Both refused: the error that is not about the body's shape says what is wrong.
+        raise next((r for r in refusals if not _refuses_shape(r)), refusals[0])
+
+    def _update(self, zuid: str, fields: dict[str, Any], email: str, shape: str) -> AddUsersResult:
+        if shape == "wrapped":  # the users document's body needs email_id in every entry
+            return self.client.update_user(zuid, {"email_id": email, **fields}, wrapped=True)
         return self.client.update_user(zuid, fields)
+
+    def probe_update_body(self, zuid: str) -> str:
+        """Settle which update body Cliq takes with one harmless write: the user's first name
+        set to what it is. Returns "flat" or "wrapped", also remembered in the store."""
+        user = self.client.get_user(zuid)
+        self.memory.save_bookmark(UPDATE_BODY, None)
+        self.update_user(zuid, {"first_name": user.first_name}, email=user.email_id)
+        shape: str = self.memory.bookmark(UPDATE_BODY)
+        return shape
 
     def set_active(self, zuid: str, active: bool) -> None:
         self.client.set_active(zuid, active)
+
+
+def _refuses_shape(error: BadRequest) -> bool:
+    """Cliq's answer to a body of the other shape: a top-level key it does not know."""
+    return error.code == "extra_key_found" or "extra key" in str(error)
