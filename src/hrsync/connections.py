@@ -32,6 +32,14 @@ from hrsync.vault import Vault
 
 log = logging.getLogger(__name__)
 ZOHO_PREFIX = "Zoho-oauthtoken"
+# Zoho Accounts redirects a consent only to a URI registered for the client, compared exactly,
+# port included: hrsync listens on one documented address, moved only by --port.
+REDIRECT_PORT = 8765
+
+
+def loopback_redirect_uri(port: int = REDIRECT_PORT) -> str:
+    """The consent redirect URI hrsync listens on; register exactly this one at Zoho."""
+    return f"http://127.0.0.1:{port}/callback"
 
 
 class ConnectionProblem(HrsyncError):

@@ -12,6 +12,7 @@ from hrsync.api.connect import ConnectClient
 from hrsync.api.http import ZohoHttp
 from hrsync.api.people import PeopleClient
 from hrsync.api.ratelimit import Pacer
+from hrsync.api.recording import Recorder
 from hrsync.clock import Clock, RealClock
 from hrsync.config import Settings, ZohoServiceConfig
 from hrsync.connections import Connections, ConnectionTokenSource
@@ -52,13 +53,20 @@ def build(
     client: httpx.Client | None = None,
     pacer_margin: float = 0.25,
     integration: str = "default",
+    recorder: Recorder | None = None,
 ) -> App:
+    """hrsync's engine and clients for ``settings``; with a ``recorder``, every exchange with
+    Zoho is written down (an injected ``client`` must then carry its ``event_hooks()``)."""
     clock = clock or RealClock()
     settings.cliq.check("cliq")
     if settings.source.kind == "zoho_people":
         settings.people.check("people")
     owns_client = client is None
-    client = client or httpx.Client(timeout=settings.cliq.timeout)
+    if client is None:
+        hooks = recorder.event_hooks() if recorder else None
+        client = httpx.Client(timeout=settings.cliq.timeout, event_hooks=hooks)
+    elif recorder is not None and recorder.record not in client.event_hooks["response"]:
+        raise ValueError("an injected client records only if built with recorder.event_hooks()")
     store = Store(settings.store.url, clock=clock, integration=integration)
 
     services: list[ZohoHttp] = []

@@ -5,6 +5,7 @@ connection, and no secret in any output or in the database file."""
 from __future__ import annotations
 
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -15,7 +16,8 @@ import httpx
 import pytest
 
 from hrsync.cli.demo import sample_employees, write_csv
-from tests.e2e.conftest import Serve, run_hrsync
+from hrsync.connections import loopback_redirect_uri
+from tests.e2e.conftest import Serve, free_port, run_hrsync
 
 pytestmark = pytest.mark.e2e
 
@@ -45,9 +47,23 @@ def test_an_admin_sets_up_a_connection_and_syncs_through_it(serve: Serve, tmp_pa
     key_file = tmp_path / "hrsync.key"
     assert key_file.stat().st_mode & 0o077 == 0  # owner-only
 
-    # Consent: hrsync prints the address and waits on a loopback port for the redirect.
+    # Consent: hrsync prints the address and waits on a loopback port for the redirect. Its
+    # callback on another port than 8765 must be registered for the client, as at Zoho.
+    port = free_port()
+    registered = {"client_id": client["client_id"], "redirect_uris": [loopback_redirect_uri(port)]}
+    httpx.post(f"{base}/_emulator/clients/redirect_uris", json=registered).raise_for_status()
     waiting = subprocess.Popen(
-        [sys.executable, "-m", "hrsync", "connections", "authorise", "cliq", "--no-browser"],
+        [
+            sys.executable,
+            "-m",
+            "hrsync",
+            "connections",
+            "authorise",
+            "cliq",
+            "--no-browser",
+            "--port",
+            str(port),
+        ],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,
@@ -132,3 +148,22 @@ def test_an_admin_sets_up_a_connection_and_syncs_through_it(serve: Serve, tmp_pa
     assert revoked.returncode == 0 and "revoked at Zoho" in revoked.stdout
     failed = run_hrsync(tmp_path, env, "connections", "test", "cliq")
     assert failed.returncode == 1 and "revoked" in failed.stdout
+
+
+def test_a_taken_callback_port_is_named_with_the_way_out(serve: Serve, tmp_path: Path) -> None:
+    base = serve("real")
+    client = httpx.get(f"{base}/_emulator/clients").json()["clients"][0]
+    env = os.environ | {"HRSYNC_CLIENT_SECRET": client["client_secret"]}
+    run_hrsync(tmp_path, env, "connections", "add", "cliq", "--client-id", client["client_id"],
+               "--api-url", base, "--accounts-url", base, "--allow-http")  # fmt: skip
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        refused = run_hrsync(
+            tmp_path, env, "connections", "authorise", "cliq", "--no-browser", "--port", str(port)
+        )
+    assert refused.returncode == 1
+    message = " ".join(refused.stderr.split())
+    assert f"port {port} is not free" in message and "pass --port" in message
+    assert "register http://127.0.0.1:N/callback" in message

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.conftest import run_hrsync
+from tests.e2e.conftest import free_port, run_hrsync
 from tests.e2e.loopback_services import BASIC, CONSUMER, loopback_services
 
 pytestmark = pytest.mark.e2e
@@ -48,7 +48,17 @@ def test_basic_and_oauth1_services_are_called_through_connections(tmp_path: Path
         assert added.returncode == 0, added.stderr
         assert "not authorised" in added.stdout
         waiting = subprocess.Popen(
-            [sys.executable, "-m", "hrsync", "connections", "authorise", "books", "--no-browser"],
+            [
+                sys.executable,
+                "-m",
+                "hrsync",
+                "connections",
+                "authorise",
+                "books",
+                "--no-browser",
+                "--port",
+                str(free_port()),
+            ],
             cwd=tmp_path,
             env=env,
             stdout=subprocess.PIPE,

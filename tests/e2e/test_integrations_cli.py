@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from hrsync.cli.demo import sample_employees, write_csv
+from hrsync.connections import loopback_redirect_uri
 from tests.e2e.conftest import Serve
 
 pytestmark = pytest.mark.e2e
@@ -60,7 +61,7 @@ def test_an_integration_from_draft_to_deleted(serve: Serve, tmp_path: Path) -> N
            "--accounts-url", base, "--allow-http")  # fmt: skip
     consent = httpx.get(
         f"{base}/oauth/v2/auth",
-        params={"client_id": client["client_id"], "redirect_uri": "http://127.0.0.1/self",
+        params={"client_id": client["client_id"], "redirect_uri": loopback_redirect_uri(),
                 "response_type": "code", "scope": "ZohoCliq.Users.ALL"},
     )  # fmt: skip
     code = httpx.URL(consent.headers["location"]).params["code"]
@@ -78,7 +79,7 @@ def test_an_integration_from_draft_to_deleted(serve: Serve, tmp_path: Path) -> N
     )
     consent = httpx.get(
         f"{base}/oauth/v2/auth",
-        params={"client_id": client["client_id"], "redirect_uri": "http://127.0.0.1/self",
+        params={"client_id": client["client_id"], "redirect_uri": loopback_redirect_uri(),
                 "response_type": "code", "scope": scopes},
     )  # fmt: skip
     code = httpx.URL(consent.headers["location"]).params["code"]

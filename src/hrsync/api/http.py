@@ -16,6 +16,7 @@ import httpx
 
 from hrsync.api.auth import TokenSource
 from hrsync.api.ratelimit import Pacer
+from hrsync.api.recording import ENDPOINT
 from hrsync.api.retry import DEFAULT_HANDLERS, RetryHandler, RetryState
 from hrsync.clock import Clock
 from hrsync.errors import (
@@ -100,7 +101,12 @@ class ZohoHttp:
                 raise
             try:
                 response = self._client.request(
-                    method, url, params=params, json=json, headers=headers
+                    method,
+                    url,
+                    params=params,
+                    json=json,
+                    headers=headers,
+                    extensions={ENDPOINT: endpoint},  # for a recording (api/recording.py)
                 )
             except httpx.TimeoutException as exc:
                 self.pacer.record(endpoint)

@@ -28,7 +28,12 @@ from hrsync.cli.admin import confirm_admin
 from hrsync.cli.output import console, emit_json, fail, mode
 from hrsync.clock import RealClock
 from hrsync.config import load_settings
-from hrsync.connections import ConnectionInfo, Connections
+from hrsync.connections import (
+    REDIRECT_PORT,
+    ConnectionInfo,
+    Connections,
+    loopback_redirect_uri,
+)
 from hrsync.errors import HrsyncError
 from hrsync.services import DATA_CENTRES, ZOHO_SERVICES, CustomService
 from hrsync.store import Store
@@ -204,7 +209,15 @@ def authorise(
             "without a browser."
         ),
     ] = "",
-    port: Annotated[int, typer.Option(help="Loopback port for the consent redirect.")] = 0,
+    port: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=65535,
+            help="Loopback port for the consent redirect: hrsync listens on "
+            "http://127.0.0.1:PORT/callback, which must be registered for the client exactly.",
+        ),
+    ] = REDIRECT_PORT,
     browser: Annotated[bool, typer.Option(help="Open the consent page in a browser.")] = True,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for consent.")] = 300.0,
 ) -> None:
@@ -253,7 +266,8 @@ def _consent(url: str, browser: bool) -> None:
 def _callback_server(
     port: int, accept: Callable[[dict[str, str]], bool]
 ) -> Iterator[tuple[str, Callable[[float], dict[str, str] | None]]]:
-    """A one-shot HTTP server on 127.0.0.1 that receives the consent's redirect."""
+    """A one-shot HTTP server on ``loopback_redirect_uri(port)`` that receives the consent's
+    redirect."""
     received: dict[str, str] = {}
     arrived = threading.Event()
 
@@ -274,7 +288,14 @@ def _callback_server(
         def log_message(self, *args: Any) -> None:  # keep the code out of any log
             return None
 
-    server = HTTPServer(("127.0.0.1", port), Handler)
+    try:
+        server = HTTPServer(("127.0.0.1", port), Handler)
+    except OSError as exc:
+        fail(
+            f"port {port} is not free ({exc.strerror}), so hrsync cannot wait for the consent "
+            f"redirect on {loopback_redirect_uri(port)}: pass --port N with a free port and "
+            "register http://127.0.0.1:N/callback, exactly, for the client in Zoho's API console"
+        )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
 
@@ -282,7 +303,7 @@ def _callback_server(
         return dict(received) if arrived.wait(seconds) else None
 
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/callback", wait
+        yield loopback_redirect_uri(port), wait
     finally:
         server.shutdown()
         server.server_close()

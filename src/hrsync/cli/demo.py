@@ -34,6 +34,7 @@ from hrsync.config import (
     StoreConfig,
     ZohoServiceConfig,
 )
+from hrsync.connections import loopback_redirect_uri
 from hrsync.emulator import Emulator
 from hrsync.emulator.asgi import create_app
 from hrsync.emulator.connect_data import SCOPE_ID
@@ -266,7 +267,7 @@ def grant_refresh_token(
 ) -> tuple[str, str, str]:
     """Walk the emulator's authorization-code flow: (client id, client secret, refresh token)."""
     client = http.get(f"{base}/_emulator/clients").json()["clients"][0]
-    redirect = "http://127.0.0.1/callback"
+    redirect = loopback_redirect_uri()  # registered for the emulator's client from the start
     answer = http.get(
         f"{base}/oauth/v2/auth",
         params={

@@ -1,15 +1,22 @@
-"""``hrsync emulator serve``: a local Zoho (Accounts, Cliq) for tests and trials."""
+"""``hrsync emulator serve``: a local Zoho (Accounts, Cliq) for tests and trials; ``hrsync
+emulator replay``: where a recorded run's answers differ from the emulator's."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import dataclasses
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.table import Table
 
-from hrsync.cli.output import console, errors, fail
+from hrsync.cli.output import console, emit_json, errors, fail, mode
 from hrsync.emulator.variants import VARIANTS
 from hrsync.emulator.variants import parse as parse_variants
 from hrsync.urls import is_loopback
+
+if TYPE_CHECKING:
+    from hrsync.emulator.replay import Replay
 
 app = typer.Typer(help="A local Zoho to try hrsync against.", no_args_is_help=True)
 
@@ -72,3 +79,57 @@ def serve(
         f"OAuth client {client.client_id} (secret at GET /_emulator/clients)"
     )
     uvicorn.run(create_app(emulator), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def replay(
+    record: Annotated[Path, typer.Argument(help="A file written by --record.")],
+    variant: Annotated[
+        list[str] | None,
+        typer.Option("--variant", help="Replay against the emulator playing these readings."),
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Send a recorded run's requests to the emulator and report every recorded answer whose
+    shape (keys, JSON types, status) the emulator does not give. Exit 1 if any differs."""
+    from hrsync.emulator.replay import read_exchanges
+    from hrsync.emulator.replay import replay as replay_exchanges
+
+    try:
+        chosen = parse_variants(variant or ())
+        exchanges = read_exchanges(record.read_text(encoding="utf-8").splitlines())
+    except ValueError as problem:
+        raise typer.BadParameter(str(problem)) from None
+    except OSError as problem:
+        fail(f"{record}: {problem.strerror}")
+    found = replay_exchanges(exchanges, variants=chosen)
+    if json_output or mode.json:
+        emit_json(
+            {
+                "compared": found.compared,
+                "skipped": [{"line": n, "route": r, "why": w} for n, r, w in found.skipped],
+                "differences": [dataclasses.asdict(d) for d in found.differences],
+            }
+        )
+    else:
+        _show_replay(found)
+    if found.differences:
+        raise typer.Exit(1)
+
+
+def _show_replay(found: Replay) -> None:
+    if not found.differences:
+        console.print(
+            f"All {found.compared} answers have the emulator's shapes; not replayed: "
+            f"{len(found.skipped)} (token requests, throttled answers, ids with no stand-in)."
+        )
+        return
+    table = Table("line", "route", "Zoho gave, the emulator lacks", "types", "status", "extra")
+    for d in found.differences:
+        status = f"{d.status[0]} vs {d.status[1]}" if d.status else ""
+        lines = ["\n".join(d.missing), "\n".join(d.types), status, "\n".join(d.extra)]
+        table.add_row(str(d.line), d.route, *lines)
+    console.print(table)
+    console.print(
+        f"{len(found.differences)} of {found.compared} answers differ from the emulator's."
+    )

@@ -4,7 +4,6 @@ any HRMS, or Zoho People)."""
 from __future__ import annotations
 
 import logging
-import re
 import sys
 import traceback
 from pathlib import Path
@@ -16,6 +15,7 @@ from hrsync import __version__
 from hrsync.cli import admin, config, connections, emulator, explain, integrations, runs, syncing
 from hrsync.cli.output import console, emit_json, fail, mode, set_mode
 from hrsync.failures import describe_failure
+from hrsync.redaction import mask_secrets
 
 app = typer.Typer(
     help="Keep Zoho Cliq and Zoho Connect in step with your HR system (an export of any "
@@ -77,19 +77,12 @@ def _global(
         handler.addFilter(Redact())
 
 
-SECRET_IN_TEXT = re.compile(
-    r"((?:access_token|refresh_token|client_secret|password|code|oauth_token|oauth_verifier"
-    r"|token)=)[^&\s\"']+|((?:Zoho-oauthtoken|Bearer|Basic) )\S+",
-    re.IGNORECASE,
-)
-
-
 class Redact(logging.Filter):
     """Keep tokens, codes and secrets out of every log line (a URL may carry one)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         text = record.getMessage()
-        cleaned = SECRET_IN_TEXT.sub(lambda m: (m.group(1) or m.group(2)) + "***", text)
+        cleaned = mask_secrets(text)
         if cleaned != text:
             record.msg, record.args = cleaned, None
         return True

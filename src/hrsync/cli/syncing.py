@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -10,6 +12,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from hrsync.api.recording import recording
 from hrsync.cli.integrations import settings_for
 from hrsync.cli.output import EXIT_CHANGES, EXIT_HELD, console, emit_json, fail, mode
 from hrsync.cli.progress import CallProgress
@@ -48,9 +51,31 @@ CONFIRM_MISSING_COLUMNS = typer.Option(
 )
 
 
+RECORD = typer.Option(
+    "--record",
+    help="Write every exchange with Zoho to this file (one JSON line each; tokens, secrets, "
+    "emails, names and phone numbers redacted), for `hrsync emulator replay`.",
+)
+
+
 def _app(ctx: typer.Context, *, dry_run: bool) -> App:
     settings, name = settings_for(ctx, ctx.obj.get("integration"))
-    return build(settings, dry_run=dry_run, integration=name)
+    recorder = ctx.obj.get("recorder")
+    return build(settings, dry_run=dry_run, integration=name, recorder=recorder)
+
+
+@contextmanager
+def _recorded(ctx: typer.Context, path: Path | None) -> Iterator[None]:
+    """Record the command's exchanges with Zoho to ``path``, if one is given."""
+    if path is None:
+        yield
+        return
+    with recording(path) as recorder:
+        ctx.obj["recorder"] = recorder
+        try:
+            yield
+        finally:
+            ctx.obj["recorder"] = None
 
 
 def plan(
@@ -66,14 +91,16 @@ def plan(
         ),
     ] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+    record: Annotated[Path | None, RECORD] = None,
 ) -> None:
     """Show what would change in Cliq. Reads only: not one write is sent."""
     ctx.obj["integration"] = integration
-    app = _app(ctx, dry_run=True)
-    try:
-        outcome = app.engine.run_plan()
-    finally:
-        app.close()
+    with _recorded(ctx, record):
+        app = _app(ctx, dry_run=True)
+        try:
+            outcome = app.engine.run_plan()
+        finally:
+            app.close()
     data = outcome.plan.to_json() | {"run_id": outcome.run_id}
     if out:
         write_owner_only(out, json.dumps(data, indent=2))
@@ -99,9 +126,18 @@ def apply(
     confirm_blanking: Annotated[int | None, CONFIRM_BLANKING] = None,
     confirm_removals: Annotated[int | None, CONFIRM_REMOVALS] = None,
     confirm_missing_columns: Annotated[str | None, CONFIRM_MISSING_COLUMNS] = None,
+    record: Annotated[Path | None, RECORD] = None,
 ) -> None:
     """Make Cliq match HR: invite, update, deactivate, reactivate (asks first unless --yes)."""
     ctx.obj["integration"] = integration
+    confirm = Confirmed(
+        confirm_deactivations, confirm_blanking, confirm_removals, _names(confirm_missing_columns)
+    )
+    with _recorded(ctx, record):
+        _apply(ctx, plan_file, yes=yes, confirm=confirm)
+
+
+def _apply(ctx: typer.Context, plan_file: Path | None, *, yes: bool, confirm: Confirmed) -> None:
     expected = None if plan_file is None else saved_fingerprint(plan_file)
     if not yes and expected is None:
         preview = _app(ctx, dry_run=True)
@@ -116,9 +152,6 @@ def apply(
         if not typer.confirm("Apply these changes?", err=mode.json):
             raise typer.Exit(1)
         expected = planned.fingerprint()
-    confirm = Confirmed(
-        confirm_deactivations, confirm_blanking, confirm_removals, _names(confirm_missing_columns)
-    )
     _run_apply(ctx, expected=expected, confirm=confirm)
 
 
@@ -144,13 +177,15 @@ def sync(
     confirm_blanking: Annotated[int | None, CONFIRM_BLANKING] = None,
     confirm_removals: Annotated[int | None, CONFIRM_REMOVALS] = None,
     confirm_missing_columns: Annotated[str | None, CONFIRM_MISSING_COLUMNS] = None,
+    record: Annotated[Path | None, RECORD] = None,
 ) -> None:
     """Plan and apply in one go, without asking (for schedulers)."""
     ctx.obj["integration"] = integration
     confirm = Confirmed(
         confirm_deactivations, confirm_blanking, confirm_removals, _names(confirm_missing_columns)
     )
-    _run_apply(ctx, expected=None, confirm=confirm)
+    with _recorded(ctx, record):
+        _run_apply(ctx, expected=None, confirm=confirm)
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from hrsync.emulator.core import EmuRequest, EmuResponse
+from hrsync.emulator.core import EmuRequest, EmuResponse, ZohoError
 
 ACCESS_TOKEN_LIFETIME = 3600.0
 CODE_LIFETIME = 120.0
@@ -20,6 +21,16 @@ ACCESS_DENIED = {
     "after some time.",
     "error": "Access Denied",
     "status": "failure",
+}
+# Redirect URIs the pre-registered client starts with: hrsync's consent callback and its web
+# page's. Zoho compares a consent's redirect_uri with the registered ones exactly, port included.
+REGISTERED_REDIRECTS = ("http://127.0.0.1:8765/callback", "http://127.0.0.1:8080/oauth/callback")
+# Zoho shows an HTML page "Invalid Redirect Uri" and does not redirect; the emulator answers
+# JSON (HTTP 400) like the rest of its errors, so a script can read why.
+INVALID_REDIRECT = {
+    "error": "invalid_redirect_uri",
+    "error_description": "Invalid Redirect Uri: the redirect URI passed does not match the "
+    "one registered for the client",
 }
 
 
@@ -44,11 +55,18 @@ class Grant:
 class Accounts:
     """Issues and checks tokens. Token errors answer HTTP 200 with an ``error`` key."""
 
-    def __init__(self, *, admin_id: str, seed: str = "hrsync-emulator") -> None:
+    def __init__(
+        self,
+        *,
+        admin_id: str,
+        seed: str = "hrsync-emulator",
+        redirect_uris: Iterable[str] = REGISTERED_REDIRECTS,
+    ) -> None:
         digest = hashlib.sha256(seed.encode()).hexdigest()
         self.client = OAuthClient(
             client_id=f"1000.{digest[:30].upper()}",
             client_secret=digest[30:64],
+            redirect_uris=list(redirect_uris),
         )
         self.admin_id = admin_id
         self._codes: dict[str, tuple[Grant, float, str]] = {}
@@ -63,6 +81,8 @@ class Accounts:
         q = req.query
         if q.get("client_id") != self.client.client_id or "redirect_uri" not in q:
             return EmuResponse(400, {"error": "invalid_client"})
+        if q["redirect_uri"] not in self.client.redirect_uris:
+            return EmuResponse(400, dict(INVALID_REDIRECT))
         code = f"1000.{secrets.token_hex(16)}.{secrets.token_hex(16)}"
         scopes = tuple(s for s in q.get("scope", "").replace(" ", ",").split(",") if s)
         grant = Grant(code, self.client.client_id, scopes, self.admin_id)
@@ -72,6 +92,15 @@ class Accounts:
             params["state"] = q["state"]
         sep = "&" if "?" in q["redirect_uri"] else "?"
         return EmuResponse(302, None, {"location": f"{q['redirect_uri']}{sep}{urlencode(params)}"})
+
+    def register_redirects(self, client_id: str, uris: Iterable[str]) -> list[str]:
+        """Add redirect URIs to a client's registered ones (Zoho's API console does this)."""
+        if client_id != self.client.client_id:
+            raise ZohoError(404, "invalid_client", f"no client {client_id}")
+        for uri in uris:
+            if uri not in self.client.redirect_uris:
+                self.client.redirect_uris.append(uri)
+        return list(self.client.redirect_uris)
 
     def token(self, req: EmuRequest, now: float) -> EmuResponse:
         """``/oauth/v2/token``: authorization_code and refresh_token grants."""

@@ -143,7 +143,10 @@ class Emulator:
         """Back to a brand-new organisation (the OAuth client stays the same)."""
         self.org: Org = new_org(self.clock.now())
         self.org.people_managed = "people-managed" in self.variants
+        kept = getattr(self, "accounts", None)  # registered redirect URIs survive a reset
         self.accounts = Accounts(admin_id=self.org.admin_id, seed=self.seed)
+        if kept is not None:
+            self.accounts.client.redirect_uris = kept.client.redirect_uris
         self.limiter = RateLimiter()
         self.faults = Faults()
         self.calls: dict[str, int] = defaultdict(int)

@@ -33,6 +33,8 @@ def handle(emu: Emulator, req: EmuRequest, path: str) -> EmuResponse:
     if key == ("GET", "clients"):
         client = emu.accounts.client
         return EmuResponse(200, {"clients": [dataclasses.asdict(client)]})
+    if key == ("POST", "clients/redirect_uris"):
+        return EmuResponse(200, register_redirects(emu, req))
     if key == ("POST", "users/accept"):
         return EmuResponse(200, accept(emu, req))
     if key == ("GET", "variants"):
@@ -100,6 +102,15 @@ def state(emu: Emulator) -> dict[str, Any]:
         "people": people.state(org.people),
         "connect": connect.state(org),
     }
+
+
+def register_redirects(emu: Emulator, req: EmuRequest) -> dict[str, Any]:
+    """``{"client_id", "redirect_uris": [...]}``: register more redirect URIs for a client."""
+    body = req.json()
+    require(isinstance(body, dict) and isinstance(body.get("redirect_uris"), list))
+    uris = [str(u) for u in body["redirect_uris"]]
+    registered = emu.accounts.register_redirects(str(body.get("client_id", "")), uris)
+    return {"client_id": body["client_id"], "redirect_uris": registered}
 
 
 def accept(emu: Emulator, req: EmuRequest) -> dict[str, Any]:
