@@ -13,14 +13,20 @@ from typing import Any
 import httpx
 import pytest
 
+from hrsync.api.ratelimit import LOCKED
 from hrsync.cli import doctor as doctor_cli
 from hrsync.cli.demo import DEMO_SCOPES, grant_refresh_token, sample_employees, write_csv
 from hrsync.clock import VirtualClock
+from hrsync.config import load_settings
+from hrsync.connections import Connections
 from hrsync.emulator import Emulator
 from hrsync.emulator.connect_data import SCOPE_ID
 from hrsync.emulator.transport import mock_transport
 from hrsync.emulator.variants import VARIANTS
+from hrsync.integrations import Integrations
+from hrsync.store import Store
 from hrsync.targets.cliq import CliqTarget
+from hrsync.vault import ENV_KEY, Vault, new_key
 from hrsync.wiring import build
 from tests.api.test_people_source import people_records
 from tests.conftest import BASE
@@ -67,6 +73,21 @@ class Org:
         assert document["schema_version"] == 1, err
         assert document["ok"] == (code == 0)
         return code, {c["name"]: c for c in document["checks"]}
+
+    def sync(self) -> None:
+        """One `hrsync sync` of the export, as a run before doctor's would be."""
+        app = build(
+            load_settings(self.config),
+            dry_run=False,
+            clock=self.clock,
+            client=self.http,
+            pacer_margin=0,
+        )
+        try:
+            outcome = app.engine.run_apply()
+            assert outcome.report is not None and outcome.report.failed == []
+        finally:
+            app.close()
 
     def state(self) -> dict[str, Any]:
         result: dict[str, Any] = self.http.get(f"{BASE}/_emulator/state").json()
@@ -256,3 +277,60 @@ def test_probe_writes_settles_the_update_body(
     assert f"Cliq took the {body} body" in checks["update body (probe)"]["detail"]
     code, checks = made.doctor()
     assert f"Cliq took the {body} body" in checks["update body"]["detail"]
+
+
+def test_after_a_sync_the_users_carry_their_work_fields_and_the_budget_shows_the_calls(
+    org: Org,
+) -> None:
+    org.sync()
+    code, checks = org.doctor()
+    assert code == 0, failures(checks)
+    assert (
+        "the first 21 read with fields=all: status on 21, department on 21"
+        in (checks["users"]["detail"])
+    )
+    budget = checks["call budget (http://127.0.0.1:9)"]["detail"]
+    assert budget.startswith("calls in the last minute:") and "users.list" in budget
+
+
+def test_a_lock_period_zoho_set_is_shown_and_not_waited_out(org: Org) -> None:
+    store = Store(load_settings(org.config).store.url, clock=org.clock)
+    store.call_log(BASE).add("users.list" + LOCKED, org.clock.now() + 600)
+    store.close()
+    code, checks = org.doctor()
+    assert code == 1
+    assert (
+        "Zoho has locked users.list for 10 min"
+        in (checks["call budget (http://127.0.0.1:9)"]["detail"])
+    )
+    assert checks["users"]["detail"] == "not read: Zoho has locked users.list for another 10 min"
+    assert org.clock.now() < 1_767_225_600.0 + 60  # nothing waited for the lock
+
+
+def test_an_integration_in_draft_is_checked_through_its_connection(
+    org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(ENV_KEY, new_key())
+    settings = load_settings(org.config)
+    store = Store(settings.store.url, clock=org.clock)
+    connections = Connections(store, Vault.open(settings.store.key_file), org.http, org.clock)
+    client = org.http.get(f"{BASE}/_emulator/clients").json()["clients"][0]
+    connections.add_zoho(
+        "cliq",
+        "zoho_cliq",
+        client_id=client["client_id"],
+        client_secret=client["client_secret"],
+        api_url=BASE,
+        accounts_url=BASE,
+        allow_http=True,
+    )
+    redirect = "http://127.0.0.1:8765/callback"
+    consent = org.http.get(connections.authorize_url("cliq", redirect_uri=redirect, state="s"))
+    code = httpx.URL(consent.headers["location"]).params["code"]
+    connections.authorise("cliq", code=code, redirect_uri=redirect)
+    config = {"source": {"path": str(settings.source.path)}, "cliq": {"connection": "cliq"}}
+    assert Integrations(store, connections).create("hr", config).status == "draft"
+    store.close()
+    exit_code, checks = org.doctor("--integration", "hr")
+    assert exit_code == 0, failures(checks)
+    assert checks["token (cliq)"]["detail"].startswith("connection cliq gives an access token")
