@@ -12,20 +12,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol, cast
+from typing import cast
 
 from hrsync.clock import Clock
 from hrsync.config import Settings
 from hrsync.connections import Connections
-from hrsync.doctor.checks import Check, failed, passed
-from hrsync.doctor.cliq import SAMPLE, USERS, CliqChecks
+from hrsync.doctor.checks import Check, failed
+from hrsync.doctor.cliq import CliqChecks, UpdateBodyProbe, probe_update_body
 from hrsync.doctor.local import (
     budget_check,
     configuration_check,
     redirect_check,
     update_body_check,
 )
-from hrsync.doctor.reads import Reader, Refused, Service
+from hrsync.doctor.reads import Reader, Service
 from hrsync.doctor.sources import connect_network_check, people_form_check
 from hrsync.doctor.tokens import scopes_check, token_check
 from hrsync.errors import HrsyncError
@@ -36,12 +36,6 @@ from hrsync.vault import Vault
 from hrsync.wiring import App
 
 __all__ = ["Check", "Options", "diagnose"]
-
-
-class UpdateBodyProbe(Protocol):
-    """Settles which update body Cliq takes with one harmless write (``CliqTarget``)."""
-
-    def probe_update_body(self, zuid: str) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,65 +64,36 @@ def diagnose(
 
 
 def _with_app(app: App, settings: Settings, options: Options) -> list[Check]:
-    target = app.engine.target
-    assert isinstance(target, CliqTarget)  # wiring builds nothing else
-    hosts = _api_urls(app, settings)
     # Before doctor's own calls: what other runs have spent.
-    found = [budget_check(app.store, url, clock=app.store.clock) for url in dict.fromkeys(hosts)]
-    cliq = Reader(Service("cliq", "Zoho Cliq", target.client.http, settings.cliq.connection))
-    cliq_found = CliqChecks(cliq, settings, admin_email=options.admin_email).run()
-    if options.probe_writes:
-        prober = cast(UpdateBodyProbe, target)  # CliqTarget.probe_update_body: arriving on main
-        cliq_found.append(probe_update_body(cliq, prober, options.test_user))
-    else:
-        cliq_found.append(update_body_check(app.store))
-    found += [token_check(cliq), scopes_check(cliq), *cliq_found]
+    hosts = dict.fromkeys(_api_urls(app, settings))
+    found = [budget_check(app.store, url, clock=app.store.clock) for url in hosts]
+    found += _cliq_findings(app, settings, options)
     source = app.engine.source
     if isinstance(source, PeopleSource):
-        people = Reader(
-            Service("people", "Zoho People", source.client.http, settings.people.connection)
-        )
+        http = source.client.http
+        people = Reader(Service("people", "Zoho People", http, settings.people.connection))
         form = people_form_check(people, source.client, source.form)
         found += [token_check(people), scopes_check(people), form]
     connect = app.engine.connect
     if isinstance(connect, ConnectTarget):
-        network = Reader(
-            Service("connect", "Zoho Connect", connect.client.http, settings.connect.connection)
-        )
+        http = connect.client.http
+        network = Reader(Service("connect", "Zoho Connect", http, settings.connect.connection))
         reached = connect_network_check(network, connect.client)
         found += [token_check(network), scopes_check(network), reached]
     return [*found, redirect_check()]
 
 
-def probe_update_body(reader: Reader, target: UpdateBodyProbe, email: str) -> Check:
-    """The one harmless write: ``email``'s first name set to what it is."""
-    name = "update body (probe)"
-    try:
-        params = {"search": email, "fields": "all", "limit": SAMPLE}
-        body = reader.get("/api/v2/users", endpoint="users.list", scope=USERS, params=params)
-        users = body.get("data", []) if isinstance(body, dict) else []
-        zuid = next(
-            (str(u["id"]) for u in users if u.get("email_id", "").lower() == email.lower()), ""
-        )
-        if not zuid:
-            return failed(
-                name,
-                f"no Cliq user {email}",
-                "give --test-user an existing, active Cliq user (a test account)",
-            )
-        taken = reader.run(
-            f"PUT /api/v2/users/{zuid}",
-            lambda: target.probe_update_body(zuid),
-            endpoint="users.update",
-            scope=USERS,
-        )
-    except Refused as refused:
-        return refused.check(name)
-    return passed(
-        name,
-        f"Cliq took the {taken} body: {email}'s first name set to what it was; remembered for "
-        "later runs",
-    )
+def _cliq_findings(app: App, settings: Settings, options: Options) -> list[Check]:
+    target = app.engine.target
+    assert isinstance(target, CliqTarget)  # wiring builds nothing else
+    cliq = Reader(Service("cliq", "Zoho Cliq", target.client.http, settings.cliq.connection))
+    found = CliqChecks(cliq, settings, admin_email=options.admin_email).run()
+    if options.probe_writes:
+        prober = cast(UpdateBodyProbe, target)  # CliqTarget.probe_update_body: arriving on main
+        found.append(probe_update_body(cliq, prober, options.test_user))
+    else:
+        found.append(update_body_check(app.store))
+    return [token_check(cliq), scopes_check(cliq), *found]
 
 
 def _api_urls(app: App, settings: Settings) -> list[str]:

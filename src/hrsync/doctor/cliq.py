@@ -7,7 +7,7 @@ configuration names, and whether the account behind the token holds an admin rol
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
@@ -292,17 +292,56 @@ class CliqChecks:
 
     def token_owner(self) -> tuple[str, str]:
         """(who, zuid): the account named by --admin, or else the organisation's owner."""
-        if not self.admin_email:
-            email = self.emails.get(self.owner)
-            who = f"{email} (the organisation's owner)" if email else "the organisation's owner"
-            return who, self.owner
-        params = {"search": self.admin_email, "fields": "all", "limit": SAMPLE}
-        body = self.reader.get("/api/v2/users", endpoint="users.list", scope=USERS, params=params)
-        wanted = self.admin_email.lower()
-        match = next(
-            (u for u in _items(body, "data") if u.get("email_id", "").lower() == wanted), {}
+        if self.admin_email:
+            return self.admin_email, find_user(self.reader, self.admin_email)
+        email = self.emails.get(self.owner)
+        who = f"{email} (the organisation's owner)" if email else "the organisation's owner"
+        return who, self.owner
+
+
+class UpdateBodyProbe(Protocol):
+    """Settles which update body Cliq takes with one harmless write (``CliqTarget``)."""
+
+    def probe_update_body(self, zuid: str) -> str: ...
+
+
+def probe_update_body(reader: Reader, target: UpdateBodyProbe, email: str) -> Check:
+    """The one harmless write: ``email``'s first name set to what it is."""
+    name = "update body (probe)"
+    try:
+        zuid = find_user(reader, email)
+        if not zuid:
+            return failed(
+                name,
+                f"no Cliq user {email}",
+                "give --test-user an existing, active Cliq user (a test account)",
+            )
+        taken = reader.run(
+            f"PUT /api/v2/users/{zuid}",
+            lambda: target.probe_update_body(zuid),
+            endpoint="users.update",
+            scope=USERS,
         )
-        return self.admin_email, str(match.get("id", ""))
+    except Refused as refused:
+        return refused.check(name)
+    return passed(
+        name,
+        f"Cliq took the {taken} body: {email}'s first name set to what it was; remembered for "
+        "later runs",
+    )
+
+
+def find_user(reader: Reader, email: str) -> str:
+    """The zuid of the Cliq user with this email, or "" when there is none."""
+    params = {"search": email, "fields": "all", "limit": SAMPLE}
+    body = reader.get("/api/v2/users", endpoint="users.list", scope=USERS, params=params)
+    wanted = email.strip().lower()
+    found = (
+        str(u.get("id", ""))
+        for u in _items(body, "data")
+        if u.get("email_id", "").lower() == wanted
+    )
+    return next(found, "")
 
 
 def _items(body: Any, key: str) -> list[dict[str, Any]]:
