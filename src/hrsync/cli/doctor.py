@@ -65,9 +65,9 @@ def doctor(
     settings, name = _settings(ctx, integration)
 
     def wired() -> App:
-        # Built by the same wiring as `hrsync plan` (syncing._app): a recording of the HTTP
-        # exchanges (--record FILE) is passed here the way plan passes it. Dry unless
-        # probing: the HTTP layer then refuses every write before it is sent.
+        # Built by the same wiring as `hrsync plan` (syncing._app), dry unless probing: the
+        # HTTP layer then refuses every write before it is sent. Hook for --record FILE: take
+        # the option as plan does and pass its recorder here, as syncing._app passes it.
         return build(settings, dry_run=not probe_writes, integration=name)
 
     options = Options(admin_email=admin, test_user=test_user, probe_writes=probe_writes)

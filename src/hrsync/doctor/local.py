@@ -60,8 +60,9 @@ def budget_check(store: Store, api_url: str, *, clock: Clock) -> Check:
 def redirect_check() -> Check:
     return passed(
         "redirect URI",
-        f"{REDIRECT_URI}: `hrsync connections authorise` sends this; it must be registered "
-        "exactly (port included) for the client in Zoho's API console, which hrsync cannot read",
+        f"{REDIRECT_URI}: `hrsync connections authorise` sends this (another with --port N); "
+        "it must be registered exactly, port included, for the client in Zoho's API console, "
+        "which hrsync cannot read",
     )
 
 
