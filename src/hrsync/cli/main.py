@@ -12,7 +12,17 @@ from typing import Annotated
 import typer
 
 from hrsync import __version__
-from hrsync.cli import admin, config, connections, emulator, explain, integrations, runs, syncing
+from hrsync.cli import (
+    admin,
+    config,
+    connections,
+    doctor,
+    emulator,
+    explain,
+    integrations,
+    runs,
+    syncing,
+)
 from hrsync.cli.output import console, emit_json, fail, mode, set_mode
 from hrsync.failures import describe_failure
 from hrsync.redaction import mask_secrets
@@ -36,6 +46,7 @@ app.add_typer(admin.app, name="admin")
 app.add_typer(config.app, name="config")
 syncing.register(app)
 explain.register(app)
+doctor.register(app)
 
 
 @app.callback()

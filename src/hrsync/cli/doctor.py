@@ -1,0 +1,108 @@
+"""``hrsync doctor``: check a first contact with Zoho, one line per finding."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from hrsync.cli.integrations import opened
+from hrsync.cli.output import EXIT_ERROR, console, emit_json, fail, mode
+from hrsync.clock import RealClock
+from hrsync.config import Settings, load_settings
+from hrsync.doctor import Check, Options, diagnose
+from hrsync.wiring import App, build
+
+STYLES = {"ok": "green", "note": "yellow", "fail": "bold red"}
+
+
+def register(app: typer.Typer) -> None:
+    app.command("doctor")(doctor)
+
+
+def doctor(
+    ctx: typer.Context,
+    integration: Annotated[
+        str | None,
+        typer.Option(
+            "--integration", "-i", help="Check this integration (any state) instead of hrsync.toml."
+        ),
+    ] = None,
+    admin: Annotated[
+        str,
+        typer.Option(
+            help="The Cliq account that authorised hrsync (default: the organisation's owner)."
+        ),
+    ] = "",
+    probe_writes: Annotated[
+        bool,
+        typer.Option(
+            "--probe-writes",
+            help="Make the one harmless write (needs --test-user) that settles which update "
+            "body Cliq takes.",
+        ),
+    ] = False,
+    test_user: Annotated[
+        str,
+        typer.Option(help="With --probe-writes: the Cliq user whose first name is set to itself."),
+    ] = "",
+    json_output: Annotated[bool, typer.Option("--json", help="Print the checks as JSON.")] = False,
+) -> None:
+    """Check a first contact with Zoho before the first sync: the configuration, the call
+    budget left, each service's token and granted scopes, every Cliq listing hrsync reads
+    (users with fields=all, departments, designations, teams, user fields, roles) in the
+    shape hrsync reads, the drop-down options and role permissions the configuration needs,
+    the admin role behind the token, the People form's fields, the Connect network, and the
+    consent redirect URI.
+
+    Each check ends ✓, ⚠ (works; read the note) or ✗ with its remedy; exit 0 when none is ✗,
+    else 1. Reads only: nothing is written unless --probe-writes.
+    """
+    if probe_writes and not test_user:
+        fail("--probe-writes needs --test-user EMAIL: the Cliq user whose field is set to itself")
+    settings, name = _settings(ctx, integration)
+
+    def wired() -> App:
+        # Built by the same wiring as `hrsync plan` (syncing._app), dry unless probing: the
+        # HTTP layer then refuses every write before it is sent. Hook for --record FILE: take
+        # the option as plan does and pass its recorder here, as syncing._app passes it.
+        return build(settings, dry_run=not probe_writes, integration=name)
+
+    options = Options(admin_email=admin, test_user=test_user, probe_writes=probe_writes)
+    checks = diagnose(settings, wired, clock=RealClock(), options=options)
+    ok = all(check.ok for check in checks)
+    if json_output or mode.json:
+        emit_json({"ok": ok, "checks": [check.to_json() for check in checks]})
+    else:
+        show(checks)
+    if not ok:
+        raise typer.Exit(EXIT_ERROR)
+
+
+def _settings(ctx: typer.Context, integration: str | None) -> tuple[Settings, str]:
+    """hrsync.toml's settings, or an integration's in any state (doctor comes first)."""
+    base = load_settings(ctx.obj["config"])
+    if not integration:
+        return base, "default"
+    with opened(ctx) as integrations:
+        return integrations.settings(integration, base), integration
+
+
+def show(checks: list[Check]) -> None:
+    table = Table("check", "result", "detail", "remedy", show_lines=False)
+    for check in checks:
+        style = STYLES[check.level]
+        table.add_row(
+            escape(check.name),
+            f"[{style}]{check.mark}[/]",
+            escape(check.detail),
+            escape(check.remedy),
+        )
+    console.print(table)
+    failures = sum(not check.ok for check in checks)
+    if failures:
+        console.print(f"[bold red]{failures} check(s) failed[/]: see each remedy.")
+    else:
+        console.print("[green]Ready:[/] every check passed.")

@@ -1,0 +1,170 @@
+"""Doctor's reads of one Zoho service, and the one table that turns a failed read into a
+finding with its remedy.
+
+A read that finds the token refused stops every later read of that service (they would all
+fail the same way); a read refused for a scope is remembered, so the scopes check can name
+every scope that is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+from hrsync.api.http import ZohoHttp
+from hrsync.api.people import PeopleError
+from hrsync.api.ratelimit import WINDOW
+from hrsync.doctor.checks import Check, failed
+from hrsync.errors import (
+    ApiError,
+    AuthError,
+    DryRunWrite,
+    HrsyncError,
+    NotFound,
+    RateLimited,
+    TransientError,
+)
+
+T = TypeVar("T")
+Kind = Literal["token", "scope", "permission", "locked", "unreachable", "refused"]
+PEOPLE_PERMISSION_DENIED = "7040"  # People's "Permission denied to view records"
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """A Zoho service as configured: its HTTP, and where its credentials come from."""
+
+    section: str  # cliq | people | connect: the table of hrsync.toml
+    title: str  # "Zoho Cliq"
+    http: ZohoHttp
+    connection: str = ""  # a connection's name; "" when the keys are in the file
+
+    def reauthorise(self, scope: str = "") -> str:
+        """How to get a token that works (and holds ``scope``)."""
+        if self.connection:
+            grant = f", granting {scope}" if scope else ""
+            return (
+                f"authorise the connection again{grant}: "
+                f"`hrsync connections authorise {self.connection}`"
+            )
+        grant = f" with {scope} among its scopes" if scope else ""
+        return (
+            f"make a new grant{grant} in Zoho's API console (or use `hrsync connections add` "
+            f"and `authorise`) and put its refresh token in [{self.section}] refresh_token"
+        )
+
+
+class Refused(HrsyncError):
+    """A read failed: what happened, what to do, and of which kind."""
+
+    def __init__(self, detail: str, remedy: str, kind: Kind) -> None:
+        super().__init__(detail)
+        self.detail, self.remedy, self.kind = detail, remedy, kind
+
+    def check(self, name: str) -> Check:
+        return failed(name, self.detail, self.remedy)
+
+
+def refusal(error: HrsyncError, *, what: str, scope: str, service: Service) -> Refused:
+    """The one table from a failed read to its finding and remedy."""
+    code = getattr(error, "code", None) or ""
+    status = getattr(error, "status", None)
+    if isinstance(error, AuthError) and (code == "invalid_oauthscope" or status == 403):
+        if code == "invalid_oauthscope":
+            return Refused(
+                f"{what} refused: the token lacks {scope}",
+                f"add {scope}: {service.reauthorise(scope)}",
+                "scope",
+            )
+        return Refused(
+            f"{what} refused: the account behind the token may not do this ({error})",
+            f"authorise hrsync as a {service.title} admin: {service.reauthorise()}",
+            "permission",
+        )
+    if isinstance(error, PeopleError) and code == PEOPLE_PERMISSION_DENIED:
+        return Refused(
+            f"{what} refused: the token lacks {scope}, or its account may not view the form",
+            f"add {scope}: {service.reauthorise(scope)}",
+            "scope",
+        )
+    if isinstance(error, AuthError):
+        return Refused(
+            f"{service.title} has no working token: {error}",
+            service.reauthorise(),
+            "token",
+        )
+    if isinstance(error, RateLimited):
+        minutes = error.retry_after / 60
+        return Refused(
+            f"{what}: Zoho is throttling this endpoint for {minutes:.0f} min",
+            f"wait {minutes:.0f} min (another run may be spending the budget), then run "
+            "`hrsync doctor` again",
+            "locked",
+        )
+    if isinstance(error, TransientError):
+        return Refused(
+            f"{what}: {error}",
+            f"check the network and [{service.section}] api_url, then run `hrsync doctor` again",
+            "unreachable",
+        )
+    if isinstance(error, NotFound):
+        return Refused(
+            f"{what}: not found ({error})",
+            f"check [{service.section}] api_url: the host of your Zoho data centre",
+            "unreachable",
+        )
+    if isinstance(error, ApiError):
+        return Refused(
+            f"{what} refused: {error}", "read Zoho's message; hrsync cannot use this yet", "refused"
+        )
+    return Refused(f"{what}: {error}", "fix what the message names", "refused")
+
+
+@dataclass
+class Reader:
+    """Runs doctor's reads of one service and remembers what they showed about the token."""
+
+    service: Service
+    token_refused: Refused | None = None
+    missing: dict[str, str] = field(default_factory=dict)  # scope -> the read that lacked it
+    held: set[str] = field(default_factory=set)  # scopes a read was accepted with
+
+    def get(
+        self, path: str, *, endpoint: str, scope: str, params: dict[str, Any] | None = None
+    ) -> Any:
+        """One GET, its decoded answer; a failure raises ``Refused``."""
+
+        def send() -> Any:
+            return self.service.http.call("GET", path, endpoint=endpoint, params=params)
+
+        return self.run(f"GET {path}", send, endpoint=endpoint, scope=scope)
+
+    def run(self, what: str, read: Callable[[], T], *, endpoint: str, scope: str) -> T:
+        """``read()``, unless the token already failed or Zoho has locked ``endpoint``."""
+        if self.token_refused is not None:
+            raise Refused(
+                f"not read: {self.service.title} has no working token",
+                self.token_refused.remedy,
+                "token",
+            )
+        wait = self.service.http.pacer.delay(endpoint)
+        if wait > WINDOW:  # a lock period: waiting it out here would look like a hang
+            raise Refused(
+                f"not read: Zoho has locked {endpoint} for another {wait / 60:.0f} min",
+                f"wait {wait / 60:.0f} min, then run `hrsync doctor` again",
+                "locked",
+            )
+        try:
+            value = read()
+        except DryRunWrite:
+            raise  # a bug: doctor's reads never write
+        except HrsyncError as error:
+            found = refusal(error, what=what, scope=scope, service=self.service)
+            if found.kind == "token":
+                self.token_refused = found
+            elif found.kind == "scope":
+                self.missing.setdefault(scope, what)
+            raise found from error
+        self.held.add(scope)
+        return value

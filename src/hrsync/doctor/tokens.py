@@ -1,0 +1,31 @@
+"""The token and scope findings of one service, from what its reads showed."""
+
+from __future__ import annotations
+
+from hrsync.doctor.checks import Check, failed, noted, passed
+from hrsync.doctor.reads import Reader
+
+
+def token_check(reader: Reader) -> Check:
+    """Whether the refresh token gave an access token that the service accepted."""
+    service = reader.service
+    name = f"token ({service.section})"
+    if reader.token_refused is not None:
+        return reader.token_refused.check(name)
+    if not reader.held and not reader.missing:
+        return noted(name, "not tried: no read reached Zoho", "run `hrsync doctor` again")
+    source = f"connection {service.connection}" if service.connection else "the refresh token"
+    return passed(name, f"{source} gives an access token that {service.title} accepts")
+
+
+def scopes_check(reader: Reader) -> Check:
+    """The scopes the reads needed: every one that was missing, named."""
+    service = reader.service
+    name = f"scopes ({service.section})"
+    if reader.token_refused is not None:
+        return failed(name, "not checked: no working token", reader.token_refused.remedy)
+    if reader.missing:
+        scopes = ", ".join(sorted(reader.missing))
+        reads = "; ".join(f"{what} needs {scope}" for scope, what in sorted(reader.missing.items()))
+        return failed(name, f"missing {scopes} ({reads})", service.reauthorise(scopes))
+    return passed(name, f"the reads were accepted with {', '.join(sorted(reader.held))}")
