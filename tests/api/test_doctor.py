@@ -16,6 +16,7 @@ import pytest
 from hrsync.api.ratelimit import LOCKED
 from hrsync.cli import doctor as doctor_cli
 from hrsync.cli.demo import DEMO_SCOPES, grant_refresh_token, sample_employees, write_csv
+from hrsync.cli.main import main
 from hrsync.clock import VirtualClock
 from hrsync.config import load_settings
 from hrsync.connections import Connections
@@ -25,18 +26,11 @@ from hrsync.emulator.transport import mock_transport
 from hrsync.emulator.variants import VARIANTS
 from hrsync.integrations import Integrations
 from hrsync.store import Store
-from hrsync.targets.cliq import CliqTarget
 from hrsync.vault import ENV_KEY, Vault, new_key
 from hrsync.wiring import build
 from tests.api.test_people_source import people_records
 from tests.conftest import BASE
 from tests.support import run_main
-
-PROBE_PENDING = pytest.mark.xfail(
-    not hasattr(CliqTarget, "probe_update_body"),
-    reason="CliqTarget.probe_update_body is not on main yet",
-    strict=True,
-)
 
 
 class Org:
@@ -169,8 +163,6 @@ def test_every_variant_of_zoho_still_passes(
     assert code == 0, failures(checks)
     notes = {n for n, c in checks.items() if c["level"] == "note"}
     if variant == "users-no-status":
-        if "status on 1" in checks["users"]["detail"]:
-            pytest.xfail("the emulator does not play users-no-status yet (being added on main)")
         assert notes == {"users"}
         assert "lists the inactive and the pending users" in checks["users"]["remedy"]
     elif variant == "people-managed":
@@ -265,7 +257,6 @@ def test_probe_writes_needs_a_test_user(org: Org) -> None:
     assert code == 1 and "--test-user" in err
 
 
-@PROBE_PENDING
 @pytest.mark.parametrize(("variant", "body"), [("", "flat"), ("update-wrapped", "wrapped")])
 def test_probe_writes_settles_the_update_body(
     tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch, variant: str, body: str
@@ -334,3 +325,26 @@ def test_an_integration_in_draft_is_checked_through_its_connection(
     exit_code, checks = org.doctor("--integration", "hr")
     assert exit_code == 0, failures(checks)
     assert checks["token (cliq)"]["detail"].startswith("connection cliq gives an access token")
+
+
+def test_doctor_records_what_it_read_for_replay(
+    org: Org, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    def wired(settings: Any, *, recorder: Any = None, **kwargs: Any) -> Any:
+        hooks = recorder.event_hooks() if recorder else None
+        client = httpx.Client(transport=mock_transport(org.emulator), event_hooks=hooks)
+        return build(
+            settings, clock=org.clock, client=client, pacer_margin=0, recorder=recorder, **kwargs
+        )
+
+    monkeypatch.setattr(doctor_cli, "build", wired)
+    recording = org.folder / "doctor.jsonl"
+    code, _ = org.doctor("--record", str(recording))
+    assert code == 0
+    lines = recording.read_text(encoding="utf-8").splitlines()
+    paths = {json.loads(line)["path"] for line in lines}
+    assert {"/api/v2/users", "/api/v2/teams", "/api/v2/userfields"} <= paths
+    assert all(json.loads(line)["method"] == "GET" for line in lines if "/api/" in line)
+    with pytest.raises(SystemExit) as ended:
+        main(["--json", "emulator", "replay", str(recording)])
+    assert ended.value.code in (0, None), capsys.readouterr().out

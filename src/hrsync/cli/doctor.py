@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -10,6 +11,7 @@ from rich.table import Table
 
 from hrsync.cli.integrations import opened
 from hrsync.cli.output import EXIT_ERROR, console, emit_json, fail, mode
+from hrsync.cli.syncing import RECORD, recorded
 from hrsync.clock import RealClock
 from hrsync.config import Settings, load_settings
 from hrsync.doctor import Check, Options, diagnose
@@ -49,6 +51,7 @@ def doctor(
         typer.Option(help="With --probe-writes: the Cliq user whose first name is set to itself."),
     ] = "",
     json_output: Annotated[bool, typer.Option("--json", help="Print the checks as JSON.")] = False,
+    record: Annotated[Path | None, RECORD] = None,
 ) -> None:
     """Check a first contact with Zoho before the first sync: the configuration, the call
     budget left, each service's token and granted scopes, every Cliq listing hrsync reads
@@ -65,13 +68,14 @@ def doctor(
     settings, name = _settings(ctx, integration)
 
     def wired() -> App:
-        # Built by the same wiring as `hrsync plan` (syncing._app), dry unless probing: the
-        # HTTP layer then refuses every write before it is sent. Hook for --record FILE: take
-        # the option as plan does and pass its recorder here, as syncing._app passes it.
-        return build(settings, dry_run=not probe_writes, integration=name)
+        # Built by the same wiring as `hrsync plan`, dry unless probing: the HTTP layer then
+        # refuses every write before it is sent.
+        recorder = ctx.obj.get("recorder")
+        return build(settings, dry_run=not probe_writes, integration=name, recorder=recorder)
 
     options = Options(admin_email=admin, test_user=test_user, probe_writes=probe_writes)
-    checks = diagnose(settings, wired, clock=RealClock(), options=options)
+    with recorded(ctx, record):
+        checks = diagnose(settings, wired, clock=RealClock(), options=options)
     ok = all(check.ok for check in checks)
     if json_output or mode.json:
         emit_json({"ok": ok, "checks": [check.to_json() for check in checks]})

@@ -65,7 +65,7 @@ def _app(ctx: typer.Context, *, dry_run: bool) -> App:
 
 
 @contextmanager
-def _recorded(ctx: typer.Context, path: Path | None) -> Iterator[None]:
+def recorded(ctx: typer.Context, path: Path | None) -> Iterator[None]:
     """Record the command's exchanges with Zoho to ``path``, if one is given."""
     if path is None:
         yield
@@ -95,7 +95,7 @@ def plan(
 ) -> None:
     """Show what would change in Cliq. Reads only: not one write is sent."""
     ctx.obj["integration"] = integration
-    with _recorded(ctx, record):
+    with recorded(ctx, record):
         app = _app(ctx, dry_run=True)
         try:
             outcome = app.engine.run_plan()
@@ -133,7 +133,7 @@ def apply(
     confirm = Confirmed(
         confirm_deactivations, confirm_blanking, confirm_removals, _names(confirm_missing_columns)
     )
-    with _recorded(ctx, record):
+    with recorded(ctx, record):
         _apply(ctx, plan_file, yes=yes, confirm=confirm)
 
 
@@ -184,7 +184,7 @@ def sync(
     confirm = Confirmed(
         confirm_deactivations, confirm_blanking, confirm_removals, _names(confirm_missing_columns)
     )
-    with _recorded(ctx, record):
+    with recorded(ctx, record):
         _run_apply(ctx, expected=None, confirm=confirm)
 
 

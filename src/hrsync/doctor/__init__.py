@@ -12,13 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import cast
 
 from hrsync.clock import Clock
 from hrsync.config import Settings
 from hrsync.connections import Connections
 from hrsync.doctor.checks import Check, failed
-from hrsync.doctor.cliq import CliqChecks, UpdateBodyProbe, probe_update_body
+from hrsync.doctor.cliq import CliqChecks, probe_update_body
 from hrsync.doctor.local import (
     budget_check,
     configuration_check,
@@ -89,8 +88,7 @@ def _cliq_findings(app: App, settings: Settings, options: Options) -> list[Check
     cliq = Reader(Service("cliq", "Zoho Cliq", target.client.http, settings.cliq.connection))
     found = CliqChecks(cliq, settings, admin_email=options.admin_email).run()
     if options.probe_writes:
-        prober = cast(UpdateBodyProbe, target)  # CliqTarget.probe_update_body: arriving on main
-        found.append(probe_update_body(cliq, prober, options.test_user))
+        found.append(probe_update_body(cliq, target, options.test_user))
     else:
         found.append(update_body_check(app.store))
     return [token_check(cliq), scopes_check(cliq), *found]

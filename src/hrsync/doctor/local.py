@@ -7,13 +7,14 @@ from hrsync.api.ratelimit import WINDOW, ZOHO_LIMITS
 from hrsync.checkup import check_settings
 from hrsync.clock import Clock
 from hrsync.config import Settings
+from hrsync.connections import loopback_redirect_uri
 from hrsync.doctor.checks import Check, failed, noted, passed
 from hrsync.store import Store
+from hrsync.targets.cliq import UPDATE_BODY
 
 # The consent redirect URI hrsync uses: a fixed loopback port, because Zoho accepts only the
 # redirect URI registered for the client, exactly (READINGS #23).
-REDIRECT_URI = "http://127.0.0.1:8765/callback"
-UPDATE_BODY = "cliq:update_body"  # the store bookmark where CliqTarget keeps it
+REDIRECT_URI = loopback_redirect_uri()
 
 
 def configuration_check(settings: Settings, *, clock: Clock) -> Check:
