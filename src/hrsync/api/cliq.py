@@ -206,6 +206,20 @@ class CliqClient:
         )
         return Department.model_validate(body["data"])
 
+    def add_department_members(self, department_id: str, user_ids: Sequence[str]) -> None:
+        """Move up to 100 users into a department in one call (seed 000's way to move)."""
+        self._add_members("departments", department_id, user_ids)
+
+    def add_designation_members(self, designation_id: str, user_ids: Sequence[str]) -> None:
+        """Give up to 100 users a designation in one call."""
+        self._add_members("designations", designation_id, user_ids)
+
+    def _add_members(self, kind: str, group_id: str, user_ids: Sequence[str]) -> None:
+        if not 0 < len(user_ids) <= MAX_MEMBERS_PER_CALL:
+            raise ValueError(f"{kind} members go 1 to {MAX_MEMBERS_PER_CALL} to a call")
+        body = {"user_ids": list(user_ids)}
+        self.http.call("POST", f"/api/v2/{kind}/{group_id}/members", endpoint=kind, json=body)
+
     def iter_designations(self) -> Iterator[Designation]:
         for item in self._listing("/api/v2/designations", endpoint="designations"):
             yield Designation.model_validate(item)

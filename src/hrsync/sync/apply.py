@@ -50,6 +50,8 @@ class AddResult(Protocol):
 class Target(Protocol):
     def create_department(self, name: str) -> str: ...
     def create_designation(self, name: str) -> str: ...
+    def add_department_members(self, department_id: str, zuids: Sequence[str]) -> None: ...
+    def add_designation_members(self, designation_id: str, zuids: Sequence[str]) -> None: ...
     def invite(self, users: Sequence[dict[str, Any]]) -> AddResult: ...
     def find_users(self, emails: Iterable[str]) -> dict[str, str]: ...
     def update_user(self, zuid: str, fields: dict[str, Any], *, email: str) -> AddResult: ...
@@ -185,11 +187,14 @@ class Applier:
         InviteRound(self, invites).run()
         self._roles_of_joiners([i for i in invites if i.role])
         emails = {i.employee_id: i.email for i in plan.of(InviteUser)}
-        for change in plan.of(UpdateUser):
+        updates = plan.of(UpdateUser)
+        moved = self._batched_moves(updates)
+        for change in updates:
             if self.report.groups_by_people and set(change.changes) <= GROUP_FIELDS:
                 self.skipped([change], "departments and designations are managed by Zoho People")
                 continue
-            self._one(change, lambda c=change: self._update(c, emails))
+            done = moved.get(change.key, set())
+            self._one(change, lambda c=change, d=done: self._update(c, emails, d))
         for members in plan.of(TeamMembers):
             self._one(members, lambda c=members: self._team_members(c))
         for members in plan.of(RoleMembers):
@@ -358,12 +363,7 @@ class Applier:
         except BadRequest as refused:
             if refused.code != PEOPLE_OWNS:
                 raise
-            self.report.groups_by_people = True
-            self.report.notes.append(
-                "Cliq refused to create a department or designation (operation_not_allowed): "
-                "Zoho People manages them in this organisation. hrsync stopped writing them "
-                "and will not plan them again for a week."
-            )
+            self._people_owns_groups()
             raise
 
     def group_ids(self, department: str | None, designation: str | None) -> dict[str, str]:
@@ -376,10 +376,54 @@ class Applier:
             ids["designation_id"] = _lookup(self.designations, designation)
         return {k: v for k, v in ids.items() if v}
 
-    def _update(self, change: UpdateUser, emails: dict[str, str]) -> None:
+    def _batched_moves(self, updates: list[UpdateUser]) -> dict[str, set[str]]:
+        """Move people with the department's and the designation's "add member" calls, up to
+        100 people each, as seed 000 says to, rather than one user update per mover. Returns
+        the fields so moved per change key; a call that fails leaves its fields to the user
+        updates, and a refusal because Zoho People owns the groups stops the rest."""
+        moved: dict[str, set[str]] = {}
+        steps = (
+            ("department", self.departments, self.target.add_department_members),
+            ("designation", self.designations, self.target.add_designation_members),
+        )
+        for name, table, add in steps:
+            joining: dict[str, list[UpdateUser]] = {}
+            for change in updates:
+                new = change.changes.get(name, ["", ""])[1]
+                group_id = _lookup(table, new) if new else ""
+                if group_id:
+                    joining.setdefault(group_id, []).append(change)
+            for group_id, changes in sorted(joining.items()):
+                for i in range(0, len(changes), BATCH):
+                    if self.report.groups_by_people:
+                        return moved
+                    chunk = changes[i : i + BATCH]
+                    try:
+                        add(group_id, [c.zuid for c in chunk])
+                    except BadRequest as refused:
+                        if refused.code == PEOPLE_OWNS:
+                            self._people_owns_groups()
+                        log.warning("moving %d people by %s failed: %s", len(chunk), name, refused)
+                        continue
+                    except (ApiError, TransientError) as error:
+                        log.warning("moving %d people by %s failed: %s", len(chunk), name, error)
+                        continue
+                    for change in chunk:
+                        moved.setdefault(change.key, set()).add(name)
+        return moved
+
+    def _people_owns_groups(self) -> None:
+        self.report.groups_by_people = True
+        self.report.notes.append(
+            "Cliq refused to change a department or designation (operation_not_allowed): "
+            "Zoho People manages them in this organisation. hrsync stopped writing them "
+            "and will not plan them again for a week."
+        )
+
+    def _update(self, change: UpdateUser, emails: dict[str, str], moved: set[str]) -> None:
         body: dict[str, Any] = {}  # only the changed keys; email_id only when it changes
         for name, (_, new) in change.changes.items():
-            if name in GROUP_FIELDS and self.report.groups_by_people:
+            if name in moved or (name in GROUP_FIELDS and self.report.groups_by_people):
                 continue
             if name in change.wire:
                 body[name] = change.wire[name]

@@ -176,6 +176,12 @@ class CliqTarget:
             name, lead_zuid=self.lead_zuid, parent_id=self.base_department_id
         ).id
 
+    def add_department_members(self, department_id: str, zuids: Sequence[str]) -> None:
+        self.client.add_department_members(department_id, zuids)
+
+    def add_designation_members(self, designation_id: str, zuids: Sequence[str]) -> None:
+        self.client.add_designation_members(designation_id, zuids)
+
     def create_designation(self, name: str) -> str:
         return self.client.create_designation(name).id
 
