@@ -101,6 +101,13 @@ class AuthError(ApiError):
     """The token, client or scopes are not accepted."""
 
 
+class GroupsOwnedByPeople(BadRequest):
+    """Cliq refuses department and designation writes: Zoho People manages them."""
+
+    def __init__(self) -> None:
+        super().__init__("departments and designations are managed by Zoho People")
+
+
 class DryRunWrite(HrsyncError):
     """A write was attempted while the client is in dry mode."""
 

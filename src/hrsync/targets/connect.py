@@ -6,10 +6,14 @@ in its store) are what it keeps in step; nobody else's membership is ever touche
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from functools import partial
 
 from hrsync.api.connect import MAX_IDS, ConnectClient
 from hrsync.errors import BadRequest
+from hrsync.sync.apply import Ledger, Step
+from hrsync.sync.plan import ConnectMembers, CreateConnectGroup, Plan
+from hrsync.sync.state import Inventory
 
 
 class ConnectTarget:
@@ -43,3 +47,39 @@ class ConnectTarget:
         if not zuid:
             raise BadRequest(f"{email} is not a member of the Connect network")
         self.client.remove_user(group_id, zuid)
+
+    def changes(self, inventory: Inventory, ledger: Ledger) -> ConnectChanges:
+        return ConnectChanges(self, inventory, ledger)
+
+
+class ConnectChanges:
+    """Each Connect change: groups by name resolved to their ids once, then one function each."""
+
+    def __init__(self, target: ConnectTarget, inventory: Inventory, ledger: Ledger) -> None:
+        self.target = target
+        self.ledger = ledger
+        self.groups = dict(inventory.connect.groups) if inventory.connect else {}
+
+    def ready(self) -> bool:
+        return self.target.ready()
+
+    def steps(self, plan: Plan) -> Iterator[Step]:
+        for group in plan.of(CreateConnectGroup):
+            yield Step([group], partial(self.create_group, group))
+        for members in plan.of(ConnectMembers):
+            yield Step([members], partial(self.members, members))
+
+    def create_group(self, change: CreateConnectGroup) -> None:
+        self.groups[change.name.strip().lower()] = self.target.create_group(change.name)
+
+    def members(self, change: ConnectMembers) -> None:
+        group_id = self.groups.get(change.group.strip().lower())
+        if group_id is None:
+            raise BadRequest(f"Connect group {change.group!r} does not exist (creation failed)")
+        journal = self.ledger.journal
+        if change.join:
+            self.target.add_members(group_id, change.emails)
+            journal.add_memberships("connect_group", change.group, change.employee_ids)
+        else:
+            self.target.remove_member(group_id, change.emails[0], change.zuid)
+            journal.remove_memberships("connect_group", change.group, change.employee_ids)

@@ -11,11 +11,12 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from hrsync.api.cliq import AddUsersResult
 from hrsync.errors import BadRequest, TransientError
 from hrsync.sync.plan import InviteUser
 
 if TYPE_CHECKING:
-    from hrsync.sync.apply import AddResult, Applier
+    from hrsync.targets.cliq.changes import CliqChanges
 
 log = logging.getLogger(__name__)
 BATCH = 100
@@ -30,8 +31,9 @@ class InviteRound:
     (one listing of pending users) before the people who report to them are invited.
     """
 
-    def __init__(self, applier: Applier, invites: list[InviteUser]) -> None:
-        self.a = applier
+    def __init__(self, changes: CliqChanges, invites: list[InviteUser]) -> None:
+        self.c = changes
+        self.ledger = changes.ledger
         self.waiting = sorted(invites, key=lambda i: (i.depth, i.employee_id))
         self.queued = {i.employee_id for i in invites}
         self.unresolved: dict[str, str] = {}  # invited employee id -> email, zuid not yet known
@@ -49,7 +51,7 @@ class InviteRound:
 
     def _manager_known(self, invite: InviteUser) -> bool:
         m = invite.manager_id
-        return not m or m in self.a.zuid_of or (m not in self.queued and m not in self.unresolved)
+        return not m or m in self.c.zuid_of or (m not in self.queued and m not in self.unresolved)
 
     def _waiting_on_invited_managers(self) -> bool:
         return any(i.manager_id in self.unresolved for i in self.waiting)
@@ -57,10 +59,10 @@ class InviteRound:
     def _resolve_managers(self) -> None:
         needed = {i.manager_id for i in self.waiting if i.manager_id in self.unresolved}
         emails = {self.unresolved[m].lower(): m for m in needed}
-        for email, zuid in self.a.target.find_users(emails).items():
+        for email, zuid in self.c.target.find_users(emails).items():
             employee_id = emails[email]
-            self.a.zuid_of[employee_id] = zuid
-            self.a.journal.save_link(
+            self.c.zuid_of[employee_id] = zuid
+            self.ledger.journal.save_link(
                 employee_id, zuid, email=self.unresolved.pop(employee_id), origin="invited"
             )
         for employee_id in needed & self.unresolved.keys():
@@ -71,11 +73,11 @@ class InviteRound:
     def _send(self, batch: list[InviteUser]) -> None:
         sent = {id(i) for i in batch}
         self.waiting = [i for i in self.waiting if id(i) not in sent]
-        self.a.journal.journal_mark(self.a.run_id, [i.key for i in batch], "sent")
+        self.ledger.sent(batch)
         try:
-            result = self.a.target.invite([self._payload(i) for i in batch])
+            result = self.c.target.invite([self._payload(i) for i in batch])
         except BadRequest as error:
-            self._split_or_fail(batch, str(error))
+            self._split_or_fail(batch, error)
             return
         except TransientError as error:
             self._recover(batch, error)
@@ -85,16 +87,16 @@ class InviteRound:
     def _payload(self, invite: InviteUser) -> dict[str, Any]:
         body: dict[str, Any] = dict(invite.fields)
         body.update(invite.custom)
-        body.update(self.a.group_ids(invite.department, invite.designation))
-        teams = self.a.team_ids(invite.teams)
+        body.update(self.c.group_ids(invite.department, invite.designation))
+        teams = self.c.team_ids(invite.teams)
         if teams:
             body["team_ids"] = teams
-        manager = self.a.zuid_of.get(invite.manager_id, "")
+        manager = self.c.zuid_of.get(invite.manager_id, "")
         if manager:
             body["reporting_to_zuid"] = manager
         return body
 
-    def _settle(self, batch: list[InviteUser], result: AddResult) -> None:
+    def _settle(self, batch: list[InviteUser], result: AddUsersResult) -> None:
         invited = {e.lower() for e in result.success_users}
         ok = [i for i in batch if i.email.lower() in invited]
         for invite in ok:
@@ -112,7 +114,8 @@ class InviteRound:
         for invite in batch:
             code = failures.get(invite.email.lower())
             if code and code not in ALREADY_THERE:
-                self.a.failed([invite], f"Cliq refused the invitation of {invite.email}: {code}")
+                refused = BadRequest(f"Cliq refused the invitation of {invite.email}: {code}")
+                self.ledger.settle([invite], refused)
         answered = invited | failures.keys() | there
         self._unmentioned([i for i in batch if i.email.lower() not in answered])
 
@@ -120,24 +123,24 @@ class InviteRound:
         """Cliq's answer named neither success nor failure for these: look, never assume."""
         if not invites:
             return
-        found = self.a.target.find_users(i.email for i in invites)
+        found = self.c.target.find_users(i.email for i in invites)
         done = [i for i in invites if i.email.lower() in found]
         for invite in done:
-            self.a.zuid_of[invite.employee_id] = found[invite.email.lower()]
-            self.a.journal.save_link(
+            self.c.zuid_of[invite.employee_id] = found[invite.email.lower()]
+            self.ledger.journal.save_link(
                 invite.employee_id,
-                self.a.zuid_of[invite.employee_id],
+                self.c.zuid_of[invite.employee_id],
                 email=invite.email,
                 origin="invited",
             )
         self._joined(done)
         for invite in invites:
             if invite not in done:
-                self.a.failed(
-                    [invite],
+                unmentioned = BadRequest(
                     f"Cliq's answer to the invitation did not mention {invite.email}, and no "
-                    "such user is in Cliq; the next run invites again",
+                    "such user is in Cliq; the next run invites again"
                 )
+                self.ledger.settle([invite], unmentioned)
 
     def _joined(self, invites: list[InviteUser]) -> None:
         """Confirm invitations Cliq carried out, with the teams they joined in the invitation:
@@ -145,30 +148,33 @@ class InviteRound:
         joined: dict[str, list[str]] = {}
         for invite in invites:
             for team in invite.teams:
-                if team.lower() in self.a.teams:
+                if team.lower() in self.c.teams:
                     joined.setdefault(team, []).append(invite.employee_id)
         for team, employee_ids in joined.items():
-            self.a.journal.add_memberships("team", team, employee_ids)
-        self.a.confirmed(invites)
+            self.ledger.journal.add_memberships("team", team, employee_ids)
+        self.ledger.settle(invites)
 
     def _adopt(self, invites: list[InviteUser]) -> None:
         """Already in the organisation (an earlier, interrupted run): link, never re-invite."""
         if not invites:
             return
-        found = self.a.target.find_users(i.email for i in invites)
+        found = self.c.target.find_users(i.email for i in invites)
         for invite in invites:
             zuid = found.get(invite.email.lower())
             if zuid is None:
-                self.a.failed([invite], f"{invite.email} is already in Cliq but was not found")
+                lost = BadRequest(f"{invite.email} is already in Cliq but was not found")
+                self.ledger.settle([invite], lost)
                 continue
-            self.a.journal.save_link(invite.employee_id, zuid, email=invite.email, origin="adopted")
-            self.a.zuid_of[invite.employee_id] = zuid
-            self.a.confirmed([invite])
+            self.ledger.journal.save_link(
+                invite.employee_id, zuid, email=invite.email, origin="adopted"
+            )
+            self.c.zuid_of[invite.employee_id] = zuid
+            self.ledger.settle([invite])
 
-    def _split_or_fail(self, batch: list[InviteUser], why: str) -> None:
+    def _split_or_fail(self, batch: list[InviteUser], error: BadRequest) -> None:
         """Zoho refused the whole call: halve it until the one bad entry stands alone."""
         if len(batch) == 1:
-            self.a.failed(batch, why)
+            self.ledger.settle(batch, error)
             return
         middle = len(batch) // 2
         for half in (batch[:middle], batch[middle:]):
@@ -176,16 +182,16 @@ class InviteRound:
 
     def _recover(self, batch: list[InviteUser], error: TransientError) -> None:
         """No clear answer: see who was invited after all, then put the rest back in line."""
-        found = self.a.target.find_users(i.email for i in batch) if error.ambiguous else {}
+        found = self.c.target.find_users(i.email for i in batch) if error.ambiguous else {}
         done = [i for i in batch if i.email.lower() in found]
         for invite in done:
-            self.a.zuid_of[invite.employee_id] = found[invite.email.lower()]
+            self.c.zuid_of[invite.employee_id] = found[invite.email.lower()]
         self._joined(done)  # the answer was lost, not the invitation: its teams count too
         for invite in batch:
             if invite in done:
                 continue
             self.attempts[invite.employee_id] = self.attempts.get(invite.employee_id, 0) + 1
             if self.attempts[invite.employee_id] >= 3:
-                self.a.failed([invite], str(error))
+                self.ledger.settle([invite], error)
             else:
                 self.waiting.insert(0, invite)

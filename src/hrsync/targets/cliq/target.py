@@ -8,6 +8,8 @@ from typing import Any, Protocol
 
 from hrsync.api.cliq import AddUsersResult, CliqClient, CliqUser
 from hrsync.errors import BadRequest
+from hrsync.sync.apply import Ledger
+from hrsync.sync.plan import Plan
 from hrsync.sync.state import (
     PROFILE_FIELDS,
     CurrentUser,
@@ -16,6 +18,7 @@ from hrsync.sync.state import (
     TeamState,
     UserFieldMeta,
 )
+from hrsync.targets.cliq.changes import CliqChanges
 
 log = logging.getLogger(__name__)
 UPDATE_BODY = "cliq:update_body"  # the store bookmark: "flat" or "wrapped"
@@ -123,6 +126,10 @@ class CliqTarget:
             if team is not None and not team.loaded:
                 team.members = set(self.client.iter_team_members(team.id))
                 team.loaded = True
+
+    def changes(self, inventory: Inventory, plan: Plan, ledger: Ledger) -> CliqChanges:
+        """What carries out ``plan``'s changes here, reporting to apply's ``ledger``."""
+        return CliqChanges(self, inventory, plan, ledger)
 
     def set_idle(self, work: Callable[[float], None] | None) -> None:
         """While pacing makes a Cliq call wait, ``work`` may use the time for other APIs."""

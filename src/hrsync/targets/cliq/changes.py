@@ -1,0 +1,294 @@
+"""Each kind of planned change, carried out in Cliq.
+
+Names (departments, designations, teams, roles) and employee ids are resolved to Cliq's ids
+here, once per run, from the inventory and from what the run creates and invites; each change
+kind is one small function. ``steps`` gives them to apply in the order Cliq needs:
+departments and designations first (invites name them), rehires reactivated before their
+profiles are updated, joiners invited managers-first with every field in the invitation, then
+movers and profile updates, memberships, and deactivations last.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from hrsync.errors import ApiError, BadRequest, Conflict, GroupsOwnedByPeople, TransientError
+from hrsync.sync.apply import Ledger, Step
+from hrsync.sync.plan import (
+    Change,
+    CreateDepartment,
+    CreateDesignation,
+    CreateRole,
+    CreateTeam,
+    DeactivateUser,
+    InviteUser,
+    LinkUser,
+    Plan,
+    ReactivateUser,
+    RoleMembers,
+    TeamMembers,
+    UpdateRole,
+    UpdateUser,
+)
+from hrsync.sync.state import Inventory
+from hrsync.targets.cliq.invite import BATCH, InviteRound
+
+if TYPE_CHECKING:
+    from hrsync.targets.cliq.target import CliqTarget
+
+log = logging.getLogger(__name__)
+PEOPLE_OWNS = "operation_not_allowed"  # Cliq's answer to group writes in a People-run org
+GROUP_FIELDS = {"department", "designation"}
+
+
+class CliqChanges:
+    """One plan's changes against one Cliq organisation, reported to apply's ``Ledger``."""
+
+    def __init__(
+        self, target: CliqTarget, inventory: Inventory, plan: Plan, ledger: Ledger
+    ) -> None:
+        self.target = target
+        self.ledger = ledger
+        self.departments = dict(inventory.departments)
+        self.designations = dict(inventory.designations)
+        self.teams = {key: team.id for key, team in inventory.teams.items()}
+        self.roles = {key: role.id for key, role in inventory.roles.items()}
+        self.zuid_of: dict[str, str] = dict(plan.known_users)  # employee id → zuid
+        self.emails = {i.employee_id: i.email for i in plan.of(InviteUser)}
+        self.people_own_groups = False  # Cliq refused a group write this run
+        self.moved: dict[str, set[str]] = {}  # change key → group fields moved by member calls
+
+    def steps(self, plan: Plan) -> Iterator[Step]:
+        for link in plan.of(LinkUser):
+            yield _one(link, self.link)
+        for group in plan.of(CreateDepartment) + plan.of(CreateDesignation):
+            yield _one(group, self.create_group)
+        for team in plan.of(CreateTeam):
+            yield _one(team, self.create_team)
+        for role in plan.of(CreateRole):
+            yield _one(role, self.create_role)
+        for update in plan.of(UpdateRole):
+            yield _one(update, self.update_role)
+        for rehire in plan.of(ReactivateUser):
+            yield _one(rehire, lambda c: self.target.set_active(c.zuid, True))
+        invites: list[InviteUser] = plan.of(InviteUser)
+        if invites:
+            yield Step(list(invites), lambda: InviteRound(self, invites).run(), True)
+            yield Step([], lambda: self.roles_of_joiners([i for i in invites if i.role]))
+        updates: list[UpdateUser] = plan.of(UpdateUser)
+        yield Step([], lambda: self.move_in_batches(updates))
+        for update in updates:
+            yield _one(update, self.update)
+        for members in plan.of(TeamMembers):
+            yield _one(members, self.team_members)
+        for members in plan.of(RoleMembers):
+            yield _one(members, self.role_members)
+
+    def deactivations(self, plan: Plan) -> Iterator[Step]:
+        for leaver in plan.of(DeactivateUser):
+            yield _one(leaver, lambda c: self.target.set_active(c.zuid, False))
+
+    # one function per kind -----------------------------------------------------------------
+    def link(self, change: LinkUser) -> None:
+        self.ledger.journal.save_link(
+            change.employee_id, change.zuid, email=change.email, origin="adopted"
+        )
+        self.zuid_of[change.employee_id] = change.zuid
+
+    def create_group(self, change: CreateDepartment | CreateDesignation) -> None:
+        department = isinstance(change, CreateDepartment)
+        table = self.departments if department else self.designations
+        create = self.target.create_department if department else self.target.create_designation
+        try:
+            table[change.name] = self._group_write(lambda: create(change.name))
+        except Conflict:
+            log.info("%s already exists; using it", change.name)
+
+    def _group_write(self, write: Callable[[], Any]) -> Any:
+        """A department or designation write; Cliq's refusal because People owns them is
+        said once, and no further group write is tried this run."""
+        if self.people_own_groups:
+            raise GroupsOwnedByPeople
+        try:
+            return write()
+        except BadRequest as refused:
+            if refused.code != PEOPLE_OWNS:
+                raise
+            self.people_own_groups = True
+            owned = GroupsOwnedByPeople()
+            self.ledger.heard(owned)
+            raise owned from refused
+
+    def create_team(self, change: CreateTeam) -> None:
+        self.teams[change.name.strip().lower()] = self.target.create_team(change.name)
+
+    def create_role(self, change: CreateRole) -> None:
+        clone_id = self.roles.get(change.clone_of.strip().lower(), "") if change.clone_of else ""
+        if change.clone_of and not clone_id:
+            raise BadRequest(f"role {change.clone_of!r} to copy does not exist")
+        role_id = self.target.create_role(
+            change.name,
+            profile_type=change.profile_type,
+            clone_id=clone_id,
+            description=change.description,
+        )
+        self.roles[change.name.strip().lower()] = role_id
+        if change.permissions:
+            self.target.set_permissions(role_id, change.permissions)
+
+    def update_role(self, change: UpdateRole) -> None:
+        role_id = self.roles[change.name.strip().lower()]
+        if change.description is not None:
+            self.target.update_role(role_id, name=change.name, description=change.description)
+        if change.permissions:
+            self.target.set_permissions(role_id, change.permissions)
+
+    def update(self, change: UpdateUser) -> None:
+        """Only the changed keys; ``email_id`` only when it changes; groups moved already by
+        member calls left out; a department People owns left to People."""
+        moved = self.moved.get(change.key, set())
+        body: dict[str, Any] = {}
+        for name, (_, new) in change.changes.items():
+            if name in moved or (name in GROUP_FIELDS and self.people_own_groups):
+                continue
+            if name in change.wire:
+                body[name] = change.wire[name]
+            elif name == "department":
+                body.update(self.group_ids(new, None))
+            elif name == "designation":
+                body.update(self.group_ids(None, new))
+            elif name == "reporting_to":
+                body["reporting_to_zuid"] = self.manager_zuid(new)
+            else:
+                body[name] = new
+        if not body:
+            if set(change.changes) - moved and self.people_own_groups:
+                raise GroupsOwnedByPeople
+            return  # everything went by member calls
+
+        def write() -> Any:
+            return self.target.update_user(change.zuid, body, email=change.email)
+
+        groups = body.keys() & {"department_id", "designation_id"}
+        result = self._group_write(write) if groups else write()
+        if result.failed_users:
+            raise BadRequest(f"Cliq refused: {result.failed_users}")
+
+    def move_in_batches(self, updates: Sequence[UpdateUser]) -> None:
+        """Move people with the department's and the designation's "add member" calls, up to
+        100 people each, as seed 000 says to, rather than one user update per mover. A call
+        that fails leaves its fields to the user updates."""
+        steps = (
+            ("department", self.departments, self.target.add_department_members),
+            ("designation", self.designations, self.target.add_designation_members),
+        )
+        for name, table, add in steps:
+            joining: dict[str, list[UpdateUser]] = {}
+            for change in updates:
+                new = change.changes.get(name, ["", ""])[1]
+                group_id = _lookup(table, new) if new else ""
+                if group_id:
+                    joining.setdefault(group_id, []).append(change)
+            for group_id, changes in sorted(joining.items()):
+                for i in range(0, len(changes), BATCH):
+                    if self.people_own_groups:
+                        return
+                    chunk = changes[i : i + BATCH]
+                    zuids = [c.zuid for c in chunk]
+                    try:
+                        self._group_write(partial(add, group_id, zuids))
+                    except GroupsOwnedByPeople:
+                        return
+                    except (ApiError, TransientError) as error:
+                        log.warning("moving %d people by %s failed: %s", len(chunk), name, error)
+                        continue
+                    for change in chunk:
+                        self.moved.setdefault(change.key, set()).add(name)
+
+    def team_members(self, change: TeamMembers) -> None:
+        team_id = self.teams.get(change.team.strip().lower())
+        if team_id is None:
+            raise BadRequest(f"team {change.team!r} does not exist (its creation failed)")
+        journal = self.ledger.journal
+        if change.join:
+            self.target.add_team_members(team_id, change.zuids)
+            journal.add_memberships("team", change.team, change.employee_ids)
+        else:
+            self.target.remove_team_members(team_id, change.zuids)
+            journal.remove_memberships("team", change.team, change.employee_ids)
+
+    def role_members(self, change: RoleMembers) -> None:
+        role_id = self.roles.get(change.role.strip().lower())
+        if role_id is None:
+            raise BadRequest(f"role {change.role!r} does not exist (its creation failed)")
+        journal = self.ledger.journal
+        if change.join:
+            self.target.add_role_users(role_id, change.zuids)
+            journal.move_memberships("role", change.role, change.employee_ids)
+        else:
+            self.target.remove_role_users(role_id, change.zuids)
+            journal.remove_memberships("role", change.role, change.employee_ids)
+
+    def roles_of_joiners(self, invites: list[InviteUser]) -> None:
+        """Cliq cannot take a role in the invitation: give it as soon as the ids are known."""
+        if not invites:
+            return
+        invited = [i for i in invites if i.key in self.ledger.done_keys]
+        missing = {i.email.lower() for i in invited if i.employee_id not in self.zuid_of}
+        found = self.target.find_users(missing) if missing else {}
+        by_role: dict[str, list[InviteUser]] = {}
+        for invite in invited:
+            zuid = self.zuid_of.get(invite.employee_id) or found.get(invite.email.lower())
+            if zuid and invite.role.lower() in self.roles:
+                self.zuid_of[invite.employee_id] = zuid
+                by_role.setdefault(invite.role, []).append(invite)
+        for role, people in sorted(by_role.items()):
+            for i in range(0, len(people), BATCH):
+                chunk = people[i : i + BATCH]
+                try:
+                    zuids = [self.zuid_of[p.employee_id] for p in chunk]
+                    self.target.add_role_users(self.roles[role.lower()], zuids)
+                except (ApiError, TransientError) as error:
+                    self.ledger.note(
+                        f"role {role!r} not yet given to {len(chunk)} joiners ({error}); "
+                        "the next run gives it"
+                    )
+                    continue
+                self.ledger.journal.move_memberships("role", role, [p.employee_id for p in chunk])
+
+    # names and ids ---------------------------------------------------------------------------
+    def group_ids(self, department: str | None, designation: str | None) -> dict[str, str]:
+        if self.people_own_groups:
+            return {}
+        ids: dict[str, str] = {}
+        if department:
+            ids["department_id"] = _lookup(self.departments, department)
+        if designation:
+            ids["designation_id"] = _lookup(self.designations, designation)
+        return {k: v for k, v in ids.items() if v}
+
+    def team_ids(self, names: Sequence[str]) -> list[str]:
+        return [self.teams[n.lower()] for n in names if n.lower() in self.teams]
+
+    def manager_zuid(self, employee_id: str) -> str:
+        if not employee_id:
+            return ""
+        email = self.emails.get(employee_id)
+        if employee_id not in self.zuid_of and email:
+            found = self.target.find_users([email])
+            if email.lower() in found:
+                self.zuid_of[employee_id] = found[email.lower()]
+        return self.zuid_of.get(employee_id, "")
+
+
+def _one(change: Change, execute: Callable[[Any], None]) -> Step:
+    return Step([change], lambda: execute(change))
+
+
+def _lookup(table: dict[str, str], name: str) -> str:
+    if name in table:
+        return table[name]
+    return next((v for k, v in table.items() if k.lower() == name.lower()), "")
