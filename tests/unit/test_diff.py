@@ -79,7 +79,7 @@ def test_email_change_is_an_update_of_the_same_user() -> None:
     before, after = emp("E1"), emp("E1", email="new@x.example")
     plan = plan_for([after], [cliq("z1", before)], {"E1": "z1"})
     assert plan.changes == [
-        UpdateUser("E1", "z1", "new@x.example", {"email_id": ["e1@x.example", "new@x.example"]})
+        UpdateUser("E1", "new@x.example", {"email_id": ["e1@x.example", "new@x.example"]})
     ]
 
 
@@ -87,8 +87,8 @@ def test_leaver_is_deactivated_and_rehire_reactivated() -> None:
     leaver, rehire = emp("E1", status=Status.INACTIVE), emp("E2")
     users = [cliq("z1", leaver), cliq("z2", rehire, status="inactive")]
     plan = plan_for([leaver, rehire], users, {"E1": "z1", "E2": "z2"})
-    assert plan.of(DeactivateUser)[0].zuid == "z1"
-    assert plan.of(ReactivateUser)[0].zuid == "z2"
+    assert plan.known_users[plan.of(DeactivateUser)[0].employee_id] == "z1"
+    assert plan.known_users[plan.of(ReactivateUser)[0].employee_id] == "z2"
     assert not plan.of(InviteUser)
 
 
@@ -109,14 +109,17 @@ def test_only_linked_users_are_deactivated() -> None:
 def test_gone_from_feed_deactivates_linked_user_only() -> None:
     e = emp("E1")
     plan = plan_for([emp("E2")], [cliq("z1", e), cliq("z2", emp("E2"))], {"E1": "z1", "E2": "z2"})
-    assert [(c.kind, c.zuid) for c in plan.of(DeactivateUser)] == [("deactivate", "z1")]
+    assert [(c.kind, plan.known_users[c.employee_id]) for c in plan.of(DeactivateUser)] == [
+        ("deactivate", "z1")
+    ]
 
 
 def test_existing_user_with_same_email_is_adopted_not_invited() -> None:
     e = emp("E1")
     existing = cliq("z1", emp("E1", email=e.email))
     plan = plan_for([e], [existing], {})
-    assert plan.of(LinkUser) == [LinkUser("E1", "z1", e.email, "same employee id")]
+    assert plan.of(LinkUser) == [LinkUser("E1", e.email, "same employee id")]
+    assert plan.known_users["E1"] == "z1"
     assert not plan.of(InviteUser)
 
 

@@ -110,7 +110,7 @@ class ConnectSteps(Protocol):
 class ConnectSide(Protocol):
     def ready(self) -> bool: ...
     def groups(self) -> dict[str, str]: ...
-    def changes(self, inventory: Inventory, ledger: Ledger) -> ConnectSteps: ...
+    def changes(self, inventory: Inventory, plan: Plan, ledger: Ledger) -> ConnectSteps: ...
 
 
 class Progress(Protocol):
@@ -174,7 +174,7 @@ class Applier:
         )
         cliq = self.target.changes(self.inventory, plan, self)
         if self.connect is not None:
-            self.background.extend(self.connect.changes(self.inventory, self).steps(plan))
+            self.background.extend(self.connect.changes(self.inventory, plan, self).steps(plan))
         if self.background:
             self.target.set_idle(self._idle)
         try:

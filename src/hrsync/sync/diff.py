@@ -85,7 +85,7 @@ def diff(
         )
     plan.changes.extend(teams(desired, current, zuid_of, managed_teams or {}))
     if current.connect is not None:
-        plan.changes.extend(connect(desired, current.connect, zuid_of))
+        plan.changes.extend(connect(desired, current.connect))
     plan.changes.extend(declared_roles(roles, current))
     plan.changes.extend(role_members(desired, current, zuid_of, managed_roles or {}, roles, plan))
     custom.finish()
@@ -193,7 +193,7 @@ def _match(
         taken.add(found.zuid)
         matched[eid] = (found, False)
         if want.active:
-            plan.changes.append(LinkUser(eid, found.zuid, found.email, reason))
+            plan.changes.append(LinkUser(eid, found.email, reason))
     return matched
 
 
@@ -227,10 +227,10 @@ def _user_changes(
             return []
         if user.status == "inactive":
             return []
-        return [DeactivateUser(want.employee_id, user.zuid, user.email, "inactive in HR")]
+        return [DeactivateUser(want.employee_id, user.email, "inactive in HR")]
     changes: list[Change] = []
     if user.status == "inactive":
-        changes.append(ReactivateUser(want.employee_id, user.zuid, want.email))
+        changes.append(ReactivateUser(want.employee_id, want.email))
     fields = _field_changes(want, user, zuid_of)
     wire: dict[str, Any] = {}
     for unique, (meta, value, encoded) in custom.wanted(want).items():
@@ -239,7 +239,7 @@ def _user_changes(
             fields[unique] = [decode(meta, held), value]
             wire[unique] = encoded
     if fields:
-        changes.append(UpdateUser(want.employee_id, user.zuid, want.email, fields, wire=wire))
+        changes.append(UpdateUser(want.employee_id, want.email, fields, wire=wire))
     return changes
 
 
@@ -312,7 +312,8 @@ def _gone_from_feed(
             continue
         if user.status == "inactive" or zuid in current.protected:
             continue
-        gone.append(DeactivateUser(eid, zuid, user.email, "gone from the HR feed"))
+        gone.append(DeactivateUser(eid, user.email, "gone from the HR feed"))
+        plan.known_users[eid] = zuid
     if gone and not desired.complete:
         plan.notes.append(
             f"{len(gone)} managed users are missing from an HR feed that could not be read "

@@ -43,7 +43,7 @@ def teams(
             changes.append(CreateTeam(team))
         members = state.members if state is not None else set()
         joining = sorted(e for e in employees if e in zuid_of and zuid_of[e] not in members)
-        changes.extend(_batches(team, joining, zuid_of, join=True))
+        changes.extend(_batches(team, joining, join=True))
     for key, employees in sorted(managed.items()):
         state = current.team(key)
         if state is None:
@@ -58,13 +58,11 @@ def teams(
             and zuid_of[e] not in current.protected
             and _decides(desired, e, "teams")
         )
-        changes.extend(_batches(state.name, leaving, zuid_of, join=False))
+        changes.extend(_batches(state.name, leaving, join=False))
     return changes
 
 
-def connect(
-    desired: DesiredState, connect: ConnectState, zuid_of: Mapping[str, str]
-) -> list[Change]:
+def connect(desired: DesiredState, connect: ConnectState) -> list[Change]:
     """Connect groups: create missing ones, add who belongs (by email, so a joiner still
     pending in Cliq is invited to the network too), take out who hrsync put in and who no
     longer belongs. Connect cannot list members, so hrsync's own record is the truth."""
@@ -91,8 +89,7 @@ def connect(
             if person is None or not _decides(desired, employee_id, "connect_groups"):
                 continue  # leavers keep their groups (deactivation ends their access)
             group = names.get(key, key)
-            zuid = zuid_of.get(employee_id, "")
-            changes.append(ConnectMembers(group, [employee_id], [person.email], zuid, join=False))
+            changes.append(ConnectMembers(group, [employee_id], [person.email], join=False))
     return changes
 
 
@@ -178,7 +175,7 @@ def role_members(
     for name, employee_ids in sorted(joining.items()):
         for i in range(0, len(employee_ids), MEMBERS_PER_CALL):
             chunk = employee_ids[i : i + MEMBERS_PER_CALL]
-            changes.append(RoleMembers(name, chunk, [zuid_of[e] for e in chunk]))
+            changes.append(RoleMembers(name, chunk))
     for key, held in sorted(managed.items()):
         role = current.roles.get(key)
         if role is None:
@@ -194,7 +191,7 @@ def role_members(
         )
         for i in range(0, len(leaving), MEMBERS_PER_CALL):
             chunk = leaving[i : i + MEMBERS_PER_CALL]
-            changes.append(RoleMembers(role.name, chunk, [zuid_of[e] for e in chunk], join=False))
+            changes.append(RoleMembers(role.name, chunk, join=False))
     for name, count in sorted(missing.items()):
         plan.pending.append(
             f"Cliq has no role {name!r}: declare it under [[roles]] or create it in Cliq; "
@@ -233,11 +230,9 @@ def _decides(desired: DesiredState, employee_id: str, what: str) -> bool:
     return person is not None and person.active and what not in person.keep
 
 
-def _batches(
-    team: str, employees: list[str], zuid_of: Mapping[str, str], *, join: bool
-) -> list[Change]:
+def _batches(team: str, employees: list[str], *, join: bool) -> list[Change]:
     return [
-        TeamMembers(team, chunk, [zuid_of[e] for e in chunk], join=join)
+        TeamMembers(team, chunk, join=join)
         for chunk in (
             employees[i : i + MEMBERS_PER_CALL] for i in range(0, len(employees), MEMBERS_PER_CALL)
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar
 
 from hrsync.model import RecordError
@@ -81,7 +81,6 @@ class TeamMembers(Change):
     endpoint: ClassVar[str] = "teams"
     team: str
     employee_ids: list[str]
-    zuids: list[str]
     join: bool = True
 
     @property
@@ -122,7 +121,6 @@ class ConnectMembers(Change):
     group: str
     employee_ids: list[str]
     emails: list[str]
-    zuid: str = ""  # of the one person leaving, when Cliq knows it
     join: bool = True
 
     @property
@@ -189,7 +187,6 @@ class RoleMembers(Change):
     endpoint: ClassVar[str] = "roles.users"
     role: str
     employee_ids: list[str]
-    zuids: list[str]
     join: bool = True
 
     @property
@@ -238,7 +235,6 @@ class LinkUser(Change):
 
     kind: ClassVar[str] = "link"
     employee_id: str
-    zuid: str
     email: str
     reason: str
 
@@ -259,8 +255,7 @@ class UpdateUser(Change):
     kind: ClassVar[str] = "update"
     endpoint: ClassVar[str] = "users.update"
     employee_id: str
-    zuid: str
-    email: str  # the email after the change (Zoho requires email_id in every update)
+    email: str  # the email after the change
     # field -> [old, new]; reporting_to is [old manager's email, new manager's employee id]
     changes: dict[str, list[str]]
     manager_email: str = ""  # the new manager's, for people to read
@@ -302,7 +297,6 @@ class DeactivateUser(Change):
     kind: ClassVar[str] = "deactivate"
     endpoint: ClassVar[str] = "users.update"
     employee_id: str
-    zuid: str
     email: str
     reason: str
 
@@ -321,7 +315,6 @@ class ReactivateUser(Change):
     kind: ClassVar[str] = "reactivate"
     endpoint: ClassVar[str] = "users.update"
     employee_id: str
-    zuid: str
     email: str
 
     @property
@@ -355,8 +348,9 @@ CHANGE_TYPES: dict[str, type[Change]] = {
 
 def change_from_dict(data: dict[str, Any]) -> Change:
     values = dict(data)
-    kind = values.pop("kind")
-    return CHANGE_TYPES[kind](**values)
+    kind = CHANGE_TYPES[values.pop("kind")]
+    known = {f.name for f in fields(kind)}
+    return kind(**{k: v for k, v in values.items() if k in known})
 
 
 @dataclass(slots=True)
@@ -373,7 +367,8 @@ class Plan:
     # configuration): left as Cliq has them, and the run is held until the admin confirms.
     lost_columns: list[str] = field(default_factory=list)
     drift: list[str] = field(default_factory=list)  # keys of changes that undo hand edits
-    # Employee id → zuid of every matched Cliq user, so apply can name existing managers.
+    # Employee id → the Cliq user (zuid) of everyone the plan's changes name who is in Cliq
+    # already: the changes name people by employee id, and the target finds them here.
     known_users: dict[str, str] = field(default_factory=dict)
 
     def of(self, change_type: type[Change]) -> list[Any]:

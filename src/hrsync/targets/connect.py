@@ -48,16 +48,19 @@ class ConnectTarget:
             raise BadRequest(f"{email} is not a member of the Connect network")
         self.client.remove_user(group_id, zuid)
 
-    def changes(self, inventory: Inventory, ledger: Ledger) -> ConnectChanges:
-        return ConnectChanges(self, inventory, ledger)
+    def changes(self, inventory: Inventory, plan: Plan, ledger: Ledger) -> ConnectChanges:
+        return ConnectChanges(self, inventory, plan, ledger)
 
 
 class ConnectChanges:
     """Each Connect change: groups by name resolved to their ids once, then one function each."""
 
-    def __init__(self, target: ConnectTarget, inventory: Inventory, ledger: Ledger) -> None:
+    def __init__(
+        self, target: ConnectTarget, inventory: Inventory, plan: Plan, ledger: Ledger
+    ) -> None:
         self.target = target
         self.ledger = ledger
+        self.zuid_of = plan.known_users  # Connect takes a member out by their Cliq user
         self.groups = dict(inventory.connect.groups) if inventory.connect else {}
 
     def ready(self) -> bool:
@@ -81,5 +84,6 @@ class ConnectChanges:
             self.target.add_members(group_id, change.emails)
             journal.add_memberships("connect_group", change.group, change.employee_ids)
         else:
-            self.target.remove_member(group_id, change.emails[0], change.zuid)
+            zuid = self.zuid_of.get(change.employee_ids[0], "")
+            self.target.remove_member(group_id, change.emails[0], zuid)
             journal.remove_memberships("connect_group", change.group, change.employee_ids)

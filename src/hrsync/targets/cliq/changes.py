@@ -73,7 +73,7 @@ class CliqChanges:
         for update in plan.of(UpdateRole):
             yield _one(update, self.update_role)
         for rehire in plan.of(ReactivateUser):
-            yield _one(rehire, lambda c: self.target.set_active(c.zuid, True))
+            yield _one(rehire, lambda c: self.target.set_active(self.zuid(c.employee_id), True))
         invites: list[InviteUser] = plan.of(InviteUser)
         if invites:
             yield Step(list(invites), lambda: InviteRound(self, invites).run(), True)
@@ -89,14 +89,14 @@ class CliqChanges:
 
     def deactivations(self, plan: Plan) -> Iterator[Step]:
         for leaver in plan.of(DeactivateUser):
-            yield _one(leaver, lambda c: self.target.set_active(c.zuid, False))
+            yield _one(leaver, lambda c: self.target.set_active(self.zuid(c.employee_id), False))
 
     # one function per kind -----------------------------------------------------------------
     def link(self, change: LinkUser) -> None:
+        zuid = self.zuid(change.employee_id)
         self.ledger.journal.save_link(
-            change.employee_id, change.zuid, email=change.email, origin="adopted"
+            change.employee_id, zuid, email=change.email, origin="adopted"
         )
-        self.zuid_of[change.employee_id] = change.zuid
 
     def create_group(self, change: CreateDepartment | CreateDesignation) -> None:
         department = isinstance(change, CreateDepartment)
@@ -170,8 +170,9 @@ class CliqChanges:
             return  # everything went by member calls
 
         def write() -> Any:
-            return self.target.update_user(change.zuid, body, email=change.email)
+            return self.target.update_user(zuid, body, email=change.email)
 
+        zuid = self.zuid(change.employee_id)
         groups = body.keys() & {"department_id", "designation_id"}
         result = self._group_write(write) if groups else write()
         if result.failed_users:
@@ -197,7 +198,7 @@ class CliqChanges:
                     if self.people_own_groups:
                         return
                     chunk = changes[i : i + BATCH]
-                    zuids = [c.zuid for c in chunk]
+                    zuids = [self.zuid(c.employee_id) for c in chunk]
                     try:
                         self._group_write(partial(add, group_id, zuids))
                     except GroupsOwnedByPeople:
@@ -214,10 +215,10 @@ class CliqChanges:
             raise BadRequest(f"team {change.team!r} does not exist (its creation failed)")
         journal = self.ledger.journal
         if change.join:
-            self.target.add_team_members(team_id, change.zuids)
+            self.target.add_team_members(team_id, self.zuids(change.employee_ids))
             journal.add_memberships("team", change.team, change.employee_ids)
         else:
-            self.target.remove_team_members(team_id, change.zuids)
+            self.target.remove_team_members(team_id, self.zuids(change.employee_ids))
             journal.remove_memberships("team", change.team, change.employee_ids)
 
     def role_members(self, change: RoleMembers) -> None:
@@ -226,10 +227,10 @@ class CliqChanges:
             raise BadRequest(f"role {change.role!r} does not exist (its creation failed)")
         journal = self.ledger.journal
         if change.join:
-            self.target.add_role_users(role_id, change.zuids)
+            self.target.add_role_users(role_id, self.zuids(change.employee_ids))
             journal.move_memberships("role", change.role, change.employee_ids)
         else:
-            self.target.remove_role_users(role_id, change.zuids)
+            self.target.remove_role_users(role_id, self.zuids(change.employee_ids))
             journal.remove_memberships("role", change.role, change.employee_ids)
 
     def roles_of_joiners(self, invites: list[InviteUser]) -> None:
@@ -260,6 +261,16 @@ class CliqChanges:
                 self.ledger.journal.move_memberships("role", role, [p.employee_id for p in chunk])
 
     # names and ids ---------------------------------------------------------------------------
+    def zuid(self, employee_id: str) -> str:
+        """The Cliq user of an employee the plan found in Cliq, or this run invited."""
+        zuid = self.zuid_of.get(employee_id)
+        if not zuid:
+            raise BadRequest(f"employee {employee_id} has no Cliq user to change")
+        return zuid
+
+    def zuids(self, employee_ids: Sequence[str]) -> list[str]:
+        return [self.zuid(e) for e in employee_ids]
+
     def group_ids(self, department: str | None, designation: str | None) -> dict[str, str]:
         if self.people_own_groups:
             return {}
