@@ -10,6 +10,7 @@ from hrsync.sync.desired import desired_state
 from hrsync.sync.diff import diff
 from hrsync.sync.plan import InviteUser, Plan, UpdateUser
 from hrsync.sync.state import CurrentUser, Inventory, UserFieldMeta
+from hrsync.targets.cliq.changes import CliqChanges
 
 TODAY = dt.date(2026, 11, 22)
 FIELDS = {"date_of_birth": "Date of Birth", "gender": "gender", "work_location": "Site"}
@@ -34,14 +35,18 @@ def plan_for(employee: Employee, users: list[CurrentUser], links: dict[str, str]
 def test_an_invitation_carries_dates_as_epoch_ms_and_options_as_ids() -> None:
     plan = plan_for(person(date_of_birth=dt.date(1990, 3, 1), gender="female"), [], {})
     (invite,) = plan.of(InviteUser)
-    assert invite.custom == {"date_of_birth": 636249600000, "gender": "o2"}
+    assert invite.custom == {"date_of_birth": "1990-03-01", "gender": "female"}  # HR's values
     assert plan.errors == []
+    inventory = Inventory(userfields=dict(USERFIELDS))
+    cliq = CliqChanges(None, inventory, plan, None)  # type: ignore[arg-type]
+    sent = {name: cliq.encoded(name, value) for name, value in invite.custom.items()}
+    assert sent == {"date_of_birth": 636249600000, "gender": "o2"}  # as Cliq takes them
 
 
 def test_an_unknown_option_is_an_error_for_that_person_and_the_rest_still_goes() -> None:
     plan = plan_for(person(date_of_birth=dt.date(1990, 3, 1), gender="Others"), [], {})
     (invite,) = plan.of(InviteUser)
-    assert invite.custom == {"date_of_birth": 636249600000}
+    assert invite.custom == {"date_of_birth": "1990-03-01"}
     (error,) = plan.errors
     assert str(error) == (
         "ana@x.example (employee E1): field 'gender': 'Others' is not an option of Cliq field "
@@ -79,7 +84,6 @@ def test_only_changed_custom_fields_are_updated_and_shown_as_people_read_them() 
     plan = plan_for(ana, [held], {"E1": "z1"})
     (update,) = plan.of(UpdateUser)
     assert update.changes == {"gender": ["Female", "Male"]}
-    assert update.wire == {"gender": "o1"}
     assert update.describe(done=False) == "Would update ana@x.example: gender 'Female' → 'Male'"
     same = dataclasses.replace(held, custom={"date_of_birth": "636249600000", "gender": "o1"})
     assert plan_for(ana, [same], {"E1": "z1"}).changes == []

@@ -232,14 +232,12 @@ def _user_changes(
     if user.status == "inactive":
         changes.append(ReactivateUser(want.employee_id, want.email))
     fields = _field_changes(want, user, zuid_of)
-    wire: dict[str, Any] = {}
     for unique, (meta, value, encoded) in custom.wanted(want).items():
         held = user.custom.get(unique, "")
         if str(encoded) != str(held):
             fields[unique] = [decode(meta, held), value]
-            wire[unique] = encoded
     if fields:
-        changes.append(UpdateUser(want.employee_id, want.email, fields, wire=wire))
+        changes.append(UpdateUser(want.employee_id, want.email, fields))
     return changes
 
 
@@ -290,7 +288,7 @@ def _invite(want: DesiredUser, custom: _CustomFields) -> InviteUser:
         designation=want.designation,
         manager_id=want.manager_id,
         depth=want.depth,
-        custom={unique: encoded for unique, (_, _, encoded) in custom.wanted(want).items()},
+        custom={unique: value for unique, (_, value, _) in custom.wanted(want).items()},
         teams=[] if "teams" in want.keep else sorted(want.teams),
         role="" if "role" in want.keep else want.role,
     )

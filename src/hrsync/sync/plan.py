@@ -213,7 +213,7 @@ class InviteUser(Change):
     designation: str | None = None
     manager_id: str = ""
     depth: int = 0
-    custom: dict[str, Any] = field(default_factory=dict)  # unique name -> value as Cliq takes it
+    custom: dict[str, str] = field(default_factory=dict)  # custom field (unique name) -> HR value
     teams: list[str] = field(default_factory=list)  # rule-driven teams, joined by the invite
     role: str = ""  # the rule-driven role, given as soon as the invitation has an id
 
@@ -259,7 +259,6 @@ class UpdateUser(Change):
     # field -> [old, new]; reporting_to is [old manager's email, new manager's employee id]
     changes: dict[str, list[str]]
     manager_email: str = ""  # the new manager's, for people to read
-    wire: dict[str, Any] = field(default_factory=dict)  # custom field -> value as Cliq takes it
 
     @property
     def key(self) -> str:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from hrsync.errors import ApiError, BadRequest, Conflict, GroupsOwnedByPeople, TransientError
 from hrsync.sync.apply import Ledger, Step
+from hrsync.sync.mapping import encode
 from hrsync.sync.plan import (
     Change,
     CreateDepartment,
@@ -60,6 +61,7 @@ class CliqChanges:
         self.emails = {i.employee_id: i.email for i in plan.of(InviteUser)}
         self.people_own_groups = False  # Cliq refused a group write this run
         self.moved: dict[str, set[str]] = {}  # change key → group fields moved by member calls
+        self.userfields = inventory.userfields  # custom fields by unique name
 
     def steps(self, plan: Plan) -> Iterator[Step]:
         for link in plan.of(LinkUser):
@@ -154,8 +156,8 @@ class CliqChanges:
         for name, (_, new) in change.changes.items():
             if name in moved or (name in GROUP_FIELDS and self.people_own_groups):
                 continue
-            if name in change.wire:
-                body[name] = change.wire[name]
+            if name in self.userfields:
+                body[name] = self.encoded(name, new)
             elif name == "department":
                 body.update(self.group_ids(new, None))
             elif name == "designation":
@@ -280,6 +282,13 @@ class CliqChanges:
         if designation:
             ids["designation_id"] = _lookup(self.designations, designation)
         return {k: v for k, v in ids.items() if v}
+
+    def encoded(self, unique_name: str, value: str) -> Any:
+        """An HR value as the custom field takes it: a date as epoch ms, an option's id."""
+        try:
+            return encode(self.userfields[unique_name], value)
+        except ValueError as problem:  # the field changed since the plan
+            raise BadRequest(f"custom field {unique_name!r}: {problem}") from None
 
     def team_ids(self, names: Sequence[str]) -> list[str]:
         return [self.teams[n.lower()] for n in names if n.lower() in self.teams]

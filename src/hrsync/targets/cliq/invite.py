@@ -86,7 +86,7 @@ class InviteRound:
 
     def _payload(self, invite: InviteUser) -> dict[str, Any]:
         body: dict[str, Any] = dict(invite.fields)
-        body.update(invite.custom)
+        body.update({name: self.c.encoded(name, v) for name, v in invite.custom.items()})
         body.update(self.c.group_ids(invite.department, invite.designation))
         teams = self.c.team_ids(invite.teams)
         if teams:
