@@ -18,7 +18,7 @@ import httpx
 from authlib.oauth1.rfc5849.client_auth import ClientAuth
 from sqlalchemy import delete, select, update
 
-from hrsync.api.auth import oauth1_token, token_request
+from hrsync.api.auth import ZOHO_PREFIX, TokenAuth, oauth1_token, token_request
 from hrsync.clock import Clock
 from hrsync.config import refuse_plain_http
 from hrsync.errors import AuthError, ConfigError, HrsyncError, TransientError
@@ -31,7 +31,6 @@ from hrsync.urls import is_absolute, refuse_foreign_host
 from hrsync.vault import Vault
 
 log = logging.getLogger(__name__)
-ZOHO_PREFIX = "Zoho-oauthtoken"
 # Zoho Accounts redirects a consent only to a URI registered for the client, compared exactly,
 # port included: hrsync listens on one documented address, moved only by --port.
 REDIRECT_PORT = 8765
@@ -324,7 +323,6 @@ class Connections:
         _check_url(name, "url", full, bool(settings.get("allow_http")))
         refuse_foreign_host(full, _declared_urls(settings), what=name)
         query = dict(params or {})
-        headers: dict[str, str] = {}
         auth: httpx.Auth | None = None
         kind = settings["auth_type"]
         if kind == "basic":
@@ -332,23 +330,9 @@ class Connections:
             auth = httpx.BasicAuth(settings.get("username", ""), secrets.get("password", ""))
         elif kind == "oauth1":
             return self._oauth1_request(row, settings, method, full, query, json_body)
-        for attempt in (1, 2):
-            token = ""
-            if kind == "oauth2":
-                token = self.access_token(name)
-                custom = settings.get("custom") or {}
-                if custom.get("param_placement") == "query":
-                    query["access_token"] = token
-                else:
-                    prefix = custom.get("token_prefix") or ZOHO_PREFIX
-                    headers["Authorization"] = f"{prefix} {token}"
-            answer = self.client.request(
-                method.upper(), full, params=query, json=json_body, headers=headers, auth=auth
-            )
-            if answer.status_code != 401 or kind != "oauth2" or attempt == 2:
-                return answer
-            self.forget_token(name, token)  # expired early or revoked: one fresh try
-        raise AssertionError("unreachable")
+        elif kind == "oauth2":
+            auth = _token_auth(ConnectionTokenSource(self, name), settings)
+        return self.client.request(method.upper(), full, params=query, json=json_body, auth=auth)
 
     def _oauth1_request(
         self,
@@ -426,20 +410,24 @@ class Connections:
 
 
 class ConnectionTokenSource:
-    """The token source of a sync run, backed by a connection (same shape as
-    ``api.auth.OAuthTokenSource``)."""
+    """The token source of a sync run or an invoke, backed by a connection."""
 
     def __init__(self, connections: Connections, name: str) -> None:
         self.connections = connections
         self.name = name
-        self._last = ""
 
-    def header(self) -> str:
-        self._last = self.connections.access_token(self.name)
-        return f"{ZOHO_PREFIX} {self._last}"
+    def access_token(self, *, refused: str = "") -> str:
+        if refused:
+            self.connections.forget_token(self.name, refused)
+        return self.connections.access_token(self.name)
 
-    def invalidate(self) -> None:
-        self.connections.forget_token(self.name, self._last or None)
+
+def _token_auth(tokens: ConnectionTokenSource, settings: Mapping[str, Any]) -> TokenAuth:
+    """How a connection's token travels: Zoho's header, or a custom service's choice."""
+    custom = settings.get("custom") or {}
+    if custom.get("param_placement") == "query":
+        return TokenAuth(tokens, query_param="access_token")
+    return TokenAuth(tokens, prefix=custom.get("token_prefix") or ZOHO_PREFIX)
 
 
 def _title(service: str, settings: Mapping[str, Any]) -> str:

@@ -99,8 +99,8 @@ class SharedTokens:
 
 
 class ConfigTokenSource:
-    """Authorization headers from the client id, secret and refresh token in hrsync.toml: one
-    access token in hrsync's database for every process, fetched by one at a time."""
+    """Access tokens from the client id, secret and refresh token in hrsync.toml: one access
+    token in hrsync's database for every process, fetched by one at a time."""
 
     def __init__(
         self,
@@ -128,20 +128,23 @@ class ConfigTokenSource:
         self._token, self._expires_at = "", 0.0
         self._lock = threading.Lock()
 
-    def header(self) -> str:
-        """``Zoho-oauthtoken …``: the token held, else the shared one, else a fresh one."""
+    def access_token(self, *, refused: str = "") -> str:
+        """The token held, else the shared one, else a fresh one; never ``refused``."""
+        if refused:
+            self._forget(refused)
         with self._lock:
             if not self._token or self._expires_at - REFRESH_MARGIN <= self._clock.now():
                 self._token, self._expires_at = self._shared()
-            return f"Zoho-oauthtoken {self._token}"
+            return self._token
 
-    def invalidate(self) -> None:
+    def _forget(self, refused: str) -> None:
         """Zoho refused the token (401): drop it, here and in the store, unless another
         process has fetched a newer one since."""
         with self._lock:
-            rejected, self._token = self._token, ""
+            if self._token == refused:
+                self._token = ""
         with held_config_token(self._store, self._key) as row:
-            if self._open(row.sealed) == rejected:
+            if self._open(row.sealed) == refused:
                 row.sealed, row.expires_at = None, 0.0
 
     def _open(self, sealed: bytes | None) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from hrsync.api.auth import TokenSource
+from hrsync.api.auth import TokenAuth, TokenSource
 from hrsync.api.cliq import CliqClient
 from hrsync.api.connect import ConnectClient
 from hrsync.api.http import ZohoHttp
@@ -71,7 +71,7 @@ def build(
 
     services: list[ZohoHttp] = []
 
-    tokens: dict[tuple[str, ...], TokenSource] = {}
+    by_keys: dict[tuple[str, ...], TokenSource] = {}
     connections: Connections | None = None
 
     def token_source(service: ZohoServiceConfig) -> tuple[TokenSource, str]:
@@ -89,8 +89,8 @@ def build(
             service.client_id,
             service.refresh_token.get_secret_value(),
         )
-        if key not in tokens:
-            tokens[key] = ConfigTokenSource(
+        if key not in by_keys:
+            by_keys[key] = ConfigTokenSource(
                 store,
                 client,
                 accounts_url=service.accounts_url,
@@ -99,14 +99,14 @@ def build(
                 refresh_token=service.refresh_token,
                 clock=clock,
             )
-        return tokens[key], service.api_url
+        return by_keys[key], service.api_url
 
     def zoho(service: ZohoServiceConfig) -> ZohoHttp:
-        auth, api_url = token_source(service)
+        tokens, api_url = token_source(service)
         made = ZohoHttp(
             client,
             base_url=api_url,
-            auth=auth,
+            auth=TokenAuth(tokens),
             pacer=Pacer(clock, margin=pacer_margin, log=store.call_log(api_url)),
             clock=clock,
             dry_run=dry_run,
