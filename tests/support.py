@@ -41,8 +41,8 @@ def converge(world: World) -> None:
         app.close()
 
 
-def planned(world: World) -> list[str]:
-    app = world.app(dry_run=True)
+def planned(world: World, *, transport: httpx.BaseTransport | None = None) -> list[str]:
+    app = world.app(dry_run=True, transport=transport)
     try:
         plan, _, _ = app.engine.plan()
         return [c.describe(done=False) for c in plan.changes]

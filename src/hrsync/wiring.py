@@ -51,20 +51,25 @@ def build(
     dry_run: bool,
     clock: Clock | None = None,
     client: httpx.Client | None = None,
+    transport: httpx.BaseTransport | None = None,
     pacer_margin: float = 0.25,
     integration: str = "default",
     recorder: Recorder | None = None,
 ) -> App:
     """hrsync's engine and clients for ``settings``; with a ``recorder``, every exchange with
-    Zoho is written down (an injected ``client`` must then carry its ``event_hooks()``)."""
+    Zoho is written down (an injected ``client`` must then carry its ``event_hooks()``).
+    A ``transport`` (an emulator's, or a test's wrapping one) goes into the client built
+    here, which the app then owns; an injected ``client`` brings its own."""
     clock = clock or RealClock()
     settings.cliq.check("cliq")
     if settings.source.kind == "zoho_people":
         settings.people.check("people")
+    if client is not None and transport is not None:
+        raise ValueError("pass a client or a transport for one, not both")
     owns_client = client is None
     if client is None:
         hooks = recorder.event_hooks() if recorder else None
-        client = httpx.Client(timeout=settings.cliq.timeout, event_hooks=hooks)
+        client = httpx.Client(timeout=settings.cliq.timeout, event_hooks=hooks, transport=transport)
     elif recorder is not None and recorder.record not in client.event_hooks["response"]:
         raise ValueError("an injected client records only if built with recorder.event_hooks()")
     store = Store(settings.store.url, clock=clock, integration=integration)

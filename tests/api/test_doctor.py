@@ -39,7 +39,8 @@ class Org:
     def __init__(self, tmp_path: Path, capsys: Any, variants: frozenset[str] = frozenset()):
         self.clock = VirtualClock()
         self.emulator = Emulator(self.clock, variants=variants)
-        self.http = httpx.Client(transport=mock_transport(self.emulator))
+        self.transport = mock_transport(self.emulator)
+        self.http = httpx.Client(transport=self.transport)
         self.capsys = capsys
         self.folder = tmp_path
         self.config = tmp_path / "hrsync.toml"
@@ -136,14 +137,14 @@ def test_doctor_prints_a_table_of_checks(org: Org) -> None:
 def test_doctor_writes_nothing(org: Org, monkeypatch: pytest.MonkeyPatch) -> None:
     before = org.state()
     sent: list[str] = []
-    inner = org.http._transport
 
     class Spy(httpx.BaseTransport):
         def handle_request(self, request: httpx.Request) -> httpx.Response:
             sent.append(f"{request.method} {request.url.path}")
-            return inner.handle_request(request)
+            return org.transport.handle_request(request)
 
-    org.http._transport = Spy()
+    spied = partial(build, transport=Spy(), clock=org.clock, pacer_margin=0)
+    monkeypatch.setattr(doctor_cli, "build", spied)
     code, checks = org.doctor()
     assert code == 0, failures(checks)
     writes = [s for s in sent if not s.startswith("GET") and "/oauth/" not in s]
