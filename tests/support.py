@@ -8,9 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
+from hrsync.access.connections import Connections
 from hrsync.cli.demo import change_export, sample_employees
 from hrsync.cli.main import main
-from hrsync.connections import Connections
 from tests.conftest import BASE, World
 
 

@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from hrsync.access.connections import Connections, ConnectionTokenSource
+from hrsync.access.tokens import ConfigTokenSource
+from hrsync.access.vault import Vault
 from hrsync.api.auth import TokenAuth, TokenSource
 from hrsync.api.cliq import CliqClient
 from hrsync.api.connect import ConnectClient
@@ -15,7 +18,6 @@ from hrsync.api.ratelimit import Pacer
 from hrsync.api.recording import Recorder
 from hrsync.clock import Clock, RealClock
 from hrsync.config import Settings, ZohoServiceConfig
-from hrsync.connections import Connections, ConnectionTokenSource
 from hrsync.errors import ConfigError
 from hrsync.sources.csv_file import CsvSource
 from hrsync.sources.zoho_people import PeopleSource
@@ -26,8 +28,6 @@ from hrsync.sync.safety import Thresholds
 from hrsync.sync.state import RoleSpec
 from hrsync.targets.cliq import CliqTarget
 from hrsync.targets.connect import ConnectTarget
-from hrsync.tokens import ConfigTokenSource
-from hrsync.vault import Vault
 
 
 @dataclass

@@ -13,20 +13,20 @@ from typing import Any
 import httpx
 import pytest
 
+from hrsync.access.connections import Connections
+from hrsync.access.integrations import Integrations
+from hrsync.access.vault import ENV_KEY, Vault, new_key
 from hrsync.api.ratelimit import LOCKED
 from hrsync.cli import doctor as doctor_cli
 from hrsync.cli.demo import DEMO_SCOPES, grant_refresh_token, sample_employees, write_csv
 from hrsync.cli.main import main
 from hrsync.clock import VirtualClock
 from hrsync.config import load_settings
-from hrsync.connections import Connections
 from hrsync.emulator import Emulator
 from hrsync.emulator.connect_data import SCOPE_ID
 from hrsync.emulator.transport import mock_transport
 from hrsync.emulator.variants import VARIANTS
-from hrsync.integrations import Integrations
 from hrsync.store import Store
-from hrsync.vault import ENV_KEY, Vault, new_key
 from hrsync.wiring import build
 from tests.api.test_people_source import people_records
 from tests.conftest import BASE

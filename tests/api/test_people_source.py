@@ -11,6 +11,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from hrsync.access.tokens import ConfigTokenSource
 from hrsync.api.auth import TokenAuth
 from hrsync.api.http import ZohoHttp
 from hrsync.api.people import PeopleClient, PeopleError
@@ -21,7 +22,6 @@ from hrsync.config import PeopleServiceConfig, SourceConfig
 from hrsync.model import Status
 from hrsync.sources.zoho_people import PeopleSource
 from hrsync.store import Store
-from hrsync.tokens import ConfigTokenSource
 from tests.conftest import BASE, SHARED, World
 from tests.support import cliq_users, converge, planned
 

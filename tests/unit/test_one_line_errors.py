@@ -14,6 +14,7 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 
+from hrsync.access.tokens import ConfigTokenSource
 from hrsync.api.auth import TokenAuth
 from hrsync.api.http import ZohoHttp
 from hrsync.api.people import PeopleClient, PeopleError
@@ -22,7 +23,6 @@ from hrsync.clock import VirtualClock
 from hrsync.failures import describe_failure
 from hrsync.store import Store
 from hrsync.store.tables import Integration
-from hrsync.tokens import ConfigTokenSource
 from tests.support import run_main
 
 KEYS = '[cliq]\nclient_id = "1000.X"\nclient_secret = "s"\nrefresh_token = "r"\n'

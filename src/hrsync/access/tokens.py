@@ -18,13 +18,13 @@ import httpx
 from cryptography.fernet import Fernet, InvalidToken
 from pydantic import SecretStr
 
+from hrsync.access.vault import Vault
 from hrsync.api.auth import REFRESH_MARGIN, token_request
 from hrsync.clock import Clock
 from hrsync.errors import AuthError
 from hrsync.store import Store
 from hrsync.store.tables import AccessToken, Connection
 from hrsync.store.tokens import connection_token, held_config_token, held_connection_token
-from hrsync.vault import Vault
 
 DENIED_BACKOFF = 600.0  # after "Access Denied", wait at least ten minutes
 

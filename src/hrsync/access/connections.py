@@ -18,17 +18,17 @@ import httpx
 from authlib.oauth1.rfc5849.client_auth import ClientAuth
 from sqlalchemy import delete, select, update
 
+from hrsync.access.services import CustomService, data_centre, zoho_service
+from hrsync.access.tokens import SharedTokens, token_url
+from hrsync.access.vault import Vault
 from hrsync.api.auth import ZOHO_PREFIX, TokenAuth, oauth1_token, token_request
 from hrsync.clock import Clock
 from hrsync.config import refuse_plain_http
 from hrsync.errors import AuthError, ConfigError, HrsyncError, TransientError
-from hrsync.services import CustomService, data_centre, zoho_service
 from hrsync.store import Store
 from hrsync.store.tables import AccessToken, Connection
 from hrsync.store.tokens import connection_token_in
-from hrsync.tokens import SharedTokens, token_url
 from hrsync.urls import is_absolute, refuse_foreign_host
-from hrsync.vault import Vault
 
 log = logging.getLogger(__name__)
 # Zoho Accounts redirects a consent only to a URI registered for the client, compared exactly,

@@ -19,9 +19,9 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import delete, select, update
 
-from hrsync.admin import require_recent
+from hrsync.access.admin import require_recent
+from hrsync.access.connections import ConnectionProblem, Connections
 from hrsync.config import Settings, ZohoServiceConfig, describe_problems
-from hrsync.connections import ConnectionProblem, Connections
 from hrsync.errors import ConfigError, HrsyncError
 from hrsync.model import CANONICAL_FIELDS
 from hrsync.store import Store
