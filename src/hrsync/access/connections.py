@@ -16,18 +16,17 @@ from urllib.parse import urlencode
 
 import httpx
 from authlib.oauth1.rfc5849.client_auth import ClientAuth
-from sqlalchemy import delete, select, update
 
 from hrsync.access.services import CustomService, data_centre, zoho_service
-from hrsync.access.tokens import SharedTokens, token_url
+from hrsync.access.tokens import SharedTokens, expiry, token_url
 from hrsync.access.vault import Vault
 from hrsync.api.auth import ZOHO_PREFIX, TokenAuth, oauth1_token, token_request
 from hrsync.clock import Clock
 from hrsync.config import refuse_plain_http
 from hrsync.errors import AuthError, ConfigError, HrsyncError, TransientError
 from hrsync.store import Store
-from hrsync.store.tables import AccessToken, Connection
-from hrsync.store.tokens import connection_token_in
+from hrsync.store import connections as rows
+from hrsync.store.connections import StoredConnection
 from hrsync.urls import is_absolute, refuse_foreign_host
 
 log = logging.getLogger(__name__)
@@ -131,43 +130,35 @@ class Connections:
     def _add(
         self, name: str, service: str, dc: str, settings: dict[str, Any], secrets: dict[str, Any]
     ) -> ConnectionInfo:
-        now = self.clock.now()
-        with self.store.session.begin() as s:
-            if s.scalars(select(Connection).where(Connection.name == name)).first():
-                raise ConnectionProblem(f"a connection named {name!r} already exists")
-            status = "authorised" if settings["auth_type"] == "basic" else "created"
-            s.add(
-                Connection(
-                    name=name,
-                    service=service,
-                    data_centre=dc,
-                    settings=json.dumps(settings),
-                    secrets=self.vault.seal(secrets),
-                    status=status,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
+        added = rows.add(
+            self.store,
+            name=name,
+            service=service,
+            data_centre=dc,
+            settings=json.dumps(settings),
+            secrets=self.vault.seal(secrets),
+            status="authorised" if settings["auth_type"] == "basic" else "created",
+            now=self.clock.now(),
+        )
+        if not added:
+            raise ConnectionProblem(f"a connection named {name!r} already exists")
         return self.show(name)
 
     # --- reading --------------------------------------------------------------------------
-    def _row(self, name: str) -> Connection:
-        with self.store.session() as s:
-            row = s.scalars(select(Connection).where(Connection.name == name)).first()
+    def _row(self, name: str) -> StoredConnection:
+        row = rows.find(self.store, name)
         if row is None:
             known = ", ".join(sorted(self.names())) or "none yet"
             raise ConnectionProblem(f"no connection named {name!r} (connections: {known})")
         return row
 
     def names(self) -> list[str]:
-        with self.store.session() as s:
-            return list(s.scalars(select(Connection.name).order_by(Connection.name)))
+        return rows.names(self.store)
 
     def show(self, name: str) -> ConnectionInfo:
         row = self._row(name)
         settings = json.loads(row.settings)
-        with self.store.session() as s:
-            token = s.get(AccessToken, row.id)
+        token = rows.token_state(self.store, row.id)
         secrets = self.vault.unseal(row.secrets)
         info = ConnectionInfo(
             name=row.name,
@@ -235,19 +226,15 @@ class Connections:
         if isinstance(answer.get("scope"), str):  # what the admin actually granted
             settings["granted"] = answer["scope"].replace(",", " ").split()
         now = self.clock.now()
-        with self.store.session.begin() as s:
-            s.execute(
-                update(Connection)
-                .where(Connection.id == row.id)
-                .values(
-                    secrets=self.vault.seal(secrets),
-                    settings=json.dumps(settings),
-                    status="authorised",
-                    updated_at=now,
-                )
-            )
-            token = connection_token_in(s, row.id)
-            self.tokens.keep(token, answer, now, refreshed=False)  # a code, not a refresh
+        rows.save_authorisation(
+            self.store,
+            row.id,
+            secrets=self.vault.seal(secrets),
+            settings=json.dumps(settings),
+            now=now,
+            token=self.tokens.seal(answer),
+            expires_at=expiry(answer, now),
+        )
         return self.show(name)
 
     def oauth1_begin(self, name: str, *, callback: str) -> str:
@@ -287,14 +274,8 @@ class Connections:
         return self.show(name)
 
     def _save_secrets(self, connection_id: int, secrets: dict[str, Any], *, status: str) -> None:
-        with self.store.session.begin() as s:
-            s.execute(
-                update(Connection)
-                .where(Connection.id == connection_id)
-                .values(
-                    secrets=self.vault.seal(secrets), status=status, updated_at=self.clock.now()
-                )
-            )
+        sealed, now = self.vault.seal(secrets), self.clock.now()
+        rows.save_secrets(self.store, connection_id, secrets=sealed, status=status, now=now)
 
     # --- using ----------------------------------------------------------------------------
     def access_token(self, name: str) -> str:
@@ -336,7 +317,7 @@ class Connections:
 
     def _oauth1_request(
         self,
-        row: Connection,
+        row: StoredConnection,
         settings: dict[str, Any],
         method: str,
         url: str,
@@ -392,21 +373,11 @@ class Connections:
             except httpx.TransportError as exc:
                 raise TransientError(f"{name}: Zoho Accounts unreachable: {exc}") from exc
             log.info("revoked the refresh token of %s: HTTP %s", name, answer.status_code)
-        now = self.clock.now()
-        with self.store.session.begin() as s:
-            s.execute(delete(AccessToken).where(AccessToken.connection_id == row.id))
-            s.execute(
-                update(Connection)
-                .where(Connection.id == row.id)
-                .values(secrets=self.vault.seal(secrets), status="revoked", updated_at=now)
-            )
+        rows.revoke(self.store, row.id, secrets=self.vault.seal(secrets), now=self.clock.now())
         return self.show(name)
 
     def delete(self, name: str) -> None:
-        row = self._row(name)
-        with self.store.session.begin() as s:
-            s.execute(delete(AccessToken).where(AccessToken.connection_id == row.id))
-            s.execute(delete(Connection).where(Connection.id == row.id))
+        rows.remove(self.store, self._row(name).id)
 
 
 class ConnectionTokenSource:
@@ -436,7 +407,9 @@ def _title(service: str, settings: Mapping[str, Any]) -> str:
     return zoho_service(service).title
 
 
-def _pending(row: Connection, settings: Mapping[str, Any], secrets: Mapping[str, Any]) -> list[str]:
+def _pending(
+    row: StoredConnection, settings: Mapping[str, Any], secrets: Mapping[str, Any]
+) -> list[str]:
     pending: list[str] = []
     kind = settings["auth_type"]
     custom = settings.get("custom") or {}
@@ -463,7 +436,7 @@ def _absolute(url: str, base: str) -> str:
     return base.rstrip("/") + "/" + url.lstrip("/")
 
 
-def _sendable(row: Connection) -> dict[str, Any]:
+def _sendable(row: StoredConnection) -> dict[str, Any]:
     """The connection's settings, their URLs held to today's rule before anything is sent:
     a connection stored under a looser one must not send its secrets where this would not."""
     settings: dict[str, Any] = json.loads(row.settings)
