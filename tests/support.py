@@ -31,9 +31,9 @@ class KillAfterWrites(httpx.BaseTransport):
         return self.inner.handle_request(request)
 
 
-def converge(world: World) -> None:
+def converge(world: World, *, transport: httpx.BaseTransport | None = None) -> None:
     # Back to back, as separate processes: the store's call log paces them together.
-    app = world.app()
+    app = world.app(transport=transport)
     try:
         outcome = app.engine.run_apply()
         assert outcome.report is not None and outcome.report.failed == []
