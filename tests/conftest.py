@@ -36,12 +36,21 @@ class World:
     clock: SteppedClock
     settings: Settings
     csv: Path
-    http: httpx.Client
+    transport: httpx.BaseTransport  # the emulator's; wrap it to spy on or break a run
+    http: httpx.Client  # a client on ``transport``: the tests' own, and the apps' by default
     base: str = BASE
 
-    def app(self, *, dry_run: bool = False) -> App:
+    def app(self, *, dry_run: bool = False, transport: httpx.BaseTransport | None = None) -> App:
+        """hrsync's app on this world: on ``http``, or on a client of its own built around
+        ``transport`` (a test's wrapper of ``self.transport``)."""
+        client = None if transport else self.http
         return build(
-            self.settings, dry_run=dry_run, clock=self.clock, client=self.http, pacer_margin=0
+            self.settings,
+            dry_run=dry_run,
+            clock=self.clock,
+            client=client,
+            transport=transport,
+            pacer_margin=0,
         )
 
     def write(self, rows: list[dict[str, str]]) -> None:
@@ -61,14 +70,15 @@ def world(tmp_path: Path) -> Iterator[World]:
     """The in-process emulator behind an httpx MockTransport: fast, and no sockets."""
     clock = VirtualClock()
     emulator = Emulator(clock)
-    http = httpx.Client(transport=mock_transport(emulator))
+    transport = mock_transport(emulator)
+    http = httpx.Client(transport=transport)
     client_id, secret, refresh = grant_refresh_token(http, BASE)
     settings = Settings(
         store=StoreConfig(url=f"sqlite:///{tmp_path / 'hrsync.db'}"),
         source=SourceConfig(path=tmp_path / "employees.csv"),
         cliq=service(BASE, client_id, secret, refresh),
     )
-    yield World(clock, settings, tmp_path / "employees.csv", http)
+    yield World(clock, settings, tmp_path / "employees.csv", transport, http)
     http.close()
 
 

@@ -8,9 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
+from hrsync.access.connections import Connections
 from hrsync.cli.demo import change_export, sample_employees
 from hrsync.cli.main import main
-from hrsync.connections import Connections
 from tests.conftest import BASE, World
 
 
@@ -31,9 +31,9 @@ class KillAfterWrites(httpx.BaseTransport):
         return self.inner.handle_request(request)
 
 
-def converge(world: World) -> None:
+def converge(world: World, *, transport: httpx.BaseTransport | None = None) -> None:
     # Back to back, as separate processes: the store's call log paces them together.
-    app = world.app()
+    app = world.app(transport=transport)
     try:
         outcome = app.engine.run_apply()
         assert outcome.report is not None and outcome.report.failed == []
@@ -41,8 +41,8 @@ def converge(world: World) -> None:
         app.close()
 
 
-def planned(world: World) -> list[str]:
-    app = world.app(dry_run=True)
+def planned(world: World, *, transport: httpx.BaseTransport | None = None) -> list[str]:
+    app = world.app(dry_run=True, transport=transport)
     try:
         plan, _, _ = app.engine.plan()
         return [c.describe(done=False) for c in plan.changes]

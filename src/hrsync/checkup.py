@@ -11,21 +11,21 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from hrsync.clock import Clock
-from hrsync.config import ConnectServiceConfig, Settings, ZohoServiceConfig
-from hrsync.connections import Connections
-from hrsync.errors import ConfigError, HrsyncError
-from hrsync.failures import describe_failure
-from hrsync.integrations import (
+from hrsync.access.connections import Connections
+from hrsync.access.integrations import (
     CONNECT_SCOPES,
     PEOPLE_SCOPES,
     Integrations,
     cliq_scopes,
     file_pending,
 )
+from hrsync.access.vault import Vault
+from hrsync.clock import Clock
+from hrsync.config import ConnectServiceConfig, Settings, ZohoServiceConfig
+from hrsync.errors import ConfigError, HrsyncError
+from hrsync.failures import describe_failure
 from hrsync.store import Store
 from hrsync.store.urls import shown as url_shown
-from hrsync.vault import Vault
 
 
 @dataclass

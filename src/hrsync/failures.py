@@ -11,10 +11,10 @@ from collections.abc import Callable
 
 import httpx
 from pydantic import ValidationError
-from sqlalchemy import exc as db
 
 from hrsync.config import describe_problems
 from hrsync.errors import HrsyncError
+from hrsync.store.failures import BAD_URL, UNREACHABLE, driver_error
 
 STORE_URLS = "sqlite:///hrsync.db or postgresql+psycopg://user@host/db"
 
@@ -51,9 +51,7 @@ def _store_url(problem: BaseException) -> str:
 
 
 def _store_unreachable(problem: BaseException) -> str:
-    cause = problem
-    if isinstance(problem, db.DBAPIError) and problem.orig is not None:
-        cause = problem.orig
+    cause = driver_error(problem)
     return (
         f"the store database cannot be opened ({_first_line(cause)}): check [store] url, that "
         "the database server is running and reachable, and its user and password"
@@ -90,8 +88,8 @@ def _file(problem: BaseException) -> str:
 REMEDIES: list[tuple[type[BaseException] | tuple[type[BaseException], ...], Callable[..., str]]] = [
     (HrsyncError, _hrsync),
     (ValidationError, _invalid),  # e.g. an integration saved before a key was refused
-    ((db.NoSuchModuleError, db.ArgumentError), _store_url),
-    ((db.OperationalError, db.InterfaceError), _store_unreachable),
+    (BAD_URL, _store_url),
+    (UNREACHABLE, _store_unreachable),
     (ImportError, _driver_missing),
     (httpx.TransportError, _unreachable),
     (OSError, _file),

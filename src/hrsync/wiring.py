@@ -6,7 +6,10 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from hrsync.api.auth import TokenSource
+from hrsync.access.connections import Connections, ConnectionTokenSource
+from hrsync.access.tokens import ConfigTokenSource
+from hrsync.access.vault import Vault
+from hrsync.api.auth import TokenAuth, TokenSource
 from hrsync.api.cliq import CliqClient
 from hrsync.api.connect import ConnectClient
 from hrsync.api.http import ZohoHttp
@@ -15,7 +18,6 @@ from hrsync.api.ratelimit import Pacer
 from hrsync.api.recording import Recorder
 from hrsync.clock import Clock, RealClock
 from hrsync.config import Settings, ZohoServiceConfig
-from hrsync.connections import Connections, ConnectionTokenSource
 from hrsync.errors import ConfigError
 from hrsync.sources.csv_file import CsvSource
 from hrsync.sources.zoho_people import PeopleSource
@@ -26,8 +28,6 @@ from hrsync.sync.safety import Thresholds
 from hrsync.sync.state import RoleSpec
 from hrsync.targets.cliq import CliqTarget
 from hrsync.targets.connect import ConnectTarget
-from hrsync.tokens import ConfigTokenSource
-from hrsync.vault import Vault
 
 
 @dataclass
@@ -51,27 +51,32 @@ def build(
     dry_run: bool,
     clock: Clock | None = None,
     client: httpx.Client | None = None,
+    transport: httpx.BaseTransport | None = None,
     pacer_margin: float = 0.25,
     integration: str = "default",
     recorder: Recorder | None = None,
 ) -> App:
     """hrsync's engine and clients for ``settings``; with a ``recorder``, every exchange with
-    Zoho is written down (an injected ``client`` must then carry its ``event_hooks()``)."""
+    Zoho is written down (an injected ``client`` must then carry its ``event_hooks()``).
+    A ``transport`` (an emulator's, or a test's wrapping one) goes into the client built
+    here, which the app then owns; an injected ``client`` brings its own."""
     clock = clock or RealClock()
     settings.cliq.check("cliq")
     if settings.source.kind == "zoho_people":
         settings.people.check("people")
+    if client is not None and transport is not None:
+        raise ValueError("pass a client or a transport for one, not both")
     owns_client = client is None
     if client is None:
         hooks = recorder.event_hooks() if recorder else None
-        client = httpx.Client(timeout=settings.cliq.timeout, event_hooks=hooks)
+        client = httpx.Client(timeout=settings.cliq.timeout, event_hooks=hooks, transport=transport)
     elif recorder is not None and recorder.record not in client.event_hooks["response"]:
         raise ValueError("an injected client records only if built with recorder.event_hooks()")
     store = Store(settings.store.url, clock=clock, integration=integration)
 
     services: list[ZohoHttp] = []
 
-    tokens: dict[tuple[str, ...], TokenSource] = {}
+    by_keys: dict[tuple[str, ...], TokenSource] = {}
     connections: Connections | None = None
 
     def token_source(service: ZohoServiceConfig) -> tuple[TokenSource, str]:
@@ -89,8 +94,8 @@ def build(
             service.client_id,
             service.refresh_token.get_secret_value(),
         )
-        if key not in tokens:
-            tokens[key] = ConfigTokenSource(
+        if key not in by_keys:
+            by_keys[key] = ConfigTokenSource(
                 store,
                 client,
                 accounts_url=service.accounts_url,
@@ -99,14 +104,14 @@ def build(
                 refresh_token=service.refresh_token,
                 clock=clock,
             )
-        return tokens[key], service.api_url
+        return by_keys[key], service.api_url
 
     def zoho(service: ZohoServiceConfig) -> ZohoHttp:
-        auth, api_url = token_source(service)
+        tokens, api_url = token_source(service)
         made = ZohoHttp(
             client,
             base_url=api_url,
-            auth=auth,
+            auth=TokenAuth(tokens),
             pacer=Pacer(clock, margin=pacer_margin, log=store.call_log(api_url)),
             clock=clock,
             dry_run=dry_run,

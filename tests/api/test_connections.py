@@ -11,11 +11,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from hrsync.connections import Connections
+from hrsync.access.connections import Connections
+from hrsync.access.services import DATA_CENTRES, CustomService
+from hrsync.access.vault import ENV_KEY, Vault, new_key
 from hrsync.errors import AuthError, ConfigError
-from hrsync.services import DATA_CENTRES, CustomService
 from hrsync.store import Store
-from hrsync.vault import ENV_KEY, Vault, new_key
 from tests.conftest import BASE, World
 from tests.support import authorise_at_emulator, emulated_connection
 

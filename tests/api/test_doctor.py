@@ -13,20 +13,20 @@ from typing import Any
 import httpx
 import pytest
 
+from hrsync.access.connections import Connections
+from hrsync.access.integrations import Integrations
+from hrsync.access.vault import ENV_KEY, Vault, new_key
 from hrsync.api.ratelimit import LOCKED
 from hrsync.cli import doctor as doctor_cli
 from hrsync.cli.demo import DEMO_SCOPES, grant_refresh_token, sample_employees, write_csv
 from hrsync.cli.main import main
 from hrsync.clock import VirtualClock
 from hrsync.config import load_settings
-from hrsync.connections import Connections
 from hrsync.emulator import Emulator
 from hrsync.emulator.connect_data import SCOPE_ID
 from hrsync.emulator.transport import mock_transport
 from hrsync.emulator.variants import VARIANTS
-from hrsync.integrations import Integrations
 from hrsync.store import Store
-from hrsync.vault import ENV_KEY, Vault, new_key
 from hrsync.wiring import build
 from tests.api.test_people_source import people_records
 from tests.conftest import BASE
@@ -39,7 +39,8 @@ class Org:
     def __init__(self, tmp_path: Path, capsys: Any, variants: frozenset[str] = frozenset()):
         self.clock = VirtualClock()
         self.emulator = Emulator(self.clock, variants=variants)
-        self.http = httpx.Client(transport=mock_transport(self.emulator))
+        self.transport = mock_transport(self.emulator)
+        self.http = httpx.Client(transport=self.transport)
         self.capsys = capsys
         self.folder = tmp_path
         self.config = tmp_path / "hrsync.toml"
@@ -136,14 +137,14 @@ def test_doctor_prints_a_table_of_checks(org: Org) -> None:
 def test_doctor_writes_nothing(org: Org, monkeypatch: pytest.MonkeyPatch) -> None:
     before = org.state()
     sent: list[str] = []
-    inner = org.http._transport
 
     class Spy(httpx.BaseTransport):
         def handle_request(self, request: httpx.Request) -> httpx.Response:
             sent.append(f"{request.method} {request.url.path}")
-            return inner.handle_request(request)
+            return org.transport.handle_request(request)
 
-    org.http._transport = Spy()
+    spied = partial(build, transport=Spy(), clock=org.clock, pacer_margin=0)
+    monkeypatch.setattr(doctor_cli, "build", spied)
     code, checks = org.doctor()
     assert code == 0, failures(checks)
     writes = [s for s in sent if not s.startswith("GET") and "/oauth/" not in s]

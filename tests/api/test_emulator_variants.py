@@ -223,13 +223,12 @@ def test_an_invitation_the_answer_does_not_mention_is_looked_up_not_dropped(
 ) -> None:
     rows = sample_employees(5)
     world.write(rows)
-    original = world.http._transport
 
     class ForgetsOne(httpx.BaseTransport):
         """Cliq invites everyone but leaves the last email out of its answer."""
 
         def handle_request(self, request: httpx.Request) -> httpx.Response:
-            answer = original.handle_request(request)
+            answer = world.transport.handle_request(request)
             if request.method != "POST" or request.url.path != "/api/v2/users":
                 return answer
             answer.read()
@@ -237,11 +236,9 @@ def test_an_invitation_the_answer_does_not_mention_is_looked_up_not_dropped(
             body["data"]["success_users"] = body["data"]["success_users"][:-1]
             return httpx.Response(200, json=body)
 
-    world.http._transport = ForgetsOne()
-    app = world.app()
+    app = world.app(transport=ForgetsOne())
     outcome = app.engine.run_apply()
     app.close()
-    world.http._transport = original
     assert outcome.report is not None and outcome.report.failed == []
     assert len(outcome.report.done) == 5 + outcome.plan.counts().get("create_department", 0) + (
         outcome.plan.counts().get("create_designation", 0)

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from hrsync import admin
+from hrsync.access import admin
+from hrsync.access.connections import Connections
+from hrsync.access.integrations import IntegrationProblem, Integrations, schedule_seconds
+from hrsync.access.vault import ENV_KEY, Vault, new_key
 from hrsync.cli.demo import sample_employees, write_csv
-from hrsync.connections import Connections
 from hrsync.errors import ConfigError
-from hrsync.integrations import IntegrationProblem, Integrations, schedule_seconds
 from hrsync.store import Store
-from hrsync.vault import ENV_KEY, Vault, new_key
 from hrsync.wiring import build
 from tests.conftest import World
 from tests.support import authorise_at_emulator, emulated_connection

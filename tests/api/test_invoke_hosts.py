@@ -12,14 +12,14 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from hrsync.access.connections import Connections
+from hrsync.access.services import CustomService
+from hrsync.access.vault import ENV_KEY, Vault, new_key
 from hrsync.cli.main import app
 from hrsync.clock import VirtualClock
-from hrsync.connections import Connections
 from hrsync.errors import ConfigError
-from hrsync.services import CustomService
 from hrsync.store import Store
 from hrsync.store.tables import Connection
-from hrsync.vault import ENV_KEY, Vault, new_key
 
 LOOPBACK = "http://127.0.0.1:9"  # never dialled: a MockTransport answers
 

@@ -45,7 +45,6 @@ from hrsync.emulator.connect_data import SCOPE_ID
 from hrsync.emulator.transport import mock_transport
 from hrsync.emulator.variants import VARIANTS
 from hrsync.errors import SourceError
-from hrsync.wiring import build
 from tests.conftest import BASE, World, service
 from tests.support import KillAfterWrites
 
@@ -89,7 +88,8 @@ class Directory(RuleBasedStateMachine):
         self.tmp = tempfile.TemporaryDirectory()
         self.clock = VirtualClock()
         self.emulator = Emulator(self.clock)
-        self.http = httpx.Client(transport=mock_transport(self.emulator))
+        self.transport = mock_transport(self.emulator)
+        self.http = httpx.Client(transport=self.transport)
         client_id, secret, refresh = grant_refresh_token(self.http, BASE)
         base = Path(self.tmp.name)
         cliq = service(BASE, client_id, secret, refresh)
@@ -106,6 +106,7 @@ class Directory(RuleBasedStateMachine):
                 safety=SafetyConfig(max_deactivation_share=1.0, max_removal_share=1.0),
             ),
             base / "employees.csv",
+            self.transport,
             self.http,
         )
         self.rows: dict[str, dict[str, str]] = {}
@@ -143,10 +144,7 @@ class Directory(RuleBasedStateMachine):
     def apply(self, transport: httpx.BaseTransport | None = None) -> Any:
         self.write()
         self.clock.advance(180)  # runs a few minutes apart, as a schedule would start them
-        client = httpx.Client(transport=transport) if transport else self.http
-        app = build(
-            self.world.settings, dry_run=False, clock=self.clock, client=client, pacer_margin=0
-        )
+        app = self.world.app(transport=transport)
         try:
             return app.engine.run_apply()
         except SourceError:
@@ -383,14 +381,14 @@ class Directory(RuleBasedStateMachine):
     @rule(budget=st.integers(0, 6))
     def apply_killed(self, budget: int) -> None:
         try:
-            self.apply(KillAfterWrites(self.http._transport, budget, Killed))
+            self.apply(KillAfterWrites(self.transport, budget, Killed))
         except Killed:
             event("run: killed mid-apply")
 
     @rule(writes=st.integers(0, 6))
     def apply_across_token_expiry(self, writes: int) -> None:
         """The access token expires in the middle of a run (Zoho answers 401)."""
-        self.apply(ExpireTokenAfterWrites(self.http._transport, writes, self.clock))
+        self.apply(ExpireTokenAfterWrites(self.transport, writes, self.clock))
         event("run: the access token expires mid-run")
 
     # the invariants --------------------------------------------------------------------------

@@ -11,7 +11,8 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from hrsync.api.auth import OAuthTokenSource
+from hrsync.access.tokens import ConfigTokenSource
+from hrsync.api.auth import TokenAuth
 from hrsync.api.http import ZohoHttp
 from hrsync.api.people import PeopleClient, PeopleError
 from hrsync.api.ratelimit import Pacer
@@ -28,10 +29,14 @@ MOCK = SHARED / "external" / "zoho-people" / "baton-zoho-people.employeesMock.js
 
 
 def people_http(
-    client: httpx.Client, clock: VirtualClock, credentials: tuple[str, str, str] = ("1", "s", "r")
+    client: httpx.Client,
+    clock: VirtualClock,
+    store: Store,
+    credentials: tuple[str, str, str] = ("1", "s", "r"),
 ) -> ZohoHttp:
     client_id, secret, refresh = credentials
-    auth = OAuthTokenSource(
+    tokens = ConfigTokenSource(
+        store,
         client,
         accounts_url=BASE,
         client_id=client_id,
@@ -39,6 +44,7 @@ def people_http(
         refresh_token=SecretStr(refresh),
         clock=clock,
     )
+    auth = TokenAuth(tokens)
     return ZohoHttp(client, base_url=BASE, auth=auth, pacer=Pacer(clock, margin=0), clock=clock)
 
 
@@ -58,7 +64,7 @@ def test_zohos_own_getrecords_payload_parses_exactly(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'hrsync.db'}", clock=clock)
     with httpx.Client(transport=httpx.MockTransport(answer)) as client:
         source = PeopleSource(
-            PeopleClient(people_http(client, clock)), bookmarks=store, clock=clock
+            PeopleClient(people_http(client, clock, store)), bookmarks=store, clock=clock
         )
         snapshot = source.read()
     store.close()
@@ -122,8 +128,8 @@ def people_records(size: int) -> list[dict[str, str]]:
 def test_full_read_pages_then_incremental_reads_only_the_changes(world: World) -> None:
     seed(world, people_records(450))
     world.clock.advance(3600)
-    http = people_http(world.http, world.clock, credentials(world))
     store = Store(world.settings.store.url, clock=world.clock)
+    http = people_http(world.http, world.clock, store, credentials(world))
     source = PeopleSource(PeopleClient(http), bookmarks=store, clock=world.clock)
 
     first = source.read()
@@ -165,10 +171,11 @@ def test_people_errors_are_named_with_their_code(world: World) -> None:
     assert too_many.json()["response"]["errors"]["code"] == 7021
     empty = world.http.get(url.format("employee"), headers=headers).json()["response"]
     assert empty["errors"] == {"code": 7024, "message": "No records found"}
+    store = Store(world.settings.store.url, clock=world.clock)
+    http = people_http(world.http, world.clock, store, credentials(world))
     with pytest.raises(PeopleError, match="7011"):
-        list(
-            PeopleClient(people_http(world.http, world.clock, credentials(world))).iter_records("x")
-        )
+        list(PeopleClient(http).iter_records("x"))
+    store.close()
 
 
 def test_people_to_cliq_converges_and_follows_an_incremental_change(world: World) -> None:

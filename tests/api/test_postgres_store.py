@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from hrsync.access.connections import Connections
+from hrsync.access.vault import Vault, new_key
 from hrsync.cli.demo import sample_employees
 from hrsync.config import StoreConfig
-from hrsync.connections import Connections
 from hrsync.errors import ConcurrentRun
 from hrsync.store import Store
-from hrsync.vault import Vault, new_key
 from tests.api.test_shared_tokens import plan_in_a_new_process
 from tests.conftest import World
 from tests.support import (

@@ -6,8 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from hrsync.access.connections import loopback_redirect_uri
 from hrsync.clock import VirtualClock
-from hrsync.connections import loopback_redirect_uri
 from hrsync.emulator import Emulator
 from hrsync.emulator.transport import mock_transport
 

@@ -28,15 +28,13 @@ def test_thousand_employees_sync_converge_and_follow_hr_changes(world: World) ->
 def test_dry_run_sends_no_write(world: World) -> None:
     world.write(sample_employees(50))
     sent: list[str] = []
-    original = world.http._transport
 
     class Spy(httpx.BaseTransport):
         def handle_request(self, request: httpx.Request) -> httpx.Response:
             sent.append(request.method + " " + request.url.path)
-            return original.handle_request(request)
+            return world.transport.handle_request(request)
 
-    world.http._transport = Spy()
-    assert len(planned(world)) > 50
+    assert len(planned(world, transport=Spy())) > 50
     writes = [s for s in sent if not s.startswith("GET") and "/oauth/" not in s]
     assert sent and writes == []
 
@@ -62,12 +60,10 @@ def test_injected_failures_do_not_break_a_run(world: World, mode: str) -> None:
 def test_kill_mid_apply_then_rerun_converges_without_duplicate_invitations(world: World) -> None:
     rows = sample_employees(400)
     world.write(rows)
-    original = world.http._transport
     budget = random.Random(3).randint(3, 12)
-    world.http._transport = KillAfterWrites(original, budget)  # the process dies mid-apply
+    dying = world.app(transport=KillAfterWrites(world.transport, budget))  # dies mid-apply
     with pytest.raises(KeyboardInterrupt):
-        world.app().engine.run_apply()
-    world.http._transport = original
+        dying.engine.run_apply()
     converge(world)
     assert planned(world) == []
     assert_matches_export(world, rows)

@@ -99,12 +99,14 @@ class RemoteClock:
 def remote_world(serve: Serve, tmp_path: Path) -> Iterator[World]:
     """A World whose emulator is a separate process on a virtual clock."""
     base = serve("virtual")
-    http = httpx.Client(timeout=30)
+    transport = httpx.HTTPTransport()
+    http = httpx.Client(timeout=30, transport=transport)
     client_id, secret, refresh = grant_refresh_token(http, base)
     settings = Settings(
         store=StoreConfig(url=f"sqlite:///{tmp_path / 'hrsync.db'}"),
         source=SourceConfig(path=tmp_path / "employees.csv"),
         cliq=service(base, client_id, secret, refresh),
     )
-    yield World(RemoteClock(http, base), settings, tmp_path / "employees.csv", http, base)
+    csv = tmp_path / "employees.csv"
+    yield World(RemoteClock(http, base), settings, csv, transport, http, base)
     http.close()

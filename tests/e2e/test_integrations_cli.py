@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from hrsync.access.connections import loopback_redirect_uri
 from hrsync.cli.demo import sample_employees, write_csv
-from hrsync.connections import loopback_redirect_uri
 from tests.e2e.conftest import Serve
 
 pytestmark = pytest.mark.e2e

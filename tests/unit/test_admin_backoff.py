@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from hrsync import admin
-from hrsync.admin import ReauthenticationNeeded, backoff_wait, reauthenticate, set_passphrase
+from hrsync.access import admin
+from hrsync.access.admin import ReauthenticationNeeded, backoff_wait, reauthenticate, set_passphrase
 from hrsync.clock import VirtualClock
 from hrsync.store import Store
 
@@ -99,7 +99,7 @@ def test_the_backoff_is_shared_by_every_process_on_the_store(
 def test_each_wrong_passphrase_is_logged_without_it(
     store: Store, clock: VirtualClock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="hrsync.admin")
+    caplog.set_level(logging.WARNING, logger="hrsync.access.admin")
     _wrong(store)
     _wrong(store)
     _backing_off(store, RIGHT, 1)

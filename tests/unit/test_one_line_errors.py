@@ -14,7 +14,8 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from hrsync.api.auth import OAuthTokenSource
+from hrsync.access.tokens import ConfigTokenSource
+from hrsync.api.auth import TokenAuth
 from hrsync.api.http import ZohoHttp
 from hrsync.api.people import PeopleClient, PeopleError
 from hrsync.api.ratelimit import Pacer
@@ -196,7 +197,7 @@ PERSON = {"EmailID": "ana.silva@zylker.example", "FirstName": "Ana", "Mobile": "
     ],
 )
 def test_an_odd_people_answer_is_named_by_its_shape_without_personal_data(
-    answer: Any, expected: str
+    answer: Any, expected: str, tmp_path: Path
 ) -> None:
     def zoho(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/oauth/v2/token":
@@ -206,8 +207,10 @@ def test_an_odd_people_answer_is_named_by_its_shape_without_personal_data(
         return httpx.Response(200, json=answer)
 
     clock = VirtualClock()
+    store = Store(f"sqlite:///{tmp_path / 'hrsync.db'}", clock=clock)
     with httpx.Client(transport=httpx.MockTransport(zoho)) as client:
-        auth = OAuthTokenSource(
+        tokens = ConfigTokenSource(
+            store,
             client,
             accounts_url="https://accounts.zoho.com",
             client_id="1",
@@ -218,12 +221,13 @@ def test_an_odd_people_answer_is_named_by_its_shape_without_personal_data(
         http = ZohoHttp(
             client,
             base_url="https://people.zoho.com",
-            auth=auth,
+            auth=TokenAuth(tokens),
             pacer=Pacer(clock, margin=0),
             clock=clock,
         )
         with pytest.raises(PeopleError) as caught:
             list(PeopleClient(http).iter_records("employee"))
+    store.close()
     line = describe_failure(caught.value)
     assert expected in line
     for value in (*PERSON.values(), "ana.silva"):

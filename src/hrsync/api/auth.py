@@ -1,100 +1,64 @@
-"""OAuth 2.0 with Zoho Accounts: one cached access token, refreshed only when needed.
+"""OAuth with Zoho Accounts and custom services: token requests, and the one ``httpx.Auth``
+flow that sends an access token and asks for a fresh one after a 401.
 
 Zoho limits how often a refresh token may be used, and answers token errors with HTTP 200
-and an ``error`` key, so the access token is kept until shortly before it expires and a
-refresh failure is an ``AuthError`` rather than something to retry in a loop.
+and an ``error`` key, so token sources keep an access token until shortly before it expires,
+and a refresh failure is an ``AuthError`` rather than something to retry in a loop.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
+from collections.abc import Generator
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 import httpx
 from authlib.oauth1.rfc5849.client_auth import ClientAuth
-from authlib.oauth2.rfc6749 import OAuth2Token
 from authlib.oauth2.rfc6749.parameters import prepare_token_request
 from pydantic import SecretStr
 
-from hrsync.clock import Clock
 from hrsync.errors import AuthError, TransientError
 
 log = logging.getLogger(__name__)
-REFRESH_MARGIN = 120.0
-FORM = {
-    "content-type": "application/x-www-form-urlencoded"
-}  # seconds before expiry at which a token counts as expired
+REFRESH_MARGIN = 120.0  # seconds before expiry at which a token counts as expired
+FORM = {"content-type": "application/x-www-form-urlencoded"}
+ZOHO_PREFIX = "Zoho-oauthtoken"
 
 
 class TokenSource(Protocol):
-    """Hands out ``Authorization`` header values; told when the service refused one."""
+    """Where one service's access tokens come from: hrsync.toml's keys or a stored connection."""
 
-    def header(self) -> str: ...
+    def access_token(self, *, refused: str = "") -> str:
+        """A token to send. ``refused`` is one the service has just answered 401 to: it is
+        dropped (unless another process has replaced it already) and a fresh one fetched."""
+        ...
 
-    def invalidate(self) -> None: ...
 
-
-class OAuthTokenSource:
-    """Hands out ``Authorization`` headers for Zoho APIs from a refresh token."""
+class TokenAuth(httpx.Auth):
+    """``Authorization: Zoho-oauthtoken <token>`` on each request; after a 401, one fresh token
+    and one resend. The one place hrsync reacts to a refused token (``hrsync connections
+    invoke`` hands it to httpx; ``api.http.ZohoHttp`` drives it to pace every send)."""
 
     def __init__(
-        self,
-        client: httpx.Client,
-        *,
-        accounts_url: str,
-        client_id: str,
-        client_secret: SecretStr,
-        refresh_token: SecretStr,
-        clock: Clock,
+        self, tokens: TokenSource, *, prefix: str = ZOHO_PREFIX, query_param: str = ""
     ) -> None:
-        self._client = client
-        self._token_url = accounts_url.rstrip("/") + "/oauth/v2/token"
-        self._client_id = client_id
-        self._client_secret = client_secret
-        self._refresh_token = refresh_token
-        self._clock = clock
-        self._token: OAuth2Token | None = None
-        self._lock = threading.Lock()
-        self.refreshes = 0
+        self.tokens = tokens
+        self._prefix = prefix
+        self._query_param = query_param  # a custom service may want the token in the query
 
-    def header(self) -> str:
-        """``Zoho-oauthtoken …`` for the current access token, refreshing it if it is due."""
-        with self._lock:
-            if self._token is None or self._expires_soon(self._token):
-                self._token = self._refresh()
-            return f"Zoho-oauthtoken {self._token['access_token']}"
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        token = self.tokens.access_token()
+        response = yield self._carrying(request, token)
+        if response.status_code == 401:  # expired early, or revoked: one fresh token, one try
+            yield self._carrying(request, self.tokens.access_token(refused=token))
 
-    def invalidate(self) -> None:
-        """Zoho said the token is not valid (401): fetch a new one next time."""
-        with self._lock:
-            self._token = None
-
-    def _expires_soon(self, token: OAuth2Token) -> bool:
-        return float(token["expires_at"]) - REFRESH_MARGIN <= self._clock.now()
-
-    def _refresh(self) -> OAuth2Token:
-        payload = token_request(
-            self._client,
-            self._token_url,
-            "refresh_token",
-            refresh_token=self._refresh_token.get_secret_value(),
-            client_id=self._client_id,
-            client_secret=self._client_secret.get_secret_value(),
-        )
-        if "error" in payload or "access_token" not in payload:
-            raise AuthError(
-                f"Zoho Accounts refused the refresh token: {payload.get('error', 'no token')}. "
-                "Check client_id, client_secret and refresh_token.",
-                method="POST",
-                url=self._token_url,
-                code=str(payload.get("error", "")),
-            )
-        self.refreshes += 1
-        log.info("refreshed the Zoho access token")
-        expires_in = float(payload.get("expires_in", 3600))
-        return OAuth2Token(dict(payload, expires_at=self._clock.now() + expires_in))
+    def _carrying(self, request: httpx.Request, token: str) -> httpx.Request:
+        if self._query_param:
+            request.url = request.url.copy_set_param(self._query_param, token)
+        else:
+            request.headers["Authorization"] = f"{self._prefix} {token}"
+        return request
 
 
 def token_request(client: httpx.Client, url: str, grant: str, **params: Any) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """The one chokepoint for Zoho API calls: pace, authenticate, send, map, retry.
 
 ``ZohoHttp.call`` returns the decoded JSON body or raises from ``errors``. This is the
-only place in hrsync that reads an HTTP status code. In dry mode it refuses every
+only place in hrsync that reads an HTTP status code (the auth flow, ``api.auth.TokenAuth``,
+looks for a 401 only to resend once with a fresh token). In dry mode it refuses every
 request that is not a GET before anything is sent.
 """
 
@@ -14,7 +15,6 @@ from typing import Any
 
 import httpx
 
-from hrsync.api.auth import TokenSource
 from hrsync.api.ratelimit import Pacer
 from hrsync.api.recording import ENDPOINT
 from hrsync.api.retry import DEFAULT_HANDLERS, RetryHandler, RetryState
@@ -43,7 +43,7 @@ class ZohoHttp:
         client: httpx.Client,
         *,
         base_url: str,
-        auth: TokenSource,
+        auth: httpx.Auth,
         pacer: Pacer,
         clock: Clock,
         dry_run: bool = False,
@@ -51,7 +51,7 @@ class ZohoHttp:
     ) -> None:
         self._client = client
         self._base = base_url.rstrip("/")
-        self._auth = auth
+        self.auth = auth  # api.auth.TokenAuth: the token, and one resend after a 401
         self.pacer = pacer
         self._clock = clock
         self.dry_run = dry_run
@@ -92,46 +92,64 @@ class ZohoHttp:
 
     def _send_once(self, method: str, path: str, *, endpoint: str, params: Any, json: Any) -> Any:
         url = self._base + path
-        for attempt in (1, 2):
+        request = self._client.build_request(
+            method,
+            url,
+            params=params,
+            json=json,
+            extensions={ENDPOINT: endpoint},  # for a recording (api/recording.py)
+        )
+        response = self._send_handling_auth(request, endpoint=endpoint, url=url)
+        return raise_for_zoho(method, url, response, lock_seconds=self._lock(endpoint))
+
+    def _send_handling_auth(
+        self, request: httpx.Request, *, endpoint: str, url: str
+    ) -> httpx.Response:
+        """Drive the auth flow as httpx would, pacing each send: Zoho counts a resend after
+        a 401 against the endpoint's limit too."""
+        flow = self.auth.sync_auth_flow(request)
+        try:
             self.pacer.wait(endpoint)  # writes the call down: a kill from here on counts it
             try:
-                headers = {"Authorization": self._auth.header()}
+                request = next(flow)
             except HrsyncError:
                 self.pacer.cancel(endpoint)
                 raise
-            try:
-                response = self._client.request(
-                    method,
-                    url,
-                    params=params,
-                    json=json,
-                    headers=headers,
-                    extensions={ENDPOINT: endpoint},  # for a recording (api/recording.py)
-                )
-            except httpx.TimeoutException as exc:
-                self.pacer.record(endpoint)
-                raise TransientError(
-                    f"timed out: {exc}", method=method, url=url, ambiguous=method != "GET"
-                ) from exc
-            except httpx.TransportError as exc:
-                sent = not isinstance(exc, httpx.ConnectError)
-                if sent:
-                    self.pacer.record(endpoint)
-                else:
-                    self.pacer.cancel(endpoint)
-                raise TransientError(
-                    f"connection failed: {exc}",
-                    method=method,
-                    url=url,
-                    ambiguous=sent and method != "GET",
-                ) from exc
+            while True:
+                response = self._send_paced(request, endpoint=endpoint, url=url)
+                try:
+                    request = flow.send(response)
+                except StopIteration:
+                    return response
+                self.pacer.wait(endpoint)
+        finally:
+            flow.close()
+
+    def _send_paced(self, request: httpx.Request, *, endpoint: str, url: str) -> httpx.Response:
+        """Send one request whose call the pacer has written down; settle that call."""
+        method = request.method
+        try:
+            response = self._client.send(request)
+        except httpx.TimeoutException as exc:
             self.pacer.record(endpoint)
-            self.calls[endpoint] += 1
-            if response.status_code == 401 and attempt == 1:
-                self._auth.invalidate()  # the token may have expired early or been revoked
-                continue
-            return raise_for_zoho(method, url, response, lock_seconds=self._lock(endpoint))
-        raise AssertionError("unreachable")
+            raise TransientError(
+                f"timed out: {exc}", method=method, url=url, ambiguous=method != "GET"
+            ) from exc
+        except httpx.TransportError as exc:
+            sent = not isinstance(exc, httpx.ConnectError)
+            if sent:
+                self.pacer.record(endpoint)
+            else:
+                self.pacer.cancel(endpoint)
+            raise TransientError(
+                f"connection failed: {exc}",
+                method=method,
+                url=url,
+                ambiguous=sent and method != "GET",
+            ) from exc
+        self.pacer.record(endpoint)
+        self.calls[endpoint] += 1
+        return response
 
     def _lock(self, endpoint: str) -> float:
         return self.pacer.limit(endpoint).lock_seconds

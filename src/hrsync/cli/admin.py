@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from hrsync import admin as guard
+from hrsync.access import admin as guard
 from hrsync.cli.output import console, emit_json, fail, mode
 from hrsync.clock import RealClock
 from hrsync.config import load_settings

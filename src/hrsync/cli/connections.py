@@ -24,20 +24,20 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
-from hrsync.cli.admin import confirm_admin
-from hrsync.cli.output import console, emit_json, fail, mode
-from hrsync.clock import RealClock
-from hrsync.config import load_settings
-from hrsync.connections import (
+from hrsync.access.connections import (
     REDIRECT_PORT,
     ConnectionInfo,
     Connections,
     loopback_redirect_uri,
 )
+from hrsync.access.services import DATA_CENTRES, ZOHO_SERVICES, CustomService
+from hrsync.access.vault import Vault
+from hrsync.cli.admin import confirm_admin
+from hrsync.cli.output import console, emit_json, fail, mode
+from hrsync.clock import RealClock
+from hrsync.config import load_settings
 from hrsync.errors import HrsyncError
-from hrsync.services import DATA_CENTRES, ZOHO_SERVICES, CustomService
 from hrsync.store import Store
-from hrsync.vault import Vault
 
 app = typer.Typer(
     help="Named, authenticated links to Zoho Cliq, People, Connect or any REST API.",

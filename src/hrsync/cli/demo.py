@@ -20,6 +20,7 @@ import httpx
 import uvicorn
 from pydantic import SecretStr
 
+from hrsync.access.connections import loopback_redirect_uri
 from hrsync.api.auth import exchange_code
 from hrsync.cli.output import console
 from hrsync.cli.syncing import CallProgress, show_plan
@@ -34,7 +35,6 @@ from hrsync.config import (
     StoreConfig,
     ZohoServiceConfig,
 )
-from hrsync.connections import loopback_redirect_uri
 from hrsync.emulator import Emulator
 from hrsync.emulator.asgi import create_app
 from hrsync.emulator.connect_data import SCOPE_ID

@@ -11,11 +11,11 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from hrsync.access.integrations import IntegrationInfo, Integrations, load_config
 from hrsync.cli.admin import confirm_admin
 from hrsync.cli.connections import opened as connections_opened
 from hrsync.cli.output import console, emit_json, fail, mode
 from hrsync.config import Settings, load_settings
-from hrsync.integrations import IntegrationInfo, Integrations, load_config
 
 app = typer.Typer(
     help="Integrations tie a source to a target with rules and a schedule; enabled only "

@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from hrsync.access.connections import Connections
+from hrsync.access.vault import Vault
 from hrsync.clock import Clock
 from hrsync.config import Settings
-from hrsync.connections import Connections
 from hrsync.doctor.checks import Check, failed
 from hrsync.doctor.cliq import CliqChecks, probe_update_body
 from hrsync.doctor.local import (
@@ -31,7 +32,6 @@ from hrsync.errors import HrsyncError
 from hrsync.sources.zoho_people import PeopleSource
 from hrsync.targets.cliq import CliqTarget
 from hrsync.targets.connect import ConnectTarget
-from hrsync.vault import Vault
 from hrsync.wiring import App
 
 __all__ = ["Check", "Options", "diagnose"]

@@ -18,7 +18,7 @@ from hrsync.doctor.reads import Reader, Refused
 from hrsync.errors import BadRequest
 from hrsync.sync.mapping import DATE_TYPES
 
-# The scopes hrsync asks for (services.py); a held ``….ALL`` covers reading.
+# The scopes hrsync asks for (access/services.py); a held ``….ALL`` covers reading.
 USERS = "ZohoCliq.Users.ALL"
 DEPARTMENTS = "ZohoCliq.Departments.ALL"
 DESIGNATIONS = "ZohoCliq.Designations.ALL"

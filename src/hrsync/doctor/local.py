@@ -3,11 +3,11 @@ the last minute, the consent redirect URI, and what hrsync learnt of the update 
 
 from __future__ import annotations
 
+from hrsync.access.connections import loopback_redirect_uri
 from hrsync.api.ratelimit import WINDOW, ZOHO_LIMITS
 from hrsync.checkup import check_settings
 from hrsync.clock import Clock
 from hrsync.config import Settings
-from hrsync.connections import loopback_redirect_uri
 from hrsync.doctor.checks import Check, failed, noted, passed
 from hrsync.store import Store
 from hrsync.targets.cliq import UPDATE_BODY

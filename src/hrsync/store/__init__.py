@@ -1,4 +1,7 @@
-"""Persistent state through SQLAlchemy: links, runs and the journal (SQLite or PostgreSQL)."""
+"""Persistent state through SQLAlchemy (SQLite or PostgreSQL): links, runs and the journal
+(``db``), the call log (``calls``), connections, integrations and access tokens
+(``connections``, ``integrations``, ``tokens``). The only package that writes SQL or names
+SQLAlchemy; ``failures`` tells the rest what a database error means."""
 
 from hrsync.store.db import Store
 

@@ -100,7 +100,7 @@ class Store:
 
     @property
     def session(self) -> sessionmaker[Session]:
-        """Sessions on hrsync's database, for the modules that keep their own tables."""
+        """Sessions on hrsync's database, for the store's own modules (and tests)."""
         return self._session
 
     @property

@@ -16,22 +16,20 @@ from urllib.parse import urlencode
 
 import httpx
 from authlib.oauth1.rfc5849.client_auth import ClientAuth
-from sqlalchemy import delete, select, update
 
-from hrsync.api.auth import oauth1_token, token_request
+from hrsync.access.services import CustomService, data_centre, zoho_service
+from hrsync.access.tokens import SharedTokens, expiry, token_url
+from hrsync.access.vault import Vault
+from hrsync.api.auth import ZOHO_PREFIX, TokenAuth, oauth1_token, token_request
 from hrsync.clock import Clock
 from hrsync.config import refuse_plain_http
 from hrsync.errors import AuthError, ConfigError, HrsyncError, TransientError
-from hrsync.services import CustomService, data_centre, zoho_service
 from hrsync.store import Store
-from hrsync.store.tables import AccessToken, Connection
-from hrsync.store.tokens import connection_token_in
-from hrsync.tokens import SharedTokens, token_url
+from hrsync.store import connections as rows
+from hrsync.store.connections import StoredConnection
 from hrsync.urls import is_absolute, refuse_foreign_host
-from hrsync.vault import Vault
 
 log = logging.getLogger(__name__)
-ZOHO_PREFIX = "Zoho-oauthtoken"
 # Zoho Accounts redirects a consent only to a URI registered for the client, compared exactly,
 # port included: hrsync listens on one documented address, moved only by --port.
 REDIRECT_PORT = 8765
@@ -132,43 +130,35 @@ class Connections:
     def _add(
         self, name: str, service: str, dc: str, settings: dict[str, Any], secrets: dict[str, Any]
     ) -> ConnectionInfo:
-        now = self.clock.now()
-        with self.store.session.begin() as s:
-            if s.scalars(select(Connection).where(Connection.name == name)).first():
-                raise ConnectionProblem(f"a connection named {name!r} already exists")
-            status = "authorised" if settings["auth_type"] == "basic" else "created"
-            s.add(
-                Connection(
-                    name=name,
-                    service=service,
-                    data_centre=dc,
-                    settings=json.dumps(settings),
-                    secrets=self.vault.seal(secrets),
-                    status=status,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
+        added = rows.add(
+            self.store,
+            name=name,
+            service=service,
+            data_centre=dc,
+            settings=json.dumps(settings),
+            secrets=self.vault.seal(secrets),
+            status="authorised" if settings["auth_type"] == "basic" else "created",
+            now=self.clock.now(),
+        )
+        if not added:
+            raise ConnectionProblem(f"a connection named {name!r} already exists")
         return self.show(name)
 
     # --- reading --------------------------------------------------------------------------
-    def _row(self, name: str) -> Connection:
-        with self.store.session() as s:
-            row = s.scalars(select(Connection).where(Connection.name == name)).first()
+    def _row(self, name: str) -> StoredConnection:
+        row = rows.find(self.store, name)
         if row is None:
             known = ", ".join(sorted(self.names())) or "none yet"
             raise ConnectionProblem(f"no connection named {name!r} (connections: {known})")
         return row
 
     def names(self) -> list[str]:
-        with self.store.session() as s:
-            return list(s.scalars(select(Connection.name).order_by(Connection.name)))
+        return rows.names(self.store)
 
     def show(self, name: str) -> ConnectionInfo:
         row = self._row(name)
         settings = json.loads(row.settings)
-        with self.store.session() as s:
-            token = s.get(AccessToken, row.id)
+        token = rows.token_state(self.store, row.id)
         secrets = self.vault.unseal(row.secrets)
         info = ConnectionInfo(
             name=row.name,
@@ -236,19 +226,15 @@ class Connections:
         if isinstance(answer.get("scope"), str):  # what the admin actually granted
             settings["granted"] = answer["scope"].replace(",", " ").split()
         now = self.clock.now()
-        with self.store.session.begin() as s:
-            s.execute(
-                update(Connection)
-                .where(Connection.id == row.id)
-                .values(
-                    secrets=self.vault.seal(secrets),
-                    settings=json.dumps(settings),
-                    status="authorised",
-                    updated_at=now,
-                )
-            )
-            token = connection_token_in(s, row.id)
-            self.tokens.keep(token, answer, now, refreshed=False)  # a code, not a refresh
+        rows.save_authorisation(
+            self.store,
+            row.id,
+            secrets=self.vault.seal(secrets),
+            settings=json.dumps(settings),
+            now=now,
+            token=self.tokens.seal(answer),
+            expires_at=expiry(answer, now),
+        )
         return self.show(name)
 
     def oauth1_begin(self, name: str, *, callback: str) -> str:
@@ -288,14 +274,8 @@ class Connections:
         return self.show(name)
 
     def _save_secrets(self, connection_id: int, secrets: dict[str, Any], *, status: str) -> None:
-        with self.store.session.begin() as s:
-            s.execute(
-                update(Connection)
-                .where(Connection.id == connection_id)
-                .values(
-                    secrets=self.vault.seal(secrets), status=status, updated_at=self.clock.now()
-                )
-            )
+        sealed, now = self.vault.seal(secrets), self.clock.now()
+        rows.save_secrets(self.store, connection_id, secrets=sealed, status=status, now=now)
 
     # --- using ----------------------------------------------------------------------------
     def access_token(self, name: str) -> str:
@@ -324,7 +304,6 @@ class Connections:
         _check_url(name, "url", full, bool(settings.get("allow_http")))
         refuse_foreign_host(full, _declared_urls(settings), what=name)
         query = dict(params or {})
-        headers: dict[str, str] = {}
         auth: httpx.Auth | None = None
         kind = settings["auth_type"]
         if kind == "basic":
@@ -332,27 +311,13 @@ class Connections:
             auth = httpx.BasicAuth(settings.get("username", ""), secrets.get("password", ""))
         elif kind == "oauth1":
             return self._oauth1_request(row, settings, method, full, query, json_body)
-        for attempt in (1, 2):
-            token = ""
-            if kind == "oauth2":
-                token = self.access_token(name)
-                custom = settings.get("custom") or {}
-                if custom.get("param_placement") == "query":
-                    query["access_token"] = token
-                else:
-                    prefix = custom.get("token_prefix") or ZOHO_PREFIX
-                    headers["Authorization"] = f"{prefix} {token}"
-            answer = self.client.request(
-                method.upper(), full, params=query, json=json_body, headers=headers, auth=auth
-            )
-            if answer.status_code != 401 or kind != "oauth2" or attempt == 2:
-                return answer
-            self.forget_token(name, token)  # expired early or revoked: one fresh try
-        raise AssertionError("unreachable")
+        elif kind == "oauth2":
+            auth = _token_auth(ConnectionTokenSource(self, name), settings)
+        return self.client.request(method.upper(), full, params=query, json=json_body, auth=auth)
 
     def _oauth1_request(
         self,
-        row: Connection,
+        row: StoredConnection,
         settings: dict[str, Any],
         method: str,
         url: str,
@@ -408,38 +373,32 @@ class Connections:
             except httpx.TransportError as exc:
                 raise TransientError(f"{name}: Zoho Accounts unreachable: {exc}") from exc
             log.info("revoked the refresh token of %s: HTTP %s", name, answer.status_code)
-        now = self.clock.now()
-        with self.store.session.begin() as s:
-            s.execute(delete(AccessToken).where(AccessToken.connection_id == row.id))
-            s.execute(
-                update(Connection)
-                .where(Connection.id == row.id)
-                .values(secrets=self.vault.seal(secrets), status="revoked", updated_at=now)
-            )
+        rows.revoke(self.store, row.id, secrets=self.vault.seal(secrets), now=self.clock.now())
         return self.show(name)
 
     def delete(self, name: str) -> None:
-        row = self._row(name)
-        with self.store.session.begin() as s:
-            s.execute(delete(AccessToken).where(AccessToken.connection_id == row.id))
-            s.execute(delete(Connection).where(Connection.id == row.id))
+        rows.remove(self.store, self._row(name).id)
 
 
 class ConnectionTokenSource:
-    """The token source of a sync run, backed by a connection (same shape as
-    ``api.auth.OAuthTokenSource``)."""
+    """The token source of a sync run or an invoke, backed by a connection."""
 
     def __init__(self, connections: Connections, name: str) -> None:
         self.connections = connections
         self.name = name
-        self._last = ""
 
-    def header(self) -> str:
-        self._last = self.connections.access_token(self.name)
-        return f"{ZOHO_PREFIX} {self._last}"
+    def access_token(self, *, refused: str = "") -> str:
+        if refused:
+            self.connections.forget_token(self.name, refused)
+        return self.connections.access_token(self.name)
 
-    def invalidate(self) -> None:
-        self.connections.forget_token(self.name, self._last or None)
+
+def _token_auth(tokens: ConnectionTokenSource, settings: Mapping[str, Any]) -> TokenAuth:
+    """How a connection's token travels: Zoho's header, or a custom service's choice."""
+    custom = settings.get("custom") or {}
+    if custom.get("param_placement") == "query":
+        return TokenAuth(tokens, query_param="access_token")
+    return TokenAuth(tokens, prefix=custom.get("token_prefix") or ZOHO_PREFIX)
 
 
 def _title(service: str, settings: Mapping[str, Any]) -> str:
@@ -448,7 +407,9 @@ def _title(service: str, settings: Mapping[str, Any]) -> str:
     return zoho_service(service).title
 
 
-def _pending(row: Connection, settings: Mapping[str, Any], secrets: Mapping[str, Any]) -> list[str]:
+def _pending(
+    row: StoredConnection, settings: Mapping[str, Any], secrets: Mapping[str, Any]
+) -> list[str]:
     pending: list[str] = []
     kind = settings["auth_type"]
     custom = settings.get("custom") or {}
@@ -475,7 +436,7 @@ def _absolute(url: str, base: str) -> str:
     return base.rstrip("/") + "/" + url.lstrip("/")
 
 
-def _sendable(row: Connection) -> dict[str, Any]:
+def _sendable(row: StoredConnection) -> dict[str, Any]:
     """The connection's settings, their URLs held to today's rule before anything is sent:
     a connection stored under a looser one must not send its secrets where this would not."""
     settings: dict[str, Any] = json.loads(row.settings)

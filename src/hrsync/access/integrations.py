@@ -17,15 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import delete, select, update
 
-from hrsync.admin import require_recent
+from hrsync.access.admin import require_recent
+from hrsync.access.connections import ConnectionProblem, Connections
 from hrsync.config import Settings, ZohoServiceConfig, describe_problems
-from hrsync.connections import ConnectionProblem, Connections
 from hrsync.errors import ConfigError, HrsyncError
 from hrsync.model import CANONICAL_FIELDS
 from hrsync.store import Store
-from hrsync.store.tables import Integration
+from hrsync.store import integrations as rows
+from hrsync.store.integrations import StoredIntegration
 
 STATES = ("draft", "enabled", "deactivated")
 # Scopes each part of a sync needs (a held "….ALL" covers any operation of the same module).
@@ -82,20 +82,9 @@ class Integrations:
     def create(self, name: str, config: dict[str, Any], *, schedule: str = "") -> IntegrationInfo:
         _validate(name, config)
         schedule_seconds(schedule)
-        now = self.store.clock.now()
-        with self.store.session.begin() as s:
-            if s.scalars(select(Integration).where(Integration.name == name)).first():
-                raise IntegrationProblem(f"an integration named {name!r} already exists")
-            s.add(
-                Integration(
-                    name=name,
-                    config=json.dumps(config),
-                    schedule=schedule,
-                    status="draft",
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
+        text, now = json.dumps(config), self.store.clock.now()
+        if not rows.add(self.store, name=name, config=text, schedule=schedule, now=now):
+            raise IntegrationProblem(f"an integration named {name!r} already exists")
         return self.show(name)
 
     def configure(self, name: str, config: dict[str, Any]) -> IntegrationInfo:
@@ -103,12 +92,7 @@ class Integrations:
         back to draft, so it never runs half-configured."""
         _validate(name, config)
         row = self._row(name)
-        with self.store.session.begin() as s:
-            s.execute(
-                update(Integration)
-                .where(Integration.id == row.id)
-                .values(config=json.dumps(config), updated_at=self.store.clock.now())
-            )
+        rows.save_config(self.store, row.id, json.dumps(config), now=self.store.clock.now())
         info = self.show(name)
         if info.pending and info.status == "enabled":
             self._set_status(name, "draft")
@@ -141,29 +125,21 @@ class Integrations:
         """Irreversible: the admin must have re-authenticated within the last minutes."""
         self._row(name)
         require_recent(self.store, f"deleting the integration {name!r}")
-        with self.store.session.begin() as s:
-            s.execute(delete(Integration).where(Integration.name == name))
+        rows.remove(self.store, name)
 
     def _set_status(self, name: str, status: str) -> None:
-        with self.store.session.begin() as s:
-            s.execute(
-                update(Integration)
-                .where(Integration.name == name)
-                .values(status=status, updated_at=self.store.clock.now())
-            )
+        rows.set_status(self.store, name, status, now=self.store.clock.now())
 
     # --- reading --------------------------------------------------------------------------
-    def _row(self, name: str) -> Integration:
-        with self.store.session() as s:
-            row = s.scalars(select(Integration).where(Integration.name == name)).first()
+    def _row(self, name: str) -> StoredIntegration:
+        row = rows.find(self.store, name)
         if row is None:
             known = ", ".join(self.names()) or "none yet"
             raise IntegrationProblem(f"no integration named {name!r} (integrations: {known})")
         return row
 
     def names(self) -> list[str]:
-        with self.store.session() as s:
-            return list(s.scalars(select(Integration.name).order_by(Integration.name)))
+        return rows.names(self.store)
 
     def settings(self, name: str, base: Settings) -> Settings:
         """The integration's configuration, with hrsync's own store around it."""
@@ -178,9 +154,7 @@ class Integrations:
         """Enabled integrations whose schedule says a run is due now."""
         found = []
         now = self.store.clock.now()
-        with self.store.session() as s:
-            rows = list(s.scalars(select(Integration).where(Integration.status == "enabled")))
-        for row in rows:
+        for row in rows.enabled(self.store):
             every = schedule_seconds(row.schedule)
             if every is None:
                 continue

@@ -18,13 +18,18 @@ import httpx
 from cryptography.fernet import Fernet, InvalidToken
 from pydantic import SecretStr
 
+from hrsync.access.vault import Vault
 from hrsync.api.auth import REFRESH_MARGIN, token_request
 from hrsync.clock import Clock
 from hrsync.errors import AuthError
 from hrsync.store import Store
-from hrsync.store.tables import AccessToken, Connection
-from hrsync.store.tokens import connection_token, held_config_token, held_connection_token
-from hrsync.vault import Vault
+from hrsync.store.connections import StoredConnection
+from hrsync.store.tokens import (
+    HeldToken,
+    connection_token,
+    held_config_token,
+    held_connection_token,
+)
 
 DENIED_BACKOFF = 600.0  # after "Access Denied", wait at least ten minutes
 
@@ -36,7 +41,7 @@ class SharedTokens:
         self.client = client
         self.clock = clock
 
-    def get(self, row: Connection) -> str:
+    def get(self, row: StoredConnection) -> str:
         """The connection's access token: cached, shared, refreshed once when due."""
         name = row.name
         settings = json.loads(row.settings)
@@ -72,7 +77,7 @@ class SharedTokens:
             if rejected is None or held == rejected:
                 token.sealed, token.expires_at = None, 0.0
 
-    def _refresh(self, row: Connection, settings: dict[str, Any]) -> dict[str, Any]:
+    def _refresh(self, row: StoredConnection, settings: dict[str, Any]) -> dict[str, Any]:
         secrets = self.vault.unseal(row.secrets)
         custom = settings.get("custom") or {}
         base = {"client_id": settings["client_id"], "client_secret": secrets["client_secret"]}
@@ -88,19 +93,26 @@ class SharedTokens:
         url = token_url(settings, refresh=True)
         return token_request(self.client, url, "refresh_token", **params)
 
-    def keep(
-        self, token: AccessToken, answer: dict[str, Any], now: float, *, refreshed: bool = True
-    ) -> None:
-        """Seal the token Zoho answered into the connection's row."""
-        token.sealed = self.vault.seal({"access_token": answer["access_token"]})
-        token.expires_at = now + float(answer.get("expires_in", 3600))
+    def keep(self, token: HeldToken, answer: dict[str, Any], now: float) -> None:
+        """Seal the token Zoho answered (to a refresh) into the connection's row."""
+        token.sealed = self.seal(answer)
+        token.expires_at = expiry(answer, now)
         token.denied_until = 0.0
-        token.refreshes = (token.refreshes or 0) + int(refreshed)
+        token.refreshes += 1
+
+    def seal(self, answer: dict[str, Any]) -> bytes:
+        """The access token of Zoho's ``answer``, as the connection's row keeps it."""
+        return self.vault.seal({"access_token": answer["access_token"]})
+
+
+def expiry(answer: dict[str, Any], now: float) -> float:
+    """When the access token of a token ``answer`` received at ``now`` expires."""
+    return now + float(answer.get("expires_in", 3600))
 
 
 class ConfigTokenSource:
-    """Authorization headers from the client id, secret and refresh token in hrsync.toml: one
-    access token in hrsync's database for every process, fetched by one at a time."""
+    """Access tokens from the client id, secret and refresh token in hrsync.toml: one access
+    token in hrsync's database for every process, fetched by one at a time."""
 
     def __init__(
         self,
@@ -128,20 +140,23 @@ class ConfigTokenSource:
         self._token, self._expires_at = "", 0.0
         self._lock = threading.Lock()
 
-    def header(self) -> str:
-        """``Zoho-oauthtoken …``: the token held, else the shared one, else a fresh one."""
+    def access_token(self, *, refused: str = "") -> str:
+        """The token held, else the shared one, else a fresh one; never ``refused``."""
+        if refused:
+            self._forget(refused)
         with self._lock:
             if not self._token or self._expires_at - REFRESH_MARGIN <= self._clock.now():
                 self._token, self._expires_at = self._shared()
-            return f"Zoho-oauthtoken {self._token}"
+            return self._token
 
-    def invalidate(self) -> None:
+    def _forget(self, refused: str) -> None:
         """Zoho refused the token (401): drop it, here and in the store, unless another
         process has fetched a newer one since."""
         with self._lock:
-            rejected, self._token = self._token, ""
+            if self._token == refused:
+                self._token = ""
         with held_config_token(self._store, self._key) as row:
-            if self._open(row.sealed) == rejected:
+            if self._open(row.sealed) == refused:
                 row.sealed, row.expires_at = None, 0.0
 
     def _open(self, sealed: bytes | None) -> str:
@@ -165,7 +180,7 @@ class ConfigTokenSource:
             if "access_token" in answer:
                 token = str(answer["access_token"])
                 row.sealed, row.denied_until = self._fernet.encrypt(token.encode()), 0.0
-                row.expires_at = now + float(answer.get("expires_in", 3600))
+                row.expires_at = expiry(answer, now)
                 row.refreshes += 1
                 return token, row.expires_at
             error = str(answer.get("error", "no token"))
