@@ -45,10 +45,8 @@ def test_movers_go_a_hundred_to_a_member_call(world: World) -> None:
     creates = plan.counts()["create_department"]
     assert creates == 1  # Legal
     assert calls["departments"] == 2 + 1 + 1 + creates  # Support ×150, Finance/Sales, Legal
-    spy = Spy(world.http._transport)
-    world.http._transport = spy
-    converge(world)
-    world.http._transport = spy.inner
+    spy = Spy(world.transport)
+    converge(world, transport=spy)
     assert spy.writes["PUT /api/v2/users/{id}"] == 1
     moves = {k: v for k, v in spy.writes.items() if k.endswith("/members")}
     assert moves == {
