@@ -45,3 +45,17 @@ def test_each_call_needs_its_documented_scope(world: World) -> None:
         ).status_code
         == 200
     )
+
+
+def test_a_sync_without_team_rules_needs_no_teams_scope(world: World) -> None:
+    from hrsync.access.integrations import CLIQ_SCOPES
+    from hrsync.cli.demo import sample_employees
+    from tests.conftest import service
+    from tests.support import converge, planned
+
+    client_id, secret, refresh = grant_refresh_token(world.http, BASE, scope=",".join(CLIQ_SCOPES))
+    world.settings.cliq = service(BASE, client_id, secret, refresh)
+    world.write(sample_employees(30))
+    converge(world)
+    assert planned(world) == []
+    assert "teams" not in world.stats()["calls"]  # type: ignore[operator]

@@ -110,7 +110,14 @@ def version() -> None:
 
 @app.command()
 def demo(
-    size: Annotated[int, typer.Option(help="Employees in the sample HR export.")] = 300,
+    size: Annotated[
+        int,
+        typer.Option(
+            min=100,
+            help="Employees in the sample HR export (100 or more: the demo's movers, "
+            "leavers and rehire are among the first hundred).",
+        ),
+    ] = 300,
     workdir: Annotated[Path | None, typer.Option(help="Keep the demo's files here.")] = None,
 ) -> None:
     """Run the whole lifecycle against a local Zoho emulator: joiners, then movers, leavers,

@@ -76,7 +76,9 @@ class CliqTarget:
         self.base_department_id = ""
 
     def inventory(self) -> Inventory:
-        """Every user, department and designation of the organisation."""
+        """Every user, department, designation and custom field of the organisation (teams
+        only when the rules need them: ``load_team_members``, so no Teams scope is needed
+        without team rules)."""
         inv = Inventory()
         try:
             for dept in self.client.iter_departments():
@@ -89,8 +91,6 @@ class CliqTarget:
             # Cliq lists departments only by search when Zoho People manages them.
             log.info("departments cannot be listed (%s): Zoho People manages them", refused)
             inv.groups_by_people = True
-        for team in self.client.iter_teams():
-            inv.teams[team.name.strip().lower()] = TeamState(team.team_id, team.name)
         for uf in self.client.list_userfields():
             if uf.type == "drop_down" and not uf.options:  # READINGS #13: ask the field
                 uf = self.client.get_userfield(uf.id)
@@ -120,7 +120,12 @@ class CliqTarget:
         return [u.model_copy(update={"status": status_of.get(u.id, "active")}) for u in users]
 
     def load_team_members(self, inventory: Inventory, names: Iterable[str]) -> None:
-        """Fill in the members of the named teams (only those: one listing each)."""
+        """List the teams, then fill in the members of the named ones (one listing each)."""
+        if not inventory.teams:
+            for listed in self.client.iter_teams():
+                inventory.teams[listed.name.strip().lower()] = TeamState(
+                    listed.team_id, listed.name
+                )
         for name in sorted({n.strip().lower() for n in names}):
             team = inventory.teams.get(name)
             if team is not None and not team.loaded:
