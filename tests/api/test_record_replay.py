@@ -148,6 +148,29 @@ def test_a_run_recorded_against_another_reading_is_reported(
     assert "GET /api/v2/teams" in {d["route"] for d in report["differences"]}
 
 
+def test_a_later_run_of_a_fuller_organisation_replays_without_false_differences(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record_sync(tmp_path, monkeypatch)
+    rows = [dict(r) for r in ROWS]
+    for row in rows[10:16]:
+        row["department"], row["designation"] = "Support", "Support Specialist"
+    rows[20]["mobile"] = "+1 555 0000"
+    write_csv(tmp_path / "employees.csv", rows)
+    later = tmp_path / "later.jsonl"
+    config = str(tmp_path / "hrsync.toml")
+    ran = CliRunner().invoke(app, ["--config", config, "sync", "--record", str(later)])
+    assert ran.exit_code == 0, ran.output
+    code, report = replay(later)
+    assert (code, report["differences"]) == (0, []), json.dumps(report["differences"])
+    assert report["compared"] >= 10
+    code, report = replay(later, "--variant", "update-wrapped")
+    assert code == 1
+    assert {(d["route"], tuple(d["status"] or ())) for d in report["differences"]} == {
+        ("PUT /api/v2/users/{id}", (200, 400))
+    }
+
+
 def test_pseudonyms_are_stable_and_keep_types() -> None:
     redact = Pseudonyms()
     body = {
