@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 
 from hrsync.cli.demo import change_export, sample_employees
-from hrsync.config import GroupRule, RoleConfig, RulesConfig
+from hrsync.config import ConnectServiceConfig, GroupRule, RoleConfig, RulesConfig
+from hrsync.emulator.connect_data import SCOPE_ID
 from hrsync.emulator.variants import VARIANTS
-from tests.api.test_connect import use_connect
-from tests.conftest import BASE, World
+from tests.conftest import World
 from tests.support import cliq_users, converge, planned
 
 GENDERS = ["Female", "Male", "Non-binary", "Not disclosed"]
@@ -39,7 +39,7 @@ def _matrix() -> list[tuple[str, ...]]:
 
 
 def play(world: World, variants: tuple[str, ...]) -> None:
-    answer = world.http.post(f"{BASE}/_emulator/variants", json={"variants": list(variants)})
+    answer = world.http.post(f"{world.base}/_emulator/variants", json={"variants": list(variants)})
     assert answer.json() == {"variants": sorted(variants)}
 
 
@@ -52,7 +52,10 @@ def export(size: int) -> list[dict[str, str]]:
 
 
 def configure(world: World) -> None:
-    use_connect(world)
+    cliq = world.settings.cliq
+    world.settings.connect = ConnectServiceConfig(
+        **cliq.model_dump(exclude={"network_id"}), network_id=SCOPE_ID
+    )
     world.settings.rules = RulesConfig(
         teams_per=["department"],
         connect_groups_per=["department"],
@@ -114,6 +117,11 @@ def assert_in_step(world: World, rows: list[dict[str, str]], *, people_managed: 
 def test_the_lifecycle_converges_under_every_reading(
     world: World, variants: tuple[str, ...]
 ) -> None:
+    run_lifecycle(world, variants)
+
+
+def run_lifecycle(world: World, variants: tuple[str, ...]) -> None:
+    """Joiners, then movers, leavers, an email change and one gone, then a rehire."""
     play(world, variants)
     configure(world)
     people_managed = "people-managed" in variants

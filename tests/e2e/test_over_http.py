@@ -11,6 +11,8 @@ import httpx
 import pytest
 
 from hrsync.cli.demo import grant_refresh_token, sample_employees, write_csv
+from hrsync.emulator.variants import VARIANTS
+from tests.api.test_variant_matrix import run_lifecycle
 from tests.conftest import World
 from tests.e2e.conftest import Serve, run_hrsync
 from tests.support import lifecycle
@@ -20,6 +22,12 @@ pytestmark = pytest.mark.e2e
 
 def test_thousand_employees_over_http_converge_and_follow_hr_changes(remote_world: World) -> None:
     lifecycle(remote_world, 1000)
+
+
+def test_the_lifecycle_over_http_under_every_disputed_reading_at_once(
+    remote_world: World,
+) -> None:
+    run_lifecycle(remote_world, tuple(sorted(VARIANTS)))
 
 
 def hrsync(
