@@ -14,7 +14,18 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, delete, event, false, make_url, select, text, update
+from sqlalchemy import (
+    Engine,
+    create_engine,
+    delete,
+    event,
+    false,
+    insert,
+    make_url,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from hrsync.clock import Clock
@@ -243,20 +254,23 @@ class Store:
     def journal_intend(self, run_id: int, entries: Iterable[tuple[str, str, str, str]]) -> None:
         """Record (key, kind, summary, payload) changes as intended, before any is sent."""
         now = self._clock.now()
+        rows = [
+            {
+                "run_id": run_id,
+                "change_key": k,
+                "kind": kind,
+                "summary": summary,
+                "payload": payload,
+                "state": "intended",
+                "error": "",
+                "updated_at": now,
+            }
+            for k, kind, summary, payload in entries
+        ]
+        if not rows:
+            return
         with self._session.begin() as s:
-            s.add_all(
-                JournalEntry(
-                    run_id=run_id,
-                    change_key=k,
-                    kind=kind,
-                    summary=summary,
-                    payload=payload,
-                    state="intended",
-                    error="",
-                    updated_at=now,
-                )
-                for k, kind, summary, payload in entries
-            )
+            s.execute(insert(JournalEntry), rows)  # one executemany, not one object a row
 
     def journal_mark(
         self, run_id: int, keys: Sequence[str], state: str, *, error: str = ""
@@ -338,13 +352,15 @@ class Store:
 
     def add_memberships(self, kind: str, group: str, employee_ids: Iterable[str]) -> None:
         key, now = group.strip().lower(), self._clock.now()
+        ids = sorted(set(employee_ids))
         with self._session.begin() as s:
-            held = set(
+            held = set(  # of these people only: a batch costs its own size, not the group's
                 s.scalars(
                     select(Membership.employee_id).where(
                         Membership.integration == self.integration,
                         Membership.kind == kind,
                         Membership.group_key == key,
+                        Membership.employee_id.in_(ids),
                     )
                 )
             )
@@ -356,7 +372,8 @@ class Store:
                     employee_id=e,
                     created_at=now,
                 )
-                for e in sorted(set(employee_ids) - held)
+                for e in ids
+                if e not in held
             )
 
     def move_memberships(self, kind: str, group: str, employee_ids: Iterable[str]) -> None:

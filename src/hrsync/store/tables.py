@@ -56,6 +56,7 @@ class JournalEntry(Base):
     """One change of one run: intended before it is sent, then sent, then confirmed or failed."""
 
     __tablename__ = "journal"
+    __table_args__ = (Index("ix_journal_run_key", "run_id", "change_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)

@@ -9,6 +9,7 @@ an ambiguous failure (a timeout after sending) is settled by looking, never by r
 from __future__ import annotations
 
 import logging
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from hrsync.api.cliq import AddUsersResult
@@ -34,30 +35,37 @@ class InviteRound:
     def __init__(self, changes: CliqChanges, invites: list[InviteUser]) -> None:
         self.c = changes
         self.ledger = changes.ledger
-        self.waiting = sorted(invites, key=lambda i: (i.depth, i.employee_id))
+        # In line, in order (managers' levels first); a dict, so taking a batch out is cheap.
+        self.waiting = {id(i): i for i in sorted(invites, key=lambda i: (i.depth, i.employee_id))}
         self.queued = {i.employee_id for i in invites}
         self.unresolved: dict[str, str] = {}  # invited employee id -> email, zuid not yet known
         self.attempts: dict[str, int] = {}
 
     def run(self) -> None:
         while self.waiting:
-            ready = [i for i in self.waiting if self._manager_known(i)]
+            ready = self._ready()
             if len(ready) < BATCH and self._waiting_on_invited_managers():
                 self._resolve_managers()
-                ready = [i for i in self.waiting if self._manager_known(i)]
+                ready = self._ready()
             if not ready:  # managers could not be found: invite without reporting-to
-                ready = self.waiting[:BATCH]
-            self._send(ready[:BATCH])
+                ready = list(islice(self.waiting.values(), BATCH))
+            self._send(ready)
+
+    def _ready(self) -> list[InviteUser]:
+        """The next batch whose managers' ids are known (the line is in level order, so the
+        search mostly stops after a batch)."""
+        known = (i for i in self.waiting.values() if self._manager_known(i))
+        return list(islice(known, BATCH))
 
     def _manager_known(self, invite: InviteUser) -> bool:
         m = invite.manager_id
         return not m or m in self.c.zuid_of or (m not in self.queued and m not in self.unresolved)
 
     def _waiting_on_invited_managers(self) -> bool:
-        return any(i.manager_id in self.unresolved for i in self.waiting)
+        return any(i.manager_id in self.unresolved for i in self.waiting.values())
 
     def _resolve_managers(self) -> None:
-        needed = {i.manager_id for i in self.waiting if i.manager_id in self.unresolved}
+        needed = {i.manager_id for i in self.waiting.values() if i.manager_id in self.unresolved}
         emails = {self.unresolved[m].lower(): m for m in needed}
         for email, zuid in self.c.target.find_users(emails).items():
             employee_id = emails[email]
@@ -71,8 +79,8 @@ class InviteRound:
             del self.unresolved[employee_id]
 
     def _send(self, batch: list[InviteUser]) -> None:
-        sent = {id(i) for i in batch}
-        self.waiting = [i for i in self.waiting if id(i) not in sent]
+        for invite in batch:
+            self.waiting.pop(id(invite), None)
         self.ledger.sent(batch)
         try:
             result = self.c.target.invite([self._payload(i) for i in batch])
@@ -194,4 +202,4 @@ class InviteRound:
             if self.attempts[invite.employee_id] >= 3:
                 self.ledger.settle([invite], error)
             else:
-                self.waiting.insert(0, invite)
+                self.waiting = {id(invite): invite, **self.waiting}  # first in line again
