@@ -58,7 +58,7 @@ def _records(people: People, form_name: str, query: dict[str, str]) -> list[dict
         raise PeopleError(7021, f"Maximum record limit {MAX_LIMIT} is exceeded")
     if start < 1 or limit < 1:
         raise PeopleError(7034, "Invalid input value")
-    records = sorted(people.form(form_name).items())
+    records = list(people.form(form_name).items())  # in id order: ids are given in sequence
     since = query.get("modifiedtime")
     if since:
         try:

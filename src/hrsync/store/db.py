@@ -7,7 +7,7 @@ import json
 import logging
 import os
 import socket
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -351,30 +351,38 @@ class Store:
         return found
 
     def add_memberships(self, kind: str, group: str, employee_ids: Iterable[str]) -> None:
-        key, now = group.strip().lower(), self._clock.now()
-        ids = sorted(set(employee_ids))
+        self.add_many_memberships(kind, {group: employee_ids})
+
+    def add_many_memberships(self, kind: str, groups: Mapping[str, Iterable[str]]) -> None:
+        """Record people in groups of ``kind``, all in one transaction (an invitation batch
+        joins many teams at once)."""
+        now = self._clock.now()
         with self._session.begin() as s:
-            held = set(  # of these people only: a batch costs its own size, not the group's
-                s.scalars(
-                    select(Membership.employee_id).where(
-                        Membership.integration == self.integration,
-                        Membership.kind == kind,
-                        Membership.group_key == key,
-                        Membership.employee_id.in_(ids),
+            for group, employee_ids in groups.items():
+                key, ids = group.strip().lower(), sorted(set(employee_ids))
+                held = set(  # of these people only: a batch costs its size, not the group's
+                    s.scalars(
+                        select(Membership.employee_id).where(
+                            Membership.integration == self.integration,
+                            Membership.kind == kind,
+                            Membership.group_key == key,
+                            Membership.employee_id.in_(ids),
+                        )
                     )
                 )
-            )
-            s.add_all(
-                Membership(
-                    integration=self.integration,
-                    kind=kind,
-                    group_key=key,
-                    employee_id=e,
-                    created_at=now,
-                )
-                for e in ids
-                if e not in held
-            )
+                rows = [
+                    {
+                        "integration": self.integration,
+                        "kind": kind,
+                        "group_key": key,
+                        "employee_id": e,
+                        "created_at": now,
+                    }
+                    for e in ids
+                    if e not in held
+                ]
+                if rows:
+                    s.execute(insert(Membership), rows)
 
     def move_memberships(self, kind: str, group: str, employee_ids: Iterable[str]) -> None:
         """Record ``employee_ids`` in ``group`` and in no other group of ``kind`` (a role)."""

@@ -158,8 +158,8 @@ class InviteRound:
             for team in invite.teams:
                 if team.lower() in self.c.teams:
                     joined.setdefault(team, []).append(invite.employee_id)
-        for team, employee_ids in joined.items():
-            self.ledger.journal.add_memberships("team", team, employee_ids)
+        if joined:
+            self.ledger.journal.add_many_memberships("team", joined)
         self.ledger.settle(invites)
 
     def _adopt(self, invites: list[InviteUser]) -> None:
