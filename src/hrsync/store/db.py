@@ -150,6 +150,45 @@ class Store:
             else:
                 link.zuid, link.email, link.updated_at = zuid, email, now
 
+    def save_links(self, links: Iterable[tuple[str, str, str]], *, origin: str) -> None:
+        """(employee id, zuid, email) links in one transaction: a first run after a large
+        initial sync records thousands at once."""
+        wanted = {employee_id: (zuid, email) for employee_id, zuid, email in links}
+        if not wanted:
+            return
+        now = self._clock.now()
+        ids = sorted(wanted)
+        with self._session.begin() as s:
+            stored: dict[str, Link] = {}
+            for i in range(0, len(ids), 500):  # within every database's parameter limit
+                rows = s.scalars(
+                    select(Link).where(
+                        Link.integration == self.integration,
+                        Link.employee_id.in_(ids[i : i + 500]),
+                    )
+                )
+                stored.update((link.employee_id, link) for link in rows)
+            new = []
+            for employee_id in ids:
+                zuid, email = wanted[employee_id]
+                link = stored.get(employee_id)
+                if link is not None:
+                    link.zuid, link.email, link.updated_at = zuid, email, now
+                else:
+                    new.append(
+                        {
+                            "integration": self.integration,
+                            "employee_id": employee_id,
+                            "zuid": zuid,
+                            "email": email,
+                            "origin": origin,
+                            "created_at": now,
+                            "updated_at": now,
+                        }
+                    )
+            if new:
+                s.execute(insert(Link), new)
+
     # runs ----------------------------------------------------------------------------------
     def exclusive(self, s: Session, name: str) -> None:
         """Let one session of any process at a time past this point, until ``s`` ends."""

@@ -292,10 +292,15 @@ class Engine:
 
     def _record_links(self, inventory: Inventory) -> None:
         stored = self.store.links()
-        for employee_id, zuid in self._links(inventory).items():
-            if stored.get(employee_id) != zuid:
-                email = next((u.email for u in inventory.users if u.zuid == zuid), "")
-                self.store.save_link(employee_id, zuid, email=email, origin="invited")
+        email_of = {u.zuid: u.email for u in inventory.users}
+        self.store.save_links(
+            (
+                (employee_id, zuid, email_of.get(zuid, ""))
+                for employee_id, zuid in self._links(inventory).items()
+                if stored.get(employee_id) != zuid
+            ),
+            origin="invited",
+        )
 
 
 def _summary(plan: Plan) -> dict[str, object]:
