@@ -53,3 +53,39 @@ def test_roles_bench_gives_every_joiner_the_declared_role(
     assert result["calls"]["roles.users"] >= 6
     assert result["fewest_calls"]["roles.users"] == 6
     assert result["lower_bound_minutes"] <= result["simulated_minutes"]
+
+
+def test_steady_state_bench_reports_quiet_and_churning_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = bench_module("steady_state", monkeypatch).run(300, tmp_path)
+    assert result["converged"] is True
+    assert result["first_run_after_initial"]["cpu_seconds"] > 0
+    quiet, churn = result["no_change"], result["one_percent"]
+    for run in (result["first_run_after_initial"], quiet, churn):
+        assert run["lock_periods"] == 0 and run["changes_failed"] == 0
+        assert run["calls"] == sum(run["calls_by_endpoint"].values())
+        assert run["lower_bound_minutes"] <= run["simulated_minutes"]
+        assert run["cpu_hrsync_seconds"] > 0
+    # Nothing changed in HR: only reads, and nothing to do.
+    assert quiet["changes_applied"] == 0
+    assert not {"users.add", "users.update"} & set(quiet["calls_by_endpoint"])
+    # 300 people: 3 movers, and at least one leaver, rehire and email change.
+    assert churn["hr_changes"] == {"movers": 3, "leavers": 1, "rehires": 1, "email_changes": 1}
+    assert churn["changes_applied"] >= 6 and churn["calls"] > quiet["calls"]
+
+
+def test_steady_state_bench_keeps_the_declared_role(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = bench_module("steady_state", monkeypatch).run(300, tmp_path, "roles")
+    assert result["converged"] is True
+    assert result["no_change"]["changes_applied"] == 0
+    assert result["one_percent"]["changes_failed"] == 0
+
+
+def test_scale_table_runs_each_case_in_its_own_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    scale = bench_module("scale", monkeypatch)
+    cells = scale.row(scale.measure(200, "roles"))
+    assert len(cells) == len(scale.COLUMNS)
+    assert cells[1] == "roles" and cells[-1] == "yes"
