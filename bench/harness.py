@@ -139,7 +139,7 @@ class EmulatedOrg:
     scenario: str
     employees: int
     clock: VirtualClock = field(default_factory=VirtualClock)
-    rows: list[dict[str, str]] = field(default_factory=list)
+    rows: list[dict[str, str]] = field(init=False)  # HR as it stands; change, then write
 
     def __post_init__(self) -> None:
         self.emulator = Emulator(self.clock)
