@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo test soak lint typecheck unit bench clean
+.PHONY: demo test soak lint typecheck unit bench bench-steady bench-scale clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,14 @@ soak: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/initial_sync.py --employees 10000
+
+# Scheduled runs after an initial sync: no change, then 1 % churn (JSON).
+bench-steady: $(STAMP)
+	$(BIN)/python bench/steady_state.py --employees 10000
+
+# Initial sync of csv, people and roles at 1k, 10k, 50k and 100k: one markdown table (slow).
+bench-scale: $(STAMP)
+	$(BIN)/python bench/scale.py --sizes 1000,10000,50000,100000
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,33 +1,91 @@
-"""The benchmark itself runs and reports figures that hold together (small size, fast)."""
+"""The benchmarks themselves run and report figures that hold together (small sizes, fast)."""
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 from pathlib import Path
+from types import ModuleType
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "initial_sync.py"
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 
-def test_initial_sync_bench_reports_a_converged_run(tmp_path: Path) -> None:
-    spec = importlib.util.spec_from_file_location("initial_sync", BENCH)
-    assert spec and spec.loader
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    result = bench.run(600, tmp_path)
+def bench_module(name: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """A bench script as a module; its shared harness is found as when run from bench/."""
+    monkeypatch.syspath_prepend(str(BENCH))
+    return importlib.import_module(name)
+
+
+def test_initial_sync_bench_reports_a_converged_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = bench_module("initial_sync", monkeypatch).run(600, tmp_path)
     assert result["converged"] is True and result["lock_periods"] == 0
     assert result["changes_failed"] == 0 and result["changes_applied"] == 600 + 18  # + groups
     assert result["calls"]["users.add"] >= 6  # 600 invitations, at most 100 per call
     assert result["lower_bound_minutes"] <= result["simulated_minutes"]
+    # The run's CPU is hrsync's plus the emulator's, each measured.
+    assert result["cpu_hrsync_seconds"] > 0 and result["cpu_emulator_seconds"] > 0
+    split = result["cpu_hrsync_seconds"] + result["cpu_emulator_seconds"]
+    assert abs(split - result["cpu_seconds"]) <= 0.011  # rounding
+    assert result["peak_rss_mb"] > 0
 
 
-def test_people_bench_lends_cliqs_waits_to_connect(tmp_path: Path) -> None:
-    spec = importlib.util.spec_from_file_location("initial_sync", BENCH)
-    assert spec and spec.loader
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    result = bench.run(1200, tmp_path, "people")
+def test_people_bench_lends_cliqs_waits_to_connect(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = bench_module("initial_sync", monkeypatch).run(1200, tmp_path, "people")
     assert result["converged"] is True and result["lock_periods"] == 0
     assert result["changes_failed"] == 0
     # Connect's ~30 calls ride in the minutes users.add waits: no time of their own.
     assert result["calls"]["connect"] > 30
     assert result["simulated_minutes"] == result["lower_bound_minutes"] or (result["ratio"] < 1.05)
+
+
+def test_roles_bench_gives_every_joiner_the_declared_role(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = bench_module("initial_sync", monkeypatch).run(600, tmp_path, "roles")
+    assert result["converged"] is True and result["lock_periods"] == 0
+    assert result["changes_failed"] == 0 and result["changes_applied"] == 600 + 18 + 1  # + role
+    # The role goes to 100 users a call; its calls count in the lower bound.
+    assert result["calls"]["roles.users"] >= 6
+    assert result["fewest_calls"]["roles.users"] == 6
+    assert result["lower_bound_minutes"] <= result["simulated_minutes"]
+
+
+def test_steady_state_bench_reports_quiet_and_churning_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = bench_module("steady_state", monkeypatch).run(300, tmp_path)
+    assert result["converged"] is True
+    assert result["first_run_after_initial"]["cpu_seconds"] > 0
+    quiet, churn = result["no_change"], result["one_percent"]
+    for run in (result["first_run_after_initial"], quiet, churn):
+        assert run["lock_periods"] == 0 and run["changes_failed"] == 0
+        assert run["calls"] == sum(run["calls_by_endpoint"].values())
+        assert run["lower_bound_minutes"] <= run["simulated_minutes"]
+        assert run["cpu_hrsync_seconds"] > 0
+    # Nothing changed in HR: only reads, and nothing to do.
+    assert quiet["changes_applied"] == 0
+    assert not {"users.add", "users.update"} & set(quiet["calls_by_endpoint"])
+    # 300 people: 3 movers, and at least one leaver, rehire and email change.
+    assert churn["hr_changes"] == {"movers": 3, "leavers": 1, "rehires": 1, "email_changes": 1}
+    assert churn["changes_applied"] >= 6 and churn["calls"] > quiet["calls"]
+
+
+def test_steady_state_bench_keeps_the_declared_role(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = bench_module("steady_state", monkeypatch).run(300, tmp_path, "roles")
+    assert result["converged"] is True
+    assert result["no_change"]["changes_applied"] == 0
+    assert result["one_percent"]["changes_failed"] == 0
+
+
+def test_scale_table_runs_each_case_in_its_own_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    scale = bench_module("scale", monkeypatch)
+    cells = scale.row(scale.measure(200, "roles"))
+    assert len(cells) == len(scale.COLUMNS)
+    assert cells[1] == "roles" and cells[-1] == "yes"
