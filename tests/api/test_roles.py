@@ -111,3 +111,34 @@ def test_configs_read_in_the_shape_zoho_documents() -> None:
     assert permission_holds(modules, REPLY_WINDOW)
     other = {**REPLY_WINDOW, "configs": [dict(REPLY_WINDOW["configs"][0], value=1)]}  # type: ignore[arg-type]
     assert not permission_holds(modules, other)
+
+
+def test_joiners_get_their_role_while_the_invitations_wait_for_the_rate_limit(
+    world: World,
+) -> None:
+    import httpx
+
+    from hrsync.config import GroupRule
+
+    world.settings.rules = RulesConfig(
+        roles=[GroupRule(name="Admin", when={"designation": d}) for d in ("Engineer", "Manager")]
+    )
+    rows = sample_employees(700)
+    world.write(rows)
+    order: list[str] = []
+
+    class Spy(httpx.BaseTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            if request.method == "POST" and request.url.path.startswith("/api/v2/"):
+                order.append(request.url.path.split("/")[3])  # users, profiles, ...
+            return world.transport.handle_request(request)
+
+    converge(world, transport=Spy())
+    invites = [n for n, kind in enumerate(order) if kind == "users"]
+    roles = [n for n, kind in enumerate(order) if kind == "profiles"]
+    assert len(invites) >= 7 and roles
+    assert roles[0] < invites[-1]  # given between invitation batches, not all after them
+    given = role_of(world)
+    wanted = {r["employee_id"] for r in rows if r["designation"] in ("Engineer", "Manager")}
+    assert {e for e, r in given.items() if r == "Admin"} == wanted
+    assert planned(world) == [] and world.stats()["lock_periods_total"] == 0

@@ -148,11 +148,17 @@ class CliqClient:
 
     # users ---------------------------------------------------------------------------------
     def iter_users(
-        self, *, status: str | None = None, search: str | None = None
+        self,
+        *,
+        status: str | None = None,
+        search: str | None = None,
+        modified_after: str | None = None,
     ) -> Iterator[CliqUser]:
-        """Every user (or those with ``status``), in the full get-user shape."""
+        """Every user (or those with ``status``, matching ``search``, or changed after the
+        ISO time ``modified_after``), in the full get-user shape."""
         params: dict[str, Any] = {"fields": "all"}
-        params.update({k: v for k, v in (("status", status), ("search", search)) if v})
+        wanted = (("status", status), ("search", search), ("modified_after", modified_after))
+        params.update({k: v for k, v in wanted if v})
         for item in self._listing("/api/v2/users", endpoint="users.list", params=params):
             yield CliqUser.model_validate(item)
 

@@ -58,6 +58,10 @@ class ZohoHttp:
         self._handlers = tuple(retry_handlers)
         self.calls: Counter[str] = Counter()
 
+    def now(self) -> float:
+        """The time on the clock this client paces by."""
+        return self._clock.now()
+
     def call(
         self,
         method: str,

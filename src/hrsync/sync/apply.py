@@ -96,6 +96,7 @@ class Steps(Protocol):
 
     def steps(self, plan: Plan) -> Iterator[Step]: ...
     def deactivations(self, plan: Plan) -> Iterator[Step]: ...
+    def idle(self) -> None: ...
 
 
 class Target(Protocol):
@@ -163,6 +164,7 @@ class Applier:
         self.report = ApplyReport()
         # Connect work needs nothing from Cliq: it fills the time Cliq's pacing waits.
         self.background: deque[Step] = deque()
+        self.cliq: Steps | None = None
 
     def apply(self, plan: Plan) -> ApplyReport:
         self.progress.start(plan)
@@ -173,11 +175,10 @@ class Applier:
                 for c in plan.changes
             ),
         )
-        cliq = self.target.changes(self.inventory, plan, self)
+        cliq = self.cliq = self.target.changes(self.inventory, plan, self)
         if self.connect is not None:
             self.background.extend(self.connect.changes(self.inventory, plan, self).steps(plan))
-        if self.background:
-            self.target.set_idle(self._idle)
+        self.target.set_idle(self._idle)
         try:
             for step in cliq.steps(plan):
                 self._run(step)
@@ -204,7 +205,10 @@ class Applier:
             self.settle(step.changes)
 
     def _idle(self, seconds: float) -> None:
-        """Cliq's pacing is about to wait ``seconds``: do Connect work that can go now."""
+        """Cliq's pacing is about to wait ``seconds``: the Cliq target's own work that can go
+        now (roles of joiners), then Connect work."""
+        if self.cliq is not None:
+            self.cliq.idle()
         while self.background and self.connect is not None and self.connect.ready():
             self._run(self.background.popleft())
 

@@ -161,6 +161,7 @@ class InviteRound:
         if joined:
             self.ledger.journal.add_many_memberships("team", joined)
         self.ledger.settle(invites)
+        self.c.awaiting_role(invites)
 
     def _adopt(self, invites: list[InviteUser]) -> None:
         """Already in the organisation (an earlier, interrupted run): link, never re-invite."""
@@ -178,6 +179,7 @@ class InviteRound:
             )
             self.c.zuid_of[invite.employee_id] = zuid
             self.ledger.settle([invite])
+            self.c.awaiting_role([invite])
 
     def _split_or_fail(self, batch: list[InviteUser], error: BadRequest) -> None:
         """Zoho refused the whole call: halve it until the one bad entry stands alone."""

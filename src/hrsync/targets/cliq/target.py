@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
@@ -199,6 +200,20 @@ class CliqTarget:
 
     def invite(self, users: Sequence[dict[str, Any]]) -> AddUsersResult:
         return self.client.add_users(users)
+
+    def ready(self, *endpoints: str) -> bool:
+        """Whether calls to ``endpoints`` can go now without waiting for the rate limit."""
+        return all(self.client.http.pacer.delay(e) <= 0 for e in endpoints)
+
+    def now(self) -> float:
+        return self.client.http.now()
+
+    def invited_since(self, when: float) -> dict[str, str]:
+        """Email (lowercased) → zuid of pending users changed since ``when``: the people
+        invited since then, in a page or two rather than a listing of everyone pending."""
+        since = dt.datetime.fromtimestamp(when, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        pending = self.client.iter_users(status="pending", modified_after=since)
+        return {u.email_id.lower(): u.id for u in pending}
 
     def find_users(self, emails: Iterable[str]) -> dict[str, str]:
         """Email (lowercased) → zuid for the given emails: pending users first, then search."""
