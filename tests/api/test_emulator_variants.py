@@ -244,3 +244,32 @@ def test_an_invitation_the_answer_does_not_mention_is_looked_up_not_dropped(
         outcome.plan.counts().get("create_designation", 0)
     )
     assert planned(world) == []
+
+
+def test_modified_after_with_and_without_new_invitations(world: World) -> None:
+    world.write(sample_employees(3))
+    converge(world)
+    auth = bearer(world)
+    query = {"fields": "all", "modified_after": "2000-01-01T00:00:00Z", "status": "pending"}
+    listed = world.http.get(f"{BASE}/api/v2/users", params=query, headers=auth).json()["data"]
+    assert len(listed) == 3  # just invited: counted as changed by default
+    play(world, "modified-excludes-new")
+    listed = world.http.get(f"{BASE}/api/v2/users", params=query, headers=auth).json()["data"]
+    assert listed == []
+
+
+def test_roles_still_reach_joiners_when_new_invitations_are_not_modified(world: World) -> None:
+    from hrsync.config import GroupRule, RulesConfig
+
+    play(world, "modified-excludes-new")
+    world.settings.rules = RulesConfig(
+        roles=[GroupRule(name="Admin", when={"designation": "Engineer"})]
+    )
+    rows = sample_employees(300)
+    world.write(rows)
+    converge(world)
+    state: Any = world.state()
+    names = {r["id"]: r["name"] for r in state["roles"]}
+    admins = {u.get("employee_id", "") for u in state["users"] if names[u["role_id"]] == "Admin"}
+    assert admins - {""} == {r["employee_id"] for r in rows if r["designation"] == "Engineer"}
+    assert planned(world) == []

@@ -157,6 +157,8 @@ def list_users(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
     if q.get("modified_after"):
         since = _parse_time(q["modified_after"])
         users = [u for u in users if u.modified > since and u.modified > ctx.now - 7 * 86400]
+        if "modified-excludes-new" in ctx.variants:  # an invitation is not a change of fields
+            users = [u for u in users if u.modified > u.created]
     if q.get("search"):
         needle = q["search"].lower()
         users = [u for u in users if needle in u.email_id.lower() or needle in u.full_name.lower()]

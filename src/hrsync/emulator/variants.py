@@ -81,6 +81,14 @@ VARIANTS: dict[str, Variant] = {
             "the departments document, for organisations integrated with Zoho People",
         ),
         Variant(
+            "modified-excludes-new",
+            10,
+            "GET /api/v2/users?modified_after=T lists users created or changed after T",
+            "users only invited after T are left out: the document counts changes to six fields",
+            "the users document's modified_after (department, designation, employee id, "
+            "extension, reporting to, work location)",
+        ),
+        Variant(
             "ids-numeric",
             15,
             "role ids are strings",
