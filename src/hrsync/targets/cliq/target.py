@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from typing import Any, Protocol
 
 from hrsync.api.cliq import AddUsersResult, CliqClient, CliqUser
@@ -99,26 +100,30 @@ class CliqTarget:
             inv.userfields[uf.unique_name] = UserFieldMeta(
                 uf.unique_name, uf.name, uf.type, options
             )
-        users = list(self.client.iter_users())
-        if any(not u.status for u in users):
-            users = self._with_statuses(users)
-        for user in users:
-            inv.users.append(current_user(user))
+        unsure: list[int] = []  # places of users listed without a status
+        for user in self.client.iter_users():  # converted as they come: no second copy
+            current = current_user(user)
+            if not current.status:
+                unsure.append(len(inv.users))
+            inv.users.append(current)
             if user.email_id.lower() in self._protected_emails:
                 inv.protected.add(user.id)
+        if unsure:
+            self._settle_statuses(inv.users, unsure)
         # The organisation's owner leads the base department; never touch that account.
         if self.lead_zuid:
             inv.protected.add(self.lead_zuid)
         return inv
 
-    def _with_statuses(self, users: list[CliqUser]) -> list[CliqUser]:
+    def _settle_statuses(self, users: list[CurrentUser], places: list[int]) -> None:
         """The listing left out ``status``: ask for the inactive and the pending users by
         status, and take the rest as active, rather than guess one for everybody."""
         log.info("Cliq's user listing carries no status; listing inactive and pending users")
         status_of: dict[str, str] = {}
         for status in ("inactive", "pending"):
             status_of.update({u.id: status for u in self.client.iter_users(status=status)})
-        return [u.model_copy(update={"status": status_of.get(u.id, "active")}) for u in users]
+        for n in places:
+            users[n] = replace(users[n], status=status_of.get(users[n].zuid, "active"))
 
     def load_team_members(self, inventory: Inventory, names: Iterable[str]) -> None:
         """List the teams, then fill in the members of the named ones (one listing each)."""
