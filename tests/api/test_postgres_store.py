@@ -100,3 +100,14 @@ def test_keys_in_the_config_share_one_token_in_postgresql(world: World, postgres
     for _ in range(3):
         plan_in_a_new_process(world)
     assert world.stats()["token_refreshes"] == 1
+
+
+def test_memberships_recorded_twice_are_kept_once_in_both_stores(
+    world: World, postgres_url: str, tmp_path: Path
+) -> None:
+    for url in (postgres_url, f"sqlite:///{tmp_path / 'm.db'}"):
+        store = Store(url, clock=world.clock)
+        store.add_many_memberships("team", {"Sales": ["E1", "E2"], "Ops": ["E2"]})
+        store.add_many_memberships("team", {"sales": ["E2", "E3"]})  # E2 again, another case
+        assert store.memberships("team") == {"sales": {"E1", "E2", "E3"}, "ops": {"E2"}}
+        store.close()

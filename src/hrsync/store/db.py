@@ -393,35 +393,33 @@ class Store:
         self.add_many_memberships(kind, {group: employee_ids})
 
     def add_many_memberships(self, kind: str, groups: Mapping[str, Iterable[str]]) -> None:
-        """Record people in groups of ``kind``, all in one transaction (an invitation batch
-        joins many teams at once)."""
+        """Record people in groups of ``kind``, all in one statement (an invitation batch
+        joins many teams at once); a membership already recorded stays as it is."""
         now = self._clock.now()
+        rows = [
+            {
+                "integration": self.integration,
+                "kind": kind,
+                "group_key": group.strip().lower(),
+                "employee_id": e,
+                "created_at": now,
+            }
+            for group, employee_ids in groups.items()
+            for e in sorted(set(employee_ids))
+        ]
+        if not rows:
+            return
         with self._session.begin() as s:
-            for group, employee_ids in groups.items():
-                key, ids = group.strip().lower(), sorted(set(employee_ids))
-                held = set(  # of these people only: a batch costs its size, not the group's
-                    s.scalars(
-                        select(Membership.employee_id).where(
-                            Membership.integration == self.integration,
-                            Membership.kind == kind,
-                            Membership.group_key == key,
-                            Membership.employee_id.in_(ids),
-                        )
-                    )
-                )
-                rows = [
-                    {
-                        "integration": self.integration,
-                        "kind": kind,
-                        "group_key": key,
-                        "employee_id": e,
-                        "created_at": now,
-                    }
-                    for e in ids
-                    if e not in held
-                ]
-                if rows:
-                    s.execute(insert(Membership), rows)
+            s.execute(self._insert_new(Membership), rows)
+
+    def _insert_new(self, table: type[Membership]) -> Any:
+        """An INSERT that skips rows its table's unique keys already hold (both SQLite and
+        PostgreSQL say it as ON CONFLICT DO NOTHING)."""
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        if self.engine.dialect.name == "postgresql":
+            return postgresql.insert(table).on_conflict_do_nothing()
+        return sqlite.insert(table).on_conflict_do_nothing()
 
     def move_memberships(self, kind: str, group: str, employee_ids: Iterable[str]) -> None:
         """Record ``employee_ids`` in ``group`` and in no other group of ``kind`` (a role)."""
