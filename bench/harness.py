@@ -9,9 +9,14 @@ process's CPU over the run.
 
 from __future__ import annotations
 
+import argparse
+import json
 import math
 import resource
+import sys
+import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -249,3 +254,20 @@ def ratio(simulated: float, bound: float) -> float | None:
 
 def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def command_line(run: Callable[[int, Path, str], dict[str, Any]], doc: str | None) -> None:
+    """``--employees N --scenario NAME``: ``run`` in a scratch folder, its figures as JSON."""
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n")[0])
+    parser.add_argument("--employees", type=int, default=10_000)
+    parser.add_argument(
+        "--scenario",
+        choices=sorted(SCENARIOS),
+        default="csv",
+        help="; ".join(f"{name}: {words}" for name, words in SCENARIOS.items()),
+    )
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="hrsync-bench-") as folder:
+        result = run(args.employees, Path(folder), args.scenario)
+    json.dump(result, sys.stdout, indent=2)
+    print()

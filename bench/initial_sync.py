@@ -22,14 +22,10 @@ simulated minutes, not real ones. Prints one JSON object:
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
-import sys
-import tempfile
 from pathlib import Path
 
-from harness import SCENARIOS, EmulatedOrg, lower_bound_seconds, peak_rss_mb, ratio
+from harness import EmulatedOrg, command_line, lower_bound_seconds, peak_rss_mb, ratio
 
 
 def fewest_calls(counts: dict[str, int], employees: int, scenario: str) -> dict[str, int]:
@@ -75,21 +71,5 @@ def run(employees: int, folder: Path, scenario: str = "csv") -> dict[str, object
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--employees", type=int, default=10_000)
-    parser.add_argument(
-        "--scenario",
-        choices=sorted(SCENARIOS),
-        default="csv",
-        help="; ".join(f"{name}: {words}" for name, words in SCENARIOS.items()),
-    )
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="hrsync-bench-") as folder:
-        result = run(args.employees, Path(folder), args.scenario)
-    json.dump(result, sys.stdout, indent=2)
-    print()
-
-
 if __name__ == "__main__":
-    main()
+    command_line(run, __doc__)

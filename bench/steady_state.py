@@ -19,16 +19,12 @@ Each gives ``calls``, ``calls_by_endpoint``, ``simulated_minutes``,
 
 from __future__ import annotations
 
-import argparse
-import json
 import random
-import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness import BETWEEN_RUNS, SCENARIOS, EmulatedOrg, RunFigures, peak_rss_mb
+from harness import BETWEEN_RUNS, EmulatedOrg, RunFigures, command_line, peak_rss_mb
 from hrsync.cli.demo import DEPARTMENTS, TITLES
 
 PER_10K = {"movers": 100, "leavers": 20, "rehires": 5, "email_changes": 10}
@@ -118,21 +114,5 @@ def run(employees: int, folder: Path, scenario: str = "csv") -> dict[str, Any]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--employees", type=int, default=10_000)
-    parser.add_argument(
-        "--scenario",
-        choices=sorted(SCENARIOS),
-        default="csv",
-        help="; ".join(f"{name}: {words}" for name, words in SCENARIOS.items()),
-    )
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="hrsync-bench-") as folder:
-        result = run(args.employees, Path(folder), args.scenario)
-    json.dump(result, sys.stdout, indent=2)
-    print()
-
-
 if __name__ == "__main__":
-    main()
+    command_line(run, __doc__)

@@ -149,3 +149,19 @@ def run_main(capsys: pytest.CaptureFixture[str], config: Path, *args: str) -> tu
     out, err = capsys.readouterr()
     code = ended.value.code
     return (code if isinstance(code, int) else 1), out, err
+
+
+def access_token(world: World) -> str:
+    """An access token of the world's Cliq keys, as an admin holds one for calls by hand."""
+    form = world.settings.cliq
+    answer = world.http.post(
+        f"{world.base}/oauth/v2/token",
+        data={
+            "grant_type": "refresh_token",
+            "client_id": form.client_id,
+            "client_secret": form.client_secret.get_secret_value(),
+            "refresh_token": form.refresh_token.get_secret_value(),
+        },
+    )
+    token: str = answer.json()["access_token"]
+    return token

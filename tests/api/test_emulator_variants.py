@@ -13,7 +13,7 @@ from hrsync.cli.main import app as cli
 from hrsync.emulator.variants import VARIANTS
 from hrsync.errors import BadRequest
 from tests.conftest import BASE, World
-from tests.support import cliq_users, converge, planned
+from tests.support import access_token, cliq_users, converge, planned
 
 
 def play(world: World, *variants: str) -> None:
@@ -22,17 +22,7 @@ def play(world: World, *variants: str) -> None:
 
 def bearer(world: World) -> dict[str, str]:
     """An admin's own access token, for calls made by hand."""
-    form = world.settings.cliq
-    token = world.http.post(
-        f"{BASE}/oauth/v2/token",
-        data={
-            "grant_type": "refresh_token",
-            "client_id": form.client_id,
-            "client_secret": form.client_secret.get_secret_value(),
-            "refresh_token": form.refresh_token.get_secret_value(),
-        },
-    ).json()["access_token"]
-    return {"Authorization": f"Zoho-oauthtoken {token}"}
+    return {"Authorization": f"Zoho-oauthtoken {access_token(world)}"}
 
 
 def test_the_table_names_each_variant_with_its_reading_and_source(world: World) -> None:

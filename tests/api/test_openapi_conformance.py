@@ -21,6 +21,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
 from tests.conftest import BASE, SHARED, World
+from tests.support import access_token
 
 SPECS = SHARED / "external" / "zoho-cliq" / "openapi"
 EMPTY_ANSWERS = {"no-response", "empty-response"}
@@ -168,17 +169,7 @@ class Caller:
 def call(world: World) -> Iterator[Caller]:
     if not SPECS.is_dir():
         pytest.skip(f"Zoho's Cliq OpenAPI documents are not at {SPECS}")
-    form = world.settings.cliq
-    token = world.http.post(
-        f"{BASE}/oauth/v2/token",
-        data={
-            "grant_type": "refresh_token",
-            "client_id": form.client_id,
-            "client_secret": form.client_secret.get_secret_value(),
-            "refresh_token": form.refresh_token.get_secret_value(),
-        },
-    ).json()["access_token"]
-    yield Caller(world, token, load_specs())
+    yield Caller(world, access_token(world), load_specs())
 
 
 def exercise_users(call: Caller) -> dict[str, str]:

@@ -9,11 +9,10 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from hrsync.cli.integrations import opened
+from hrsync.cli.integrations import settings_for
 from hrsync.cli.output import EXIT_ERROR, console, emit_json, fail, mode
 from hrsync.cli.syncing import RECORD, recorded
 from hrsync.clock import RealClock
-from hrsync.config import Settings, load_settings
 from hrsync.doctor import Check, Options, diagnose
 from hrsync.wiring import App, build
 
@@ -65,7 +64,7 @@ def doctor(
     """
     if probe_writes and not test_user:
         fail("--probe-writes needs --test-user EMAIL: the Cliq user whose field is set to itself")
-    settings, name = _settings(ctx, integration)
+    settings, name = settings_for(ctx, integration, any_state=True)  # doctor comes first
 
     def wired() -> App:
         # Built by the same wiring as `hrsync plan`, dry unless probing: the HTTP layer then
@@ -83,15 +82,6 @@ def doctor(
         show(checks)
     if not ok:
         raise typer.Exit(EXIT_ERROR)
-
-
-def _settings(ctx: typer.Context, integration: str | None) -> tuple[Settings, str]:
-    """hrsync.toml's settings, or an integration's in any state (doctor comes first)."""
-    base = load_settings(ctx.obj["config"])
-    if not integration:
-        return base, "default"
-    with opened(ctx) as integrations:
-        return integrations.settings(integration, base), integration
 
 
 def show(checks: list[Check]) -> None:

@@ -30,12 +30,17 @@ def opened(ctx: typer.Context) -> Iterator[Integrations]:
         yield Integrations(connections.store, connections)
 
 
-def settings_for(ctx: typer.Context, integration: str | None) -> tuple[Settings, str]:
-    """The settings of ``--integration NAME`` (enabled), or of hrsync.toml."""
+def settings_for(
+    ctx: typer.Context, integration: str | None, *, any_state: bool = False
+) -> tuple[Settings, str]:
+    """The settings of ``--integration NAME`` (enabled, unless ``any_state``), or of
+    hrsync.toml."""
     base = load_settings(ctx.obj["config"])
     if not integration:
         return base, "default"
     with opened(ctx) as integrations:
+        if any_state:
+            return integrations.settings(integration, base), integration
         return integrations.runnable(integration, base), integration
 
 

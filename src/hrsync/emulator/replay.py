@@ -216,7 +216,7 @@ def _state_refusal(exchange: dict[str, Any], status: int, body: Any) -> bool:
     ):
         return False  # the emulator has no such route: a difference
     code = body.get("code") if isinstance(body, dict) else None
-    return code not in SHAPE_REFUSALS and status not in (405,)
+    return code not in SHAPE_REFUSALS and status != 405
 
 
 def _custom_fields(exchanges: Iterable[dict[str, Any]]) -> set[str]:

@@ -128,27 +128,7 @@ class Store:
             return {eid: zuid for eid, zuid in rows}
 
     def save_link(self, employee_id: str, zuid: str, *, email: str, origin: str) -> None:
-        now = self._clock.now()
-        with self._session.begin() as s:
-            link = s.scalar(
-                select(Link).where(
-                    Link.integration == self.integration, Link.employee_id == employee_id
-                )
-            )
-            if link is None:
-                s.add(
-                    Link(
-                        integration=self.integration,
-                        employee_id=employee_id,
-                        zuid=zuid,
-                        email=email,
-                        origin=origin,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                )
-            else:
-                link.zuid, link.email, link.updated_at = zuid, email, now
+        self.save_links([(employee_id, zuid, email)], origin=origin)
 
     def save_links(self, links: Iterable[tuple[str, str, str]], *, origin: str) -> None:
         """(employee id, zuid, email) links in one transaction: a first run after a large

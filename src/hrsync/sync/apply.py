@@ -105,7 +105,6 @@ class Target(Protocol):
 
 
 class ConnectSteps(Protocol):
-    def ready(self) -> bool: ...
     def steps(self, plan: Plan) -> Iterator[Step]: ...
 
 

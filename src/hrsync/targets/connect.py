@@ -63,9 +63,6 @@ class ConnectChanges:
         self.zuid_of = plan.known_users  # Connect takes a member out by their Cliq user
         self.groups = dict(inventory.connect.groups) if inventory.connect else {}
 
-    def ready(self) -> bool:
-        return self.target.ready()
-
     def steps(self, plan: Plan) -> Iterator[Step]:
         for group in plan.of(CreateConnectGroup):
             yield Step([group], partial(self.create_group, group))

@@ -81,7 +81,7 @@ class CliqChanges:
         invites: list[InviteUser] = plan.of(InviteUser)
         if invites:
             yield Step(list(invites), lambda: InviteRound(self, invites).run(), True)
-            yield Step([], lambda: self.roles_of_joiners([i for i in invites if i.role]))
+            yield Step([], self.roles_of_joiners)
         updates: list[UpdateUser] = plan.of(UpdateUser)
         yield Step([], lambda: self.move_in_batches(updates))
         for update in updates:
@@ -259,7 +259,7 @@ class CliqChanges:
         finally:
             self.idle_busy = False
 
-    def roles_of_joiners(self, invites: list[InviteUser]) -> None:
+    def roles_of_joiners(self) -> None:
         """The invitations are done: give the roles still waiting (ids found the cheap way
         first, then, for anyone still unknown, in the whole listing of pending users)."""
         self._give_roles(final=True)
