@@ -217,4 +217,3 @@ class Emulator:
         for user in self.org.users.values():
             if user.status == "pending" and user.invited_at + self.org.accept_after <= now:
                 user.status = "active"
-                user.modified = now

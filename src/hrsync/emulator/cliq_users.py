@@ -10,7 +10,7 @@ from hrsync.emulator.cliq_groups import PEOPLE_MANAGED
 from hrsync.emulator.cliq_statuses import current_of
 from hrsync.emulator.context import Ctx
 from hrsync.emulator.core import EmuRequest, ZohoError, require
-from hrsync.emulator.state import Org, User
+from hrsync.emulator.state import Org, User, watched
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_USERS_PER_ADD = 100
@@ -63,7 +63,13 @@ def add_users(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
         if reason:
             failed[email] = reason
             continue
-        user = User(id=ctx.org.ids.zuid(), email_id=email, created=ctx.now, invited_at=ctx.now)
+        user = User(
+            id=ctx.org.ids.zuid(),
+            email_id=email,
+            created=ctx.now,
+            modified=ctx.now,
+            invited_at=ctx.now,
+        )
         _apply_fields(ctx, user, entry)
         user.department_id = user.department_id or ctx.org.default_department().id
         ctx.org.add_user(user)
@@ -126,6 +132,7 @@ def _check_custom(kind: str, options: list[dict[str, str]], key: str, value: Any
 
 def _apply_fields(ctx: Ctx, user: User, entry: dict[str, Any]) -> None:
     org = ctx.org
+    before = watched(user)
     custom = {uf.unique_name for uf in org.userfields.values()}
     for key in TEXT_FIELDS:
         if key in entry:
@@ -143,7 +150,8 @@ def _apply_fields(ctx: Ctx, user: User, entry: dict[str, Any]) -> None:
             user.custom[key] = entry[key]
     for team_id in entry.get("team_ids") or []:
         org.teams[int(team_id)].members.add(user.id)
-    user.modified = ctx.now
+    if watched(user) != before:
+        user.modified = ctx.now
 
 
 def list_users(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
@@ -256,7 +264,6 @@ def _set_active(ctx: Ctx, user: User, active: bool) -> None:
         user.status = "active"
     elif not active and user.status != "inactive":
         user.status = "inactive"
-    user.modified = ctx.now
 
 
 def user_teams(ctx: Ctx, req: EmuRequest, user_id: str) -> dict[str, Any]:

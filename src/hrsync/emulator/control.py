@@ -121,7 +121,6 @@ def accept(emu: Emulator, req: EmuRequest) -> dict[str, Any]:
     for user in emu.org.users.values():
         if user.status == "pending" and (not emails or user.email_id.lower() in emails):
             user.status = "active"
-            user.modified = emu.clock.now()
             accepted.append(user.email_id)
     return {"accepted": accepted}
 

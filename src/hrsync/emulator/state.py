@@ -52,6 +52,23 @@ DEFAULT_PERMISSIONS: dict[str, Any] = {
 }
 
 
+# The fields whose changes ``GET /users?modified_after`` counts, as the users document lists
+# them: "Department, Designation, Employee ID, Extension, Reporting To, and Work Location".
+# ``User.modified`` moves only when one of them does (or when the user is created).
+WATCHED = (
+    "department_id",
+    "designation_id",
+    "employee_id",
+    "extension",
+    "reporting_to",
+    "work_location",
+)
+
+
+def watched(user: User) -> tuple[str, ...]:
+    return tuple(getattr(user, name) for name in WATCHED)
+
+
 @dataclass
 class User:
     """A Cliq user, with the fields of the documented get-user response."""

@@ -83,7 +83,8 @@ VARIANTS: dict[str, Variant] = {
         Variant(
             "modified-excludes-new",
             10,
-            "GET /api/v2/users?modified_after=T lists users created or changed after T",
+            "GET /api/v2/users?modified_after=T lists users created after T, or whose department, "
+            "designation, employee id, extension, reporting-to or work location changed",
             "users only invited after T are left out: the document counts changes to six fields",
             "the users document's modified_after (department, designation, employee id, "
             "extension, reporting to, work location)",
