@@ -169,6 +169,9 @@ class DriftConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     ignore: list[str] = Field(default_factory=list)  # Cliq field names, e.g. ["mobile"]
+    # Cliq's users are read in full at least this often; runs in between read only the users
+    # Cliq lists as changed, so hand edits of other fields are found at the next full read.
+    full_read_hours: float = Field(24.0, gt=0, le=144)
 
     @field_validator("ignore")
     @classmethod

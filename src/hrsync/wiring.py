@@ -121,7 +121,10 @@ def build(
 
     http = zoho(settings.cliq)
     target = CliqTarget(
-        CliqClient(http), protected_emails=settings.safety.protected_emails, memory=store
+        CliqClient(http),
+        protected_emails=settings.safety.protected_emails,
+        memory=store,
+        full_read_every=settings.drift.full_read_hours * 3600,
     )
     src = settings.source
     source: Source

@@ -191,8 +191,8 @@ def test_someone_invited_by_hand_meanwhile_is_adopted_when_cliq_says_already_ava
     app = world.app()
     listed = app.engine.target.inventory
 
-    def then_an_admin_invites_one() -> Any:
-        inventory = listed()
+    def then_an_admin_invites_one(**how: Any) -> Any:
+        inventory = listed(**how)
         body = {"users": [{"email_id": rows[9]["email"], "first_name": "By hand"}]}
         app.http.call("POST", "/api/v2/users", endpoint="users.add", json=body)
         return inventory

@@ -71,8 +71,8 @@ def test_member_calls_refused_because_people_owns_the_groups_stop_and_are_said(
     app = world.app()
     listed = app.engine.target.inventory
 
-    def then_people_takes_over() -> Any:
-        inventory = listed()
+    def then_people_takes_over(**how: Any) -> Any:
+        inventory = listed(**how)
         world.http.post(f"{BASE}/_emulator/config", json={"people_managed": True})
         return inventory
 

@@ -123,9 +123,9 @@ def test_a_refused_department_write_stops_the_rest_and_is_remembered(world: Worl
     world.http.post(f"{BASE}/_emulator/config", json={"people_managed": True})
     original = app.engine.target.inventory
 
-    def listed_before_the_change() -> Any:
+    def listed_before_the_change(**how: Any) -> Any:
         world.http.post(f"{BASE}/_emulator/config", json={"people_managed": False})
-        inventory = original()
+        inventory = original(**how)
         world.http.post(f"{BASE}/_emulator/config", json={"people_managed": True})
         return inventory
 

@@ -102,6 +102,7 @@ class UserField(BaseModel):
     unique_name: str
     type: str = "text_field"
     options: list[UserFieldOption] = Field(default_factory=list)
+    last_modified_time: str = ""
 
 
 class Team(BaseModel):

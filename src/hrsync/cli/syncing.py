@@ -19,6 +19,7 @@ from hrsync.cli.progress import CallProgress
 from hrsync.cli.report import report_apply, report_nothing, show_plan
 from hrsync.errors import HrsyncError, SafetyHold
 from hrsync.owner_only import write_owner_only
+from hrsync.sync.engine import ASKED
 from hrsync.sync.pending import pending_actions
 from hrsync.wiring import App, build
 
@@ -78,6 +79,13 @@ def recorded(ctx: typer.Context, path: Path | None) -> Iterator[None]:
             ctx.obj["recorder"] = None
 
 
+FULL_READ = typer.Option(
+    "--full-read",
+    help="Read all of Cliq's users now, not only those Cliq lists as changed: finds hand "
+    "edits at once rather than at the next scheduled full read ([drift] full_read_hours).",
+)
+
+
 def plan(
     ctx: typer.Context,
     integration: Annotated[str | None, INTEGRATION] = None,
@@ -92,13 +100,14 @@ def plan(
     ] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
     record: Annotated[Path | None, RECORD] = None,
+    full_read: Annotated[bool, FULL_READ] = False,
 ) -> None:
     """Show what would change in Cliq. Reads only: not one write is sent."""
     ctx.obj["integration"] = integration
     with recorded(ctx, record):
         app = _app(ctx, dry_run=True)
         try:
-            outcome = app.engine.run_plan()
+            outcome = app.engine.run_plan(full_read=full_read)
         finally:
             app.close()
     data = outcome.plan.to_json() | {"run_id": outcome.run_id}
@@ -127,11 +136,16 @@ def apply(
     confirm_removals: Annotated[int | None, CONFIRM_REMOVALS] = None,
     confirm_missing_columns: Annotated[str | None, CONFIRM_MISSING_COLUMNS] = None,
     record: Annotated[Path | None, RECORD] = None,
+    full_read: Annotated[bool, FULL_READ] = False,
 ) -> None:
     """Make Cliq match HR: invite, update, deactivate, reactivate (asks first unless --yes)."""
     ctx.obj["integration"] = integration
     confirm = Confirmed(
-        confirm_deactivations, confirm_blanking, confirm_removals, _names(confirm_missing_columns)
+        confirm_deactivations,
+        confirm_blanking,
+        confirm_removals,
+        _names(confirm_missing_columns),
+        full_read,
     )
     with recorded(ctx, record):
         _apply(ctx, plan_file, yes=yes, confirm=confirm)
@@ -142,7 +156,7 @@ def _apply(ctx: typer.Context, plan_file: Path | None, *, yes: bool, confirm: Co
     if not yes and expected is None:
         preview = _app(ctx, dry_run=True)
         try:
-            planned, _, _ = preview.engine.plan()
+            planned, _, _ = preview.engine.plan(full_read=ASKED if confirm.full_read else "")
             show_plan(planned, preview.http)
         finally:
             preview.close()
@@ -178,11 +192,16 @@ def sync(
     confirm_removals: Annotated[int | None, CONFIRM_REMOVALS] = None,
     confirm_missing_columns: Annotated[str | None, CONFIRM_MISSING_COLUMNS] = None,
     record: Annotated[Path | None, RECORD] = None,
+    full_read: Annotated[bool, FULL_READ] = False,
 ) -> None:
     """Plan and apply in one go, without asking (for schedulers)."""
     ctx.obj["integration"] = integration
     confirm = Confirmed(
-        confirm_deactivations, confirm_blanking, confirm_removals, _names(confirm_missing_columns)
+        confirm_deactivations,
+        confirm_blanking,
+        confirm_removals,
+        _names(confirm_missing_columns),
+        full_read,
     )
     with recorded(ctx, record):
         _run_apply(ctx, expected=None, confirm=confirm)
@@ -196,6 +215,7 @@ class Confirmed:
     blanking: int | None = None
     removals: int | None = None
     columns: tuple[str, ...] = ()
+    full_read: bool = False  # not a guard: all of Cliq's users are read, as asked
 
 
 def _names(text: str | None) -> tuple[str, ...]:
@@ -213,6 +233,7 @@ def _run_apply(ctx: typer.Context, *, expected: str | None, confirm: Confirmed) 
                 confirmed_removals=confirm.removals,
                 confirmed_columns=confirm.columns,
                 progress=progress,
+                full_read=confirm.full_read,
             )
     except SafetyHold as hold:
         fail(f"held: {hold}", code=EXIT_HELD)

@@ -134,6 +134,7 @@ class ApplyReport:
     skipped: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     groups_by_people: bool = False  # Cliq said Zoho People owns departments and designations
+    confirmed: set[str] = field(default_factory=set)  # keys of the changes confirmed
 
     @property
     def ok(self) -> bool:
@@ -187,6 +188,7 @@ class Applier:
             self._run(self.background.popleft())
         for step in cliq.deactivations(plan):
             self._run(step)
+        self.report.confirmed = set(self.done_keys)
         return self.report
 
     def _run(self, step: Step) -> None:

@@ -17,7 +17,7 @@ from hrsync.sync.desired import desired_state
 from hrsync.sync.diff import diff
 from hrsync.sync.drift import digests, ignored_values, leave_ignored, mark_drift
 from hrsync.sync.explain import Explanation, Rules, explain
-from hrsync.sync.plan import Plan
+from hrsync.sync.plan import Change, LinkUser, Plan
 from hrsync.sync.rules import MembershipRules
 from hrsync.sync.safety import (
     Thresholds,
@@ -34,6 +34,7 @@ GROUPS_BY_PEOPLE = "cliq:groups_by_people"  # when Cliq last said People owns th
 RECHECK_GROUPS = 7 * 86_400.0
 SOURCE_COLUMNS = "source:columns"  # the canonical fields the export carried last run
 DESIRED_DIGESTS = "desired:digests"  # per person, what HR decided at the last clean apply
+ASKED = "a full read was asked for (--full-read)"
 IGNORED_VALUES = "desired:ignored"  # per person, HR's values of the [drift] ignore fields
 
 
@@ -43,7 +44,17 @@ class Source(Protocol):
 
 
 class CliqSide(Target, Protocol):
-    def inventory(self) -> Inventory: ...
+    def inventory(self, *, full: str = "") -> Inventory: ...
+    def applying(self) -> None: ...
+    def applied(
+        self,
+        inventory: Inventory,
+        confirmed: Iterable[Change],
+        unsettled: Iterable[Change],
+        *,
+        links: dict[str, str],
+        groups_written: bool,
+    ) -> None: ...
     def load_team_members(self, inventory: Inventory, names: Iterable[str]) -> None: ...
     def load_roles(
         self, inventory: Inventory, members_of: Iterable[str], permissions_of: Iterable[str]
@@ -99,8 +110,10 @@ class Engine:
         self.drift_ignore = tuple(drift_ignore)
         self._desired: DesiredState | None = None
 
-    def plan(self) -> tuple[Plan, SourceSnapshot, Inventory]:
-        """Read both sides and diff them. Sends only GET requests."""
+    def plan(self, *, full_read: str = "") -> tuple[Plan, SourceSnapshot, Inventory]:
+        """Read both sides and diff them. Sends only GET requests. Cliq's users are read in
+        full when ``full_read`` says why, or when the target finds it due; an adoption
+        planned from an incremental read is planned again from a full one."""
         snapshot = self.source.read()
         check_source(snapshot, where=self.source.describe())
         today = dt.datetime.fromtimestamp(self.clock.now(), dt.UTC).date()
@@ -117,7 +130,7 @@ class Engine:
             complete=snapshot.complete,
             invite_days_before=self.invite_days_before,
         )
-        inventory = self.target.inventory()
+        inventory = self.target.inventory(full=full_read or self._full_read_needed())
         seen = self.store.bookmark(GROUPS_BY_PEOPLE)
         if seen and self.clock.now() - float(seen["at"]) < RECHECK_GROUPS:
             inventory.groups_by_people = True
@@ -143,6 +156,8 @@ class Engine:
             roles=self.roles,
             managed_roles=managed_roles,
         )
+        if not inventory.full_read and any(isinstance(c, LinkUser) for c in plan.changes):
+            return self.plan(full_read="adopting an existing Cliq user needs a full read")
         plan.errors.extend(snapshot.errors)
         plan.notes[:0] = snapshot.notes
         leave_ignored(plan, desired, self.store.bookmark(IGNORED_VALUES) or {}, self.drift_ignore)
@@ -156,6 +171,14 @@ class Engine:
                 f"{','.join(plan.lost_columns)}"
             )
         return plan, snapshot, inventory
+
+    def _full_read_needed(self) -> str:
+        """Why the store says Cliq must be read in full now ("" when it does not)."""
+        if self.store.unfinished_changes():
+            return "an interrupted run left changes unconfirmed"
+        if self.store.invited_without_link():
+            return "users were invited whose Cliq id was never recorded"
+        return ""
 
     def _lost_columns(self, snapshot: SourceSnapshot) -> list[str]:
         """Fields whose column the export had last time, or that the configuration maps."""
@@ -207,10 +230,10 @@ class Engine:
         )
         return found, snapshot
 
-    def run_plan(self) -> Outcome:
+    def run_plan(self, *, full_read: bool = False) -> Outcome:
         run_id = self.store.start_run("plan")
         try:
-            plan, snapshot, _ = self.plan()
+            plan, snapshot, _ = self.plan(full_read=ASKED if full_read else "")
         except Exception as exc:
             self.store.finish_run(run_id, "failed", {"error": str(exc)})
             raise
@@ -226,11 +249,12 @@ class Engine:
         confirmed_removals: int | None = None,
         confirmed_columns: Collection[str] | None = None,
         progress: Progress | None = None,
+        full_read: bool = False,
     ) -> Outcome:
         """Plan again, check guards (and a saved plan's fingerprint), then apply."""
         run_id = self.store.start_run("apply")
         try:
-            plan, snapshot, inventory = self.plan()
+            plan, snapshot, inventory = self.plan(full_read=ASKED if full_read else "")
             if expected is not None and plan.fingerprint() != expected:
                 raise StalePlan(
                     "the saved plan no longer matches HR and Cliq (something changed since "
@@ -243,6 +267,7 @@ class Engine:
             self._remember_columns(snapshot)
             resumed = self._settle_previous_runs(run_id)
             self._record_links(inventory)
+            self.target.applying()
             report = Applier(
                 self.target,
                 self.store,
@@ -260,6 +285,13 @@ class Engine:
         except BaseException as exc:
             self.store.finish_run(run_id, "failed", {"error": str(exc) or type(exc).__name__})
             raise
+        self.target.applied(
+            inventory,
+            [c for c in plan.changes if c.key in report.confirmed],
+            [c for c in plan.changes if c.key not in report.confirmed],
+            links=self.store.links(),
+            groups_written=not report.groups_by_people,
+        )
         if report.groups_by_people:
             self.store.save_bookmark(GROUPS_BY_PEOPLE, {"at": self.clock.now()})
         if report.ok and self._desired is not None:

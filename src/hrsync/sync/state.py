@@ -159,6 +159,7 @@ class Inventory:
     teams: dict[str, TeamState] = field(default_factory=dict)  # by lower-cased name
     connect: ConnectState | None = None  # None: Zoho Connect is not part of this sync
     roles: dict[str, RoleState] = field(default_factory=dict)  # by lower-cased name
+    full_read: bool = True  # False: users are what hrsync knew, plus what Cliq says changed
 
     def role(self, name: str) -> RoleState | None:
         return self.roles.get(name.strip().lower())

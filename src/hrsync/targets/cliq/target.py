@@ -9,9 +9,10 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from hrsync.api.cliq import AddUsersResult, CliqClient, CliqUser
-from hrsync.errors import BadRequest
+from hrsync.errors import BadRequest, NotFound
 from hrsync.sync.apply import Ledger
-from hrsync.sync.plan import Plan
+from hrsync.sync.mapping import encode
+from hrsync.sync.plan import Change, Plan, UpdateUser
 from hrsync.sync.state import (
     PROFILE_FIELDS,
     CurrentUser,
@@ -20,7 +21,8 @@ from hrsync.sync.state import (
     TeamState,
     UserFieldMeta,
 )
-from hrsync.targets.cliq.changes import CliqChanges
+from hrsync.targets.cliq.changes import GROUP_FIELDS, CliqChanges
+from hrsync.targets.cliq.seen import APPLYING, MAX_UNSURE, SEEN, LastRead, Seen
 
 log = logging.getLogger(__name__)
 UPDATE_BODY = "cliq:update_body"  # the store bookmark: "flat" or "wrapped"
@@ -70,18 +72,60 @@ class CliqTarget:
         *,
         protected_emails: Iterable[str] = (),
         memory: Memory | None = None,
+        full_read_every: float = 86_400.0,
     ) -> None:
         self.client = client
         self.memory = memory or NoMemory()
+        self.full_read_every = full_read_every
+        self.last_read = LastRead("full", "not read yet", 0)
         self._protected_emails = {e.lower() for e in protected_emails}
         self.lead_zuid = ""
         self.base_department_id = ""
 
-    def inventory(self) -> Inventory:
+    def inventory(self, *, full: str = "") -> Inventory:
         """Every user, department, designation and custom field of the organisation (teams
         only when the rules need them: ``load_team_members``, so no Teams scope is needed
-        without team rules)."""
+        without team rules).
+
+        Users are read in full when ``full`` says why, when the last full read is older than
+        ``full_read_every`` or an apply never finished; otherwise only those Cliq lists as
+        changed since the last read, and those hrsync is unsure of (``seen``)."""
+        started = self.now()
+        seen = Seen.from_json(self.memory.bookmark(SEEN))
+        why = full or self._full_read_due(seen, started)
         inv = Inventory()
+        self._read_groups(inv)
+        known = self._read_userfields(inv, {} if why or seen is None else seen.options)
+        if why or seen is None:
+            users = self._read_all_users()
+            self.last_read = LastRead("full", why, len(users))
+            seen = Seen(started, started, users, set(), known)
+        else:
+            changed = self._read_changed_users(seen)
+            self.last_read = LastRead("incremental", "", changed)
+            seen.read_at, seen.options = started, known
+        self.memory.save_bookmark(SEEN, seen.to_json())
+        inv.users = list(seen.users.values())
+        inv.full_read = self.last_read.kind == "full"
+        for user in inv.users:
+            if user.email.lower() in self._protected_emails:
+                inv.protected.add(user.zuid)
+        # The organisation's owner leads the base department; never touch that account.
+        if self.lead_zuid:
+            inv.protected.add(self.lead_zuid)
+        log.info("%s", self.last_read.describe())
+        return inv
+
+    def _full_read_due(self, seen: Seen | None, now: float) -> str:
+        if seen is None:
+            return "hrsync has not read this organisation's users before"
+        if self.memory.bookmark(APPLYING):
+            return "the last apply did not finish"
+        if len(seen.unsure) > MAX_UNSURE:
+            return f"{len(seen.unsure)} users to read again: a full read costs less"
+        return seen.due(now, self.full_read_every)
+
+    def _read_groups(self, inv: Inventory) -> None:
         try:
             for dept in self.client.iter_departments():
                 inv.departments[dept.name] = dept.id
@@ -93,37 +137,96 @@ class CliqTarget:
             # Cliq lists departments only by search when Zoho People manages them.
             log.info("departments cannot be listed (%s): Zoho People manages them", refused)
             inv.groups_by_people = True
-        for uf in self.client.list_userfields():
-            if uf.type == "drop_down" and not uf.options:  # READINGS #13: ask the field
-                uf = self.client.get_userfield(uf.id)
-            options = {o.name: o.id for o in uf.options}
-            inv.userfields[uf.unique_name] = UserFieldMeta(
-                uf.unique_name, uf.name, uf.type, options
-            )
-        unsure: list[int] = []  # places of users listed without a status
-        for user in self.client.iter_users():  # converted as they come: no second copy
-            current = current_user(user)
-            if not current.status:
-                unsure.append(len(inv.users))
-            inv.users.append(current)
-            if user.email_id.lower() in self._protected_emails:
-                inv.protected.add(user.id)
-        if unsure:
-            self._settle_statuses(inv.users, unsure)
-        # The organisation's owner leads the base department; never touch that account.
-        if self.lead_zuid:
-            inv.protected.add(self.lead_zuid)
-        return inv
 
-    def _settle_statuses(self, users: list[CurrentUser], places: list[int]) -> None:
+    def _read_userfields(
+        self, inv: Inventory, known: dict[str, tuple[str, dict[str, str]]]
+    ) -> dict[str, tuple[str, dict[str, str]]]:
+        """The custom fields; a drop-down listed without options is asked for them, unless
+        they were read before and the field has not changed since (READINGS #13)."""
+        options: dict[str, tuple[str, dict[str, str]]] = {}
+        for uf in self.client.list_userfields():
+            found = {o.name: o.id for o in uf.options}
+            if uf.type == "drop_down" and not found:
+                before = known.get(uf.id)
+                if before is not None and uf.last_modified_time == before[0] != "":
+                    found = before[1]
+                else:
+                    found = {o.name: o.id for o in self.client.get_userfield(uf.id).options}
+                options[uf.id] = (uf.last_modified_time, found)
+            inv.userfields[uf.unique_name] = UserFieldMeta(uf.unique_name, uf.name, uf.type, found)
+        return options
+
+    def _read_all_users(self) -> dict[str, CurrentUser]:
+        users: dict[str, CurrentUser] = {}
+        unsure: list[str] = []  # users listed without a status
+        for user in self.client.iter_users():  # converted as they come: no second copy
+            current = users[user.id] = current_user(user)
+            if not current.status:
+                unsure.append(user.id)
+        if unsure:
+            self._settle_statuses(users, unsure)
+        return users
+
+    def _settle_statuses(self, users: dict[str, CurrentUser], zuids: list[str]) -> None:
         """The listing left out ``status``: ask for the inactive and the pending users by
         status, and take the rest as active, rather than guess one for everybody."""
         log.info("Cliq's user listing carries no status; listing inactive and pending users")
         status_of: dict[str, str] = {}
         for status in ("inactive", "pending"):
             status_of.update({u.id: status for u in self.client.iter_users(status=status)})
-        for n in places:
-            users[n] = replace(users[n], status=status_of.get(users[n].zuid, "active"))
+        for zuid in zuids:
+            users[zuid] = replace(users[zuid], status=status_of.get(zuid, "active"))
+
+    def _read_changed_users(self, seen: Seen) -> int:
+        """Users Cliq lists as changed since the last read, then those hrsync is unsure of,
+        one by one (a user no longer there is forgotten). Returns how many were read."""
+        since = dt.datetime.fromtimestamp(seen.since(), dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        count = 0
+        for user in self.client.iter_users(modified_after=since):
+            count += 1
+            current = current_user(user)
+            known = seen.users.get(user.id)
+            if not current.status and known is not None:  # READINGS #10: no status listed
+                current = replace(current, status=known.status)
+            seen.users[user.id] = current
+            if current.status:
+                seen.unsure.discard(user.id)
+            else:
+                seen.unsure.add(user.id)
+        for zuid in sorted(seen.unsure):
+            count += 1
+            try:
+                seen.users[zuid] = current_user(self.client.get_user(zuid))
+            except NotFound:
+                seen.users.pop(zuid, None)
+            seen.unsure.discard(zuid)
+        return count
+
+    def applying(self) -> None:
+        """An apply starts: until ``applied``, Cliq may hold what ``seen`` does not."""
+        self.memory.save_bookmark(APPLYING, True)
+
+    def applied(
+        self,
+        inventory: Inventory,
+        confirmed: Iterable[Change],
+        unsettled: Iterable[Change],
+        *,
+        links: dict[str, str],
+        groups_written: bool,
+    ) -> None:
+        """The apply finished: its confirmed writes go into what hrsync knows of Cliq, and
+        the users of the others are read again next time."""
+        seen = Seen.from_json(self.memory.bookmark(SEEN))
+        if seen is not None:
+            sure: list[Change] = []
+            unsure = list(unsettled)
+            for change in confirmed:
+                moved = isinstance(change, UpdateUser) and change.changes.keys() & GROUP_FIELDS
+                (unsure if moved and not groups_written else sure).append(change)
+            seen.settle(sure, unsure, links=links, userfields=inventory.userfields, encode=encode)
+            self.memory.save_bookmark(SEEN, seen.to_json())
+        self.memory.save_bookmark(APPLYING, None)
 
     def load_team_members(self, inventory: Inventory, names: Iterable[str]) -> None:
         """List the teams, then fill in the members of the named ones (one listing each)."""

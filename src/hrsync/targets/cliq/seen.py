@@ -1,0 +1,199 @@
+"""What hrsync last saw of Cliq's users, kept between runs so a run reads only what changed.
+
+A full read lists every user. In between, a run lists the users Cliq says changed since the
+last read (``modified_after``: creation, department, designation, employee id, extension,
+reporting-to, work location), reads again the few users hrsync is unsure of, and takes
+everything else from here, with hrsync's own confirmed writes already applied. What an admin
+changes by hand outside those six fields (a name, a mobile, a deactivation) is drift that the
+next full read finds: daily by default, and whenever asked (``--full-read``).
+
+Nothing here is guessed: a user is known as Cliq listed them, or as a confirmed write left
+them. A failed, skipped or unanswered write makes that user "unsure", to be read again; an
+apply that never finished (a kill, a crash) makes the next read a full one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from hrsync.sync.plan import (
+    Change,
+    CreateDepartment,
+    CreateDesignation,
+    DeactivateUser,
+    InviteUser,
+    ReactivateUser,
+    UpdateUser,
+)
+from hrsync.sync.state import PROFILE_FIELDS, CurrentUser, UserFieldMeta
+
+SEEN = "cliq:seen"  # the store bookmark: users, field options, when last read
+APPLYING = "cliq:seen:applying"  # set while an apply runs: its writes are not in SEEN yet
+OVERLAP = 600.0  # seconds read twice at each end, for clocks that differ
+HISTORY = 6 * 86_400.0  # Cliq keeps 7 days of modified_after; older means a full read
+
+
+MAX_UNSURE = 50  # more users than this to read one by one: list them all instead
+
+
+@dataclass(frozen=True, slots=True)
+class LastRead:
+    """How a run read Cliq's users: "full" (and why) or "incremental"; how many it read."""
+
+    kind: str
+    why: str
+    users: int
+
+    def describe(self) -> str:
+        if self.kind == "full":
+            return f"full read of Cliq's users ({self.users}): {self.why}"
+        return f"incremental read of Cliq's users: {self.users} changed or re-read"
+
+
+@dataclass(slots=True)
+class Seen:
+    """Cliq's users as hrsync last knew them, and when it last looked."""
+
+    full_at: float  # when the last full read started (hrsync's clock)
+    read_at: float  # when the last read of any kind started
+    users: dict[str, CurrentUser] = field(default_factory=dict)  # by zuid, in listing order
+    unsure: set[str] = field(default_factory=set)  # zuids to read again
+    # drop-down options by field id: (the field's last_modified_time, option name -> id)
+    options: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
+
+    def due(self, now: float, full_every: float) -> str:
+        """Why the next read must be full ("" when an incremental one will do)."""
+        if now - self.full_at >= full_every:
+            return f"the last full read was {(now - self.full_at) / 3600:.0f} hours ago"
+        if now - self.read_at >= HISTORY:
+            return "Cliq keeps changes for 7 days only, and the last read is older"
+        return ""
+
+    def since(self) -> float:
+        return self.read_at - OVERLAP
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": 1,
+            "full_at": self.full_at,
+            "read_at": self.read_at,
+            "users": [_user_row(u) for u in self.users.values()],
+            "unsure": sorted(self.unsure),
+            "options": {fid: [mod, opts] for fid, (mod, opts) in self.options.items()},
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> Seen | None:
+        if not isinstance(data, Mapping) or data.get("version") != 1:
+            return None
+        users = (_user_of(row) for row in data["users"])
+        return cls(
+            float(data["full_at"]),
+            float(data["read_at"]),
+            {u.zuid: u for u in users},
+            set(data["unsure"]),
+            {fid: (mod, dict(opts)) for fid, (mod, opts) in data["options"].items()},
+        )
+
+    # what a finished apply did --------------------------------------------------------------
+    def settle(
+        self,
+        confirmed: Iterable[Change],
+        unsettled: Iterable[Change],
+        *,
+        links: Mapping[str, str],
+        userfields: Mapping[str, UserFieldMeta],
+        encode: Any,
+    ) -> None:
+        """Apply's confirmed changes to the users, so the next run need not read them again;
+        the users of every change that was not confirmed become unsure."""
+        for change in confirmed:
+            zuid = links.get(getattr(change, "employee_id", ""), "")
+            user = self.users.get(zuid)
+            if isinstance(change, InviteUser):
+                if zuid:
+                    self.unsure.add(zuid)  # Cliq fills in what the invitation left out
+            elif user is None:
+                if zuid:
+                    self.unsure.add(zuid)
+            elif isinstance(change, DeactivateUser):
+                self.users[zuid] = replace(user, status="inactive")
+            elif isinstance(change, ReactivateUser):
+                self.users[zuid] = replace(user, status="active")
+            elif isinstance(change, UpdateUser):
+                updated = _updated(user, change, links, userfields, encode)
+                if updated is None:
+                    self.unsure.add(zuid)
+                else:
+                    self.users[zuid] = updated
+        for change in unsettled:
+            if isinstance(change, CreateDepartment | CreateDesignation):
+                continue
+            zuid = links.get(getattr(change, "employee_id", ""), "")
+            if zuid:
+                self.unsure.add(zuid)
+
+
+def _updated(
+    user: CurrentUser,
+    change: UpdateUser,
+    links: Mapping[str, str],
+    userfields: Mapping[str, UserFieldMeta],
+    encode: Any,
+) -> CurrentUser | None:
+    """``user`` as Cliq shows them after ``change``; None when that is not certain."""
+    fields, custom = dict(user.fields), dict(user.custom)
+    department, designation, manager = user.department, user.designation, user.manager_zuid
+    for name, (_, new) in change.changes.items():
+        if name in PROFILE_FIELDS:
+            fields[name] = new
+        elif name == "department":
+            department = new
+        elif name == "designation":
+            designation = new
+        elif name == "reporting_to":
+            manager = links.get(new, "") if new else ""
+            if new and not manager:
+                return None
+        elif (meta := userfields.get(name)) is not None:
+            try:
+                custom[name] = str(encode(meta, new))
+            except ValueError:
+                return None
+        else:
+            return None
+    return replace(
+        user,
+        fields=fields,
+        custom=custom,
+        department=department,
+        designation=designation,
+        manager_zuid=manager,
+    )
+
+
+def _user_row(user: CurrentUser) -> list[Any]:
+    return [
+        user.zuid,
+        user.status,
+        [user.fields.get(name, "") for name in PROFILE_FIELDS],
+        user.department,
+        user.designation,
+        user.manager_zuid,
+        user.custom,
+    ]
+
+
+def _user_of(row: list[Any]) -> CurrentUser:
+    zuid, status, values, department, designation, manager, custom = row
+    return CurrentUser(
+        zuid=zuid,
+        status=status,
+        fields=dict(zip(PROFILE_FIELDS, values, strict=True)),
+        department=department,
+        designation=designation,
+        manager_zuid=manager,
+        custom=custom,
+    )
