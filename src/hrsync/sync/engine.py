@@ -176,8 +176,6 @@ class Engine:
         """Why the store says Cliq must be read in full now ("" when it does not)."""
         if self.store.unfinished_changes():
             return "an interrupted run left changes unconfirmed"
-        if self.store.invited_without_link():
-            return "users were invited whose Cliq id was never recorded"
         return ""
 
     def _lost_columns(self, snapshot: SourceSnapshot) -> list[str]:

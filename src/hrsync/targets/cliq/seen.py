@@ -31,7 +31,7 @@ from hrsync.sync.state import PROFILE_FIELDS, CurrentUser, UserFieldMeta
 
 SEEN = "cliq:seen"  # the store bookmark: users, field options, when last read
 APPLYING = "cliq:seen:applying"  # set while an apply runs: its writes are not in SEEN yet
-OVERLAP = 600.0  # seconds read twice at each end, for clocks that differ
+OVERLAP = 120.0  # seconds read twice at each end, for clocks that differ a little
 HISTORY = 6 * 86_400.0  # Cliq keeps 7 days of modified_after; older means a full read
 
 
@@ -42,7 +42,7 @@ MAX_UNSURE = 50  # more users than this to read one by one: list them all instea
 class LastRead:
     """How a run read Cliq's users: "full" (and why) or "incremental"; how many it read."""
 
-    kind: str
+    kind: str  # "full", "incremental", or "" before the first read
     why: str
     users: int
 
@@ -60,8 +60,13 @@ class Seen:
     read_at: float  # when the last read of any kind started
     users: dict[str, CurrentUser] = field(default_factory=dict)  # by zuid, in listing order
     unsure: set[str] = field(default_factory=set)  # zuids to read again
+    invited: set[str] = field(default_factory=set)  # emails invited, ids not known yet
     # drop-down options by field id: (the field's last_modified_time, option name -> id)
     options: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
+
+    def to_read(self) -> int:
+        """How many users would be read one by one."""
+        return len(self.unsure) + len(self.invited)
 
     def due(self, now: float, full_every: float) -> str:
         """Why the next read must be full ("" when an incremental one will do)."""
@@ -81,6 +86,7 @@ class Seen:
             "read_at": self.read_at,
             "users": [_user_row(u) for u in self.users.values()],
             "unsure": sorted(self.unsure),
+            "invited": sorted(self.invited),
             "options": {fid: [mod, opts] for fid, (mod, opts) in self.options.items()},
         }
 
@@ -94,6 +100,7 @@ class Seen:
             float(data["read_at"]),
             {u.zuid: u for u in users},
             set(data["unsure"]),
+            set(data["invited"]),
             {fid: (mod, dict(opts)) for fid, (mod, opts) in data["options"].items()},
         )
 
@@ -112,9 +119,11 @@ class Seen:
         for change in confirmed:
             zuid = links.get(getattr(change, "employee_id", ""), "")
             user = self.users.get(zuid)
-            if isinstance(change, InviteUser):
+            if isinstance(change, InviteUser):  # read back: Cliq fills in what it left out
                 if zuid:
-                    self.unsure.add(zuid)  # Cliq fills in what the invitation left out
+                    self.unsure.add(zuid)
+                else:
+                    self.invited.add(change.email.lower())
             elif user is None:
                 if zuid:
                     self.unsure.add(zuid)

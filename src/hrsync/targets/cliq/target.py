@@ -77,7 +77,7 @@ class CliqTarget:
         self.client = client
         self.memory = memory or NoMemory()
         self.full_read_every = full_read_every
-        self.last_read = LastRead("full", "not read yet", 0)
+        self.last_read = LastRead("", "not read yet", 0)
         self._protected_emails = {e.lower() for e in protected_emails}
         self.lead_zuid = ""
         self.base_department_id = ""
@@ -99,7 +99,7 @@ class CliqTarget:
         if why or seen is None:
             users = self._read_all_users()
             self.last_read = LastRead("full", why, len(users))
-            seen = Seen(started, started, users, set(), known)
+            seen = Seen(started, started, users, options=known)
         else:
             changed = self._read_changed_users(seen)
             self.last_read = LastRead("incremental", "", changed)
@@ -121,8 +121,8 @@ class CliqTarget:
             return "hrsync has not read this organisation's users before"
         if self.memory.bookmark(APPLYING):
             return "the last apply did not finish"
-        if len(seen.unsure) > MAX_UNSURE:
-            return f"{len(seen.unsure)} users to read again: a full read costs less"
+        if seen.to_read() > MAX_UNSURE:
+            return f"{seen.to_read()} users to read again: a full read costs less"
         return seen.due(now, self.full_read_every)
 
     def _read_groups(self, inv: Inventory) -> None:
@@ -189,10 +189,17 @@ class CliqTarget:
             if not current.status and known is not None:  # READINGS #10: no status listed
                 current = replace(current, status=known.status)
             seen.users[user.id] = current
+            seen.invited.discard(user.email_id.lower())
             if current.status:
                 seen.unsure.discard(user.id)
             else:
                 seen.unsure.add(user.id)
+        for email in sorted(seen.invited):  # invited, never listed: look for them
+            count += 1
+            for user in self.client.iter_users(search=email):
+                if user.email_id.lower() == email:
+                    seen.unsure.add(user.id)
+            seen.invited.discard(email)
         for zuid in sorted(seen.unsure):
             count += 1
             try:

@@ -1,0 +1,206 @@
+"""Between daily full reads, a run reads only the Cliq users Cliq lists as changed (its
+``modified_after`` covers department, designation, employee id, extension, reporting-to and
+work location), the users hrsync is unsure of, and takes the rest as it last saw them."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import httpx
+import pytest
+
+from hrsync.cli.demo import sample_employees
+from hrsync.targets.cliq.seen import APPLYING, SEEN
+from tests.conftest import BASE, World
+from tests.support import KillAfterWrites, assert_matches_export, cliq_users, converge, planned
+
+HOUR = 3600.0
+
+
+class Calls(httpx.BaseTransport):
+    """Counts the calls to Zoho's API that reach the emulator, by method and path kind."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+        self.made: Counter[str] = Counter()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path.startswith("/api/"):
+            kind = "/".join("{id}" if p.isdigit() else p for p in path.split("/"))
+            self.made[f"{request.method} {kind}"] += 1
+        return self.inner.handle_request(request)
+
+
+def apply(world: World, **how: Any) -> tuple[Any, Calls, str]:
+    """One run a few minutes after the last; its outcome, its calls and how it read Cliq."""
+    world.clock.advance(300)
+    calls = Calls(world.transport)
+    app = world.app(transport=calls)
+    try:
+        outcome = app.engine.run_apply(**how)
+        assert outcome.report is not None
+        return outcome, calls, app.engine.target.last_read.kind
+    finally:
+        app.close()
+
+
+def admin(world: World) -> Any:
+    """The Cliq target of an admin's own session, to change Cliq by hand."""
+    return world.app().engine.target
+
+
+@pytest.fixture
+def synced(world: World) -> list[dict[str, str]]:
+    rows = sample_employees(300)
+    world.write(rows)
+    converge(world)  # the initial sync
+    world.http.post(f"{BASE}/_emulator/users/accept", json={})
+    _, _, kind = apply(world)  # the invitations are read back once
+    assert kind == "full"
+    return rows
+
+
+def test_a_run_with_no_change_reads_four_small_listings(
+    world: World, synced: list[dict[str, str]]
+) -> None:
+    outcome, calls, kind = apply(world)
+    assert kind == "incremental" and outcome.plan.changes == []
+    assert calls.made == {
+        "GET /api/v2/users": 1,
+        "GET /api/v2/departments": 1,
+        "GET /api/v2/designations": 1,
+        "GET /api/v2/userfields": 1,
+    }
+
+
+def test_hrs_changes_are_applied_and_kept_without_reading_everyone_again(
+    world: World, synced: list[dict[str, str]]
+) -> None:
+    rows = synced
+    rows[50]["department"] = "Legal" if rows[50]["department"] != "Legal" else "Sales"
+    rows[51]["mobile"] = "+1 555 0101"
+    rows[52]["status"] = "inactive"
+    rows[53]["email"] = "renamed." + rows[53]["email"]
+    rows[54]["last_name"] = "Newname"
+    world.write(rows)
+    outcome, calls, kind = apply(world)
+    assert kind == "incremental" and outcome.report.failed == []
+    assert calls.made["GET /api/v2/users"] == 1
+    _, calls, kind = apply(world)
+    assert kind == "incremental"
+    assert sum(n for k, n in calls.made.items() if not k.startswith("GET")) == 0
+    assert_matches_export(world, rows)
+
+
+def test_a_hand_edit_of_a_field_modified_after_covers_is_put_back_at_the_next_run(
+    world: World, synced: list[dict[str, str]]
+) -> None:
+    user = cliq_users(world)[synced[60]["employee_id"]]
+    admin(world).update_user(user["id"], {"work_location": "Moon base"}, email=user["email_id"])
+    outcome, _, kind = apply(world)
+    assert kind == "incremental"
+    assert [c.kind for c in outcome.plan.changes] == ["update"]
+    assert cliq_users(world)[synced[60]["employee_id"]].get("work_location") != "Moon base"
+
+
+def test_other_hand_edits_wait_for_the_daily_full_read_or_one_asked_for(
+    world: World, synced: list[dict[str, str]]
+) -> None:
+    people = cliq_users(world)
+    a, b = people[synced[70]["employee_id"]], people[synced[71]["employee_id"]]
+    hand = admin(world)
+    hand.update_user(a["id"], {"mobile": "+0 000"}, email=a["email_id"])
+    hand.set_active(b["id"], False)
+    outcome, _, kind = apply(world)
+    assert kind == "incremental" and outcome.plan.changes == []  # not seen yet
+    outcome, _, kind = apply(world, full_read=True)  # `--full-read`
+    assert kind == "full"
+    assert sorted(c.kind for c in outcome.plan.changes) == ["reactivate", "update"]
+    hand.set_active(b["id"], False)
+    world.clock.advance(23 * HOUR)
+    assert apply(world)[2] == "incremental"
+    world.clock.advance(1 * HOUR)
+    outcome, _, kind = apply(world)
+    assert kind == "full" and [c.kind for c in outcome.plan.changes] == ["reactivate"]
+    assert_matches_export(world, synced)
+
+
+def test_a_killed_apply_makes_the_next_read_a_full_one(
+    world: World, synced: list[dict[str, str]]
+) -> None:
+    rows = synced
+    for row in rows[80:90]:
+        row["mobile"] = "+1 555 0199"
+    world.write(rows)
+    app = world.app(transport=KillAfterWrites(world.transport, 4))
+    with pytest.raises(KeyboardInterrupt):
+        app.engine.run_apply()
+    app.close()
+    assert app.store.bookmark(APPLYING) is True
+    outcome, _, kind = apply(world)
+    assert kind == "full" and outcome.report.failed == []
+    assert len(outcome.plan.changes) == 6  # the four sent before the kill are not sent again
+    assert apply(world)[2] == "incremental"
+    assert_matches_export(world, rows)
+
+
+def test_a_failed_write_makes_its_user_read_again_one_by_one(
+    world: World, synced: list[dict[str, str]]
+) -> None:
+    rows = synced
+    rows[100]["mobile"] = "+1 555 0142"
+    world.write(rows)
+    faults = [{"mode": "error_500", "endpoint": "users.update", "count": 8}]
+    world.http.post(f"{BASE}/_emulator/faults", json=faults)
+    outcome, _, _ = apply(world)
+    world.http.post(f"{BASE}/_emulator/faults", json=[])
+    assert len(outcome.report.failed) == 1
+    outcome, calls, kind = apply(world)
+    assert kind == "incremental" and outcome.report.failed == []
+    assert calls.made["GET /api/v2/users/{id}"] == 1
+    assert_matches_export(world, rows)
+
+
+@pytest.mark.parametrize("variant", ["", "modified-excludes-new", "users-no-status"])
+def test_joiners_are_read_back_and_never_invited_twice(world: World, variant: str) -> None:
+    if variant:
+        world.http.post(f"{BASE}/_emulator/variants", json={"variants": [variant]})
+    rows = sample_employees(120)
+    world.write(rows[:100])
+    converge(world)
+    apply(world)  # the first read after the initial sync is a full one
+    world.write(rows)
+    outcome, _, kind = apply(world)  # 20 joiners
+    assert kind == "incremental" and outcome.plan.counts()["invite"] == 20
+    outcome, calls, kind = apply(world)
+    assert kind == "incremental" and outcome.plan.changes == []
+    assert calls.made["POST /api/v2/users"] == 0
+    if variant == "modified-excludes-new":
+        assert calls.made["GET /api/v2/users/{id}"] == 20  # not listed as changed: asked
+    assert_matches_export(world, rows)
+    assert planned(world) == []
+
+
+def test_an_adoption_is_planned_from_a_full_read(
+    world: World, synced: list[dict[str, str]]
+) -> None:
+    rows = synced
+    body = {"users": [{"email_id": "hand.made@zylker.example", "first_name": "Hand"}]}
+    admin(world).client.http.call("POST", "/api/v2/users", endpoint="users.add", json=body)
+    rows.append({**rows[-1], "employee_id": "E9999", "email": "hand.made@zylker.example"})
+    world.write(rows)
+    outcome, _, kind = apply(world)
+    assert kind == "full"
+    assert outcome.plan.counts()["link"] == 1 and outcome.plan.counts().get("invite", 0) == 0
+
+
+def test_what_hrsync_knows_of_cliq_is_kept_in_its_store(
+    world: World, synced: list[dict[str, str]]
+) -> None:
+    app = world.app()
+    seen = app.store.bookmark(SEEN)
+    app.close()
+    assert seen["version"] == 1 and len(seen["users"]) == 301  # and the organisation's admin
+    assert seen["unsure"] == []
