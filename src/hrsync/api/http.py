@@ -8,6 +8,7 @@ request that is not a GET before anything is sent.
 
 from __future__ import annotations
 
+import email.utils
 import logging
 from collections import Counter
 from collections.abc import Sequence
@@ -57,10 +58,16 @@ class ZohoHttp:
         self.dry_run = dry_run
         self._handlers = tuple(retry_handlers)
         self.calls: Counter[str] = Counter()
+        self.server_offset = 0.0  # Zoho's clock minus ours, from its last ``Date`` header
 
     def now(self) -> float:
         """The time on the clock this client paces by."""
         return self._clock.now()
+
+    def server_now(self) -> float:
+        """The time on Zoho's clock, as its last answer's ``Date`` header showed it (ours,
+        before any answer): what Zoho's own time filters such as ``modified_after`` use."""
+        return self._clock.now() + self.server_offset
 
     def call(
         self,
@@ -153,7 +160,18 @@ class ZohoHttp:
             ) from exc
         self.pacer.record(endpoint)
         self.calls[endpoint] += 1
+        self._note_server_time(response)
         return response
+
+    def _note_server_time(self, response: httpx.Response) -> None:
+        stamp = response.headers.get("date")
+        if not stamp:
+            return
+        try:
+            server = email.utils.parsedate_to_datetime(stamp).timestamp()
+        except (TypeError, ValueError):
+            return
+        self.server_offset = server - self._clock.now()
 
     def _lock(self, endpoint: str) -> float:
         return self.pacer.limit(endpoint).lock_seconds

@@ -78,7 +78,8 @@ def serve(
         + "); "
         f"OAuth client {client.client_id} (secret at GET /_emulator/clients)"
     )
-    uvicorn.run(create_app(emulator), host=host, port=port, log_level="warning")
+    # The emulator dates its answers by its own clock (virtual or real), not uvicorn's.
+    uvicorn.run(create_app(emulator), host=host, port=port, log_level="warning", date_header=False)
 
 
 @app.command()

@@ -25,14 +25,16 @@ def show_plan(plan: Plan, http: ZohoHttp, *, limit: int | None = None) -> None:
     show_problems(errors, plan.notes, actions)
     if not plan.changes:
         console.print("No changes. Cliq matches HR.")
-        return
-    counts = ", ".join(f"{n} {kind}" for kind, n in sorted(plan.counts().items()))
-    calls = plan.api_calls()
-    minutes = http.pacer.estimate(calls) / 60
-    console.print(
-        f"Plan: {counts}. About {sum(calls.values())} API calls, "
-        f"at least {minutes:.1f} min at Zoho's rate limits."
-    )
+    else:
+        counts = ", ".join(f"{n} {kind}" for kind, n in sorted(plan.counts().items()))
+        calls = plan.api_calls()
+        minutes = http.pacer.estimate(calls) / 60
+        console.print(
+            f"Plan: {counts}. About {sum(calls.values())} API calls, "
+            f"at least {minutes:.1f} min at Zoho's rate limits."
+        )
+    if plan.cliq_read:
+        console.print(f"[dim]{escape(plan.cliq_read)}[/]", highlight=False, soft_wrap=True)
 
 
 def show_problems(

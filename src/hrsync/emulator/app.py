@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import email.utils
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from hrsync.clock import Clock, RealClock
@@ -153,6 +154,12 @@ class Emulator:
         self.cursors: dict[str, tuple[str, int]] = {}
 
     def handle(self, req: EmuRequest) -> EmuResponse:
+        """Every answer carries a ``Date`` header on the emulator's clock, as a server's does."""
+        response = self._handle(req)  # may be a shared constant (NO_CONTENT): not changed
+        date = email.utils.formatdate(self.clock.now(), usegmt=True)
+        return replace(response, headers={"date": date, **response.headers})
+
+    def _handle(self, req: EmuRequest) -> EmuResponse:
         path = req.path.rstrip("/") or "/"
         try:
             if path.startswith("/_emulator/"):

@@ -158,6 +158,7 @@ class Engine:
         )
         if not inventory.full_read and any(isinstance(c, LinkUser) for c in plan.changes):
             return self.plan(full_read="adopting an existing Cliq user needs a full read")
+        plan.cliq_read = inventory.read
         plan.errors.extend(snapshot.errors)
         plan.notes[:0] = snapshot.notes
         leave_ignored(plan, desired, self.store.bookmark(IGNORED_VALUES) or {}, self.drift_ignore)

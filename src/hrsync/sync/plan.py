@@ -370,6 +370,7 @@ class Plan:
     # Employee id → the Cliq user (zuid) of everyone the plan's changes name who is in Cliq
     # already: the changes name people by employee id, and the target finds them here.
     known_users: dict[str, str] = field(default_factory=dict)
+    cliq_read: str = ""  # how Cliq's users were read: "full: why" or "incremental: …"
 
     def of(self, change_type: type[Change]) -> list[Any]:
         return [c for c in self.changes if isinstance(c, change_type)]
@@ -426,6 +427,7 @@ class Plan:
             "pending": list(self.pending),
             "managed_users": self.managed_users,
             "known_users": dict(self.known_users),
+            "cliq_read": self.cliq_read,
         }
 
     @classmethod
@@ -445,6 +447,7 @@ class Plan:
             pending=list(data.get("pending", [])),
             managed_users=int(data.get("managed_users", 0)),
             known_users=dict(data.get("known_users", {})),
+            cliq_read=str(data.get("cliq_read", "")),
         )
 
 

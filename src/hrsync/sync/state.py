@@ -160,6 +160,7 @@ class Inventory:
     connect: ConnectState | None = None  # None: Zoho Connect is not part of this sync
     roles: dict[str, RoleState] = field(default_factory=dict)  # by lower-cased name
     full_read: bool = True  # False: users are what hrsync knew, plus what Cliq says changed
+    read: str = ""  # how the users were read, in a line for people
 
     def role(self, name: str) -> RoleState | None:
         return self.roles.get(name.strip().lower())

@@ -45,11 +45,15 @@ class LastRead:
     kind: str  # "full", "incremental", or "" before the first read
     why: str
     users: int
+    next_full: str = ""  # when the next full read is due, UTC
 
     def describe(self) -> str:
         if self.kind == "full":
-            return f"full read of Cliq's users ({self.users}): {self.why}"
-        return f"incremental read of Cliq's users: {self.users} changed or re-read"
+            return f"Cliq: read all {self.users:,} users ({self.why})"
+        return (
+            f"Cliq: read {self.users:,} users changed since the last read, the rest as last "
+            f"seen; next full read {self.next_full} (or --full-read)"
+        )
 
 
 @dataclass(slots=True)
@@ -58,6 +62,7 @@ class Seen:
 
     full_at: float  # when the last full read started (hrsync's clock)
     read_at: float  # when the last read of any kind started
+    zoho_read_at: float  # the same moment on Zoho's clock (its answers' Date headers)
     users: dict[str, CurrentUser] = field(default_factory=dict)  # by zuid, in listing order
     unsure: set[str] = field(default_factory=set)  # zuids to read again
     invited: set[str] = field(default_factory=set)  # emails invited, ids not known yet
@@ -77,13 +82,16 @@ class Seen:
         return ""
 
     def since(self) -> float:
-        return self.read_at - OVERLAP
+        """``modified_after`` for the next read, on Zoho's clock: a clock of hrsync's host
+        that is wrong by minutes or months loses no change."""
+        return self.zoho_read_at - OVERLAP
 
     def to_json(self) -> dict[str, Any]:
         return {
             "version": 1,
             "full_at": self.full_at,
             "read_at": self.read_at,
+            "zoho_read_at": self.zoho_read_at,
             "users": [_user_row(u) for u in self.users.values()],
             "unsure": sorted(self.unsure),
             "invited": sorted(self.invited),
@@ -98,6 +106,7 @@ class Seen:
         return cls(
             float(data["full_at"]),
             float(data["read_at"]),
+            float(data["zoho_read_at"]),
             {u.zuid: u for u in users},
             set(data["unsure"]),
             set(data["invited"]),

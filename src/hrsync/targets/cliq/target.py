@@ -95,18 +95,21 @@ class CliqTarget:
         why = full or self._full_read_due(seen, started)
         inv = Inventory()
         self._read_groups(inv)
+        zoho_started = self.client.http.server_now() - (self.now() - started)
         known = self._read_userfields(inv, {} if why or seen is None else seen.options)
         if why or seen is None:
             users = self._read_all_users()
             self.last_read = LastRead("full", why, len(users))
-            seen = Seen(started, started, users, options=known)
+            seen = Seen(started, started, zoho_started, users, options=known)
         else:
             changed = self._read_changed_users(seen)
-            self.last_read = LastRead("incremental", "", changed)
-            seen.read_at, seen.options = started, known
+            due = dt.datetime.fromtimestamp(seen.full_at + self.full_read_every, dt.UTC)
+            self.last_read = LastRead("incremental", "", changed, f"{due:%Y-%m-%d %H:%M} UTC")
+            seen.read_at, seen.zoho_read_at, seen.options = started, zoho_started, known
         self.memory.save_bookmark(SEEN, seen.to_json())
         inv.users = list(seen.users.values())
         inv.full_read = self.last_read.kind == "full"
+        inv.read = self.last_read.describe()
         for user in inv.users:
             if user.email.lower() in self._protected_emails:
                 inv.protected.add(user.zuid)
