@@ -58,7 +58,8 @@ class ZohoHttp:
         self.dry_run = dry_run
         self._handlers = tuple(retry_handlers)
         self.calls: Counter[str] = Counter()
-        self.server_offset = 0.0  # Zoho's clock minus ours, from its last ``Date`` header
+        # Zoho's clock minus ours, from its last ``Date`` header (None: no answer had one)
+        self.server_offset: float | None = None
 
     def now(self) -> float:
         """The time on the clock this client paces by."""
@@ -67,7 +68,7 @@ class ZohoHttp:
     def server_now(self) -> float:
         """The time on Zoho's clock, as its last answer's ``Date`` header showed it (ours,
         before any answer): what Zoho's own time filters such as ``modified_after`` use."""
-        return self._clock.now() + self.server_offset
+        return self._clock.now() + (self.server_offset or 0.0)
 
     def call(
         self,

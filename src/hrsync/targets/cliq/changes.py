@@ -63,6 +63,7 @@ class CliqChanges:
         self.moved: dict[str, set[str]] = {}  # change key → group fields moved by member calls
         self.userfields = inventory.userfields  # custom fields by unique name
         self.role_queue: list[tuple[InviteUser, float]] = []  # joiners, when Cliq confirmed
+        self.unread: dict[str, float] = {}  # joiners not read back yet → when Cliq confirmed
         self.idle_busy = False
 
     def steps(self, plan: Plan) -> Iterator[Step]:
@@ -245,13 +246,15 @@ class CliqChanges:
     # invitations are done is given right after.
 
     def awaiting_role(self, invites: Sequence[InviteUser]) -> None:
-        """Invitations Cliq just confirmed: their roles are given as soon as can be."""
+        """Invitations Cliq just confirmed: their ids are learnt and their users read back
+        while Cliq's pacing waits, and their roles given as soon as can be."""
         now = self.target.now()
+        self.unread.update((i.employee_id, now) for i in invites)
         self.role_queue.extend((i, now) for i in invites if i.role and i.role.lower() in self.roles)
 
     def idle(self) -> None:
-        """Cliq's pacing is about to wait: give roles whose calls can go now."""
-        if self.idle_busy or not self.role_queue:
+        """Cliq's pacing is about to wait: read joiners back and give roles, if calls can go."""
+        if self.idle_busy or not (self.role_queue or self.unread):
             return
         self.idle_busy = True
         try:
@@ -273,17 +276,34 @@ class CliqChanges:
         for invite, _ in self.role_queue:
             log.warning("role %r not given to %s: no Cliq id found", invite.role, invite.email)
 
+    def _read_back(self, *, final: bool) -> None:
+        """List the users invited since the oldest joiner not read back yet: their ids are
+        linked now, and the target keeps them as Cliq shows them, so the next run need not
+        read them again. A joiner such a listing leaves out is left to the next run."""
+        if not self.unread or not (final or self.target.ready("users.list")):
+            return
+        asked = self.target.now()
+        try:
+            found = self.target.invited_since(min(self.unread.values()) - 1)
+        except (ApiError, TransientError) as error:
+            log.info("could not list the newly invited users yet (%s)", error)
+            return
+        learnt: list[tuple[str, str, str]] = []
+        for employee_id, at in list(self.unread.items()):
+            email = self.emails.get(employee_id, "")
+            zuid = found.get(email.lower())
+            if zuid:
+                if employee_id not in self.zuid_of:
+                    self.zuid_of[employee_id] = zuid
+                    learnt.append((employee_id, zuid, email))
+                del self.unread[employee_id]
+            elif at < asked:  # confirmed before the listing, yet not in it: not listed
+                del self.unread[employee_id]
+        if learnt:
+            self.ledger.journal.save_links(learnt, origin="invited")
+
     def _give_roles(self, *, final: bool) -> None:
-        unknown = [(i, at) for i, at in self.role_queue if i.employee_id not in self.zuid_of]
-        if unknown and (final or self.target.ready("users.list")):
-            try:
-                found = self.target.invited_since(min(at for _, at in unknown) - 1)
-            except (ApiError, TransientError) as error:
-                log.info("could not list the newly invited users yet (%s)", error)
-                found = {}
-            for invite, _ in unknown:
-                if invite.email.lower() in found:
-                    self.zuid_of[invite.employee_id] = found[invite.email.lower()]
+        self._read_back(final=final)
         by_role: dict[str, list[InviteUser]] = {}
         for invite, _ in self.role_queue:
             if invite.employee_id in self.zuid_of:

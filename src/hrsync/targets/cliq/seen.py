@@ -31,7 +31,10 @@ from hrsync.sync.state import PROFILE_FIELDS, CurrentUser, UserFieldMeta
 
 SEEN = "cliq:seen"  # the store bookmark: users, field options, when last read
 APPLYING = "cliq:seen:applying"  # set while an apply runs: its writes are not in SEEN yet
-OVERLAP = 120.0  # seconds read twice at each end, for clocks that differ a little
+# Seconds read twice: a Date header is rounded down to the second; without one, hrsync's own
+# clock stands in for Zoho's, and may be a little off.
+OVERLAP = 5.0
+OVERLAP_OWN_CLOCK = 300.0
 HISTORY = 6 * 86_400.0  # Cliq keeps 7 days of modified_after; older means a full read
 
 
@@ -62,7 +65,7 @@ class Seen:
 
     full_at: float  # when the last full read started (hrsync's clock)
     read_at: float  # when the last read of any kind started
-    zoho_read_at: float  # the same moment on Zoho's clock (its answers' Date headers)
+    since_at: float  # the next read's modified_after, on Zoho's clock (Date headers)
     users: dict[str, CurrentUser] = field(default_factory=dict)  # by zuid, in listing order
     unsure: set[str] = field(default_factory=set)  # zuids to read again
     invited: set[str] = field(default_factory=set)  # emails invited, ids not known yet
@@ -84,14 +87,14 @@ class Seen:
     def since(self) -> float:
         """``modified_after`` for the next read, on Zoho's clock: a clock of hrsync's host
         that is wrong by minutes or months loses no change."""
-        return self.zoho_read_at - OVERLAP
+        return self.since_at
 
     def to_json(self) -> dict[str, Any]:
         return {
             "version": 1,
             "full_at": self.full_at,
             "read_at": self.read_at,
-            "zoho_read_at": self.zoho_read_at,
+            "since_at": self.since_at,
             "users": [_user_row(u) for u in self.users.values()],
             "unsure": sorted(self.unsure),
             "invited": sorted(self.invited),
@@ -106,7 +109,7 @@ class Seen:
         return cls(
             float(data["full_at"]),
             float(data["read_at"]),
-            float(data["zoho_read_at"]),
+            float(data["since_at"]),
             {u.zuid: u for u in users},
             set(data["unsure"]),
             set(data["invited"]),
@@ -122,14 +125,18 @@ class Seen:
         links: Mapping[str, str],
         userfields: Mapping[str, UserFieldMeta],
         encode: Any,
+        read_back: Mapping[str, CurrentUser],
     ) -> None:
         """Apply's confirmed changes to the users, so the next run need not read them again;
-        the users of every change that was not confirmed become unsure."""
+        the users of every change that was not confirmed become unsure. Joiners are taken as
+        Cliq listed them after their invitation (``read_back``), or read next time."""
         for change in confirmed:
             zuid = links.get(getattr(change, "employee_id", ""), "")
             user = self.users.get(zuid)
-            if isinstance(change, InviteUser):  # read back: Cliq fills in what it left out
-                if zuid:
+            if isinstance(change, InviteUser):
+                if zuid in read_back:
+                    self.users[zuid] = read_back[zuid]
+                elif zuid:
                     self.unsure.add(zuid)
                 else:
                     self.invited.add(change.email.lower())

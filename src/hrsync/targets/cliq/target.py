@@ -22,7 +22,15 @@ from hrsync.sync.state import (
     UserFieldMeta,
 )
 from hrsync.targets.cliq.changes import GROUP_FIELDS, CliqChanges
-from hrsync.targets.cliq.seen import APPLYING, MAX_UNSURE, SEEN, LastRead, Seen
+from hrsync.targets.cliq.seen import (
+    APPLYING,
+    MAX_UNSURE,
+    OVERLAP,
+    OVERLAP_OWN_CLOCK,
+    SEEN,
+    LastRead,
+    Seen,
+)
 
 log = logging.getLogger(__name__)
 UPDATE_BODY = "cliq:update_body"  # the store bookmark: "flat" or "wrapped"
@@ -78,6 +86,7 @@ class CliqTarget:
         self.memory = memory or NoMemory()
         self.full_read_every = full_read_every
         self.last_read = LastRead("", "not read yet", 0)
+        self.read_back: dict[str, CurrentUser] = {}  # joiners as listed during this apply
         self._protected_emails = {e.lower() for e in protected_emails}
         self.lead_zuid = ""
         self.base_department_id = ""
@@ -95,17 +104,17 @@ class CliqTarget:
         why = full or self._full_read_due(seen, started)
         inv = Inventory()
         self._read_groups(inv)
-        zoho_started = self.client.http.server_now() - (self.now() - started)
+        since = self._zoho_time() - (self.now() - started)
         known = self._read_userfields(inv, {} if why or seen is None else seen.options)
         if why or seen is None:
             users = self._read_all_users()
             self.last_read = LastRead("full", why, len(users))
-            seen = Seen(started, started, zoho_started, users, options=known)
+            seen = Seen(started, started, since, users, options=known)
         else:
             changed = self._read_changed_users(seen)
             due = dt.datetime.fromtimestamp(seen.full_at + self.full_read_every, dt.UTC)
             self.last_read = LastRead("incremental", "", changed, f"{due:%Y-%m-%d %H:%M} UTC")
-            seen.read_at, seen.zoho_read_at, seen.options = started, zoho_started, known
+            seen.read_at, seen.since_at, seen.options = started, since, known
         self.memory.save_bookmark(SEEN, seen.to_json())
         inv.users = list(seen.users.values())
         inv.full_read = self.last_read.kind == "full"
@@ -118,6 +127,12 @@ class CliqTarget:
             inv.protected.add(self.lead_zuid)
         log.info("%s", self.last_read.describe())
         return inv
+
+    def _zoho_time(self) -> float:
+        """Now on Zoho's clock, a little early: what ``modified_after`` may ask for next."""
+        http = self.client.http
+        margin = OVERLAP if http.server_offset is not None else OVERLAP_OWN_CLOCK
+        return http.server_now() - margin
 
     def _full_read_due(self, seen: Seen | None, now: float) -> str:
         if seen is None:
@@ -226,15 +241,25 @@ class CliqTarget:
         groups_written: bool,
     ) -> None:
         """The apply finished: its confirmed writes go into what hrsync knows of Cliq, and
-        the users of the others are read again next time."""
+        the users of the others are read again next time. The next read asks for changes
+        since now, so hrsync's own writes are not listed back to it; a hand edit made while
+        this apply ran is found at the next full read."""
         seen = Seen.from_json(self.memory.bookmark(SEEN))
         if seen is not None:
+            seen.read_at, seen.since_at = self.now(), self._zoho_time()
             sure: list[Change] = []
             unsure = list(unsettled)
             for change in confirmed:
                 moved = isinstance(change, UpdateUser) and change.changes.keys() & GROUP_FIELDS
                 (unsure if moved and not groups_written else sure).append(change)
-            seen.settle(sure, unsure, links=links, userfields=inventory.userfields, encode=encode)
+            seen.settle(
+                sure,
+                unsure,
+                links=links,
+                userfields=inventory.userfields,
+                encode=encode,
+                read_back=self.read_back,
+            )
             self.memory.save_bookmark(SEEN, seen.to_json())
         self.memory.save_bookmark(APPLYING, None)
 
@@ -330,8 +355,14 @@ class CliqTarget:
         """Email (lowercased) → zuid of pending users changed since ``when``: the people
         invited since then, in a page or two rather than a listing of everyone pending."""
         since = dt.datetime.fromtimestamp(when, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        pending = self.client.iter_users(status="pending", modified_after=since)
-        return {u.email_id.lower(): u.id for u in pending}
+        found: dict[str, str] = {}
+        for user in self.client.iter_users(status="pending", modified_after=since):
+            current = current_user(user)
+            self.read_back[user.id] = (
+                current if current.status else replace(current, status="pending")
+            )
+            found[user.email_id.lower()] = user.id
+        return found
 
     def find_users(self, emails: Iterable[str]) -> dict[str, str]:
         """Email (lowercased) → zuid for the given emails: pending users first, then search."""
