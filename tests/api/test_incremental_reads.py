@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from hrsync.cli.demo import sample_employees
+from hrsync.config import RulesConfig
 from hrsync.targets.cliq.seen import APPLYING, SEEN
 from tests.conftest import BASE, World
 from tests.support import KillAfterWrites, assert_matches_export, cliq_users, converge, planned
@@ -213,3 +214,36 @@ def test_what_hrsync_knows_of_cliq_is_kept_in_its_store(
     app.close()
     assert seen["version"] == 1 and len(seen["users"]) == 301  # and the organisation's admin
     assert seen["unsure"] == []
+
+
+def test_teams_are_taken_as_last_seen_between_full_reads(world: World) -> None:
+    world.settings.rules = RulesConfig(teams_per=["department"])
+    rows = sample_employees(150)
+    world.write(rows)
+    converge(world)
+    _, calls, kind = apply(world)
+    assert kind == "incremental" and calls.made["GET /api/v2/teams"] == 0
+    mover = rows[60]
+    old = mover["department"]
+    new = next(r["department"] for r in rows if r["department"] != old)
+    mover["department"] = new
+    world.write(rows)
+    outcome, calls, _ = apply(world)
+    assert sorted(c.kind for c in outcome.plan.changes) == [
+        "team_members",
+        "team_members",
+        "update",
+    ]
+    assert not [k for k in calls.made if k.startswith("GET /api/v2/teams")]
+    outcome, calls, _ = apply(world)
+    assert outcome.plan.changes == [] and sum(calls.made.values()) == 4
+    members = {t["name"]: t["members"] for t in world.state()["teams"]}  # type: ignore[union-attr]
+    zuid = cliq_users(world)[mover["employee_id"]]["id"]
+    assert zuid in members[new] and zuid not in members[old]
+    admin(world).remove_team_members(
+        next(t["team_id"] for t in world.state()["teams"] if t["name"] == new),  # type: ignore[union-attr]
+        [zuid],
+    )
+    assert apply(world)[0].plan.changes == []  # a hand edit of a team: not seen yet
+    outcome, _, kind = apply(world, full_read=True)
+    assert kind == "full" and [c.kind for c in outcome.plan.changes] == ["team_members"]

@@ -22,14 +22,17 @@ from hrsync.sync.plan import (
     Change,
     CreateDepartment,
     CreateDesignation,
+    CreateTeam,
     DeactivateUser,
     InviteUser,
     ReactivateUser,
+    TeamMembers,
     UpdateUser,
 )
-from hrsync.sync.state import PROFILE_FIELDS, CurrentUser, UserFieldMeta
+from hrsync.sync.state import PROFILE_FIELDS, CurrentUser, TeamState, UserFieldMeta
 
 SEEN = "cliq:seen"  # the store bookmark: users, field options, when last read
+SEEN_TEAMS = "cliq:seen:teams"  # teams by lower-cased name: id, name, members if loaded
 APPLYING = "cliq:seen:applying"  # set while an apply runs: its writes are not in SEEN yet
 # Seconds read twice: a Date header is rounded down to the second; without one, hrsync's own
 # clock stands in for Zoho's, and may be a little off.
@@ -222,3 +225,55 @@ def _user_of(row: list[Any]) -> CurrentUser:
         manager_zuid=manager,
         custom=custom,
     )
+
+
+# teams -------------------------------------------------------------------------------------
+def teams_json(teams: Mapping[str, TeamState]) -> dict[str, Any]:
+    return {
+        key: [t.id, t.name, t.loaded, sorted(t.members) if t.loaded else []]
+        for key, t in teams.items()
+    }
+
+
+def seen_teams(data: Any) -> dict[str, TeamState] | None:
+    if not isinstance(data, Mapping):
+        return None
+    return {
+        key: TeamState(tid, name, set(members), loaded)
+        for key, (tid, name, loaded, members) in data.items()
+    }
+
+
+def settle_teams(
+    teams: Mapping[str, TeamState],
+    created: Mapping[str, TeamState],
+    confirmed: Iterable[Change],
+    unsettled: Iterable[Change],
+    *,
+    links: Mapping[str, str],
+) -> dict[str, TeamState] | None:
+    """The teams after an apply's confirmed changes; None (list them again next time) when
+    a team change was not confirmed, or a member's Cliq id is not known."""
+    after = {key: replace(t, members=set(t.members)) for key, t in teams.items()}
+    after.update({key: replace(t, members=set()) for key, t in created.items()})
+    if any(isinstance(c, TeamMembers | CreateTeam) for c in unsettled):
+        return None
+    for change in confirmed:
+        if isinstance(change, TeamMembers):
+            names, people = [change.team], change.employee_ids
+        elif isinstance(change, InviteUser) and change.teams:
+            names, people = change.teams, [change.employee_id]
+        else:
+            continue
+        zuids = {links.get(eid, "") for eid in people}
+        if "" in zuids:
+            return None
+        for name in names:
+            team = after.get(name.strip().lower())
+            if team is None:
+                continue
+            if not isinstance(change, TeamMembers) or change.join:
+                team.members |= zuids
+            else:
+                team.members -= zuids
+    return after

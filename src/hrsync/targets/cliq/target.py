@@ -28,8 +28,12 @@ from hrsync.targets.cliq.seen import (
     OVERLAP,
     OVERLAP_OWN_CLOCK,
     SEEN,
+    SEEN_TEAMS,
     LastRead,
     Seen,
+    seen_teams,
+    settle_teams,
+    teams_json,
 )
 
 log = logging.getLogger(__name__)
@@ -87,6 +91,8 @@ class CliqTarget:
         self.full_read_every = full_read_every
         self.last_read = LastRead("", "not read yet", 0)
         self.read_back: dict[str, CurrentUser] = {}  # joiners as listed during this apply
+        self.created_teams: dict[str, TeamState] = {}  # teams this apply created
+        self.teams_read = False  # whether this run read (or took as seen) the teams
         self._protected_emails = {e.lower() for e in protected_emails}
         self.lead_zuid = ""
         self.base_department_id = ""
@@ -261,20 +267,33 @@ class CliqTarget:
                 read_back=self.read_back,
             )
             self.memory.save_bookmark(SEEN, seen.to_json())
+        if self.teams_read:
+            teams = settle_teams(
+                inventory.teams, self.created_teams, confirmed, unsettled, links=links
+            )
+            self.memory.save_bookmark(SEEN_TEAMS, None if teams is None else teams_json(teams))
         self.memory.save_bookmark(APPLYING, None)
 
     def load_team_members(self, inventory: Inventory, names: Iterable[str]) -> None:
-        """List the teams, then fill in the members of the named ones (one listing each)."""
+        """List the teams, then fill in the members of the named ones (one listing each).
+        Between full reads, the teams and members hrsync last saw, with its own confirmed
+        changes, stand in for the listings; a team not seen before is listed."""
         if not inventory.teams:
-            for listed in self.client.iter_teams():
-                inventory.teams[listed.name.strip().lower()] = TeamState(
-                    listed.team_id, listed.name
-                )
+            cached = seen_teams(self.memory.bookmark(SEEN_TEAMS))
+            if cached is not None and self.last_read.kind == "incremental":
+                inventory.teams.update(cached)
+            else:
+                for listed in self.client.iter_teams():
+                    inventory.teams[listed.name.strip().lower()] = TeamState(
+                        listed.team_id, listed.name
+                    )
         for name in sorted({n.strip().lower() for n in names}):
             team = inventory.teams.get(name)
             if team is not None and not team.loaded:
                 team.members = set(self.client.iter_team_members(team.id))
                 team.loaded = True
+        self.memory.save_bookmark(SEEN_TEAMS, teams_json(inventory.teams))
+        self.teams_read = True
 
     def changes(self, inventory: Inventory, plan: Plan, ledger: Ledger) -> CliqChanges:
         """What carries out ``plan``'s changes here, reporting to apply's ``ledger``."""
@@ -319,7 +338,11 @@ class CliqTarget:
         self.client.remove_role_users(role_id, zuids)
 
     def create_team(self, name: str) -> str:
-        return self.client.create_team(name, description="Kept in step with HR by hrsync").team_id
+        team_id = self.client.create_team(
+            name, description="Kept in step with HR by hrsync"
+        ).team_id
+        self.created_teams[name.strip().lower()] = TeamState(team_id, name, loaded=True)
+        return team_id
 
     def add_team_members(self, team_id: str, zuids: Sequence[str]) -> None:
         self.client.add_team_members(team_id, zuids)
