@@ -159,7 +159,9 @@ def test_a_later_run_of_a_fuller_organisation_replays_without_false_differences(
     write_csv(tmp_path / "employees.csv", rows)
     later = tmp_path / "later.jsonl"
     config = str(tmp_path / "hrsync.toml")
-    ran = CliRunner().invoke(app, ["--config", config, "sync", "--record", str(later)])
+    ran = CliRunner().invoke(
+        app, ["--config", config, "sync", "--full-read", "--record", str(later)]
+    )
     assert ran.exit_code == 0, ran.output
     code, report = replay(later)
     assert (code, report["differences"]) == (0, []), json.dumps(report["differences"])
