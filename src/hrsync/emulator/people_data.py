@@ -135,7 +135,8 @@ class People:
         status = record.get("Employeestatus") or "Active"
         record["Employeestatus"] = status
         record["Employeestatus.type"] = STATUS_TYPES.get(status, 1)
-        record["ModifiedTime"] = str(int(now * 1000))
+        if old is None or {**record, "ModifiedTime": ""} != {**old, "ModifiedTime": ""}:
+            record["ModifiedTime"] = str(int(now * 1000))  # a record saved unchanged keeps it
         self.employees[record_id] = record
         return record_id
 
