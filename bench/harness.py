@@ -231,10 +231,16 @@ class EmulatedOrg:
     def converged(self) -> bool:
         """A later run plans no changes."""
         self.clock.advance(61)  # a later run, as a scheduler would start it
+        return not self.plan()[0]
+
+    def plan(self, *, full_read: bool = False) -> tuple[int, float]:
+        """``hrsync plan``: how many changes, and hrsync's own CPU seconds for it."""
+        emulator_cpu, cpu = self.transport.cpu_seconds, time.process_time()
         check = self.build(dry_run=True)
-        plan, _, _ = check.engine.plan()
+        plan, _, _ = check.engine.plan(full_read="measured" if full_read else "")
         check.close()
-        return not plan.changes
+        cpu = time.process_time() - cpu - (self.transport.cpu_seconds - emulator_cpu)
+        return len(plan.changes), round(cpu, 2)
 
     def close(self) -> None:
         self.control.close()

@@ -15,7 +15,9 @@ simulated minutes, not real ones. Prints one JSON object:
 - ``cpu_seconds`` (the run's, process-wide), split into ``cpu_hrsync_seconds`` and
   ``cpu_emulator_seconds`` (the in-process emulator answering); ``peak_rss_mb``,
   ``wall_seconds``;
-- ``converged``: a second plan has no changes.
+- ``converged``: a second plan has no changes;
+- ``plan_cpu_hrsync_seconds``: hrsync's CPU for ``hrsync plan`` before the initial sync
+  (everyone a joiner) and for ``hrsync plan --full-read`` once Cliq is in step.
 
     python bench/initial_sync.py --employees 10000 [--scenario csv|people|roles]
 """
@@ -48,8 +50,11 @@ def fewest_calls(counts: dict[str, int], employees: int, scenario: str) -> dict[
 
 def run(employees: int, folder: Path, scenario: str = "csv") -> dict[str, object]:
     org = EmulatedOrg(folder, scenario, employees)
+    _, plan_before = org.plan()  # `hrsync plan` of the initial sync: everyone a joiner
     first = org.apply()
     converged = org.converged()
+    org.clock.advance(61)
+    _, plan_after = org.plan(full_read=True)  # `hrsync plan --full-read` once in step
     org.close()
 
     fewest = fewest_calls(first.outcome.plan.counts(), employees, scenario)
@@ -66,6 +71,7 @@ def run(employees: int, folder: Path, scenario: str = "csv") -> dict[str, object
         **first.results(),
         "converged": converged,
         **first.cpu(),
+        "plan_cpu_hrsync_seconds": {"initial": plan_before, "full_read_in_step": plan_after},
         "wall_seconds": round(first.wall_seconds, 2),
         "peak_rss_mb": peak_rss_mb(),
     }
