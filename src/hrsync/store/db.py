@@ -16,6 +16,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import (
     Engine,
+    bindparam,
     create_engine,
     delete,
     event,
@@ -302,11 +303,8 @@ class Store:
         now = self._clock.now()
         with self._session.begin() as s:
             connection = s.connection()
-            connection.execute(
-                update(JournalEntry)
-                .where(JournalEntry.run_id == run_id, JournalEntry.change_key.in_(keys))
-                .values(state=state, error=error, updated_at=now)
-            )
+            marks = {"run": run_id, "keys": list(keys), "state": state, "error": error, "now": now}
+            connection.execute(_MARK, marks)
             if now - self._heartbeat >= HEARTBEAT:
                 connection.execute(update(Run).where(Run.id == run_id).values(heartbeat_at=now))
                 self._heartbeat = now
@@ -470,6 +468,15 @@ class Store:
         return CallLog(self, scope)
 
 
+# Changes of one run to a new state: built once, as a run marks changes a batch at a time.
+_MARK = (
+    update(JournalEntry)
+    .where(
+        JournalEntry.run_id == bindparam("run"),
+        JournalEntry.change_key.in_(bindparam("keys", expanding=True)),
+    )
+    .values(state=bindparam("state"), error=bindparam("error"), updated_at=bindparam("now"))
+)
 # A write of no row: it takes SQLite's write lock (see ``Store.exclusive``).
 _TAKE_WRITE_LOCK = update(Run).where(false()).values(status=Run.status)
 
