@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from hrsync.api.ratelimit import LOCKED, Decide, Reservation
 from hrsync.store.tables import ApiCall
@@ -16,6 +15,20 @@ if TYPE_CHECKING:
     from hrsync.store.db import Store
 
 CALLS_KEPT = 3600.0  # seconds of API call history kept for pacing
+# Built once: the log is read and written around every call, on the connection, so each
+# costs a cached statement rather than a new one and an ORM unit of work.
+_RECENT = (
+    select(ApiCall.endpoint, ApiCall.at)
+    .where(
+        ApiCall.scope == bindparam("scope"),
+        ApiCall.endpoint.in_([bindparam("endpoint"), bindparam("locked")]),
+        ApiCall.at >= bindparam("since"),
+    )
+    .order_by(ApiCall.at)
+)
+_ADD = insert(ApiCall)
+_COMPLETE = update(ApiCall).where(ApiCall.id == bindparam("ticket")).values(at=bindparam("at"))
+_CANCEL = delete(ApiCall).where(ApiCall.id == bindparam("ticket"))
 
 
 class CallLog:
@@ -26,53 +39,54 @@ class CallLog:
         self.scope = scope
         self._pruned = False
 
-    def _of(self, endpoint: str, since: float) -> Any:
-        return (
-            select(ApiCall.endpoint, ApiCall.at)
-            .where(
-                ApiCall.scope == self.scope,
-                ApiCall.endpoint.in_((endpoint, endpoint + LOCKED)),
-                ApiCall.at >= since,
-            )
-            .order_by(ApiCall.at)
+    def _recent(self, connection: Connection, endpoint: str, since: float) -> Any:
+        return connection.execute(
+            _RECENT,
+            {
+                "scope": self.scope,
+                "endpoint": endpoint,
+                "locked": endpoint + LOCKED,
+                "since": since,
+            },
         )
 
     def recent(self, endpoint: str, since: float) -> tuple[list[float], float]:
         """Times of ``endpoint``'s calls since ``since``, oldest first, and its lock's end."""
         with self._store.session() as s:
-            return _calls_and_lock(s.execute(self._of(endpoint, since)), endpoint)
+            return _calls_and_lock(self._recent(s.connection(), endpoint, since), endpoint)
 
     def reserve(self, endpoint: str, *, now: float, since: float, decide: Decide) -> Reservation:
         """Read, decide and write the call down in one step, one process at a time."""
         with self._store.session.begin() as s:
             self._store.exclusive(s, f"calls:{self.scope}")
-            self._prune(s, now)
-            wait = decide(*_calls_and_lock(s.execute(self._of(endpoint, since)), endpoint))
+            connection = s.connection()
+            self._prune(connection, now)
+            wait = decide(*_calls_and_lock(self._recent(connection, endpoint, since), endpoint))
             if wait > 0:
                 return Reservation(wait=wait)
-            call = ApiCall(scope=self.scope, endpoint=endpoint, at=now)
-            s.add(call)
-            s.flush()
-            return Reservation(call.id)
+            added = connection.execute(_ADD, {"scope": self.scope, "endpoint": endpoint, "at": now})
+            key = added.inserted_primary_key
+            assert key is not None  # an INSERT of one row always has its key
+            return Reservation(int(key[0]))
 
-    def _prune(self, s: Session, now: float) -> None:
+    def _prune(self, connection: Connection, now: float) -> None:
         if not self._pruned:
-            s.execute(
+            connection.execute(
                 delete(ApiCall).where(ApiCall.scope == self.scope, ApiCall.at < now - CALLS_KEPT)
             )
             self._pruned = True
 
     def complete(self, ticket: int, at: float) -> None:
         with self._store.session.begin() as s:
-            s.execute(update(ApiCall).where(ApiCall.id == ticket).values(at=at))
+            s.connection().execute(_COMPLETE, {"ticket": ticket, "at": at})
 
     def cancel(self, ticket: int) -> None:
         with self._store.session.begin() as s:
-            s.execute(delete(ApiCall).where(ApiCall.id == ticket))
+            s.connection().execute(_CANCEL, {"ticket": ticket})
 
     def add(self, endpoint: str, at: float) -> None:
         with self._store.session.begin() as s:
-            s.add(ApiCall(scope=self.scope, endpoint=endpoint, at=at))
+            s.connection().execute(_ADD, {"scope": self.scope, "endpoint": endpoint, "at": at})
 
 
 def _calls_and_lock(rows: Iterable[Any], endpoint: str) -> tuple[list[float], float]:

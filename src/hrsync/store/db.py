@@ -16,6 +16,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import (
     Engine,
+    bindparam,
     create_engine,
     delete,
     event,
@@ -177,7 +178,7 @@ class Store:
         else:
             # SQLite has one writer at a time: a first write, even of no row, takes the
             # database's write lock and holds it until the transaction ends.
-            s.execute(update(Run).where(false()).values(status=Run.status))
+            s.connection().execute(_TAKE_WRITE_LOCK)
 
     def start_run(self, mode: str) -> int:
         """Record a new run. Runs left "running" by a dead process become "interrupted";
@@ -289,22 +290,23 @@ class Store:
         if not rows:
             return
         with self._session.begin() as s:
-            s.execute(insert(JournalEntry), rows)  # one executemany, not one object a row
+            # One executemany on the connection: no ORM bookkeeping for thousands of rows.
+            s.connection().execute(insert(JournalEntry), rows)
 
     def journal_mark(
         self, run_id: int, keys: Sequence[str], state: str, *, error: str = ""
     ) -> None:
+        """Move changes to ``state``, on the connection rather than through the ORM: a large
+        run marks tens of thousands of changes twice, a batch at a time."""
         if not keys:
             return
         now = self._clock.now()
         with self._session.begin() as s:
-            s.execute(
-                update(JournalEntry)
-                .where(JournalEntry.run_id == run_id, JournalEntry.change_key.in_(keys))
-                .values(state=state, error=error, updated_at=now)
-            )
+            connection = s.connection()
+            marks = {"run": run_id, "keys": list(keys), "state": state, "error": error, "now": now}
+            connection.execute(_MARK, marks)
             if now - self._heartbeat >= HEARTBEAT:
-                s.execute(update(Run).where(Run.id == run_id).values(heartbeat_at=now))
+                connection.execute(update(Run).where(Run.id == run_id).values(heartbeat_at=now))
                 self._heartbeat = now
 
     def journal(self, run_id: int) -> list[JournalRecord]:
@@ -336,23 +338,33 @@ class Store:
             return int(getattr(result, "rowcount", 0) or 0)
 
     def invited_without_link(self) -> dict[str, str]:
-        """Employee id → email of confirmed invitations whose Cliq id is not linked yet."""
+        """Employee id → email of confirmed invitations whose Cliq id is not linked yet.
+        Keys are read first and only the unlinked ones' payloads after: once a run has linked
+        everyone, no invitation's payload is read (or parsed) again."""
         linked = self.links()
-        with self._session() as s:
-            rows = s.execute(
-                select(JournalEntry.change_key, JournalEntry.payload)
-                .join(Run, Run.id == JournalEntry.run_id)
-                .where(
-                    Run.integration == self.integration,
-                    JournalEntry.kind == "invite",
-                    JournalEntry.state.in_(("confirmed", "sent")),
-                )
+        invites = (
+            select(JournalEntry.id, JournalEntry.change_key)
+            .join(Run, Run.id == JournalEntry.run_id)
+            .where(
+                Run.integration == self.integration,
+                JournalEntry.kind == "invite",
+                JournalEntry.state.in_(("confirmed", "sent")),
             )
+            .order_by(JournalEntry.id)  # a later invitation's email wins
+        )
+        with self._session() as s:
+            unlinked = [
+                entry for entry, key in s.execute(invites) if key.split(":")[1] not in linked
+            ]
             found: dict[str, str] = {}
-            for key, payload in rows:
-                employee_id = key.split(":")[1]
-                if employee_id not in linked:
-                    found[employee_id] = json.loads(payload)["fields"]["email_id"]
+            for i in range(0, len(unlinked), 500):  # within every database's parameter limit
+                rows = s.execute(
+                    select(JournalEntry.change_key, JournalEntry.payload)
+                    .where(JournalEntry.id.in_(unlinked[i : i + 500]))
+                    .order_by(JournalEntry.id)
+                )
+                for key, payload in rows:
+                    found[key.split(":")[1]] = json.loads(payload)["fields"]["email_id"]
             return found
 
     # memberships -------------------------------------------------------------------------
@@ -390,7 +402,7 @@ class Store:
         if not rows:
             return
         with self._session.begin() as s:
-            s.execute(self._insert_new(Membership), rows)
+            s.connection().execute(self._insert_new(Membership), rows)
 
     def _insert_new(self, table: type[Membership]) -> Any:
         """An INSERT that skips rows its table's unique keys already hold (both SQLite and
@@ -454,6 +466,19 @@ class Store:
     def call_log(self, scope: str) -> CallLog:
         """The calls to the Zoho API host ``scope`` by every process using this store."""
         return CallLog(self, scope)
+
+
+# Changes of one run to a new state: built once, as a run marks changes a batch at a time.
+_MARK = (
+    update(JournalEntry)
+    .where(
+        JournalEntry.run_id == bindparam("run"),
+        JournalEntry.change_key.in_(bindparam("keys", expanding=True)),
+    )
+    .values(state=bindparam("state"), error=bindparam("error"), updated_at=bindparam("now"))
+)
+# A write of no row: it takes SQLite's write lock (see ``Store.exclusive``).
+_TAKE_WRITE_LOCK = update(Run).where(false()).values(status=Run.status)
 
 
 def _run_record(r: Run) -> RunRecord:

@@ -112,6 +112,13 @@ class _CustomFields:
         self.plan = plan
         self.missing: dict[str, int] = {}
         self.no_option: dict[tuple[str, str], int] = {}  # (field, value) -> people
+        # Each reference looked up once: every person names the same few fields.
+        self._meta: dict[str, UserFieldMeta | None] = {}
+
+    def _field(self, ref: str) -> UserFieldMeta | None:
+        if ref not in self._meta:
+            self._meta[ref] = self.current.userfield(ref)
+        return self._meta[ref]
 
     def wanted(self, want: DesiredUser) -> dict[str, tuple[UserFieldMeta, str, Any]]:
         """Unique name → (field, HR value, value as Cliq takes it). Blank HR values are
@@ -120,7 +127,7 @@ class _CustomFields:
         for ref, value in want.custom.items():
             if not value:
                 continue
-            meta = self.current.userfield(ref)
+            meta = self._field(ref)
             if meta is None:
                 self.missing[ref] = self.missing.get(ref, 0) + 1
                 continue

@@ -84,12 +84,23 @@ class MembershipRules:
 
 def attributes(employee: Employee) -> dict[str, str]:
     """Every HR attribute of an employee as text: canonical fields, then carried-along ones."""
-    values = {k: v for k, v in employee.extra.items()}
-    for item in dataclasses.fields(employee):
-        raw = getattr(employee, item.name)
-        if item.name not in ("extra", "blocked") and raw is not None:
-            values[item.name] = raw.isoformat() if hasattr(raw, "isoformat") else str(raw)
+    values = dict(employee.extra)
+    for name in _CANONICAL:
+        raw = getattr(employee, name)
+        if raw is None:
+            continue
+        if type(raw) is str:
+            values[name] = raw
+        else:
+            values[name] = raw.isoformat() if hasattr(raw, "isoformat") else str(raw)
     return values
+
+
+# The employee's fields ``attributes`` reads, looked up once: rules read every person's
+# attributes for each of their kinds (teams, Connect groups, roles, …) on every run.
+_CANONICAL = tuple(
+    f.name for f in dataclasses.fields(Employee) if f.name not in ("extra", "blocked")
+)
 
 
 class _Blank(dict[str, str]):
