@@ -13,6 +13,7 @@ import pytest
 from hrsync.cli.demo import sample_employees
 from hrsync.config import RulesConfig
 from hrsync.targets.cliq.seen import APPLYING, SEEN
+from hrsync.wiring import build
 from tests.conftest import BASE, World
 from tests.support import KillAfterWrites, assert_matches_export, cliq_users, converge, planned
 
@@ -247,3 +248,37 @@ def test_teams_are_taken_as_last_seen_between_full_reads(world: World) -> None:
     assert apply(world)[0].plan.changes == []  # a hand edit of a team: not seen yet
     outcome, _, kind = apply(world, full_read=True)
     assert kind == "full" and [c.kind for c in outcome.plan.changes] == ["team_members"]
+
+
+class Ahead:
+    """hrsync's host clock, a month ahead of Zoho's (sleeping moves both)."""
+
+    def __init__(self, zoho: Any) -> None:
+        self.zoho = zoho
+
+    def now(self) -> float:
+        return float(self.zoho.now()) + 30 * 86_400
+
+    def sleep(self, seconds: float) -> None:
+        self.zoho.sleep(seconds)
+
+
+def test_changes_are_asked_for_by_zohos_clock_not_the_hosts(world: World) -> None:
+    rows = sample_employees(60)
+    world.write(rows)
+
+    def run() -> Any:
+        world.clock.advance(300)
+        app = build(world.settings, dry_run=False, clock=Ahead(world.clock), client=world.http)
+        try:
+            outcome = app.engine.run_apply()
+            return outcome, app.engine.target.last_read.kind
+        finally:
+            app.close()
+
+    run()
+    user = cliq_users(world)[rows[30]["employee_id"]]
+    admin(world).update_user(user["id"], {"work_location": "Moon base"}, email=user["email_id"])
+    outcome, kind = run()
+    assert kind == "incremental"
+    assert [c.kind for c in outcome.plan.changes] == ["update"]  # seen, though the host is ahead

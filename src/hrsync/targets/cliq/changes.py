@@ -248,7 +248,7 @@ class CliqChanges:
     def awaiting_role(self, invites: Sequence[InviteUser]) -> None:
         """Invitations Cliq just confirmed: their ids are learnt and their users read back
         while Cliq's pacing waits, and their roles given as soon as can be."""
-        now = self.target.now()
+        now = self.target.zoho_now()
         self.unread.update((i.employee_id, now) for i in invites)
         self.role_queue.extend((i, now) for i in invites if i.role and i.role.lower() in self.roles)
 
@@ -282,7 +282,7 @@ class CliqChanges:
         read them again. A joiner such a listing leaves out is left to the next run."""
         if not self.unread or not (final or self.target.ready("users.list")):
             return
-        asked = self.target.now()
+        asked = self.target.zoho_now()
         try:
             found = self.target.invited_since(min(self.unread.values()) - 1)
         except (ApiError, TransientError) as error:

@@ -374,6 +374,10 @@ class CliqTarget:
     def now(self) -> float:
         return self.client.http.now()
 
+    def zoho_now(self) -> float:
+        """Now on Zoho's clock (its answers' Date headers): what its time filters compare."""
+        return self.client.http.server_now()
+
     def invited_since(self, when: float) -> dict[str, str]:
         """Email (lowercased) → zuid of pending users changed since ``when``: the people
         invited since then, in a page or two rather than a listing of everyone pending."""
