@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,8 @@ from hrsync.emulator.connect_data import SCOPE_ID
 from hrsync.emulator.transport import mock_transport
 from hrsync.emulator.variants import VARIANTS
 from hrsync.errors import SourceError
+from hrsync.targets.cliq.seen import SEEN, Seen
+from hrsync.targets.cliq.target import CliqTarget
 from tests.conftest import BASE, World, service
 from tests.support import KillAfterWrites
 
@@ -430,7 +433,30 @@ class Directory(RuleBasedStateMachine):
         for eid, (name, then) in self.broken.items():
             assert _frozen(users[eid]) == then, f"{eid}'s row is broken ({name}), yet Cliq changed"
 
+    def check_picture(self) -> None:
+        """What hrsync keeps of Cliq between full reads is what a full read finds now, but
+        for the hand edits it is not meant to see yet (and pending or active: one to it)."""
+        app = self.world.app(dry_run=True)
+        try:
+            seen = Seen.from_json(app.store.bookmark(SEEN))
+            assert seen is not None, "a fault-free apply left no picture of Cliq"
+            truth = CliqTarget(app.engine.target.client).inventory(full="checking")
+        finally:
+            app.close()
+        for user in truth.users:
+            if user.employee_id in self.unseen or user.zuid in seen.unsure:
+                continue
+            kept = seen.users.get(user.zuid)
+            if kept is None:
+                assert user.email.lower() in seen.invited, f"{user.email}: not in the picture"
+                continue
+            same = (kept.status == "inactive") == (user.status == "inactive")
+            assert same and replace(kept, status="") == replace(user, status=""), (
+                f"hrsync's picture of {user.email} is {kept}, Cliq has {user}"
+            )
+
     def check_converged(self) -> None:
+        self.check_picture()
         users = self.users()
         state: Any = self.world.state()
         teams = {t["name"]: set(t["members"]) for t in state["teams"]}

@@ -165,9 +165,10 @@ class ZohoHttp:
         return response
 
     def _note_server_time(self, response: httpx.Response) -> None:
-        stamp = response.headers.get("date")
-        if not stamp:
+        stamps = response.headers.get_list("date")
+        if len(stamps) != 1:  # none, or two that disagree: no reading of Zoho's clock
             return
+        stamp = stamps[0]
         try:
             server = email.utils.parsedate_to_datetime(stamp).timestamp()
         except (TypeError, ValueError):

@@ -195,7 +195,13 @@ def run_demo(*, size: int, workdir: Path | None) -> dict[str, object]:
     emulator = Emulator(clock)
     port = _free_port()
     server = uvicorn.Server(
-        uvicorn.Config(create_app(emulator), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(  # answers are dated by the emulator's virtual clock, not uvicorn's
+            create_app(emulator),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            date_header=False,
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
