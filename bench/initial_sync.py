@@ -1,7 +1,10 @@
 """Initial sync of N employees into an empty Cliq org: calls, simulated time, CPU, memory.
 
-Client and emulator run in one process on one virtual clock, so Zoho's rate limits cost
-simulated minutes, not real ones. Prints one JSON object:
+hrsync and the emulator share one virtual clock, so Zoho's rate limits cost simulated
+minutes, not real ones. The emulator runs in the bench's process (``--emulator inprocess``,
+the default) or in its own (``--emulator process``: ``hrsync emulator serve --clock
+virtual`` on 127.0.0.1, over real HTTP, hrsync waiting by advancing its clock); simulated
+time and calls are the same either way. Prints one JSON object:
 
 - ``calls``: API calls per endpoint group, as the emulator counted them;
 - ``simulated_minutes``: virtual time from the first call to a converged org;
@@ -12,14 +15,18 @@ simulated minutes, not real ones. Prints one JSON object:
   could take at all (one add per 100 joiners, one create per group, one listing), so extra
   calls count against hrsync too;
 - ``lock_periods``: lock periods the emulator triggered (target 0);
-- ``cpu_seconds`` (the run's, process-wide), split into ``cpu_hrsync_seconds`` and
-  ``cpu_emulator_seconds`` (the in-process emulator answering); ``peak_rss_mb``,
-  ``wall_seconds``;
+- ``cpu_seconds`` (the run's), split into ``cpu_hrsync_seconds`` and
+  ``cpu_emulator_seconds`` (the emulator answering: the time in its transport in-process,
+  its process's user + system CPU otherwise); ``wall_seconds``;
+- ``peak_rss_mb``: the bench process's peak memory: hrsync's and the emulator's together
+  in-process, hrsync's alone (with the bench's HR rows) with ``--emulator process``, which
+  adds ``emulator_peak_rss_mb`` (the emulator process's VmHWM);
 - ``converged``: a second plan has no changes;
 - ``plan_cpu_hrsync_seconds``: hrsync's CPU for ``hrsync plan`` before the initial sync
   (everyone a joiner) and for ``hrsync plan --full-read`` once Cliq is in step.
 
     python bench/initial_sync.py --employees 10000 [--scenario csv|people|roles]
+        [--emulator inprocess|process]
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from harness import EmulatedOrg, command_line, lower_bound_seconds, peak_rss_mb, ratio
+from harness import EmulatedOrg, command_line, lower_bound_seconds, ratio
 
 
 def fewest_calls(counts: dict[str, int], employees: int, scenario: str) -> dict[str, int]:
@@ -48,14 +55,15 @@ def fewest_calls(counts: dict[str, int], employees: int, scenario: str) -> dict[
     return fewest
 
 
-def run(employees: int, folder: Path, scenario: str = "csv") -> dict[str, object]:
-    org = EmulatedOrg(folder, scenario, employees)
-    _, plan_before = org.plan()  # `hrsync plan` of the initial sync: everyone a joiner
-    first = org.apply()
-    converged = org.converged()
-    org.clock.advance(61)
-    _, plan_after = org.plan(full_read=True)  # `hrsync plan --full-read` once in step
-    org.close()
+def run(
+    employees: int, folder: Path, scenario: str = "csv", emulator: str = "inprocess"
+) -> dict[str, object]:
+    with EmulatedOrg(folder, scenario, employees, emulator) as org:
+        _, plan_before = org.plan()  # `hrsync plan` of the initial sync: everyone a joiner
+        first = org.apply()
+        converged = org.converged()
+        org.clock.advance(61)
+        _, plan_after = org.plan(full_read=True)  # `hrsync plan --full-read` once in step
 
     fewest = fewest_calls(first.outcome.plan.counts(), employees, scenario)
     floor = lower_bound_seconds(fewest)
@@ -73,7 +81,8 @@ def run(employees: int, folder: Path, scenario: str = "csv") -> dict[str, object
         **first.cpu(),
         "plan_cpu_hrsync_seconds": {"initial": plan_before, "full_read_in_step": plan_after},
         "wall_seconds": round(first.wall_seconds, 2),
-        "peak_rss_mb": peak_rss_mb(),
+        "emulator": emulator,
+        **org.memory(),
     }
 
 

@@ -3,8 +3,13 @@
 
 Prints a markdown table, a row as each case ends (N × scenario: simulated minutes, the ratio
 to the lower bound, lock periods, CPU of hrsync and of the emulator, peak memory).
+``--emulator`` goes to each case: with ``inprocess`` (the default) the emulator answers in
+the case's process and its peak memory is both sides'; with ``process`` the emulator runs as
+its own process over real HTTP, the peak memory column is hrsync's alone, and a column
+gives the emulator process's.
 
     python bench/scale.py [--sizes 1000,10000,50000,100000] [--scenarios csv,people,roles]
+        [--emulator inprocess|process]
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import argparse
 import json
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +36,24 @@ COLUMNS = [
     "peak RSS MB",
     "converged",
 ]
+EMULATOR_RSS = "emulator peak RSS MB"  # after peak RSS, when the emulator has its own process
 
 
-def measure(employees: int, scenario: str) -> dict[str, Any]:
+def columns(emulator: str = "inprocess") -> list[str]:
+    if emulator != "process":
+        return COLUMNS
+    at = COLUMNS.index("peak RSS MB") + 1
+    return [*COLUMNS[: at - 1], "hrsync peak RSS MB", EMULATOR_RSS, *COLUMNS[at:]]
+
+
+def measure(employees: int, scenario: str, emulator: str = "inprocess") -> dict[str, Any]:
     """One initial sync in a fresh process."""
     command = [sys.executable, str(INITIAL_SYNC), "--employees", str(employees)]
     done = subprocess.run(
-        [*command, "--scenario", scenario], capture_output=True, text=True, check=True
+        [*command, "--scenario", scenario, "--emulator", emulator],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     result: dict[str, Any] = json.loads(done.stdout)
     return result
@@ -54,11 +71,12 @@ def row(result: dict[str, Any]) -> list[object]:
         result["cpu_hrsync_seconds"],
         result["cpu_emulator_seconds"],
         result["peak_rss_mb"],
+        *([result["emulator_peak_rss_mb"]] if "emulator_peak_rss_mb" in result else []),
         "yes" if result["converged"] else "NO",
     ]
 
 
-def markdown(cells: list[object]) -> str:
+def markdown(cells: Sequence[object]) -> str:
     return "| " + " | ".join(str(c) for c in cells) + " |"
 
 
@@ -72,12 +90,19 @@ def main() -> None:
     parser.add_argument(
         "--scenarios", type=lambda s: s.split(","), default=["csv", "people", "roles"]
     )
+    parser.add_argument(
+        "--emulator",
+        choices=["inprocess", "process"],
+        default="inprocess",
+        help="inprocess: in each case's process; process: its own process, over real HTTP",
+    )
     args = parser.parse_args()
-    print(markdown(COLUMNS))
-    print(markdown(["---:", ":---"] + ["---:"] * (len(COLUMNS) - 2)), flush=True)
+    heading = columns(args.emulator)
+    print(markdown(heading))
+    print(markdown(["---:", ":---"] + ["---:"] * (len(heading) - 2)), flush=True)
     for employees in args.sizes:
         for scenario in args.scenarios:
-            print(markdown(row(measure(employees, scenario))), flush=True)
+            print(markdown(row(measure(employees, scenario, args.emulator))), flush=True)
 
 
 if __name__ == "__main__":

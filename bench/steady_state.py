@@ -12,9 +12,18 @@ After an initial sync (not measured) and everyone accepting their invitation, me
 Each gives ``calls``, ``calls_by_endpoint``, ``simulated_minutes``,
 ``lower_bound_minutes`` (Zoho's documented per-minute limits over those calls), ``ratio``
 (1.0 when neither has a wait in it), ``lock_periods`` and ``cpu_seconds`` (with
-``cpu_hrsync_seconds`` and ``cpu_emulator_seconds``). Prints one JSON object.
+``cpu_hrsync_seconds`` and ``cpu_emulator_seconds``). Prints one JSON object, with
+``peak_rss_mb`` over all the runs.
+
+The emulator runs in the bench's process (``--emulator inprocess``, the default: the CPU
+split times its transport, and ``peak_rss_mb`` is both sides') or in its own
+(``--emulator process``: ``hrsync emulator serve --clock virtual`` on 127.0.0.1 over real
+HTTP, hrsync waiting by advancing its clock; ``cpu_emulator_seconds`` is that process's
+CPU, ``peak_rss_mb`` hrsync's alone and ``emulator_peak_rss_mb`` the emulator's). Calls and
+simulated time are the same either way.
 
     python bench/steady_state.py --employees 10000 [--scenario csv|people|roles]
+        [--emulator inprocess|process]
 """
 
 from __future__ import annotations
@@ -24,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness import BETWEEN_RUNS, EmulatedOrg, RunFigures, command_line, peak_rss_mb
+from harness import BETWEEN_RUNS, EmulatedOrg, RunFigures, command_line
 from hrsync.cli.demo import DEPARTMENTS, TITLES
 
 PER_10K = {"movers": 100, "leavers": 20, "rehires": 5, "email_changes": 10}
@@ -88,21 +97,22 @@ def scheduled_run(org: EmulatedOrg) -> RunFigures:
     return org.apply()
 
 
-def run(employees: int, folder: Path, scenario: str = "csv") -> dict[str, Any]:
-    org = EmulatedOrg(folder, scenario, employees)
+def run(
+    employees: int, folder: Path, scenario: str = "csv", emulator: str = "inprocess"
+) -> dict[str, Any]:
     churn = Churn.of(employees)
-    org.apply()  # the initial sync
-    first = scheduled_run(org)
-    quiet = scheduled_run(org)
-    for i in churn.rehires:  # they leave now, to come back in the measured run
-        org.rows[i]["status"] = "inactive"
-    org.write_source()
-    scheduled_run(org)
-    one_percent(org.rows, churn)
-    org.write_source()
-    churn_run = scheduled_run(org)
-    converged = org.converged()
-    org.close()
+    with EmulatedOrg(folder, scenario, employees, emulator) as org:
+        org.apply()  # the initial sync
+        first = scheduled_run(org)
+        quiet = scheduled_run(org)
+        for i in churn.rehires:  # they leave now, to come back in the measured run
+            org.rows[i]["status"] = "inactive"
+        org.write_source()
+        scheduled_run(org)
+        one_percent(org.rows, churn)
+        org.write_source()
+        churn_run = scheduled_run(org)
+        converged = org.converged()
     return {
         "scenario": scenario,
         "employees": employees,
@@ -110,7 +120,8 @@ def run(employees: int, folder: Path, scenario: str = "csv") -> dict[str, Any]:
         "no_change": figures(quiet),
         "one_percent": {"hr_changes": churn.sizes(), **figures(churn_run)},
         "converged": converged,
-        "peak_rss_mb": peak_rss_mb(),
+        "emulator": emulator,
+        **org.memory(),
     }
 
 

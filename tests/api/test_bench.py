@@ -89,3 +89,42 @@ def test_scale_table_runs_each_case_in_its_own_process(monkeypatch: pytest.Monke
     cells = scale.row(scale.measure(200, "roles"))
     assert len(cells) == len(scale.COLUMNS)
     assert cells[1] == "roles" and cells[-1] == "yes"
+
+
+def test_initial_sync_bench_with_the_emulator_in_its_own_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = bench_module("initial_sync", monkeypatch).run(300, tmp_path, "csv", "process")
+    assert result["converged"] is True and result["lock_periods"] == 0
+    assert result["changes_failed"] == 0 and result["changes_applied"] == 300 + 18  # + groups
+    assert result["calls"]["users.add"] >= 3 and result["calls"]["users.list"] >= 1
+    assert result["lower_bound_minutes"] <= result["simulated_minutes"]
+    # hrsync's CPU and memory are the bench process's; the emulator's are its process's.
+    assert result["cpu_hrsync_seconds"] > 0 and result["cpu_emulator_seconds"] >= 0
+    assert result["peak_rss_mb"] > 0 and result["emulator_peak_rss_mb"] > 0
+
+
+def test_the_emulator_process_stops_when_a_bench_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    harness = bench_module("harness", monkeypatch)
+    org = harness.EmulatedOrg(tmp_path, "csv", 10, "process")
+    process = org.server.process
+    with pytest.raises(RuntimeError, match="mid-run"), org:
+        raise RuntimeError("mid-run")
+    assert process.poll() is not None
+    assert org.memory()["emulator_peak_rss_mb"] > 0
+
+
+def test_scale_table_gives_the_emulator_process_its_own_memory_column(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    scale = bench_module("scale", monkeypatch)
+    result = {"employees": 10, "scenario": "csv", "calls_total": 3, "simulated_minutes": 0.0}
+    result |= {"lower_bound_minutes": 0.0, "ratio": 1.0, "lock_periods": 0, "converged": True}
+    result |= {"cpu_hrsync_seconds": 0.1, "cpu_emulator_seconds": 0.1, "peak_rss_mb": 90.0}
+    result |= {"emulator_peak_rss_mb": 80.0}
+    columns = scale.columns("process")
+    cells = scale.row(result)
+    assert len(cells) == len(columns) and cells[columns.index(scale.EMULATOR_RSS)] == 80.0
+    assert columns[columns.index(scale.EMULATOR_RSS) - 1] == "hrsync peak RSS MB"
