@@ -21,6 +21,7 @@ from hrsync.cli import (
     explain,
     integrations,
     runs,
+    serve,
     syncing,
 )
 from hrsync.cli.output import console, emit_json, fail, mode, set_mode
@@ -45,6 +46,7 @@ app.add_typer(integrations.app, name="integrations")
 app.add_typer(admin.app, name="admin")
 app.add_typer(config.app, name="config")
 syncing.register(app)
+serve.register(app)
 explain.register(app)
 doctor.register(app)
 

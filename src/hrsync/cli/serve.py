@@ -1,0 +1,106 @@
+"""``hrsync serve``: run the integrations by themselves, on their schedules."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+import typer
+
+from hrsync.cli.output import console
+from hrsync.redaction import mask_secrets
+
+# What a log line may carry beyond its message (set with ``extra=``).
+FIELDS = ("integration", "run", "change")
+
+
+class JsonLines(logging.Formatter):
+    """One JSON object a line: time, level, logger, message, and the run's context."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(record.created)),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": mask_secrets(record.getMessage()),
+        }
+        line.update({k: getattr(record, k) for k in FIELDS if getattr(record, k, None)})
+        if record.exc_info:
+            line["error"] = mask_secrets(self.formatException(record.exc_info))
+        return json.dumps(line)
+
+
+def _server_class() -> type:
+    import uvicorn
+
+    class Service(uvicorn.Server):
+        """uvicorn's server, except that SIGTERM or Ctrl-C ends it with exit code 0 once the
+        run in progress has stopped (uvicorn would raise the signal again after shutdown)."""
+
+        @contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            handled = (signal.SIGINT, signal.SIGTERM)
+            originals = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
+            try:
+                yield
+            finally:
+                for sig, handler in originals.items():
+                    signal.signal(sig, handler)
+
+    return Service
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[
+        str, typer.Option(help="Address to listen on (127.0.0.1: this machine only).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port of /healthz, /readyz and /metrics.")] = 8080,
+    check_every: Annotated[
+        float,
+        typer.Option(min=1, help="Seconds between two looks at which integrations are due."),
+    ] = 30.0,
+    log_format: Annotated[
+        str, typer.Option(help="text, or json: one JSON object a line, with run context.")
+    ] = "text",
+) -> None:
+    """Run every enabled integration on its schedule, one run at a time each, until stopped
+    (no cron needed). Serves /healthz, /readyz and Prometheus /metrics. SIGTERM or Ctrl-C
+    ends the run in progress before its next call to Zoho; the next start re-plans what it
+    did not confirm."""
+    import uvicorn
+
+    from hrsync.service.app import create_service
+
+    if log_format not in ("text", "json"):
+        raise typer.BadParameter("text or json", param_hint="--log-format")
+    if log_format == "json":
+        handler = logging.StreamHandler()
+        handler.setFormatter(JsonLines())
+        root = logging.getLogger()
+        root.handlers[:] = [handler]
+        root.setLevel(logging.INFO)
+    config = ctx.obj["config"]
+    console.print(
+        f"hrsync serves on http://{host}:{port} (/healthz, /readyz, /metrics); integrations "
+        f"are checked every {check_every:g} s. Stop with Ctrl-C or SIGTERM.",
+        highlight=False,
+    )
+    Service = _server_class()
+    settings = uvicorn.Config(
+        create_service(config, tick=check_every),
+        host=host,
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=15,
+    )
+    Service(settings).run()

@@ -1,0 +1,53 @@
+"""What ``/metrics`` says, in Prometheus' text format: runs by outcome, changes, API calls by
+endpoint, the last success per integration, and the runs waiting their turn."""
+
+from __future__ import annotations
+
+import time
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+
+from hrsync.service.scheduler import RunResult
+
+
+class Metrics:
+    """One registry per service, so tests and several services in a process stay apart."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.runs = Counter(
+            "hrsync_runs", "Scheduled runs by outcome", ["integration", "outcome"],
+            registry=self.registry,
+        )  # fmt: skip
+        self.changes = Counter(
+            "hrsync_changes", "Changes of scheduled runs by state", ["integration", "state"],
+            registry=self.registry,
+        )  # fmt: skip
+        self.calls = Counter(
+            "hrsync_api_calls", "Calls to Zoho's APIs by endpoint group", ["endpoint"],
+            registry=self.registry,
+        )  # fmt: skip
+        self.last_success = Gauge(
+            "hrsync_last_success_timestamp_seconds",
+            "When each integration's last run succeeded (Unix time)", ["integration"],
+            registry=self.registry,
+        )  # fmt: skip
+        self.queue = Gauge(
+            "hrsync_queue_depth", "Integrations due and waiting for their run",
+            registry=self.registry,
+        )  # fmt: skip
+
+    def record(self, result: RunResult) -> None:
+        self.runs.labels(result.integration, result.outcome).inc()
+        self.changes.labels(result.integration, "confirmed").inc(result.applied)
+        self.changes.labels(result.integration, "failed").inc(result.failed)
+        for endpoint, n in result.calls:
+            self.calls.labels(endpoint).inc(n)
+        if result.outcome == "succeeded":
+            self.last_success.labels(result.integration).set(time.time())
+
+    def waiting(self, count: int) -> None:
+        self.queue.set(count)
+
+    def text(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,208 @@
+"""The resident scheduler of ``hrsync serve``: every enabled integration runs when its
+schedule says, one run at a time, and a stop (SIGTERM) ends the run before its next call to
+Zoho. The journal has every change the run intended; the next run re-plans what was not
+confirmed, as after any interrupted run."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from hrsync.access.connections import Connections
+from hrsync.access.integrations import Integrations
+from hrsync.access.vault import Vault
+from hrsync.clock import RealClock
+from hrsync.config import Settings, load_settings
+from hrsync.errors import HrsyncError, SafetyHold
+from hrsync.store import Store
+from hrsync.wiring import build
+
+log = logging.getLogger(__name__)
+
+
+class Stopping(BaseException):
+    """The service is stopping: the run ends before its next call (never swallowed as a
+    change's failure, like a kill)."""
+
+
+class StoppableClock(RealClock):
+    """Wall-clock time whose waits (Zoho's pacing) end at once when the service stops."""
+
+    def __init__(self, stop: threading.Event) -> None:
+        self._stop = stop
+
+    def sleep(self, seconds: float) -> None:
+        if self._stop.wait(max(0.0, seconds)):
+            raise Stopping
+
+
+class StopGate(httpx.BaseTransport):
+    """Lets no new call go out once the service is stopping; the call in flight finishes."""
+
+    def __init__(self, inner: httpx.BaseTransport, stop: threading.Event) -> None:
+        self.inner, self.stop = inner, stop
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self.stop.is_set():
+            raise Stopping
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """One scheduled run, as the service saw it end."""
+
+    integration: str
+    outcome: str  # succeeded | partial | held | failed | stopped
+    run_id: int | None = None
+    applied: int = 0
+    failed: int = 0
+    error: str = ""
+    calls: tuple[tuple[str, int], ...] = ()  # API calls by endpoint group
+
+
+class Scheduler:
+    """Checks every ``tick`` seconds which integrations are due, and runs them in turn."""
+
+    def __init__(
+        self,
+        config: Path,
+        *,
+        tick: float = 30.0,
+        on_result: Callable[[RunResult], None] = lambda result: None,
+        on_due: Callable[[int], None] = lambda waiting: None,
+    ) -> None:
+        self.config = config
+        self.tick = tick
+        self.on_result = on_result
+        self.on_due = on_due
+        self.stop_event = threading.Event()
+        self.running: str = ""  # the integration running now
+        self.checked_at: float | None = None  # when the schedules were last read
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="hrsync-scheduler", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> bool:
+        """Ask the run in progress to end before its next call; True once it has."""
+        self.stop_event.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            return not self._thread.is_alive()
+        return True
+
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _loop(self) -> None:
+        while not self.stop_event.is_set():
+            try:
+                self.run_due()
+            except Stopping:
+                break
+            except Exception:  # a bug must not end the service: said, and tried next tick
+                log.exception("checking the schedules failed")
+            self.stop_event.wait(self.tick)
+
+    def run_due(self) -> list[RunResult]:
+        """Run every integration that is due now, oldest schedule first."""
+        base = load_settings(self.config)
+        due = self._due(base)
+        self.checked_at = time.time()
+        results = []
+        for n, name in enumerate(due):
+            self.on_due(len(due) - n)
+            if self.stop_event.is_set():
+                break
+            results.append(self.run_one(name, base))
+        self.on_due(0)
+        return results
+
+    def _due(self, base: Settings) -> list[str]:
+        store = Store(base.store.url, clock=RealClock())
+        client = httpx.Client(timeout=30)
+        try:
+            vault = Vault.open(base.store.key_file)
+            return Integrations(store, Connections(store, vault, client, RealClock())).due()
+        finally:
+            client.close()
+            store.close()
+
+    def run_one(self, name: str, base: Settings) -> RunResult:
+        """One run of ``name``, its outcome whatever happens (a bug is logged, not raised)."""
+        self.running = name
+        log.info("run of %s starts", name, extra={"integration": name})
+        try:
+            result = self._run(name, base)
+        except Stopping:
+            result = RunResult(name, "stopped", error="the service stopped before it finished")
+            self.on_result(result)
+            raise
+        except Exception as exc:
+            log.exception("run of %s failed", name, extra={"integration": name})
+            result = RunResult(name, "failed", error=str(exc) or type(exc).__name__)
+        finally:
+            self.running = ""
+        log.info(
+            "run of %s: %s", name, result.outcome, extra={"integration": name, "run": result.run_id}
+        )
+        self.on_result(result)
+        return result
+
+    def _run(self, name: str, base: Settings) -> RunResult:
+        store = Store(base.store.url, clock=RealClock())
+        client = httpx.Client(timeout=30)
+        try:
+            vault = Vault.open(base.store.key_file)
+            integrations = Integrations(store, Connections(store, vault, client, RealClock()))
+            settings = integrations.runnable(name, base)
+        except HrsyncError as problem:
+            return RunResult(name, "failed", error=str(problem))
+        finally:
+            client.close()
+            store.close()
+        app = build(
+            settings,
+            dry_run=False,
+            integration=name,
+            clock=StoppableClock(self.stop_event),
+            transport=StopGate(httpx.HTTPTransport(), self.stop_event),
+        )
+        try:
+            outcome = app.engine.run_apply()
+        except SafetyHold as hold:
+            return RunResult(name, "held", error=str(hold), calls=_calls(app.services))
+        except HrsyncError as problem:
+            return RunResult(name, "failed", error=str(problem), calls=_calls(app.services))
+        finally:
+            app.close()
+        report = outcome.report
+        assert report is not None
+        status = "succeeded" if report.ok and not outcome.plan.errors else "partial"
+        return RunResult(
+            name,
+            status,
+            outcome.run_id,
+            len(report.done),
+            len(report.failed),
+            calls=_calls(app.services),
+        )
+
+
+def _calls(services: list) -> tuple[tuple[str, int], ...]:  # type: ignore[type-arg]
+    counted: dict[str, int] = {}
+    for http in services:
+        for endpoint, n in http.calls.items():
+            counted[endpoint] = counted.get(endpoint, 0) + n
+    return tuple(sorted(counted.items()))

@@ -1,0 +1,171 @@
+"""``hrsync serve`` as an IT team leaves it running: it runs an enabled integration by itself,
+says so on /metrics (in Prometheus' format), and stops cleanly on SIGTERM, even in the middle
+of a run, which the next start finishes with nobody invited twice."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from hrsync.access.connections import loopback_redirect_uri
+from hrsync.cli.demo import sample_employees, write_csv
+from tests.e2e.conftest import Serve
+
+pytestmark = pytest.mark.e2e
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def set_up_integration(base: str, folder: Path, people: int) -> dict[str, str]:
+    """An enabled integration "hr" (an export into Cliq, every 15 min) with its connection
+    authorised; returns the environment hrsync runs in."""
+    client = httpx.get(f"{base}/_emulator/clients").json()["clients"][0]
+    env = os.environ | {"HRSYNC_CLIENT_SECRET": client["client_secret"]}
+
+    def hrsync(*args: str) -> None:
+        done = subprocess.run(
+            [sys.executable, "-m", "hrsync", *args],
+            cwd=folder, env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+
+    write_csv(folder / "employees.csv", sample_employees(people))
+    hrsync("integrations", "create", "hr", "--source-file", "employees.csv", "--target", "cliq",
+           "--schedule", "every 15 min")  # fmt: skip
+    hrsync("connections", "add", "cliq", "--client-id", client["client_id"], "--api-url", base,
+           "--accounts-url", base, "--allow-http")  # fmt: skip
+    scopes = ",".join(
+        f"ZohoCliq.{m}.ALL" for m in ("Users", "Departments", "Designations", "Teams")
+    )
+    consent = httpx.get(
+        f"{base}/oauth/v2/auth",
+        params={"client_id": client["client_id"], "redirect_uri": loopback_redirect_uri(),
+                "response_type": "code", "scope": scopes},
+    )  # fmt: skip
+    code = httpx.URL(consent.headers["location"]).params["code"]
+    hrsync("connections", "authorise", "cliq", "--code", code)
+    hrsync("integrations", "enable", "hr")
+    return env
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[Any]:
+    started: list[subprocess.Popen[str]] = []
+
+    def start(env: dict[str, str], *extra: str) -> tuple[subprocess.Popen[str], str]:
+        port = free_port()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "hrsync", "serve", "--port", str(port), "--check-every", "1",
+             *extra],
+            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        started.append(process)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, process.communicate()
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    return process, url
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "hrsync serve never answered /healthz"
+            time.sleep(0.1)
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def metrics(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    text = httpx.get(f"{url}/metrics").text
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def wait_for(check: Any, seconds: float, what: str) -> Any:
+    deadline = time.monotonic() + seconds
+    while not (found := check()):
+        assert time.monotonic() < deadline, what
+        time.sleep(0.2)
+    return found
+
+
+def test_serve_runs_a_due_integration_reports_it_and_stops_on_sigterm(
+    serve: Serve, tmp_path: Path, service: Any
+) -> None:
+    base = serve("real")
+    env = set_up_integration(base, tmp_path, 30)
+    process, url = service(env, "--log-format", "json")
+    assert httpx.get(f"{url}/readyz").json()["ready"] is True
+    succeeded = ("hrsync_runs_total", (("integration", "hr"), ("outcome", "succeeded")))
+    wait_for(lambda: metrics(url).get(succeeded) == 1.0, 90, "the run never succeeded")
+    seen = metrics(url)
+    assert seen[("hrsync_changes_total", (("integration", "hr"), ("state", "confirmed")))] >= 30
+    assert seen[("hrsync_api_calls_total", (("endpoint", "users.add"),))] >= 1
+    assert seen[("hrsync_last_success_timestamp_seconds", (("integration", "hr"),))] > 0
+    users = httpx.get(f"{base}/_emulator/state").json()["users"]
+    assert len([u for u in users if u.get("employee_id")]) == 30
+    time.sleep(2)  # further checks find nothing due: one run, not one per check
+    assert metrics(url).get(succeeded) == 1.0
+
+    stopping = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert time.monotonic() - stopping < 10
+    lines = [line for line in err.splitlines() if line.startswith("{")]
+    assert any('"integration": "hr"' in line for line in lines), err
+
+
+def test_sigterm_mid_run_stops_before_the_next_call_and_the_next_run_finishes(
+    serve: Serve, tmp_path: Path, service: Any
+) -> None:
+    base = serve("real")
+    env = set_up_integration(base, tmp_path, 150)  # two invitation batches
+
+    def invited() -> int:
+        users = httpx.get(f"{base}/_emulator/state").json()["users"]
+        return len([u for u in users if u.get("employee_id")])
+
+    # Cliq holds the answer to the first invitation call for 5 s: SIGTERM comes meanwhile.
+    fault = {"mode": "timeout", "endpoint": "users.add", "count": 1, "delay": 5}
+    httpx.post(f"{base}/_emulator/faults", json=[fault]).raise_for_status()
+    process, _ = service(env)
+    wait_for(lambda: invited() > 0, 60, "the run never invited anyone")
+    stopping = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    process.communicate(timeout=30)
+    assert process.returncode == 0
+    assert time.monotonic() - stopping < 10  # the call in flight ends; no other goes out
+    assert 0 < invited() < 150  # the first call only (the head of the hierarchy goes first)
+
+    finished = subprocess.run(
+        [sys.executable, "-m", "hrsync", "sync", "--integration", "hr"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert finished.returncode == 0, finished.stderr
+    users = httpx.get(f"{base}/_emulator/state").json()["users"]
+    emails = [u["email_id"].lower() for u in users]
+    assert len(emails) == len(set(emails)) and invited() == 150  # nobody twice, nobody lost
+    assert httpx.get(f"{base}/_emulator/stats").json()["lock_periods_total"] == 0
