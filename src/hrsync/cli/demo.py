@@ -235,6 +235,11 @@ def run_demo(*, size: int, workdir: Path | None) -> dict[str, object]:
             f"waited for rate limits: {clock.slept / 60:.1f} min; real time "
             f"{time.monotonic() - started:.1f} s. Files in {folder}."
         )
+        console.print(
+            "Next: `hrsync connections add` and `hrsync integrations create` for your own "
+            "organisation, then `hrsync serve` runs them on their schedules by itself "
+            "(/healthz, /readyz, /metrics)."
+        )
         return {
             "employees": size,
             "api_calls": sum(stats["calls"].values()),
