@@ -69,6 +69,9 @@ LIFECYCLE = frozenset({"employee_id", "email", "status", "hire_date", "exit_date
 # Cliq refuses longer designation names (Zoho's designations API: 30 characters at most).
 MAX_LENGTH = {"designation": 30}
 EARLIEST_BIRTH = dt.date(1900, 1, 1)
+CANONICAL_SET = frozenset(CANONICAL_FIELDS)
+# The fields an ``Employee`` takes as text, as they are: all but the dates and the status.
+TEXT_FIELDS = tuple(k for k in CANONICAL_FIELDS if k not in DATE_FIELDS and k != "status")
 
 
 @dataclass(slots=True)
@@ -106,6 +109,8 @@ class RowParser:
             self.status_words[word.strip().lower()] = Status(meaning)
         self.date_format = date_format
         self.today = today or dt.date.today()
+        # Text → day, for the texts read so far: a feed repeats the same dates many times.
+        self._days: dict[str, dt.date] = {}
 
     def parse(
         self, where: str, row: Mapping[str, str], *, absent: frozenset[str] = frozenset()
@@ -122,9 +127,11 @@ class RowParser:
 
         if not eid:
             fail("employee_id", "no employee id")
-        for name, value in values.items():
-            if name not in bad and (char := _unprintable(value)):
-                fail(name, f"contains the control character {char}; fix the export")
+        # One search of all the values at once; field by field only when something is found.
+        if UNPRINTABLE.search("".join(values.values())):
+            for name, value in values.items():
+                if name not in bad and (char := _unprintable(value)):
+                    fail(name, f"contains the control character {char}; fix the export")
         for name, limit in MAX_LENGTH.items():
             if name not in bad and len(values[name]) > limit:
                 fail(name, f"{values[name]!r} is longer than the {limit} characters Cliq takes")
@@ -140,12 +147,12 @@ class RowParser:
         if bad & LIFECYCLE:
             # An id that is itself broken names nobody for sure: the feed is then incomplete.
             return ParsedRow(where, "" if "employee_id" in bad else eid, None, errors)
-        extra = {k: v for k, v in row.items() if k not in CANONICAL_FIELDS and v}
-        text = {
-            k: "" if k in bad else values[k]
-            for k in CANONICAL_FIELDS
-            if k not in DATE_FIELDS and k != "status"
-        }
+        extra = (
+            {k: v for k, v in row.items() if k not in CANONICAL_SET and v}
+            if row.keys() - CANONICAL_SET
+            else {}
+        )
+        text = {k: "" if k in bad else values[k] for k in TEXT_FIELDS}
         blocked = frozenset(bad) | (absent - LIFECYCLE - {"nickname"})
         employee = Employee(
             **text,  # type: ignore[arg-type]
@@ -183,8 +190,15 @@ class RowParser:
         return day
 
     def _date(self, raw: str) -> dt.date | None:
+        """The day ``raw`` names (None when empty); raises ValueError when it names none."""
         if not raw:
             return None
+        day = self._days.get(raw)
+        if day is None:
+            day = self._days[raw] = self._parsed_date(raw)
+        return day
+
+    def _parsed_date(self, raw: str) -> dt.date:
         if self.date_format:
             return dt.datetime.strptime(raw, self.date_format).date()
         if len(raw) == 10:

@@ -48,6 +48,9 @@ FIELDS: dict[str, str] = {
     "exit_date": "Dateofexit",
 }
 KEPT = (*FIELDS.values(), "Reporting_To.ID", "Reporting_To.MailID", "ModifiedTime")
+# The bookmark of the last read's times; its records are kept in a bookmark of their own,
+# saved only when a read changes them. An older bookmark (records inside) means a full read.
+READ_VERSION = 2
 
 
 class Bookmarks(Protocol):
@@ -94,20 +97,30 @@ class PeopleSource:
             return "People fields 'Reporting_To.ID' / 'Reporting_To.MailID'"
         return f"People field {FIELDS.get(name, name)!r}"
 
+    @property
+    def _records_key(self) -> str:
+        return f"{self._key}:records"
+
     def read(self) -> SourceSnapshot:
-        saved = self.bookmarks.bookmark(self._key)
+        """The records as People holds them now: in full, or those changed since the last
+        read merged into the records kept from it. The records are saved again only when the
+        read changed them; the read's times always."""
+        saved = self._saved_read()
         now = self.clock.now()
         self.parser.today = dt.datetime.fromtimestamp(now, dt.UTC).date()
         calls_before = self.client.http.calls["people"]
-        if saved and now - saved["full_at"] < self.full_every:
-            records: dict[str, dict[str, str]] = saved["records"]
+        records = self.bookmarks.bookmark(self._records_key) if saved else None
+        if saved and records is not None and now - saved["full_at"] < self.full_every:
             started = int(saved.get("started_ms", 0)) - SKEW_MS
             since = max(0, max(int(saved["modified_ms"]), started) - OVERLAP_MS)
             changed = dict(self._fetch(since))
-            records.update(changed)
+            if any(records.get(rid) != record for rid, record in changed.items()):
+                records.update(changed)
+                self.bookmarks.save_bookmark(self._records_key, records)
             kind, full_at, count = "incremental", saved["full_at"], len(changed)
         else:
             records = dict(self._fetch(None))
+            self.bookmarks.save_bookmark(self._records_key, records)
             kind, full_at, count = "full", now, len(records)
         calls = self.client.http.calls["people"] - calls_before
         self.last_read = LastRead(kind, count, calls)
@@ -116,13 +129,21 @@ class PeopleSource:
         self.bookmarks.save_bookmark(
             self._key,
             {
+                "version": READ_VERSION,
                 "full_at": full_at,
                 "started_ms": int(now * 1000),
                 "modified_ms": newest,
-                "records": records,
             },
         )
         return self.snapshot(records)
+
+    def _saved_read(self) -> dict[str, Any] | None:
+        """The last read's times; None before the first read, or when an older hrsync kept
+        them (with the records in the same bookmark): a full read follows."""
+        saved = self.bookmarks.bookmark(self._key)
+        if isinstance(saved, dict) and saved.get("version") == READ_VERSION:
+            return saved
+        return None
 
     def _fetch(self, since: int | None) -> list[tuple[str, dict[str, str]]]:
         return [
@@ -170,4 +191,6 @@ class PeopleSource:
 
 
 def _text(value: Any) -> str:
+    if type(value) is str:  # most values: no conversion to make
+        return value
     return "" if value is None else str(value)

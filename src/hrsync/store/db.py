@@ -337,11 +337,13 @@ class Store:
             )
             return int(getattr(result, "rowcount", 0) or 0)
 
-    def invited_without_link(self) -> dict[str, str]:
+    def invited_without_link(self, linked: Mapping[str, str] | None = None) -> dict[str, str]:
         """Employee id → email of confirmed invitations whose Cliq id is not linked yet.
         Keys are read first and only the unlinked ones' payloads after: once a run has linked
-        everyone, no invitation's payload is read (or parsed) again."""
-        linked = self.links()
+        everyone, no invitation's payload is read (or parsed) again. ``linked``: ``links()``
+        when the caller has just read them."""
+        if linked is None:
+            linked = self.links()
         invites = (
             select(JournalEntry.id, JournalEntry.change_key)
             .join(Run, Run.id == JournalEntry.run_id)

@@ -9,7 +9,6 @@ Cliq first, Connect in the time Cliq's pacing waits, deactivations last.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -167,13 +166,16 @@ class Applier:
         self.background: deque[Step] = deque()
         self.cliq: Steps | None = None
 
-    def apply(self, plan: Plan) -> ApplyReport:
+    def apply(self, plan: Plan, encoded: Sequence[str] | None = None) -> ApplyReport:
+        """``encoded``: the plan's changes as ``Plan.encoded`` text, when the caller has them
+        already (for the fingerprint): the journal keeps the same text."""
         self.progress.start(plan)
+        texts = plan.encoded() if encoded is None else encoded
         self.journal.journal_intend(
             self.run_id,
             (
-                (c.key, c.kind, c.describe(done=False), json.dumps(c.to_dict()))
-                for c in plan.changes
+                (c.key, c.kind, c.describe(done=False), text)
+                for c, text in zip(plan.changes, texts, strict=True)
             ),
         )
         cliq = self.cliq = self.target.changes(self.inventory, plan, self)

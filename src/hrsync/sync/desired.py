@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 
 from hrsync.model import Employee
 from hrsync.sync.mapping import cliq_fields, custom_values, kept_fields
-from hrsync.sync.rules import MembershipRules, first_match
+from hrsync.sync.rules import MembershipRules, attributes, first_match
 from hrsync.sync.state import DesiredState, DesiredUser
 
 
@@ -46,8 +46,10 @@ def desired_state(
             ("designation", designations),
         )
     }
+    ruled = any((teams, connect_groups, roles, departments, designations))
     for eid, employee in people.items():
         keep = _kept(employee, people, custom_fields, reads)
+        values = attributes(employee) if ruled else {}  # once for all the rules
         manager = employee.manager_id if employee.manager_id in active else ""
         state.users[eid] = DesiredUser(
             employee_id=eid,
@@ -55,10 +57,10 @@ def desired_state(
             fields=cliq_fields(employee),
             department=None
             if "department" in keep
-            else _organisation(departments, employee, "department"),
+            else _organisation(departments, employee, "department", values),
             designation=None
             if "designation" in keep
-            else _organisation(designations, employee, "designation"),
+            else _organisation(designations, employee, "designation", values),
             manager_id="" if "reporting_to" in keep else manager,
             depth=_depth(eid, people, active),
             custom={
@@ -66,9 +68,11 @@ def desired_state(
                 for cliq, value in custom_values(employee, custom_fields).items()
                 if cliq not in keep
             },
-            teams=teams.groups_of(employee) if teams else frozenset(),
-            connect_groups=connect_groups.groups_of(employee) if connect_groups else frozenset(),
-            role=first_match(roles.rules, employee) if roles else "",
+            teams=teams.groups_of(employee, values) if teams else frozenset(),
+            connect_groups=connect_groups.groups_of(employee, values)
+            if connect_groups
+            else frozenset(),
+            role=first_match(roles.rules, employee, values) if roles else "",
             keep=keep,
         )
     return state
@@ -104,9 +108,11 @@ def _kept(
     return frozenset(keep)
 
 
-def _organisation(rules: MembershipRules | None, employee: Employee, name: str) -> str | None:
+def _organisation(
+    rules: MembershipRules | None, employee: Employee, name: str, values: Mapping[str, str]
+) -> str | None:
     """The Cliq department or designation: by rule, else HR's own; None leaves it alone."""
-    by_rule = first_match(rules.rules, employee) if rules else ""
+    by_rule = first_match(rules.rules, employee, values) if rules else ""
     if by_rule or name in employee.blocked:
         return by_rule or None
     return str(getattr(employee, name)) or None

@@ -109,6 +109,9 @@ class Engine:
         self.invite_days_before = invite_days_before
         self.drift_ignore = tuple(drift_ignore)
         self._desired: DesiredState | None = None
+        # What the last plan linked: stored links, then the links it found (see ``_links``).
+        self._stored_links: dict[str, str] = {}
+        self._planned_links: dict[str, str] = {}
 
     def plan(self, *, full_read: str = "") -> tuple[Plan, SourceSnapshot, Inventory]:
         """Read both sides and diff them. Sends only GET requests. Cliq's users are read in
@@ -135,6 +138,7 @@ class Engine:
         if seen and self.clock.now() - float(seen["at"]) < RECHECK_GROUPS:
             inventory.groups_by_people = True
         links = self._links(inventory)
+        self._planned_links = dict(links)
         managed_teams = self.store.memberships("team")
         if self.teams or managed_teams:
             self.target.load_team_members(inventory, desired.teams() | managed_teams.keys())
@@ -198,9 +202,10 @@ class Engine:
 
     def _links(self, inventory: Inventory) -> dict[str, str]:
         """Stored links, plus users invited by an earlier run whose id was never recorded."""
-        links = self.store.links()
+        self._stored_links = self.store.links()
+        links = dict(self._stored_links)
         by_employee = {u.employee_id: u for u in inventory.users if u.employee_id}
-        for employee_id, email in self.store.invited_without_link().items():
+        for employee_id, email in self.store.invited_without_link(self._stored_links).items():
             user = by_employee.get(employee_id)
             if user is not None and user.email.lower() == email.lower():
                 links[employee_id] = user.zuid
@@ -236,7 +241,7 @@ class Engine:
         except Exception as exc:
             self.store.finish_run(run_id, "failed", {"error": str(exc)})
             raise
-        self.store.finish_run(run_id, "succeeded", _summary(plan))
+        self.store.finish_run(run_id, "succeeded", _summary(plan, plan.fingerprint()))
         return Outcome(plan, run_id, snapshot)
 
     def run_apply(
@@ -254,7 +259,9 @@ class Engine:
         run_id = self.store.start_run("apply")
         try:
             plan, snapshot, inventory = self.plan(full_read=ASKED if full_read else "")
-            if expected is not None and plan.fingerprint() != expected:
+            encoded = plan.encoded()  # once, for the fingerprint and the journal
+            fingerprint = plan.fingerprint(encoded)
+            if expected is not None and fingerprint != expected:
                 raise StalePlan(
                     "the saved plan no longer matches HR and Cliq (something changed since "
                     "it was made); nothing was applied. Run `hrsync plan --out FILE` again"
@@ -265,7 +272,7 @@ class Engine:
             check_columns(plan, confirmed=confirmed_columns)
             self._remember_columns(snapshot)
             resumed = self._settle_previous_runs(run_id)
-            self._record_links(inventory)
+            self._record_links(inventory, replanned=resumed > 0)
             self.target.applying()
             report = Applier(
                 self.target,
@@ -274,7 +281,7 @@ class Engine:
                 inventory=inventory,
                 progress=progress,
                 connect=self.connect,
-            ).apply(plan)
+            ).apply(plan, encoded)
         except SafetyHold as hold:
             self.store.finish_run(run_id, "held", {"hold": str(hold)})
             raise
@@ -299,7 +306,7 @@ class Engine:
         self.store.finish_run(
             run_id,
             status,
-            _summary(plan)
+            _summary(plan, fingerprint)
             | {
                 "done": len(report.done),
                 "failed": report.failed,
@@ -321,24 +328,28 @@ class Engine:
         )
         return self.store.settle_unfinished(note=f"re-planned by run {run_id}")
 
-    def _record_links(self, inventory: Inventory) -> None:
-        stored = self.store.links()
+    def _record_links(self, inventory: Inventory, *, replanned: bool) -> None:
+        """Store the links the plan found beyond the stored ones. Settling an interrupted
+        run's changes (``replanned``) may change which invitations count: then they are
+        looked up again."""
+        if replanned:
+            self._planned_links = self._links(inventory)
+        stored = self._stored_links
+        found = [(e, z) for e, z in self._planned_links.items() if stored.get(e) != z]
+        if not found:
+            return
         email_of = {u.zuid: u.email for u in inventory.users}
         self.store.save_links(
-            (
-                (employee_id, zuid, email_of.get(zuid, ""))
-                for employee_id, zuid in self._links(inventory).items()
-                if stored.get(employee_id) != zuid
-            ),
+            ((employee_id, zuid, email_of.get(zuid, "")) for employee_id, zuid in found),
             origin="invited",
         )
 
 
-def _summary(plan: Plan) -> dict[str, object]:
+def _summary(plan: Plan, fingerprint: str) -> dict[str, object]:
     return {
         "counts": plan.counts(),
         "api_calls": plan.api_calls(),
         "errors": [str(e) for e in plan.errors],
         "pending": plan.pending,
-        "fingerprint": plan.fingerprint(),
+        "fingerprint": fingerprint,
     }

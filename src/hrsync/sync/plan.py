@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
@@ -27,7 +28,23 @@ class Change:
 
     def to_dict(self) -> dict[str, Any]:
         """The change as JSON data (its fields hold only JSON values: no deep copy needed)."""
-        return {"kind": self.kind, **{f.name: getattr(self, f.name) for f in fields(self)}}
+        return {"kind": self.kind, **{name: getattr(self, name) for name in _names(type(self))}}
+
+    def encoded(self) -> str:
+        """The change as canonical JSON text: what the fingerprint digests and the journal
+        keeps, encoded once for both."""
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+
+_NAMES: dict[type[Change], tuple[str, ...]] = {}
+
+
+def _names(kind: type[Change]) -> tuple[str, ...]:
+    """A change type's field names, looked up once rather than once per change."""
+    names = _NAMES.get(kind)
+    if names is None:
+        names = _NAMES[kind] = tuple(f.name for f in fields(kind))
+    return names
 
 
 @dataclass(frozen=True, slots=True)
@@ -399,9 +416,15 @@ class Plan:
             calls["users.add"] = -(-invites // 100) + _extra_invite_rounds(self.of(InviteUser))
         return dict(calls)
 
-    def fingerprint(self) -> str:
-        """A digest of the changes; a saved plan applies only while it still matches."""
-        payload = json.dumps(sorted(json.dumps(c.to_dict(), sort_keys=True) for c in self.changes))
+    def encoded(self) -> list[str]:
+        """Every change as ``Change.encoded`` text, in plan order."""
+        return [c.encoded() for c in self.changes]
+
+    def fingerprint(self, encoded: Sequence[str] | None = None) -> str:
+        """A digest of the changes; a saved plan applies only while it still matches.
+        ``encoded``: the changes already encoded (``encoded()``), so as not to again."""
+        texts = self.encoded() if encoded is None else encoded
+        payload = json.dumps(sorted(texts))
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
     def to_json(self) -> dict[str, Any]:

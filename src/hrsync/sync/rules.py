@@ -68,14 +68,21 @@ class MembershipRules:
                 found.append((_fill(rule.name, values), _why(rule, values)))
         return found
 
-    def groups_of(self, employee: Employee) -> frozenset[str]:
-        values = attributes(employee)
+    def groups_of(
+        self, employee: Employee, values: Mapping[str, str] | None = None
+    ) -> frozenset[str]:
+        """``values``: the employee's ``attributes``, when the caller has them already."""
+        if values is None:
+            values = attributes(employee)
         found: set[str] = set()
         for name in self.per:
             value = values.get(name, "")
             if value:
-                template = self.names.get(name, "{value}")
-                found.add(_fill(template, values | {"value": value}))
+                template = self.names.get(name, VALUE)
+                if template == VALUE:  # the usual name, the value itself: nothing to fill
+                    found.add(value.strip())
+                else:
+                    found.add(_fill(template, {**values, "value": value}))
         for rule in self.rules:
             if all(values.get(k, "").lower() in accepted for k, accepted in rule.when.items()):
                 found.add(_fill(rule.name, values))
@@ -103,6 +110,9 @@ _CANONICAL = tuple(
 )
 
 
+VALUE = "{value}"  # a group's name when the rules name none: the HR value itself
+
+
 class _Blank(dict[str, str]):
     def __missing__(self, key: str) -> str:
         return ""
@@ -112,9 +122,15 @@ def _fill(template: str, values: Mapping[str, str]) -> str:
     return template.format_map(_Blank(values)).strip()
 
 
-def first_match(rules: Sequence[Rule], employee: Employee) -> str:
-    """The name of the first rule ``employee`` matches (roles: one per person), or ""."""
-    values = attributes(employee)
+def first_match(
+    rules: Sequence[Rule], employee: Employee, values: Mapping[str, str] | None = None
+) -> str:
+    """The name of the first rule ``employee`` matches (roles: one per person), or "".
+    ``values``: the employee's ``attributes``, when the caller has them already."""
+    if not rules:
+        return ""
+    if values is None:
+        values = attributes(employee)
     for rule in rules:
         if all(values.get(k, "").lower() in accepted for k, accepted in rule.when.items()):
             return _fill(rule.name, values)
