@@ -62,7 +62,9 @@ RECORD = typer.Option(
 def _app(ctx: typer.Context, *, dry_run: bool) -> App:
     settings, name = settings_for(ctx, ctx.obj.get("integration"))
     recorder = ctx.obj.get("recorder")
-    return build(settings, dry_run=dry_run, integration=name, recorder=recorder)
+    app = build(settings, dry_run=dry_run, integration=name, recorder=recorder)
+    app.engine.only = frozenset(ctx.obj.get("only") or ())
+    return app
 
 
 @contextmanager
@@ -79,6 +81,12 @@ def recorded(ctx: typer.Context, path: Path | None) -> Iterator[None]:
             ctx.obj["recorder"] = None
 
 
+EMPLOYEE = typer.Option(
+    "--employee",
+    "-e",
+    help="Only this person (an employee id; repeat for more): their profile, status, teams, "
+    "groups and role, and the departments or teams they need. Everyone else is left as is.",
+)
 FULL_READ = typer.Option(
     "--full-read",
     help="Read all of Cliq's users now, not only those Cliq lists as changed: finds hand "
@@ -101,9 +109,11 @@ def plan(
     json_output: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
     record: Annotated[Path | None, RECORD] = None,
     full_read: Annotated[bool, FULL_READ] = False,
+    employee: Annotated[list[str] | None, EMPLOYEE] = None,
 ) -> None:
     """Show what would change in Cliq. Reads only: not one write is sent."""
     ctx.obj["integration"] = integration
+    ctx.obj["only"] = employee
     with recorded(ctx, record):
         app = _app(ctx, dry_run=True)
         try:
@@ -137,9 +147,11 @@ def apply(
     confirm_missing_columns: Annotated[str | None, CONFIRM_MISSING_COLUMNS] = None,
     record: Annotated[Path | None, RECORD] = None,
     full_read: Annotated[bool, FULL_READ] = False,
+    employee: Annotated[list[str] | None, EMPLOYEE] = None,
 ) -> None:
     """Make Cliq match HR: invite, update, deactivate, reactivate (asks first unless --yes)."""
     ctx.obj["integration"] = integration
+    ctx.obj["only"] = employee
     confirm = Confirmed(
         confirm_deactivations,
         confirm_blanking,
@@ -193,9 +205,12 @@ def sync(
     confirm_missing_columns: Annotated[str | None, CONFIRM_MISSING_COLUMNS] = None,
     record: Annotated[Path | None, RECORD] = None,
     full_read: Annotated[bool, FULL_READ] = False,
+    employee: Annotated[list[str] | None, EMPLOYEE] = None,
 ) -> None:
-    """Plan and apply in one go, without asking (for schedulers)."""
+    """Plan and apply in one go, without asking (for schedulers); `--employee ID` syncs one
+    person now."""
     ctx.obj["integration"] = integration
+    ctx.obj["only"] = employee
     confirm = Confirmed(
         confirm_deactivations,
         confirm_blanking,

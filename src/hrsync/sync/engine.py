@@ -27,6 +27,7 @@ from hrsync.sync.safety import (
     check_removals,
     check_source,
 )
+from hrsync.sync.scope import check_people, for_people
 from hrsync.sync.state import ConnectState, DesiredState, Inventory, RoleSpec
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,8 @@ class Engine:
         self.invite_days_before = invite_days_before
         self.drift_ignore = tuple(drift_ignore)
         self._desired: DesiredState | None = None
+        # Employee ids to sync alone (``--employee``); empty: everyone.
+        self.only: frozenset[str] = frozenset()
         # What the last plan linked: stored links, then the links it found (see ``_links``).
         self._stored_links: dict[str, str] = {}
         self._planned_links: dict[str, str] = {}
@@ -168,6 +171,10 @@ class Engine:
         leave_ignored(plan, desired, self.store.bookmark(IGNORED_VALUES) or {}, self.drift_ignore)
         mark_drift(plan, desired, self.store.bookmark(DESIRED_DIGESTS) or {})
         self._desired = desired
+        if self.only:
+            check_people(self.only, desired, links)
+            plan = for_people(plan, self.only)
+            plan.notes.append(f"only {', '.join(sorted(self.only))}: everyone else is left as is")
         plan.lost_columns = self._lost_columns(snapshot)
         if plan.lost_columns:
             plan.notes.append(
@@ -270,7 +277,8 @@ class Engine:
             check_blanking(plan, self.thresholds, confirmed=confirmed_blanking)
             check_removals(plan, self.thresholds, confirmed=confirmed_removals)
             check_columns(plan, confirmed=confirmed_columns)
-            self._remember_columns(snapshot)
+            if not self.only:
+                self._remember_columns(snapshot)
             resumed = self._settle_previous_runs(run_id)
             self._record_links(inventory, replanned=resumed > 0)
             self.target.applying()
@@ -300,8 +308,8 @@ class Engine:
         )
         if report.groups_by_people:
             self.store.save_bookmark(GROUPS_BY_PEOPLE, {"at": self.clock.now()})
-        if report.ok and self._desired is not None:
-            self._remember_desired(self._desired)
+        if report.ok and self._desired is not None and not self.only:
+            self._remember_desired(self._desired)  # a run for some people decides no baseline
         status = "succeeded" if report.ok and not plan.errors else "partial"
         self.store.finish_run(
             run_id,
