@@ -92,6 +92,9 @@ def service(tmp_path: Path) -> Iterator[Any]:
         if process.poll() is None:
             process.kill()
             process.wait()
+        for pipe in (process.stdout, process.stderr):
+            if pipe is not None:
+                pipe.close()
 
 
 def metrics(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -169,3 +172,49 @@ def test_sigterm_mid_run_stops_before_the_next_call_and_the_next_run_finishes(
     emails = [u["email_id"].lower() for u in users]
     assert len(emails) == len(set(emails)) and invited() == 150  # nobody twice, nobody lost
     assert httpx.get(f"{base}/_emulator/stats").json()["lock_periods_total"] == 0
+
+
+def test_an_hr_event_syncs_the_people_it_names_within_seconds(
+    serve: Serve, tmp_path: Path, service: Any
+) -> None:
+    base = serve("real")
+    env = set_up_integration(base, tmp_path, 30)
+    secret = "a webhook secret of thirty-two chars"
+    done = subprocess.run(
+        [sys.executable, "-m", "hrsync", "integrations", "webhook", "hr"],
+        cwd=tmp_path, env=env | {"HRSYNC_WEBHOOK_SECRET": secret},
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0 and secret not in done.stdout + done.stderr, done.stderr
+    _, url = service(env)
+    succeeded = ("hrsync_runs_total", (("integration", "hr"), ("outcome", "succeeded")))
+    wait_for(lambda: metrics(url).get(succeeded) == 1.0, 90, "the scheduled run never succeeded")
+
+    rows = sample_employees(30)
+    rows[5]["mobile"], rows[6]["mobile"] = "+1 555 0505", "+1 555 0606"
+    write_csv(tmp_path / "employees.csv", rows)
+    hook = f"{url}/hooks/people/hr"
+    wrong = httpx.post(hook, json={"employee_id": rows[5]["employee_id"]},
+                       headers={"X-Hrsync-Secret": "not the secret"})  # fmt: skip
+    assert wrong.status_code == 401
+    assert (
+        httpx.post(f"{url}/hooks/people/other", headers={"X-Hrsync-Secret": secret}).status_code
+        == 401
+    )
+    asked = time.monotonic()
+    taken = httpx.post(hook, json={"employee_id": rows[5]["employee_id"]},
+                       headers={"X-Hrsync-Secret": secret})  # fmt: skip
+    assert taken.status_code == 202 and taken.json()["queued"] == [rows[5]["employee_id"]]
+
+    def mobile(eid: str) -> str:
+        users = httpx.get(f"{base}/_emulator/state").json()["users"]
+        return str(next(u for u in users if u.get("employee_id") == eid).get("mobile", ""))
+
+    wait_for(
+        lambda: mobile(rows[5]["employee_id"]) == "+1 555 0505", 30, "the event was not synced"
+    )
+    assert time.monotonic() - asked < 15
+    assert mobile(rows[6]["employee_id"]) != "+1 555 0606"  # not named: waits for its schedule
+    seen = metrics(url)
+    assert seen[("hrsync_webhook_refused_total", (("reason", "secret"),))] == 2
+    assert seen[succeeded] == 2

@@ -175,6 +175,33 @@ def activate(ctx: typer.Context, name: str) -> None:
 
 
 @app.command()
+def webhook(ctx: typer.Context, name: str) -> None:
+    """Set the secret HR events must carry to ask `hrsync serve` for a sync of the people they
+    name (POST /hooks/people/NAME, header X-Hrsync-Secret or ?secret=). The secret comes from
+    HRSYNC_WEBHOOK_SECRET or a hidden prompt; hrsync keeps only its hash."""
+    import os
+
+    from hrsync.service.hooks import set_secret
+
+    with opened(ctx) as integrations:
+        integrations.show(name)  # it must exist
+    secret = os.environ.get("HRSYNC_WEBHOOK_SECRET", "")
+    if not secret:
+        secret = typer.prompt(
+            "Webhook secret (at least 24 characters)", hide_input=True, confirmation_prompt=True
+        )
+    if len(secret) < 24:
+        fail("the webhook secret must be at least 24 characters")
+    set_secret(load_settings(ctx.obj["config"]).store.url, name, secret)
+    console.print(
+        f"HR events for {name} are taken at POST /hooks/people/{name} with that secret "
+        "(header X-Hrsync-Secret, or ?secret=); the body names the people: "
+        '{"employee_ids": [...]} or ?employee_id=ID.',
+        highlight=False,
+    )
+
+
+@app.command()
 def delete(
     ctx: typer.Context,
     name: str,

@@ -32,6 +32,10 @@ class Metrics:
             "When each integration's last run succeeded (Unix time)", ["integration"],
             registry=self.registry,
         )  # fmt: skip
+        self.refused = Counter(
+            "hrsync_webhook_refused", "HR event calls refused, by reason", ["reason"],
+            registry=self.registry,
+        )  # fmt: skip
         self.queue = Gauge(
             "hrsync_queue_depth", "Integrations due and waiting for their run",
             registry=self.registry,

@@ -86,6 +86,9 @@ class Scheduler:
         self.on_result = on_result
         self.on_due = on_due
         self.stop_event = threading.Event()
+        self.wake = threading.Event()  # an on-demand run was queued
+        self.queue: list[tuple[str, frozenset[str]]] = []  # (integration, employee ids)
+        self._queue_lock = threading.Lock()
         self.running: str = ""  # the integration running now
         self.checked_at: float | None = None  # when the schedules were last read
         self._thread: threading.Thread | None = None
@@ -94,9 +97,19 @@ class Scheduler:
         self._thread = threading.Thread(target=self._loop, name="hrsync-scheduler", daemon=True)
         self._thread.start()
 
+    def enqueue(self, integration: str, employee_ids: frozenset[str]) -> int:
+        """Sync these people of ``integration`` as soon as the run in progress ends; returns
+        how many on-demand runs wait."""
+        with self._queue_lock:
+            self.queue.append((integration, employee_ids))
+            waiting = len(self.queue)
+        self.wake.set()
+        return waiting
+
     def stop(self, timeout: float = 10.0) -> bool:
         """Ask the run in progress to end before its next call; True once it has."""
         self.stop_event.set()
+        self.wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
             return not self._thread.is_alive()
@@ -108,12 +121,27 @@ class Scheduler:
     def _loop(self) -> None:
         while not self.stop_event.is_set():
             try:
+                self.run_queued()
                 self.run_due()
             except Stopping:
                 break
             except Exception:  # a bug must not end the service: said, and tried next tick
                 log.exception("checking the schedules failed")
-            self.stop_event.wait(self.tick)
+            self.wake.wait(self.tick)
+            self.wake.clear()
+
+    def run_queued(self) -> None:
+        """The on-demand runs (HR events), the people of one integration merged into one run."""
+        with self._queue_lock:
+            queued, self.queue = self.queue, []
+        people: dict[str, set[str]] = {}
+        for name, ids in queued:
+            people.setdefault(name, set()).update(ids)
+        if people:
+            base = load_settings(self.config)
+            for name, wanted in sorted(people.items()):
+                if not self.stop_event.is_set():
+                    self.run_one(name, base, only=frozenset(wanted))
 
     def run_due(self) -> list[RunResult]:
         """Run every integration that is due now, oldest schedule first."""
@@ -139,12 +167,16 @@ class Scheduler:
             client.close()
             store.close()
 
-    def run_one(self, name: str, base: Settings) -> RunResult:
-        """One run of ``name``, its outcome whatever happens (a bug is logged, not raised)."""
+    def run_one(
+        self, name: str, base: Settings, *, only: frozenset[str] = frozenset()
+    ) -> RunResult:
+        """One run of ``name`` (of ``only`` these people, when given), its outcome whatever
+        happens (a bug is logged, not raised)."""
         self.running = name
-        log.info("run of %s starts", name, extra={"integration": name})
+        who = f" for {', '.join(sorted(only))}" if only else ""
+        log.info("run of %s%s starts", name, who, extra={"integration": name})
         try:
-            result = self._run(name, base)
+            result = self._run(name, base, only)
         except Stopping:
             result = RunResult(name, "stopped", error="the service stopped before it finished")
             self.on_result(result)
@@ -160,7 +192,7 @@ class Scheduler:
         self.on_result(result)
         return result
 
-    def _run(self, name: str, base: Settings) -> RunResult:
+    def _run(self, name: str, base: Settings, only: frozenset[str]) -> RunResult:
         store = Store(base.store.url, clock=RealClock())
         client = httpx.Client(timeout=30)
         try:
@@ -179,6 +211,7 @@ class Scheduler:
             clock=StoppableClock(self.stop_event),
             transport=StopGate(httpx.HTTPTransport(), self.stop_event),
         )
+        app.engine.only = only
         try:
             outcome = app.engine.run_apply()
         except SafetyHold as hold:
