@@ -34,11 +34,16 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
-from pydantic import SecretStr
 
 import hrsync
 from hrsync.api.ratelimit import ZOHO_LIMITS, minimum_seconds
-from hrsync.cli.demo import DEMO_SCOPES, grant_refresh_token, sample_employees, write_csv
+from hrsync.cli.demo import (
+    DEMO_SCOPES,
+    emulated_service,
+    grant_refresh_token,
+    sample_employees,
+    write_csv,
+)
 from hrsync.clock import VirtualClock
 from hrsync.config import (
     ConnectServiceConfig,
@@ -53,6 +58,7 @@ from hrsync.config import (
 )
 from hrsync.emulator import Emulator
 from hrsync.emulator.connect_data import SCOPE_ID
+from hrsync.emulator.remote import RemoteClock
 from hrsync.emulator.transport import mock_transport
 from hrsync.sync.engine import Outcome
 from hrsync.wiring import App, build
@@ -97,29 +103,6 @@ class BenchClock(Protocol):
     def sleep(self, seconds: float) -> None: ...
 
     def advance(self, seconds: float) -> None: ...
-
-
-class RemoteClock:
-    """hrsync's view of the emulator process's virtual clock: waiting moves both forward."""
-
-    def __init__(self, http: httpx.Client, base: str) -> None:
-        self._http = http
-        self._base = base
-        self._local = VirtualClock(http.get(f"{base}/_emulator/clock").json()["now"])
-        self.slept = 0.0
-
-    def now(self) -> float:
-        return self._local.now()
-
-    def advance(self, seconds: float) -> None:
-        answer = self._http.post(f"{self._base}/_emulator/clock/advance?seconds={seconds}")
-        answer.raise_for_status()
-        self._local = VirtualClock(answer.json()["now"])
-
-    def sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            self.slept += seconds
-            self.advance(seconds)
 
 
 class InProcessEmulator:
@@ -328,15 +311,8 @@ class EmulatedOrg:
 
     def _settings(self) -> Settings:
         base = self.server.base
-        client_id, secret, refresh = grant_refresh_token(self.control, base, scope=SCOPES)
-        service: dict[str, Any] = {
-            "api_url": base,
-            "accounts_url": base,
-            "client_id": client_id,
-            "client_secret": SecretStr(secret),
-            "refresh_token": SecretStr(refresh),
-            "allow_http": True,
-        }
+        granted = grant_refresh_token(self.control, base, scope=SCOPES)
+        service = emulated_service(base, *granted)
         settings = Settings(
             store=StoreConfig(url=f"sqlite:///{self.folder / 'hrsync.db'}"),
             source=SourceConfig(path=self.folder / "employees.csv"),

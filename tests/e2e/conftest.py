@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from hrsync.cli.demo import grant_refresh_token
-from hrsync.clock import VirtualClock
 from hrsync.config import Settings, SourceConfig, StoreConfig
+from hrsync.emulator.remote import RemoteClock
 from tests.conftest import World, service
 
 Serve = Callable[[str], str]
@@ -70,29 +70,6 @@ def serve(tmp_path: Path) -> Iterator[Serve]:
     for process in processes:
         process.terminate()
         process.wait(timeout=10)
-
-
-class RemoteClock:
-    """The client's view of the emulator's virtual clock: waiting moves both forward."""
-
-    def __init__(self, http: httpx.Client, base: str) -> None:
-        self._http = http
-        self._base = base
-        self._local = VirtualClock(http.get(f"{base}/_emulator/clock").json()["now"])
-        self.slept = 0.0
-
-    def now(self) -> float:
-        return self._local.now()
-
-    def advance(self, seconds: float) -> None:
-        answer = self._http.post(f"{self._base}/_emulator/clock/advance?seconds={seconds}")
-        answer.raise_for_status()
-        self._local = VirtualClock(answer.json()["now"])
-
-    def sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            self.slept += seconds
-            self.advance(seconds)
 
 
 @pytest.fixture

@@ -301,10 +301,9 @@ def grant_refresh_token(
     return client["client_id"], client["client_secret"], tokens["refresh_token"]
 
 
-def _settings(base: str, folder: Path) -> Settings:
-    with httpx.Client() as http:
-        client_id, secret, refresh = grant_refresh_token(http, base)
-    service: dict[str, Any] = {
+def emulated_service(base: str, client_id: str, secret: str, refresh: str) -> dict[str, Any]:
+    """The settings of a Zoho service that the emulator at ``base`` plays (any of them)."""
+    return {
         "api_url": base,
         "accounts_url": base,
         "client_id": client_id,
@@ -312,6 +311,12 @@ def _settings(base: str, folder: Path) -> Settings:
         "refresh_token": SecretStr(refresh),
         "allow_http": True,
     }
+
+
+def _settings(base: str, folder: Path) -> Settings:
+    with httpx.Client() as http:
+        client_id, secret, refresh = grant_refresh_token(http, base)
+    service = emulated_service(base, client_id, secret, refresh)
     return Settings(
         store=StoreConfig(url=f"sqlite:///{folder / 'hrsync.db'}"),
         source=SourceConfig(path=folder / "employees.csv"),

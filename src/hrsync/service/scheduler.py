@@ -8,7 +8,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import httpx
 from hrsync.access.connections import Connections
 from hrsync.access.integrations import Integrations
 from hrsync.access.vault import Vault
+from hrsync.api.http import ZohoHttp
 from hrsync.clock import RealClock
 from hrsync.config import Settings, load_settings
 from hrsync.errors import HrsyncError, SafetyHold
@@ -158,14 +160,8 @@ class Scheduler:
         return results
 
     def _due(self, base: Settings) -> list[str]:
-        store = Store(base.store.url, clock=RealClock())
-        client = httpx.Client(timeout=30)
-        try:
-            vault = Vault.open(base.store.key_file)
-            return Integrations(store, Connections(store, vault, client, RealClock())).due()
-        finally:
-            client.close()
-            store.close()
+        with integrations_of(base) as integrations:
+            return integrations.due()
 
     def run_one(
         self, name: str, base: Settings, *, only: frozenset[str] = frozenset()
@@ -193,17 +189,11 @@ class Scheduler:
         return result
 
     def _run(self, name: str, base: Settings, only: frozenset[str]) -> RunResult:
-        store = Store(base.store.url, clock=RealClock())
-        client = httpx.Client(timeout=30)
         try:
-            vault = Vault.open(base.store.key_file)
-            integrations = Integrations(store, Connections(store, vault, client, RealClock()))
-            settings = integrations.runnable(name, base)
+            with integrations_of(base) as integrations:
+                settings = integrations.runnable(name, base)
         except HrsyncError as problem:
             return RunResult(name, "failed", error=str(problem))
-        finally:
-            client.close()
-            store.close()
         app = build(
             settings,
             dry_run=False,
@@ -233,7 +223,20 @@ class Scheduler:
         )
 
 
-def _calls(services: list) -> tuple[tuple[str, int], ...]:  # type: ignore[type-arg]
+@contextmanager
+def integrations_of(base: Settings) -> Iterator[Integrations]:
+    """The integrations in ``base``'s store, opened for one look."""
+    store = Store(base.store.url, clock=RealClock())
+    client = httpx.Client(timeout=30)
+    try:
+        vault = Vault.open(base.store.key_file)
+        yield Integrations(store, Connections(store, vault, client, RealClock()))
+    finally:
+        client.close()
+        store.close()
+
+
+def _calls(services: list[ZohoHttp]) -> tuple[tuple[str, int], ...]:
     counted: dict[str, int] = {}
     for http in services:
         for endpoint, n in http.calls.items():
