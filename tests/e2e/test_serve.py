@@ -120,7 +120,7 @@ def test_serve_runs_a_due_integration_reports_it_and_stops_on_sigterm(
     base = serve("real")
     env = set_up_integration(base, tmp_path, 30)
     process, url = service(env, "--log-format", "json")
-    assert httpx.get(f"{url}/readyz").json()["ready"] is True
+    wait_for(lambda: httpx.get(f"{url}/readyz").json()["ready"] is True, 20, "never ready")
     succeeded = ("hrsync_runs_total", (("integration", "hr"), ("outcome", "succeeded")))
     wait_for(lambda: metrics(url).get(succeeded) == 1.0, 90, "the run never succeeded")
     seen = metrics(url)
