@@ -123,6 +123,8 @@ class SourceError(HrsyncError):
 class SafetyHold(HrsyncError):
     """A guard stopped the run until an admin approves it."""
 
+    run_id: int | None = None  # the held run, once it is recorded
+
 
 class StalePlan(HrsyncError):
     """A saved plan no longer matches HR and Cliq; it must be made again."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +57,13 @@ RECORD = typer.Option(
     help="Write every exchange with Zoho to this file (one JSON line each; tokens, secrets, "
     "emails, names and phone numbers redacted), for `hrsync emulator replay`.",
 )
+
+
+def build_for(ctx: typer.Context, integration: str, *, only: Iterable[str] = ()) -> App:
+    """An applying app for ``integration`` ("default": hrsync.toml's own settings)."""
+    ctx.obj["integration"] = None if integration == "default" else integration
+    ctx.obj["only"] = list(only)
+    return _app(ctx, dry_run=False)
 
 
 def _app(ctx: typer.Context, *, dry_run: bool) -> App:
@@ -251,10 +258,20 @@ def _run_apply(ctx: typer.Context, *, expected: str | None, confirm: Confirmed) 
                 full_read=confirm.full_read,
             )
     except SafetyHold as hold:
-        fail(f"held: {hold}", code=EXIT_HELD)
+        fail(held_message(hold), code=EXIT_HELD)
     finally:
         app.close()
     report_apply(outcome)
+
+
+def held_message(hold: SafetyHold) -> str:
+    """What a guard held, and both ways on: confirm the number, or approve the held plan."""
+    if hold.run_id is None:
+        return f"held: {hold}"
+    return (
+        f"held (run {hold.run_id}): {hold}; or apply exactly this plan with "
+        f"`hrsync runs approve {hold.run_id}`"
+    )
 
 
 def sync_integration(ctx: typer.Context, name: str) -> dict[str, object]:

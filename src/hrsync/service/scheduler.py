@@ -205,7 +205,7 @@ class Scheduler:
         try:
             outcome = app.engine.run_apply()
         except SafetyHold as hold:
-            return RunResult(name, "held", error=str(hold), calls=_calls(app.services))
+            return RunResult(name, "held", hold.run_id, error=str(hold), calls=_calls(app.services))
         except HrsyncError as problem:
             return RunResult(name, "failed", error=str(problem), calls=_calls(app.services))
         finally:

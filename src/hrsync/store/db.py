@@ -73,6 +73,7 @@ class RunRecord:
     started_at: float
     finished_at: float | None
     summary: dict[str, Any]
+    integration: str = "default"
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +223,13 @@ class Store(MembershipStore):
                     summary=json.dumps(summary, default=str),
                 )
             )
+
+    def annotate_run(self, run_id: int, extra: dict[str, Any]) -> None:
+        """Add ``extra`` to a finished run's summary (an approval, say)."""
+        with self._session.begin() as s:
+            row = s.get(Run, run_id, with_for_update=True)
+            if row is not None:
+                row.summary = json.dumps(json.loads(row.summary) | extra, default=str)
 
     def runs(self, limit: int = 20) -> list[RunRecord]:
         """The latest runs, newest first; one whose process is gone shows "interrupted"."""
@@ -414,7 +422,9 @@ _TAKE_WRITE_LOCK = update(Run).where(false()).values(status=Run.status)
 
 
 def _run_record(r: Run) -> RunRecord:
-    return RunRecord(r.id, r.mode, r.status, r.started_at, r.finished_at, json.loads(r.summary))
+    return RunRecord(
+        r.id, r.mode, r.status, r.started_at, r.finished_at, json.loads(r.summary), r.integration
+    )
 
 
 def _create_sqlite_file(url: str) -> None:

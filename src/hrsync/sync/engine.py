@@ -261,22 +261,25 @@ class Engine:
         confirmed_columns: Collection[str] | None = None,
         progress: Progress | None = None,
         full_read: bool = False,
+        approves: HeldRun | None = None,
     ) -> Outcome:
-        """Plan again, check guards (and a saved plan's fingerprint), then apply."""
+        """Plan again, check guards (and a saved plan's fingerprint), then apply. With
+        ``approves``, the plan must be exactly the held run's, and an admin's approval
+        stands in for the guards."""
         run_id = self.store.start_run("apply")
+        if approves is not None:
+            expected = approves.fingerprint
         try:
             plan, snapshot, inventory = self.plan(full_read=ASKED if full_read else "")
             encoded = plan.encoded()  # once, for the fingerprint and the journal
             fingerprint = plan.fingerprint(encoded)
             if expected is not None and fingerprint != expected:
-                raise StalePlan(
-                    "the saved plan no longer matches HR and Cliq (something changed since "
-                    "it was made); nothing was applied. Run `hrsync plan --out FILE` again"
-                )
-            check_deactivations(plan, self.thresholds, confirmed=confirmed_deactivations)
-            check_blanking(plan, self.thresholds, confirmed=confirmed_blanking)
-            check_removals(plan, self.thresholds, confirmed=confirmed_removals)
-            check_columns(plan, confirmed=confirmed_columns)
+                raise StalePlan(_stale(approves))
+            if approves is None:
+                check_deactivations(plan, self.thresholds, confirmed=confirmed_deactivations)
+                check_blanking(plan, self.thresholds, confirmed=confirmed_blanking)
+                check_removals(plan, self.thresholds, confirmed=confirmed_removals)
+                check_columns(plan, confirmed=confirmed_columns)
             if not self.only:
                 self._remember_columns(snapshot)
             resumed = self._settle_previous_runs(run_id)
@@ -291,7 +294,9 @@ class Engine:
                 connect=self.connect,
             ).apply(plan, encoded)
         except SafetyHold as hold:
-            self.store.finish_run(run_id, "held", {"hold": str(hold)})
+            hold.run_id = run_id
+            held = _summary(plan, fingerprint) | {"hold": str(hold), "only": sorted(self.only)}
+            self.store.finish_run(run_id, "held", held)
             raise
         except StalePlan as stale:
             self.store.finish_run(run_id, "refused", {"error": str(stale)})
@@ -321,8 +326,13 @@ class Engine:
                 "skipped": report.skipped,
                 "notes": report.notes,
                 "resumed": resumed,
-            },
+            }
+            | ({"approves": approves.run_id} if approves is not None else {}),
         )
+        if approves is not None:
+            self.store.annotate_run(
+                approves.run_id, {"approved_by": run_id, "approver": approves.approver}
+            )
         return Outcome(plan, run_id, snapshot, report, resumed)
 
     def _settle_previous_runs(self, run_id: int) -> int:
@@ -351,6 +361,28 @@ class Engine:
             ((employee_id, zuid, email_of.get(zuid, "")) for employee_id, zuid in found),
             origin="invited",
         )
+
+
+@dataclass(frozen=True)
+class HeldRun:
+    """A run a guard held, as an admin approves it: its plan, by fingerprint."""
+
+    run_id: int
+    fingerprint: str
+    approver: str = ""  # who approved it (the login, or the web page's admin)
+
+
+def _stale(approves: HeldRun | None) -> str:
+    if approves is None:
+        return (
+            "the saved plan no longer matches HR and Cliq (something changed since it was "
+            "made); nothing was applied. Run `hrsync plan --out FILE` again"
+        )
+    return (
+        f"run {approves.run_id}'s held plan no longer matches HR and Cliq (something changed "
+        "since it was held); nothing was applied. The next run plans afresh, and holds again "
+        "if a guard still trips: approve that one"
+    )
 
 
 def _summary(plan: Plan, fingerprint: str) -> dict[str, object]:
