@@ -175,12 +175,24 @@ def activate(ctx: typer.Context, name: str) -> None:
 
 
 @app.command()
-def webhook(ctx: typer.Context, name: str) -> None:
+def webhook(
+    ctx: typer.Context,
+    name: str,
+    signed_only: Annotated[
+        bool,
+        typer.Option(
+            "--signed-only", help="Refuse calls that carry the secret as is: signatures only."
+        ),
+    ] = False,
+) -> None:
     """Set the secret HR events must carry to ask `hrsync serve` for a sync of the people they
-    name (POST /hooks/people/NAME, header X-Hrsync-Secret or ?secret=). The secret comes from
-    HRSYNC_WEBHOOK_SECRET or a hidden prompt; hrsync keeps only its hash."""
+    name (POST /hooks/people/NAME). A sender carries it as is (header X-Hrsync-Secret or
+    ?secret=) or signs with it: X-Hrsync-Timestamp (Unix seconds) and X-Hrsync-Signature,
+    "sha256=" and the hex HMAC-SHA256 of the timestamp, a dot and the body. The secret comes
+    from HRSYNC_WEBHOOK_SECRET or a hidden prompt; hrsync keeps it sealed by its key."""
     import os
 
+    from hrsync.access.vault import Vault
     from hrsync.service.hooks import set_secret
 
     with opened(ctx) as integrations:
@@ -192,11 +204,13 @@ def webhook(ctx: typer.Context, name: str) -> None:
         )
     if len(secret) < 24:
         fail("the webhook secret must be at least 24 characters")
-    set_secret(load_settings(ctx.obj["config"]).store.url, name, secret)
+    store = load_settings(ctx.obj["config"]).store
+    set_secret(store.url, Vault.open(store.key_file), name, secret, signed_only=signed_only)
+    carried = "" if signed_only else "header X-Hrsync-Secret, or ?secret=; or "
     console.print(
         f"HR events for {name} are taken at POST /hooks/people/{name} with that secret "
-        "(header X-Hrsync-Secret, or ?secret=); the body names the people: "
-        '{"employee_ids": [...]} or ?employee_id=ID.',
+        f"({carried}signed: X-Hrsync-Timestamp and X-Hrsync-Signature); the body names the "
+        'people: {"employee_ids": [...]} or ?employee_id=ID.',
         highlight=False,
     )
 

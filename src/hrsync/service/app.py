@@ -3,6 +3,7 @@ runs and the store opens) and ``/metrics``; the scheduler starts and stops with 
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -10,15 +11,27 @@ from pathlib import Path
 from fastapi import FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from hrsync.clock import RealClock
+from hrsync.access.vault import Vault
+from hrsync.clock import Clock, RealClock
 from hrsync.config import load_settings
-from hrsync.service.hooks import accepts, employee_ids
+from hrsync.service.hooks import Call, employee_ids, refusal
 from hrsync.service.metrics import Metrics
 from hrsync.service.scheduler import Scheduler
 from hrsync.store import Store
 
+REFUSED = {
+    "secret": "unknown integration, or not its webhook secret",
+    "signature": "the signature does not match the call (X-Hrsync-Signature, X-Hrsync-Timestamp)",
+    "stale": "the call was signed more than 5 minutes from now: sign it again when sending",
+    "unsigned": "this integration takes signed calls only (X-Hrsync-Signature)",
+}
 
-def create_service(config: Path, *, tick: float = 30.0, stop_timeout: float = 10.0) -> FastAPI:
+
+def create_service(
+    config: Path, *, tick: float = 30.0, stop_timeout: float = 10.0, clock: Clock | None = None
+) -> FastAPI:
+    """The service: ``clock`` dates webhook signatures (the real one unless a test says)."""
+    clock = clock or RealClock()
     metrics = Metrics()
     scheduler = Scheduler(config, tick=tick, on_result=metrics.record, on_due=metrics.waiting)
 
@@ -50,14 +63,17 @@ def create_service(config: Path, *, tick: float = 30.0, stop_timeout: float = 10
     @app.post("/hooks/people/{integration}", status_code=202)
     async def hook(integration: str, request: Request, response: Response) -> dict[str, object]:
         """An HR event: sync the people it names, within Zoho's limits, in seconds."""
-        given = request.headers.get("x-hrsync-secret") or request.query_params.get("secret", "")
-        store_url = load_settings(config).store.url
-        if not accepts(store_url, integration, given):
-            metrics.refused.labels("secret").inc()
+        settings = load_settings(config)
+        raw = await request.body()
+        call = Call(dict(request.headers), dict(request.query_params), raw, clock.now())
+        vault = Vault.open(settings.store.key_file)
+        refused = refusal(settings.store.url, vault, integration, call)
+        if refused:
+            metrics.refused.labels(refused).inc()
             response.status_code = 401
-            return {"error": "unknown integration, or not its webhook secret"}
+            return {"error": REFUSED[refused]}
         try:
-            body = await request.json() if await request.body() else None
+            body = json.loads(raw) if raw else None
         except ValueError:
             body = None
         people = employee_ids(body, dict(request.query_params))

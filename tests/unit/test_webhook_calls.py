@@ -1,0 +1,113 @@
+"""Who may ask ``hrsync serve`` for a sync: a call with the integration's secret as is, or
+signed with it (HMAC-SHA256 of timestamp and body); anything else is refused and counted."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from prometheus_client.parser import text_string_to_metric_families
+
+from hrsync.access.vault import Vault
+from hrsync.clock import VirtualClock
+from hrsync.config import load_settings
+from hrsync.service.app import create_service
+from hrsync.service.hooks import set_secret, signature
+
+SECRET = "a webhook secret of thirty-two chars"
+NOW = 1_790_000_000.0
+
+
+class Client:
+    """Calls to the service's ASGI app over httpx, without its lifespan: the scheduler does
+    not start, so calls only queue."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        async def send() -> httpx.Response:
+            transport = httpx.ASGITransport(app=self.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://hrsync") as c:
+                return await c.request(method, path, **kwargs)
+
+        return asyncio.run(send())
+
+    def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", path, **kwargs)
+
+    def get(self, path: str) -> httpx.Response:
+        return self.request("GET", path)
+
+
+def service(tmp_path: Path, *, signed_only: bool = False) -> Client:
+    config = tmp_path / "hrsync.toml"
+    config.write_text("", encoding="utf-8")
+    store = load_settings(config).store
+    set_secret(store.url, Vault.open(store.key_file), "hr", SECRET, signed_only=signed_only)
+    return Client(create_service(config, clock=VirtualClock(NOW)))
+
+
+def signed(body: bytes, *, at: float = NOW, secret: str = SECRET) -> dict[str, str]:
+    stamp = str(int(at))
+    return {"X-Hrsync-Timestamp": stamp, "X-Hrsync-Signature": signature(secret, stamp, body)}
+
+
+def refused(client: Client) -> dict[str, float]:
+    text = client.get("/metrics").text
+    return {
+        dict(s.labels)["reason"]: s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == "hrsync_webhook_refused_total"
+    }
+
+
+BODY = json.dumps({"employee_ids": ["E7"]}).encode()
+
+
+def test_a_signed_call_is_taken_and_a_tampered_or_replayed_one_is_not(tmp_path: Path) -> None:
+    client = service(tmp_path)
+    hook = "/hooks/people/hr"
+    taken = client.post(hook, content=BODY, headers=signed(BODY))
+    assert taken.status_code == 202 and taken.json()["queued"] == ["E7"]
+
+    other = json.dumps({"employee_ids": ["E8"]}).encode()
+    tampered = client.post(hook, content=other, headers=signed(BODY))
+    assert tampered.status_code == 401
+    assert "signature does not match" in tampered.json()["error"]
+    wrong_key = client.post(hook, content=BODY, headers=signed(BODY, secret="x" * 32))
+    assert wrong_key.status_code == 401
+    replayed = client.post(hook, content=BODY, headers=signed(BODY, at=NOW - 301))
+    assert replayed.status_code == 401 and "more than 5 minutes" in replayed.json()["error"]
+    undated = client.post(hook, content=BODY, headers=signed(BODY) | {"X-Hrsync-Timestamp": ""})
+    assert undated.status_code == 401
+
+    plain = client.post(hook, content=BODY, headers={"X-Hrsync-Secret": SECRET})
+    assert plain.status_code == 202
+    assert refused(client) == {"signature": 3.0, "stale": 1.0}
+    queue = client.app.state.scheduler.queue
+    assert queue == [("hr", frozenset({"E7"}))] * 2  # nothing refused reached the queue
+
+
+@pytest.mark.parametrize("signed_only", [True, False])
+def test_an_integration_can_take_signed_calls_only(tmp_path: Path, signed_only: bool) -> None:
+    client = service(tmp_path, signed_only=signed_only)
+    plain = client.post("/hooks/people/hr", content=BODY, headers={"X-Hrsync-Secret": SECRET})
+    assert plain.status_code == (401 if signed_only else 202)
+    if signed_only:
+        assert plain.json()["error"] == "this integration takes signed calls only " \
+            "(X-Hrsync-Signature)"  # fmt: skip
+        assert refused(client) == {"unsigned": 1.0}
+    assert client.post("/hooks/people/hr", content=BODY, headers=signed(BODY)).status_code == 202
+
+
+def test_a_signature_for_an_integration_without_a_secret_is_refused(tmp_path: Path) -> None:
+    client = service(tmp_path)
+    other = client.post("/hooks/people/other", content=BODY, headers=signed(BODY))
+    assert other.status_code == 401 and refused(client) == {"secret": 1.0}
