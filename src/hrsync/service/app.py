@@ -17,7 +17,7 @@ from hrsync.config import load_settings
 from hrsync.service.hooks import Call, employee_ids, refusal
 from hrsync.service.metrics import Metrics
 from hrsync.service.scheduler import Scheduler
-from hrsync.store import Store
+from hrsync.store.probe import StoreProbe
 
 REFUSED = {
     "secret": "unknown integration, or not its webhook secret",
@@ -42,9 +42,12 @@ def create_service(
             yield
         finally:  # SIGTERM: the run in progress ends before its next call
             scheduler.stop(stop_timeout)
+            for each in probe.values():
+                each.close()
 
     app = FastAPI(title="hrsync", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.scheduler, app.state.metrics = scheduler, metrics
+    probe: dict[str, StoreProbe] = {}
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
@@ -53,10 +56,11 @@ def create_service(
     @app.get("/readyz")
     def readyz(response: Response) -> dict[str, object]:
         problems = [] if scheduler.alive() else ["the scheduler is not running"]
-        try:
-            Store(load_settings(config).store.url, clock=RealClock()).close()
-        except Exception as exc:  # the store is what every run needs first
-            problems.append(f"the store cannot be opened: {exc}")
+        url = load_settings(config).store.url
+        if probe.get(url) is None:  # the configuration may name another store since
+            probe[url] = StoreProbe(url)
+        trouble = probe[url].problem()
+        problems += [trouble] if trouble else []
         response.status_code = 503 if problems else 200
         return {"ready": not problems, "problems": problems, "running": scheduler.running}
 

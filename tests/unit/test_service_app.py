@@ -1,4 +1,4 @@
-"""Who may ask ``hrsync serve`` for a sync: a call with the integration's secret as is, or
+"""The service's HTTP face. Who may ask ``hrsync serve`` for a sync: a call with the integration's secret as is, or
 signed with it (HMAC-SHA256 of timestamp and body); anything else is refused and counted."""
 
 from __future__ import annotations
@@ -111,3 +111,18 @@ def test_a_signature_for_an_integration_without_a_secret_is_refused(tmp_path: Pa
     client = service(tmp_path)
     other = client.post("/hooks/people/other", content=BODY, headers=signed(BODY))
     assert other.status_code == 401 and refused(client) == {"secret": 1.0}
+
+
+def test_readyz_names_what_is_not_ready(tmp_path: Path) -> None:
+    client = service(tmp_path)
+    down = client.get("/readyz")  # no lifespan here: the scheduler never started
+    assert down.status_code == 503
+    assert down.json()["problems"] == ["the scheduler is not running"]
+
+    (tmp_path / "hrsync.toml").write_text(
+        '[store]\nurl = "postgresql+psycopg://hrsync@127.0.0.1:9/hrsync"\n', encoding="utf-8"
+    )
+    gone = client.get("/readyz").json()["problems"]
+    assert gone[0] == "the scheduler is not running"
+    assert gone[1].startswith("the store cannot be opened: OperationalError")
+    assert "127.0.0.1" in gone[1]
