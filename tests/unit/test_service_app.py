@@ -1,5 +1,6 @@
-"""The service's HTTP face. Who may ask ``hrsync serve`` for a sync: a call with the integration's secret as is, or
-signed with it (HMAC-SHA256 of timestamp and body); anything else is refused and counted."""
+"""The service's HTTP face. Who may ask ``hrsync serve`` for a sync: a call with the
+integration's secret as is, or signed with it (HMAC-SHA256 of timestamp and body); anything
+else is refused and counted. What /readyz and /metrics say."""
 
 from __future__ import annotations
 
@@ -126,3 +127,35 @@ def test_readyz_names_what_is_not_ready(tmp_path: Path) -> None:
     assert gone[0] == "the scheduler is not running"
     assert gone[1].startswith("the store cannot be opened: OperationalError")
     assert "127.0.0.1" in gone[1]
+
+
+def test_metrics_count_changes_by_kind_throttles_and_pacing_waits() -> None:
+    from hrsync.service.metrics import Metrics
+    from hrsync.service.scheduler import RunResult
+
+    metrics = Metrics()
+    for _ in range(2):
+        metrics.record(
+            RunResult(
+                "hr",
+                "partial",
+                7,
+                applied=3,
+                failed=1,
+                calls=(("users.add", 4),),
+                throttled=(("users.add", 1),),
+                waited=(("users.add", 12.5),),
+                kinds=(("invite_user", "confirmed", 3), ("invite_user", "unconfirmed", 1)),
+            )
+        )
+    seen = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(metrics.text().decode())
+        for s in family.samples
+    }
+    kind = (("integration", "hr"), ("kind", "invite_user"))
+    assert seen[("hrsync_changes_by_kind_total", (*kind, ("state", "confirmed")))] == 6
+    assert seen[("hrsync_changes_by_kind_total", (*kind, ("state", "unconfirmed")))] == 2
+    assert seen[("hrsync_api_throttled_total", (("endpoint", "users.add"),))] == 2
+    assert seen[("hrsync_pacing_wait_seconds_total", (("endpoint", "users.add"),))] == 25.0
+    assert seen[("hrsync_runs_total", (("integration", "hr"), ("outcome", "partial")))] == 2

@@ -141,6 +141,7 @@ class Pacer:
         self._log: CallLog = log if log is not None else MemoryCallLog()
         self._in_flight: dict[str, deque[int]] = defaultdict(deque)
         self.waited: dict[str, float] = defaultdict(float)
+        self.throttled: dict[str, int] = defaultdict(int)  # answers that began a lock period
         # Called with the seconds about to be waited: other, independent work may use them.
         self.on_wait: Callable[[float], None] | None = None
 
@@ -207,6 +208,7 @@ class Pacer:
 
     def locked(self, endpoint: str, seconds: float) -> None:
         """Zoho throttled us anyway: hold the endpoint for its lock period."""
+        self.throttled[endpoint] += 1
         self._log.add(endpoint + LOCKED, self._clock.now() + seconds)
         log.warning("%s is locked by Zoho for %.0fs; waiting it out", endpoint, seconds)
 

@@ -1,5 +1,6 @@
-"""What ``/metrics`` says, in Prometheus' text format: runs by outcome, changes, API calls by
-endpoint, the last success per integration, and the runs waiting their turn."""
+"""What ``/metrics`` says, in Prometheus' text format: runs by outcome, changes by kind, API
+calls, throttled answers and pacing waits by endpoint, the last success per integration, and
+the runs waiting their turn."""
 
 from __future__ import annotations
 
@@ -27,6 +28,20 @@ class Metrics:
             "hrsync_api_calls", "Calls to Zoho's APIs by endpoint group", ["endpoint"],
             registry=self.registry,
         )  # fmt: skip
+        self.kinds = Counter(
+            "hrsync_changes_by_kind", "Changes of scheduled runs by kind and state",
+            ["integration", "kind", "state"], registry=self.registry,
+        )  # fmt: skip
+        self.throttled = Counter(
+            "hrsync_api_throttled",
+            "Answers from Zoho that said a limit was exceeded: each begins a lock period",
+            ["endpoint"], registry=self.registry,
+        )  # fmt: skip
+        self.waited = Counter(
+            "hrsync_pacing_wait_seconds",
+            "Seconds waited before calls to stay inside Zoho's limits, by endpoint group",
+            ["endpoint"], registry=self.registry,
+        )  # fmt: skip
         self.last_success = Gauge(
             "hrsync_last_success_timestamp_seconds",
             "When each integration's last run succeeded (Unix time)", ["integration"],
@@ -45,8 +60,14 @@ class Metrics:
         self.runs.labels(result.integration, result.outcome).inc()
         self.changes.labels(result.integration, "confirmed").inc(result.applied)
         self.changes.labels(result.integration, "failed").inc(result.failed)
+        for kind, state, n in result.kinds:
+            self.kinds.labels(result.integration, kind, state).inc(n)
         for endpoint, n in result.calls:
             self.calls.labels(endpoint).inc(n)
+        for endpoint, n in result.throttled:
+            self.throttled.labels(endpoint).inc(n)
+        for endpoint, seconds in result.waited:
+            self.waited.labels(endpoint).inc(seconds)
         if result.outcome == "succeeded":
             self.last_success.labels(result.integration).set(time.time())
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -23,6 +25,8 @@ from hrsync.clock import RealClock
 from hrsync.config import Settings, load_settings
 from hrsync.errors import HrsyncError, SafetyHold
 from hrsync.store import Store
+from hrsync.sync.apply import ApplyReport
+from hrsync.sync.plan import Plan
 from hrsync.wiring import build
 
 log = logging.getLogger(__name__)
@@ -70,6 +74,9 @@ class RunResult:
     failed: int = 0
     error: str = ""
     calls: tuple[tuple[str, int], ...] = ()  # API calls by endpoint group
+    throttled: tuple[tuple[str, int], ...] = ()  # answers that began a lock period, by group
+    waited: tuple[tuple[str, float], ...] = ()  # seconds paced before calls, by group
+    kinds: tuple[tuple[str, str, int], ...] = ()  # changes by kind and state
 
 
 class Scheduler:
@@ -205,9 +212,9 @@ class Scheduler:
         try:
             outcome = app.engine.run_apply()
         except SafetyHold as hold:
-            return RunResult(name, "held", hold.run_id, error=str(hold), calls=_calls(app.services))
+            return RunResult(name, "held", hold.run_id, error=str(hold), **_traffic(app.services))
         except HrsyncError as problem:
-            return RunResult(name, "failed", error=str(problem), calls=_calls(app.services))
+            return RunResult(name, "failed", error=str(problem), **_traffic(app.services))
         finally:
             app.close()
         report = outcome.report
@@ -219,7 +226,8 @@ class Scheduler:
             outcome.run_id,
             len(report.done),
             len(report.failed),
-            calls=_calls(app.services),
+            kinds=_kinds(outcome.plan, report),
+            **_traffic(app.services),
         )
 
 
@@ -236,9 +244,25 @@ def integrations_of(base: Settings) -> Iterator[Integrations]:
         store.close()
 
 
-def _calls(services: list[ZohoHttp]) -> tuple[tuple[str, int], ...]:
-    counted: dict[str, int] = {}
+def _traffic(services: list[ZohoHttp]) -> dict[str, Any]:
+    """The run's calls, throttled answers and pacing waits, by endpoint group."""
+    calls: Counter[str] = Counter()
+    throttled: Counter[str] = Counter()
+    waited: Counter[str] = Counter()
     for http in services:
-        for endpoint, n in http.calls.items():
-            counted[endpoint] = counted.get(endpoint, 0) + n
-    return tuple(sorted(counted.items()))
+        calls.update(http.calls)
+        throttled.update(http.pacer.throttled)
+        waited.update(http.pacer.waited)
+    return {
+        "calls": tuple(sorted(calls.items())),
+        "throttled": tuple(sorted(throttled.items())),
+        "waited": tuple(sorted(waited.items())),
+    }
+
+
+def _kinds(plan: Plan, report: ApplyReport) -> tuple[tuple[str, str, int], ...]:
+    """How many changes of each kind were confirmed, and how many were not."""
+    counted = Counter(
+        (c.kind, "confirmed" if c.key in report.confirmed else "unconfirmed") for c in plan.changes
+    )
+    return tuple((kind, state, n) for (kind, state), n in sorted(counted.items()))
