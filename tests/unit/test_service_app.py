@@ -4,14 +4,11 @@ else is refused and counted. What /readyz and /metrics say."""
 
 from __future__ import annotations
 
-import asyncio
 import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
-from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 
 from hrsync.access.vault import Vault
@@ -19,39 +16,34 @@ from hrsync.clock import VirtualClock
 from hrsync.config import load_settings
 from hrsync.service.app import create_service
 from hrsync.service.hooks import set_secret, signature
+from tests.asgi import AsgiClient
 
 SECRET = "a webhook secret of thirty-two chars"
 NOW = 1_790_000_000.0
 
 
-class Client:
-    """Calls to the service's ASGI app over httpx, without its lifespan: the scheduler does
-    not start, so calls only queue."""
-
-    def __init__(self, app: FastAPI) -> None:
-        self.app = app
-
-    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        async def send() -> httpx.Response:
-            transport = httpx.ASGITransport(app=self.app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://hrsync") as c:
-                return await c.request(method, path, **kwargs)
-
-        return asyncio.run(send())
-
-    def post(self, path: str, **kwargs: Any) -> httpx.Response:
-        return self.request("POST", path, **kwargs)
-
-    def get(self, path: str) -> httpx.Response:
-        return self.request("GET", path)
+Service = Callable[..., AsgiClient]
 
 
-def service(tmp_path: Path, *, signed_only: bool = False) -> Client:
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[Callable[..., AsgiClient]]:
+    made: list[AsgiClient] = []
+
+    def make(*, signed_only: bool = False) -> AsgiClient:
+        made.append(_service(tmp_path, signed_only=signed_only))
+        return made[-1]
+
+    yield make
+    for client in made:
+        client.close()
+
+
+def _service(tmp_path: Path, *, signed_only: bool = False) -> AsgiClient:
     config = tmp_path / "hrsync.toml"
     config.write_text("", encoding="utf-8")
     store = load_settings(config).store
     set_secret(store.url, Vault.open(store.key_file), "hr", SECRET, signed_only=signed_only)
-    return Client(create_service(config, clock=VirtualClock(NOW)))
+    return AsgiClient(create_service(config, clock=VirtualClock(NOW)))
 
 
 def signed(body: bytes, *, at: float = NOW, secret: str = SECRET) -> dict[str, str]:
@@ -59,7 +51,7 @@ def signed(body: bytes, *, at: float = NOW, secret: str = SECRET) -> dict[str, s
     return {"X-Hrsync-Timestamp": stamp, "X-Hrsync-Signature": signature(secret, stamp, body)}
 
 
-def refused(client: Client) -> dict[str, float]:
+def refused(client: AsgiClient) -> dict[str, float]:
     text = client.get("/metrics").text
     return {
         dict(s.labels)["reason"]: s.value
@@ -72,8 +64,10 @@ def refused(client: Client) -> dict[str, float]:
 BODY = json.dumps({"employee_ids": ["E7"]}).encode()
 
 
-def test_a_signed_call_is_taken_and_a_tampered_or_replayed_one_is_not(tmp_path: Path) -> None:
-    client = service(tmp_path)
+def test_a_signed_call_is_taken_and_a_tampered_or_replayed_one_is_not(
+    service: Service,
+) -> None:
+    client = service()
     hook = "/hooks/people/hr"
     taken = client.post(hook, content=BODY, headers=signed(BODY))
     assert taken.status_code == 202 and taken.json()["queued"] == ["E7"]
@@ -97,8 +91,8 @@ def test_a_signed_call_is_taken_and_a_tampered_or_replayed_one_is_not(tmp_path: 
 
 
 @pytest.mark.parametrize("signed_only", [True, False])
-def test_an_integration_can_take_signed_calls_only(tmp_path: Path, signed_only: bool) -> None:
-    client = service(tmp_path, signed_only=signed_only)
+def test_an_integration_can_take_signed_calls_only(service: Service, signed_only: bool) -> None:
+    client = service(signed_only=signed_only)
     plain = client.post("/hooks/people/hr", content=BODY, headers={"X-Hrsync-Secret": SECRET})
     assert plain.status_code == (401 if signed_only else 202)
     if signed_only:
@@ -108,14 +102,16 @@ def test_an_integration_can_take_signed_calls_only(tmp_path: Path, signed_only: 
     assert client.post("/hooks/people/hr", content=BODY, headers=signed(BODY)).status_code == 202
 
 
-def test_a_signature_for_an_integration_without_a_secret_is_refused(tmp_path: Path) -> None:
-    client = service(tmp_path)
+def test_a_signature_for_an_integration_without_a_secret_is_refused(
+    service: Service,
+) -> None:
+    client = service()
     other = client.post("/hooks/people/other", content=BODY, headers=signed(BODY))
     assert other.status_code == 401 and refused(client) == {"secret": 1.0}
 
 
-def test_readyz_names_what_is_not_ready(tmp_path: Path) -> None:
-    client = service(tmp_path)
+def test_readyz_names_what_is_not_ready(service: Service, tmp_path: Path) -> None:
+    client = service()
     down = client.get("/readyz")  # no lifespan here: the scheduler never started
     assert down.status_code == 503
     assert down.json()["problems"] == ["the scheduler is not running"]

@@ -94,13 +94,19 @@ def _check(store: Store, passphrase: str) -> bool:
     return False
 
 
-def reauthenticate(store: Store, passphrase: str) -> None:
+def verify(store: Store, passphrase: str) -> None:
+    """Refuse a wrong passphrase (backing off after wrong ones in a row, in every process)."""
     if not has_passphrase(store):
         raise ReauthenticationNeeded(
             "no admin passphrase is set yet: `hrsync admin passphrase` sets one"
         )
     if not _check(store, passphrase):
         raise ReauthenticationNeeded("that is not the admin passphrase")
+
+
+def reauthenticate(store: Store, passphrase: str) -> None:
+    """The passphrase, given for the command line's sensitive actions of the next minutes."""
+    verify(store, passphrase)
     store.save_bookmark(LAST_PROOF, {"at": store.clock.now()})
 
 

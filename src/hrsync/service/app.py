@@ -9,6 +9,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from hrsync.access.vault import Vault
@@ -18,6 +20,9 @@ from hrsync.service.hooks import Call, employee_ids, refusal
 from hrsync.service.metrics import Metrics
 from hrsync.service.scheduler import Scheduler
 from hrsync.store.probe import StoreProbe
+from hrsync.web.pages import HERE, SignInNeeded, Site, web_router
+
+STATIC = HERE / "static"
 
 REFUSED = {
     "secret": "unknown integration, or not its webhook secret",
@@ -30,7 +35,8 @@ REFUSED = {
 def create_service(
     config: Path, *, tick: float = 30.0, stop_timeout: float = 10.0, clock: Clock | None = None
 ) -> FastAPI:
-    """The service: ``clock`` dates webhook signatures (the real one unless a test says)."""
+    """The service: ``clock`` dates webhook signatures and sessions of the admin page (the
+    real one unless a test says)."""
     clock = clock or RealClock()
     metrics = Metrics()
     scheduler = Scheduler(config, tick=tick, on_result=metrics.record, on_due=metrics.waiting)
@@ -44,10 +50,18 @@ def create_service(
             scheduler.stop(stop_timeout)
             for each in probe.values():
                 each.close()
+            site.close()
 
     app = FastAPI(title="hrsync", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.scheduler, app.state.metrics = scheduler, metrics
     probe: dict[str, StoreProbe] = {}
+    site = app.state.site = Site(config, scheduler, clock)
+    app.include_router(web_router(site))
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+
+    @app.exception_handler(SignInNeeded)
+    async def to_signin(request: Request, _: SignInNeeded) -> Response:
+        return RedirectResponse("/signin", status_code=303)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

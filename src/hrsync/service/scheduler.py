@@ -9,7 +9,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +26,7 @@ from hrsync.config import Settings, load_settings
 from hrsync.errors import HrsyncError, SafetyHold
 from hrsync.store import Store
 from hrsync.sync.apply import ApplyReport
+from hrsync.sync.engine import HeldRun
 from hrsync.sync.plan import Plan
 from hrsync.wiring import build
 
@@ -97,6 +98,7 @@ class Scheduler:
         self.stop_event = threading.Event()
         self.wake = threading.Event()  # an on-demand run was queued
         self.queue: list[tuple[str, frozenset[str]]] = []  # (integration, employee ids)
+        self.approvals: list[tuple[str, HeldRun, frozenset[str]]] = []  # held plans to apply
         self._queue_lock = threading.Lock()
         self.running: str = ""  # the integration running now
         self.checked_at: float | None = None  # when the schedules were last read
@@ -114,6 +116,13 @@ class Scheduler:
             waiting = len(self.queue)
         self.wake.set()
         return waiting
+
+    def approve(self, integration: str, held: HeldRun, *, only: Iterable[str] = ()) -> None:
+        """Apply ``held``'s plan (of ``only`` these people, as it was held) as soon as the run
+        in progress ends; nothing is applied if the plan changed since."""
+        with self._queue_lock:
+            self.approvals.append((integration, held, frozenset(only)))
+        self.wake.set()
 
     def stop(self, timeout: float = 10.0) -> bool:
         """Ask the run in progress to end before its next call; True once it has."""
@@ -140,9 +149,16 @@ class Scheduler:
             self.wake.clear()
 
     def run_queued(self) -> None:
-        """The on-demand runs (HR events), the people of one integration merged into one run."""
+        """Approved held runs, then the on-demand runs (HR events), the people of one
+        integration merged into one run."""
         with self._queue_lock:
             queued, self.queue = self.queue, []
+            approved, self.approvals = self.approvals, []
+        if approved:
+            base = load_settings(self.config)
+            for name, held, only in approved:
+                if not self.stop_event.is_set():
+                    self.run_one(name, base, only=only, approves=held)
         people: dict[str, set[str]] = {}
         for name, ids in queued:
             people.setdefault(name, set()).update(ids)
@@ -171,7 +187,12 @@ class Scheduler:
             return integrations.due()
 
     def run_one(
-        self, name: str, base: Settings, *, only: frozenset[str] = frozenset()
+        self,
+        name: str,
+        base: Settings,
+        *,
+        only: frozenset[str] = frozenset(),
+        approves: HeldRun | None = None,
     ) -> RunResult:
         """One run of ``name`` (of ``only`` these people, when given), its outcome whatever
         happens (a bug is logged, not raised)."""
@@ -179,7 +200,7 @@ class Scheduler:
         who = f" for {', '.join(sorted(only))}" if only else ""
         log.info("run of %s%s starts", name, who, extra={"integration": name})
         try:
-            result = self._run(name, base, only)
+            result = self._run(name, base, only, approves)
         except Stopping:
             result = RunResult(name, "stopped", error="the service stopped before it finished")
             self.on_result(result)
@@ -195,7 +216,9 @@ class Scheduler:
         self.on_result(result)
         return result
 
-    def _run(self, name: str, base: Settings, only: frozenset[str]) -> RunResult:
+    def _run(
+        self, name: str, base: Settings, only: frozenset[str], approves: HeldRun | None
+    ) -> RunResult:
         try:
             with integrations_of(base) as integrations:
                 settings = integrations.runnable(name, base)
@@ -210,7 +233,7 @@ class Scheduler:
         )
         app.engine.only = only
         try:
-            outcome = app.engine.run_apply()
+            outcome = app.engine.run_apply(approves=approves)
         except SafetyHold as hold:
             return RunResult(name, "held", hold.run_id, error=str(hold), **_traffic(app.services))
         except HrsyncError as problem:

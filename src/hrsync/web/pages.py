@@ -1,0 +1,325 @@
+"""The admin page, served by ``hrsync serve``: server-rendered HTML, a form per action.
+
+Every page but the sign-in needs a session; every POST needs the session's CSRF token; the
+sign-in form has its own (a cookie and a field that must match). Approving a held run asks for
+the passphrase again when the session's last proof is older than five minutes."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from hrsync.access.admin import WINDOW as PROOF_WINDOW
+from hrsync.access.admin import ReauthenticationNeeded, has_passphrase, verify
+from hrsync.access.connections import Connections
+from hrsync.access.integrations import Integrations
+from hrsync.access.vault import Vault
+from hrsync.clock import Clock
+from hrsync.config import load_settings
+from hrsync.service.scheduler import Scheduler
+from hrsync.store import RunRecord, Store
+from hrsync.sync.engine import HeldRun
+from hrsync.web.sessions import COOKIE, Session, Sessions
+
+HERE = Path(__file__).parent
+SIGNIN_COOKIE = "hrsync_signin"  # the sign-in form's CSRF token, before any session
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+
+class Site:
+    """What the pages share: the configuration, the scheduler, and one store kept open."""
+
+    def __init__(self, config: Path, scheduler: Scheduler, clock: Clock) -> None:
+        self.config, self.scheduler, self.clock = config, scheduler, clock
+        self._store: Store | None = None
+
+    @property
+    def store(self) -> Store:
+        url = load_settings(self.config).store.url
+        if self._store is None or self._store.url != url:
+            self.close()
+            self._store = Store(url, clock=self.clock)
+        return self._store
+
+    def runs_store(self, integration: str) -> Store:
+        """The store, seen from one integration's runs (``default``: hrsync.toml's own)."""
+        return Store(self.store.url, clock=self.clock, integration=integration)
+
+    @contextmanager
+    def integrations(self) -> Iterator[Integrations]:
+        settings = load_settings(self.config)
+        client = httpx.Client(timeout=30)
+        try:
+            vault = Vault.open(settings.store.key_file)
+            yield Integrations(self.store, Connections(self.store, vault, client, self.clock))
+        finally:
+            client.close()
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+
+def _when(ts: float | None) -> str:
+    if not ts:
+        return "—"
+    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _took(run: RunRecord) -> str:
+    if not run.finished_at:
+        return "running" if run.status == "running" else "—"
+    seconds = int(run.finished_at - run.started_at)
+    return f"{seconds // 60} min {seconds % 60} s" if seconds >= 60 else f"{seconds} s"
+
+
+templates.env.filters["when"] = _when
+templates.env.filters["took"] = _took
+
+
+class SignInNeeded(Exception):
+    """A page asked for without a session: to the sign-in page."""
+
+
+def session_of(request: Request) -> Session:
+    """The request's session; a page without one goes to the sign-in, a POST is refused."""
+    site: Site = request.app.state.site
+    found = Sessions(site.store).find(request.cookies.get(COOKIE))
+    if found is None:
+        if request.method == "GET":
+            raise SignInNeeded
+        raise HTTPException(401, "sign in first")
+    return found
+
+
+def checked(request: Request, csrf: Annotated[str, Form()] = "") -> Session:
+    """The session of a POST whose form carries the session's CSRF token."""
+    session = session_of(request)
+    if not session.csrf_matches(csrf):
+        raise HTTPException(403, "the form's CSRF token is missing or wrong: reload the page")
+    return session
+
+
+Signed = Annotated[Session, Depends(session_of)]
+Checked = Annotated[Session, Depends(checked)]
+
+
+def web_router(site: Site) -> APIRouter:
+    """The pages; the app they are included in keeps ``site`` as ``app.state.site``."""
+    router = APIRouter()
+
+    def page(request: Request, name: str, session: Session | None, **values: Any) -> Response:
+        return templates.TemplateResponse(
+            request,
+            name,
+            {"session": session, "now": site.clock.now(), **values},
+            headers={"Cache-Control": "no-store"},
+        )
+
+    @router.get("/signin", response_class=HTMLResponse)
+    def signin_form(request: Request, problem: str = "") -> Response:
+        token = secrets.token_urlsafe(32)
+        response = page(
+            request,
+            "signin.html",
+            None,
+            signin_csrf=token,
+            problem=problem,
+            ready=has_passphrase(site.store),
+        )
+        _cookie(response, SIGNIN_COOKIE, token, max_age=900)
+        return response
+
+    @router.post("/signin")
+    def signin(
+        request: Request,
+        passphrase: Annotated[str, Form()] = "",
+        csrf: Annotated[str, Form()] = "",
+    ) -> Response:
+        expected = request.cookies.get(SIGNIN_COOKIE, "")
+        if not expected or not secrets.compare_digest(expected, csrf):
+            raise HTTPException(403, "the form's CSRF token is missing or wrong: reload the page")
+        try:
+            verify(site.store, passphrase)
+        except ReauthenticationNeeded as problem:
+            response = page(
+                request,
+                "signin.html",
+                None,
+                signin_csrf=expected,
+                problem=str(problem),
+                ready=has_passphrase(site.store),
+            )
+            response.status_code = 401
+            return response
+        token, _ = Sessions(site.store).start()
+        response = RedirectResponse("/", status_code=303)
+        _cookie(response, COOKIE, token, max_age=None)
+        response.delete_cookie(SIGNIN_COOKIE, path="/")
+        return response
+
+    @router.post("/signout")
+    def signout(session: Checked) -> Response:
+        Sessions(site.store).end(session)
+        response = RedirectResponse("/signin", status_code=303)
+        response.delete_cookie(COOKIE, path="/")
+        return response
+
+    @router.get("/", response_class=HTMLResponse)
+    def integrations_page(request: Request, session: Signed) -> Response:
+        with site.integrations() as integrations:
+            found = []
+            for info in integrations.every():
+                runs = site.runs_store(info.name)
+                try:
+                    last = runs.runs(1)
+                finally:
+                    runs.close()
+                found.append({"info": info, "last": last[0] if last else None})
+        running = site.scheduler.running
+        return page(request, "integrations.html", session, integrations=found, running=running)
+
+    @router.get("/runs", response_class=HTMLResponse)
+    def runs_page(request: Request, session: Signed, integration: str = "") -> Response:
+        names = [integration] if integration else ["default", *_names(site)]
+        rows: list[RunRecord] = []
+        for name in names:
+            runs = site.runs_store(name)
+            try:
+                rows += runs.runs(50)
+            finally:
+                runs.close()
+        rows.sort(key=lambda r: r.id, reverse=True)
+        return page(request, "runs.html", session, runs=rows[:100], integration=integration)
+
+    def run_or_404(run_id: int) -> tuple[RunRecord, list[Any]]:
+        run = site.store.run(run_id)
+        if run is None:
+            raise HTTPException(404, f"no run {run_id}")
+        return run, site.store.journal(run_id)
+
+    @router.get("/runs/{run_id}", response_class=HTMLResponse)
+    def run_page(
+        request: Request,
+        session: Signed,
+        run_id: int,
+        person: str = "",
+        kind: str = "",
+        note: str = "",
+    ) -> Response:
+        run, journal = run_or_404(run_id)
+        shown = _filtered(journal, person, kind)
+        kinds = sorted({j.kind for j in journal})
+        fresh = session.proved_within(PROOF_WINDOW, site.clock.now())
+        return page(
+            request,
+            "run.html",
+            session,
+            run=run,
+            journal=shown,
+            total=len(journal),
+            kinds=kinds,
+            person=person,
+            kind=kind,
+            note=note,
+            approvable=_approvable(run) == "",
+            why_not=_approvable(run),
+            proof_fresh=fresh,
+        )
+
+    @router.get("/runs/{run_id}/changes.csv")
+    def run_csv(session: Signed, run_id: int, person: str = "", kind: str = "") -> Response:
+        _, journal = run_or_404(run_id)
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["change", "kind", "state", "summary", "error"])
+        for j in _filtered(journal, person, kind):
+            writer.writerow([j.change_key, j.kind, j.state, j.summary, j.error])
+        return Response(
+            out.getvalue(),
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="run-{run_id}.csv"'},
+        )
+
+    @router.post("/runs/{run_id}/approve")
+    def approve(
+        request: Request,
+        session: Checked,
+        run_id: int,
+        passphrase: Annotated[str, Form()] = "",
+    ) -> Response:
+        run, _ = run_or_404(run_id)
+        why_not = _approvable(run)
+        if why_not:
+            raise HTTPException(409, why_not)
+        if not session.proved_within(PROOF_WINDOW, site.clock.now()):
+            try:
+                verify(site.store, passphrase)
+            except ReauthenticationNeeded as problem:
+                return RedirectResponse(
+                    f"/runs/{run_id}?" + _query(note=f"not approved: {problem}"), status_code=303
+                )
+            Sessions(site.store).proved(session)
+        held = HeldRun(run.id, str(run.summary["fingerprint"]), approver="the admin page")
+        site.scheduler.approve(run.integration, held, only=run.summary.get("only") or ())
+        note = (
+            f"approved: run {run.id}'s plan is applied as soon as the run in progress ends "
+            "(or nothing, if HR or Cliq changed since)"
+        )
+        return RedirectResponse(f"/runs/{run_id}?" + _query(note=note), status_code=303)
+
+    return router
+
+
+def _names(site: Site) -> list[str]:
+    with site.integrations() as integrations:
+        return integrations.names()
+
+
+def _filtered(journal: list[Any], person: str, kind: str) -> list[Any]:
+    wanted = person.strip().lower()
+    return [
+        j
+        for j in journal
+        if (not kind or j.kind == kind)
+        and (not wanted or wanted in j.change_key.lower() or wanted in j.summary.lower())
+    ]
+
+
+def _approvable(run: RunRecord) -> str:
+    """Why ``run`` cannot be approved ("" when it can)."""
+    if run.mode != "apply" or run.status != "held":
+        return f"run {run.id} is not held"
+    if "approved_by" in run.summary:
+        return f"run {run.id} was approved already: run {run.summary['approved_by']} applied it"
+    if not run.summary.get("fingerprint"):
+        return f"run {run.id} was held before hrsync kept held plans"
+    if run.integration == "default":
+        return (
+            f"hrsync.toml's own runs are approved on the command line: hrsync runs approve {run.id}"
+        )
+    return ""
+
+
+def _query(**values: str) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode(values)
+
+
+def _cookie(response: Response, name: str, value: str, *, max_age: int | None) -> None:
+    response.set_cookie(
+        name, value, max_age=max_age, path="/", secure=True, httponly=True, samesite="strict"
+    )

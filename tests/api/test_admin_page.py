@@ -1,0 +1,177 @@
+"""The admin page as a browser sees it, in process and on a virtual clock: signing in with
+the passphrase, sessions and CSRF tokens, the runs, and approving a held run, which asks for
+the passphrase again once the last proof is five minutes old."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from hrsync.access.admin import set_passphrase
+from hrsync.clock import VirtualClock
+from hrsync.config import load_settings
+from hrsync.service.app import create_service
+from hrsync.store import Store
+from hrsync.web.sessions import COOKIE, IDLE
+from tests.asgi import AsgiClient
+
+PASSPHRASE = "correct horse battery staple"
+
+
+class Site:
+    def __init__(self, tmp_path: Path) -> None:
+        self.clock = VirtualClock(1_790_000_000.0)
+        config = tmp_path / "hrsync.toml"
+        config.write_text("", encoding="utf-8")
+        self.url = load_settings(config).store.url
+        store = Store(self.url, clock=self.clock)
+        set_passphrase(store, PASSPHRASE)
+        store.close()
+        self.app = create_service(config, clock=self.clock)
+        self.browser = AsgiClient(self.app)
+
+    def held_run(self, integration: str = "hr") -> int:
+        store = Store(self.url, clock=self.clock, integration=integration)
+        try:
+            run = store.start_run("apply")
+            store.finish_run(
+                run,
+                "held",
+                {
+                    "hold": "this run would deactivate 40 of 60 managed users (67%), above the "
+                    "limit of 10",
+                    "counts": {"deactivate": 40},
+                    "fingerprint": "0123456789abcdef",
+                    "only": [],
+                },
+            )
+            return run
+        finally:
+            store.close()
+
+    def csrf(self, path: str) -> str:
+        page = self.browser.get(path)
+        assert page.status_code == 200, page.text
+        found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert found, page.text
+        return found.group(1)
+
+    def sign_in(self, passphrase: str = PASSPHRASE) -> httpx.Response:
+        token = self.csrf("/signin")
+        return self.browser.post("/signin", data={"passphrase": passphrase, "csrf": token})
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    made = Site(tmp_path)
+    yield made
+    made.browser.close()
+
+
+def test_every_page_wants_a_session_and_every_form_its_csrf_token(site: Site) -> None:
+    run = site.held_run()
+    for path in ("/", "/runs", f"/runs/{run}", f"/runs/{run}/changes.csv"):
+        answer = site.browser.get(path)
+        assert answer.status_code == 303 and answer.headers["location"] == "/signin", path
+    assert site.browser.post(f"/runs/{run}/approve", data={"csrf": "x"}).status_code == 401
+
+    no_token = site.browser.post("/signin", data={"passphrase": PASSPHRASE})
+    assert no_token.status_code == 403  # the sign-in form has its token too
+    wrong = site.sign_in("not the passphrase")
+    assert wrong.status_code == 401 and "that is not the admin passphrase" in wrong.text
+    signed = site.sign_in()
+    assert signed.status_code == 303 and signed.headers["location"] == "/"
+    cookie = next(c for c in signed.headers.get_list("set-cookie") if c.startswith(COOKIE))
+    assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=strict" in cookie
+    assert PASSPHRASE not in cookie
+
+    for path in ("/", "/runs", f"/runs/{run}"):
+        page = site.browser.get(path)
+        assert page.status_code == 200 and PASSPHRASE not in page.text, path
+        assert page.headers["cache-control"] == "no-store"
+    for token in ("", "forged"):
+        forged = site.browser.post(f"/runs/{run}/approve", data={"csrf": token})
+        assert forged.status_code == 403 and "CSRF token" in forged.text
+        assert site.browser.post("/signout", data={"csrf": token}).status_code == 403
+    assert site.app.state.scheduler.approvals == []
+
+
+def test_a_held_run_is_approved_with_a_fresh_proof_and_asks_again_later(site: Site) -> None:
+    first, second = site.held_run(), site.held_run()
+    site.sign_in()
+    page = site.browser.get(f"/runs/{first}")
+    assert "Held by a safety guard" in page.text
+    assert "this run would deactivate 40 of 60 managed users" in page.text
+    assert "40 deactivate" in page.text
+    assert 'name="passphrase"' not in page.text  # signed in just now: no need to ask again
+    token = site.csrf(f"/runs/{first}")
+    approved = site.browser.post(f"/runs/{first}/approve", data={"csrf": token})
+    assert approved.status_code == 303
+    assert "approved" in site.browser.get(approved.headers["location"]).text
+    (integration, held, only), = site.app.state.scheduler.approvals  # fmt: skip
+    assert (integration, held.run_id, held.fingerprint, only) == (
+        "hr", first, "0123456789abcdef", frozenset()
+    )  # fmt: skip
+
+    site.clock.advance(301)  # the proof is older than five minutes
+    page = site.browser.get(f"/runs/{second}")
+    assert 'name="passphrase"' in page.text
+    refused = site.browser.post(f"/runs/{second}/approve", data={"csrf": token})
+    assert (
+        "not approved: that is not the admin passphrase"
+        in site.browser.get(refused.headers["location"]).text
+    )
+    assert len(site.app.state.scheduler.approvals) == 1
+    given = site.browser.post(
+        f"/runs/{second}/approve", data={"csrf": token, "passphrase": PASSPHRASE}
+    )
+    assert given.status_code == 303 and len(site.app.state.scheduler.approvals) == 2
+    assert 'name="passphrase"' not in site.browser.get(f"/runs/{second}").text
+
+
+def test_runs_list_and_a_runs_changes_filtered_and_as_csv(site: Site) -> None:
+    store = Store(site.url, clock=site.clock, integration="hr")
+    run = store.start_run("apply")
+    store.journal_intend(
+        run,
+        [
+            ("invite:E1", "invite", "invite Ana Silva (E1)", "{}"),
+            ("update:E2", "update", "update Bo Chen (E2): department", "{}"),
+        ],
+    )
+    store.journal_mark(run, ["invite:E1"], "confirmed")
+    store.journal_mark(run, ["update:E2"], "failed", error="Cliq said no")
+    site.clock.advance(75)
+    store.finish_run(run, "partial", {"counts": {"invite": 1, "update": 1}})
+    store.close()
+    site.sign_in()
+    listed = site.browser.get("/runs?integration=hr").text
+    assert f'href="/runs/{run}"' in listed and "1 min 15 s" in listed and "partial" in listed
+    only_bo = site.browser.get(f"/runs/{run}", params={"person": "E2"}).text
+    assert "update Bo Chen (E2)" in only_bo and "Ana Silva" not in only_bo
+    assert "Cliq said no" in only_bo and "1 of 2 changes" in only_bo
+    table = site.browser.get(f"/runs/{run}/changes.csv", params={"kind": "invite"})
+    assert table.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(table.text)))
+    assert rows == [
+        ["change", "kind", "state", "summary", "error"],
+        ["invite:E1", "invite", "confirmed", "invite Ana Silva (E1)", ""],
+    ]
+
+
+def test_a_session_ends_when_idle_or_signed_out(site: Site) -> None:
+    site.sign_in()
+    assert site.browser.get("/runs").status_code == 200
+    site.clock.advance(IDLE + 1)
+    assert site.browser.get("/runs").status_code == 303
+    site.sign_in()
+    token = site.csrf("/runs")
+    out = site.browser.post("/signout", data={"csrf": token})
+    assert out.status_code == 303 and out.headers["location"] == "/signin"
+    assert site.browser.get("/runs").status_code == 303
