@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -15,7 +16,8 @@ import pytest
 from hrsync.cli.demo import grant_refresh_token
 from hrsync.config import Settings, SourceConfig, StoreConfig
 from hrsync.emulator.remote import RemoteClock
-from tests.conftest import World, service
+from tests.conftest import World
+from tests.conftest import service as emulated_service
 
 Serve = Callable[[str], str]
 
@@ -82,8 +84,44 @@ def remote_world(serve: Serve, tmp_path: Path) -> Iterator[World]:
     settings = Settings(
         store=StoreConfig(url=f"sqlite:///{tmp_path / 'hrsync.db'}"),
         source=SourceConfig(path=tmp_path / "employees.csv"),
-        cliq=service(base, client_id, secret, refresh),
+        cliq=emulated_service(base, client_id, secret, refresh),
     )
     csv = tmp_path / "employees.csv"
     yield World(RemoteClock(http, base), settings, csv, transport, http, base)
     http.close()
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[Any]:
+    """Start ``hrsync serve`` (checking schedules every second) in ``tmp_path`` with an
+    environment; returns the process and its URL. Killed after, if still running."""
+    started: list[subprocess.Popen[str]] = []
+
+    def start(env: dict[str, str], *extra: str) -> tuple[subprocess.Popen[str], str]:
+        port = free_port()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "hrsync", "serve", "--port", str(port), "--check-every", "1",
+             *extra],
+            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        started.append(process)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, process.communicate()
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    return process, url
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "hrsync serve never answered /healthz"
+            time.sleep(0.1)
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        for pipe in (process.stdout, process.stderr):
+            if pipe is not None:
+                pipe.close()

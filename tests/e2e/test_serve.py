@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -61,40 +60,6 @@ def set_up_integration(base: str, folder: Path, people: int) -> dict[str, str]:
     hrsync("connections", "authorise", "cliq", "--code", code)
     hrsync("integrations", "enable", "hr")
     return env
-
-
-@pytest.fixture
-def service(tmp_path: Path) -> Iterator[Any]:
-    started: list[subprocess.Popen[str]] = []
-
-    def start(env: dict[str, str], *extra: str) -> tuple[subprocess.Popen[str], str]:
-        port = free_port()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "hrsync", "serve", "--port", str(port), "--check-every", "1",
-             *extra],
-            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        started.append(process)
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, process.communicate()
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    return process, url
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "hrsync serve never answered /healthz"
-            time.sleep(0.1)
-
-    yield start
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        for pipe in (process.stdout, process.stderr):
-            if pipe is not None:
-                pipe.close()
 
 
 def metrics(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

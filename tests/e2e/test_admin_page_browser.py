@@ -1,0 +1,145 @@
+"""The admin page in a real browser (Debian's chromium, driven by Playwright) against
+``hrsync serve`` and the emulator over real HTTP: sign in, see the integration, open the held
+run, approve it, watch it applied in Cliq, sign out. Every page passes an axe-core check with
+no serious violation and carries no secret; a screenshot of each is kept
+(``HRSYNC_SCREENSHOTS=DIR`` keeps them there, as the README's are made)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from hrsync.cli.demo import sample_employees, write_csv
+from tests.e2e.conftest import Serve
+from tests.e2e.test_serve import set_up_integration, wait_for
+
+pytestmark = pytest.mark.e2e
+CHROMIUM = "/usr/bin/chromium"
+PASSPHRASE = "correct horse battery staple"
+# Flags for a closed network: no background connections, no first-run work, no sandbox as root.
+FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+@pytest.fixture
+def browser_page(tmp_path: Path) -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium")
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        try:
+            yield context.new_page()
+        finally:
+            context.close()
+            browser.close()
+
+
+def screenshots() -> Path | None:
+    where = os.environ.get("HRSYNC_SCREENSHOTS", "")
+    return Path(where) if where else None
+
+
+class Visit:
+    """What every page must pass, checked on each page the test sees."""
+
+    def __init__(self, page: Any, secrets: list[str], shots: Path) -> None:
+        self.page, self.secrets, self.shots = page, secrets, shots
+
+    def check(self, name: str, *, shot: bool = True) -> None:
+        from axe_playwright_python.sync_playwright import Axe
+
+        html = self.page.content()
+        for secret in self.secrets:
+            assert secret not in html, f"a secret is in the {name} page"
+        results = Axe().run(self.page)
+        serious = [
+            f"{v['id']}: {v['help']} ({len(v['nodes'])} elements)"
+            for v in results.response["violations"]
+            if v.get("impact") in ("serious", "critical")
+        ]
+        assert serious == [], f"{name}: {serious}"
+        if shot:
+            self.page.screenshot(path=str(self.shots / f"{name}.png"), full_page=True)
+
+
+def test_an_admin_signs_in_approves_a_held_run_and_signs_out(
+    serve: Serve, tmp_path: Path, service: Any, browser_page: Any
+) -> None:
+    base = serve("real")
+    env = set_up_integration(base, tmp_path, 30)
+
+    def hrsync(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "hrsync", *args],
+            cwd=tmp_path, env=env, input=stdin, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+
+    assert hrsync("admin", "passphrase", stdin=f"{PASSPHRASE}\n{PASSPHRASE}\n").returncode == 0
+    assert hrsync("sync", "--integration", "hr").returncode == 0
+    write_csv(tmp_path / "employees.csv", sample_employees(30)[:15])  # 15 leavers: above 10
+    held = hrsync("sync", "--integration", "hr")
+    assert held.returncode == 3, held.stderr
+    run_id = held.stderr.split("held (run ")[1].split(")")[0]
+
+    _, url = service(env)
+    shots = screenshots() or tmp_path / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    client_secret = env["HRSYNC_CLIENT_SECRET"]
+    page = browser_page
+    visit = Visit(page, [client_secret, PASSPHRASE], shots)
+
+    page.goto(f"{url}/runs")
+    assert page.url == f"{url}/signin"  # no session: to the sign-in
+    visit.check("signin")
+    page.get_by_label("Admin passphrase").fill("not the passphrase")
+    page.get_by_role("button", name="Sign in").click()
+    assert "that is not the admin passphrase" in page.get_by_role("alert").inner_text()
+    page.get_by_label("Admin passphrase").fill(PASSPHRASE)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{url}/")
+
+    row = page.get_by_role("row", name="hr")
+    assert "enabled" in row.inner_text() and f"run {run_id}" in row.inner_text()
+    visit.check("integrations")
+
+    page.get_by_role("link", name="Runs").click()
+    assert page.get_by_role("row").filter(has_text="held").count() >= 1
+    visit.check("runs")
+
+    page.get_by_role("link", name=run_id, exact=True).click()
+    assert "this run would deactivate 15 of 30 managed users" in page.content()
+    visit.check("held-run")
+    page.get_by_role("button", name="Approve and apply exactly this plan").click()
+    assert "approved" in page.get_by_role("status").inner_text()
+
+    def applied() -> bool:
+        page.reload()
+        return "Approved by the admin page; applied by run" in page.inner_text("main")
+
+    wait_for(applied, 60, "the approved plan was never applied")
+    visit.check("approved-run", shot=False)
+    users = httpx.get(f"{base}/_emulator/state").json()["users"]
+    active = [u for u in users if u.get("employee_id") and u["status"] != "inactive"]
+    assert len(active) == 15
+
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(f"{url}/signin")
+    page.goto(f"{url}/")
+    assert page.url == f"{url}/signin"
+    if screenshots() is None:
+        shutil.rmtree(shots)
