@@ -23,6 +23,7 @@ from hrsync.clock import RealClock
 from hrsync.config import Settings, load_settings
 from hrsync.errors import HrsyncError, SafetyHold
 from hrsync.store import Store
+from hrsync.sync.pending import pending_actions
 from hrsync.wiring import build
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ class RunResult:
     failed: int = 0
     error: str = ""
     calls: tuple[tuple[str, int], ...] = ()  # API calls by endpoint group
+    pending: tuple[str, ...] = ()  # the pending actions the run left (an admin's tasks)
 
 
 class Scheduler:
@@ -220,6 +222,7 @@ class Scheduler:
             len(report.done),
             len(report.failed),
             calls=_calls(app.services),
+            pending=tuple(action.action for action in pending_actions(outcome.plan)[0]),
         )
 
 
