@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from hrsync.clock import VirtualClock
+from hrsync.config import load_settings
+from hrsync.errors import ConfigError
 from hrsync.service.notify import Notice, Notifier, StoreMemory
 from hrsync.service.scheduler import RunResult
 
@@ -172,3 +174,29 @@ def test_one_channel_taking_the_message_is_enough(memory: StoreMemory) -> None:
     notify(RunResult("hr", "held", 2, error=HOLD))
     assert said(mail) == ["held"]
     assert counted == [("cliq", "failed"), ("email", "sent")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('email_to = ["it@example.com"]\n', "email_to needs smtp_host and email_from"),
+        (
+            'email_to = ["it@example.com"]\nemail_from = "h@example.com"\n'
+            'smtp_host = "smtp.example.com"\nsmtp_user = "h"\nsmtp_starttls = false\n',
+            "would send the password in clear",
+        ),
+        ('smtp_pasword_env = "X"\n', "did you mean notify.smtp_password_env?"),
+    ],
+)
+def test_an_incomplete_notify_section_is_refused(tmp_path: Path, text: str, expected: str) -> None:
+    config = tmp_path / "hrsync.toml"
+    config.write_text("[notify]\n" + text, encoding="utf-8")
+    with pytest.raises(ConfigError) as refused:
+        load_settings(config)
+    assert expected in str(refused.value)
+
+
+def test_a_channel_may_be_written_with_its_hash(tmp_path: Path) -> None:
+    config = tmp_path / "hrsync.toml"
+    config.write_text('[notify]\ncliq_channel = "#hrsync-alerts"\n', encoding="utf-8")
+    assert load_settings(config).notify.cliq_channel == "hrsync-alerts"
