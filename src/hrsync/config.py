@@ -13,7 +13,15 @@ import typing
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from hrsync.errors import ConfigError
@@ -188,6 +196,39 @@ class DriftConfig(BaseModel):
         return names
 
 
+class NotifyConfig(BaseModel):
+    """Where ``hrsync serve`` says that a run was held, failed or recovered, or that a new
+    pending action waits: a Cliq channel, email, or both (nothing when both are empty)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cliq_channel: str = ""  # a channel's unique name, posted through the integration's Cliq
+    email_to: list[str] = Field(default_factory=list)
+    email_from: str = ""
+    smtp_host: str = ""
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_starttls: bool = True
+    smtp_user: str = ""
+    smtp_password_env: str = ""  # the name of the variable holding the password, not it
+    smtp_timeout: float = Field(30.0, gt=0)
+
+    @field_validator("cliq_channel")
+    @classmethod
+    def _unique_name(cls, value: str) -> str:
+        return value.strip().lstrip("#")
+
+    @model_validator(mode="after")
+    def _complete_email(self) -> NotifyConfig:
+        if self.email_to and not (self.smtp_host and self.email_from):
+            raise ValueError("email_to needs smtp_host and email_from as well")
+        if self.smtp_user and not self.smtp_starttls and not is_loopback(self.smtp_host):
+            raise ValueError(
+                "smtp_user without smtp_starttls would send the password in clear: set "
+                "smtp_starttls = true (plain SMTP only to a loopback address)"
+            )
+        return self
+
+
 class GroupRule(BaseModel):
     """Everyone whose HR attributes match ``when`` belongs to ``name``."""
 
@@ -256,6 +297,7 @@ class Settings(BaseSettings):
     roles: list[RoleConfig] = Field(default_factory=list)
     lifecycle: LifecycleConfig = Field(default_factory=LifecycleConfig)
     drift: DriftConfig = Field(default_factory=DriftConfig)
+    notify: NotifyConfig = Field(default_factory=NotifyConfig)
 
     @classmethod
     def settings_customise_sources(

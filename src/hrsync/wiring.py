@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import httpx
@@ -16,6 +17,7 @@ from hrsync.api.http import ZohoHttp
 from hrsync.api.people import PeopleClient
 from hrsync.api.ratelimit import Pacer
 from hrsync.api.recording import Recorder
+from hrsync.api.retry import DEFAULT_HANDLERS, RetryHandler
 from hrsync.clock import Clock, RealClock
 from hrsync.config import Settings, ZohoServiceConfig
 from hrsync.errors import ConfigError
@@ -55,11 +57,13 @@ def build(
     pacer_margin: float = 0.25,
     integration: str = "default",
     recorder: Recorder | None = None,
+    retry_handlers: Sequence[RetryHandler] = DEFAULT_HANDLERS,
 ) -> App:
     """hrsync's engine and clients for ``settings``; with a ``recorder``, every exchange with
     Zoho is written down (an injected ``client`` must then carry its ``event_hooks()``).
     A ``transport`` (an emulator's, or a test's wrapping one) goes into the client built
-    here, which the app then owns; an injected ``client`` brings its own."""
+    here, which the app then owns; an injected ``client`` brings its own. ``retry_handlers``
+    replace the default retries (a notification is not worth waiting out a lock period)."""
     clock = clock or RealClock()
     settings.cliq.check("cliq")
     if settings.source.kind == "zoho_people":
@@ -115,6 +119,7 @@ def build(
             pacer=Pacer(clock, margin=pacer_margin, log=store.call_log(api_url)),
             clock=clock,
             dry_run=dry_run,
+            retry_handlers=retry_handlers,
         )
         services.append(made)
         return made

@@ -19,7 +19,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from hrsync.access.connections import loopback_redirect_uri
 from hrsync.cli.demo import sample_employees, write_csv
-from tests.e2e.conftest import Serve
+from tests.e2e.conftest import Serve, run_hrsync
+from tests.smtp_server import smtp_server
 
 pytestmark = pytest.mark.e2e
 
@@ -30,9 +31,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def set_up_integration(base: str, folder: Path, people: int) -> dict[str, str]:
-    """An enabled integration "hr" (an export into Cliq, every 15 min) with its connection
-    authorised; returns the environment hrsync runs in."""
+def set_up_integration(
+    base: str,
+    folder: Path,
+    people: int,
+    *,
+    extra_scopes: tuple[str, ...] = (),
+    create: tuple[str, ...] = (),
+) -> dict[str, str]:
+    """An enabled integration "hr" (an export into Cliq, every 15 min, made with ``create``'s
+    options too) with its connection authorised (for ``extra_scopes`` too); returns the
+    environment hrsync runs in."""
     client = httpx.get(f"{base}/_emulator/clients").json()["clients"][0]
     env = os.environ | {"HRSYNC_CLIENT_SECRET": client["client_secret"]}
 
@@ -45,11 +54,12 @@ def set_up_integration(base: str, folder: Path, people: int) -> dict[str, str]:
 
     write_csv(folder / "employees.csv", sample_employees(people))
     hrsync("integrations", "create", "hr", "--source-file", "employees.csv", "--target", "cliq",
-           "--schedule", "every 15 min")  # fmt: skip
+           "--schedule", "every 15 min", *create)  # fmt: skip
     hrsync("connections", "add", "cliq", "--client-id", client["client_id"], "--api-url", base,
            "--accounts-url", base, "--allow-http")  # fmt: skip
     scopes = ",".join(
-        f"ZohoCliq.{m}.ALL" for m in ("Users", "Departments", "Designations", "Teams")
+        [f"ZohoCliq.{m}.ALL" for m in ("Users", "Departments", "Designations", "Teams")]
+        + list(extra_scopes)
     )
     consent = httpx.get(
         f"{base}/oauth/v2/auth",
@@ -183,3 +193,55 @@ def test_an_hr_event_syncs_the_people_it_names_within_seconds(
     seen = metrics(url)
     assert seen[("hrsync_webhook_refused_total", (("reason", "secret"),))] == 2
     assert seen[succeeded] == 2
+
+
+def test_a_held_run_is_said_in_the_cliq_channel_and_by_email(
+    serve: Serve, tmp_path: Path, service: Any
+) -> None:
+    base = serve("real")
+    httpx.post(f"{base}/_emulator/channels", json={"unique_name": "hrsync-alerts"})
+    # The status column was renamed in HR's export: a guard holds the run (leavers could hide).
+    (tmp_path / "renamed.toml").write_text(
+        '[source.columns]\nstatus = "Employment Status"\n', encoding="utf-8"
+    )
+    with smtp_server() as mailbox:
+        (tmp_path / "hrsync.toml").write_text(
+            "[notify]\n"
+            'cliq_channel = "hrsync-alerts"\n'
+            'email_to = ["it-ops@example.com"]\n'
+            'email_from = "hrsync@example.com"\n'
+            f'smtp_host = "127.0.0.1"\nsmtp_port = {mailbox.port}\nsmtp_starttls = false\n',
+            encoding="utf-8",
+        )
+        env = set_up_integration(
+            base, tmp_path, 30,
+            extra_scopes=("ZohoCliq.Webhooks.CREATE",), create=("--from", "renamed.toml"),
+        )  # fmt: skip
+        _, url = service(env)
+        held = ("hrsync_runs_total", (("integration", "hr"), ("outcome", "held")))
+        wait_for(lambda: metrics(url).get(held) == 1.0, 90, "the run was never held")
+
+        def channel() -> list[str]:
+            found = httpx.get(f"{base}/_emulator/channels").json()["channels"]
+            return [m["text"] for m in found[0]["messages"]]
+
+        [posted] = wait_for(channel, 20, "nothing was posted in the channel")
+        [mail] = wait_for(lambda: mailbox.messages, 20, "no email came")
+    for text in (posted, f"{mail['Subject']}\n{mail.get_content()}"):
+        assert "of hr is held" in text and "no column for status" in text
+        assert "What to do" in text and "@" not in text
+    seen = metrics(url)
+    for channel_name in ("cliq", "email"):
+        sent = (("channel", channel_name), ("outcome", "sent"))
+        assert seen[("hrsync_notifications_total", sent)] == 1
+    users = httpx.get(f"{base}/_emulator/state").json()["users"]
+    assert not [u for u in users if u.get("employee_id")]  # held: nobody was invited
+
+    fixed_config = '[source]\npath = "employees.csv"\n[cliq]\nconnection = "cliq"\n'
+    (tmp_path / "fixed.toml").write_text(fixed_config, encoding="utf-8")  # the mapping put right
+    fixed = run_hrsync(tmp_path, env, "integrations", "configure", "hr", "--from", "fixed.toml")
+    assert fixed.returncode == 0, fixed.stderr
+    synced = run_hrsync(tmp_path, env, "sync", "--integration", "hr")
+    assert synced.returncode == 0, synced.stderr
+    planned = run_hrsync(tmp_path, env, "plan", "--integration", "hr", "--detailed-exitcode")
+    assert planned.returncode == 0, planned.stdout + planned.stderr

@@ -53,6 +53,7 @@ ZOHO_SERVICES: dict[str, ZohoService] = {
             "ZohoCliq.Teams.ALL",
             "ZohoCliq.Organisation.ALL",
             "ZohoCliq.Profile.ALL",
+            "ZohoCliq.Webhooks.CREATE",  # notifications of `hrsync serve` in a channel
         ),
         "/api/v2/users?limit=1",
     ),

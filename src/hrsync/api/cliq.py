@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -24,6 +25,7 @@ ZohoId = Annotated[str, BeforeValidator(_as_text)]  # an id, always kept as text
 
 MAX_USERS_PER_ADD = 100
 MAX_MEMBERS_PER_CALL = 100
+MAX_TEXT = 5000  # characters of a message
 
 
 class NamedRef(BaseModel):
@@ -198,6 +200,13 @@ class CliqClient:
         self.http.call(
             "PUT", f"/api/v2/users/{user_id}", endpoint="users.update", json={"is_active": active}
         )
+
+    # messages ------------------------------------------------------------------------------
+    def post_channel_message(self, unique_name: str, text: str) -> None:
+        """Post ``text`` (cut to Cliq's 5,000 characters) in the channel with this unique
+        name, as the token's owner; needs ``ZohoCliq.Webhooks.CREATE``. Cliq answers 204."""
+        path = f"/api/v2/channelsbyname/{quote(unique_name, safe='')}/message"
+        self.http.call("POST", path, endpoint="channels.message", json={"text": text[:MAX_TEXT]})
 
     # departments and designations ----------------------------------------------------------
     def iter_departments(self) -> Iterator[Department]:

@@ -46,6 +46,7 @@ ZOHO_LIMITS: dict[str, EndpointLimit] = {
     "roles.users": EndpointLimit(10, 600),
     "teams": EndpointLimit(20, 600),
     "statuses": EndpointLimit(20, 600),
+    "channels.message": EndpointLimit(50, 600),  # per user, whatever the token
     "connect": EndpointLimit(30, 300),
     "people": EndpointLimit(400, 300),
     "people.write": EndpointLimit(100, 300),

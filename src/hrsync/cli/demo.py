@@ -105,6 +105,7 @@ DEMO_SCOPES = ",".join(
         "ZohoCliq.Organisation.ALL",
         "ZohoCliq.Profile.ALL",
         "ZohoCliq.UserFields.ALL",
+        "ZohoCliq.Webhooks.CREATE",
         "ZOHOPEOPLE.forms.ALL",
         "zohopulse.grouplist.ALL",
         "zohopulse.userDetail.READ",

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from hrsync.clock import Clock, RealClock
+from hrsync.emulator import cliq_channels as channels
 from hrsync.emulator import cliq_groups as groups
 from hrsync.emulator import cliq_roles as roles
 from hrsync.emulator import cliq_statuses as statuses
@@ -110,6 +111,7 @@ def _routes() -> list[Route]:
         ("GET", "/api/v2/statuses/current", "statuses", statuses.current),
         ("PUT", "/api/v2/statuses/{id}/set", "statuses", statuses.set_current),
         ("DELETE", "/api/v2/statuses/{id}", "statuses", statuses.delete_status),
+        ("POST", "/api/v2/channelsbyname/{id}/message", "channels.message", channels.post_message),
     ]
     return [
         Route(

@@ -1,4 +1,5 @@
-"""The control API under ``/_emulator/`` (DESIGN.md §3): state, reset, clock, stats, faults."""
+"""The control API under ``/_emulator/`` (DESIGN.md §3): state, reset, clock, stats, faults,
+and channels (make one; read the messages posted in each)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from hrsync.clock import VirtualClock
-from hrsync.emulator import connect, people, variants, views
+from hrsync.emulator import cliq_channels, connect, people, variants, views
 from hrsync.emulator.core import EmuRequest, EmuResponse, ZohoError, require
 
 if TYPE_CHECKING:
@@ -43,6 +44,11 @@ def handle(emu: Emulator, req: EmuRequest, path: str) -> EmuResponse:
         return EmuResponse(200, choose_variants(emu, req))
     if key == ("POST", "config"):
         return EmuResponse(200, configure(emu, req))
+    if key == ("POST", "channels"):
+        return EmuResponse(200, cliq_channels.create(emu.org, req.json()))
+    if key == ("GET", "channels"):
+        found = emu.org.channels.values()
+        return EmuResponse(200, {"channels": [cliq_channels.view(c) for c in found]})
     if key == ("POST", "people/employees"):
         records = req.json()
         require(isinstance(records, list))

@@ -29,6 +29,7 @@ LIMITS: dict[str, Limit] = {
     "roles.users": Limit(10, 600),
     "teams": Limit(20, 600),
     "statuses": Limit(20, 600),
+    "channels.message": Limit(50, 600),
     "connect": Limit(30, 300),
     "people": Limit(400, 300),
     "people.write": Limit(100, 300),

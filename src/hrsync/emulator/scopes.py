@@ -18,6 +18,7 @@ CLIQ_MODULES = {
     "profiles": "Organisation",
     "statuses": "Profile",
     "userfields": "UserFields",
+    "channelsbyname": "Webhooks",  # every messaging API: ZohoCliq.Webhooks.CREATE
 }
 CONNECT = {
     "allGroups": "zohopulse.userDetail.READ",

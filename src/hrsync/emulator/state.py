@@ -159,6 +159,25 @@ class Presence:
 
 
 @dataclass
+class ChannelMessage:
+    """A message posted in a channel: who sent it, when, and its text."""
+
+    sender: str  # zuid
+    time: float
+    text: str
+
+
+@dataclass
+class Channel:
+    """A Cliq channel, known to the message API by its unique name."""
+
+    unique_name: str
+    name: str
+    participants: set[str] = field(default_factory=set)  # zuids
+    messages: list[ChannelMessage] = field(default_factory=list)
+
+
+@dataclass
 class Org:
     """One Cliq organisation and its admin (the owner of every OAuth token)."""
 
@@ -183,6 +202,7 @@ class Org:
     statuses: dict[str, dict[int, Presence]] = field(default_factory=dict)  # zuid -> saved
     current_status: dict[str, Presence] = field(default_factory=dict)
     transient: dict[str, tuple[Presence, float]] = field(default_factory=dict)  # until epoch s
+    channels: dict[str, Channel] = field(default_factory=dict)  # by unique name
     _by_email: dict[str, str] = field(default_factory=dict)  # lower-cased email -> zuid
 
     def add_user(self, user: User) -> None:

@@ -1,5 +1,6 @@
 """The service's HTTP face: ``/healthz`` (the process answers), ``/readyz`` (the scheduler
-runs and the store opens) and ``/metrics``; the scheduler starts and stops with it."""
+runs and the store opens) and ``/metrics``; the scheduler starts and stops with it, and each
+run's result is counted and, when it deserves it, notified (``service/notify.py``)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from hrsync.clock import Clock, RealClock
 from hrsync.config import load_settings
 from hrsync.service.hooks import Call, employee_ids, refusal
 from hrsync.service.metrics import Metrics
-from hrsync.service.scheduler import Scheduler
+from hrsync.service.notify import service_notifier
+from hrsync.service.scheduler import RunResult, Scheduler
 from hrsync.store.probe import StoreProbe
 from hrsync.web.pages import HERE, SignInNeeded, Site, web_router
 
@@ -39,7 +41,13 @@ def create_service(
     real one unless a test says)."""
     clock = clock or RealClock()
     metrics = Metrics()
-    scheduler = Scheduler(config, tick=tick, on_result=metrics.record, on_due=metrics.waiting)
+    notify = service_notifier(config, metrics.notified)
+
+    def on_result(result: RunResult) -> None:
+        metrics.record(result)
+        notify(result)
+
+    scheduler = Scheduler(config, tick=tick, on_result=on_result, on_due=metrics.waiting)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -1,6 +1,6 @@
 """What ``/metrics`` says, in Prometheus' text format: runs by outcome, changes by kind, API
-calls, throttled answers and pacing waits by endpoint, the last success per integration, and
-the runs waiting their turn."""
+calls, throttled answers and pacing waits by endpoint, the last success per integration, the
+runs waiting their turn, and notifications."""
 
 from __future__ import annotations
 
@@ -51,6 +51,10 @@ class Metrics:
             "hrsync_webhook_refused", "HR event calls refused, by reason", ["reason"],
             registry=self.registry,
         )  # fmt: skip
+        self.notifications = Counter(
+            "hrsync_notifications", "Notifications by channel (cliq, email) and outcome",
+            ["channel", "outcome"], registry=self.registry,
+        )  # fmt: skip
         self.queue = Gauge(
             "hrsync_queue_depth", "Integrations due and waiting for their run",
             registry=self.registry,
@@ -70,6 +74,9 @@ class Metrics:
             self.waited.labels(endpoint).inc(seconds)
         if result.outcome == "succeeded":
             self.last_success.labels(result.integration).set(time.time())
+
+    def notified(self, channel: str, outcome: str) -> None:
+        self.notifications.labels(channel, outcome).inc()
 
     def waiting(self, count: int) -> None:
         self.queue.set(count)

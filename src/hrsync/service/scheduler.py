@@ -27,6 +27,7 @@ from hrsync.errors import HrsyncError, SafetyHold
 from hrsync.store import Store
 from hrsync.sync.apply import ApplyReport
 from hrsync.sync.engine import HeldRun
+from hrsync.sync.pending import pending_actions
 from hrsync.sync.plan import Plan
 from hrsync.wiring import build
 
@@ -78,6 +79,7 @@ class RunResult:
     throttled: tuple[tuple[str, int], ...] = ()  # answers that began a lock period, by group
     waited: tuple[tuple[str, float], ...] = ()  # seconds paced before calls, by group
     kinds: tuple[tuple[str, str, int], ...] = ()  # changes by kind and state
+    pending: tuple[str, ...] = ()  # the pending actions the run left (an admin's tasks)
 
 
 class Scheduler:
@@ -251,6 +253,7 @@ class Scheduler:
             len(report.failed),
             kinds=_kinds(outcome.plan, report),
             **_traffic(app.services),
+            pending=tuple(action.action for action in pending_actions(outcome.plan)[0]),
         )
 
 
