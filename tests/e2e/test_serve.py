@@ -4,7 +4,9 @@ of a run, which the next start finishes with nobody invited twice."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -236,6 +238,16 @@ def test_a_held_run_is_said_in_the_cliq_channel_and_by_email(
         assert seen[("hrsync_notifications_total", sent)] == 1
     users = httpx.get(f"{base}/_emulator/state").json()["users"]
     assert not [u for u in users if u.get("employee_id")]  # held: nobody was invited
+
+    # The admin reads the message and approves the run it names: exactly its plan is applied.
+    run_id = re.search(r"hrsync runs approve (\d+)", posted)
+    assert run_id, posted
+    shown = run_hrsync(tmp_path, env, "--json", "runs", "show", run_id.group(1))
+    at_stake = json.loads(shown.stdout)["summary"]["counts"]
+    approved = run_hrsync(tmp_path, env, "runs", "approve", run_id.group(1), "--yes")
+    assert approved.returncode == 0, approved.stderr
+    users = httpx.get(f"{base}/_emulator/state").json()["users"]
+    assert len([u for u in users if u.get("employee_id")]) == at_stake["invite"] == 30
 
     fixed_config = '[source]\npath = "employees.csv"\n[cliq]\nconnection = "cliq"\n'
     (tmp_path / "fixed.toml").write_text(fixed_config, encoding="utf-8")  # the mapping put right
