@@ -137,6 +137,32 @@ def test_an_admin_signs_in_approves_a_held_run_and_signs_out(
     active = [u for u in users if u.get("employee_id") and u["status"] != "inactive"]
     assert len(active) == 15
 
+    # HR moves Ines to Sales; the admin looks her up and syncs her now.
+    rows = sample_employees(30)[:15]
+    rows[1]["mobile"] = "+1 555 999999"
+    write_csv(tmp_path / "employees.csv", rows)
+    page.get_by_role("link", name="People").click()
+    page.get_by_label("Name, email or employee id").fill("ines silva")
+    page.get_by_role("button", name="Search").click()
+    assert "1 people in hr's HR source match" in page.inner_text("main")
+    visit.check("people")
+    page.get_by_role("link", name="E00002").click()
+    assert page.get_by_role("row", name="+1 555 999999").count() == 1  # what hrsync wants
+    visit.check("person")
+    page.get_by_role("button", name="Sync this person now").click()
+    assert "E00002 is synced as soon as" in page.get_by_role("status").inner_text()
+
+    def updated() -> bool:
+        page.reload()
+        history = page.get_by_role("table", name="The changes hrsync made or tried")
+        return "'+1 555 999999'\tconfirmed" in history.inner_text()
+
+    wait_for(updated, 60, "the person was never synced")
+    visit.check("person", shot=False)
+    users = httpx.get(f"{base}/_emulator/state").json()["users"]
+    ines = next(u for u in users if u.get("employee_id") == "E00002")
+    assert ines["mobile"] == "+1 555 999999"
+
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(f"{url}/signin")
     page.goto(f"{url}/")

@@ -126,3 +126,56 @@ def test_live_pacers_count_each_others_calls_and_a_call_cut_off(
         two.wait("users.add")
         two.record("users.add")
     assert one.delay("users.add") == two.delay("users.add") == pytest.approx(60)
+
+
+def test_threads_opening_the_store_at_once_all_find_it_ready(tmp_path: Path) -> None:
+    """The service's scheduler and its pages open the store from two threads at once."""
+    import threading
+
+    problems: list[BaseException] = []
+    urls = [f"sqlite:///{tmp_path / f'store-{n}.db'}" for n in range(3)]
+
+    def open_close(url: str) -> None:
+        try:
+            Store(url, clock=VirtualClock()).close()
+        except BaseException as exc:  # any failure is the finding
+            problems.append(exc)
+
+    threads = [threading.Thread(target=open_close, args=(u,)) for u in urls * 4]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert problems == []
+    for url in urls:
+        opened = Store(url, clock=VirtualClock())
+        assert opened.start_run("plan") >= 1  # the schema is there
+        opened.close()
+
+
+def test_a_persons_history_holds_their_changes_and_memberships_only(store: Store) -> None:
+    run = store.start_run("apply")
+    store.journal_intend(
+        run,
+        [
+            ("user:E2:invite", "invite", "invite Ines (E2)", json.dumps({"employee_id": "E2"})),
+            # Reports to E2: the payload names E2, but it is not E2's change.
+            ("user:E3:invite", "invite", "invite Bo (E3)", json.dumps({"manager_id": "E2"})),
+            (
+                "team:ops:join:1",
+                "team_members",
+                "add 2 people to Ops",
+                json.dumps({"employee_ids": ["E2", "E9"]}),
+            ),
+            (
+                "team:x:join:2",
+                "team_members",
+                "add E22 to X",
+                json.dumps({"employee_ids": ["E22"]}),
+            ),
+            ("user:E2_:update", "update", "update E2_", "{}"),  # a LIKE wildcard taken literally
+        ],
+    )
+    found = [j.change_key for _, j in store.history("E2")]
+    assert found == ["team:ops:join:1", "user:E2:invite"]
+    assert [r.id for r, _ in store.history("E2")] == [run, run]

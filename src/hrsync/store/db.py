@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import socket
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from sqlalchemy import (
     false,
     insert,
     make_url,
+    or_,
     select,
     text,
     update,
@@ -102,6 +104,17 @@ class Store(MembershipStore):
         self._heartbeat = 0.0
 
     def _migrate(self) -> None:
+        """Bring the schema up to date, once per database per process. Alembic's migration
+        context is module-wide state, so two threads (the service's scheduler and a page)
+        must not run it at once."""
+        with _MIGRATING:
+            if self.url in _MIGRATED:
+                return
+            self._upgrade()
+            if make_url(self.url).database not in (None, "", ":memory:"):  # a new one each time
+                _MIGRATED.add(self.url)
+
+    def _upgrade(self) -> None:
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as connection:
@@ -324,6 +337,26 @@ class Store(MembershipStore):
             )
             return [JournalRecord(r.change_key, r.kind, r.summary, r.state, r.error) for r in rows]
 
+    def history(self, employee_id: str, limit: int = 200) -> list[tuple[RunRecord, JournalRecord]]:
+        """The changes that concerned one person in this integration's runs, newest first:
+        their own (invite, update, …) and the memberships that named them."""
+        own = JournalEntry.change_key.like(f"user:{_like(employee_id)}:%", escape="\\")
+        named = JournalEntry.kind.like("%\\_members", escape="\\") & JournalEntry.payload.like(
+            f'%"{_like(employee_id)}"%', escape="\\"
+        )
+        with self._session() as s:
+            rows = s.execute(
+                select(Run, JournalEntry)
+                .join(JournalEntry, JournalEntry.run_id == Run.id)
+                .where(Run.integration == self.integration, or_(own, named))
+                .order_by(JournalEntry.id.desc())
+                .limit(limit)
+            ).all()
+            return [
+                (_run_record(r), JournalRecord(j.change_key, j.kind, j.summary, j.state, j.error))
+                for r, j in rows
+            ]
+
     def unfinished_changes(self) -> list[JournalRecord]:
         """Changes of earlier runs that were intended or sent but never confirmed (a crash)."""
         with self._session() as s:
@@ -419,6 +452,15 @@ _MARK = (
 )
 # A write of no row: it takes SQLite's write lock (see ``Store.exclusive``).
 _TAKE_WRITE_LOCK = update(Run).where(false()).values(status=Run.status)
+
+
+_MIGRATING = threading.Lock()
+_MIGRATED: set[str] = set()  # the databases this process has brought up to date
+
+
+def _like(text: str) -> str:
+    """``text`` inside a LIKE pattern, its wildcards taken literally."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _run_record(r: Run) -> RunRecord:

@@ -27,10 +27,12 @@ from hrsync.access.integrations import Integrations
 from hrsync.access.vault import Vault
 from hrsync.clock import Clock
 from hrsync.config import load_settings
+from hrsync.errors import HrsyncError
 from hrsync.service.scheduler import Scheduler
 from hrsync.store import RunRecord, Store
 from hrsync.sync.engine import HeldRun
 from hrsync.web.sessions import COOKIE, Session, Sessions
+from hrsync.wiring import App, build
 
 HERE = Path(__file__).parent
 SIGNIN_COOKIE = "hrsync_signin"  # the sign-in form's CSRF token, before any session
@@ -65,6 +67,18 @@ class Site:
             yield Integrations(self.store, Connections(self.store, vault, client, self.clock))
         finally:
             client.close()
+
+    @contextmanager
+    def reading(self, integration: str) -> Iterator[App]:
+        """An app that only reads, for ``integration`` (any state: a draft can be looked at)."""
+        base = load_settings(self.config)
+        with self.integrations() as integrations:
+            settings = integrations.settings(integration, base)
+        app = build(settings, dry_run=True, integration=integration)
+        try:
+            yield app
+        finally:
+            app.close()
 
     def close(self) -> None:
         if self._store is not None:
@@ -280,7 +294,93 @@ def web_router(site: Site) -> APIRouter:
         )
         return RedirectResponse(f"/runs/{run_id}?" + _query(note=note), status_code=303)
 
+    @router.get("/people", response_class=HTMLResponse)
+    def people_page(
+        request: Request, session: Signed, integration: str = "", q: str = ""
+    ) -> Response:
+        names = _names(site)
+        chosen = integration or (names[0] if names else "")
+        found: list[Any] = []
+        problem = ""
+        if chosen and q.strip():
+            try:
+                with site.reading(chosen) as app:
+                    snapshot = app.engine.source.read()
+                found = _matching(snapshot.employees, q)
+            except HrsyncError as error:
+                problem = f"{chosen}: the HR source cannot be read: {error}"
+        return page(
+            request,
+            "people.html",
+            session,
+            names=names,
+            integration=chosen,
+            q=q,
+            found=found[:MATCHES],
+            more=max(0, len(found) - MATCHES),
+            problem=problem,
+        )
+
+    @router.get("/people/{integration}/{employee_id}", response_class=HTMLResponse)
+    def person_page(
+        request: Request, session: Signed, integration: str, employee_id: str, note: str = ""
+    ) -> Response:
+        problem = ""
+        explained = None
+        try:
+            with site.reading(integration) as app:
+                explained, snapshot = app.engine.explain(employee_id)
+            if explained is None:
+                errors = [str(e) for e in snapshot.errors if e.employee_id == employee_id]
+                problem = "; ".join(errors) or "HR has no one with this employee id"
+        except HrsyncError as error:
+            problem = f"the HR source cannot be read: {error}"
+        runs = site.runs_store(integration)
+        try:
+            history = runs.history(employee_id)
+        finally:
+            runs.close()
+        return page(
+            request,
+            "person.html",
+            session,
+            integration=integration,
+            employee_id=employee_id,
+            explained=explained,
+            problem=problem,
+            history=history,
+            note=note,
+        )
+
+    @router.post("/people/{integration}/{employee_id}/sync")
+    def sync_person(session: Checked, integration: str, employee_id: str) -> Response:
+        if integration not in _names(site):
+            raise HTTPException(404, f"no integration {integration}")
+        site.scheduler.enqueue(integration, frozenset({employee_id}))
+        note = (
+            f"{employee_id} is synced as soon as the run in progress ends; the history below "
+            "shows it once done (reload)"
+        )
+        return RedirectResponse(
+            f"/people/{integration}/{employee_id}?" + _query(note=note), status_code=303
+        )
+
     return router
+
+
+MATCHES = 50  # people shown for one search
+
+
+def _matching(employees: Any, q: str) -> list[Any]:
+    """The people whose id, email or name holds every word of ``q`` (any case)."""
+    words = q.lower().split()
+    found = []
+    for e in employees:
+        text = f"{e.employee_id} {e.email} {e.first_name} {e.last_name} {e.nickname}".lower()
+        if all(w in text for w in words):
+            found.append(e)
+    found.sort(key=lambda e: (e.employee_id.lower() != q.strip().lower(), e.last_name, e.email))
+    return found
 
 
 def _names(site: Site) -> list[str]:
