@@ -149,8 +149,19 @@ def test_an_admin_signs_in_approves_a_held_run_and_signs_out(
     page.get_by_role("link", name="E00002").click()
     assert page.get_by_role("row", name="+1 555 999999").count() == 1  # what hrsync wants
     visit.check("person")
+    # Cliq holds the answer to the update for 6 s: time to watch the run from the list.
+    fault = {"mode": "timeout", "endpoint": "users.update", "count": 1, "delay": 6}
+    httpx.post(f"{base}/_emulator/faults", json=[fault]).raise_for_status()
     page.get_by_role("button", name="Sync this person now").click()
     assert "E00002 is synced as soon as" in page.get_by_role("status").inner_text()
+    person = page.url
+    page.get_by_role("link", name="Integrations").click()
+    live = page.locator("#progress")
+    live.filter(has_text="Running hr: 0/1 changes").wait_for(timeout=20_000)
+    assert "calls made" in live.inner_text() and "ETA" in live.inner_text()
+    visit.check("progress")
+    live.filter(has_text="No run in progress.").wait_for(timeout=30_000)  # updated in place
+    page.goto(person)
 
     def updated() -> bool:
         page.reload()

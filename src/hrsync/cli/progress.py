@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 
 from hrsync.api.http import ZohoHttp
+from hrsync.api.progress import call_status, calls_made
 from hrsync.cli.output import errors
 from hrsync.clock import Clock, RealClock
 from hrsync.sync.plan import Plan
@@ -108,17 +109,11 @@ class CallProgress:
             self.tick()
 
     def _calls(self) -> Counter[str]:
-        total: Counter[str] = Counter()
-        for service in self.services:
-            total.update(dict(service.calls))  # a copy: the ticker reads while calls go on
-        return total
+        return calls_made(self.services)
 
     def _status(self) -> str:
-        calls = self._calls() - self.baseline
-        left = {e: max(0, n - calls.get(e, 0)) for e, n in self.planned.items()}
-        eta = self.services[0].pacer.estimate(left)
-        made, remaining = sum(calls.values()), sum(left.values())
-        return f"{made} calls made, {remaining} left, ETA {eta / 60:.1f} min"
+        now = call_status(self.services, self.planned, self.baseline)
+        return f"{now.made} calls made, {now.left} left, ETA {now.eta_seconds / 60:.1f} min"
 
     def _refresh(self, *, force: bool = False) -> None:
         if self.bar is not None:

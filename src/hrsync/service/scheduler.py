@@ -24,6 +24,7 @@ from hrsync.api.http import ZohoHttp
 from hrsync.clock import RealClock
 from hrsync.config import Settings, load_settings
 from hrsync.errors import HrsyncError, SafetyHold
+from hrsync.service.progress import LiveProgress
 from hrsync.store import Store
 from hrsync.sync.apply import ApplyReport
 from hrsync.sync.engine import HeldRun
@@ -103,6 +104,7 @@ class Scheduler:
         self.approvals: list[tuple[str, HeldRun, frozenset[str]]] = []  # held plans to apply
         self._queue_lock = threading.Lock()
         self.running: str = ""  # the integration running now
+        self.progress: LiveProgress | None = None  # how far its run has come
         self.checked_at: float | None = None  # when the schedules were last read
         self._thread: threading.Thread | None = None
 
@@ -212,6 +214,7 @@ class Scheduler:
             result = RunResult(name, "failed", error=str(exc) or type(exc).__name__)
         finally:
             self.running = ""
+            self.progress = None
         log.info(
             "run of %s: %s", name, result.outcome, extra={"integration": name, "run": result.run_id}
         )
@@ -235,7 +238,8 @@ class Scheduler:
         )
         app.engine.only = only
         try:
-            outcome = app.engine.run_apply(approves=approves)
+            self.progress = LiveProgress(name, app.services, RealClock())
+            outcome = app.engine.run_apply(approves=approves, progress=self.progress)
         except SafetyHold as hold:
             return RunResult(name, "held", hold.run_id, error=str(hold), **_traffic(app.services))
         except HrsyncError as problem:

@@ -205,6 +205,14 @@ def web_router(site: Site) -> APIRouter:
         running = site.scheduler.running
         return page(request, "integrations.html", session, integrations=found, running=running)
 
+    @router.get("/progress")
+    def progress(session: Signed) -> dict[str, Any]:
+        """The run in progress, for the page's live view (``running`` false when idle)."""
+        live = site.scheduler.progress
+        if live is None:
+            return {"running": False}
+        return {"running": True} | live.snapshot()
+
     @router.get("/runs", response_class=HTMLResponse)
     def runs_page(request: Request, session: Signed, integration: str = "") -> Response:
         names = [integration] if integration else ["default", *_names(site)]

@@ -1,0 +1,36 @@
+// Live progress of the run hrsync serve has in hand, read every two seconds without reloading.
+(function () {
+  "use strict";
+  function minutes(seconds) {
+    return seconds < 60 ? Math.round(seconds) + " s" : (seconds / 60).toFixed(1) + " min";
+  }
+  function describe(p) {
+    if (!p.running) { return "No run in progress."; }
+    if (p.phase === "reading") {
+      return "Running " + p.integration + ": reading HR and Zoho, " + p.calls_made + " calls made";
+    }
+    return "Running " + p.integration + ": " + p.changes_done + "/" + p.changes_total +
+      " changes, " + p.calls_made + " calls made, " + p.calls_left + " left, ETA " +
+      minutes(p.eta_seconds);
+  }
+  function start() {
+    var line = document.getElementById("progress");
+    var bar = document.getElementById("progress-bar");
+    if (!line) { return; }
+    function poll() {
+      fetch(line.dataset.live, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (p) {
+          if (!p) { return; }
+          var text = describe(p);
+          if (line.textContent !== text) { line.textContent = text; }
+          bar.hidden = !(p.running && p.changes_total);
+          if (p.changes_total) { bar.max = p.changes_total; bar.value = p.changes_done; }
+        })
+        .catch(function () { /* the service may be restarting: try again at the next tick */ });
+    }
+    poll();
+    setInterval(poll, 2000);
+  }
+  document.addEventListener("DOMContentLoaded", start);
+})();
