@@ -5,6 +5,7 @@ the passphrase again once the last proof is five minutes old."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 from collections.abc import Iterator
@@ -175,3 +176,46 @@ def test_a_session_ends_when_idle_or_signed_out(site: Site) -> None:
     out = site.browser.post("/signout", data={"csrf": token})
     assert out.status_code == 303 and out.headers["location"] == "/signin"
     assert site.browser.get("/runs").status_code == 303
+
+
+def note_of(site: Site, answer: httpx.Response) -> str:
+    assert answer.status_code == 303, answer.text
+    page = site.browser.get(answer.headers["location"]).text
+    found = re.search(r'<p class="status" role="status">(.*?)</p>', page, re.S)
+    assert found, page
+    return html.unescape(found.group(1))
+
+
+def test_an_integration_is_created_enabled_only_when_complete_and_deleted_with_proof(
+    site: Site, tmp_path: Path
+) -> None:
+    (tmp_path / "employees.csv").write_text("employee_id,email\n", encoding="utf-8")
+    site.sign_in()
+    token = site.csrf("/")
+    form = {"csrf": token, "name": "hr", "source_file": "employees.csv", "schedule": "every 15 min"}
+    made = note_of(site, site.browser.post("/integrations", data=form))
+    assert made.startswith("hr created as a draft; it waits for: [cliq] names no connection")
+    again = note_of(site, site.browser.post("/integrations", data=form))
+    assert again == "hr not created: an integration named 'hr' already exists"
+    bad = note_of(
+        site, site.browser.post("/integrations", data=form | {"name": "x", "schedule": "hourly"})
+    )
+    assert "x not created: schedule 'hourly'" in bad
+    listed = site.browser.get("/").text
+    assert str(tmp_path / "employees.csv") in listed and "draft" in listed
+
+    enabled = note_of(site, site.browser.post("/integrations/hr/enable", data={"csrf": token}))
+    assert enabled.startswith("hr cannot be enabled yet; pending actions: [cliq]")
+    assert site.browser.post("/integrations/hr/enable", data={}).status_code == 403
+
+    delete = "/integrations/hr/delete"
+    unsure = note_of(site, site.browser.post(delete, data={"csrf": token, "confirm": "h"}))
+    assert unsure == "hr not deleted: type its name to confirm"
+    site.clock.advance(301)
+    assert 'name="passphrase"' in site.browser.get("/").text
+    unproven = note_of(site, site.browser.post(delete, data={"csrf": token, "confirm": "hr"}))
+    assert unproven == "hr: that is not the admin passphrase"
+    assert ">hr</th>" in site.browser.get("/").text
+    proven = {"csrf": token, "confirm": "hr", "passphrase": PASSPHRASE}
+    assert note_of(site, site.browser.post(delete, data=proven)) == "hr deleted"
+    assert ">hr</th>" not in site.browser.get("/").text

@@ -123,6 +123,8 @@ def test_an_admin_signs_in_approves_a_held_run_and_signs_out(
 
     page.get_by_role("link", name=run_id, exact=True).click()
     assert "this run would deactivate 15 of 30 managed users" in page.content()
+    page.get_by_text("The changes it would make").click()
+    assert page.get_by_role("listitem").filter(has_text="Would deactivate").count() == 15
     visit.check("held-run")
     page.get_by_role("button", name="Approve and apply exactly this plan").click()
     assert "approved" in page.get_by_role("status").inner_text()

@@ -59,6 +59,33 @@ def schedule_seconds(text: str) -> float | None:
     return float(seconds)
 
 
+def config_from(
+    *,
+    source_file: str = "",
+    source_connection: str = "",
+    target: str = "",
+    connect: str = "",
+    network_id: str = "",
+    config: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """An integration's configuration from the few choices that make one (the command line's
+    options, the admin page's form), over ``config`` when a file gave more."""
+    made: dict[str, Any] = dict(config or {})
+    if source_file:
+        kind = "xlsx" if source_file.lower().endswith((".xlsx", ".xlsm")) else "csv"
+        made.setdefault("source", {}).update(kind=kind, path=source_file)
+    if source_connection:
+        made.setdefault("source", {})["kind"] = "zoho_people"
+        made.setdefault("people", {})["connection"] = source_connection
+    if target:
+        made.setdefault("cliq", {})["connection"] = target
+    if connect:
+        made.setdefault("connect", {})["connection"] = connect
+    if network_id:
+        made.setdefault("connect", {})["network_id"] = network_id
+    return made
+
+
 class IntegrationProblem(HrsyncError):
     """An integration is missing, incomplete, or not in a state that allows the action."""
 
@@ -121,10 +148,12 @@ class Integrations:
             raise IntegrationProblem(f"{name} was never enabled: `hrsync integrations enable`")
         return self.enable(name)
 
-    def delete(self, name: str) -> None:
-        """Irreversible: the admin must have re-authenticated within the last minutes."""
+    def delete(self, name: str, *, proven: bool = False) -> None:
+        """Irreversible: the admin must have re-authenticated within the last minutes (or
+        ``proven`` so by the caller, as the admin page checks its session's own proof)."""
         self._row(name)
-        require_recent(self.store, f"deleting the integration {name!r}")
+        if not proven:
+            require_recent(self.store, f"deleting the integration {name!r}")
         rows.remove(self.store, name)
 
     def _set_status(self, name: str, status: str) -> None:

@@ -6,12 +6,17 @@ import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from hrsync.access.integrations import IntegrationInfo, Integrations, load_config
+from hrsync.access.integrations import (
+    IntegrationInfo,
+    Integrations,
+    config_from,
+    load_config,
+)
 from hrsync.cli.admin import confirm_admin
 from hrsync.cli.connections import opened as connections_opened
 from hrsync.cli.output import console, emit_json, fail, mode
@@ -62,19 +67,14 @@ def create(
     schedule: Annotated[str, typer.Option(help="When it runs, e.g. 'every 15 min'.")] = "",
 ) -> None:
     """Create an integration as a draft; `show` lists what it still needs, `enable` starts it."""
-    config: dict[str, Any] = load_config(from_file) if from_file else {}
-    if source_file:
-        kind = "xlsx" if source_file.suffix.lower() in (".xlsx", ".xlsm") else "csv"
-        config.setdefault("source", {}).update(kind=kind, path=str(source_file.resolve()))
-    if source_connection:
-        config.setdefault("source", {})["kind"] = "zoho_people"
-        config.setdefault("people", {})["connection"] = source_connection
-    if target:
-        config.setdefault("cliq", {})["connection"] = target
-    if connect:
-        config.setdefault("connect", {})["connection"] = connect
-    if network_id:
-        config.setdefault("connect", {})["network_id"] = network_id
+    config = config_from(
+        source_file=str(source_file.resolve()) if source_file else "",
+        source_connection=source_connection,
+        target=target,
+        connect=connect,
+        network_id=network_id,
+        config=load_config(from_file) if from_file else None,
+    )
     with opened(ctx) as integrations:
         _show(ctx, integrations.create(name, config, schedule=schedule))
 

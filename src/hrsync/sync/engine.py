@@ -36,6 +36,7 @@ RECHECK_GROUPS = 7 * 86_400.0
 SOURCE_COLUMNS = "source:columns"  # the canonical fields the export carried last run
 DESIRED_DIGESTS = "desired:digests"  # per person, what HR decided at the last clean apply
 ASKED = "a full read was asked for (--full-read)"
+STAKES = 500  # the changes of a held plan kept for the admin to read (the counts say all)
 IGNORED_VALUES = "desired:ignored"  # per person, HR's values of the [drift] ignore fields
 
 
@@ -295,7 +296,11 @@ class Engine:
             ).apply(plan, encoded)
         except SafetyHold as hold:
             hold.run_id = run_id
-            held = _summary(plan, fingerprint) | {"hold": str(hold), "only": sorted(self.only)}
+            held = _summary(plan, fingerprint) | {
+                "hold": str(hold),
+                "only": sorted(self.only),
+                "stakes": [c.describe(done=False) for c in plan.changes[:STAKES]],
+            }
             self.store.finish_run(run_id, "held", held)
             raise
         except StalePlan as stale:

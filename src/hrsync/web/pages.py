@@ -23,7 +23,7 @@ from fastapi.templating import Jinja2Templates
 from hrsync.access.admin import WINDOW as PROOF_WINDOW
 from hrsync.access.admin import ReauthenticationNeeded, has_passphrase, verify
 from hrsync.access.connections import Connections
-from hrsync.access.integrations import Integrations
+from hrsync.access.integrations import Integrations, config_from
 from hrsync.access.vault import Vault
 from hrsync.clock import Clock
 from hrsync.config import load_settings
@@ -192,7 +192,7 @@ def web_router(site: Site) -> APIRouter:
         return response
 
     @router.get("/", response_class=HTMLResponse)
-    def integrations_page(request: Request, session: Signed) -> Response:
+    def integrations_page(request: Request, session: Signed, note: str = "") -> Response:
         with site.integrations() as integrations:
             found = []
             for info in integrations.every():
@@ -202,8 +202,79 @@ def web_router(site: Site) -> APIRouter:
                 finally:
                     runs.close()
                 found.append({"info": info, "last": last[0] if last else None})
-        running = site.scheduler.running
-        return page(request, "integrations.html", session, integrations=found, running=running)
+            connections = [c.name for c in integrations.connections.list()]
+        return page(
+            request,
+            "integrations.html",
+            session,
+            integrations=found,
+            connections=connections,
+            running=site.scheduler.running,
+            note=note,
+            proof_fresh=session.proved_within(PROOF_WINDOW, site.clock.now()),
+        )
+
+    def to_list(note: str) -> Response:
+        return RedirectResponse("/?" + _query(note=note), status_code=303)
+
+    @router.post("/integrations")
+    def create_integration(
+        session: Checked,
+        name: Annotated[str, Form()] = "",
+        source_file: Annotated[str, Form()] = "",
+        source_connection: Annotated[str, Form()] = "",
+        target: Annotated[str, Form()] = "",
+        connect: Annotated[str, Form()] = "",
+        network_id: Annotated[str, Form()] = "",
+        schedule: Annotated[str, Form()] = "",
+    ) -> Response:
+        name = name.strip()
+        if not name:
+            return to_list("not created: give the integration a name")
+        path = source_file.strip()
+        if path and not Path(path).is_absolute():  # as in hrsync.toml: beside the configuration
+            path = str((site.config.parent / path).resolve())
+        config = config_from(
+            source_file=path,
+            source_connection=source_connection.strip(),
+            target=target.strip(),
+            connect=connect.strip(),
+            network_id=network_id.strip(),
+        )
+        try:
+            with site.integrations() as integrations:
+                info = integrations.create(name, config, schedule=schedule.strip())
+        except HrsyncError as problem:
+            return to_list(f"{name} not created: {problem}")
+        waits = f"; it waits for: {'; '.join(info.pending)}" if info.pending else ""
+        return to_list(f"{name} created as a draft{waits}")
+
+    @router.post("/integrations/{name}/{action}")
+    def change_integration(
+        request: Request,
+        session: Checked,
+        name: str,
+        action: str,
+        passphrase: Annotated[str, Form()] = "",
+        confirm: Annotated[str, Form()] = "",
+    ) -> Response:
+        try:
+            with site.integrations() as integrations:
+                if action in ("enable", "deactivate", "activate"):
+                    info = getattr(integrations, action)(name)
+                    return to_list(f"{name}: {info.status}")
+                if action != "delete":
+                    raise HTTPException(404, f"no action {action!r}")
+                if confirm.strip() != name:
+                    return to_list(f"{name} not deleted: type its name to confirm")
+                if not session.proved_within(PROOF_WINDOW, site.clock.now()):
+                    verify(site.store, passphrase)
+                    Sessions(site.store).proved(session)
+                integrations.delete(name, proven=True)
+        except HrsyncError as problem:
+            said = str(problem)
+            return to_list(said if said.startswith(name) else f"{name}: {said}")
+        return to_list(f"{name} deleted")
 
     @router.get("/progress")
     def progress(session: Signed) -> dict[str, Any]:
