@@ -219,3 +219,48 @@ def test_an_integration_is_created_enabled_only_when_complete_and_deleted_with_p
     proven = {"csrf": token, "confirm": "hr", "passphrase": PASSPHRASE}
     assert note_of(site, site.browser.post(delete, data=proven)) == "hr deleted"
     assert ">hr</th>" not in site.browser.get("/").text
+
+
+def test_a_consent_state_is_made_for_a_session_used_once_and_short_lived(site: Site) -> None:
+    site.sign_in()
+    token = site.csrf("/connections")
+    added = site.browser.post(
+        "/connections",
+        data={
+            "csrf": token,
+            "name": "cliq",
+            "service": "zoho_cliq",
+            "client_id": "1000.ABC",
+            "client_secret": "a client secret of the org",
+            "accounts_url": "http://127.0.0.1:9",
+            "api_url": "http://127.0.0.1:9",
+            "allow_http": "true",
+        },
+    )
+    assert note_of(site, added) == "cliq added: authorise it to let hrsync call Zoho"
+    assert "a client secret of the org" not in site.browser.get("/connections").text
+
+    def consent() -> str:
+        go = site.browser.post("/connections/cliq/authorise", data={"csrf": token})
+        assert go.status_code == 303
+        target = httpx.URL(go.headers["location"])
+        assert str(target).startswith("http://127.0.0.1:9/oauth/v2/auth?")
+        assert target.params["redirect_uri"] == "https://hrsync.test/oauth/callback"
+        return target.params["state"]
+
+    def back(**query: str) -> str:
+        page = site.browser.get("/oauth/callback", params=query).text
+        return html.unescape(re.search(r'<p role="status">(.*?)</p>', page, re.S).group(1))  # type: ignore[union-attr]
+
+    state = consent()
+    assert (
+        back(state=state, error="access_denied") == "cliq not authorised: Zoho said access_denied"
+    )
+    assert back(state=state, code="x") == (
+        "not authorised: the consent is unknown or too old; start again"
+    )  # once only
+    late = consent()
+    site.clock.advance(601)
+    assert back(state=late, code="x").startswith("not authorised: the consent is unknown")
+    assert back(state="made-up", code="x").startswith("not authorised: the consent is unknown")
+    assert site.browser.post("/connections/cliq/authorise", data={}).status_code == 403

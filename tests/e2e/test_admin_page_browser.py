@@ -1,8 +1,10 @@
 """The admin page in a real browser (Debian's chromium, driven by Playwright) against
-``hrsync serve`` and the emulator over real HTTP: sign in, see the integration, open the held
-run, approve it, watch it applied in Cliq, sign out. Every page passes an axe-core check with
-no serious violation and carries no secret; a screenshot of each is kept
-(``HRSYNC_SCREENSHOTS=DIR`` keeps them there, as the README's are made)."""
+``hrsync serve`` and the emulator over real HTTP: set an organisation up from the page (a
+connection authorised through Zoho's consent and the callback, an integration created and
+enabled, its run watched), and run it (a held run approved, a person synced, sign out).
+Every page passes an axe-core check with no serious violation and carries no secret; a
+screenshot of each is kept (``HRSYNC_SCREENSHOTS=DIR`` keeps them there, as the README's
+are made)."""
 
 from __future__ import annotations
 
@@ -182,3 +184,74 @@ def test_an_admin_signs_in_approves_a_held_run_and_signs_out(
     assert page.url == f"{url}/signin"
     if screenshots() is None:
         shutil.rmtree(shots)
+
+
+def test_an_admin_sets_up_a_connection_and_an_integration_from_the_page(
+    serve: Serve, tmp_path: Path, service: Any, browser_page: Any
+) -> None:
+    base = serve("real")
+    client = httpx.get(f"{base}/_emulator/clients").json()["clients"][0]
+    env = dict(os.environ)
+    done = subprocess.run(
+        [sys.executable, "-m", "hrsync", "admin", "passphrase"],
+        cwd=tmp_path, env=env, input=f"{PASSPHRASE}\n{PASSPHRASE}\n", capture_output=True,
+        text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    write_csv(tmp_path / "employees.csv", sample_employees(30))
+    _, url = service(env)
+    # Registered once in Zoho's API console: the page's own callback.
+    httpx.post(
+        f"{base}/_emulator/clients/redirect_uris",
+        json={"client_id": client["client_id"], "redirect_uris": [f"{url}/oauth/callback"]},
+    ).raise_for_status()
+    shots = screenshots() or tmp_path / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    page = browser_page
+    visit = Visit(page, [client["client_secret"], PASSPHRASE], shots)
+
+    page.goto(f"{url}/signin")
+    page.get_by_label("Admin passphrase").fill(PASSPHRASE)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{url}/")
+
+    page.get_by_role("link", name="Connections").click()
+    assert f"{url}/oauth/callback" in page.inner_text("main")
+    page.get_by_text("Add a Zoho connection").click()
+    page.get_by_label("Name", exact=True).fill("cliq")
+    page.get_by_label("Client id").fill(client["client_id"])
+    page.get_by_label("Client secret").fill(client["client_secret"])
+    page.get_by_text("Other hosts").click()
+    page.get_by_label("API URL").fill(base)
+    page.get_by_label("Accounts URL").fill(base)
+    page.get_by_label("Allow plain HTTP").check()
+    page.get_by_role("button", name="Add", exact=True).click()
+    assert "cliq added" in page.get_by_role("status").inner_text()
+    page.get_by_role("button", name="Authorise cliq").click()  # Zoho's consent, then back
+    page.wait_for_url(f"{url}/connections?*")
+    assert page.get_by_role("status").inner_text() == "cliq authorised"
+    page.get_by_role("button", name="Test cliq").click()
+    assert "cliq: works" in page.get_by_role("status").inner_text()
+    visit.check("connections")
+
+    page.get_by_role("link", name="Integrations").click()
+    page.get_by_text("Create an integration").click()
+    page.get_by_label("Name", exact=True).fill("hr")
+    page.get_by_label("HR export").fill("employees.csv")
+    page.get_by_label("Zoho Cliq connection").select_option("cliq")
+    page.get_by_label("Schedule").fill("every 15 min")
+    page.get_by_role("button", name="Create as a draft").click()
+    assert page.get_by_role("status").inner_text() == "hr created as a draft"
+    row = page.get_by_role("row", name="hr")
+    assert "draft" in row.inner_text() and "none" in row.inner_text()  # nothing pending
+    page.get_by_role("button", name="Enable hr").click()
+    assert page.get_by_role("status").inner_text() == "hr: enabled"
+
+    def ran() -> bool:
+        page.reload()
+        return "succeeded" in page.get_by_role("row", name="hr").inner_text()
+
+    wait_for(ran, 90, "the enabled integration never ran")
+    visit.check("integrations-after-run", shot=False)
+    users = httpx.get(f"{base}/_emulator/state").json()["users"]
+    assert len([u for u in users if u.get("employee_id")]) == 30

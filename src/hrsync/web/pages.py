@@ -24,6 +24,7 @@ from hrsync.access.admin import WINDOW as PROOF_WINDOW
 from hrsync.access.admin import ReauthenticationNeeded, has_passphrase, verify
 from hrsync.access.connections import Connections
 from hrsync.access.integrations import Integrations, config_from
+from hrsync.access.services import DATA_CENTRES, ZOHO_SERVICES
 from hrsync.access.vault import Vault
 from hrsync.clock import Clock
 from hrsync.config import load_settings
@@ -31,7 +32,7 @@ from hrsync.errors import HrsyncError
 from hrsync.service.scheduler import Scheduler
 from hrsync.store import RunRecord, Store
 from hrsync.sync.engine import HeldRun
-from hrsync.web.sessions import COOKIE, Session, Sessions
+from hrsync.web.sessions import COOKIE, OAuthStates, Session, Sessions
 from hrsync.wiring import App, build
 
 HERE = Path(__file__).parent
@@ -276,6 +277,128 @@ def web_router(site: Site) -> APIRouter:
             return to_list(said if said.startswith(name) else f"{name}: {said}")
         return to_list(f"{name} deleted")
 
+    def to_connections(note: str) -> Response:
+        return RedirectResponse("/connections?" + _query(note=note), status_code=303)
+
+    def prove(session: Session, passphrase: str) -> None:
+        """A sensitive action: the passphrase again, unless given in the last five minutes."""
+        if not session.proved_within(PROOF_WINDOW, site.clock.now()):
+            verify(site.store, passphrase)
+            Sessions(site.store).proved(session)
+
+    @router.get("/connections", response_class=HTMLResponse)
+    def connections_page(request: Request, session: Signed, note: str = "") -> Response:
+        with site.integrations() as integrations:
+            found = integrations.connections.list()
+        return page(
+            request,
+            "connections.html",
+            session,
+            connections=found,
+            services=ZOHO_SERVICES,
+            data_centres=list(DATA_CENTRES),
+            callback=_callback(request),
+            note=note,
+            proof_fresh=session.proved_within(PROOF_WINDOW, site.clock.now()),
+        )
+
+    @router.post("/connections")
+    def add_connection(
+        session: Checked,
+        name: Annotated[str, Form()] = "",
+        service: Annotated[str, Form()] = "zoho_cliq",
+        dc: Annotated[str, Form()] = "US",
+        client_id: Annotated[str, Form()] = "",
+        client_secret: Annotated[str, Form()] = "",
+        api_url: Annotated[str, Form()] = "",
+        accounts_url: Annotated[str, Form()] = "",
+        allow_http: Annotated[bool, Form()] = False,
+    ) -> Response:
+        name = name.strip()
+        if not name or not client_id.strip():
+            return to_connections("not added: a connection needs a name and a client id")
+        try:
+            with site.integrations() as integrations:
+                integrations.connections.add_zoho(
+                    name,
+                    service,
+                    dc=dc,
+                    client_id=client_id.strip(),
+                    client_secret=client_secret.strip(),
+                    api_url=api_url.strip(),
+                    accounts_url=accounts_url.strip(),
+                    allow_http=allow_http,
+                )
+        except HrsyncError as problem:
+            return to_connections(f"{name} not added: {problem}")
+        return to_connections(f"{name} added: authorise it to let hrsync call Zoho")
+
+    @router.post("/connections/{name}/authorise")
+    def authorise(
+        request: Request,
+        session: Checked,
+        name: str,
+        passphrase: Annotated[str, Form()] = "",
+    ) -> Response:
+        redirect_uri = _callback(request)
+        try:
+            with site.integrations() as integrations:
+                if integrations.connections.show(name).authorised:  # authorising it again
+                    prove(session, passphrase)
+                state = OAuthStates(site.store).begin(name, session, redirect_uri)
+                url = integrations.connections.authorize_url(
+                    name, redirect_uri=redirect_uri, state=state
+                )
+        except HrsyncError as problem:
+            return to_connections(f"{name} not authorised: {problem}")
+        return RedirectResponse(url, status_code=303)
+
+    @router.get("/oauth/callback", response_class=HTMLResponse)
+    def oauth_callback(
+        request: Request, state: str = "", code: str = "", error: str = ""
+    ) -> Response:
+        """Zoho's redirect after consent. The session cookie is SameSite=Strict, so it does
+        not come with a redirect from Zoho's site: the state (random, one use, ten minutes,
+        made for a signed-in session) is the proof instead."""
+        begun = OAuthStates(site.store).finish(state)
+        if begun is None:
+            note = "not authorised: the consent is unknown or too old; start again"
+        elif error or not code:
+            note = f"{begun.name} not authorised: Zoho said {error or 'no code'}"
+        else:
+            try:
+                with site.integrations() as integrations:
+                    integrations.connections.authorise(
+                        begun.name, code=code, redirect_uri=begun.redirect_uri
+                    )
+                note = f"{begun.name} authorised"
+            except HrsyncError as problem:
+                note = f"{begun.name} not authorised: {problem}"
+        return page(
+            request, "callback.html", None, note=note, onward="/connections?" + _query(note=note)
+        )
+
+    @router.post("/connections/{name}/test")
+    def test_connection(session: Checked, name: str) -> Response:
+        try:
+            with site.integrations() as integrations:
+                ok, said = integrations.connections.test(name)
+        except HrsyncError as problem:
+            ok, said = False, str(problem)
+        return to_connections(f"{name}: {'works' if ok else 'does not work'}: {said}")
+
+    @router.post("/connections/{name}/revoke")
+    def revoke_connection(
+        session: Checked, name: str, passphrase: Annotated[str, Form()] = ""
+    ) -> Response:
+        try:
+            prove(session, passphrase)
+            with site.integrations() as integrations:
+                integrations.connections.revoke(name)
+        except HrsyncError as problem:
+            return to_connections(f"{name} not revoked: {problem}")
+        return to_connections(f"{name} revoked: its tokens are gone here and at Zoho")
+
     @router.get("/progress")
     def progress(session: Signed) -> dict[str, Any]:
         """The run in progress, for the page's live view (``running`` false when idle)."""
@@ -460,6 +583,11 @@ def _matching(employees: Any, q: str) -> list[Any]:
             found.append(e)
     found.sort(key=lambda e: (e.employee_id.lower() != q.strip().lower(), e.last_name, e.email))
     return found
+
+
+def _callback(request: Request) -> str:
+    """The redirect URI to register in Zoho's API console: this page's own /oauth/callback."""
+    return str(request.base_url).rstrip("/") + "/oauth/callback"
 
 
 def _names(site: Site) -> list[str]:

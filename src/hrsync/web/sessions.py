@@ -95,3 +95,50 @@ class Sessions:
 
 def _session(key: str, record: dict[str, Any]) -> Session:
     return Session(key, str(record["csrf"]), float(record["started"]), float(record["proof"]))
+
+
+OAUTH = "web:oauth"  # {state: {"name", "session", "redirect_uri", "at"}}
+OAUTH_LIFE = 600.0  # a consent not finished within ten minutes is started again
+
+
+@dataclass(frozen=True)
+class Begun:
+    name: str  # the connection
+    redirect_uri: str
+
+
+class OAuthStates:
+    """Consents under way from the admin page: each state is random, used once, short-lived
+    and made for a signed-in session."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def _live(self) -> dict[str, dict[str, Any]]:
+        kept = self.store.bookmark(OAUTH)
+        now = self.store.clock.now()
+        every = dict(kept) if isinstance(kept, dict) else {}
+        return {k: v for k, v in every.items() if now - float(v["at"]) < OAUTH_LIFE}
+
+    def begin(self, name: str, session: Session, redirect_uri: str) -> str:
+        state = secrets.token_urlsafe(32)
+        every = self._live()
+        every[_key(state)] = {
+            "name": name,
+            "session": session.key,
+            "redirect_uri": redirect_uri,
+            "at": self.store.clock.now(),
+        }
+        self.store.save_bookmark(OAUTH, every)
+        return state
+
+    def finish(self, state: str) -> Begun | None:
+        """The consent ``state`` began, once; None if unknown, used or too old."""
+        if not state:
+            return None
+        every = self._live()
+        found = every.pop(_key(state), None)
+        self.store.save_bookmark(OAUTH, every)
+        if found is None:
+            return None
+        return Begun(str(found["name"]), str(found["redirect_uri"]))
