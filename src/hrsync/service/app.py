@@ -18,9 +18,23 @@ from hrsync.service.scheduler import Scheduler
 from hrsync.store import Store
 
 
-def create_service(config: Path, *, tick: float = 30.0, stop_timeout: float = 10.0) -> FastAPI:
+def create_service(
+    config: Path,
+    *,
+    tick: float = 30.0,
+    stop_timeout: float = 10.0,
+    lease: float = 60.0,
+    minute: float = 60.0,
+) -> FastAPI:
     metrics = Metrics()
-    scheduler = Scheduler(config, tick=tick, on_result=metrics.record, on_due=metrics.waiting)
+    scheduler = Scheduler(
+        config,
+        tick=tick,
+        on_result=metrics.record,
+        on_due=metrics.waiting,
+        lease=lease,
+        minute=minute,
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

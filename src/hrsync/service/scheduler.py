@@ -1,7 +1,12 @@
 """The resident scheduler of ``hrsync serve``: every enabled integration runs when its
 schedule says, one run at a time, and a stop (SIGTERM) ends the run before its next call to
 Zoho. The journal has every change the run intended; the next run re-plans what was not
-confirmed, as after any interrupted run."""
+confirmed, as after any interrupted run.
+
+Several services may share one store (PostgreSQL): each run is made under a lease on its
+integration (``service.claims``), and whether it is still due is asked again once the lease
+is held, so each scheduled run is made once, by one worker. Integrations whose latest run did
+not finish go first, without waiting for their schedule."""
 
 from __future__ import annotations
 
@@ -22,7 +27,9 @@ from hrsync.api.http import ZohoHttp
 from hrsync.clock import RealClock
 from hrsync.config import Settings, load_settings
 from hrsync.errors import HrsyncError, SafetyHold
+from hrsync.service.claims import Hold, LeaseGate, LeaseLost, held
 from hrsync.store import Store
+from hrsync.store.db import this_process
 from hrsync.wiring import build
 
 log = logging.getLogger(__name__)
@@ -82,9 +89,16 @@ class Scheduler:
         tick: float = 30.0,
         on_result: Callable[[RunResult], None] = lambda result: None,
         on_due: Callable[[int], None] = lambda waiting: None,
+        lease: float = 60.0,
+        minute: float = 60.0,
     ) -> None:
         self.config = config
         self.tick = tick
+        self.lease = lease  # seconds a claim on an integration lasts unless renewed
+        self.minute = minute  # seconds a schedule's minute lasts (shorter only in tests)
+        self.worker = this_process()
+        self.hold: Hold | None = None  # the lease of the run in progress
+        self._looked = False  # whether the first look for unfinished runs was made
         self.on_result = on_result
         self.on_due = on_due
         self.stop_event = threading.Event()
@@ -124,6 +138,7 @@ class Scheduler:
         while not self.stop_event.is_set():
             try:
                 self.run_queued()
+                self.run_interrupted()
                 self.run_due()
             except Stopping:
                 break
@@ -139,29 +154,82 @@ class Scheduler:
         people: dict[str, set[str]] = {}
         for name, ids in queued:
             people.setdefault(name, set()).update(ids)
-        if people:
-            base = load_settings(self.config)
+        if not people:
+            return
+        base = load_settings(self.config)
+        with integrations_of(base) as integrations:
             for name, wanted in sorted(people.items()):
-                if not self.stop_event.is_set():
-                    self.run_one(name, base, only=frozenset(wanted))
+                if self.stop_event.is_set():
+                    break
+                ran = self._run_held(integrations, name, base, only=frozenset(wanted))
+                if ran is None:  # another worker runs it now: these people wait a tick
+                    with self._queue_lock:
+                        self.queue.append((name, frozenset(wanted)))
+
+    def run_interrupted(self) -> list[RunResult]:
+        """Run the integrations whose latest run did not finish, without waiting for their
+        schedule: at start, those whose process died or that left changes unconfirmed;
+        afterwards, those of a worker that died (once its lease has expired)."""
+        base = load_settings(self.config)
+        first, self._looked = not self._looked, True
+        reasons = ("died", "unconfirmed") if first else ("died",)
+        results = []
+        with integrations_of(base) as integrations:
+
+            def unfinished(name: str) -> bool:
+                return integrations.store.interrupted(name) in reasons
+
+            for name in integrations.interrupted(unconfirmed=first):
+                if self.stop_event.is_set():
+                    break
+                log.info("%s did not finish its last run: it runs now", name)
+                result = self._run_held(integrations, name, base, wanted=unfinished)
+                if result is not None:
+                    results.append(result)
+        return results
 
     def run_due(self) -> list[RunResult]:
         """Run every integration that is due now, oldest schedule first."""
         base = load_settings(self.config)
-        due = self._due(base)
-        self.checked_at = time.time()
         results = []
-        for n, name in enumerate(due):
-            self.on_due(len(due) - n)
-            if self.stop_event.is_set():
-                break
-            results.append(self.run_one(name, base))
+        with integrations_of(base) as integrations:
+            due = integrations.due(minute=self.minute)
+
+            def due_now(name: str) -> bool:
+                return integrations.is_due(name, minute=self.minute)
+
+            self.checked_at = time.time()
+            for n, name in enumerate(due):
+                self.on_due(len(due) - n)
+                if self.stop_event.is_set():
+                    break
+                result = self._run_held(integrations, name, base, wanted=due_now)
+                if result is not None:
+                    results.append(result)
         self.on_due(0)
         return results
 
-    def _due(self, base: Settings) -> list[str]:
-        with integrations_of(base) as integrations:
-            return integrations.due()
+    def _run_held(
+        self,
+        integrations: Integrations,
+        name: str,
+        base: Settings,
+        *,
+        wanted: Callable[[str], bool] = lambda name: True,
+        only: frozenset[str] = frozenset(),
+    ) -> RunResult | None:
+        """``name``'s run under this worker's lease on it; None when another worker holds
+        the lease, or the run is no longer ``wanted`` once the lease is held (another worker
+        has just made it)."""
+        leases = integrations.store.leases(owner=self.worker, seconds=self.lease)
+        with held(leases, name) as hold:
+            if hold is None or not wanted(name):
+                return None
+            self.hold = hold
+            try:
+                return self.run_one(name, base, only=only)
+            finally:
+                self.hold = None
 
     def run_one(
         self, name: str, base: Settings, *, only: frozenset[str] = frozenset()
@@ -173,6 +241,8 @@ class Scheduler:
         log.info("run of %s%s starts", name, who, extra={"integration": name})
         try:
             result = self._run(name, base, only)
+        except LeaseLost as lost:
+            result = RunResult(name, "stopped", error=str(lost))
         except Stopping:
             result = RunResult(name, "stopped", error="the service stopped before it finished")
             self.on_result(result)
@@ -199,7 +269,9 @@ class Scheduler:
             dry_run=False,
             integration=name,
             clock=StoppableClock(self.stop_event),
-            transport=StopGate(httpx.HTTPTransport(), self.stop_event),
+            transport=StopGate(
+                LeaseGate(httpx.HTTPTransport(), self._lease_valid), self.stop_event
+            ),
         )
         app.engine.only = only
         try:
@@ -221,6 +293,9 @@ class Scheduler:
             len(report.failed),
             calls=_calls(app.services),
         )
+
+    def _lease_valid(self) -> bool:
+        return self.hold is None or self.hold.valid()
 
 
 @contextmanager
