@@ -1,20 +1,24 @@
 """Leases in the store: one worker at a time holds an integration, until it releases the lease
 or stops renewing it; then another takes over, and the runs the first left "running" read as
-interrupted. On SQLite and on a real PostgreSQL server, with claims racing from threads."""
+interrupted. On SQLite and on a real PostgreSQL server, with claims racing from threads; and a
+run whose lease was taken over sends no further call."""
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import update
 
-from hrsync.clock import VirtualClock
+from hrsync.clock import RealClock, VirtualClock
+from hrsync.service.claims import LeaseGate, LeaseLost, held
 from hrsync.store import Store
-from hrsync.store.tables import Run
+from hrsync.store.tables import Lease, Run
 
 KINDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
@@ -35,8 +39,13 @@ def test_one_worker_holds_a_lease_until_it_is_released_or_expires(url: str) -> N
     assert first.claim("hr") and first.claim("hr")  # claimed, and ours again
     assert not second.claim("hr")
     assert second.claim("payroll")  # another integration is another lease
+    run_id = store.start_run("apply")
+    with store.engine.begin() as connection:  # a run of the first worker
+        connection.execute(update(Run).where(Run.id == run_id).values(owner="host-a:101"))
     clock.advance(20)
     assert first.renew("hr")
+    with store.session() as s:
+        assert s.get_one(Run, run_id).heartbeat_at == clock.now()  # the run's too
     clock.advance(20)
     assert not second.claim("hr")  # renewed 20 s ago: still live
     first.release("hr")
@@ -100,3 +109,31 @@ def test_of_workers_claiming_at_once_exactly_one_gets_the_lease(url: str) -> Non
     for store in stores:
         store.close()
     assert len(won) == 5 * workers and won.count(True) == 5
+
+
+def test_a_run_whose_lease_was_taken_over_sends_no_further_call(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'hrsync.db'}", clock=RealClock())
+    mine = store.leases(owner="host-a:101", seconds=0.3)  # renewed every 0.1 s
+    other = store.leases(owner="host-b:202", seconds=30)
+    sent: list[str] = []
+    zoho = httpx.MockTransport(lambda request: sent.append(request.url.path) or httpx.Response(200))
+    with held(mine, "hr") as hold:
+        assert hold is not None
+        with held(other, "hr") as refused:
+            assert refused is None  # live: another worker passes on
+        client = httpx.Client(transport=LeaseGate(zoho, hold.valid))
+        client.get("http://zoho.test/api/v2/users")
+        time.sleep(0.5)
+        assert hold.valid()  # renewed meanwhile
+        with store.engine.begin() as connection:  # another worker took it over
+            connection.execute(update(Lease).values(owner="host-b:202", expires_at=2e9))
+        deadline = time.monotonic() + 5
+        while hold.valid():
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        with pytest.raises(LeaseLost):
+            client.get("http://zoho.test/api/v2/users")
+        client.close()
+    assert sent == ["/api/v2/users"]
+    assert other.holder("hr") == ("host-b:202", 2e9)  # not freed by the worker that lost it
+    store.close()

@@ -87,7 +87,9 @@ class Leases:
         )
 
     def renew(self, integration: str) -> bool:
-        """Push the lease's expiry on; False if it is no longer ours (taken over)."""
+        """Push the lease's expiry on, and mark our run of ``integration`` as still going
+        (its heartbeat, which ``hrsync runs`` on other machines reads); False if the lease is
+        no longer ours (taken over)."""
         now = self._store.clock.now()
         with self._store.session.begin() as s:
             done = s.execute(
@@ -95,7 +97,18 @@ class Leases:
                 .where(Lease.integration == integration, Lease.owner == self.owner)
                 .values(expires_at=now + self.seconds, renewed_at=now)
             )
-            return bool(getattr(done, "rowcount", 0))
+            if not getattr(done, "rowcount", 0):
+                return False
+            s.execute(
+                update(Run)
+                .where(
+                    Run.integration == integration,
+                    Run.owner == self.owner,
+                    Run.status == "running",
+                )
+                .values(heartbeat_at=now)
+            )
+            return True
 
     def release(self, integration: str) -> None:
         """Free the lease at once (the run ended), if it is still ours."""
