@@ -177,12 +177,19 @@ class Scheduler:
         with integrations_of(base) as integrations:
 
             def unfinished(name: str) -> bool:
-                return integrations.store.interrupted(name) in reasons
+                why = integrations.store.interrupted(name)
+                if why in reasons:  # asked once the lease is held: this worker resumes it
+                    log.info(
+                        "the last run of %s did not finish (%s): it runs again now",
+                        name,
+                        why,
+                        extra={"integration": name},
+                    )
+                return why in reasons
 
             for name in integrations.interrupted(unconfirmed=first):
                 if self.stop_event.is_set():
                     break
-                log.info("%s did not finish its last run: it runs now", name)
                 result = self._run_held(integrations, name, base, wanted=unfinished)
                 if result is not None:
                     results.append(result)
