@@ -1,5 +1,5 @@
 """Pacing shared for real: every process using the store counts every call that reached Zoho,
-its own and the others', including one cut off by a kill."""
+its own and the others', including one cut off by a kill, whichever integration it runs."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ import httpx
 import pytest
 
 from hrsync.api.ratelimit import ZOHO_LIMITS, Pacer
+from hrsync.config import Settings, StoreConfig
 from hrsync.store import Store
-from hrsync.wiring import App
+from hrsync.wiring import App, build
 from tests.conftest import World
 
 LIST_USERS = ("GET", "/api/v2/users")
@@ -116,3 +117,40 @@ def test_two_processes_never_take_more_places_than_the_limit(
         url = request.getfixturevalue("postgres_url")
     totals = two_processes_take_places(url, rounds=10)
     assert totals == dict.fromkeys(range(10), ZOHO_LIMITS["users.add"].per_minute)
+
+
+def take_places_for(settings: Settings, integration: str, barrier: Any, taken: Any) -> None:
+    """In a child process: a run of ``integration`` takes every place it can of a fresh
+    minute of "add users" calls; report how many it got."""
+    app = build(settings, dry_run=True, clock=StoppedClock(), integration=integration)
+    barrier.wait()
+    got = 0
+    with contextlib.suppress(MustWait):
+        while True:
+            app.http.pacer.wait("users.add")
+            got += 1
+    app.close()
+    taken.put(got)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_two_integrations_on_one_organisation_share_its_pacing(
+    kind: str, world: World, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Zoho's limits are the organisation's (its API host's), not an integration's: two
+    workers running two integrations against it at once stay within them together."""
+    if kind == "postgresql":
+        world.settings.store = StoreConfig(url=request.getfixturevalue("postgres_url"))
+    Store(world.settings.store.url, clock=StoppedClock()).close()  # migrated before the race
+    spawn = multiprocessing.get_context("spawn")
+    barrier, taken = spawn.Barrier(2), spawn.Queue()
+    children = [
+        spawn.Process(target=take_places_for, args=(world.settings, name, barrier, taken))
+        for name in ("hr-to-cliq", "payroll-to-cliq")
+    ]
+    for child in children:
+        child.start()
+    got = [taken.get(timeout=60) for _ in children]
+    for child in children:
+        child.join(timeout=30)
+    assert sum(got) == ZOHO_LIMITS["users.add"].per_minute

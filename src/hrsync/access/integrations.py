@@ -179,18 +179,36 @@ class Integrations:
         except ValidationError as exc:
             raise ConfigError(f"integration {name}: {describe_problems(exc)}") from None
 
-    def due(self) -> list[str]:
-        """Enabled integrations whose schedule says a run is due now."""
-        found = []
+    def due(self, *, minute: float = 60.0) -> list[str]:
+        """Enabled integrations whose schedule says a run is due now (``minute``: seconds a
+        schedule's minute lasts; shorter only in tests)."""
         now = self.store.clock.now()
-        for row in rows.enabled(self.store):
-            every = schedule_seconds(row.schedule)
-            if every is None:
-                continue
-            last = self.store.last_started("apply", row.name)
-            if last is None or last + every <= now:
-                found.append(row.name)
-        return sorted(found)
+        return sorted(row.name for row in rows.enabled(self.store) if self._due(row, now, minute))
+
+    def is_due(self, name: str, *, minute: float = 60.0) -> bool:
+        """Whether ``name`` is enabled and due now: asked again once a worker holds its lease,
+        so a run another worker has just made is not made twice."""
+        row = rows.find(self.store, name)
+        if row is None or row.status != "enabled":
+            return False
+        return self._due(row, self.store.clock.now(), minute)
+
+    def _due(self, row: StoredIntegration, now: float, minute: float) -> bool:
+        every = schedule_seconds(row.schedule)
+        if every is None:
+            return False
+        last = self.store.last_started("apply", row.name)
+        return last is None or last + every * minute / 60 <= now
+
+    def interrupted(self, *, unconfirmed: bool = True) -> list[str]:
+        """Enabled integrations whose latest run did not finish because its process died
+        (and, with ``unconfirmed``, those whose latest run left changes unconfirmed)."""
+        wanted = ("died", "unconfirmed") if unconfirmed else ("died",)
+        return sorted(
+            row.name
+            for row in rows.enabled(self.store)
+            if self.store.interrupted(row.name) in wanted
+        )
 
     def runnable(self, name: str, base: Settings) -> Settings:
         """The settings of an enabled integration; otherwise why it cannot run."""

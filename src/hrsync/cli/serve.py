@@ -72,11 +72,23 @@ def serve(
     log_format: Annotated[
         str, typer.Option(help="text, or json: one JSON object a line, with run context.")
     ] = "text",
+    lease: Annotated[
+        float,
+        typer.Option(
+            min=3,
+            help="Seconds a worker's claim on an integration lasts unless renewed (it is, "
+            "while the run goes on): a dead worker's integrations are taken over after this.",
+        ),
+    ] = 60.0,
+    schedule_minute: Annotated[
+        float, typer.Option(min=0.1, hidden=True, help="Seconds a schedule's minute lasts.")
+    ] = 60.0,
 ) -> None:
     """Run every enabled integration on its schedule, one run at a time each, until stopped
     (no cron needed). Serves /healthz, /readyz and Prometheus /metrics. SIGTERM or Ctrl-C
     ends the run in progress before its next call to Zoho; the next start re-plans what it
-    did not confirm."""
+    did not confirm. Several services may share one PostgreSQL store: each integration then
+    runs in one of them at a time, under a lease."""
     import uvicorn
 
     from hrsync.service.app import create_service
@@ -97,7 +109,7 @@ def serve(
     )
     Service = _server_class()
     settings = uvicorn.Config(
-        create_service(config, tick=check_every),
+        create_service(config, tick=check_every, lease=lease, minute=schedule_minute),
         host=host,
         port=port,
         log_level="warning",

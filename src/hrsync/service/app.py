@@ -35,10 +35,17 @@ REFUSED = {
 
 
 def create_service(
-    config: Path, *, tick: float = 30.0, stop_timeout: float = 10.0, clock: Clock | None = None
+    config: Path,
+    *,
+    tick: float = 30.0,
+    stop_timeout: float = 10.0,
+    lease: float = 60.0,
+    minute: float = 60.0,
+    clock: Clock | None = None,
 ) -> FastAPI:
     """The service: ``clock`` dates webhook signatures and sessions of the admin page (the
-    real one unless a test says)."""
+    real one unless a test says); ``lease`` is how long a claim on an integration lasts
+    unrenewed; ``minute`` shortens schedules for tests."""
     clock = clock or RealClock()
     metrics = Metrics()
     notify = service_notifier(config, metrics.notified)
@@ -47,7 +54,14 @@ def create_service(
         metrics.record(result)
         notify(result)
 
-    scheduler = Scheduler(config, tick=tick, on_result=on_result, on_due=metrics.waiting)
+    scheduler = Scheduler(
+        config,
+        tick=tick,
+        on_result=on_result,
+        on_due=metrics.waiting,
+        lease=lease,
+        minute=minute,
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

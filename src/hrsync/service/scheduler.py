@@ -1,7 +1,12 @@
 """The resident scheduler of ``hrsync serve``: every enabled integration runs when its
 schedule says, one run at a time, and a stop (SIGTERM) ends the run before its next call to
 Zoho. The journal has every change the run intended; the next run re-plans what was not
-confirmed, as after any interrupted run."""
+confirmed, as after any interrupted run.
+
+Several services may share one store (PostgreSQL): each run is made under a lease on its
+integration (``service.claims``), and whether it is still due is asked again once the lease
+is held, so each scheduled run is made once, by one worker. Integrations whose latest run did
+not finish go first, without waiting for their schedule."""
 
 from __future__ import annotations
 
@@ -24,8 +29,10 @@ from hrsync.api.http import ZohoHttp
 from hrsync.clock import RealClock
 from hrsync.config import Settings, load_settings
 from hrsync.errors import HrsyncError, SafetyHold
+from hrsync.service.claims import Hold, LeaseGate, LeaseLost, held
 from hrsync.service.progress import LiveProgress
 from hrsync.store import Store
+from hrsync.store.db import this_process
 from hrsync.sync.apply import ApplyReport
 from hrsync.sync.engine import HeldRun
 from hrsync.sync.pending import pending_actions
@@ -93,9 +100,16 @@ class Scheduler:
         tick: float = 30.0,
         on_result: Callable[[RunResult], None] = lambda result: None,
         on_due: Callable[[int], None] = lambda waiting: None,
+        lease: float = 60.0,
+        minute: float = 60.0,
     ) -> None:
         self.config = config
         self.tick = tick
+        self.lease = lease  # seconds a claim on an integration lasts unless renewed
+        self.minute = minute  # seconds a schedule's minute lasts (shorter only in tests)
+        self.worker = this_process()
+        self.hold: Hold | None = None  # the lease of the run in progress
+        self._looked = False  # whether the first look for unfinished runs was made
         self.on_result = on_result
         self.on_due = on_due
         self.stop_event = threading.Event()
@@ -144,6 +158,7 @@ class Scheduler:
         while not self.stop_event.is_set():
             try:
                 self.run_queued()
+                self.run_interrupted()
                 self.run_due()
             except Stopping:
                 break
@@ -160,35 +175,101 @@ class Scheduler:
             approved, self.approvals = self.approvals, []
         if approved:
             base = load_settings(self.config)
-            for name, held, only in approved:
-                if not self.stop_event.is_set():
-                    self.run_one(name, base, only=only, approves=held)
+            with integrations_of(base) as integrations:
+                for name, plan, only in approved:
+                    if self.stop_event.is_set():
+                        break
+                    ran = self._run_held(integrations, name, base, only=only, approves=plan)
+                    if ran is None:  # another worker runs it now: the approval waits a tick
+                        with self._queue_lock:
+                            self.approvals.append((name, plan, only))
         people: dict[str, set[str]] = {}
         for name, ids in queued:
             people.setdefault(name, set()).update(ids)
-        if people:
-            base = load_settings(self.config)
+        if not people:
+            return
+        base = load_settings(self.config)
+        with integrations_of(base) as integrations:
             for name, wanted in sorted(people.items()):
-                if not self.stop_event.is_set():
-                    self.run_one(name, base, only=frozenset(wanted))
+                if self.stop_event.is_set():
+                    break
+                ran = self._run_held(integrations, name, base, only=frozenset(wanted))
+                if ran is None:  # another worker runs it now: these people wait a tick
+                    with self._queue_lock:
+                        self.queue.append((name, frozenset(wanted)))
+
+    def run_interrupted(self) -> list[RunResult]:
+        """Run the integrations whose latest run did not finish, without waiting for their
+        schedule: at start, those whose process died or that left changes unconfirmed;
+        afterwards, those of a worker that died (once its lease has expired)."""
+        base = load_settings(self.config)
+        first, self._looked = not self._looked, True
+        reasons = ("died", "unconfirmed") if first else ("died",)
+        results = []
+        with integrations_of(base) as integrations:
+
+            def unfinished(name: str) -> bool:
+                why = integrations.store.interrupted(name)
+                if why in reasons:  # asked once the lease is held: this worker resumes it
+                    log.info(
+                        "the last run of %s did not finish (%s): it runs again now",
+                        name,
+                        why,
+                        extra={"integration": name},
+                    )
+                return why in reasons
+
+            for name in integrations.interrupted(unconfirmed=first):
+                if self.stop_event.is_set():
+                    break
+                result = self._run_held(integrations, name, base, wanted=unfinished)
+                if result is not None:
+                    results.append(result)
+        return results
 
     def run_due(self) -> list[RunResult]:
         """Run every integration that is due now, oldest schedule first."""
         base = load_settings(self.config)
-        due = self._due(base)
-        self.checked_at = time.time()
         results = []
-        for n, name in enumerate(due):
-            self.on_due(len(due) - n)
-            if self.stop_event.is_set():
-                break
-            results.append(self.run_one(name, base))
+        with integrations_of(base) as integrations:
+            due = integrations.due(minute=self.minute)
+
+            def due_now(name: str) -> bool:
+                return integrations.is_due(name, minute=self.minute)
+
+            self.checked_at = time.time()
+            for n, name in enumerate(due):
+                self.on_due(len(due) - n)
+                if self.stop_event.is_set():
+                    break
+                result = self._run_held(integrations, name, base, wanted=due_now)
+                if result is not None:
+                    results.append(result)
         self.on_due(0)
         return results
 
-    def _due(self, base: Settings) -> list[str]:
-        with integrations_of(base) as integrations:
-            return integrations.due()
+    def _run_held(
+        self,
+        integrations: Integrations,
+        name: str,
+        base: Settings,
+        *,
+        wanted: Callable[[str], bool] = lambda name: True,
+        only: frozenset[str] = frozenset(),
+        approves: HeldRun | None = None,
+    ) -> RunResult | None:
+        """``name``'s run under this worker's lease on it; None when another worker holds
+        the lease, or the run is no longer ``wanted`` once the lease is held (another worker
+        has just made it)."""
+        leases = integrations.store.leases(owner=self.worker, seconds=self.lease)
+        with held(leases, name) as hold:
+            if hold is None or not wanted(name):
+                return None
+            self.hold = hold
+            try:
+                return self.run_one(name, base, only=only, approves=approves)
+            finally:
+                self.hold = None
 
     def run_one(
         self,
@@ -205,6 +286,8 @@ class Scheduler:
         log.info("run of %s%s starts", name, who, extra={"integration": name})
         try:
             result = self._run(name, base, only, approves)
+        except LeaseLost as lost:
+            result = RunResult(name, "stopped", error=str(lost))
         except Stopping:
             result = RunResult(name, "stopped", error="the service stopped before it finished")
             self.on_result(result)
@@ -234,7 +317,9 @@ class Scheduler:
             dry_run=False,
             integration=name,
             clock=StoppableClock(self.stop_event),
-            transport=StopGate(httpx.HTTPTransport(), self.stop_event),
+            transport=StopGate(
+                LeaseGate(httpx.HTTPTransport(), self._lease_valid), self.stop_event
+            ),
         )
         app.engine.only = only
         try:
@@ -259,6 +344,9 @@ class Scheduler:
             **_traffic(app.services),
             pending=tuple(action.action for action in pending_actions(outcome.plan)[0]),
         )
+
+    def _lease_valid(self) -> bool:
+        return self.hold is None or self.hold.valid()
 
 
 @contextmanager

@@ -34,8 +34,9 @@ from hrsync.clock import Clock
 from hrsync.errors import ConcurrentRun
 from hrsync.owner_only import create_owner_only
 from hrsync.store.calls import CallLog
+from hrsync.store.leases import Leases
 from hrsync.store.memberships import MembershipStore
-from hrsync.store.tables import Bookmark, JournalEntry, Link, Run
+from hrsync.store.tables import Bookmark, JournalEntry, Lease, Link, Run
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -276,6 +277,32 @@ class Store(MembershipStore):
             self._interrupt_dead([row], ours=True)
             return _run_record(row)
 
+    def interrupted(self, integration: str) -> str:
+        """Why ``integration``'s latest apply did not finish: "died" (its process is gone
+        from this host, or its worker's lease expired), "unconfirmed" (it ended leaving
+        changes neither confirmed nor failed), or "" (it finished, or still runs)."""
+        with self._session.begin() as s:
+            run = s.scalars(
+                select(Run)
+                .where(Run.integration == integration, Run.mode == "apply")
+                .order_by(Run.id.desc())
+                .limit(1)
+            ).first()
+            if run is None:
+                return ""
+            if self._interrupt_dead([run], ours=True):
+                lease = s.get(Lease, integration)
+                expired = lease is not None and lease.expires_at <= self._clock.now()
+                return "died" if expired and lease and lease.owner == run.owner else ""
+            if run.status == "interrupted":
+                return "died"
+            unfinished = s.scalars(
+                select(JournalEntry.id)
+                .where(JournalEntry.run_id == run.id, JournalEntry.state.in_(OPEN_STATES))
+                .limit(1)
+            ).first()
+            return "unconfirmed" if unfinished is not None else ""
+
     def _interrupt_dead(self, runs: Iterable[Run], *, ours: bool) -> list[Run]:
         """Mark the runs left "running" by a process that is gone as "interrupted"; returns
         the runs still running."""
@@ -434,6 +461,11 @@ class Store(MembershipStore):
                 s.add(Bookmark(integration=self.integration, name=name, value=text, updated_at=now))
             else:
                 row.value, row.updated_at = text, now
+
+    # leases ------------------------------------------------------------------------------
+    def leases(self, *, owner: str, seconds: float) -> Leases:
+        """The leases ``owner`` (a worker, host:pid) takes on integrations for its runs."""
+        return Leases(self, owner=owner, seconds=seconds)
 
     # API calls ---------------------------------------------------------------------------
     def call_log(self, scope: str) -> CallLog:

@@ -164,3 +164,15 @@ class ConfigToken(Base):
     expires_at: Mapped[float] = mapped_column(Float, default=0.0)
     denied_until: Mapped[float] = mapped_column(Float, default=0.0)  # after "Access Denied"
     refreshes: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Lease(Base):
+    """Which ``hrsync serve`` worker runs an integration now, and until when unless it renews
+    the lease; a free lease has no owner."""
+
+    __tablename__ = "leases"
+
+    integration: Mapped[str] = mapped_column(String(100), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(300), default="")  # host:pid of the worker
+    expires_at: Mapped[float] = mapped_column(Float, default=0.0)
+    renewed_at: Mapped[float] = mapped_column(Float, default=0.0)
