@@ -116,6 +116,10 @@ def test_serve_runs_a_due_integration_reports_it_and_stops_on_sigterm(
     assert time.monotonic() - stopping < 10
     lines = [line for line in err.splitlines() if line.startswith("{")]
     assert any('"integration": "hr"' in line for line in lines), err
+    invited = [json.loads(line) for line in lines if ':invite"' in line]
+    assert len(invited) == 30, err  # one line a change, with its key, run and integration
+    assert {(i["integration"], i["run"]) for i in invited} == {("hr", 1)}
+    assert {i["change"] for i in invited} == {f"user:E{n:05d}:invite" for n in range(1, 31)}
 
 
 def test_sigterm_mid_run_stops_before_the_next_call_and_the_next_run_finishes(

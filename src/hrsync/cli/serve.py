@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from hrsync.cli.output import console
+from hrsync.logcontext import fields
 from hrsync.redaction import mask_secrets
 
 # What a log line may carry beyond its message (set with ``extra=``).
@@ -29,6 +30,7 @@ class JsonLines(logging.Formatter):
             "logger": record.name,
             "message": mask_secrets(record.getMessage()),
         }
+        line.update({k: v for k, v in fields().items() if k in FIELDS and v})
         line.update({k: getattr(record, k) for k in FIELDS if getattr(record, k, None)})
         if record.exc_info:
             line["error"] = mask_secrets(self.formatException(record.exc_info))

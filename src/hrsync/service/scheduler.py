@@ -29,6 +29,7 @@ from hrsync.api.http import ZohoHttp
 from hrsync.clock import RealClock
 from hrsync.config import Settings, load_settings
 from hrsync.errors import HrsyncError, SafetyHold
+from hrsync.logcontext import bound
 from hrsync.service.claims import Hold, LeaseGate, LeaseLost, held
 from hrsync.service.progress import LiveProgress
 from hrsync.store import Store
@@ -285,7 +286,8 @@ class Scheduler:
         who = f" for {', '.join(sorted(only))}" if only else ""
         log.info("run of %s%s starts", name, who, extra={"integration": name})
         try:
-            result = self._run(name, base, only, approves)
+            with bound(integration=name):
+                result = self._run(name, base, only, approves)
         except LeaseLost as lost:
             result = RunResult(name, "stopped", error=str(lost))
         except Stopping:

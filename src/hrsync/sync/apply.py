@@ -236,7 +236,12 @@ class Applier:
         for change in changes:
             listed.append(f"{change.describe(done=False)}: {why}")
             if remedy.state == "failed":
-                log.error("%s failed: %s", change.key, why)
+                log.error(
+                    "%s failed: %s",
+                    change.key,
+                    why,
+                    extra={"run": self.run_id, "change": change.key},
+                )
         self.progress.advance(len(changes), f"{remedy.state}: {why}")
 
     def heard(self, error: BaseException) -> None:
@@ -253,5 +258,7 @@ class Applier:
         self.done_keys.update(c.key for c in changes)
         for change in changes:
             self.report.done.append(change.describe(done=True))
-            log.info("%s", change.describe(done=True))
+            log.info(
+                "%s", change.describe(done=True), extra={"run": self.run_id, "change": change.key}
+            )
         self.progress.advance(len(changes), changes[-1].describe(done=True))
