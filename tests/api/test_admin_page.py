@@ -10,6 +10,7 @@ import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -264,3 +265,41 @@ def test_a_consent_state_is_made_for_a_session_used_once_and_short_lived(site: S
     assert back(state=late, code="x").startswith("not authorised: the consent is unknown")
     assert back(state="made-up", code="x").startswith("not authorised: the consent is unknown")
     assert site.browser.post("/connections/cliq/authorise", data={}).status_code == 403
+
+
+PUBLIC = {"/signin", "/oauth/callback", "/healthz", "/readyz", "/metrics"}
+
+
+def test_every_route_of_the_page_wants_a_session_and_every_post_a_csrf_token(site: Site) -> None:
+    from fastapi.routing import APIRoute
+
+    run = site.held_run()
+    values = {"run_id": str(run), "integration": "hr", "employee_id": "E1", "name": "hr",
+              "action": "enable"}  # fmt: skip
+    routes = [
+        (method, re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], r.path))
+        for r in _every_route(site.app.routes)
+        if isinstance(r, APIRoute) and r.path not in PUBLIC and not r.path.startswith("/hooks/")
+        for method in r.methods
+    ]
+    gets = [path for method, path in routes if method == "GET"]
+    posts = [path for method, path in routes if method == "POST"]
+    assert len(gets) >= 8 and len(posts) >= 9  # every page and form of the admin page
+    for path in gets:
+        answer = site.browser.get(path)
+        assert answer.status_code == 303 and answer.headers["location"] == "/signin", path
+    for path in posts:
+        assert site.browser.post(path, data={"csrf": "x"}).status_code == 401, path
+    site.sign_in()
+    for path in posts:
+        for token in ({}, {"csrf": "forged"}):
+            answer = site.browser.post(path, data=token)
+            assert answer.status_code == 403, (path, token)
+    assert site.app.state.scheduler.approvals == [] and site.app.state.scheduler.queue == []
+
+
+def _every_route(routes: list[Any]) -> Iterator[Any]:
+    """The app's routes, those of included routers among them."""
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        yield from _every_route(included.routes) if included is not None else [route]
