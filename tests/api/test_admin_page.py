@@ -8,6 +8,7 @@ import csv
 import html
 import io
 import re
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -303,3 +304,38 @@ def _every_route(routes: list[Any]) -> Iterator[Any]:
     for route in routes:
         included = getattr(route, "original_router", None)
         yield from _every_route(included.routes) if included is not None else [route]
+
+
+def test_an_integration_is_configured_as_toml_and_its_secrets_never_shown(
+    site: Site, tmp_path: Path
+) -> None:
+    site.sign_in()
+    token = site.csrf("/")
+    site.browser.post("/integrations", data={"csrf": token, "name": "hr", "source_file": "e.csv"})
+    shown = html.unescape(site.browser.get("/integrations/hr/configure").text)
+    assert "[source]" in shown and f'path = "{tmp_path / "e.csv"}"' in shown
+    edited = (
+        f'[source]\nkind = "csv"\npath = "{tmp_path / "e.csv"}"\n'
+        '[cliq]\nclient_id = "1000.X"\nclient_secret = "the org\'s client secret"\n'
+        '[rules]\nteams_per = ["department"]\n'
+    )
+    saved = site.browser.post("/integrations/hr/configure", data={"csrf": token, "text": edited})
+    assert note_of(site, saved).startswith("hr configured: draft")
+    again = html.unescape(site.browser.get("/integrations/hr/configure").text)
+    resaved = html.unescape(re.findall(r"<textarea[^>]*>(.*?)</textarea>", again, re.S)[0])
+    assert tomllib.loads(resaved)["rules"]["teams_per"] == ["department"]
+    assert tomllib.loads(resaved)["cliq"] == {"client_id": "1000.X"}
+    assert "the org's client secret" not in again and "client_secret" not in again
+    site.browser.post("/integrations/hr/configure", data={"csrf": token, "text": resaved})
+    store = Store(site.url, clock=site.clock)
+    from hrsync.access.integrations import Integrations
+
+    kept = Integrations(store, None).config("hr")  # type: ignore[arg-type]
+    store.close()
+    assert kept["cliq"]["client_secret"] == "the org's client secret"  # left out, so kept
+    broken = site.browser.post("/integrations/hr/configure", data={"csrf": token, "text": "[x"})
+    assert broken.status_code == 200 and "not saved: the TOML cannot be read" in broken.text
+    unknown = site.browser.post(
+        "/integrations/hr/configure", data={"csrf": token, "text": "[rulez]\n"}
+    )
+    assert "not saved: integration hr: rulez" in html.unescape(unknown.text)

@@ -23,6 +23,7 @@ from hrsync.access.connections import ConnectionProblem, Connections
 from hrsync.config import Settings, ZohoServiceConfig, describe_problems
 from hrsync.errors import ConfigError, HrsyncError
 from hrsync.model import CANONICAL_FIELDS
+from hrsync.redaction import SECRET_KEYS
 from hrsync.store import Store
 from hrsync.store import integrations as rows
 from hrsync.store.integrations import StoredIntegration
@@ -169,6 +170,11 @@ class Integrations:
 
     def names(self) -> list[str]:
         return rows.names(self.store)
+
+    def config(self, name: str) -> dict[str, Any]:
+        """The integration's configuration as stored (secrets included: not for showing)."""
+        found: dict[str, Any] = json.loads(self._row(name).config)
+        return found
 
     def settings(self, name: str, base: Settings) -> Settings:
         """The integration's configuration, with hrsync's own store around it."""
@@ -356,6 +362,32 @@ def _validate(name: str, config: dict[str, Any]) -> None:
         Settings(**config)
     except ValidationError as exc:
         raise ConfigError(f"integration {name}: {describe_problems(exc)}") from None
+
+
+def _secret(key: str) -> bool:
+    plain = key.replace("_", "").replace("-", "").lower()
+    return plain in SECRET_KEYS and plain != "clientid"
+
+
+def without_secrets(config: dict[str, Any]) -> dict[str, Any]:
+    """``config`` to show: every secret (a client secret, a refresh token…) left out."""
+    return {
+        k: without_secrets(v) if isinstance(v, dict) else v
+        for k, v in config.items()
+        if not _secret(k)
+    }
+
+
+def keeping_secrets(new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
+    """``new`` (edited from ``without_secrets(old)``) with ``old``'s secrets kept where the
+    edit did not give one."""
+    kept = dict(new)
+    for key, value in old.items():
+        if _secret(key) and key not in kept:
+            kept[key] = value
+        elif isinstance(value, dict) and isinstance(kept.get(key), dict):
+            kept[key] = keeping_secrets(kept[key], value)
+    return kept
 
 
 def load_config(path: Path) -> dict[str, Any]:

@@ -10,12 +10,14 @@ import csv
 import datetime as dt
 import io
 import secrets
+import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
+import tomli_w
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
@@ -23,7 +25,12 @@ from fastapi.templating import Jinja2Templates
 from hrsync.access.admin import WINDOW as PROOF_WINDOW
 from hrsync.access.admin import ReauthenticationNeeded, has_passphrase, verify
 from hrsync.access.connections import Connections
-from hrsync.access.integrations import Integrations, config_from
+from hrsync.access.integrations import (
+    Integrations,
+    config_from,
+    keeping_secrets,
+    without_secrets,
+)
 from hrsync.access.services import DATA_CENTRES, ZOHO_SERVICES
 from hrsync.access.vault import Vault
 from hrsync.clock import Clock
@@ -135,10 +142,10 @@ def web_router(site: Site) -> APIRouter:
     """The pages; the app they are included in keeps ``site`` as ``app.state.site``."""
     router = APIRouter()
 
-    def page(request: Request, name: str, session: Session | None, **values: Any) -> Response:
+    def page(request: Request, template: str, session: Session | None, **values: Any) -> Response:
         return templates.TemplateResponse(
             request,
-            name,
+            template,
             {"session": session, "now": site.clock.now(), **values},
             headers={"Cache-Control": "no-store"},
         )
@@ -249,6 +256,48 @@ def web_router(site: Site) -> APIRouter:
             return to_list(f"{name} not created: {problem}")
         waits = f"; it waits for: {'; '.join(info.pending)}" if info.pending else ""
         return to_list(f"{name} created as a draft{waits}")
+
+    @router.get("/integrations/{name}/configure", response_class=HTMLResponse)
+    def configure_page(request: Request, session: Signed, name: str, problem: str = "") -> Response:
+        with site.integrations() as integrations:
+            try:
+                shown = tomli_w.dumps(without_secrets(integrations.config(name)))
+            except HrsyncError as error:
+                raise HTTPException(404, str(error)) from None
+        return page(request, "configure.html", session, name=name, text=shown, problem=problem)
+
+    @router.post("/integrations/{name}/configure", response_class=HTMLResponse)
+    def configure(
+        request: Request, session: Checked, name: str, text: Annotated[str, Form()] = ""
+    ) -> Response:
+        try:
+            edited = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as error:
+            return page(
+                request,
+                "configure.html",
+                session,
+                name=name,
+                text=text,
+                problem=f"not saved: the TOML cannot be read: {error}",
+            )
+        edited.pop("store", None)  # the service's own store, never an integration's
+        try:
+            with site.integrations() as integrations:
+                info = integrations.configure(
+                    name, keeping_secrets(edited, integrations.config(name))
+                )
+        except HrsyncError as error:
+            return page(
+                request,
+                "configure.html",
+                session,
+                name=name,
+                text=text,
+                problem=f"not saved: {error}",
+            )
+        waits = f"; it waits for: {'; '.join(info.pending)}" if info.pending else ""
+        return to_list(f"{name} configured: {info.status}{waits}")
 
     @router.post("/integrations/{name}/{action}")
     def change_integration(
