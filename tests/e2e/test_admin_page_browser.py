@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -98,7 +99,7 @@ def test_an_admin_signs_in_approves_a_held_run_and_signs_out(
     assert held.returncode == 3, held.stderr
     run_id = held.stderr.split("held (run ")[1].split(")")[0]
 
-    _, url = service(env)
+    _, url = service(env, "--proof-window", "2")  # the passphrase is asked again after 2 s
     shots = screenshots() or tmp_path / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
     client_secret = env["HRSYNC_CLIENT_SECRET"]
@@ -128,6 +129,13 @@ def test_an_admin_signs_in_approves_a_held_run_and_signs_out(
     page.get_by_text("The changes it would make").click()
     assert page.get_by_role("listitem").filter(has_text="Would deactivate").count() == 15
     visit.check("held-run")
+    time.sleep(2.5)  # the passphrase given at sign-in is no longer fresh
+    page.reload()
+    page.get_by_label("Admin passphrase").fill("not the passphrase")
+    page.get_by_role("button", name="Approve and apply exactly this plan").click()
+    refused = page.get_by_role("status").inner_text()
+    assert refused == "not approved: that is not the admin passphrase"
+    page.get_by_label("Admin passphrase").fill(PASSPHRASE)
     page.get_by_role("button", name="Approve and apply exactly this plan").click()
     assert "approved" in page.get_by_role("status").inner_text()
 

@@ -85,6 +85,10 @@ def serve(
     schedule_minute: Annotated[
         float, typer.Option(min=0.1, hidden=True, help="Seconds a schedule's minute lasts.")
     ] = 60.0,
+    proof_window: Annotated[
+        float,
+        typer.Option(min=0.0, hidden=True, help="Seconds a passphrase given stays good."),
+    ] = 300.0,
 ) -> None:
     """Run every enabled integration on its schedule, one run at a time each, until stopped
     (no cron needed). Serves /healthz, /readyz and Prometheus /metrics. SIGTERM or Ctrl-C
@@ -105,13 +109,16 @@ def serve(
         root.setLevel(logging.INFO)
     config = ctx.obj["config"]
     console.print(
-        f"hrsync serves on http://{host}:{port} (/healthz, /readyz, /metrics); integrations "
+        f"hrsync serves on http://{host}:{port} (the admin page; /healthz, /readyz, /metrics); "
+        "integrations "
         f"are checked every {check_every:g} s. Stop with Ctrl-C or SIGTERM.",
         highlight=False,
     )
     Service = _server_class()
     settings = uvicorn.Config(
-        create_service(config, tick=check_every, lease=lease, minute=schedule_minute),
+        create_service(
+            config, tick=check_every, lease=lease, minute=schedule_minute, proof=proof_window
+        ),
         host=host,
         port=port,
         log_level="warning",

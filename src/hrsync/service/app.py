@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from hrsync.access.admin import WINDOW as PROOF_WINDOW
 from hrsync.access.vault import Vault
 from hrsync.clock import Clock, RealClock
 from hrsync.config import load_settings
@@ -42,6 +43,7 @@ def create_service(
     lease: float = 60.0,
     minute: float = 60.0,
     clock: Clock | None = None,
+    proof: float = PROOF_WINDOW,
 ) -> FastAPI:
     """The service: ``clock`` dates webhook signatures and sessions of the admin page (the
     real one unless a test says); ``lease`` is how long a claim on an integration lasts
@@ -77,7 +79,7 @@ def create_service(
     app = FastAPI(title="hrsync", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.scheduler, app.state.metrics = scheduler, metrics
     probe: dict[str, StoreProbe] = {}
-    site = app.state.site = Site(config, scheduler, clock)
+    site = app.state.site = Site(config, scheduler, clock, proof=proof)
     app.include_router(web_router(site))
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 

@@ -50,9 +50,16 @@ templates = Jinja2Templates(directory=str(HERE / "templates"))
 class Site:
     """What the pages share: the configuration, the scheduler, and one store kept open."""
 
-    def __init__(self, config: Path, scheduler: Scheduler, clock: Clock) -> None:
+    def __init__(
+        self, config: Path, scheduler: Scheduler, clock: Clock, *, proof: float = PROOF_WINDOW
+    ) -> None:
         self.config, self.scheduler, self.clock = config, scheduler, clock
+        self.proof = proof  # seconds a passphrase given stays good for sensitive actions
         self._store: Store | None = None
+
+    def fresh(self, session: Session) -> bool:
+        """Whether ``session`` gave the passphrase recently enough for a sensitive action."""
+        return session.proved_within(self.proof, self.clock.now())
 
     @property
     def store(self) -> Store:
@@ -219,7 +226,7 @@ def web_router(site: Site) -> APIRouter:
             connections=connections,
             running=site.scheduler.running,
             note=note,
-            proof_fresh=session.proved_within(PROOF_WINDOW, site.clock.now()),
+            proof_fresh=site.fresh(session),
         )
 
     def to_list(note: str) -> Response:
@@ -317,7 +324,7 @@ def web_router(site: Site) -> APIRouter:
                     raise HTTPException(404, f"no action {action!r}")
                 if confirm.strip() != name:
                     return to_list(f"{name} not deleted: type its name to confirm")
-                if not session.proved_within(PROOF_WINDOW, site.clock.now()):
+                if not site.fresh(session):
                     verify(site.store, passphrase)
                     Sessions(site.store).proved(session)
                 integrations.delete(name, proven=True)
@@ -331,7 +338,7 @@ def web_router(site: Site) -> APIRouter:
 
     def prove(session: Session, passphrase: str) -> None:
         """A sensitive action: the passphrase again, unless given in the last five minutes."""
-        if not session.proved_within(PROOF_WINDOW, site.clock.now()):
+        if not site.fresh(session):
             verify(site.store, passphrase)
             Sessions(site.store).proved(session)
 
@@ -348,7 +355,7 @@ def web_router(site: Site) -> APIRouter:
             data_centres=list(DATA_CENTRES),
             callback=_callback(request),
             note=note,
-            proof_fresh=session.proved_within(PROOF_WINDOW, site.clock.now()),
+            proof_fresh=site.fresh(session),
         )
 
     @router.post("/connections")
@@ -487,7 +494,7 @@ def web_router(site: Site) -> APIRouter:
         run, journal = run_or_404(run_id)
         shown = _filtered(journal, person, kind)
         kinds = sorted({j.kind for j in journal})
-        fresh = session.proved_within(PROOF_WINDOW, site.clock.now())
+        fresh = site.fresh(session)
         return page(
             request,
             "run.html",
@@ -529,7 +536,7 @@ def web_router(site: Site) -> APIRouter:
         why_not = _approvable(run)
         if why_not:
             raise HTTPException(409, why_not)
-        if not session.proved_within(PROOF_WINDOW, site.clock.now()):
+        if not site.fresh(session):
             try:
                 verify(site.store, passphrase)
             except ReauthenticationNeeded as problem:
