@@ -339,3 +339,24 @@ def test_an_integration_is_configured_as_toml_and_its_secrets_never_shown(
         "/integrations/hr/configure", data={"csrf": token, "text": "[rulez]\n"}
     )
     assert "not saved: integration hr: rulez" in html.unescape(unknown.text)
+
+
+def test_a_custom_service_connection_is_added_from_the_page(site: Site) -> None:
+    site.sign_in()
+    token = site.csrf("/connections")
+    form = {
+        "csrf": token,
+        "name": "hris",
+        "auth_type": "basic",
+        "base_url": "https://hris.example.com/api",
+        "username": "svc-hrsync",
+        "password": "a basic password of the org",
+    }
+    assert note_of(site, site.browser.post("/connections/custom", data=form)) == "hris added"
+    listed = site.browser.get("/connections").text
+    assert ">hris</th>" in listed and "a basic password of the org" not in listed
+    half = form | {"name": "sso", "auth_type": "oauth2", "authorize_url": "https://sso.example"}
+    said = note_of(site, site.browser.post("/connections/custom", data=half))
+    assert said == "sso added; it still needs access_token_url"
+    wrong = note_of(site, site.browser.post("/connections/custom", data=form | {"auth_type": "x"}))
+    assert wrong.startswith("hris not added: auth_type: Input should be 'basic', 'oauth1' or")

@@ -21,6 +21,7 @@ import tomli_w
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
 
 from hrsync.access.admin import WINDOW as PROOF_WINDOW
 from hrsync.access.admin import ReauthenticationNeeded, has_passphrase, verify
@@ -31,7 +32,7 @@ from hrsync.access.integrations import (
     keeping_secrets,
     without_secrets,
 )
-from hrsync.access.services import DATA_CENTRES, ZOHO_SERVICES
+from hrsync.access.services import DATA_CENTRES, ZOHO_SERVICES, CustomService
 from hrsync.access.vault import Vault
 from hrsync.clock import Clock
 from hrsync.config import load_settings
@@ -388,6 +389,57 @@ def web_router(site: Site) -> APIRouter:
         except HrsyncError as problem:
             return to_connections(f"{name} not added: {problem}")
         return to_connections(f"{name} added: authorise it to let hrsync call Zoho")
+
+    @router.post("/connections/custom")
+    def add_custom_connection(
+        session: Checked,
+        name: Annotated[str, Form()] = "",
+        auth_type: Annotated[str, Form()] = "oauth2",
+        base_url: Annotated[str, Form()] = "",
+        authorize_url: Annotated[str, Form()] = "",
+        access_token_url: Annotated[str, Form()] = "",
+        refresh_token_url: Annotated[str, Form()] = "",
+        scopes: Annotated[str, Form()] = "",
+        grant_type: Annotated[str, Form()] = "authorization_code",
+        param_placement: Annotated[str, Form()] = "header",
+        client_id: Annotated[str, Form()] = "",
+        client_secret: Annotated[str, Form()] = "",
+        username: Annotated[str, Form()] = "",
+        password: Annotated[str, Form()] = "",
+        allow_http: Annotated[bool, Form()] = False,
+    ) -> Response:
+        name = name.strip()
+        try:
+            spec = CustomService(
+                name=name,
+                auth_type=auth_type,  # checked by the model
+                base_url=base_url.strip(),
+                authorize_url=authorize_url.strip(),
+                access_token_url=access_token_url.strip(),
+                refresh_token_url=refresh_token_url.strip(),
+                scopes=[x.strip() for x in scopes.split(",") if x.strip()],
+                grant_type=grant_type,
+                param_placement=param_placement,
+            )
+        except ValidationError as exc:
+            said = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())
+            return to_connections(f"{name or 'the connection'} not added: {said}")
+        try:
+            with site.integrations() as integrations:
+                integrations.connections.add_custom(
+                    name,
+                    spec,
+                    client_id=client_id.strip(),
+                    client_secret=client_secret.strip(),
+                    username=username.strip(),
+                    password=password,
+                    allow_http=allow_http,
+                )
+        except HrsyncError as problem:
+            return to_connections(f"{name} not added: {problem}")
+        missing = spec.missing()
+        needs = f"; it still needs {', '.join(missing)}" if missing else ""
+        return to_connections(f"{name} added{needs}")
 
     @router.post("/connections/{name}/authorise")
     def authorise(
