@@ -205,6 +205,7 @@ def test_an_integration_is_created_enabled_only_when_complete_and_deleted_with_p
     assert "x not created: schedule 'hourly'" in bad
     listed = site.browser.get("/").text
     assert str(tmp_path / "employees.csv") in listed and "draft" in listed
+    assert "<td>not while draft</td>" in listed  # the next run: none until enabled
 
     enabled = note_of(site, site.browser.post("/integrations/hr/enable", data={"csrf": token}))
     assert enabled.startswith("hr cannot be enabled yet; pending actions: [cliq]")

@@ -261,6 +261,11 @@ def test_an_admin_sets_up_a_connection_and_an_integration_from_the_page(
         return "succeeded" in page.get_by_role("row", name="hr").inner_text()
 
     wait_for(ran, 90, "the enabled integration never ran")
+    next_run = page.get_by_role("row", name="hr").get_by_role("cell").nth(4).inner_text()
+    assert next_run.endswith("UTC")  # 15 minutes after the run began
+    page.get_by_role("link", name="Configure hr").click()
+    assert '[cliq]\nconnection = "cliq"' in page.get_by_label("The configuration").input_value()
+    visit.check("configure")
     visit.check("integrations-after-run", shot=False)
     users = httpx.get(f"{base}/_emulator/state").json()["users"]
     assert len([u for u in users if u.get("employee_id")]) == 30

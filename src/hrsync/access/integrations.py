@@ -199,6 +199,16 @@ class Integrations:
             return False
         return self._due(row, self.store.clock.now(), minute)
 
+    def next_run(self, name: str) -> float | None:
+        """When ``name``'s schedule next runs it (now or earlier: due at the next check);
+        None when it runs by hand or is not enabled."""
+        row = self._row(name)
+        every = schedule_seconds(row.schedule)
+        if every is None or row.status != "enabled":
+            return None
+        last = self.store.last_started("apply", row.name)
+        return self.store.clock.now() if last is None else last + every
+
     def _due(self, row: StoredIntegration, now: float, minute: float) -> bool:
         every = schedule_seconds(row.schedule)
         if every is None:

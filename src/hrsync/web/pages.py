@@ -217,7 +217,13 @@ def web_router(site: Site) -> APIRouter:
                     last = runs.runs(1)
                 finally:
                     runs.close()
-                found.append({"info": info, "last": last[0] if last else None})
+                found.append(
+                    {
+                        "info": info,
+                        "last": last[0] if last else None,
+                        "next": integrations.next_run(info.name),
+                    }
+                )
             connections = [c.name for c in integrations.connections.list()]
         return page(
             request,
