@@ -236,12 +236,6 @@ def test_an_admin_sets_up_a_connection_and_an_integration_from_the_page(
     zoho.get_by_label("Allow plain HTTP").check()
     zoho.get_by_role("button", name="Add", exact=True).click()
     assert "cliq added" in page.get_by_role("status").inner_text()
-    page.get_by_role("button", name="Authorise cliq").click()  # Zoho's consent, then back
-    page.wait_for_url(f"{url}/connections?*")
-    assert page.get_by_role("status").inner_text() == "cliq authorised"
-    page.get_by_role("button", name="Test cliq").click()
-    assert "cliq: works" in page.get_by_role("status").inner_text()
-    visit.check("connections")
 
     page.get_by_role("link", name="Integrations").click()
     page.get_by_text("Create an integration").click()
@@ -250,9 +244,22 @@ def test_an_admin_sets_up_a_connection_and_an_integration_from_the_page(
     page.get_by_label("Zoho Cliq connection").select_option("cliq")
     page.get_by_label("Schedule").fill("every 15 min")
     page.get_by_role("button", name="Create as a draft").click()
-    assert page.get_by_role("status").inner_text() == "hr created as a draft"
+    created = page.get_by_role("status").inner_text()
+    assert created.startswith("hr created as a draft; it waits for: connection cliq:")
+    pending = page.get_by_role("row", name="hr").get_by_role("listitem").all_inner_texts()
+    assert any("cliq" in p and "authoris" in p for p in pending), pending
+    visit.check("integrations-draft", shot=False)
+
+    page.get_by_role("link", name="Connections").click()
+    page.get_by_role("button", name="Authorise cliq").click()  # Zoho's consent, then back
+    page.wait_for_url(f"{url}/connections?*")
+    assert page.get_by_role("status").inner_text() == "cliq authorised"
+    page.get_by_role("button", name="Test cliq").click()
+    assert "cliq: works" in page.get_by_role("status").inner_text()
+    visit.check("connections")
+    page.get_by_role("link", name="Integrations").click()
     row = page.get_by_role("row", name="hr")
-    assert "draft" in row.inner_text() and "none" in row.inner_text()  # nothing pending
+    assert "draft" in row.inner_text() and "none" in row.inner_text()  # nothing pending now
     page.get_by_role("button", name="Enable hr").click()
     assert page.get_by_role("status").inner_text() == "hr: enabled"
 
