@@ -237,9 +237,11 @@ def run_demo(*, size: int, workdir: Path | None) -> dict[str, object]:
             f"{time.monotonic() - started:.1f} s. Files in {folder}."
         )
         console.print(
-            "Next: `hrsync connections add` and `hrsync integrations create` for your own "
-            "organisation, then `hrsync serve` runs them on their schedules by itself "
-            "(/healthz, /readyz, /metrics)."
+            "Next: `hrsync admin passphrase`, then `hrsync serve` runs your integrations on "
+            "their schedules by itself and serves the admin page at http://127.0.0.1:8080/ "
+            "(connections, integrations, runs, people; /healthz, /readyz, /metrics). "
+            "`hrsync connections add` and `hrsync integrations create` do the same from the "
+            "command line."
         )
         return {
             "employees": size,
