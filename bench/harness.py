@@ -60,7 +60,6 @@ from hrsync.emulator import Emulator
 from hrsync.emulator.connect_data import SCOPE_ID
 from hrsync.emulator.remote import RemoteClock
 from hrsync.emulator.transport import mock_transport
-from hrsync.sync.engine import Outcome
 from hrsync.wiring import App, build
 
 BASE = "http://127.0.0.1:9"  # answered in-process by the transport
@@ -236,9 +235,13 @@ def people_records(rows: list[dict[str, str]]) -> list[dict[str, str]]:
 
 @dataclass
 class RunFigures:
-    """One measured ``apply`` run: what it did, the calls it made, and what it cost."""
+    """One measured ``apply`` run: what it did, the calls it made, and what it cost. Figures
+    only, not the run's plan and records: a bench that held them through later runs would
+    count their memory as those runs' peak."""
 
-    outcome: Outcome
+    planned: dict[str, int]  # changes per kind
+    applied: int
+    failed: int
     calls: dict[str, int]
     simulated_seconds: float
     lock_periods: int
@@ -267,11 +270,7 @@ class RunFigures:
         }
 
     def results(self) -> dict[str, int]:
-        report = self.outcome.report
-        return {
-            "changes_applied": len(report.done) if report else 0,
-            "changes_failed": len(report.failed) if report else 0,
-        }
+        return {"changes_applied": self.applied, "changes_failed": self.failed}
 
 
 @dataclass
@@ -371,8 +370,11 @@ class EmulatedOrg:
         hrsync_cpu, emulator_cpu = cpu.since()
         wall = time.perf_counter() - wall
         after = self.calls()
+        report = outcome.report
         return RunFigures(
-            outcome=outcome,
+            planned=outcome.plan.counts(),
+            applied=len(report.done) if report else 0,
+            failed=len(report.failed) if report else 0,
             calls={k: n - calls.get(k, 0) for k, n in after.items() if n > calls.get(k, 0)},
             simulated_seconds=self.clock.now() - start,
             lock_periods=self.stats()["lock_periods_total"] - locks,

@@ -65,7 +65,7 @@ def run(
         org.clock.advance(61)
         _, plan_after = org.plan(full_read=True)  # `hrsync plan --full-read` once in step
 
-    fewest = fewest_calls(first.outcome.plan.counts(), employees, scenario)
+    fewest = fewest_calls(first.planned, employees, scenario)
     floor = lower_bound_seconds(fewest)
     return {
         "scenario": scenario,

@@ -36,6 +36,11 @@ class Status(StrEnum):
     INACTIVE = "inactive"
 
 
+# Shared by everyone with nothing in a set: each ``frozenset()`` is a new 216-byte object,
+# and a run holds several per person.
+NOTHING: frozenset[str] = frozenset()
+
+
 @dataclass(frozen=True, slots=True)
 class Employee:
     """One person as the HR system describes them; ``employee_id`` is the identity key."""
@@ -61,7 +66,7 @@ class Employee:
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
     # Canonical fields whose value in this record is broken (an impossible birth date, a
     # manager who is not in the feed): hrsync leaves what Cliq holds for them alone.
-    blocked: frozenset[str] = frozenset()
+    blocked: frozenset[str] = NOTHING
 
     @property
     def full_name(self) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from hrsync.errors import ConfigError
-from hrsync.model import CANONICAL_FIELDS, Employee, RecordError, SourceSnapshot, Status
+from hrsync.model import CANONICAL_FIELDS, NOTHING, Employee, RecordError, SourceSnapshot, Status
 
 # A practical address check: one @, a dot-separated domain of letters, digits and hyphens,
 # no spaces or quotes. Cliq invites by email, so anything else can only fail at Zoho.
@@ -113,7 +113,7 @@ class RowParser:
         self._days: dict[str, dt.date] = {}
 
     def parse(
-        self, where: str, row: Mapping[str, str], *, absent: frozenset[str] = frozenset()
+        self, where: str, row: Mapping[str, str], *, absent: frozenset[str] = NOTHING
     ) -> ParsedRow:
         """``absent``: canonical fields the source does not carry; they are left alone."""
         values = {k: (row.get(k) or "").strip() for k in CANONICAL_FIELDS}
@@ -153,7 +153,7 @@ class RowParser:
             else {}
         )
         text = {k: "" if k in bad else values[k] for k in TEXT_FIELDS}
-        blocked = frozenset(bad) | (absent - LIFECYCLE - {"nickname"})
+        blocked = frozenset(bad) | (absent - LIFECYCLE - {"nickname"}) if bad or absent else NOTHING
         employee = Employee(
             **text,  # type: ignore[arg-type]
             status=status or Status.ACTIVE,

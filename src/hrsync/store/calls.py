@@ -36,6 +36,8 @@ class CallLog:
 
     def __init__(self, store: Store, scope: str) -> None:
         self._store = store
+        # On connections, not ORM sessions: the log is read and written around every call.
+        self._engine = store.engine
         self.scope = scope
         self._pruned = False
 
@@ -52,14 +54,13 @@ class CallLog:
 
     def recent(self, endpoint: str, since: float) -> tuple[list[float], float]:
         """Times of ``endpoint``'s calls since ``since``, oldest first, and its lock's end."""
-        with self._store.session() as s:
-            return _calls_and_lock(self._recent(s.connection(), endpoint, since), endpoint)
+        with self._engine.connect() as connection:
+            return _calls_and_lock(self._recent(connection, endpoint, since), endpoint)
 
     def reserve(self, endpoint: str, *, now: float, since: float, decide: Decide) -> Reservation:
         """Read, decide and write the call down in one step, one process at a time."""
-        with self._store.session.begin() as s:
-            self._store.exclusive(s, f"calls:{self.scope}")
-            connection = s.connection()
+        with self._engine.begin() as connection:
+            self._store.exclusive(connection, f"calls:{self.scope}")
             self._prune(connection, now)
             wait = decide(*_calls_and_lock(self._recent(connection, endpoint, since), endpoint))
             if wait > 0:
@@ -77,16 +78,16 @@ class CallLog:
             self._pruned = True
 
     def complete(self, ticket: int, at: float) -> None:
-        with self._store.session.begin() as s:
-            s.connection().execute(_COMPLETE, {"ticket": ticket, "at": at})
+        with self._engine.begin() as connection:
+            connection.execute(_COMPLETE, {"ticket": ticket, "at": at})
 
     def cancel(self, ticket: int) -> None:
-        with self._store.session.begin() as s:
-            s.connection().execute(_CANCEL, {"ticket": ticket})
+        with self._engine.begin() as connection:
+            connection.execute(_CANCEL, {"ticket": ticket})
 
     def add(self, endpoint: str, at: float) -> None:
-        with self._store.session.begin() as s:
-            s.connection().execute(_ADD, {"scope": self.scope, "endpoint": endpoint, "at": at})
+        with self._engine.begin() as connection:
+            connection.execute(_ADD, {"scope": self.scope, "endpoint": endpoint, "at": at})
 
 
 def _calls_and_lock(rows: Iterable[Any], endpoint: str) -> tuple[list[float], float]:

@@ -16,6 +16,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import (
+    Connection,
     Engine,
     bindparam,
     create_engine,
@@ -186,14 +187,17 @@ class Store(MembershipStore):
                 s.execute(insert(Link), new)
 
     # runs ----------------------------------------------------------------------------------
-    def exclusive(self, s: Session, name: str) -> None:
-        """Let one session of any process at a time past this point, until ``s`` ends."""
+    def exclusive(self, s: Session | Connection, name: str) -> None:
+        """Let one transaction of any process at a time past this point, until ``s`` ends."""
+        connection = s.connection() if isinstance(s, Session) else s
         if self.engine.dialect.name == "postgresql":
-            s.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name}
+            )
         else:
             # SQLite has one writer at a time: a first write, even of no row, takes the
             # database's write lock and holds it until the transaction ends.
-            s.connection().execute(_TAKE_WRITE_LOCK)
+            connection.execute(_TAKE_WRITE_LOCK)
 
     def start_run(self, mode: str) -> int:
         """Record a new run. Runs left "running" by a dead process become "interrupted";

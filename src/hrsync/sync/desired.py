@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 
-from hrsync.model import Employee
+from hrsync.model import NOTHING, Employee
 from hrsync.sync.mapping import cliq_fields, custom_values, kept_fields
 from hrsync.sync.rules import MembershipRules, attributes, first_match
 from hrsync.sync.state import DesiredState, DesiredUser
@@ -47,6 +47,8 @@ def desired_state(
         )
     }
     ruled = any((teams, connect_groups, roles, departments, designations))
+    # Most people share their teams and groups with many others: one set for each of them.
+    shared: dict[frozenset[str], frozenset[str]] = {NOTHING: NOTHING}
     for eid, employee in people.items():
         keep = _kept(employee, people, custom_fields, reads)
         values = attributes(employee) if ruled else {}  # once for all the rules
@@ -68,10 +70,10 @@ def desired_state(
                 for cliq, value in custom_values(employee, custom_fields).items()
                 if cliq not in keep
             },
-            teams=teams.groups_of(employee, values) if teams else frozenset(),
-            connect_groups=connect_groups.groups_of(employee, values)
+            teams=_one_of(shared, teams.groups_of(employee, values)) if teams else NOTHING,
+            connect_groups=_one_of(shared, connect_groups.groups_of(employee, values))
             if connect_groups
-            else frozenset(),
+            else NOTHING,
             role=first_match(roles.rules, employee, values) if roles else "",
             keep=keep,
         )
@@ -98,7 +100,7 @@ def _kept(
     rules look at."""
     blocked = employee.blocked
     if not blocked and (not employee.manager_id or employee.manager_id in people):
-        return frozenset()
+        return NOTHING
     keep = set(kept_fields(employee))
     # A manager who is not among the people read is held for a broken record of their own.
     if "manager_id" in blocked or (employee.manager_id and employee.manager_id not in people):
@@ -106,6 +108,11 @@ def _kept(
     keep.update(cliq for hr, cliq in custom_fields.items() if cliq and hr in blocked)
     keep.update(what for what, fields in reads.items() if fields & blocked)
     return frozenset(keep)
+
+
+def _one_of(shared: dict[frozenset[str], frozenset[str]], names: frozenset[str]) -> frozenset[str]:
+    """The set equal to ``names`` that was kept first."""
+    return shared.setdefault(names, names)
 
 
 def _organisation(

@@ -25,8 +25,12 @@ def digests(desired: DesiredState) -> dict[str, str]:
     return {eid: _digest(user) for eid, user in desired.users.items()}
 
 
+# One encoder for every digest (``json.dumps`` with options builds a new one per call).
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+
 def _digest(user: DesiredUser) -> str:
-    text = json.dumps(
+    text = _ENCODER.encode(
         [
             user.active,
             sorted(user.fields.items()),
@@ -38,8 +42,7 @@ def _digest(user: DesiredUser) -> str:
             sorted(user.connect_groups),
             user.role,
             sorted(user.keep),
-        ],
-        ensure_ascii=False,
+        ]
     )
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
@@ -84,11 +87,11 @@ def leave_ignored(
     plan.changes = kept
 
 
-def mark_drift(plan: Plan, desired: DesiredState, previous: Mapping[str, str]) -> None:
-    """Name the changes that put back what was changed in Cliq by hand."""
+def mark_drift(plan: Plan, now: Mapping[str, str], previous: Mapping[str, str]) -> None:
+    """Name the changes that put back what was changed in Cliq by hand: ``now`` and
+    ``previous`` are the ``digests`` of this run and of the last clean apply."""
     if not previous:
         return
-    now = digests(desired)
     steady = {eid for eid, digest in now.items() if previous.get(eid) == digest}
     plan.drift = [c.key for c in plan.changes if _people_of(c) and _people_of(c) <= steady]
     if plan.drift:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from hrsync.clock import Clock
+from hrsync.collector import fewer_collections
 from hrsync.errors import SafetyHold, StalePlan
 from hrsync.model import SourceSnapshot
 from hrsync.store import Store
@@ -111,12 +112,14 @@ class Engine:
         self.invite_days_before = invite_days_before
         self.drift_ignore = tuple(drift_ignore)
         self._desired: DesiredState | None = None
+        self._digests: dict[str, str] | None = None  # of ``_desired``, when computed
         # Employee ids to sync alone (``--employee``); empty: everyone.
         self.only: frozenset[str] = frozenset()
         # What the last plan linked: stored links, then the links it found (see ``_links``).
         self._stored_links: dict[str, str] = {}
         self._planned_links: dict[str, str] = {}
 
+    @fewer_collections()
     def plan(self, *, full_read: str = "") -> tuple[Plan, SourceSnapshot, Inventory]:
         """Read both sides and diff them. Sends only GET requests. Cliq's users are read in
         full when ``full_read`` says why, or when the target finds it due; an adoption
@@ -170,7 +173,10 @@ class Engine:
         plan.errors.extend(snapshot.errors)
         plan.notes[:0] = snapshot.notes
         leave_ignored(plan, desired, self.store.bookmark(IGNORED_VALUES) or {}, self.drift_ignore)
-        mark_drift(plan, desired, self.store.bookmark(DESIRED_DIGESTS) or {})
+        previous = self.store.bookmark(DESIRED_DIGESTS) or {}
+        # Computed once a run: an apply that ends clean saves them as the next baseline.
+        self._digests = digests(desired) if previous else None
+        mark_drift(plan, self._digests or {}, previous)
         self._desired = desired
         if self.only:
             check_people(self.only, desired, links)
@@ -200,7 +206,8 @@ class Engine:
 
     def _remember_desired(self, desired: DesiredState) -> None:
         """What HR decided, once Cliq matches it: the baseline that tells drift apart."""
-        self.store.save_bookmark(DESIRED_DIGESTS, digests(desired))
+        done = self._digests if self._digests is not None else digests(desired)
+        self.store.save_bookmark(DESIRED_DIGESTS, done)
         if self.drift_ignore:
             self.store.save_bookmark(IGNORED_VALUES, ignored_values(desired, self.drift_ignore))
 
@@ -252,6 +259,7 @@ class Engine:
         self.store.finish_run(run_id, "succeeded", _summary(plan, plan.fingerprint()))
         return Outcome(plan, run_id, snapshot)
 
+    @fewer_collections()
     def run_apply(
         self,
         *,

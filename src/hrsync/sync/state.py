@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from hrsync.model import NOTHING
+
 # Cliq user fields hrsync keeps in step, as Cliq names them (reporting-to, department and
 # designation are handled apart because they are references, not text).
 PROFILE_FIELDS: tuple[str, ...] = (
@@ -44,13 +46,13 @@ class DesiredUser:
     depth: int = 0  # distance from the top of the hierarchy (managers are invited first)
     # Cliq custom field (unique name or label, as configured) -> HR value; dates in ISO form
     custom: dict[str, str] = field(default_factory=dict)
-    teams: frozenset[str] = frozenset()  # Cliq teams the rules put this person in
-    connect_groups: frozenset[str] = frozenset()  # Zoho Connect groups likewise
+    teams: frozenset[str] = NOTHING  # Cliq teams the rules put this person in
+    connect_groups: frozenset[str] = NOTHING  # Zoho Connect groups likewise
     role: str = ""  # the Cliq role the first matching rule names; "" leaves the role alone
     # What to leave exactly as Cliq has it, because the HR value behind it is broken or
     # absent: profile field names, "reporting_to", "teams", "connect_groups", "role", and
     # custom field references.
-    keep: frozenset[str] = frozenset()
+    keep: frozenset[str] = NOTHING
 
     @property
     def email(self) -> str:
