@@ -241,7 +241,9 @@ class Integrations:
             )
         return self.settings(name, base)
 
-    def show(self, name: str) -> IntegrationInfo:
+    def show(self, name: str, *, ask_zoho: bool = True) -> IntegrationInfo:
+        """The integration; its pending actions read Cliq's user fields once, unless not
+        ``ask_zoho`` (a page shown again and again must not spend Zoho's limits)."""
         row = self._row(name)
         try:
             settings = Settings(**json.loads(row.config))
@@ -256,11 +258,16 @@ class Integrations:
         if settings.connect.network_id:
             target += f", Zoho Connect via {settings.connect.connection or '(keys)'}"
         return IntegrationInfo(
-            row.name, row.status, row.schedule, where, target, self.pending(settings)
+            row.name,
+            row.status,
+            row.schedule,
+            where,
+            target,
+            self.pending(settings) if ask_zoho else self.pending_locally(settings),
         )
 
-    def every(self) -> list[IntegrationInfo]:
-        return [self.show(n) for n in self.names()]
+    def every(self, *, ask_zoho: bool = True) -> list[IntegrationInfo]:
+        return [self.show(n, ask_zoho=ask_zoho) for n in self.names()]
 
     # --- what is missing ------------------------------------------------------------------
     def pending(self, settings: Settings) -> list[str]:

@@ -211,7 +211,7 @@ def web_router(site: Site) -> APIRouter:
     def integrations_page(request: Request, session: Signed, note: str = "") -> Response:
         with site.integrations() as integrations:
             found = []
-            for info in integrations.every():
+            for info in integrations.every(ask_zoho=False):
                 runs = site.runs_store(info.name)
                 try:
                     last = runs.runs(1)
