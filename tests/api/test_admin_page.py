@@ -320,14 +320,22 @@ def test_an_integration_is_configured_as_toml_and_its_secrets_never_shown(
         '[cliq]\nclient_id = "1000.X"\nclient_secret = "the org\'s client secret"\n'
         '[rules]\nteams_per = ["department"]\n'
     )
-    saved = site.browser.post("/integrations/hr/configure", data={"csrf": token, "text": edited})
+    hourly = {"csrf": token, "text": edited, "schedule": "every hour"}
+    refused = site.browser.post("/integrations/hr/configure", data=hourly | {"schedule": "often"})
+    assert "not saved: schedule 'often'" in html.unescape(refused.text)
+    assert "teams_per" not in html.unescape(site.browser.get("/integrations/hr/configure").text)
+    saved = site.browser.post("/integrations/hr/configure", data=hourly)
     assert note_of(site, saved).startswith("hr configured: draft")
+    assert "<td>every hour</td>" in site.browser.get("/").text
     again = html.unescape(site.browser.get("/integrations/hr/configure").text)
     resaved = html.unescape(re.findall(r"<textarea[^>]*>(.*?)</textarea>", again, re.S)[0])
     assert tomllib.loads(resaved)["rules"]["teams_per"] == ["department"]
     assert tomllib.loads(resaved)["cliq"] == {"client_id": "1000.X"}
     assert "the org's client secret" not in again and "client_secret" not in again
-    site.browser.post("/integrations/hr/configure", data={"csrf": token, "text": resaved})
+    site.browser.post(
+        "/integrations/hr/configure",
+        data={"csrf": token, "text": resaved, "schedule": "every hour"},
+    )
     store = Store(site.url, clock=site.clock)
     from hrsync.access.integrations import Integrations
 

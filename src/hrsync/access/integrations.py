@@ -127,6 +127,13 @@ class Integrations:
             info = self.show(name)
         return info
 
+    def reschedule(self, name: str, schedule: str) -> IntegrationInfo:
+        """Run ``name`` on ``schedule`` from now on ("" by hand)."""
+        self._row(name)
+        schedule_seconds(schedule)  # refused with the form to write, if not one
+        rows.set_schedule(self.store, name, schedule.strip(), now=self.store.clock.now())
+        return self.show(name, ask_zoho=False)
+
     def enable(self, name: str) -> IntegrationInfo:
         """Only a complete configuration is enabled; otherwise its pending actions say why."""
         info = self.show(name)

@@ -76,6 +76,16 @@ def save_config(store: Store, integration_id: int, config: str, *, now: float) -
         )
 
 
+def set_schedule(store: Store, name: str, schedule: str, *, now: float) -> None:
+    """When the integration runs ("" by hand)."""
+    with store.session.begin() as s:
+        s.execute(
+            update(Integration)
+            .where(Integration.name == name)
+            .values(schedule=schedule, updated_at=now)
+        )
+
+
 def set_status(store: Store, name: str, status: str, *, now: float) -> None:
     """Move the integration to ``status``."""
     with store.session.begin() as s:

@@ -30,6 +30,7 @@ from hrsync.access.integrations import (
     Integrations,
     config_from,
     keeping_secrets,
+    schedule_seconds,
     without_secrets,
 )
 from hrsync.access.services import DATA_CENTRES, ZOHO_SERVICES, CustomService
@@ -276,13 +277,26 @@ def web_router(site: Site) -> APIRouter:
         with site.integrations() as integrations:
             try:
                 shown = tomli_w.dumps(without_secrets(integrations.config(name)))
+                schedule = integrations.show(name, ask_zoho=False).schedule
             except HrsyncError as error:
                 raise HTTPException(404, str(error)) from None
-        return page(request, "configure.html", session, name=name, text=shown, problem=problem)
+        return page(
+            request,
+            "configure.html",
+            session,
+            name=name,
+            text=shown,
+            schedule=schedule,
+            problem=problem,
+        )
 
     @router.post("/integrations/{name}/configure", response_class=HTMLResponse)
     def configure(
-        request: Request, session: Checked, name: str, text: Annotated[str, Form()] = ""
+        request: Request,
+        session: Checked,
+        name: str,
+        text: Annotated[str, Form()] = "",
+        schedule: Annotated[str, Form()] = "",
     ) -> Response:
         try:
             edited = tomllib.loads(text)
@@ -293,14 +307,17 @@ def web_router(site: Site) -> APIRouter:
                 session,
                 name=name,
                 text=text,
+                schedule=schedule,
                 problem=f"not saved: the TOML cannot be read: {error}",
             )
         edited.pop("store", None)  # the service's own store, never an integration's
         try:
             with site.integrations() as integrations:
+                schedule_seconds(schedule)  # a bad schedule saves nothing
                 info = integrations.configure(
                     name, keeping_secrets(edited, integrations.config(name))
                 )
+                integrations.reschedule(name, schedule)
         except HrsyncError as error:
             return page(
                 request,
@@ -308,6 +325,7 @@ def web_router(site: Site) -> APIRouter:
                 session,
                 name=name,
                 text=text,
+                schedule=schedule,
                 problem=f"not saved: {error}",
             )
         waits = f"; it waits for: {'; '.join(info.pending)}" if info.pending else ""
