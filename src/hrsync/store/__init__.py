@@ -3,6 +3,7 @@
 (``connections``, ``integrations``, ``tokens``). The only package that writes SQL or names
 SQLAlchemy; ``failures`` tells the rest what a database error means."""
 
-from hrsync.store.db import RunRecord, Store
+from hrsync.store.db import Store
+from hrsync.store.records import RunRecord
 
 __all__ = ["RunRecord", "Store"]

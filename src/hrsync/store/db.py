@@ -9,7 +9,6 @@ import os
 import socket
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +36,7 @@ from hrsync.owner_only import create_owner_only
 from hrsync.store.calls import CallLog
 from hrsync.store.leases import Leases
 from hrsync.store.memberships import MembershipStore
+from hrsync.store.records import JournalRecord, RunRecord, like_literal, run_record
 from hrsync.store.tables import Bookmark, JournalEntry, Lease, Link, Run
 
 log = logging.getLogger(__name__)
@@ -67,26 +67,6 @@ def _alive(owner: str, heartbeat: float | None, now: float, *, ours: bool = Fals
             return True
         return True
     return heartbeat is not None and now - heartbeat < STALE
-
-
-@dataclass(frozen=True, slots=True)
-class RunRecord:
-    id: int
-    mode: str
-    status: str
-    started_at: float
-    finished_at: float | None
-    summary: dict[str, Any]
-    integration: str = "default"
-
-
-@dataclass(frozen=True, slots=True)
-class JournalRecord:
-    change_key: str
-    kind: str
-    summary: str
-    state: str
-    error: str
 
 
 class Store(MembershipStore):
@@ -259,7 +239,7 @@ class Store(MembershipStore):
                 .limit(limit)
             ).all()
             self._interrupt_dead(rows, ours=True)
-            return [_run_record(r) for r in rows]
+            return [run_record(r) for r in rows]
 
     def last_started(self, mode: str, integration: str) -> float | None:
         """When ``integration``'s latest ``mode`` run began, if it ever ran."""
@@ -279,7 +259,7 @@ class Store(MembershipStore):
             if row is None:
                 return None
             self._interrupt_dead([row], ours=True)
-            return _run_record(row)
+            return run_record(row)
 
     def interrupted(self, integration: str) -> str:
         """Why ``integration``'s latest apply did not finish: "died" (its process is gone
@@ -371,9 +351,9 @@ class Store(MembershipStore):
     def history(self, employee_id: str, limit: int = 200) -> list[tuple[RunRecord, JournalRecord]]:
         """The changes that concerned one person in this integration's runs, newest first:
         their own (invite, update, …) and the memberships that named them."""
-        own = JournalEntry.change_key.like(f"user:{_like(employee_id)}:%", escape="\\")
+        own = JournalEntry.change_key.like(f"user:{like_literal(employee_id)}:%", escape="\\")
         named = JournalEntry.kind.like("%\\_members", escape="\\") & JournalEntry.payload.like(
-            f'%"{_like(employee_id)}"%', escape="\\"
+            f'%"{like_literal(employee_id)}"%', escape="\\"
         )
         with self._session() as s:
             rows = s.execute(
@@ -384,7 +364,7 @@ class Store(MembershipStore):
                 .limit(limit)
             ).all()
             return [
-                (_run_record(r), JournalRecord(j.change_key, j.kind, j.summary, j.state, j.error))
+                (run_record(r), JournalRecord(j.change_key, j.kind, j.summary, j.state, j.error))
                 for r, j in rows
             ]
 
@@ -492,17 +472,6 @@ _TAKE_WRITE_LOCK = update(Run).where(false()).values(status=Run.status)
 
 _MIGRATING = threading.Lock()
 _MIGRATED: set[str] = set()  # the databases this process has brought up to date
-
-
-def _like(text: str) -> str:
-    """``text`` inside a LIKE pattern, its wildcards taken literally."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _run_record(r: Run) -> RunRecord:
-    return RunRecord(
-        r.id, r.mode, r.status, r.started_at, r.finished_at, json.loads(r.summary), r.integration
-    )
 
 
 def _create_sqlite_file(url: str) -> None:

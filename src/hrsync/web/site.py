@@ -1,0 +1,151 @@
+"""What the admin page's routes share: the site (configuration, scheduler, one store kept
+open), the templates, the session a route needs and the CSRF token a form carries, and how a
+page is drawn."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+import httpx
+from fastapi import Depends, Form, HTTPException, Request, Response
+from fastapi.templating import Jinja2Templates
+
+from hrsync.access.admin import WINDOW as PROOF_WINDOW
+from hrsync.access.admin import verify
+from hrsync.access.connections import Connections
+from hrsync.access.integrations import Integrations
+from hrsync.access.vault import Vault
+from hrsync.clock import Clock
+from hrsync.config import load_settings
+from hrsync.service.scheduler import Scheduler
+from hrsync.store import RunRecord, Store
+from hrsync.web.sessions import COOKIE, Session, Sessions
+from hrsync.wiring import App, build
+
+HERE = Path(__file__).parent
+SIGNIN_COOKIE = "hrsync_signin"  # the sign-in form's CSRF token, before any session
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+
+class Site:
+    """What the pages share: the configuration, the scheduler, and one store kept open."""
+
+    def __init__(
+        self, config: Path, scheduler: Scheduler, clock: Clock, *, proof: float = PROOF_WINDOW
+    ) -> None:
+        self.config, self.scheduler, self.clock = config, scheduler, clock
+        self.proof = proof  # seconds a passphrase given stays good for sensitive actions
+        self._store: Store | None = None
+
+    def fresh(self, session: Session) -> bool:
+        """Whether ``session`` gave the passphrase recently enough for a sensitive action."""
+        return session.proved_within(self.proof, self.clock.now())
+
+    def prove(self, session: Session, passphrase: str) -> None:
+        """A sensitive action: the passphrase again, unless given recently in ``session``."""
+        if not self.fresh(session):
+            verify(self.store, passphrase)
+            Sessions(self.store).proved(session)
+
+    @property
+    def store(self) -> Store:
+        url = load_settings(self.config).store.url
+        if self._store is None or self._store.url != url:
+            self.close()
+            self._store = Store(url, clock=self.clock)
+        return self._store
+
+    def runs_store(self, integration: str) -> Store:
+        """The store, seen from one integration's runs (``default``: hrsync.toml's own)."""
+        return Store(self.store.url, clock=self.clock, integration=integration)
+
+    @contextmanager
+    def integrations(self) -> Iterator[Integrations]:
+        settings = load_settings(self.config)
+        client = httpx.Client(timeout=30)
+        try:
+            vault = Vault.open(settings.store.key_file)
+            yield Integrations(self.store, Connections(self.store, vault, client, self.clock))
+        finally:
+            client.close()
+
+    @contextmanager
+    def reading(self, integration: str) -> Iterator[App]:
+        """An app that only reads, for ``integration`` (any state: a draft can be looked at)."""
+        base = load_settings(self.config)
+        with self.integrations() as integrations:
+            settings = integrations.settings(integration, base)
+        app = build(settings, dry_run=True, integration=integration)
+        try:
+            yield app
+        finally:
+            app.close()
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+
+def _when(ts: float | None) -> str:
+    if not ts:
+        return "—"
+    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _took(run: RunRecord) -> str:
+    if not run.finished_at:
+        return "running" if run.status == "running" else "—"
+    seconds = int(run.finished_at - run.started_at)
+    return f"{seconds // 60} min {seconds % 60} s" if seconds >= 60 else f"{seconds} s"
+
+
+templates.env.filters["when"] = _when
+templates.env.filters["took"] = _took
+
+
+class SignInNeeded(Exception):
+    """A page asked for without a session: to the sign-in page."""
+
+
+def session_of(request: Request) -> Session:
+    """The request's session; a page without one goes to the sign-in, a POST is refused."""
+    site: Site = request.app.state.site
+    found = Sessions(site.store).find(request.cookies.get(COOKIE))
+    if found is None:
+        if request.method == "GET":
+            raise SignInNeeded
+        raise HTTPException(401, "sign in first")
+    return found
+
+
+def checked(request: Request, csrf: Annotated[str, Form()] = "") -> Session:
+    """The session of a POST whose form carries the session's CSRF token."""
+    session = session_of(request)
+    if not session.csrf_matches(csrf):
+        raise HTTPException(403, "the form's CSRF token is missing or wrong: reload the page")
+    return session
+
+
+Signed = Annotated[Session, Depends(session_of)]
+Checked = Annotated[Session, Depends(checked)]
+
+
+def render(request: Request, template: str, session: Session | None, **values: Any) -> Response:
+    """A page, never cached (it shows the admin's directory)."""
+    site: Site = request.app.state.site
+    return templates.TemplateResponse(
+        request,
+        template,
+        {"session": session, "now": site.clock.now(), **values},
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def query(**values: str) -> str:
+    return urlencode(values)
