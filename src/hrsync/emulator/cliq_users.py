@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from hrsync.emulator import views
@@ -159,17 +160,19 @@ def list_users(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
     status = q.get("status")
     require(status is None or status in STATUSES)
     fields = [f for f in q.get("fields", "").split(",") if f]
-    users = list(ctx.org.users.values())  # in id order: ids are given out in sequence
+    # In id order (ids are given out in sequence), filtered lazily: a page reads the users up
+    # to its end, not the whole organisation.
+    users: Iterable[User] = ctx.org.users.values()
     if status:
-        users = [u for u in users if u.status == status]
+        users = (u for u in users if u.status == status)
     if q.get("modified_after"):
-        since = _parse_time(q["modified_after"])
-        users = [u for u in users if u.modified > since and u.modified > ctx.now - 7 * 86400]
+        since = max(_parse_time(q["modified_after"]), ctx.now - 7 * 86400)
+        users = (u for u in users if u.modified > since)
         if "modified-excludes-new" in ctx.variants:  # an invitation is not a change of fields
-            users = [u for u in users if u.modified > u.created]
+            users = (u for u in users if u.modified > u.created)
     if q.get("search"):
         needle = q["search"].lower()
-        users = [u for u in users if needle in u.email_id.lower() or needle in u.full_name.lower()]
+        users = (u for u in users if needle in u.email_id.lower() or needle in u.full_name.lower())
     key = f"users:{status}:{q.get('modified_after')}:{q.get('search')}"
     page, token = ctx.page(key, users, q, default=25, maximum=100)
     items = [views.user_fields(ctx.org, u, fields) for u in page]

@@ -42,6 +42,11 @@ def _members_of_network(org: Org) -> list[User]:
     return [u for u in org.users.values() if u.status != "inactive"]
 
 
+def _in_network(org: Org, zuid: str) -> bool:
+    user = org.users.get(zuid)
+    return user is not None and user.status != "inactive"
+
+
 def _user_view(user: User, role: str = "MEMBER") -> dict[str, Any]:
     return {
         "zuid": user.id,
@@ -113,7 +118,7 @@ def add_users_to_group(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
     admins = _ids(params.get("adminIds", ""))
     emails = _ids(params.get("userEmailIds", ""))
     require(bool(members or admins or emails), "users_required")
-    in_network = {u.id: u for u in _members_of_network(ctx.org)}
+    in_network = {z for z in members + admins if _in_network(ctx.org, z)}
     failed = [z for z in members + admins if z not in in_network]
     group.members.update(z for z in members + admins if z in in_network)
     group.admins.update(z for z in admins if z in in_network)

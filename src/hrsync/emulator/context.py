@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from hrsync.emulator.core import ZohoError, require
@@ -24,9 +26,16 @@ class Ctx:
         return any(w.lower() in held for w in wanted)
 
     def page(
-        self, listing: str, items: list[Any], query: dict[str, str], *, default: int, maximum: int
+        self,
+        listing: str,
+        items: Iterable[Any],
+        query: dict[str, str],
+        *,
+        default: int,
+        maximum: int,
     ) -> tuple[list[Any], str | None]:
-        """Slice ``items`` by ``limit`` and ``next_token``; return the page and the next token."""
+        """Slice ``items`` by ``limit`` and ``next_token``; return the page and the next token.
+        ``items`` may be lazy: a page reads the items up to its end and one more."""
         limit = parse_limit(query.get("limit"), default=default, maximum=maximum)
         offset = 0
         token = query.get("next_token")
@@ -35,9 +44,10 @@ class Ctx:
             require(entry is not None and entry[0] == listing, "invalid_next_token")
             assert entry is not None
             offset = entry[1]
-        chunk = items[offset : offset + limit]
-        if offset + limit >= len(items):
+        chunk = list(islice(items, offset, offset + limit + 1))
+        if len(chunk) <= limit:
             return chunk, None
+        del chunk[limit:]
         new_token = secrets.token_hex(24)
         self.cursors[new_token] = (listing, offset + limit)
         return chunk, new_token

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
+from itertools import islice
 from typing import Any
 
 from hrsync.emulator.context import Ctx
@@ -58,21 +60,24 @@ def _records(people: People, form_name: str, query: dict[str, str]) -> list[dict
         raise PeopleError(7021, f"Maximum record limit {MAX_LIMIT} is exceeded")
     if start < 1 or limit < 1:
         raise PeopleError(7034, "Invalid input value")
-    records = list(people.form(form_name).items())  # in id order: ids are given in sequence
+    # In id order (ids are given in sequence), filtered and paged lazily: a page costs the
+    # records before it, not a copy of the whole form.
+    records: Iterable[tuple[int, dict[str, Any]]] = people.form(form_name).items()
     since = query.get("modifiedtime")
     if since:
         try:
             cutoff = int(since)
         except ValueError:
             raise PeopleError(7034, f"Invalid modifiedtime '{since}'") from None
-        records = [(rid, r) for rid, r in records if int(r["ModifiedTime"]) > cutoff]
+        records = ((rid, r) for rid, r in records if int(r["ModifiedTime"]) > cutoff)
     column, value = query.get("searchColumn", ""), query.get("searchValue", "")
     if column or value:
         key = {"EMPLOYEEID": "EmployeeID", "EMPLOYEEMAILALIAS": "EmailID"}.get(column.upper())
         if key is None or not value or FORMS[form_name.lower()] != "employee":
             raise PeopleError(7042, f"Specified search value {value} is invalid")
-        records = [(rid, r) for rid, r in records if r.get(key, "").lower() == value.lower()]
-    page = records[start - 1 : start - 1 + limit]
+        wanted = value.lower()
+        records = ((rid, r) for rid, r in records if r.get(key, "").lower() == wanted)
+    page = list(islice(records, start - 1, start - 1 + limit))
     if not page:
         raise PeopleError(7024, "No records found")
     return [{str(rid): [dict(record)]} for rid, record in page]
