@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from hrsync import jsontext
 from hrsync.api.ratelimit import Pacer
 from hrsync.api.recording import ENDPOINT
 from hrsync.api.retry import DEFAULT_HANDLERS, RetryHandler, RetryState
@@ -207,6 +208,6 @@ def _decode(response: httpx.Response) -> Any:
     if not response.content:
         return None
     try:
-        return response.json()
+        return jsontext.loads(response.content)
     except ValueError:
         return {"message": response.text[:200]}

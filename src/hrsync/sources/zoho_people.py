@@ -48,9 +48,15 @@ FIELDS: dict[str, str] = {
     "exit_date": "Dateofexit",
 }
 KEPT = (*FIELDS.values(), "Reporting_To.ID", "Reporting_To.MailID", "ModifiedTime")
+# Where each kept field is in a kept record: a record is its values in ``KEPT``'s order, a
+# list of texts (a fifth of the memory of a mapping at 100,000 people, and of the JSON).
+AT = {label: i for i, label in enumerate(KEPT)}
+FIELD_AT = tuple((name, AT[label]) for name, label in FIELDS.items())
 # The bookmark of the last read's times; its records are kept in a bookmark of their own,
-# saved only when a read changes them. An older bookmark (records inside) means a full read.
-READ_VERSION = 2
+# saved only when a read changes them. An older bookmark (records as mappings, or inside
+# the times' bookmark) means a full read.
+READ_VERSION = 3
+Record = list[str]
 
 
 class Bookmarks(Protocol):
@@ -109,23 +115,24 @@ class PeopleSource:
         now = self.clock.now()
         self.parser.today = dt.datetime.fromtimestamp(now, dt.UTC).date()
         calls_before = self.client.http.calls["people"]
-        records = self.bookmarks.bookmark(self._records_key) if saved else None
+        records = self._saved_records() if saved else None
         if saved and records is not None and now - saved["full_at"] < self.full_every:
             started = int(saved.get("started_ms", 0)) - SKEW_MS
             since = max(0, max(int(saved["modified_ms"]), started) - OVERLAP_MS)
             changed = dict(self._fetch(since))
             if any(records.get(rid) != record for rid, record in changed.items()):
                 records.update(changed)
-                self.bookmarks.save_bookmark(self._records_key, records)
+                self._save_records(records)
             kind, full_at, count = "incremental", saved["full_at"], len(changed)
         else:
             records = dict(self._fetch(None))
-            self.bookmarks.save_bookmark(self._records_key, records)
+            self._save_records(records)
             kind, full_at, count = "full", now, len(records)
         calls = self.client.http.calls["people"] - calls_before
         self.last_read = LastRead(kind, count, calls)
         log.info("%s read of %s: %d records in %d calls", kind, self.describe(), count, calls)
-        newest = max((int(r.get("ModifiedTime") or 0) for r in records.values()), default=0)
+        at = AT["ModifiedTime"]
+        newest = max((int(r[at] or 0) for r in records.values()), default=0)
         self.bookmarks.save_bookmark(
             self._key,
             {
@@ -145,23 +152,38 @@ class PeopleSource:
             return saved
         return None
 
-    def _fetch(self, since: int | None) -> list[tuple[str, dict[str, str]]]:
+    def _saved_records(self) -> dict[str, Record] | None:
+        saved = self.bookmarks.bookmark(self._records_key)
+        if isinstance(saved, dict) and saved.get("fields") == list(KEPT):
+            records: dict[str, Record] = saved["records"]
+            return records
+        return None  # kept by an older hrsync, or with other fields: read in full
+
+    def _save_records(self, records: Mapping[str, Record]) -> None:
+        self.bookmarks.save_bookmark(self._records_key, {"fields": KEPT, "records": records})
+
+    def _fetch(self, since: int | None) -> list[tuple[str, Record]]:
         return [
-            (rid, {k: _text(record.get(k)) for k in KEPT})
+            (rid, [_text(record.get(k)) for k in KEPT])
             for rid, record in self.client.iter_records(self.form, modified_after_ms=since)
         ]
 
-    def snapshot(self, records: Mapping[str, Mapping[str, str]]) -> SourceSnapshot:
-        """Records (id → fields) → employees, managers resolved by id or email."""
-        eid_of_record = {rid: r.get("EmployeeID", "") for rid, r in records.items()}
-        eid_of_email = {
-            r.get("EmailID", "").lower(): r.get("EmployeeID", "") for r in records.values()
-        }
+    def snapshot(self, records: Mapping[str, Record]) -> SourceSnapshot:
+        """Records (id → values in ``KEPT``'s order) → employees, managers resolved by id
+        or email."""
+        eid, mail_at, ref_at, by_mail_at = (
+            AT["EmployeeID"],
+            AT["EmailID"],
+            AT["Reporting_To.ID"],
+            AT["Reporting_To.MailID"],
+        )
+        eid_of_record = {rid: r[eid] for rid, r in records.items()}
+        eid_of_email = {r[mail_at].lower(): r[eid] for r in records.values()}
         rows: list[ParsedRow] = []
         outside: list[str] = []
         for rid, record in sorted(records.items(), key=lambda item: (len(item[0]), item[0])):
-            row = {name: record.get(label, "") for name, label in FIELDS.items()}
-            ref, mail = record.get("Reporting_To.ID", ""), record.get("Reporting_To.MailID", "")
+            row = {name: record[i] for name, i in FIELD_AT}
+            ref, mail = record[ref_at], record[by_mail_at]
             manager = (
                 eid_of_record.get(ref) or eid_of_email.get(mail.lower(), "")
                 if (ref or mail)

@@ -21,7 +21,6 @@ from sqlalchemy import (
     create_engine,
     event,
     false,
-    insert,
     make_url,
     or_,
     select,
@@ -30,9 +29,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
+from hrsync import jsontext
 from hrsync.clock import Clock
 from hrsync.errors import ConcurrentRun
 from hrsync.owner_only import create_owner_only
+from hrsync.store.bulk import insert_rows
 from hrsync.store.calls import CallLog
 from hrsync.store.leases import Leases
 from hrsync.store.memberships import MembershipStore
@@ -152,19 +153,8 @@ class Store(MembershipStore):
                 if link is not None:
                     link.zuid, link.email, link.updated_at = zuid, email, now
                 else:
-                    new.append(
-                        {
-                            "integration": self.integration,
-                            "employee_id": employee_id,
-                            "zuid": zuid,
-                            "email": email,
-                            "origin": origin,
-                            "created_at": now,
-                            "updated_at": now,
-                        }
-                    )
-            if new:
-                s.execute(insert(Link), new)
+                    new.append((self.integration, employee_id, zuid, email, origin, now, now))
+            insert_rows(s.connection(), _LINKS, _LINK_COLUMNS, new)
 
     # runs ----------------------------------------------------------------------------------
     def exclusive(self, s: Session | Connection, name: str) -> None:
@@ -307,23 +297,14 @@ class Store(MembershipStore):
         """Record (key, kind, summary, payload) changes as intended, before any is sent."""
         now = self._clock.now()
         rows = [
-            {
-                "run_id": run_id,
-                "change_key": k,
-                "kind": kind,
-                "summary": summary,
-                "payload": payload,
-                "state": "intended",
-                "error": "",
-                "updated_at": now,
-            }
-            for k, kind, summary, payload in entries
+            (run_id, key, kind, summary, payload, "intended", "", now)
+            for key, kind, summary, payload in entries
         ]
         if not rows:
             return
         with self._session.begin() as s:
-            # One executemany on the connection: no ORM bookkeeping for thousands of rows.
-            s.connection().execute(insert(JournalEntry), rows)
+            # One executemany at the driver: no per-row work for thousands of rows.
+            insert_rows(s.connection(), _JOURNAL, _JOURNAL_COLUMNS, rows)
 
     def journal_mark(
         self, run_id: int, keys: Sequence[str], state: str, *, error: str = ""
@@ -430,11 +411,11 @@ class Store(MembershipStore):
                     Bookmark.integration == self.integration, Bookmark.name == name
                 )
             ).first()
-            return json.loads(row.value) if row is not None else None
+            return jsontext.loads(row.value) if row is not None else None
 
     def save_bookmark(self, name: str, value: Any) -> None:
         now = self._clock.now()
-        text = json.dumps(value, separators=(",", ":"))
+        text = jsontext.dumps(value)
         with self._session.begin() as s:
             row = s.scalars(
                 select(Bookmark).where(
@@ -458,6 +439,27 @@ class Store(MembershipStore):
 
 
 # Changes of one run to a new state: built once, as a run marks changes a batch at a time.
+_JOURNAL = JournalEntry.__table__
+_JOURNAL_COLUMNS = (
+    "run_id",
+    "change_key",
+    "kind",
+    "summary",
+    "payload",
+    "state",
+    "error",
+    "updated_at",
+)
+_LINKS = Link.__table__
+_LINK_COLUMNS = (
+    "integration",
+    "employee_id",
+    "zuid",
+    "email",
+    "origin",
+    "created_at",
+    "updated_at",
+)
 _MARK = (
     update(JournalEntry)
     .where(

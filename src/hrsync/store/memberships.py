@@ -4,13 +4,16 @@ because only the membership rules read or write them."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from hrsync.clock import Clock
+from hrsync.store.bulk import insert_rows
 from hrsync.store.tables import Membership
+
+_TABLE = Membership.__table__
+_COLUMNS = ("integration", "kind", "group_key", "employee_id", "created_at")
 
 
 class MembershipStore:
@@ -42,29 +45,14 @@ class MembershipStore:
         joins many teams at once); a membership already recorded stays as it is."""
         now = self._clock.now()
         rows = [
-            {
-                "integration": self.integration,
-                "kind": kind,
-                "group_key": group.strip().lower(),
-                "employee_id": e,
-                "created_at": now,
-            }
+            (self.integration, kind, group.strip().lower(), e, now)
             for group, employee_ids in groups.items()
             for e in sorted(set(employee_ids))
         ]
         if not rows:
             return
         with self._session.begin() as s:
-            s.connection().execute(self._insert_new(Membership), rows)
-
-    def _insert_new(self, table: type[Membership]) -> Any:
-        """An INSERT that skips rows its table's unique keys already hold (both SQLite and
-        PostgreSQL say it as ON CONFLICT DO NOTHING)."""
-        from sqlalchemy.dialects import postgresql, sqlite
-
-        if self.engine.dialect.name == "postgresql":
-            return postgresql.insert(table).on_conflict_do_nothing()
-        return sqlite.insert(table).on_conflict_do_nothing()
+            insert_rows(s.connection(), _TABLE, _COLUMNS, rows, skip_existing=True)
 
     def move_memberships(self, kind: str, group: str, employee_ids: Iterable[str]) -> None:
         """Record ``employee_ids`` in ``group`` and in no other group of ``kind`` (a role)."""

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
+from hrsync import jsontext
 from hrsync.model import RecordError
 
 
@@ -33,7 +34,7 @@ class Change:
     def encoded(self) -> str:
         """The change as canonical JSON text: what the fingerprint digests and the journal
         keeps, encoded once for both."""
-        return json.dumps(self.to_dict(), sort_keys=True)
+        return jsontext.dumps(self.to_dict(), sort_keys=True)
 
 
 _NAMES: dict[type[Change], tuple[str, ...]] = {}
