@@ -159,11 +159,24 @@ class CliqClient:
     ) -> Iterator[CliqUser]:
         """Every user (or those with ``status``, matching ``search``, or changed after the
         ISO time ``modified_after``), in the full get-user shape."""
+        for item in self.iter_user_items(
+            status=status, search=search, modified_after=modified_after
+        ):
+            yield CliqUser.model_validate(item)
+
+    def iter_user_items(
+        self,
+        *,
+        status: str | None = None,
+        search: str | None = None,
+        modified_after: str | None = None,
+    ) -> Iterator[Any]:
+        """``iter_users``' users as Cliq sent them (decoded JSON), for a reader that
+        converts them itself (``targets.cliq.wire``)."""
         params: dict[str, Any] = {"fields": "all"}
         wanted = (("status", status), ("search", search), ("modified_after", modified_after))
         params.update({k: v for k, v in wanted if v})
-        for item in self._listing("/api/v2/users", endpoint="users.list", params=params):
-            yield CliqUser.model_validate(item)
+        return self._listing("/api/v2/users", endpoint="users.list", params=params)
 
     def get_user(self, user_id: str) -> CliqUser:
         body = self.http.call(

@@ -105,11 +105,14 @@ class ZohoHttp:
 
     def _send_once(self, method: str, path: str, *, endpoint: str, params: Any, json: Any) -> Any:
         url = self._base + path
+        # A JSON body as httpx would write it (compact, UTF-8), written by orjson.
+        body = None if json is None else jsontext.dumps(json).encode()
         request = self._client.build_request(
             method,
             url,
             params=params,
-            json=json,
+            content=body,
+            headers=None if body is None else {"Content-Type": "application/json"},
             extensions={ENDPOINT: endpoint},  # for a recording (api/recording.py)
         )
         response = self._send_handling_auth(request, endpoint=endpoint, url=url)

@@ -8,13 +8,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
-from hrsync.api.cliq import AddUsersResult, CliqClient, CliqUser
+from hrsync.api.cliq import AddUsersResult, CliqClient
 from hrsync.errors import BadRequest, NotFound
 from hrsync.sync.apply import Ledger
 from hrsync.sync.mapping import encode
 from hrsync.sync.plan import Change, Plan, UpdateUser
 from hrsync.sync.state import (
-    PROFILE_FIELDS,
     CurrentUser,
     Inventory,
     RoleState,
@@ -35,6 +34,7 @@ from hrsync.targets.cliq.seen import (
     settle_teams,
     teams_json,
 )
+from hrsync.targets.cliq.wire import current_user, current_user_of
 
 log = logging.getLogger(__name__)
 UPDATE_BODY = "cliq:update_body"  # the store bookmark: "flat" or "wrapped"
@@ -57,22 +57,6 @@ class NoMemory:
 
     def save_bookmark(self, name: str, value: Any) -> None:
         self._saved[name] = value
-
-
-def current_user(user: CliqUser) -> CurrentUser:
-    """A Cliq wire user in sync terms."""
-    fields = {name: str(getattr(user, name) or "") for name in PROFILE_FIELDS}
-    if user.display_name == user.full_name and not fields["display_name"]:
-        fields["display_name"] = user.full_name
-    return CurrentUser(
-        zuid=user.id,
-        status=user.status,
-        fields=fields,
-        department=user.department.name if user.department else "",
-        designation=user.designation.name if user.designation else "",
-        manager_zuid=user.reportingto.id if user.reportingto else "",
-        custom={k: str(v) for k, v in user.custom.items() if isinstance(v, str | int)},
-    )
 
 
 class CliqTarget:
@@ -183,10 +167,11 @@ class CliqTarget:
     def _read_all_users(self) -> dict[str, CurrentUser]:
         users: dict[str, CurrentUser] = {}
         unsure: list[str] = []  # users listed without a status
-        for user in self.client.iter_users():  # converted as they come: no second copy
-            current = users[user.id] = current_user(user)
+        for item in self.client.iter_user_items():  # converted as they come: no second copy
+            current = current_user_of(item)
+            users[current.zuid] = current
             if not current.status:
-                unsure.append(user.id)
+                unsure.append(current.zuid)
         if unsure:
             self._settle_statuses(users, unsure)
         return users
@@ -383,12 +368,12 @@ class CliqTarget:
         invited since then, in a page or two rather than a listing of everyone pending."""
         since = dt.datetime.fromtimestamp(when, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         found: dict[str, str] = {}
-        for user in self.client.iter_users(status="pending", modified_after=since):
-            current = current_user(user)
-            self.read_back[user.id] = (
+        for item in self.client.iter_user_items(status="pending", modified_after=since):
+            current = current_user_of(item)
+            self.read_back[current.zuid] = (
                 current if current.status else replace(current, status="pending")
             )
-            found[user.email_id.lower()] = user.id
+            found[current.email.lower()] = current.zuid
         return found
 
     def find_users(self, emails: Iterable[str]) -> dict[str, str]:
