@@ -105,15 +105,18 @@ class Seen:
         }
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any] | None) -> Seen | None:
+    def from_json(cls, data: Mapping[str, Any] | None, *, users: bool = True) -> Seen | None:
+        """The saved ``Seen``; with ``users=False`` only when and what it read, without the
+        users themselves (none are kept)."""
         if not isinstance(data, Mapping) or data.get("version") != 1:
             return None
-        users = (_user_of(row) for row in data["users"])
+        rows = data["users"] if users else ()
+        listed = (_user_of(row) for row in rows)
         return cls(
             float(data["full_at"]),
             float(data["read_at"]),
             float(data["since_at"]),
-            {u.zuid: u for u in users},
+            {u.zuid: u for u in listed},
             set(data["unsure"]),
             set(data["invited"]),
             {fid: (mod, dict(opts)) for fid, (mod, opts) in data["options"].items()},

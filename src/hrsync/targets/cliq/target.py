@@ -80,6 +80,7 @@ class CliqTarget:
         self._protected_emails = {e.lower() for e in protected_emails}
         self.lead_zuid = ""
         self.base_department_id = ""
+        self._seen: Seen | None = None  # as the last inventory saved it
 
     def inventory(self, *, full: str = "") -> Inventory:
         """Every user, department, designation and custom field of the organisation (teams
@@ -90,8 +91,14 @@ class CliqTarget:
         ``full_read_every`` or an apply never finished; otherwise only those Cliq lists as
         changed since the last read, and those hrsync is unsure of (``seen``)."""
         started = self.now()
-        seen = Seen.from_json(self.memory.bookmark(SEEN))
+        # The users last seen are read from the store only when they are kept: a full read
+        # replaces them all, and at 100,000 people they cost seconds and much memory.
+        saved = self.memory.bookmark(SEEN)
+        seen = Seen.from_json(saved, users=False)
         why = full or self._full_read_due(seen, started)
+        if not why and seen is not None:
+            seen = Seen.from_json(saved)
+        del saved
         inv = Inventory()
         self._read_groups(inv)
         since = self._zoho_time() - (self.now() - started)
@@ -106,6 +113,7 @@ class CliqTarget:
             self.last_read = LastRead("incremental", "", changed, f"{due:%Y-%m-%d %H:%M} UTC")
             seen.read_at, seen.since_at, seen.options = started, since, known
         self.memory.save_bookmark(SEEN, seen.to_json())
+        self._seen = seen  # what ``applied`` settles, rather than reading it back
         inv.users = list(seen.users.values())
         inv.full_read = self.last_read.kind == "full"
         inv.read = self.last_read.describe()
@@ -235,7 +243,8 @@ class CliqTarget:
         the users of the others are read again next time. The next read asks for changes
         since now, so hrsync's own writes are not listed back to it; a hand edit made while
         this apply ran is found at the next full read."""
-        seen = Seen.from_json(self.memory.bookmark(SEEN))
+        seen = self._seen or Seen.from_json(self.memory.bookmark(SEEN))
+        self._seen = None
         if seen is not None:
             seen.read_at, seen.since_at = self.now(), self._zoho_time()
             sure: list[Change] = []
