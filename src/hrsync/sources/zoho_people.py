@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
@@ -119,11 +119,18 @@ class PeopleSource:
         if saved and records is not None and now - saved["full_at"] < self.full_every:
             started = int(saved.get("started_ms", 0)) - SKEW_MS
             since = max(0, max(int(saved["modified_ms"]), started) - OVERLAP_MS)
-            changed = dict(self._fetch(since))
-            if any(records.get(rid) != record for rid, record in changed.items()):
+            # Compared as they come, a page at a time: a record read again unchanged is
+            # dropped at once rather than held beside the kept one.
+            changed: dict[str, Record] = {}
+            count = 0
+            for rid, record in self._fetch(since):
+                count += 1
+                if records.get(rid) != record:
+                    changed[rid] = record
+            if changed:
                 records.update(changed)
                 self._save_records(records)
-            kind, full_at, count = "incremental", saved["full_at"], len(changed)
+            kind, full_at = "incremental", saved["full_at"]
         else:
             records = dict(self._fetch(None))
             self._save_records(records)
@@ -162,11 +169,9 @@ class PeopleSource:
     def _save_records(self, records: Mapping[str, Record]) -> None:
         self.bookmarks.save_bookmark(self._records_key, {"fields": KEPT, "records": records})
 
-    def _fetch(self, since: int | None) -> list[tuple[str, Record]]:
-        return [
-            (rid, [_text(record.get(k)) for k in KEPT])
-            for rid, record in self.client.iter_records(self.form, modified_after_ms=since)
-        ]
+    def _fetch(self, since: int | None) -> Iterator[tuple[str, Record]]:
+        for rid, record in self.client.iter_records(self.form, modified_after_ms=since):
+            yield rid, [v if type(v) is str else _text(v) for v in map(record.get, KEPT)]
 
     def snapshot(self, records: Mapping[str, Record]) -> SourceSnapshot:
         """Records (id → values in ``KEPT``'s order) → employees, managers resolved by id
@@ -213,6 +218,4 @@ class PeopleSource:
 
 
 def _text(value: Any) -> str:
-    if type(value) is str:  # most values: no conversion to make
-        return value
     return "" if value is None else str(value)
