@@ -19,8 +19,10 @@ time and calls are the same either way. Prints one JSON object:
   ``cpu_emulator_seconds`` (the emulator answering: the time in its transport in-process,
   its process's user + system CPU otherwise); ``wall_seconds``;
 - ``peak_rss_mb``: the bench process's peak memory: hrsync's and the emulator's together
-  in-process, hrsync's alone (with the bench's HR rows) with ``--emulator process``, which
-  adds ``emulator_peak_rss_mb`` (the emulator process's VmHWM);
+  in-process, hrsync's alone with ``--emulator process``, which adds
+  ``emulator_peak_rss_mb`` (the emulator process's VmHWM); ``baseline_rss_mb``: the bench
+  process's memory before hrsync's first run (Python, the libraries, the bench itself);
+  HR is seeded a slice at a time and the bench's own copy dropped before hrsync runs;
 - ``converged``: a second plan has no changes;
 - ``plan_cpu_hrsync_seconds``: hrsync's CPU for ``hrsync plan`` before the initial sync
   (everyone a joiner) and for ``hrsync plan --full-read`` once Cliq is in step.
@@ -34,7 +36,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from harness import EmulatedOrg, command_line, lower_bound_seconds, ratio
+from harness import EmulatedOrg, command_line, current_rss_mb, lower_bound_seconds, ratio
 
 
 def fewest_calls(counts: dict[str, int], employees: int, scenario: str) -> dict[str, int]:
@@ -59,6 +61,8 @@ def run(
     employees: int, folder: Path, scenario: str = "csv", emulator: str = "inprocess"
 ) -> dict[str, object]:
     with EmulatedOrg(folder, scenario, employees, emulator) as org:
+        org.rows = []  # HR is written: the bench's own copy is no part of hrsync's memory
+        baseline = current_rss_mb()  # the bench (and an in-process emulator) before hrsync
         _, plan_before = org.plan()  # `hrsync plan` of the initial sync: everyone a joiner
         first = org.apply()
         converged = org.converged()
@@ -82,6 +86,7 @@ def run(
         "plan_cpu_hrsync_seconds": {"initial": plan_before, "full_read_in_step": plan_after},
         "wall_seconds": round(first.wall_seconds, 2),
         "emulator": emulator,
+        "baseline_rss_mb": baseline,
         **org.memory(),
     }
 

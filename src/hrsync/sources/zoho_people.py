@@ -123,8 +123,7 @@ class PeopleSource:
             # dropped at once rather than held beside the kept one.
             changed: dict[str, Record] = {}
             count = 0
-            for rid, record in self._fetch(since):
-                count += 1
+            for count, (rid, record) in enumerate(self._fetch(since), start=1):  # noqa: B007
                 if records.get(rid) != record:
                     changed[rid] = record
             if changed:

@@ -9,6 +9,7 @@ import os
 import socket
 import threading
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -296,15 +297,15 @@ class Store(MembershipStore):
     def journal_intend(self, run_id: int, entries: Iterable[tuple[str, str, str, str]]) -> None:
         """Record (key, kind, summary, payload) changes as intended, before any is sent."""
         now = self._clock.now()
-        rows = [
+        rows = (
             (run_id, key, kind, summary, payload, "intended", "", now)
             for key, kind, summary, payload in entries
-        ]
-        if not rows:
-            return
+        )
         with self._session.begin() as s:
-            # One executemany at the driver: no per-row work for thousands of rows.
-            insert_rows(s.connection(), _JOURNAL, _JOURNAL_COLUMNS, rows)
+            # In one transaction, an executemany at the driver per slice: no per-row work
+            # in SQLAlchemy, and never all of a large plan's rows in memory at once.
+            while batch := list(islice(rows, INTEND_SLICE)):
+                insert_rows(s.connection(), _JOURNAL, _JOURNAL_COLUMNS, batch)
 
     def journal_mark(
         self, run_id: int, keys: Sequence[str], state: str, *, error: str = ""
@@ -439,6 +440,7 @@ class Store(MembershipStore):
 
 
 # Changes of one run to a new state: built once, as a run marks changes a batch at a time.
+INTEND_SLICE = 5_000  # journal rows written at a time
 _JOURNAL = JournalEntry.__table__
 _JOURNAL_COLUMNS = (
     "run_id",

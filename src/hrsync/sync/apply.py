@@ -166,9 +166,10 @@ class Applier:
         self.background: deque[Step] = deque()
         self.cliq: Steps | None = None
 
-    def apply(self, plan: Plan, encoded: Sequence[str] | None = None) -> ApplyReport:
+    def apply(self, plan: Plan, encoded: list[str] | None = None) -> ApplyReport:
         """``encoded``: the plan's changes as ``Plan.encoded`` text, when the caller has them
-        already (for the fingerprint): the journal keeps the same text."""
+        already (for the fingerprint): the journal keeps the same text, and the list is
+        emptied once it has (a large plan's texts are not held through the whole apply)."""
         self.progress.start(plan)
         texts = plan.encoded() if encoded is None else encoded
         self.journal.journal_intend(
@@ -178,6 +179,7 @@ class Applier:
                 for c, text in zip(plan.changes, texts, strict=True)
             ),
         )
+        texts.clear()
         cliq = self.cliq = self.target.changes(self.inventory, plan, self)
         if self.connect is not None:
             self.background.extend(self.connect.changes(self.inventory, plan, self).steps(plan))
