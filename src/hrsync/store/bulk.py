@@ -1,4 +1,5 @@
-"""Many rows into one table in a single executemany at the database driver.
+"""Many rows into one table in a single executemany at the database driver (and the
+driver's parameter mark, for other statements sent as they are).
 
 SQLAlchemy's own executemany turns every row's mapping into parameters in Python first: at
 100,000 people, who each leave a journal entry, a link and several memberships, that was a
@@ -32,10 +33,15 @@ def insert_rows(
     assert isinstance(table, Table), "rows go into a table"
     unknown = set(columns) - set(table.c.keys())
     assert not unknown, f"{table.name} has no column {', '.join(sorted(unknown))}"
-    mark = _MARKS[connection.dialect.paramstyle]
+    mark = placeholder(connection)
     sql = (
         f"INSERT INTO {table.name} ({', '.join(columns)}) "
         f"VALUES ({', '.join([mark] * len(columns))})"
         + (" ON CONFLICT DO NOTHING" if skip_existing else "")
     )
     connection.exec_driver_sql(sql, list(rows))
+
+
+def placeholder(connection: Connection) -> str:
+    """The driver's mark for one parameter in SQL sent as it is (``exec_driver_sql``)."""
+    return _MARKS[connection.dialect.paramstyle]

@@ -51,8 +51,8 @@ class MembershipStore:
         ]
         if not rows:
             return
-        with self._session.begin() as s:
-            insert_rows(s.connection(), _TABLE, _COLUMNS, rows, skip_existing=True)
+        with self.engine.begin() as connection:  # no ORM session: nothing here needs one
+            insert_rows(connection, _TABLE, _COLUMNS, rows, skip_existing=True)
 
     def move_memberships(self, kind: str, group: str, employee_ids: Iterable[str]) -> None:
         """Record ``employee_ids`` in ``group`` and in no other group of ``kind`` (a role)."""
