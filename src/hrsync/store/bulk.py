@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, FromClause, Table
 
 # The driver's placeholder, by its DB-API paramstyle (sqlite3: qmark; psycopg: pyformat).
-_MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
 
 def insert_rows(
@@ -44,4 +44,4 @@ def insert_rows(
 
 def placeholder(connection: Connection) -> str:
     """The driver's mark for one parameter in SQL sent as it is (``exec_driver_sql``)."""
-    return _MARKS[connection.dialect.paramstyle]
+    return MARKS[connection.dialect.paramstyle]

@@ -6,28 +6,24 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete
 
 from hrsync.api.ratelimit import LOCKED, Decide, Reservation
+from hrsync.store.bulk import MARKS
 from hrsync.store.tables import ApiCall
 
 if TYPE_CHECKING:
     from hrsync.store.db import Store
 
 CALLS_KEPT = 3600.0  # seconds of API call history kept for pacing
-# Built once: the log is read and written around every call, on the connection, so each
-# costs a cached statement rather than a new one and an ORM unit of work.
+# Sent as they are, with the driver's own parameter mark: the log is read and written
+# around every call, and SQLAlchemy's statement handling cost more than the statements.
 _RECENT = (
-    select(ApiCall.endpoint, ApiCall.at)
-    .where(
-        ApiCall.scope == bindparam("scope"),
-        ApiCall.endpoint.in_([bindparam("endpoint"), bindparam("locked")]),
-        ApiCall.at >= bindparam("since"),
-    )
-    .order_by(ApiCall.at)
+    "SELECT endpoint, at FROM api_calls WHERE scope = {m} AND endpoint IN ({m}, {m}) "
+    "AND at >= {m} ORDER BY at"
 )
-_ADD = insert(ApiCall)
-_COMPLETE = update(ApiCall).where(ApiCall.id == bindparam("ticket")).values(at=bindparam("at"))
+_ADD = "INSERT INTO api_calls (scope, endpoint, at) VALUES ({m}, {m}, {m})"
+_COMPLETE = "UPDATE api_calls SET at = {m} WHERE id = {m}"
 _CANCEL = delete(ApiCall).where(ApiCall.id == bindparam("ticket"))
 
 
@@ -40,17 +36,26 @@ class CallLog:
         self._engine = store.engine
         self.scope = scope
         self._pruned = False
+        mark = MARKS[self._engine.dialect.paramstyle]
+        self._sql = {
+            name: sql.format(m=mark)
+            for name, sql in (("recent", _RECENT), ("add", _ADD), ("complete", _COMPLETE))
+        }
+        # PostgreSQL says the new row's id when asked; SQLite's cursor keeps it.
+        if self._engine.dialect.name == "postgresql":
+            self._sql["add"] += " RETURNING id"
 
     def _recent(self, connection: Connection, endpoint: str, since: float) -> Any:
-        return connection.execute(
-            _RECENT,
-            {
-                "scope": self.scope,
-                "endpoint": endpoint,
-                "locked": endpoint + LOCKED,
-                "since": since,
-            },
+        return connection.exec_driver_sql(
+            self._sql["recent"], (self.scope, endpoint, endpoint + LOCKED, since)
         )
+
+    def _add(self, connection: Connection, endpoint: str, at: float) -> int:
+        added = connection.exec_driver_sql(self._sql["add"], (self.scope, endpoint, at))
+        if self._engine.dialect.name == "postgresql":
+            return int(added.scalar_one())
+        assert added.lastrowid is not None  # an INSERT of one row always has its key
+        return int(added.lastrowid)
 
     def recent(self, endpoint: str, since: float) -> tuple[list[float], float]:
         """Times of ``endpoint``'s calls since ``since``, oldest first, and its lock's end."""
@@ -65,10 +70,7 @@ class CallLog:
             wait = decide(*_calls_and_lock(self._recent(connection, endpoint, since), endpoint))
             if wait > 0:
                 return Reservation(wait=wait)
-            added = connection.execute(_ADD, {"scope": self.scope, "endpoint": endpoint, "at": now})
-            key = added.inserted_primary_key
-            assert key is not None  # an INSERT of one row always has its key
-            return Reservation(int(key[0]))
+            return Reservation(self._add(connection, endpoint, now))
 
     def _prune(self, connection: Connection, now: float) -> None:
         if not self._pruned:
@@ -79,7 +81,7 @@ class CallLog:
 
     def complete(self, ticket: int, at: float) -> None:
         with self._engine.begin() as connection:
-            connection.execute(_COMPLETE, {"ticket": ticket, "at": at})
+            connection.exec_driver_sql(self._sql["complete"], (at, ticket))
 
     def cancel(self, ticket: int) -> None:
         with self._engine.begin() as connection:
@@ -87,7 +89,7 @@ class CallLog:
 
     def add(self, endpoint: str, at: float) -> None:
         with self._engine.begin() as connection:
-            connection.execute(_ADD, {"scope": self.scope, "endpoint": endpoint, "at": at})
+            self._add(connection, endpoint, at)
 
 
 def _calls_and_lock(rows: Iterable[Any], endpoint: str) -> tuple[list[float], float]:

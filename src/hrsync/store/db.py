@@ -20,7 +20,6 @@ from sqlalchemy import (
     Engine,
     create_engine,
     event,
-    false,
     make_url,
     or_,
     select,
@@ -167,7 +166,7 @@ class Store(MembershipStore):
         else:
             # SQLite has one writer at a time: a first write, even of no row, takes the
             # database's write lock and holds it until the transaction ends.
-            connection.execute(_TAKE_WRITE_LOCK)
+            connection.exec_driver_sql(_TAKE_WRITE_LOCK)
 
     def start_run(self, mode: str) -> int:
         """Record a new run. Runs left "running" by a dead process become "interrupted";
@@ -470,7 +469,7 @@ _MARK_SQL = (
     "WHERE run_id = {mark} AND change_key IN ({keys})"
 )
 # A write of no row: it takes SQLite's write lock (see ``Store.exclusive``).
-_TAKE_WRITE_LOCK = update(Run).where(false()).values(status=Run.status)
+_TAKE_WRITE_LOCK = "UPDATE runs SET status = status WHERE 1 = 0"
 
 
 _MIGRATING = threading.Lock()
