@@ -111,3 +111,30 @@ def test_memberships_recorded_twice_are_kept_once_in_both_stores(
         store.add_many_memberships("team", {"sales": ["E2", "E3"]})  # E2 again, another case
         assert store.memberships("team") == {"sales": {"E1", "E2", "E3"}, "ops": {"E2"}}
         store.close()
+
+
+def test_journal_and_call_log_statements_sent_as_they_are_in_both_stores(
+    world: World, postgres_url: str, tmp_path: Path
+) -> None:
+    """Marks of more keys than one statement takes, and the pacing log's own statements,
+    with each driver's parameter mark (sqlite3 ``?``, psycopg ``%s``)."""
+    for url in (postgres_url, f"sqlite:///{tmp_path / 'j.db'}"):
+        store = Store(url, clock=world.clock)
+        run = store.start_run("apply")
+        keys = [f"user:E{i:05}:invite" for i in range(1_200)]
+        store.journal_intend(run, ((k, "invite", "invite", "{}") for k in keys))
+        store.journal_mark(run, keys[:1_100], "confirmed")
+        store.journal_mark(run, keys[1_100:], "failed", error="refused")
+        states = {r.change_key: (r.state, r.error) for r in store.journal(run)}
+        assert len(states) == 1_200
+        assert states[keys[0]] == states[keys[1_099]] == ("confirmed", "")
+        assert states[keys[1_100]] == states[keys[-1]] == ("failed", "refused")
+        log = store.call_log("cliq.example")
+        first = log.reserve("users.add", now=100.0, since=40.0, decide=lambda *_: 0.0)
+        second = log.reserve("users.add", now=101.0, since=41.0, decide=lambda *_: 0.0)
+        assert first.ticket is not None and second.ticket is not None
+        assert second.ticket != first.ticket
+        log.complete(first.ticket, 102.5)
+        log.add("users.add!locked", 160.0)
+        assert log.recent("users.add", 50.0) == ([101.0, 102.5], 160.0)
+        store.close()
