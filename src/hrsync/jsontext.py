@@ -39,8 +39,10 @@ def loads(data: bytes | str) -> Any:
 
 
 def dumps(value: Any, *, sort_keys: bool = False) -> str:
-    """Compact JSON text (no spaces), keys sorted when asked; UTF-8 left as it is."""
+    """Compact JSON text (no spaces), keys sorted when asked; UTF-8 left as it is. What
+    orjson refuses (a lone surrogate from a malformed answer, say) is written with every
+    non-ASCII character escaped, so the text can always be stored and sent."""
     try:
         return orjson.dumps(value, option=orjson.OPT_SORT_KEYS if sort_keys else 0).decode()
     except TypeError:
-        return json.dumps(value, separators=(",", ":"), sort_keys=sort_keys, ensure_ascii=False)
+        return json.dumps(value, separators=(",", ":"), sort_keys=sort_keys)

@@ -46,3 +46,10 @@ def test_what_orjson_refuses_is_read_and_written_as_the_standard_library_does() 
 
 def test_compact_sorted_and_utf8_as_is() -> None:
     assert jsontext.dumps({"b": 1, "a": "é"}, sort_keys=True) == '{"a":"é","b":1}'
+
+
+def test_a_lone_surrogate_read_from_an_answer_can_still_be_stored() -> None:
+    value = jsontext.loads(b'{"name": "bad \\ud800 text"}')
+    text = jsontext.dumps(value)
+    text.encode()  # storable: no lone surrogate left in the text itself
+    assert jsontext.loads(text) == value
