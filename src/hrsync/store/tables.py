@@ -98,7 +98,10 @@ class Membership(Base):
     """A membership hrsync created (only these are ever taken away again)."""
 
     __tablename__ = "memberships"
-    __table_args__ = (UniqueConstraint("integration", "kind", "group_key", "employee_id"),)
+    __table_args__ = (
+        UniqueConstraint("integration", "kind", "group_key", "employee_id"),
+        Index("ix_memberships_person", "integration", "kind", "employee_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     integration: Mapped[str] = mapped_column(String(100), default="default")

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 PEOPLE_OWNS = "operation_not_allowed"  # Cliq's answer to group writes in a People-run org
 GROUP_FIELDS = {"department", "designation"}
+ROLE_WINDOW = 10 * BATCH  # joiners looked at for roles at a wait between invitations
 
 
 class CliqChanges:
@@ -304,8 +305,12 @@ class CliqChanges:
 
     def _give_roles(self, *, final: bool) -> None:
         self._read_back(final=final)
+        # While invitations go on, only the front of the queue is looked at: roles are paced
+        # slower than invitations, so the queue can hold tens of thousands, and reading it
+        # all at every wait grew with its square. The last pass reads it all.
+        window = len(self.role_queue) if final else ROLE_WINDOW
         by_role: dict[str, list[InviteUser]] = {}
-        for invite, _ in self.role_queue:
+        for invite, _ in self.role_queue[:window]:
             if invite.employee_id in self.zuid_of:
                 by_role.setdefault(invite.role, []).append(invite)
         given: set[str] = set()
@@ -327,7 +332,9 @@ class CliqChanges:
                     continue
                 self.ledger.journal.move_memberships("role", role, [p.employee_id for p in chunk])
                 given.update(p.employee_id for p in chunk)
-        self.role_queue = [(i, at) for i, at in self.role_queue if i.employee_id not in given]
+        if given:
+            front = self.role_queue[:window]
+            self.role_queue[:window] = [(i, at) for i, at in front if i.employee_id not in given]
 
     # names and ids ---------------------------------------------------------------------------
     def zuid(self, employee_id: str) -> str:
