@@ -364,6 +364,9 @@ def test_a_custom_service_connection_is_added_from_the_page(site: Site) -> None:
     assert note_of(site, site.browser.post("/connections/custom", data=form)) == "hris added"
     listed = site.browser.get("/connections").text
     assert ">hris</th>" in listed and "a basic password of the org" not in listed
+    # The page's title is its name: no form (nor its CSRF token) inside <title>.
+    assert "<title>Connections · hrsync</title>" in listed
+    assert listed.count('id="x-name"') == 1
     half = form | {"name": "sso", "auth_type": "oauth2", "authorize_url": "https://sso.example"}
     said = note_of(site, site.browser.post("/connections/custom", data=half))
     assert said == "sso added; it still needs access_token_url"
