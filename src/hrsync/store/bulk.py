@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, FromClause, Table
+from sqlalchemy import Connection, Engine, FromClause, Table
 
 # The driver's placeholder, by its DB-API paramstyle (sqlite3: qmark; psycopg: pyformat).
-MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+_MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
 
 def insert_rows(
@@ -42,6 +42,6 @@ def insert_rows(
     connection.exec_driver_sql(sql, list(rows))
 
 
-def placeholder(connection: Connection) -> str:
+def placeholder(connection: Connection | Engine) -> str:
     """The driver's mark for one parameter in SQL sent as it is (``exec_driver_sql``)."""
-    return MARKS[connection.dialect.paramstyle]
+    return _MARKS[connection.dialect.paramstyle]

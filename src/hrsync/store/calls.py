@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, bindparam, delete
 
 from hrsync.api.ratelimit import LOCKED, Decide, Reservation
-from hrsync.store.bulk import MARKS
+from hrsync.store.bulk import placeholder
 from hrsync.store.tables import ApiCall
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ class CallLog:
         self._engine = store.engine
         self.scope = scope
         self._pruned = False
-        mark = MARKS[self._engine.dialect.paramstyle]
+        mark = placeholder(self._engine)
         self._sql = {
             name: sql.format(m=mark)
             for name, sql in (("recent", _RECENT), ("add", _ADD), ("complete", _COMPLETE))

@@ -189,25 +189,15 @@ def web_router(site: Site) -> APIRouter:
     ) -> Response:
         try:
             edited = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as error:
-            return render(
-                request,
-                "configure.html",
-                session,
-                name=name,
-                text=text,
-                schedule=schedule,
-                problem=f"not saved: the TOML cannot be read: {error}",
-            )
-        edited.pop("store", None)  # the service's own store, never an integration's
-        try:
+            edited.pop("store", None)  # the service's own store, never an integration's
             with site.integrations() as integrations:
                 schedule_seconds(schedule)  # a bad schedule saves nothing
                 info = integrations.configure(
                     name, keeping_secrets(edited, integrations.config(name))
                 )
                 integrations.reschedule(name, schedule)
-        except HrsyncError as error:
+        except (tomllib.TOMLDecodeError, HrsyncError) as error:
+            unread = isinstance(error, tomllib.TOMLDecodeError)
             return render(
                 request,
                 "configure.html",
@@ -215,7 +205,7 @@ def web_router(site: Site) -> APIRouter:
                 name=name,
                 text=text,
                 schedule=schedule,
-                problem=f"not saved: {error}",
+                problem=f"not saved: {'the TOML cannot be read: ' if unread else ''}{error}",
             )
         waits = f"; it waits for: {'; '.join(info.pending)}" if info.pending else ""
         return to_list(f"{name} configured: {info.status}{waits}")
