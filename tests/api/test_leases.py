@@ -113,7 +113,8 @@ def test_of_workers_claiming_at_once_exactly_one_gets_the_lease(url: str) -> Non
 
 def test_a_run_whose_lease_was_taken_over_sends_no_further_call(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'hrsync.db'}", clock=RealClock())
-    mine = store.leases(owner="host-a:101", seconds=0.3)  # renewed every 0.1 s
+    # Renewed every third of a second: a second's lease survives a loaded machine's pauses.
+    mine = store.leases(owner="host-a:101", seconds=1.0)
     other = store.leases(owner="host-b:202", seconds=30)
     sent: list[str] = []
     zoho = httpx.MockTransport(lambda request: sent.append(request.url.path) or httpx.Response(200))
@@ -123,7 +124,7 @@ def test_a_run_whose_lease_was_taken_over_sends_no_further_call(tmp_path: Path) 
             assert refused is None  # live: another worker passes on
         client = httpx.Client(transport=LeaseGate(zoho, hold.valid))
         client.get("http://zoho.test/api/v2/users")
-        time.sleep(0.5)
+        time.sleep(1.5)
         assert hold.valid()  # renewed meanwhile
         with store.engine.begin() as connection:  # another worker took it over
             connection.execute(update(Lease).values(owner="host-b:202", expires_at=2e9))
