@@ -12,10 +12,17 @@ import pytest
 
 from hrsync.cli.demo import sample_employees
 from hrsync.config import RulesConfig
-from hrsync.targets.cliq.seen import APPLYING, SEEN
+from hrsync.targets.cliq.seen import APPLYING, SEEN, SEEN_USERS
 from hrsync.wiring import build
 from tests.conftest import BASE, World
-from tests.support import KillAfterWrites, assert_matches_export, cliq_users, converge, planned
+from tests.support import (
+    KillAfterWrites,
+    access_token,
+    assert_matches_export,
+    cliq_users,
+    converge,
+    planned,
+)
 
 HOUR = 3600.0
 
@@ -69,10 +76,10 @@ def test_joiners_are_read_back_during_the_initial_sync(world: World) -> None:
     converge(world)
     outcome, calls, kind = apply(world)
     assert kind == "incremental" and outcome.plan.changes == []
-    assert sum(calls.made.values()) == 4
+    assert sum(calls.made.values()) == 3
 
 
-def test_a_run_with_no_change_reads_four_small_listings(
+def test_a_run_with_no_change_reads_three_small_listings(
     world: World, synced: list[dict[str, str]]
 ) -> None:
     outcome, calls, kind = apply(world)
@@ -81,8 +88,40 @@ def test_a_run_with_no_change_reads_four_small_listings(
         "GET /api/v2/users": 1,
         "GET /api/v2/departments": 1,
         "GET /api/v2/designations": 1,
-        "GET /api/v2/userfields": 1,
     }
+
+
+def test_custom_fields_are_listed_again_when_a_plan_writes_or_waits_for_one(
+    world: World, synced: list[dict[str, str]]
+) -> None:
+    """The fields as last listed do for a run with nothing to do; a value waiting for an
+    option the admin then adds goes at the next run, without waiting for a full read."""
+    rows = [row | {"gender": ""} for row in synced]
+    rows[70]["gender"] = "Agender"
+    world.write(rows)
+    outcome, calls, kind = apply(world)
+    assert kind == "incremental" and outcome.plan.changes == []
+    assert any("has no option 'Agender'" in p for p in outcome.plan.pending)
+    assert calls.made["GET /api/v2/userfields"] == 1
+    auth = {"Authorization": f"Zoho-oauthtoken {access_token(world)}"}
+    fields = world.http.get(f"{BASE}/api/v2/userfields", headers=auth).json()["list"]
+    gender = next(f for f in fields if f["unique_name"] == "gender")
+    added = world.http.put(
+        f"{BASE}/api/v2/userfields/{gender['id']}",
+        headers=auth,
+        json={"options": [{"name": "Agender"}]},
+    )
+    assert added.status_code == 200
+    outcome, calls, kind = apply(world)
+    assert kind == "incremental" and outcome.plan.pending == []
+    assert [c.describe(done=False) for c in outcome.plan.changes] == [
+        f"Would update {rows[70]['email']}: gender (none) → 'Agender'"
+    ]
+    assert outcome.report.failed == []
+    option = next(o["id"] for o in added.json()["data"]["options"] if o["name"] == "Agender")
+    assert cliq_users(world)[rows[70]["employee_id"]]["gender"] == option
+    outcome, calls, kind = apply(world)
+    assert outcome.plan.changes == [] and "GET /api/v2/userfields" not in calls.made
 
 
 def test_hrs_changes_are_applied_and_kept_without_reading_everyone_again(
@@ -211,10 +250,27 @@ def test_what_hrsync_knows_of_cliq_is_kept_in_its_store(
     world: World, synced: list[dict[str, str]]
 ) -> None:
     app = world.app()
-    seen = app.store.bookmark(SEEN)
+    seen, users = app.store.bookmark(SEEN), app.store.bookmark(SEEN_USERS)
     app.close()
-    assert seen["version"] == 1 and len(seen["users"]) == 301  # and the organisation's admin
-    assert seen["unsure"] == []
+    assert seen["version"] == 2 and seen["unsure"] == []
+    assert users["generation"] == seen["generation"]
+    assert len(users["rows"]) == 301  # and the organisation's admin
+
+
+def test_users_kept_apart_from_their_last_read_make_the_next_read_a_full_one(
+    world: World, synced: list[dict[str, str]]
+) -> None:
+    """A run stopped between saving the users and what points at them leaves a pair that
+    does not match: nothing is taken from it."""
+    app = world.app()
+    users = app.store.bookmark(SEEN_USERS)
+    app.store.save_bookmark(SEEN_USERS, users | {"generation": users["generation"] - 1})
+    app.close()
+    outcome, _, kind = apply(world)
+    assert kind == "full" and outcome.plan.changes == []
+    assert "do not match its last read" in outcome.plan.cliq_read
+    _, _, kind = apply(world)
+    assert kind == "incremental"
 
 
 def test_teams_are_taken_as_last_seen_between_full_reads(world: World) -> None:
@@ -237,7 +293,7 @@ def test_teams_are_taken_as_last_seen_between_full_reads(world: World) -> None:
     ]
     assert not [k for k in calls.made if k.startswith("GET /api/v2/teams")]
     outcome, calls, _ = apply(world)
-    assert outcome.plan.changes == [] and sum(calls.made.values()) == 4
+    assert outcome.plan.changes == [] and sum(calls.made.values()) == 3
     members = {t["name"]: t["members"] for t in world.state()["teams"]}  # type: ignore[union-attr]
     zuid = cliq_users(world)[mover["employee_id"]]["id"]
     assert zuid in members[new] and zuid not in members[old]

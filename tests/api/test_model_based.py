@@ -46,7 +46,7 @@ from hrsync.emulator.connect_data import SCOPE_ID
 from hrsync.emulator.transport import mock_transport
 from hrsync.emulator.variants import VARIANTS
 from hrsync.errors import SourceError
-from hrsync.targets.cliq.seen import SEEN, Seen
+from hrsync.targets.cliq.seen import Seen
 from hrsync.targets.cliq.target import CliqTarget
 from tests.conftest import BASE, World, service
 from tests.support import KillAfterWrites
@@ -438,7 +438,7 @@ class Directory(RuleBasedStateMachine):
         for the hand edits it is not meant to see yet (and pending or active: one to it)."""
         app = self.world.app(dry_run=True)
         try:
-            seen = Seen.from_json(app.store.bookmark(SEEN))
+            seen = Seen.load(app.store)
             assert seen is not None, "a fault-free apply left no picture of Cliq"
             truth = CliqTarget(app.engine.target.client).inventory(full="checking")
         finally:

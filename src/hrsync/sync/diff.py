@@ -252,12 +252,13 @@ def _field_changes(
     want: DesiredUser, user: CurrentUser, zuid_of: Mapping[str, str]
 ) -> dict[str, list[str]]:
     changes: dict[str, list[str]] = {}
-    for field in PROFILE_FIELDS:
-        if field in want.keep:
-            continue
-        old, new = user.fields.get(field, ""), want.fields.get(field, "")
-        if not same_value(field, old, new):
-            changes[field] = [old, new]
+    if user.fields != want.fields:  # equal, as most are: no field to compare one by one
+        for field in PROFILE_FIELDS:
+            if field in want.keep:
+                continue
+            old, new = user.fields.get(field, ""), want.fields.get(field, "")
+            if not same_value(field, old, new):
+                changes[field] = [old, new]
     if want.department is not None and want.department.lower() != user.department.lower():
         changes["department"] = [user.department, want.department]
     if want.designation is not None and want.designation.lower() != user.designation.lower():

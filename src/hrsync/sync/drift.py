@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 from hrsync.sync.plan import Change, Plan, ReactivateUser, RoleMembers, TeamMembers, UpdateUser
@@ -87,13 +87,28 @@ def leave_ignored(
     plan.changes = kept
 
 
-def mark_drift(plan: Plan, now: Mapping[str, str], previous: Mapping[str, str]) -> None:
-    """Name the changes that put back what was changed in Cliq by hand: ``now`` and
-    ``previous`` are the ``digests`` of this run and of the last clean apply."""
-    if not previous:
+def mark_drift(
+    plan: Plan, desired: DesiredState, previous: Callable[[], Mapping[str, str]]
+) -> None:
+    """Name the changes that put back what was changed in Cliq by hand: ``previous`` gives
+    the ``digests`` of the last clean apply. Only the people the changes name are digested,
+    and the baseline is read only when a change names someone."""
+    named = [(c, people) for c in plan.changes if (people := _people_of(c))]
+    if not named:
         return
-    steady = {eid for eid, digest in now.items() if previous.get(eid) == digest}
-    plan.drift = [c.key for c in plan.changes if _people_of(c) and _people_of(c) <= steady]
+    before = previous()
+    if not before:
+        return
+    users = desired.users
+    steady: dict[str, bool] = {}
+
+    def is_steady(eid: str) -> bool:
+        if eid not in steady:
+            user = users.get(eid)
+            steady[eid] = user is not None and before.get(eid) == _digest(user)
+        return steady[eid]
+
+    plan.drift = [c.key for c, people in named if all(is_steady(eid) for eid in people)]
     if plan.drift:
         plan.notes.append(
             f"drift: {len(plan.drift)} changes put back what was changed in Cliq by hand "

@@ -59,6 +59,7 @@ class CliqSide(Target, Protocol):
         groups_written: bool,
     ) -> None: ...
     def load_team_members(self, inventory: Inventory, names: Iterable[str]) -> None: ...
+    def userfields(self, inventory: Inventory) -> bool: ...
     def load_roles(
         self, inventory: Inventory, members_of: Iterable[str], permissions_of: Iterable[str]
     ) -> None: ...
@@ -112,7 +113,6 @@ class Engine:
         self.invite_days_before = invite_days_before
         self.drift_ignore = tuple(drift_ignore)
         self._desired: DesiredState | None = None
-        self._digests: dict[str, str] | None = None  # of ``_desired``, when computed
         # Employee ids to sync alone (``--employee``); empty: everyone.
         self.only: frozenset[str] = frozenset()
         # What the last plan linked: stored links, then the links it found (see ``_links``).
@@ -167,16 +167,24 @@ class Engine:
             roles=self.roles,
             managed_roles=managed_roles,
         )
+        # Custom fields kept from the last listing do for a run with nothing to do; one that
+        # writes or waits for a field lists them, and plans again if they changed.
+        if (plan.changes or plan.pending or plan.errors) and self.target.userfields(inventory):
+            plan = diff(
+                desired,
+                inventory,
+                links,
+                managed_teams,
+                roles=self.roles,
+                managed_roles=managed_roles,
+            )
         if not inventory.full_read and any(isinstance(c, LinkUser) for c in plan.changes):
             return self.plan(full_read="adopting an existing Cliq user needs a full read")
         plan.cliq_read = inventory.read
         plan.errors.extend(snapshot.errors)
         plan.notes[:0] = snapshot.notes
         leave_ignored(plan, desired, self.store.bookmark(IGNORED_VALUES) or {}, self.drift_ignore)
-        previous = self.store.bookmark(DESIRED_DIGESTS) or {}
-        # Computed once a run: an apply that ends clean saves them as the next baseline.
-        self._digests = digests(desired) if previous else None
-        mark_drift(plan, self._digests or {}, previous)
+        mark_drift(plan, desired, lambda: self.store.bookmark(DESIRED_DIGESTS) or {})
         self._desired = desired
         if self.only:
             check_people(self.only, desired, links)
@@ -206,8 +214,7 @@ class Engine:
 
     def _remember_desired(self, desired: DesiredState) -> None:
         """What HR decided, once Cliq matches it: the baseline that tells drift apart."""
-        done = self._digests if self._digests is not None else digests(desired)
-        self.store.save_bookmark(DESIRED_DIGESTS, done)
+        self.store.save_bookmark(DESIRED_DIGESTS, digests(desired))
         if self.drift_ignore:
             self.store.save_bookmark(IGNORED_VALUES, ignored_values(desired, self.drift_ignore))
 

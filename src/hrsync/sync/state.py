@@ -156,6 +156,7 @@ class Inventory:
     designations: dict[str, str] = field(default_factory=dict)
     protected: set[str] = field(default_factory=set)  # zuids never touched (admins, allow-list)
     userfields: dict[str, UserFieldMeta] = field(default_factory=dict)  # by unique name
+    userfields_as_seen: bool = False  # True: as last listed, not listed by this run
     # Zoho People manages this org's departments and designations: Cliq refuses writes.
     groups_by_people: bool = False
     teams: dict[str, TeamState] = field(default_factory=dict)  # by lower-cased name

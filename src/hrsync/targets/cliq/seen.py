@@ -5,7 +5,9 @@ last read (``modified_after``: creation, department, designation, employee id, e
 reporting-to, work location), reads again the few users hrsync is unsure of, and takes
 everything else from here, with hrsync's own confirmed writes already applied. What an admin
 changes by hand outside those six fields (a name, a mobile, a deactivation) is drift that the
-next full read finds: daily by default, and whenever asked (``--full-read``).
+next full read finds: daily by default, and whenever asked (``--full-read``). The custom
+fields are kept too: a run with nothing to do takes them as last listed, and one that would
+write a field, or waits for a field or an option an admin may have added since, lists them.
 
 Nothing here is guessed: a user is known as Cliq listed them, or as a confirmed write left
 them. A failed, skipped or unanswered write makes that user "unsure", to be read again; an
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 from hrsync.sync.plan import (
     Change,
@@ -31,7 +33,9 @@ from hrsync.sync.plan import (
 )
 from hrsync.sync.state import PROFILE_FIELDS, CurrentUser, TeamState, UserFieldMeta
 
-SEEN = "cliq:seen"  # the store bookmark: users, field options, when last read
+SEEN = "cliq:seen"  # the store bookmark: when last read, who is unsure, the custom fields
+# The users themselves, saved apart so a full read, which replaces them, never reads them.
+SEEN_USERS = "cliq:seen:users"
 SEEN_TEAMS = "cliq:seen:teams"  # teams by lower-cased name: id, name, members if loaded
 APPLYING = "cliq:seen:applying"  # set while an apply runs: its writes are not in SEEN yet
 # Seconds read twice: a Date header is rounded down to the second; without one, hrsync's own
@@ -39,6 +43,13 @@ APPLYING = "cliq:seen:applying"  # set while an apply runs: its writes are not i
 OVERLAP = 5.0
 OVERLAP_OWN_CLOCK = 300.0
 HISTORY = 6 * 86_400.0  # Cliq keeps 7 days of modified_after; older means a full read
+
+
+class Memory(Protocol):
+    """Where what hrsync learnt about an organisation is kept (the store's bookmarks)."""
+
+    def bookmark(self, name: str) -> Any: ...
+    def save_bookmark(self, name: str, value: Any) -> None: ...
 
 
 MAX_UNSURE = 50  # more users than this to read one by one: list them all instead
@@ -74,6 +85,9 @@ class Seen:
     invited: set[str] = field(default_factory=set)  # emails invited, ids not known yet
     # drop-down options by field id: (the field's last_modified_time, option name -> id)
     options: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
+    # the custom fields as last listed; None: not kept
+    fields: list[UserFieldMeta] | None = None
+    generation: int = 0  # how many times saved: ties the users to the rest in the store
 
     def to_read(self) -> int:
         """How many users would be read one by one."""
@@ -92,26 +106,43 @@ class Seen:
         that is wrong by minutes or months loses no change."""
         return self.since_at
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "version": 1,
-            "full_at": self.full_at,
-            "read_at": self.read_at,
-            "since_at": self.since_at,
-            "users": [_user_row(u) for u in self.users.values()],
-            "unsure": sorted(self.unsure),
-            "invited": sorted(self.invited),
-            "options": {fid: [mod, opts] for fid, (mod, opts) in self.options.items()},
-        }
+    def save(self, memory: Memory) -> None:
+        """Into the store: the users first, then what points at them, so a kill between the
+        two leaves a pair that does not match, which reads as nothing kept (a full read)."""
+        self.generation += 1
+        rows = [_user_row(u) for u in self.users.values()]
+        memory.save_bookmark(SEEN_USERS, {"generation": self.generation, "rows": rows})
+        memory.save_bookmark(
+            SEEN,
+            {
+                "version": 2,
+                "generation": self.generation,
+                "full_at": self.full_at,
+                "read_at": self.read_at,
+                "since_at": self.since_at,
+                "unsure": sorted(self.unsure),
+                "invited": sorted(self.invited),
+                "options": {fid: [mod, opts] for fid, (mod, opts) in self.options.items()},
+                "fields": None
+                if self.fields is None
+                else [[m.unique_name, m.name, m.type, m.options] for m in self.fields],
+            },
+        )
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any] | None, *, users: bool = True) -> Seen | None:
-        """The saved ``Seen``; with ``users=False`` only when and what it read, without the
-        users themselves (none are kept)."""
-        if not isinstance(data, Mapping) or data.get("version") != 1:
-            return None
-        rows = data["users"] if users else ()
-        listed = (_user_of(row) for row in rows)
+    def load(cls, memory: Memory, *, users: bool = True) -> Seen | None:
+        """What the store keeps, or None; with ``users=False`` only when and what it read,
+        without the users themselves (none are kept)."""
+        data = memory.bookmark(SEEN)
+        if not isinstance(data, Mapping) or data.get("version") != 2:
+            return None  # nothing kept, or kept by an older hrsync: read everyone
+        listed: Iterable[CurrentUser] = ()
+        if users:
+            kept = memory.bookmark(SEEN_USERS)
+            if not isinstance(kept, Mapping) or kept.get("generation") != data["generation"]:
+                return None  # a run stopped between saving the two
+            listed = (_user_of(row) for row in kept["rows"])
+        fields = data["fields"]
         return cls(
             float(data["full_at"]),
             float(data["read_at"]),
@@ -120,6 +151,8 @@ class Seen:
             set(data["unsure"]),
             set(data["invited"]),
             {fid: (mod, dict(opts)) for fid, (mod, opts) in data["options"].items()},
+            None if fields is None else [UserFieldMeta(u, n, t, dict(o)) for u, n, t, o in fields],
+            int(data["generation"]),
         )
 
     # what a finished apply did --------------------------------------------------------------

@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any
 
 from hrsync.api.cliq import AddUsersResult, CliqClient
 from hrsync.errors import BadRequest, NotFound
@@ -26,9 +26,9 @@ from hrsync.targets.cliq.seen import (
     MAX_UNSURE,
     OVERLAP,
     OVERLAP_OWN_CLOCK,
-    SEEN,
     SEEN_TEAMS,
     LastRead,
+    Memory,
     Seen,
     seen_teams,
     settle_teams,
@@ -39,13 +39,6 @@ from hrsync.targets.cliq.wire import current_user, current_user_of
 log = logging.getLogger(__name__)
 UPDATE_BODY = "cliq:update_body"  # the store bookmark: "flat" or "wrapped"
 SHAPES = ("flat", "wrapped")  # flat first: what a deliberate connector sends (READINGS #8)
-
-
-class Memory(Protocol):
-    """Where what hrsync learnt about an organisation is kept (the store's bookmarks)."""
-
-    def bookmark(self, name: str) -> Any: ...
-    def save_bookmark(self, name: str, value: Any) -> None: ...
 
 
 class NoMemory:
@@ -93,26 +86,31 @@ class CliqTarget:
         started = self.now()
         # The users last seen are read from the store only when they are kept: a full read
         # replaces them all, and at 100,000 people they cost seconds and much memory.
-        saved = self.memory.bookmark(SEEN)
-        seen = Seen.from_json(saved, users=False)
+        seen = Seen.load(self.memory, users=False)
         why = full or self._full_read_due(seen, started)
         if not why and seen is not None:
-            seen = Seen.from_json(saved)
-        del saved
+            seen = Seen.load(self.memory)
+            why = "" if seen is not None else "the users hrsync kept do not match its last read"
         inv = Inventory()
         self._read_groups(inv)
         since = self._zoho_time() - (self.now() - started)
-        known = self._read_userfields(inv, {} if why or seen is None else seen.options)
         if why or seen is None:
+            known = self._read_userfields(inv, {})
             users = self._read_all_users()
             self.last_read = LastRead("full", why, len(users))
-            seen = Seen(started, started, since, users, options=known)
+            fields = [*inv.userfields.values()]
+            seen = Seen(started, started, since, users, options=known, fields=fields)
         else:
+            if seen.fields is None:
+                self._refresh_userfields(inv, seen)
+            else:  # as last listed, until a plan would write or wait for one (``userfields``)
+                inv.userfields = {m.unique_name: m for m in seen.fields}
+                inv.userfields_as_seen = True
             changed = self._read_changed_users(seen)
             due = dt.datetime.fromtimestamp(seen.full_at + self.full_read_every, dt.UTC)
             self.last_read = LastRead("incremental", "", changed, f"{due:%Y-%m-%d %H:%M} UTC")
-            seen.read_at, seen.since_at, seen.options = started, since, known
-        self.memory.save_bookmark(SEEN, seen.to_json())
+            seen.read_at, seen.since_at = started, since
+        seen.save(self.memory)
         self._seen = seen  # what ``applied`` settles, rather than reading it back
         inv.users = list(seen.users.values())
         inv.full_read = self.last_read.kind == "full"
@@ -153,6 +151,22 @@ class CliqTarget:
             # Cliq lists departments only by search when Zoho People manages them.
             log.info("departments cannot be listed (%s): Zoho People manages them", refused)
             inv.groups_by_people = True
+
+    def userfields(self, inventory: Inventory) -> bool:
+        """List the custom fields again when ``inventory`` holds them as last listed; whether
+        they differ from those. A plan that writes one, or waits for one an admin may have
+        made since, asks for this: a run with nothing to do needs no listing."""
+        if not inventory.userfields_as_seen or self._seen is None:
+            return False
+        before = inventory.userfields
+        self._refresh_userfields(inventory, self._seen)  # saved with the rest by ``applied``
+        return inventory.userfields != before
+
+    def _refresh_userfields(self, inv: Inventory, seen: Seen) -> None:
+        inv.userfields = {}
+        inv.userfields_as_seen = False
+        seen.options = self._read_userfields(inv, seen.options)
+        seen.fields = [*inv.userfields.values()]
 
     def _read_userfields(
         self, inv: Inventory, known: dict[str, tuple[str, dict[str, str]]]
@@ -243,7 +257,7 @@ class CliqTarget:
         the users of the others are read again next time. The next read asks for changes
         since now, so hrsync's own writes are not listed back to it; a hand edit made while
         this apply ran is found at the next full read."""
-        seen = self._seen or Seen.from_json(self.memory.bookmark(SEEN))
+        seen = self._seen or Seen.load(self.memory)
         self._seen = None
         if seen is not None:
             seen.read_at, seen.since_at = self.now(), self._zoho_time()
@@ -260,7 +274,7 @@ class CliqTarget:
                 encode=encode,
                 read_back=self.read_back,
             )
-            self.memory.save_bookmark(SEEN, seen.to_json())
+            seen.save(self.memory)
         if self.teams_read:
             teams = settle_teams(
                 inventory.teams, self.created_teams, confirmed, unsettled, links=links
