@@ -453,6 +453,34 @@ def current_rss_mb() -> float:
     raise RuntimeError("no VmRSS in /proc/self/status")
 
 
+# A fixed piece of work like hrsync's own: records as dicts of text, looked up, compared and
+# written as JSON, small rows many times over.
+_REFERENCE_WORK = """
+import json, time
+started = time.process_time()
+for _ in range(16):
+    rows = [
+        {"employee_id": f"E{i:06d}", "email": f"person.{i}@example.com", "team": f"T{i % 97}"}
+        for i in range(50_000)
+    ]
+    by_email = {row["email"].lower(): row for row in rows}
+    same = sum(1 for row in rows if by_email[row["email"]]["team"] == row["team"].strip())
+    json.dumps(rows[:12_500])
+    assert same == len(rows)
+print(time.process_time() - started)
+"""
+
+
+def reference_cpu_seconds() -> float:
+    """CPU seconds of ``_REFERENCE_WORK`` in a process of its own (this one's peak memory
+    stays the bench's): the same code on a faster or a busier machine takes less or more, so
+    a CPU figure divided by this one compares across machines and days."""
+    done = subprocess.run(
+        [sys.executable, "-c", _REFERENCE_WORK], capture_output=True, text=True, check=True
+    )
+    return round(float(done.stdout), 3)
+
+
 def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 

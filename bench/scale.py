@@ -2,7 +2,9 @@
 ``bench/initial_sync.py`` in its own process, so memory is the case's own.
 
 Prints a markdown table, a row as each case ends (N × scenario: simulated minutes, the ratio
-to the lower bound, lock periods, CPU of hrsync and of the emulator, peak memory).
+to the lower bound, lock periods, CPU of hrsync and of the emulator, hrsync's CPU for
+``plan --full-read`` once in step, the reference work's CPU on the machine at the time, peak
+memory).
 ``--emulator`` goes to each case: with ``inprocess`` (the default) the emulator answers in
 the case's process and its peak memory is both sides'; with ``process`` the emulator runs as
 its own process over real HTTP, the peak memory column is hrsync's alone, and a column
@@ -33,6 +35,8 @@ COLUMNS = [
     "locks",
     "CPU hrsync s",
     "CPU emulator s",
+    "plan CPU s",
+    "reference CPU s",
     "peak RSS MB",
     "converged",
 ]
@@ -70,6 +74,8 @@ def row(result: dict[str, Any]) -> list[object]:
         result["lock_periods"],
         result["cpu_hrsync_seconds"],
         result["cpu_emulator_seconds"],
+        result["plan_cpu_hrsync_seconds"]["full_read_in_step"],
+        result["reference_cpu_seconds"],
         result["peak_rss_mb"],
         *([result["emulator_peak_rss_mb"]] if "emulator_peak_rss_mb" in result else []),
         "yes" if result["converged"] else "NO",

@@ -30,6 +30,7 @@ def test_initial_sync_bench_reports_a_converged_run(
     split = result["cpu_hrsync_seconds"] + result["cpu_emulator_seconds"]
     assert abs(split - result["cpu_seconds"]) <= 0.011  # rounding
     assert result["peak_rss_mb"] > 0
+    assert result["reference_cpu_seconds"] > 0  # the machine's speed, to compare figures by
 
 
 def test_people_bench_lends_cliqs_waits_to_connect(
@@ -123,7 +124,8 @@ def test_scale_table_gives_the_emulator_process_its_own_memory_column(
     result = {"employees": 10, "scenario": "csv", "calls_total": 3, "simulated_minutes": 0.0}
     result |= {"lower_bound_minutes": 0.0, "ratio": 1.0, "lock_periods": 0, "converged": True}
     result |= {"cpu_hrsync_seconds": 0.1, "cpu_emulator_seconds": 0.1, "peak_rss_mb": 90.0}
-    result |= {"emulator_peak_rss_mb": 80.0}
+    result |= {"plan_cpu_hrsync_seconds": {"initial": 0.1, "full_read_in_step": 0.1}}
+    result |= {"reference_cpu_seconds": 1.0, "emulator_peak_rss_mb": 80.0}
     columns = scale.columns("process")
     cells = scale.row(result)
     assert len(cells) == len(columns) and cells[columns.index(scale.EMULATOR_RSS)] == 80.0

@@ -27,14 +27,16 @@ class MembershipStore:
     def memberships(self, kind: str) -> dict[str, set[str]]:
         """Group (lower-cased name) → employee ids hrsync put in it."""
         found: dict[str, set[str]] = {}
-        with self._session() as s:
-            rows = s.execute(
+        with self.engine.connect() as connection:  # plain rows: no ORM objects for 100,000
+            rows = connection.execute(
                 select(Membership.group_key, Membership.employee_id).where(
                     Membership.integration == self.integration, Membership.kind == kind
                 )
             )
             for group, employee_id in rows:
-                found.setdefault(group, set()).add(employee_id)
+                if (members := found.get(group)) is None:
+                    members = found[group] = set()
+                members.add(employee_id)
         return found
 
     def add_memberships(self, kind: str, group: str, employee_ids: Iterable[str]) -> None:
