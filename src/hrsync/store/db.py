@@ -18,6 +18,7 @@ from alembic.config import Config
 from sqlalchemy import (
     Connection,
     Engine,
+    bindparam,
     create_engine,
     event,
     insert,
@@ -419,19 +420,14 @@ class Store(MembershipStore):
     def save_bookmark(self, name: str, value: Any) -> None:
         """Saved in one statement, the old value left unread (a bookmark of Cliq's users
         is megabytes at 100,000 people)."""
-        now = self._clock.now()
-        body = jsontext.dumps(value)
-        mine = (Bookmark.integration == self.integration, Bookmark.name == name)
+        # The value goes as an execution parameter, never into the statement: a statement
+        # compiled once is cached with the values it was built with.
+        row: dict[str, Any] = {"integration": self.integration, "name": name}
+        row |= {"value": jsontext.dumps(value), "updated_at": self._clock.now()}
         with self.engine.begin() as connection:
-            changed = connection.execute(
-                update(Bookmark).where(*mine).values(value=body, updated_at=now)
-            )
+            changed = connection.execute(_UPDATE_BOOKMARK, {f"b_{k}": v for k, v in row.items()})
             if not changed.rowcount:
-                connection.execute(
-                    insert(Bookmark).values(
-                        integration=self.integration, name=name, value=body, updated_at=now
-                    )
-                )
+                connection.execute(insert(Bookmark), row)
 
     # leases ------------------------------------------------------------------------------
     def leases(self, *, owner: str, seconds: float) -> Leases:
@@ -488,6 +484,13 @@ def _create_sqlite_file(url: str) -> None:
         return
     with contextlib.suppress(OSError):  # a missing folder: SQLite's own error says it better
         create_owner_only(Path(database))
+
+
+_UPDATE_BOOKMARK = (
+    update(Bookmark)
+    .where(Bookmark.integration == bindparam("b_integration"), Bookmark.name == bindparam("b_name"))
+    .values(value=bindparam("b_value"), updated_at=bindparam("b_updated_at"))
+)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
