@@ -159,18 +159,8 @@ class Engine:
             self.target.load_roles(
                 inventory, wanted | managed_roles.keys(), [s.name for s in self.roles]
             )
-        plan = diff(
-            desired,
-            inventory,
-            links,
-            managed_teams,
-            roles=self.roles,
-            managed_roles=managed_roles,
-        )
-        # Custom fields kept from the last listing do for a run with nothing to do; one that
-        # writes or waits for a field lists them, and plans again if they changed.
-        if (plan.changes or plan.pending or plan.errors) and self.target.userfields(inventory):
-            plan = diff(
+        def planned() -> Plan:
+            return diff(
                 desired,
                 inventory,
                 links,
@@ -178,6 +168,12 @@ class Engine:
                 roles=self.roles,
                 managed_roles=managed_roles,
             )
+
+        plan = planned()
+        # Custom fields kept from the last listing do for a run with nothing to do; one that
+        # writes or waits for a field lists them, and plans again if they changed.
+        if (plan.changes or plan.pending or plan.errors) and self.target.userfields(inventory):
+            plan = planned()
         if not inventory.full_read and any(isinstance(c, LinkUser) for c in plan.changes):
             return self.plan(full_read="adopting an existing Cliq user needs a full read")
         plan.cliq_read = inventory.read
