@@ -159,6 +159,7 @@ class Engine:
             self.target.load_roles(
                 inventory, wanted | managed_roles.keys(), [s.name for s in self.roles]
             )
+
         def planned() -> Plan:
             return diff(
                 desired,
