@@ -18,10 +18,8 @@ from alembic.config import Config
 from sqlalchemy import (
     Connection,
     Engine,
-    bindparam,
     create_engine,
     event,
-    insert,
     make_url,
     or_,
     select,
@@ -30,16 +28,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
-from hrsync import jsontext
 from hrsync.clock import Clock
 from hrsync.errors import ConcurrentRun
 from hrsync.owner_only import create_owner_only
+from hrsync.store.bookmarks import BookmarkStore
 from hrsync.store.bulk import insert_rows, placeholder
 from hrsync.store.calls import CallLog
 from hrsync.store.leases import Leases
 from hrsync.store.memberships import MembershipStore
 from hrsync.store.records import JournalRecord, RunRecord, like_literal, run_record
-from hrsync.store.tables import Bookmark, JournalEntry, Lease, Link, Run
+from hrsync.store.tables import JournalEntry, Lease, Link, Run
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -71,7 +69,7 @@ def _alive(owner: str, heartbeat: float | None, now: float, *, ours: bool = Fals
     return heartbeat is not None and now - heartbeat < STALE
 
 
-class Store(MembershipStore):
+class Store(BookmarkStore, MembershipStore):
     """hrsync's own database. SQLite by default; any SQLAlchemy URL (PostgreSQL) works."""
 
     def __init__(self, url: str, *, clock: Clock, integration: str = "default") -> None:
@@ -391,13 +389,15 @@ class Store(MembershipStore):
             )
             .order_by(JournalEntry.id)  # a later invitation's email wins
         )
-        with self.engine.connect() as s:  # plain rows: one per invitation ever confirmed
+        with self.engine.connect() as connection:  # plain rows: one per invitation confirmed
             unlinked = [
-                entry for entry, key in s.execute(invites) if key.split(":")[1] not in linked
+                entry
+                for entry, key in connection.execute(invites)
+                if key.split(":")[1] not in linked
             ]
             found: dict[str, str] = {}
             for i in range(0, len(unlinked), 500):  # within every database's parameter limit
-                rows = s.execute(
+                rows = connection.execute(
                     select(JournalEntry.change_key, JournalEntry.payload)
                     .where(JournalEntry.id.in_(unlinked[i : i + 500]))
                     .order_by(JournalEntry.id)
@@ -405,29 +405,6 @@ class Store(MembershipStore):
                 for key, payload in rows:
                     found[key.split(":")[1]] = json.loads(payload)["fields"]["email_id"]
             return found
-
-    # bookmarks ---------------------------------------------------------------------------
-    def bookmark(self, name: str) -> Any:
-        """The JSON value saved under ``name``, or None."""
-        with self.engine.connect() as connection:
-            saved = connection.execute(
-                select(Bookmark.value).where(
-                    Bookmark.integration == self.integration, Bookmark.name == name
-                )
-            ).scalar()
-            return jsontext.loads(saved) if saved is not None else None
-
-    def save_bookmark(self, name: str, value: Any) -> None:
-        """Saved in one statement, the old value left unread (a bookmark of Cliq's users
-        is megabytes at 100,000 people)."""
-        # The value goes as an execution parameter, never into the statement: a statement
-        # compiled once is cached with the values it was built with.
-        row: dict[str, Any] = {"integration": self.integration, "name": name}
-        row |= {"value": jsontext.dumps(value), "updated_at": self._clock.now()}
-        with self.engine.begin() as connection:
-            changed = connection.execute(_UPDATE_BOOKMARK, {f"b_{k}": v for k, v in row.items()})
-            if not changed.rowcount:
-                connection.execute(insert(Bookmark), row)
 
     # leases ------------------------------------------------------------------------------
     def leases(self, *, owner: str, seconds: float) -> Leases:
@@ -484,13 +461,6 @@ def _create_sqlite_file(url: str) -> None:
         return
     with contextlib.suppress(OSError):  # a missing folder: SQLite's own error says it better
         create_owner_only(Path(database))
-
-
-_UPDATE_BOOKMARK = (
-    update(Bookmark)
-    .where(Bookmark.integration == bindparam("b_integration"), Bookmark.name == bindparam("b_name"))
-    .values(value=bindparam("b_value"), updated_at=bindparam("b_updated_at"))
-)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

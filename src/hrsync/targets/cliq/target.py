@@ -90,16 +90,16 @@ class CliqTarget:
         why = full or self._full_read_due(seen, started)
         if not why and seen is not None:
             seen = Seen.load(self.memory)
-            why = "" if seen is not None else "the users hrsync kept do not match its last read"
+            if seen is None:
+                why = "the users hrsync kept do not match its last read"
         inv = Inventory()
         self._read_groups(inv)
         since = self._zoho_time() - (self.now() - started)
         if why or seen is None:
-            known = self._read_userfields(inv, {})
-            users = self._read_all_users()
-            self.last_read = LastRead("full", why, len(users))
-            fields = [*inv.userfields.values()]
-            seen = Seen(started, started, since, users, options=known, fields=fields)
+            seen = Seen(started, started, since)
+            self._refresh_userfields(inv, seen)
+            seen.users = self._read_all_users()
+            self.last_read = LastRead("full", why, len(seen.users))
         else:
             if seen.fields is None:
                 self._refresh_userfields(inv, seen)
