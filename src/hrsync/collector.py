@@ -1,12 +1,14 @@
 """Fewer passes of Python's cycle collector while a run builds its large, long-lived state.
 
 A run holds a few objects per person for its whole length (records, employees, desired
-users, Cliq users, changes). With CPython's default thresholds (700, 10, 10) the collector
-walks all of them again every few hundred thousand allocations, a cost that grows faster than
-the organisation: at 50,000 people, 11 of the 60 CPU seconds of a plan, an apply and two more
-plans (3 s with these thresholds). During a
-run the young generations are collected less often and the oldest one almost never; cycles
-that die young are still found, and the thresholds are put back when the run ends.
+users, Cliq users, changes). Each pass of the collector walks the objects allocated since the
+last one, and every few passes all those before: with CPython's default thresholds (700, 10,
+10) that cost grew faster than the organisation (at 50,000 people, 11 of the 60 CPU seconds of
+a plan, an apply and two more plans). Little of what a run leaves behind is in a cycle (an
+answer's body is let go of once read, the ledger of an apply once it ends), so during a run
+the collector waits for a million new objects between passes, about one pass per plan at
+100,000 people, and the oldest generation is almost never walked. Cycles are still found,
+and the thresholds are put back when the run ends.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-RUN_THRESHOLDS = (20_000, 10, 100)
+RUN_THRESHOLDS = (1_000_000, 10, 100)
 
 
 @contextmanager

@@ -166,6 +166,9 @@ class ZohoHttp:
         self.pacer.record(endpoint)
         self.calls[endpoint] += 1
         self._note_server_time(response)
+        # httpx's read stream points back at its response: a cycle that would keep every
+        # answer's body (a page of users) until the cycle collector runs. The body is read.
+        response.stream = httpx.ByteStream(response.content)
         return response
 
     def _note_server_time(self, response: httpx.Response) -> None:

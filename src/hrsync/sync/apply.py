@@ -185,14 +185,20 @@ class Applier:
             self.background.extend(self.connect.changes(self.inventory, plan, self).steps(plan))
         self.target.set_idle(self._idle)
         try:
-            for step in cliq.steps(plan):
+            try:
+                for step in cliq.steps(plan):
+                    self._run(step)
+            finally:
+                self.target.set_idle(None)
+            while self.background:
+                self._run(self.background.popleft())
+            for step in cliq.deactivations(plan):
                 self._run(step)
         finally:
-            self.target.set_idle(None)
-        while self.background:
-            self._run(self.background.popleft())
-        for step in cliq.deactivations(plan):
-            self._run(step)
+            # The targets' changes report to this ledger: let go of them, so the run's state
+            # is freed when the run ends, not when the cycle collector next comes round.
+            self.cliq = None
+            self.background.clear()
         self.report.confirmed = set(self.done_keys)
         return self.report
 
