@@ -42,14 +42,8 @@ class BookmarkStore:
         """Saved in one statement, the old value left unread."""
         body, now = jsontext.dumps(value), self._clock.now()
         with self.engine.begin() as connection:
-            changed = connection.execute(
-                _UPDATE,
-                {"b_integration": self.integration, "b_name": name, "b_value": body}
-                | {"b_updated_at": now},
-            )
+            mine = {"b_integration": self.integration, "b_name": name}
+            changed = connection.execute(_UPDATE, {**mine, "b_value": body, "b_updated_at": now})
             if not changed.rowcount:
-                connection.execute(
-                    insert(Bookmark),
-                    {"integration": self.integration, "name": name, "value": body}
-                    | {"updated_at": now},
-                )
+                row = {"integration": self.integration, "name": name}
+                connection.execute(insert(Bookmark), {**row, "value": body, "updated_at": now})
