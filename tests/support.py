@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -165,3 +166,26 @@ def access_token(world: World) -> str:
     )
     token: str = answer.json()["access_token"]
     return token
+
+
+class KeepsOldValue(httpx.BaseTransport):
+    """A reading nobody has named: Cliq takes a user update, answers as if done, and keeps
+    the old value of ``name`` (the update goes on to Cliq with ``new`` put back to ``old``,
+    so its answer is Cliq's own, in whichever body shape the organisation takes)."""
+
+    def __init__(self, inner: httpx.BaseTransport, name: str, new: str, old: str) -> None:
+        self.inner, self.name, self.new, self.old = inner, name, new, old
+        self.kept = 0  # updates whose new value was dropped
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "PUT" and request.url.path.startswith("/api/v2/users/"):
+            body = json.loads(request.content)
+            entries = body.get("users", []) if isinstance(body, dict) else []
+            for entry in [body, *entries]:
+                if isinstance(entry, dict) and entry.get(self.name) == self.new:
+                    entry[self.name] = self.old
+                    self.kept += 1
+            content = json.dumps(body).encode()
+            headers = {k: v for k, v in request.headers.items() if k.lower() != "content-length"}
+            request = httpx.Request("PUT", request.url, headers=headers, content=content)
+        return self.inner.handle_request(request)

@@ -372,3 +372,27 @@ def test_a_custom_service_connection_is_added_from_the_page(site: Site) -> None:
     assert said == "sso added; it still needs access_token_url"
     wrong = note_of(site, site.browser.post("/connections/custom", data=form | {"auth_type": "x"}))
     assert wrong.startswith("hris not added: auth_type: Input should be 'basic', 'oauth1' or")
+
+
+def test_a_runs_pending_actions_and_stalled_changes_are_shown(site: Site) -> None:
+    stalled = (
+        "hrsync has made this change 3 times and Cliq still differs: Would update "
+        "ana@zylker.example: mobile '1' → '2'"
+    )
+    store = Store(site.url, clock=site.clock, integration="hr")
+    run = store.start_run("apply")
+    store.finish_run(
+        run,
+        "succeeded",
+        {
+            "counts": {},
+            "pending": [stalled, "create the Cliq user field 'badge'"],
+            "stalled": ["user:E1:update"],
+        },
+    )
+    store.close()
+    site.sign_in()
+    page = html.unescape(site.browser.get(f"/runs/{run}").text)
+    assert "Pending actions (2)" in page
+    assert stalled in page and "create the Cliq user field 'badge'" in page
+    assert "1 change held back: hrsync made it three times" in page

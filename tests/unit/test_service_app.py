@@ -142,6 +142,7 @@ def test_metrics_count_changes_by_kind_throttles_and_pacing_waits() -> None:
                 throttled=(("users.add", 1),),
                 waited=(("users.add", 12.5),),
                 kinds=(("invite_user", "confirmed", 3), ("invite_user", "unconfirmed", 1)),
+                stalled=2,
             )
         )
     seen = {
@@ -155,3 +156,4 @@ def test_metrics_count_changes_by_kind_throttles_and_pacing_waits() -> None:
     assert seen[("hrsync_api_throttled_total", (("endpoint", "users.add"),))] == 2
     assert seen[("hrsync_pacing_wait_seconds_total", (("endpoint", "users.add"),))] == 25.0
     assert seen[("hrsync_runs_total", (("integration", "hr"), ("outcome", "partial")))] == 2
+    assert seen[("hrsync_stalled_changes", (("integration", "hr"),))] == 2  # now, not a sum

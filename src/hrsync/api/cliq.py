@@ -136,12 +136,20 @@ class CliqClient:
 
     # listings ------------------------------------------------------------------------------
     def _listing(
-        self, path: str, *, endpoint: str, params: dict[str, Any] | None = None
+        self,
+        path: str,
+        *,
+        endpoint: str,
+        params: dict[str, Any] | None = None,
+        limit: int | None = 100,
     ) -> Iterator[Any]:
-        """Every item of a ``next_token``-paged listing, 100 to a page."""
+        """Every item of a ``next_token``-paged listing, ``limit`` to a page (None: the
+        listing's own page size, for a listing that may refuse ``limit``)."""
 
         def fetch(token: str | None) -> dict[str, Any]:
-            query: dict[str, Any] = {**(params or {}), "limit": 100}
+            query: dict[str, Any] = dict(params or {})
+            if limit is not None:
+                query["limit"] = limit
             if token:
                 query["next_token"] = token
             result: dict[str, Any] = self.http.call("GET", path, endpoint=endpoint, params=query)
@@ -222,9 +230,19 @@ class CliqClient:
         self.http.call("POST", path, endpoint="channels.message", json={"text": text[:MAX_TEXT]})
 
     # departments and designations ----------------------------------------------------------
-    def iter_departments(self) -> Iterator[Department]:
-        for item in self._listing("/api/v2/departments", endpoint="departments"):
+    def iter_departments(self, *, search: str | None = None) -> Iterator[Department]:
+        """Every department (or those whose name contains ``search``)."""
+        params = {"search": search} if search else None
+        for item in self._listing("/api/v2/departments", endpoint="departments", params=params):
             yield Department.model_validate(item)
+
+    def find_department(self, name: str) -> Department | None:
+        """The department named ``name`` (case aside), by ``search``."""
+        wanted = name.strip().lower()
+        return next(
+            (d for d in self.iter_departments(search=name) if d.name.strip().lower() == wanted),
+            None,
+        )
 
     def create_department(self, name: str, *, lead_zuid: str, parent_id: str) -> Department:
         body = self.http.call(
@@ -249,9 +267,21 @@ class CliqClient:
         body = {"user_ids": list(user_ids)}
         self.http.call("POST", f"/api/v2/{kind}/{group_id}/members", endpoint=kind, json=body)
 
-    def iter_designations(self) -> Iterator[Designation]:
-        for item in self._listing("/api/v2/designations", endpoint="designations"):
+    def iter_designations(self, *, search: str | None = None) -> Iterator[Designation]:
+        """Every designation (or those whose name contains ``search``). Some organisations
+        answer one page and no ``next_token`` (the document shows none): then only a search
+        finds the rest."""
+        params = {"search": search} if search else None
+        for item in self._listing("/api/v2/designations", endpoint="designations", params=params):
             yield Designation.model_validate(item)
+
+    def find_designation(self, name: str) -> Designation | None:
+        """The designation named ``name`` (case aside), by ``search``."""
+        wanted = name.strip().lower()
+        return next(
+            (d for d in self.iter_designations(search=name) if d.name.strip().lower() == wanted),
+            None,
+        )
 
     # teams ---------------------------------------------------------------------------------
     def iter_teams(self) -> Iterator[Team]:
@@ -265,15 +295,17 @@ class CliqClient:
             yield str(item.get("user_id") or item["id"])
 
     def _either(self, path: str, key: str) -> Iterator[dict[str, Any]]:
-        """A listing under its own ``key`` (unpaged), or under ``data`` with ``next_token``."""
-        first: dict[str, Any] = self.http.call("GET", path, endpoint="teams", params={"limit": 100})
+        """A listing under its own ``key`` (unpaged), or under ``data`` with ``next_token``.
+        No ``limit`` is sent: no public client sends one, and some answers refuse it."""
+        first: dict[str, Any] = self.http.call("GET", path, endpoint="teams")
         if key in first:
             yield from first[key]
             return
         yield from first.get("data", [])
         if first.get("next_token"):
             token = str(first["next_token"])
-            yield from self._listing(path, endpoint="teams", params={"next_token": token})
+            params = {"next_token": token}
+            yield from self._listing(path, endpoint="teams", params=params, limit=None)
 
     def create_team(self, name: str, *, description: str = "") -> Team:
         body = {"name": name, "description": description}

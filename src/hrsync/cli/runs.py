@@ -91,6 +91,8 @@ def show_run(ctx: typer.Context, run_id: int) -> None:
     for entry in journal:
         error = f" — {entry.error}" if entry.error else ""
         console.print(f"  [{entry.state}] {entry.summary}{error}", highlight=False)
+    for action in run.summary.get("pending") or []:
+        console.print(f"  [pending action] {action}", highlight=False, markup=False)
 
 
 @app.command("approve")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from hrsync.emulator import views
-from hrsync.emulator.context import Ctx, str_list
+from hrsync.emulator.context import Ctx, parse_limit, str_list
 from hrsync.emulator.core import EmuRequest, EmuResponse, ZohoError, require
 from hrsync.emulator.state import Department, Designation, Org, Team, User
 
@@ -205,6 +205,9 @@ def list_designations(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
     search = req.query.get("search")
     if search:
         desigs = [d for d in desigs if search.lower() in d.name.lower()]
+    if "designations-unpaged" in ctx.variants:  # `limit` and `search` only, as documented
+        limit = parse_limit(req.query.get("limit"), default=25, maximum=100)
+        return {"data": [{"name": d.name, "id": d.id} for d in desigs[:limit]]}
     page, token = ctx.page(f"designations:{search}", desigs, req.query, default=25, maximum=100)
     body: dict[str, Any] = {"data": [{"name": d.name, "id": d.id} for d in page]}
     if token:
@@ -290,16 +293,35 @@ def create_team(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
     org.teams[team.id] = team
     if "user_ids" in body or "email_ids" in body:
         team.members.update(u.id for u in _members(org, body, emails_allowed=True))
-    answer = views.team(team, caller=ctx.caller)
+    answer = _team_view(ctx, team)
     return {"data": answer} if "teams-wrapped" in ctx.variants else answer
+
+
+def _team_view(ctx: Ctx, team: Team, *, caller: str = "") -> dict[str, Any]:
+    numeric = "team-ids-numeric" in ctx.variants
+    return views.team(team, caller=caller or ctx.caller, numeric_id=numeric)
+
+
+TEAM_PARAMS = frozenset({"joined"})  # all a public client was seen to send (READINGS #2)
+
+
+def _strict_params(ctx: Ctx, req: EmuRequest) -> None:
+    """The variant teams-strict-params: an unknown query parameter is refused by name."""
+    if "teams-strict-params" not in ctx.variants:
+        return
+    known = TEAM_PARAMS | ({"next_token", "limit"} if "teams-wrapped" in ctx.variants else set())
+    for name in sorted(set(req.query) - known):
+        raise ZohoError(400, "invalid_parameter", f"'{name}' is not a valid parameter.")
 
 
 def list_teams(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
     """``{"teams": [...]}``, unpaged; ``joined=true`` keeps the caller's (READINGS #2)."""
+    _strict_params(ctx, req)
     teams = sorted(ctx.org.teams.values(), key=lambda t: t.id)
-    if str(req.query.get("joined", "")).lower() == "true":
+    joined = str(req.query.get("joined", "")).lower() == "true"
+    if joined or "teams-joined-only" in ctx.variants:
         teams = [t for t in teams if ctx.caller in t.members]
-    items = [views.team(t, caller=ctx.caller) for t in teams]
+    items = [_team_view(ctx, t) for t in teams]
     if "teams-wrapped" in ctx.variants:
         return _paged(ctx, req, f"teams:{req.query.get('joined')}", items)
     return {"teams": items}
@@ -315,12 +337,13 @@ def _paged(ctx: Ctx, req: EmuRequest, key: str, items: list[Any]) -> dict[str, A
 
 
 def get_team(ctx: Ctx, req: EmuRequest, team_id: str) -> dict[str, Any]:
-    answer = views.team(_team(ctx.org, team_id), caller=ctx.caller)  # flat (READINGS #3)
+    answer = _team_view(ctx, _team(ctx.org, team_id))  # flat (READINGS #3)
     return {"data": answer} if "teams-wrapped" in ctx.variants else answer
 
 
 def team_members(ctx: Ctx, req: EmuRequest, team_id: str) -> dict[str, Any]:
     """``{"members": [{user_id, …}]}`` (READINGS #4)."""
+    _strict_params(ctx, req)
     team = _team(ctx.org, team_id)
     users = [ctx.org.users[m] for m in sorted(team.members, key=int) if m in ctx.org.users]
     if "teams-wrapped" in ctx.variants:

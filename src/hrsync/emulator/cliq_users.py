@@ -272,7 +272,8 @@ def _set_active(ctx: Ctx, user: User, active: bool) -> None:
 def user_teams(ctx: Ctx, req: EmuRequest, user_id: str) -> dict[str, Any]:
     user = _find(ctx.org, user_id)
     teams = [t for t in ctx.org.teams.values() if user.id in t.members]
-    return {"data": [views.team(t, caller=user.id) for t in teams]}
+    numeric = "team-ids-numeric" in ctx.variants  # as the users document types it
+    return {"data": [views.team(t, caller=user.id, numeric_id=numeric) for t in teams]}
 
 
 LAYOUT_SECTIONS = [

@@ -96,6 +96,38 @@ VARIANTS: dict[str, Variant] = {
             "role ids are JSON numbers",
             "one example of the roles document gives an id unquoted",
         ),
+        Variant(
+            "designations-unpaged",
+            19,
+            "GET /api/v2/designations pages with next_token, like departments",
+            "it answers at most `limit` designations (25 by default, 100 at most) and no "
+            "next_token: the rest are found only by `search`",
+            "the designations document shows `limit` and `search` and no `next_token`",
+        ),
+        Variant(
+            "teams-strict-params",
+            2,
+            "GET /api/v2/teams and its members listing ignore query parameters they do not use",
+            "a query parameter other than `joined` (and `next_token` where teams are paged) is "
+            "refused: 400 invalid_parameter naming it",
+            "no public client sends `limit` to the teams listing; only `joined=true` is seen",
+        ),
+        Variant(
+            "teams-joined-only",
+            2,
+            "GET /api/v2/teams lists every team of the organisation",
+            "it lists only the teams the caller has joined, as if `joined=true` were given",
+            "a public connector's teams listing passes `joined=true`; which teams an admin "
+            "sees without it is not documented",
+        ),
+        Variant(
+            "team-ids-numeric",
+            2,
+            "team ids are strings",
+            "team ids are JSON numbers in every answer (listing, a team, a new team, a user's "
+            "teams)",
+            "the users document types `team_id` in GET /users/{id}/teams as an integer",
+        ),
     )
 }
 

@@ -110,7 +110,8 @@ def department(
     return body
 
 
-def team(team: Team, *, caller: str) -> dict[str, Any]:
+def team(team: Team, *, caller: str, numeric_id: bool = False) -> dict[str, Any]:
+    """A team; its id as text, or as a number with the variant team-ids-numeric."""
     return {
         "name": team.name,
         "creation_time": iso(team.created),
@@ -118,7 +119,7 @@ def team(team: Team, *, caller: str) -> dict[str, Any]:
         "is_active": True,
         "is_moderator": caller in team.members,
         "description": team.description,
-        "team_id": str(team.id),
+        "team_id": team.id if numeric_id else str(team.id),
         "joined": caller in team.members,
         "participant_count": len(team.members),
     }

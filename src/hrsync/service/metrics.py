@@ -1,6 +1,6 @@
 """What ``/metrics`` says, in Prometheus' text format: runs by outcome, changes by kind, API
 calls, throttled answers and pacing waits by endpoint, the last success per integration, the
-runs waiting their turn, and notifications."""
+runs waiting their turn, the changes held as stalled, and notifications."""
 
 from __future__ import annotations
 
@@ -55,6 +55,11 @@ class Metrics:
             "hrsync_notifications", "Notifications by channel (cliq, email) and outcome",
             ["channel", "outcome"], registry=self.registry,
         )  # fmt: skip
+        self.stalled = Gauge(
+            "hrsync_stalled_changes",
+            "Changes held as pending actions: made 3 times, each reported done, and Cliq "
+            "still differs", ["integration"], registry=self.registry,
+        )  # fmt: skip
         self.queue = Gauge(
             "hrsync_queue_depth", "Integrations due and waiting for their run",
             registry=self.registry,
@@ -72,6 +77,8 @@ class Metrics:
             self.throttled.labels(endpoint).inc(n)
         for endpoint, seconds in result.waited:
             self.waited.labels(endpoint).inc(seconds)
+        if result.outcome in ("succeeded", "partial"):  # the runs that planned
+            self.stalled.labels(result.integration).set(result.stalled)
         if result.outcome == "succeeded":
             self.last_success.labels(result.integration).set(time.time())
 

@@ -89,6 +89,7 @@ class RunResult:
     waited: tuple[tuple[str, float], ...] = ()  # seconds paced before calls, by group
     kinds: tuple[tuple[str, str, int], ...] = ()  # changes by kind and state
     pending: tuple[str, ...] = ()  # the pending actions the run left (an admin's tasks)
+    stalled: int = 0  # changes held as stalled: made 3 times, each "done", Cliq still differs
 
 
 class Scheduler:
@@ -345,6 +346,7 @@ class Scheduler:
             kinds=_kinds(outcome.plan, report),
             **_traffic(app.services),
             pending=tuple(action.action for action in pending_actions(outcome.plan)[0]),
+            stalled=len(outcome.plan.stalled),
         )
 
     def _lease_valid(self) -> bool:

@@ -29,6 +29,8 @@ from hrsync.sync.safety import (
     check_source,
 )
 from hrsync.sync.scope import check_people, for_people
+from hrsync.sync.stall import STALLED_AFTER, hold_stalled, stalled_changes
+from hrsync.sync.stall import WINDOW as STALL_WINDOW
 from hrsync.sync.state import ConnectState, DesiredState, Inventory, RoleSpec
 
 log = logging.getLogger(__name__)
@@ -182,6 +184,7 @@ class Engine:
         plan.notes[:0] = snapshot.notes
         leave_ignored(plan, desired, self.store.bookmark(IGNORED_VALUES) or {}, self.drift_ignore)
         mark_drift(plan, desired, lambda: self.store.bookmark(DESIRED_DIGESTS) or {})
+        self._hold_stalled(plan)
         self._desired = desired
         if self.only:
             check_people(self.only, desired, links)
@@ -195,6 +198,20 @@ class Engine:
                 f"{','.join(plan.lost_columns)}"
             )
         return plan, snapshot, inventory
+
+    def _hold_stalled(self, plan: Plan) -> None:
+        """Changes made ``STALLED_AFTER`` times, each reported done, and planned again the
+        same: held as pending actions (``sync/stall.py``)."""
+        if not plan.changes or not self.store.applied_before():
+            return
+        since = self.clock.now() - STALL_WINDOW
+        stalled = stalled_changes(
+            plan.changes,
+            lambda keys: self.store.recent_outcomes(keys, since=since, per_key=STALLED_AFTER),
+        )
+        for change in stalled:
+            log.warning("%s: made %d times, Cliq still differs; held", change.key, STALLED_AFTER)
+        hold_stalled(plan, stalled)
 
     def _full_read_needed(self) -> str:
         """Why the store says Cliq must be read in full now ("" when it does not)."""
@@ -408,5 +425,6 @@ def _summary(plan: Plan, fingerprint: str) -> dict[str, object]:
         "api_calls": plan.api_calls(),
         "errors": [str(e) for e in plan.errors],
         "pending": plan.pending,
+        "stalled": plan.stalled,
         "fingerprint": fingerprint,
     }

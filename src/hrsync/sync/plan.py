@@ -390,6 +390,8 @@ class Plan:
     # already: the changes name people by employee id, and the target finds them here.
     known_users: dict[str, str] = field(default_factory=dict)
     cliq_read: str = ""  # how Cliq's users were read: "full: why" or "incremental: …"
+    # Keys of changes held back as stalled: made 3 times, each "done", Cliq still differs.
+    stalled: list[str] = field(default_factory=list)
 
     def of(self, change_type: type[Change]) -> list[Any]:
         return [c for c in self.changes if isinstance(c, change_type)]
@@ -460,6 +462,7 @@ class Plan:
             "managed_users": self.managed_users,
             "known_users": dict(self.known_users),
             "cliq_read": self.cliq_read,
+            "stalled": list(self.stalled),
         }
 
     @classmethod
@@ -480,6 +483,7 @@ class Plan:
             managed_users=int(data.get("managed_users", 0)),
             known_users=dict(data.get("known_users", {})),
             cliq_read=str(data.get("cliq_read", "")),
+            stalled=list(data.get("stalled", [])),
         )
 
 

@@ -105,13 +105,25 @@ class CliqChanges:
         )
 
     def create_group(self, change: CreateDepartment | CreateDesignation) -> None:
+        """Create a department or designation. If Cliq says it exists already, it is looked
+        up by name and used; one that cannot be found fails, with that said."""
         department = isinstance(change, CreateDepartment)
+        kind = "departments" if department else "designations"
         table = self.departments if department else self.designations
         create = self.target.create_department if department else self.target.create_designation
         try:
-            table[change.name] = self._group_write(lambda: create(change.name))
-        except Conflict:
-            log.info("%s already exists; using it", change.name)
+            group_id = self._group_write(lambda: create(change.name))
+        except Conflict as exists:
+            group_id = self.target.find_group(kind, change.name)
+            if not group_id:
+                raise _unfound(kind[:-1], change.name, exists) from exists
+            log.info(
+                "%s %r already exists in Cliq (id %s); using it", kind[:-1], change.name, group_id
+            )
+        if not group_id:
+            raise BadRequest(f"Cliq created {kind[:-1]} {change.name!r} but answered no id")
+        table[change.name] = group_id
+        self.target.remember_group(kind, change.name, group_id)
 
     def _group_write(self, write: Callable[[], Any]) -> Any:
         """A department or designation write; Cliq's refusal because People owns them is
@@ -129,18 +141,38 @@ class CliqChanges:
             raise owned from refused
 
     def create_team(self, change: CreateTeam) -> None:
-        self.teams[change.name.strip().lower()] = self.target.create_team(change.name)
+        """Create a team; one Cliq says exists already is looked up in the listing. Some
+        organisations list only the teams the caller joined: then it cannot be found, and
+        the change fails saying what to do."""
+        try:
+            team_id = self.target.create_team(change.name)
+        except Conflict as exists:
+            team_id = self.target.find_team(change.name)
+            if not team_id:
+                raise _unfound("team", change.name, exists) from exists
+            log.info("team %r already exists in Cliq (id %s); using it", change.name, team_id)
+        if not team_id:
+            raise BadRequest(f"Cliq created team {change.name!r} but answered no id")
+        self.teams[change.name.strip().lower()] = team_id
 
     def create_role(self, change: CreateRole) -> None:
         clone_id = self.roles.get(change.clone_of.strip().lower(), "") if change.clone_of else ""
         if change.clone_of and not clone_id:
             raise BadRequest(f"role {change.clone_of!r} to copy does not exist")
-        role_id = self.target.create_role(
-            change.name,
-            profile_type=change.profile_type,
-            clone_id=clone_id,
-            description=change.description,
-        )
+        try:
+            role_id = self.target.create_role(
+                change.name,
+                profile_type=change.profile_type,
+                clone_id=clone_id,
+                description=change.description,
+            )
+        except Conflict as exists:
+            role_id = self.target.find_role(change.name)
+            if not role_id:
+                raise _unfound("role", change.name, exists) from exists
+            log.info("role %r already exists in Cliq (id %s); using it", change.name, role_id)
+        if not role_id:
+            raise BadRequest(f"Cliq created role {change.name!r} but answered no id")
         self.roles[change.name.strip().lower()] = role_id
         if change.permissions:
             self.target.set_permissions(role_id, change.permissions)
@@ -157,32 +189,63 @@ class CliqChanges:
         member calls left out; a department People owns left to People."""
         moved = self.moved.get(change.key, set())
         body: dict[str, Any] = {}
+        unresolved: list[str] = []  # groups with no id: never taken as done
         for name, (_, new) in change.changes.items():
             if name in moved or (name in GROUP_FIELDS and self.people_own_groups):
                 continue
             if name in self.userfields:
                 body[name] = self.encoded(name, new)
-            elif name == "department":
-                body.update(self.group_ids(new, None))
-            elif name == "designation":
-                body.update(self.group_ids(None, new))
+            elif name in GROUP_FIELDS:
+                ids = (
+                    self.group_ids(new, None) if name == "department" else self.group_ids(None, new)
+                )
+                body.update(ids)
+                if new and not ids and not self.people_own_groups:
+                    unresolved.append(f"{name} {new!r}")
             elif name == "reporting_to":
-                body["reporting_to_zuid"] = self.manager_zuid(new)
+                manager = self.manager_zuid(new)
+                if new and not manager:  # "" would take the manager away, not set one
+                    unresolved.append(f"manager {new}")
+                    continue
+                body["reporting_to_zuid"] = manager
             else:
                 body[name] = new
-        if not body:
-            if set(change.changes) - moved and self.people_own_groups:
-                raise GroupsOwnedByPeople
-            return  # everything went by member calls
+        if body:
+            self._send_update(change, body)
+        elif set(change.changes) - moved and self.people_own_groups and not unresolved:
+            raise GroupsOwnedByPeople
+        if unresolved:
+            raise BadRequest(
+                f"{' and '.join(unresolved)}: no id in Cliq (not created or invited yet, or "
+                "Cliq does not list it); left as it is, and the next run tries again"
+            )
 
+    def _send_update(self, change: UpdateUser, body: dict[str, Any]) -> None:
         def write() -> Any:
             return self.target.update_user(zuid, body, email=change.email)
 
         zuid = self.zuid(change.employee_id)
         groups = body.keys() & {"department_id", "designation_id"}
-        result = self._group_write(write) if groups else write()
+        try:
+            result = self._group_write(write) if groups else write()
+        except BadRequest as refused:
+            self._forget_missing_group(refused, body)
+            raise
         if result.failed_users:
             raise BadRequest(f"Cliq refused: {result.failed_users}")
+
+    def _forget_missing_group(self, refused: BadRequest, body: dict[str, Any]) -> None:
+        """Cliq says a department or designation hrsync remembered no longer exists: forget
+        it, so the next run creates it again rather than failing the same way."""
+        for kind, key, table in (
+            ("departments", "department_id", self.departments),
+            ("designations", "designation_id", self.designations),
+        ):
+            if refused.code == f"{kind[:-1]}_not_exist" and key in body:
+                for name, group_id in list(table.items()):
+                    if group_id == body[key]:
+                        del table[name]
+                        self.target.remember_group(kind, name, "")
 
     def move_in_batches(self, updates: Sequence[UpdateUser]) -> None:
         """Move people with the department's and the designation's "add member" calls, up to
@@ -376,6 +439,21 @@ class CliqChanges:
             if email.lower() in found:
                 self.zuid_of[employee_id] = found[email.lower()]
         return self.zuid_of.get(employee_id, "")
+
+
+def _unfound(kind: str, name: str, exists: Conflict) -> BadRequest:
+    """Cliq says ``name`` exists, yet hrsync cannot find it: the change fails, saying so."""
+    hint = (
+        "Cliq lists only the teams hrsync's account has joined: add that account to the team "
+        "in Cliq, or rename the rule's team"
+        if kind == "team"
+        else f"look for a {kind} of that name in Cliq's admin panel"
+    )
+    return BadRequest(
+        f"Cliq says {kind} {name!r} already exists ({exists.code or exists}), but hrsync "
+        f"cannot find it by name: {hint}",
+        code=exists.code,
+    )
 
 
 def _one(change: Change, execute: Callable[[Any], None]) -> Step:

@@ -38,6 +38,11 @@ from hrsync.targets.cliq.wire import current_user, current_user_of
 
 log = logging.getLogger(__name__)
 UPDATE_BODY = "cliq:update_body"  # the store bookmark: "flat" or "wrapped"
+# Departments and designations hrsync created or found by name, by kind: name → id. Some
+# organisations list only one page of designations (no next_token): those beyond it are
+# known only from here.
+KNOWN_GROUPS = "cliq:groups:known"
+PAGE = 100  # items hrsync asks for in a page of a listing
 SHAPES = ("flat", "wrapped")  # flat first: what a deliberate connector sends (READINGS #8)
 
 
@@ -70,6 +75,7 @@ class CliqTarget:
         self.read_back: dict[str, CurrentUser] = {}  # joiners as listed during this apply
         self.created_teams: dict[str, TeamState] = {}  # teams this apply created
         self.teams_read = False  # whether this run read (or took as seen) the teams
+        self.teams_found = False  # a team was found by name, its members unknown: list again
         self._protected_emails = {e.lower() for e in protected_emails}
         self.lead_zuid = ""
         self.base_department_id = ""
@@ -151,6 +157,56 @@ class CliqTarget:
             # Cliq lists departments only by search when Zoho People manages them.
             log.info("departments cannot be listed (%s): Zoho People manages them", refused)
             inv.groups_by_people = True
+        self._add_known_groups(inv)
+
+    def _add_known_groups(self, inv: Inventory) -> None:
+        """Groups hrsync created or found by name that the listing left out (a listing of
+        one page): listed names and ids win over what was remembered. A listing that ended
+        on a page short of the page size was whole: what it left out is gone from Cliq."""
+        known: dict[str, dict[str, str]] = self.memory.bookmark(KNOWN_GROUPS) or {}
+        kept: dict[str, dict[str, str]] = {}
+        for kind, table in (("departments", inv.departments), ("designations", inv.designations)):
+            whole = not inv.groups_by_people and (len(table) % PAGE != 0 or not table)
+            listed_ids = set(table.values())
+            listed_names = {name.lower() for name in table}
+            kept[kind] = {}
+            for name, group_id in (known.get(kind) or {}).items():
+                if group_id in listed_ids or name.lower() in listed_names or whole:
+                    continue
+                table[name] = kept[kind][name] = group_id
+        if known and kept != known:
+            self.memory.save_bookmark(KNOWN_GROUPS, kept)
+
+    def remember_group(self, kind: str, name: str, group_id: str) -> None:
+        """A department or designation hrsync created or found: known from now on, listed
+        or not. An empty ``group_id`` forgets it (Cliq said it no longer exists)."""
+        known: dict[str, dict[str, str]] = self.memory.bookmark(KNOWN_GROUPS) or {}
+        table = {k: v for k, v in (known.get(kind) or {}).items() if k.lower() != name.lower()}
+        if group_id:
+            table[name] = group_id
+        self.memory.save_bookmark(KNOWN_GROUPS, {**known, kind: table})
+
+    def find_group(self, kind: str, name: str) -> str:
+        """The id of the department or designation named ``name``, found by search ("" when
+        there is none)."""
+        find = (
+            self.client.find_department if kind == "departments" else self.client.find_designation
+        )
+        found = find(name)
+        return found.id if found is not None else ""
+
+    def find_team(self, name: str) -> str:
+        """The id of the team named ``name`` in a listing of every team ("" if not listed)."""
+        wanted = name.strip().lower()
+        self.teams_found = True
+        return next(
+            (t.team_id for t in self.client.iter_teams() if t.name.strip().lower() == wanted), ""
+        )
+
+    def find_role(self, name: str) -> str:
+        """The id of the role named ``name`` in the roles listing ("" if not listed)."""
+        wanted = name.strip().lower()
+        return next((r.id for r in self.client.roles() if r.name.strip().lower() == wanted), "")
 
     def userfields(self, inventory: Inventory) -> bool:
         """List the custom fields again when ``inventory`` holds them as last listed; whether
@@ -276,9 +332,11 @@ class CliqTarget:
             )
             seen.save(self.memory)
         if self.teams_read:
-            teams = settle_teams(
-                inventory.teams, self.created_teams, confirmed, unsettled, links=links
-            )
+            teams = None
+            if not self.teams_found:
+                teams = settle_teams(
+                    inventory.teams, self.created_teams, confirmed, unsettled, links=links
+                )
             self.memory.save_bookmark(SEEN_TEAMS, None if teams is None else teams_json(teams))
         self.memory.save_bookmark(APPLYING, None)
 

@@ -1,0 +1,60 @@
+"""What became of each change in recent applies: part of the store, kept apart because only
+the stall detector (``sync/stall.py``) reads it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from hrsync.clock import Clock
+from hrsync.store.tables import JournalEntry, Run
+
+KEYS_PER_QUERY = 500  # change keys in one IN (...) of a query: well inside every driver's
+
+
+class OutcomeStore:
+    """The journal's outcomes by change; ``Store`` provides the engine and integration."""
+
+    engine: Engine
+    integration: str
+    _session: sessionmaker[Session]
+    _clock: Clock
+
+    def recent_outcomes(
+        self, keys: Iterable[str], *, since: float, per_key: int = 3
+    ) -> dict[str, list[tuple[str, str]]]:
+        """Change key → (state, the change as journalled) of its latest ``per_key`` entries
+        in this integration's applies that started after ``since``, newest first. Keys
+        never journalled in that time are left out."""
+        found: dict[str, list[tuple[str, str]]] = {}
+        wanted = sorted(set(keys))
+        with self.engine.connect() as connection:  # plain rows: a large plan asks many keys
+            for start in range(0, len(wanted), KEYS_PER_QUERY):
+                rows = connection.execute(
+                    select(JournalEntry.change_key, JournalEntry.state, JournalEntry.payload)
+                    .join(Run, Run.id == JournalEntry.run_id)
+                    .where(
+                        Run.integration == self.integration,
+                        Run.mode == "apply",
+                        Run.started_at > since,
+                        JournalEntry.change_key.in_(wanted[start : start + KEYS_PER_QUERY]),
+                    )
+                    .order_by(JournalEntry.run_id.desc())
+                )
+                for key, state, payload in rows:
+                    entries = found.setdefault(key, [])
+                    if len(entries) < per_key:
+                        entries.append((state, payload))
+        return found
+
+    def applied_before(self) -> bool:
+        """Whether this integration has any apply on record (no history: nothing to ask)."""
+        with self.engine.connect() as connection:
+            found = connection.execute(
+                select(Run.id)
+                .where(Run.integration == self.integration, Run.mode == "apply")
+                .limit(1)
+            ).first()
+        return found is not None
