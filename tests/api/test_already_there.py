@@ -44,6 +44,8 @@ def test_a_designation_beyond_a_one_page_listing_is_found_by_name_and_used(
     rows = sample_employees(12)
     rows[5]["designation"] = "Grade 117"  # made by hand, beyond the one page listed
     world.write(rows)
+    # The listing ended on a whole page: the plan looks the missing one up by name.
+    assert not [c for c in planned(world) if "designation 'Grade 117'" in c]
     app = world.app()
     try:
         report = app.engine.run_apply().report
@@ -204,3 +206,22 @@ def test_teams_converge_when_cliq_refuses_limit_and_answers_numeric_ids(world: W
     assert planned(world) == []
     refused = world.http.get(f"{BASE}/api/v2/teams", params={"limit": 5}, headers=bearer(world))
     assert refused.status_code == 400 and "'limit'" in refused.json()["message"]
+
+
+def test_a_designation_cliq_says_exists_is_found_by_name_when_the_plan_missed_it(
+    world: World,
+) -> None:
+    rows = sample_employees(6)
+    rows[2]["designation"] = "Principal"
+    world.write(rows)
+    spy = CreatedMeanwhile("/api/v2/designations", world.transport, {"name": "Principal"})
+    app = world.app(transport=spy)
+    try:
+        report = app.engine.run_apply().report
+    finally:
+        app.close()
+    assert spy.done and report is not None and report.failed == []
+    assert designation_of(world, "E00003") == "Principal"
+    made = [d for d in world.state()["designations"] if d["name"] == "Principal"]  # type: ignore[index]
+    assert len(made) == 1
+    assert planned(world) == []

@@ -61,6 +61,7 @@ class CliqSide(Target, Protocol):
         groups_written: bool,
     ) -> None: ...
     def load_team_members(self, inventory: Inventory, names: Iterable[str]) -> None: ...
+    def find_groups(self, inventory: Inventory, wanted: Mapping[str, Iterable[str]]) -> None: ...
     def userfields(self, inventory: Inventory) -> bool: ...
     def load_roles(
         self, inventory: Inventory, members_of: Iterable[str], permissions_of: Iterable[str]
@@ -146,6 +147,9 @@ class Engine:
         seen = self.store.bookmark(GROUPS_BY_PEOPLE)
         if seen and self.clock.now() - float(seen["at"]) < RECHECK_GROUPS:
             inventory.groups_by_people = True
+        if inventory.groups_partial:
+            groups = {"departments": desired.departments(), "designations": desired.designations()}
+            self.target.find_groups(inventory, groups)
         links = self._links(inventory)
         self._planned_links = dict(links)
         managed_teams = self.store.memberships("team")

@@ -159,6 +159,9 @@ class Inventory:
     userfields_as_seen: bool = False  # True: as last listed, not listed by this run
     # Zoho People manages this org's departments and designations: Cliq refuses writes.
     groups_by_people: bool = False
+    # "departments", "designations": listings that may have stopped short of the whole (a
+    # listing of one page ends as a paged one would when it holds a multiple of a page).
+    groups_partial: set[str] = field(default_factory=set)
     teams: dict[str, TeamState] = field(default_factory=dict)  # by lower-cased name
     connect: ConnectState | None = None  # None: Zoho Connect is not part of this sync
     roles: dict[str, RoleState] = field(default_factory=dict)  # by lower-cased name

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -167,6 +167,8 @@ class CliqTarget:
         kept: dict[str, dict[str, str]] = {}
         for kind, table in (("departments", inv.departments), ("designations", inv.designations)):
             whole = not inv.groups_by_people and (len(table) % PAGE != 0 or not table)
+            if not whole and not inv.groups_by_people:
+                inv.groups_partial.add(kind)
             listed_ids = set(table.values())
             listed_names = {name.lower() for name in table}
             kept[kind] = {}
@@ -176,6 +178,21 @@ class CliqTarget:
                 table[name] = kept[kind][name] = group_id
         if known and kept != known:
             self.memory.save_bookmark(KNOWN_GROUPS, kept)
+
+    def find_groups(self, inventory: Inventory, wanted: Mapping[str, Iterable[str]]) -> None:
+        """Look up by name the wanted departments and designations a listing that may have
+        stopped short left out (read-only; one search each, and found ones are remembered,
+        so a plan says what apply will do)."""
+        for kind in sorted(inventory.groups_partial):
+            table = inventory.departments if kind == "departments" else inventory.designations
+            listed = {name.lower() for name in table}
+            for name in sorted(set(wanted.get(kind, ()))):
+                if name.lower() in listed:
+                    continue
+                group_id = self.find_group(kind, name)
+                if group_id:
+                    table[name] = group_id
+                    self.remember_group(kind, name, group_id)
 
     def remember_group(self, kind: str, name: str, group_id: str) -> None:
         """A department or designation hrsync created or found: known from now on, listed
