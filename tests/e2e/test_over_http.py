@@ -24,10 +24,15 @@ def test_thousand_employees_over_http_converge_and_follow_hr_changes(remote_worl
     lifecycle(remote_world, 1000)
 
 
-def test_the_lifecycle_over_http_under_every_disputed_reading_at_once(
-    remote_world: World,
+@pytest.mark.parametrize(
+    "variants",
+    [tuple(sorted(VARIANTS)), *((name,) for name in sorted(VARIANTS))],
+    ids=lambda v: "all" if len(v) > 1 else v[0],
+)
+def test_the_lifecycle_over_http_under_each_disputed_reading_and_all_at_once(
+    remote_world: World, variants: tuple[str, ...]
 ) -> None:
-    run_lifecycle(remote_world, tuple(sorted(VARIANTS)))
+    run_lifecycle(remote_world, variants)
 
 
 def hrsync(
