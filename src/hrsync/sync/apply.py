@@ -10,6 +10,7 @@ Cliq first, Connect in the time Cliq's pacing waits, deactivations last.
 from __future__ import annotations
 
 import logging
+import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -49,6 +50,14 @@ PEOPLE_OWNS_NOTE = (
     "manages them in this organisation. hrsync stopped writing them and will not plan them "
     "again for a week."
 )
+
+
+EMAIL = re.compile(r"[^\s'\"<>(),;:]+@[^\s'\"<>(),;:]+")
+
+
+def without_addresses(text: str) -> str:
+    """``text`` with every email address masked, for a log line above DEBUG."""
+    return EMAIL.sub("<email>", text)
 
 
 def remedy_for(error: BaseException) -> Remedy | None:
@@ -247,9 +256,10 @@ class Applier:
                 log.error(
                     "%s failed: %s",
                     change.key,
-                    why,
+                    without_addresses(why),
                     extra={"run": self.run_id, "change": change.key},
                 )
+                log.debug("%s: %s", change.describe(done=False), why)
         self.progress.advance(len(changes), f"{remedy.state}: {why}")
 
     def heard(self, error: BaseException) -> None:
@@ -265,8 +275,8 @@ class Applier:
         self.journal.journal_mark(self.run_id, [c.key for c in changes], "confirmed")
         self.done_keys.update(c.key for c in changes)
         for change in changes:
-            self.report.done.append(change.describe(done=True))
-            log.info(
-                "%s", change.describe(done=True), extra={"run": self.run_id, "change": change.key}
-            )
+            said = change.describe(done=True)
+            self.report.done.append(said)
+            log.info("%s", change.for_log(), extra={"run": self.run_id, "change": change.key})
+            log.debug("%s", said)  # with emails and values: only when asked for
         self.progress.advance(len(changes), changes[-1].describe(done=True))

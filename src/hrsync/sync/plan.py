@@ -27,6 +27,11 @@ class Change:
     def describe(self, *, done: bool) -> str:
         raise NotImplementedError
 
+    def for_log(self) -> str:
+        """The change done, for a log line: people by employee id, fields by name, never
+        an email or a value (those go to the journal, and to DEBUG lines only)."""
+        return self.describe(done=True)
+
     def to_dict(self) -> dict[str, Any]:
         """The change as JSON data (its fields hold only JSON values: no deep copy needed)."""
         return {"kind": self.kind, **{name: getattr(self, name) for name in _names(type(self))}}
@@ -155,6 +160,11 @@ class ConnectMembers(Change):
         people = _people(self.employee_ids)
         return f"{verb} {people} to Connect group {self.group!r}"
 
+    def for_log(self) -> str:
+        if not self.join:
+            return f"Removed employee {self.employee_ids[0]} from Connect group {self.group!r}"
+        return self.describe(done=True)
+
 
 @dataclass(frozen=True, slots=True)
 class CreateRole(Change):
@@ -248,6 +258,9 @@ class InviteUser(Change):
     def describe(self, *, done: bool) -> str:
         return f"{'Invited' if done else 'Would invite'} {self.email} (employee {self.employee_id})"
 
+    def for_log(self) -> str:
+        return f"Invited employee {self.employee_id}"
+
 
 @dataclass(frozen=True, slots=True)
 class LinkUser(Change):
@@ -266,6 +279,9 @@ class LinkUser(Change):
         verb = "Adopted" if done else "Would adopt"
         who = f"existing Cliq user {self.email} for employee {self.employee_id}"
         return f"{verb} {who} ({self.reason})"
+
+    def for_log(self) -> str:
+        return f"Adopted an existing Cliq user for employee {self.employee_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,6 +307,9 @@ class UpdateUser(Change):
                 new = self.manager_email or new
             parts.append(f"{name} {_shown(old)} → {_shown(new)}")
         return f"{'Updated' if done else 'Would update'} {self.email}: {', '.join(parts)}"
+
+    def for_log(self) -> str:
+        return f"Updated employee {self.employee_id}: {', '.join(sorted(self.changes))}"
 
 
 def _members_key(kind: str, group: str, employee_ids: list[str], join: bool) -> str:
@@ -326,6 +345,9 @@ class DeactivateUser(Change):
     def describe(self, *, done: bool) -> str:
         return f"{'Deactivated' if done else 'Would deactivate'} {self.email} ({self.reason})"
 
+    def for_log(self) -> str:
+        return f"Deactivated employee {self.employee_id}"
+
 
 @dataclass(frozen=True, slots=True)
 class ReactivateUser(Change):
@@ -342,6 +364,9 @@ class ReactivateUser(Change):
 
     def describe(self, *, done: bool) -> str:
         return f"{'Reactivated' if done else 'Would reactivate'} {self.email} (rehire)"
+
+    def for_log(self) -> str:
+        return f"Reactivated employee {self.employee_id} (rehire)"
 
 
 CHANGE_TYPES: dict[str, type[Change]] = {

@@ -338,7 +338,9 @@ class CliqChanges:
                     self.zuid_of[invite.employee_id] = found[invite.email.lower()]
             self._give_roles(final=True)
         for invite, _ in self.role_queue:
-            log.warning("role %r not given to %s: no Cliq id found", invite.role, invite.email)
+            log.warning(
+                "role %r not given to %s: no Cliq id found", invite.role, invite.employee_id
+            )
 
     def _read_back(self, *, final: bool) -> None:
         """List the users invited since the oldest joiner not read back yet: their ids are
