@@ -18,6 +18,7 @@ from hrsync.sync.desired import desired_state
 from hrsync.sync.diff import diff
 from hrsync.sync.drift import digests, ignored_values, leave_ignored, mark_drift
 from hrsync.sync.explain import Explanation, Rules, explain
+from hrsync.sync.pending import needs_custom_fields
 from hrsync.sync.plan import Change, LinkUser, Plan
 from hrsync.sync.rules import MembershipRules
 from hrsync.sync.safety import (
@@ -177,9 +178,13 @@ class Engine:
             )
 
         plan = planned()
-        # Custom fields kept from the last listing do for a run with nothing to do; one that
-        # writes or waits for a field lists them, and plans again if they changed.
-        if (plan.changes or plan.pending or plan.errors) and self.target.userfields(inventory):
+        # Custom fields kept from the last listing do for a run that neither writes nor waits
+        # for one (an HR event's mover or leaver: a listing is 10 a minute, updates 20); one
+        # that does lists them, and plans again if they changed.
+        refs = [ref for ref in self.custom_fields.values() if ref]
+        if needs_custom_fields(plan, refs, inventory.userfields) and self.target.userfields(
+            inventory
+        ):
             plan = planned()
         if not inventory.full_read and any(isinstance(c, LinkUser) for c in plan.changes):
             return self.plan(full_read="adopting an existing Cliq user needs a full read")

@@ -9,12 +9,14 @@ be named: those errors belong to their pending action, not to broken HR records.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from hrsync.model import RecordError
-from hrsync.sync.plan import Plan
+from hrsync.sync.plan import InviteUser, Plan, UpdateUser
 
 # The wording of sync.mapping.NoSuchOption, and of the pending action it leads to.
+FIELD_ACTIONS = ("Cliq has no user field '", "Cliq field '")  # the pending actions of fields
 NO_OPTION = re.compile(r"^(?P<value>.+) is not an option of Cliq field '(?P<field>.+)' \(")
 
 
@@ -45,3 +47,19 @@ def _action_of(error: RecordError, actions: list[str]) -> str | None:
         return None
     start = f"Cliq field '{found['field']}' has no option {found['value']}:"
     return next((a for a in actions if a.startswith(start)), None)
+
+
+def needs_custom_fields(plan: Plan, refs: Collection[str], unique_names: Collection[str]) -> bool:
+    """Whether ``plan`` writes a Cliq custom field (``unique_names``) or waits for one (a
+    field or option ``refs`` name that Cliq lacks): only then are the fields worth listing
+    again. A run of other changes (a mover, a leaver) goes by the fields as last listed."""
+    wanted = {r.lower() for r in refs}
+    names = set(unique_names)
+    for change in plan.changes:
+        if isinstance(change, InviteUser) and change.custom:
+            return True
+        if isinstance(change, UpdateUser) and names & change.changes.keys():
+            return True
+    if any(p.startswith(FIELD_ACTIONS) for p in plan.pending):
+        return True
+    return any(e.field.lower() in wanted for e in plan.errors if e.field)
