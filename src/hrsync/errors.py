@@ -132,3 +132,8 @@ class StalePlan(HrsyncError):
 
 class ConcurrentRun(HrsyncError):
     """Another live process is applying to the same integration."""
+
+
+class RunStopped(BaseException):
+    """The process is stopping on purpose (a service's SIGTERM): the run ends before its
+    next call and reads "stopped". Like a kill, never swallowed as a change's failure."""

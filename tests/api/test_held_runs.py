@@ -57,13 +57,15 @@ def test_a_held_run_is_applied_exactly_once_approved(world: World, hrsync: Hrsyn
     assert "its plan: 40 deactivate" in approved.stdout
     assert active(world) == 20
     run = int(approved.stdout.split("Run ")[2].split(" applied")[0])
-    assert shown(hrsync, held)["summary"]["approved_by"] == run  # type: ignore[index]
+    approved_run = shown(hrsync, held)
+    assert approved_run["summary"]["approved_by"] == run  # type: ignore[index]
+    assert approved_run["status"] == "approved"  # no longer "held"
     after = shown(hrsync, run)
     assert after["status"] == "succeeded" and after["summary"]["approves"] == held  # type: ignore[index]
 
     again = hrsync("runs", "approve", str(held), "--yes")
     assert again.exit_code == ERROR
-    assert f"run {held} is not held" in again.stderr or "approved already" in again.stderr
+    assert f"run {held} was approved already: run {run} applied it" in again.stderr
     assert hrsync("sync").exit_code == 0  # nothing left to hold
 
 

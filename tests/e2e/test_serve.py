@@ -143,6 +143,12 @@ def test_sigterm_mid_run_stops_before_the_next_call_and_the_next_run_finishes(
     assert process.returncode == 0
     assert time.monotonic() - stopping < 10  # the call in flight ends; no other goes out
     assert 0 < invited() < 150  # the first call only (the head of the hierarchy goes first)
+    listed = subprocess.run(
+        [sys.executable, "-m", "hrsync", "--json", "runs", "--integration", "hr", "list"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert listed.returncode == 0, listed.stderr
+    assert [r["status"] for r in json.loads(listed.stdout)["runs"]][:1] == ["stopped"]
 
     finished = subprocess.run(
         [sys.executable, "-m", "hrsync", "sync", "--integration", "hr"],

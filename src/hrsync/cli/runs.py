@@ -148,11 +148,11 @@ def approve_run(
 
 def _approvable(run: RunRecord) -> HeldRun:
     """The held plan of ``run``, or why it cannot be approved."""
+    if "approved_by" in run.summary:
+        fail(f"run {run.id} was approved already: run {run.summary['approved_by']} applied it")
     if run.mode != "apply" or run.status != "held":
         kind = "an apply" if run.mode == "apply" else f"a {run.mode}"
         fail(f"run {run.id} is not held (it is {kind} that {run.status}); nothing to approve")
-    if "approved_by" in run.summary:
-        fail(f"run {run.id} was approved already: run {run.summary['approved_by']} applied it")
     fingerprint = run.summary.get("fingerprint")
     if not fingerprint:
         fail(

@@ -28,7 +28,7 @@ from hrsync.access.vault import Vault
 from hrsync.api.http import ZohoHttp
 from hrsync.clock import RealClock
 from hrsync.config import Settings, load_settings
-from hrsync.errors import HrsyncError, SafetyHold
+from hrsync.errors import HrsyncError, RunStopped, SafetyHold
 from hrsync.logcontext import bound
 from hrsync.service.claims import Hold, LeaseGate, LeaseLost, held
 from hrsync.service.progress import LiveProgress
@@ -43,7 +43,7 @@ from hrsync.wiring import build
 log = logging.getLogger(__name__)
 
 
-class Stopping(BaseException):
+class Stopping(RunStopped):
     """The service is stopping: the run ends before its next call (never swallowed as a
     change's failure, like a kill)."""
 

@@ -212,12 +212,15 @@ class Store(BookmarkStore, MembershipStore, OutcomeStore):
                 )
             )
 
-    def annotate_run(self, run_id: int, extra: dict[str, Any]) -> None:
-        """Add ``extra`` to a finished run's summary (an approval, say)."""
+    def annotate_run(self, run_id: int, extra: dict[str, Any], *, status: str = "") -> None:
+        """Add ``extra`` to a finished run's summary (an approval, say), and give it
+        ``status`` (a held run an admin approved reads "approved")."""
         with self._session.begin() as s:
             row = s.get(Run, run_id, with_for_update=True)
             if row is not None:
                 row.summary = json.dumps(json.loads(row.summary) | extra, default=str)
+                if status:
+                    row.status = status
 
     def runs(self, limit: int = 20) -> list[RunRecord]:
         """The latest runs, newest first; one whose process is gone shows "interrupted"."""

@@ -10,7 +10,7 @@ from typing import Protocol
 
 from hrsync.clock import Clock
 from hrsync.collector import fewer_collections
-from hrsync.errors import SafetyHold, StalePlan
+from hrsync.errors import RunStopped, SafetyHold, StalePlan
 from hrsync.model import SourceSnapshot
 from hrsync.store import Store
 from hrsync.sync.apply import Applier, ApplyReport, ConnectSide, Progress, Target
@@ -344,6 +344,10 @@ class Engine:
         except StalePlan as stale:
             self.store.finish_run(run_id, "refused", {"error": str(stale)})
             raise
+        except RunStopped:
+            stopped = "stopped before it finished; the next run resumes what it left"
+            self.store.finish_run(run_id, "stopped", {"error": stopped})
+            raise
         except BaseException as exc:
             self.store.finish_run(run_id, "failed", {"error": str(exc) or type(exc).__name__})
             raise
@@ -374,7 +378,9 @@ class Engine:
         )
         if approves is not None:
             self.store.annotate_run(
-                approves.run_id, {"approved_by": run_id, "approver": approves.approver}
+                approves.run_id,
+                {"approved_by": run_id, "approver": approves.approver},
+                status="approved",
             )
         return Outcome(plan, run_id, snapshot, report, resumed)
 

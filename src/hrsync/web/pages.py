@@ -436,10 +436,10 @@ def _filtered(journal: list[Any], person: str, kind: str) -> list[Any]:
 
 def _approvable(run: RunRecord) -> str:
     """Why ``run`` cannot be approved ("" when it can)."""
-    if run.mode != "apply" or run.status != "held":
-        return f"run {run.id} is not held"
     if "approved_by" in run.summary:
         return f"run {run.id} was approved already: run {run.summary['approved_by']} applied it"
+    if run.mode != "apply" or run.status != "held":
+        return f"run {run.id} is not held"
     if not run.summary.get("fingerprint"):
         return f"run {run.id} was held before hrsync kept held plans"
     if run.integration == "default":
