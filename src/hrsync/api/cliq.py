@@ -157,8 +157,9 @@ class CliqClient:
         search: str | None = None,
         modified_after: str | None = None,
     ) -> Iterator[CliqUser]:
-        """Every user (or those with ``status``, matching ``search``, or changed after the
-        ISO time ``modified_after``), in the full get-user shape."""
+        """Every user (or those with ``status``, matching ``search``, or changed after
+        ``modified_after``, sent as given: a date-time or epoch ms, see
+        ``targets.cliq.since``), in the full get-user shape."""
         for item in self.iter_user_items(
             status=status, search=search, modified_after=modified_after
         ):

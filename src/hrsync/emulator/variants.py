@@ -16,7 +16,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True, slots=True)
 class Variant:
     name: str
-    reading: int  # the row of READINGS.md
+    reading: int | None  # the row of READINGS.md; None where it has no row yet
     default: str  # what the emulator does without the variant
     instead: str  # what it does with it
     source: str  # where the variant's reading comes from
@@ -95,6 +95,18 @@ VARIANTS: dict[str, Variant] = {
             "role ids are strings",
             "role ids are JSON numbers",
             "one example of the roles document gives an id unquoted",
+        ),
+        Variant(
+            "modified-after-epoch-ms",
+            None,
+            "GET /api/v2/users?modified_after= takes an ISO 8601 date-time, as the users "
+            "document types it (format: date-time); digits get HTTP 400 naming the parameter",
+            "it takes only epoch milliseconds (digits); a date-time gets HTTP 400 "
+            "invalid_parameter_value naming modified_after",
+            "phil-fetchski/n8n-nodes-zoho-cliq sends it on purpose as epoch ms: its list-users "
+            "operation turns any date-time into Date.parse() milliseconds before dispatch "
+            "(nodes/ZohoCliq/v1/actions/user/list.operation.ts), and its chat and channel "
+            "listings document modified_after as epoch milliseconds",
         ),
     )
 }

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from hrsync.api.cliq import AddUsersResult, CliqClient
+from hrsync.api.cliq import AddUsersResult, CliqClient, CliqUser
 from hrsync.errors import BadRequest, NotFound
 from hrsync.sync.apply import Ledger
 from hrsync.sync.mapping import encode
@@ -34,6 +34,7 @@ from hrsync.targets.cliq.seen import (
     settle_teams,
     teams_json,
 )
+from hrsync.targets.cliq.since import users_changed_since
 from hrsync.targets.cliq.wire import current_user, current_user_of
 
 log = logging.getLogger(__name__)
@@ -211,9 +212,9 @@ class CliqTarget:
     def _read_changed_users(self, seen: Seen) -> int:
         """Users Cliq lists as changed since the last read, then those hrsync is unsure of,
         one by one (a user no longer there is forgotten). Returns how many were read."""
-        since = dt.datetime.fromtimestamp(seen.since(), dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         count = 0
-        for user in self.client.iter_users(modified_after=since):
+        for item in users_changed_since(self.client, self.memory, seen.since()):
+            user = CliqUser.model_validate(item)
             count += 1
             current = current_user(user)
             known = seen.users.get(user.id)
@@ -389,9 +390,8 @@ class CliqTarget:
     def invited_since(self, when: float) -> dict[str, str]:
         """Email (lowercased) → zuid of pending users changed since ``when``: the people
         invited since then, in a page or two rather than a listing of everyone pending."""
-        since = dt.datetime.fromtimestamp(when, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         found: dict[str, str] = {}
-        for item in self.client.iter_user_items(status="pending", modified_after=since):
+        for item in users_changed_since(self.client, self.memory, when, status="pending"):
             current = current_user_of(item)
             self.read_back[current.zuid] = (
                 current if current.status else replace(current, status="pending")
