@@ -176,7 +176,7 @@ def list_users(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
         users = (u for u in users if needle in u.email_id.lower() or needle in u.full_name.lower())
     key = f"users:{status}:{q.get('modified_after')}:{q.get('search')}"
     page, token = ctx.page(key, users, q, default=25, maximum=100)
-    items = [views.user_fields(ctx.org, u, fields) for u in page]
+    items = [views.user_fields(ctx.org, u, fields, ctx.variants) for u in page]
     if "users-no-status" in ctx.variants:  # READINGS #10
         items = [{k: v for k, v in item.items() if k != "status"} for item in items]
     body: dict[str, Any] = {"data": items}
@@ -216,7 +216,7 @@ def get_user(ctx: Ctx, req: EmuRequest, user_id: str) -> dict[str, Any]:
     if fields == ["chat_status"]:  # another user's current status (the statuses document)
         presence = current_of(ctx, user.id)
         return {"data": {"code": presence.code, "message": presence.message, "id": presence.id}}
-    return {"data": views.user_fields(ctx.org, user, fields or ["all"])}
+    return {"data": views.user_fields(ctx.org, user, fields or ["all"], ctx.variants)}
 
 
 def _find(org: Org, user_id: str) -> User:

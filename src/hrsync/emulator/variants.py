@@ -108,6 +108,34 @@ VARIANTS: dict[str, Variant] = {
             "(nodes/ZohoCliq/v1/actions/user/list.operation.ts), and its chat and channel "
             "listings document modified_after as epoch milliseconds",
         ),
+        Variant(
+            "custom-attributes-nested",
+            10,
+            "a user's custom-field values come at the top level of get user and of list users "
+            "with fields=all, keyed by unique name, as the users document writes them",
+            'they come under "custom_attributes": {unique_name: value} instead',
+            "phil-fetchski/n8n-nodes-zoho-cliq lists custom_attributes among the keys of a "
+            "user answer (nodes/ZohoCliq/v1/actions/shared/simplifyOutput/configs.ts, and its "
+            "get/list/update user tool descriptions); it writes custom fields at the top level",
+        ),
+        Variant(
+            "dropdown-as-name",
+            None,
+            "a drop-down's value in a user answer is the option id, as it is written (seed 000: "
+            "a dropdown as the option id)",
+            "the value is the option's name",
+            "nothing public shows a drop-down value read back; a connector's hint to 'verify "
+            "the dropdown option IDs or names' (phil-fetchski/n8n-nodes-zoho-cliq, "
+            "userFields/common.ts) allows either",
+        ),
+        Variant(
+            "dropdown-as-object",
+            None,
+            "a drop-down's value in a user answer is the option id",
+            'the value is the option as {"id", "name"}, the shape of a field\'s options',
+            "the user-fields document's options are {id, name}; Cliq answers departments, "
+            "designations and managers as {id, name} too",
+        ),
     )
 }
 

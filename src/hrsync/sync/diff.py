@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from hrsync.model import RecordError
-from hrsync.sync.mapping import NoSuchOption, decode, encode, same_value
+from hrsync.sync.mapping import NoSuchOption, decode, encode, same_custom, same_value
 from hrsync.sync.memberships import (
     connect,
     declared_roles,
@@ -241,7 +241,7 @@ def _user_changes(
     fields = _field_changes(want, user, zuid_of)
     for unique, (meta, value, encoded) in custom.wanted(want).items():
         held = user.custom.get(unique, "")
-        if str(encoded) != str(held):
+        if not same_custom(meta, held, encoded):
             fields[unique] = [decode(meta, held), value]
     if fields:
         changes.append(UpdateUser(want.employee_id, want.email, fields))
