@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
+from hrsync.access.services import how_to_grant
 from hrsync.api.http import ZohoHttp
 from hrsync.api.people import PeopleError
 from hrsync.api.ratelimit import WINDOW
@@ -42,17 +43,7 @@ class Service:
 
     def reauthorise(self, scope: str = "") -> str:
         """How to get a token that works (and holds ``scope``)."""
-        if self.connection:
-            grant = f", granting {scope}" if scope else ""
-            return (
-                f"authorise the connection again{grant}: "
-                f"`hrsync connections authorise {self.connection}`"
-            )
-        grant = f" with {scope} among its scopes" if scope else ""
-        return (
-            f"make a new grant{grant} in Zoho's API console (or use `hrsync connections add` "
-            f"and `authorise`) and put its refresh token in [{self.section}] refresh_token"
-        )
+        return how_to_grant(self.section, self.connection, scope)
 
 
 class Refused(HrsyncError):

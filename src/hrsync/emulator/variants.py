@@ -136,6 +136,20 @@ VARIANTS: dict[str, Variant] = {
             "the user-fields document's options are {id, name}; Cliq answers departments, "
             "designations and managers as {id, name} too",
         ),
+        Variant(
+            "departments-need-people-scope",
+            None,
+            "department reads need only ZohoCliq.Departments.READ (or .ALL)",
+            "they also need the Zoho People scope the departments document lists for each: "
+            "listing ZohoPeople.employee.READ, one department ZohoPeople.forms.READ, its "
+            "members ZohoPeople.dashboard.READ (a held ZohoPeople.<module>.ALL grants it); "
+            "without it, HTTP 403 invalid_oauthscope",
+            "the departments document lists those scopes under each read's security; "
+            "phil-fetchski/n8n-nodes-zoho-cliq asks only ZohoCliq.Departments.READ for them "
+            "(nodes/ZohoCliq/v1/helpers/scopeRegistry.ts) and calls the users documents' "
+            "People scopes optional; Integrations-dev/n8n-nodes-zohocliq asks for "
+            "ZohoPeople.employee.READ, forms.READ and attendance.READ by default",
+        ),
     )
 }
 

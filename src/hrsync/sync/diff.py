@@ -62,6 +62,9 @@ def diff(
     if current.groups_by_people:
         desired = _without_groups(desired)
         plan.notes.append(PEOPLE_OWNS_GROUPS)
+    elif current.departments_unread:
+        desired = _without_departments(desired)
+        plan.pending.append(current.departments_unread)
     desired = team_names_cliq_takes(desired, plan)
     plan.changes.extend(_groups(desired, current))
     matched = _match(desired, index, links, plan, protected=current.protected)
@@ -101,6 +104,12 @@ PEOPLE_OWNS_GROUPS = (
 def _without_groups(desired: DesiredState) -> DesiredState:
     users = {eid: replace(u, department=None, designation=None) for eid, u in desired.users.items()}
     return DesiredState(users=users)
+
+
+def _without_departments(desired: DesiredState) -> DesiredState:
+    """Everyone's department left as Cliq has it: hrsync could not list Cliq's departments."""
+    users = {eid: replace(u, department=None) for eid, u in desired.users.items()}
+    return replace(desired, users=users)
 
 
 class _CustomFields:

@@ -159,6 +159,9 @@ class Inventory:
     userfields_as_seen: bool = False  # True: as last listed, not listed by this run
     # Zoho People manages this org's departments and designations: Cliq refuses writes.
     groups_by_people: bool = False
+    # Why Cliq's departments could not be listed (a pending action; "" when they were):
+    # everyone's department is then left as Cliq has it.
+    departments_unread: str = ""
     teams: dict[str, TeamState] = field(default_factory=dict)  # by lower-cased name
     connect: ConnectState | None = None  # None: Zoho Connect is not part of this sync
     roles: dict[str, RoleState] = field(default_factory=dict)  # by lower-cased name

@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from hrsync.api.cliq import AddUsersResult, CliqClient, CliqUser
-from hrsync.errors import BadRequest, NotFound
+from hrsync.errors import AuthError, BadRequest, NotFound
 from hrsync.sync.apply import Ledger
 from hrsync.sync.mapping import encode
 from hrsync.sync.plan import Change, Plan, UpdateUser
@@ -40,6 +40,12 @@ from hrsync.targets.cliq.wire import current_user, current_user_of
 log = logging.getLogger(__name__)
 UPDATE_BODY = "cliq:update_body"  # the store bookmark: "flat" or "wrapped"
 SHAPES = ("flat", "wrapped")  # flat first: what a deliberate connector sends (READINGS #8)
+SCOPE_REFUSED = "invalid_oauthscope"  # Cliq's code for a token without the call's scope
+DEPARTMENTS_PEOPLE_SCOPE = "ZohoPeople.employee.READ"  # the departments document's, for a list
+
+
+def _regrant(scope: str) -> str:
+    return f"authorise hrsync's Cliq connection again, granting {scope}"
 
 
 class NoMemory:
@@ -63,8 +69,10 @@ class CliqTarget:
         protected_emails: Iterable[str] = (),
         memory: Memory | None = None,
         full_read_every: float = 86_400.0,
+        regrant: Callable[[str], str] = _regrant,
     ) -> None:
         self.client = client
+        self.regrant = regrant  # how an admin grants hrsync's Cliq token a scope
         self.memory = memory or NoMemory()
         self.full_read_every = full_read_every
         self.last_read = LastRead("", "not read yet", 0)
@@ -142,16 +150,33 @@ class CliqTarget:
 
     def _read_groups(self, inv: Inventory) -> None:
         try:
-            for dept in self.client.iter_departments():
-                inv.departments[dept.name] = dept.id
-                if dept.is_default:
-                    self.base_department_id, self.lead_zuid = dept.id, dept.lead_zuid
+            self._read_departments(inv)
             for desig in self.client.iter_designations():
                 inv.designations[desig.name] = desig.id
         except BadRequest as refused:
             # Cliq lists departments only by search when Zoho People manages them.
             log.info("departments cannot be listed (%s): Zoho People manages them", refused)
             inv.groups_by_people = True
+
+    def _read_departments(self, inv: Inventory) -> None:
+        """The departments; a listing refused for a scope leaves them to a pending action
+        (some organisations need the People scope the departments document lists)."""
+        try:
+            for dept in self.client.iter_departments():
+                inv.departments[dept.name] = dept.id
+                if dept.is_default:
+                    self.base_department_id, self.lead_zuid = dept.id, dept.lead_zuid
+        except AuthError as refused:
+            if refused.code != SCOPE_REFUSED:
+                raise  # the token itself: nothing can be read
+            log.warning("Cliq refused to list departments (%s): left as they are", refused)
+            scope = DEPARTMENTS_PEOPLE_SCOPE
+            inv.departments_unread = (
+                "Cliq refused to list departments (GET /api/v2/departments: invalid_oauthscope): "
+                f"the Cliq token lacks {scope}, which Zoho's departments document lists beside "
+                "ZohoCliq.Departments.READ; until it holds it, hrsync leaves everyone's "
+                f"department as Cliq has it: {self.regrant(scope)}"
+            )
 
     def userfields(self, inventory: Inventory) -> bool:
         """List the custom fields again when ``inventory`` holds them as last listed; whether
