@@ -102,8 +102,10 @@ PEOPLE_OWNS_GROUPS = (
 
 
 def _without_groups(desired: DesiredState) -> DesiredState:
+    """Everyone's department and designation left as Cliq has them; the rest of what HR
+    says (who is held, whether the feed is complete) kept."""
     users = {eid: replace(u, department=None, designation=None) for eid, u in desired.users.items()}
-    return DesiredState(users=users)
+    return replace(desired, users=users)
 
 
 def _without_departments(desired: DesiredState) -> DesiredState:
