@@ -104,9 +104,10 @@ class CliqChecks:
             body = self.reader.get(
                 "/api/v2/departments",
                 endpoint="departments",
-                scope=DEPARTMENT_SCOPES,
+                scope=DEPARTMENTS,
                 params=params,
                 optional=True,  # without it hrsync still syncs users
+                refused_for=DEPARTMENT_SCOPES,
             )
             departments = [Department.model_validate(d) for d in _items(body, "data")]
             base = next((d for d in departments if d.is_default), None)

@@ -176,10 +176,12 @@ class Reader:
         scope: str,
         params: dict[str, Any] | None = None,
         optional: bool = False,
+        refused_for: str = "",
     ) -> Any:
         """One GET, its decoded answer; a failure raises ``Refused``. Asked again, the same
         answer (or refusal) without a call. ``optional``: hrsync works without this read, so
-        a missing scope is noted rather than failed."""
+        a missing scope is noted rather than failed. ``refused_for``: the scopes to name if
+        it is refused for one (``scope`` alone is what an accepted read shows is held)."""
         key = f"{path}?{sorted((params or {}).items())}"
         if key not in self._answers:
 
@@ -188,7 +190,12 @@ class Reader:
 
             try:
                 self._answers[key] = self.run(
-                    f"GET {path}", send, endpoint=endpoint, scope=scope, optional=optional
+                    f"GET {path}",
+                    send,
+                    endpoint=endpoint,
+                    scope=scope,
+                    optional=optional,
+                    refused_for=refused_for,
                 )
             except Refused as refused:
                 if refused.kind == "skipped":
@@ -207,6 +214,7 @@ class Reader:
         endpoint: str,
         scope: str,
         optional: bool = False,
+        refused_for: str = "",
     ) -> T:
         """``read()``, unless the network, the token or ``endpoint`` (locked) failed already."""
         if self.reach.lost is not None:
@@ -229,13 +237,14 @@ class Reader:
         except DryRunWrite:
             raise  # a bug: doctor's reads never write
         except HrsyncError as error:
-            found = refusal(error, what=what, scope=scope, service=self.service)
+            named = refused_for or scope
+            found = refusal(error, what=what, scope=named, service=self.service)
             if isinstance(error, Unreachable):
                 self.reach.lost = found
             elif found.kind == "token":
                 self.token_refused = found
             elif found.kind == "scope":
-                (self.lacking if optional else self.missing).setdefault(scope, what)
+                (self.lacking if optional else self.missing).setdefault(named, what)
             raise found from error
         self.held.add(scope)
         return value

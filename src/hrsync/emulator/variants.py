@@ -132,7 +132,8 @@ VARIANTS: dict[str, Variant] = {
             "dropdown-as-object",
             None,
             "a drop-down's value in a user answer is the option id",
-            'the value is the option as {"id", "name"}, the shape of a field\'s options',
+            'the value is the option as {"id", "name"}, the shape of a field\'s options (played '
+            "with dropdown-as-name, this form wins)",
             "the user-fields document's options are {id, name}; Cliq answers departments, "
             "designations and managers as {id, name} too",
         ),
