@@ -71,12 +71,11 @@ class Reach:
     that could not connect, once there was one."""
 
     lost: Refused | None = None
+    host: str = ""
 
     def skipped(self) -> Refused:
         assert self.lost is not None
-        return Refused(
-            "not checked: an earlier read could not connect", self.lost.remedy, "skipped"
-        )
+        return Refused(f"not checked: {self.host} could not be reached", "", "skipped")
 
 
 def refusal(error: HrsyncError, *, what: str, scope: str, service: Service) -> Refused:
@@ -117,10 +116,9 @@ def refusal(error: HrsyncError, *, what: str, scope: str, service: Service) -> R
         )
     if isinstance(error, Unreachable):
         return Refused(
-            f"{what}: cannot connect to {_host(error.url)} ({_whose(service)}), so the "
-            f"remaining network checks were not made: {error}",
-            f"check the network and {_whose(service)}'s hosts (api_url, accounts_url), then "
-            "run `hrsync doctor` again",
+            f"{what}: cannot connect to {host_of(error)} ({_whose(service)}), so the remaining "
+            f"network checks were not made: {error}",
+            f"check the network and {_hosts(service)}, then run `hrsync doctor` again",
             "unreachable",
         )
     if isinstance(error, TransientError):
@@ -142,17 +140,27 @@ def refusal(error: HrsyncError, *, what: str, scope: str, service: Service) -> R
     return Refused(f"{what}: {error}", "fix what the message names", "refused")
 
 
-def _host(url: str) -> str:
+def host_of(error: Unreachable) -> str:
+    """The host and port a connection could not be made to."""
     try:
-        return httpx.URL(url).netloc.decode() or url
+        return httpx.URL(error.url).netloc.decode() or "the host"
     except (httpx.InvalidURL, TypeError):
-        return url or "the host"
+        return error.url or "the host"
 
 
 def _whose(service: Service) -> str:
     if service.connection:
         return f"{service.title} through connection {service.connection}"
-    return f"{service.title} as [{service.section}] in hrsync.toml sets it"
+    return f"{service.title} with the keys of [{service.section}] in hrsync.toml"
+
+
+def _hosts(service: Service) -> str:
+    if service.connection:
+        return (
+            f"the hosts of connection {service.connection} "
+            f"(`hrsync connections show {service.connection}`)"
+        )
+    return f"[{service.section}] api_url and accounts_url in hrsync.toml"
 
 
 @dataclass
@@ -240,7 +248,7 @@ class Reader:
             named = refused_for or scope
             found = refusal(error, what=what, scope=named, service=self.service)
             if isinstance(error, Unreachable):
-                self.reach.lost = found
+                self.reach.lost, self.reach.host = found, host_of(error)
             elif found.kind == "token":
                 self.token_refused = found
             elif found.kind == "scope":
