@@ -17,7 +17,7 @@ import pytest
 from hrsync.cli import doctor as doctor_cli
 from hrsync.cli.demo import DEMO_SCOPES
 from hrsync.config import load_settings
-from hrsync.targets.cliq.since import MODIFIED_AFTER
+from hrsync.targets.cliq.learnt import MODIFIED_AFTER
 from hrsync.wiring import build
 from tests.api.readings import Answers, export
 from tests.api.test_doctor import Org, _wire, failures

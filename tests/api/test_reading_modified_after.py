@@ -3,7 +3,7 @@ milliseconds (a public connector sends digits on purpose): hrsync learns which o
 
 from __future__ import annotations
 
-from hrsync.targets.cliq.since import MODIFIED_AFTER
+from hrsync.targets.cliq.learnt import MODIFIED_AFTER
 from tests.api.readings import Answers, bearer, export, play
 from tests.conftest import BASE, World
 from tests.support import cliq_users, converge, planned

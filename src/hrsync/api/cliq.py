@@ -182,7 +182,7 @@ class CliqClient:
     ) -> Iterator[CliqUser]:
         """Every user (or those with ``status``, matching ``search``, or changed after
         ``modified_after``, sent as given: a date-time or epoch ms, see
-        ``targets.cliq.since``), in the full get-user shape."""
+        ``targets.cliq.learnt``), in the full get-user shape."""
         for item in self.iter_user_items(
             status=status, search=search, modified_after=modified_after
         ):

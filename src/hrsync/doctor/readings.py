@@ -22,8 +22,8 @@ from hrsync.doctor.local import update_body_check
 from hrsync.doctor.reads import Reader, Refused
 from hrsync.errors import BadRequest
 from hrsync.targets.cliq import UPDATE_BODY
+from hrsync.targets.cliq.learnt import as_sent, forms_to_try, refuses_form, remember
 from hrsync.targets.cliq.seen import Memory
-from hrsync.targets.cliq.since import as_sent, forms_to_try, refuses_form, remember
 
 DAY = 86_400.0
 

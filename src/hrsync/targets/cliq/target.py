@@ -21,6 +21,7 @@ from hrsync.sync.state import (
     UserFieldMeta,
 )
 from hrsync.targets.cliq.changes import GROUP_FIELDS, CliqChanges
+from hrsync.targets.cliq.learnt import UPDATE_BODY, update_in_learnt_body, users_changed_since
 from hrsync.targets.cliq.seen import (
     APPLYING,
     MAX_UNSURE,
@@ -34,12 +35,9 @@ from hrsync.targets.cliq.seen import (
     settle_teams,
     teams_json,
 )
-from hrsync.targets.cliq.since import users_changed_since
 from hrsync.targets.cliq.wire import current_user, current_user_of
 
 log = logging.getLogger(__name__)
-UPDATE_BODY = "cliq:update_body"  # the store bookmark: "flat" or "wrapped"
-SHAPES = ("flat", "wrapped")  # flat first: what a deliberate connector sends (READINGS #8)
 SCOPE_REFUSED = "invalid_oauthscope"  # Cliq's code for a token without the call's scope
 DEPARTMENTS_PEOPLE_SCOPE = "ZohoPeople.employee.READ"  # the departments document's, for a list
 
@@ -438,28 +436,8 @@ class CliqTarget:
         return found
 
     def update_user(self, zuid: str, fields: dict[str, Any], *, email: str) -> AddUsersResult:
-        """Send the changed ``fields`` in the body this organisation takes: learnt once from
-        the answer to the first update, then remembered in the store (READINGS #8)."""
-        known = self.memory.bookmark(UPDATE_BODY)
-        if known in SHAPES:
-            return self._update(zuid, fields, email, known)
-        refusals: list[BadRequest] = []
-        for shape in SHAPES:
-            try:
-                result = self._update(zuid, fields, email, shape)
-            except BadRequest as refused:
-                refusals.append(refused)
-                continue
-            log.info("Cliq takes the %s update-user body; remembered", shape)
-            self.memory.save_bookmark(UPDATE_BODY, shape)
-            return result
-        # Both refused: the error that is not about the body's shape says what is wrong.
-        raise next((r for r in refusals if not _refuses_shape(r)), refusals[0])
-
-    def _update(self, zuid: str, fields: dict[str, Any], email: str, shape: str) -> AddUsersResult:
-        if shape == "wrapped":  # the users document's body needs email_id in every entry
-            return self.client.update_user(zuid, {"email_id": email, **fields}, wrapped=True)
-        return self.client.update_user(zuid, fields)
+        """Send the changed ``fields`` in the body this organisation takes (``learnt``)."""
+        return update_in_learnt_body(self.client, self.memory, zuid, fields, email=email)
 
     def probe_update_body(self, zuid: str) -> str:
         """Settle which update body Cliq takes with one harmless write: the user's first name
@@ -472,8 +450,3 @@ class CliqTarget:
 
     def set_active(self, zuid: str, active: bool) -> None:
         self.client.set_active(zuid, active)
-
-
-def _refuses_shape(error: BadRequest) -> bool:
-    """Cliq's answer to a body of the other shape: a top-level key it does not know."""
-    return error.code == "extra_key_found" or "extra key" in str(error)
