@@ -4,7 +4,8 @@
 
     HrsyncError
     ├── TransientError        retry later (backoff)
-    │   └── RateLimited       wait out Zoho's lock period, then retry
+    │   ├── RateLimited       wait out Zoho's lock period, then retry
+    │   └── Unreachable       no connection to the host: nothing was sent
     ├── ApiError              Zoho answered and said no
     │   ├── NotFound          the object is gone: re-plan
     │   ├── Conflict          it already exists: adopt it
@@ -62,6 +63,11 @@ class RateLimited(TransientError):
     def __init__(self, message: str, *, retry_after: float, **kwargs: object) -> None:
         super().__init__(message, **kwargs)  # type: ignore[arg-type]
         self.retry_after = retry_after
+
+
+class Unreachable(TransientError):
+    """No connection to the host could be made (refused, no route, a name that does not
+    resolve, a connect timeout): the request was never sent."""
 
 
 class ApiError(HrsyncError, HttpErrorMixin):

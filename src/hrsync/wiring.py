@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 import httpx
 
 from hrsync.access.connections import Connections, ConnectionTokenSource
+from hrsync.access.services import how_to_grant
 from hrsync.access.tokens import ConfigTokenSource
 from hrsync.access.vault import Vault
 from hrsync.api.auth import TokenAuth, TokenSource
@@ -130,6 +132,7 @@ def build(
         protected_emails=settings.safety.protected_emails,
         memory=store,
         full_read_every=settings.drift.full_read_hours * 3600,
+        regrant=partial(how_to_grant, "cliq", settings.cliq.connection),
     )
     src = settings.source
     source: Source

@@ -26,6 +26,11 @@ REF = st.none() | st.fixed_dictionaries(
     optional={"name": TEXT, "extra": VALUE},
 )
 ODD_REF = st.fixed_dictionaries({"id": ODD}, optional={"name": TEXT | ODD})
+# A custom value: text, a number, an odd value, or a drop-down as an option {id, name}.
+OPTION = st.fixed_dictionaries({"id": TEXT | ODD}, optional={"name": TEXT}) | st.dictionaries(
+    st.sampled_from(["name", "value"]), TEXT
+)
+CUSTOM = VALUE | OPTION
 NAMES = [
     *("email_id", "first_name", "last_name", "display_name", "full_name", "name", "mobile"),
     *("phone", "extension", "work_location", "status", "zuid", "employee_id"),
@@ -42,7 +47,10 @@ def listed_users(draw: st.DrawFn) -> Any:
     for name in ("department", "designation", "reportingto"):
         if draw(st.booleans()):
             item[name] = draw(REF)
-    item.update(draw(st.dictionaries(st.sampled_from(["custom_a", "x_y", "c"]), VALUE)))
+    item.update(draw(st.dictionaries(st.sampled_from(["custom_a", "x_y", "c"]), CUSTOM)))
+    if draw(st.booleans()):  # custom fields nested, as some answers carry them
+        nested = st.dictionaries(st.sampled_from(["custom_a", "gender", "id", "status"]), CUSTOM)
+        item["custom_attributes"] = draw(nested | CUSTOM)
     if draw(st.booleans()):
         odd = draw(st.sampled_from(["id", *NAMES, "department", "designation", "reportingto"]))
         if draw(st.booleans()):
@@ -86,3 +94,19 @@ def test_a_typical_listed_user() -> None:
     assert (user.zuid, user.department, user.manager_zuid) == ("55001", "Sales", "77")
     assert user.custom == {"custom_shoe": "42"} and user.fields["first_name"] == "Ana"
     assert user == _through_the_model(item)
+
+
+def test_custom_values_nested_or_as_options_are_read_as_written() -> None:
+    item = {
+        "id": "7",
+        "email_id": "bo@example.com",
+        "gender": {"id": "190", "name": "Female"},
+        "office_location": "Austin",
+        "custom_attributes": {"date_of_birth": 86400000, "shoe": {"id": 42, "name": "42"}},
+    }
+    expected = {"gender": "190", "office_location": "Austin", "date_of_birth": "86400000"}
+    assert current_user_of(item).custom == {**expected, "shoe": "42"}
+    assert current_user_of(item) == _through_the_model(item)
+    item["custom_attributes"] = {"office_location": "Berlin"}  # the nested value wins
+    assert current_user_of(item).custom["office_location"] == "Berlin"
+    assert current_user_of(item) == _through_the_model(item)

@@ -8,6 +8,7 @@ import datetime as dt
 from hrsync.model import Employee
 from hrsync.sync.desired import desired_state
 from hrsync.sync.diff import diff
+from hrsync.sync.mapping import same_custom
 from hrsync.sync.plan import InviteUser, Plan, UpdateUser
 from hrsync.sync.state import CurrentUser, Inventory, UserFieldMeta
 from hrsync.targets.cliq.changes import CliqChanges
@@ -87,3 +88,12 @@ def test_only_changed_custom_fields_are_updated_and_shown_as_people_read_them() 
     assert update.describe(done=False) == "Would update ana@x.example: gender 'Female' → 'Male'"
     same = dataclasses.replace(held, custom={"date_of_birth": "636249600000", "gender": "o1"})
     assert plan_for(ana, [same], {"E1": "z1"}).changes == []
+    by_name = dataclasses.replace(held, custom={"date_of_birth": "636249600000", "gender": "male"})
+    assert plan_for(ana, [by_name], {"E1": "z1"}).changes == []  # answered with its name
+
+
+def test_a_drop_down_read_back_by_name_is_compared_as_its_option() -> None:
+    gender = USERFIELDS["gender"]
+    assert same_custom(gender, "o1", "o1") and same_custom(gender, " male ", "o1")
+    assert not same_custom(gender, "Female", "o1") and not same_custom(gender, "", "o1")
+    assert not same_custom(USERFIELDS["date_of_birth"], "Male", "o1")  # names only for drop-downs

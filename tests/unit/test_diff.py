@@ -147,3 +147,19 @@ def test_reports_of_a_manager_who_joins_now_get_reporting_to_in_the_same_plan() 
     update = plan.changes[1]
     assert isinstance(update, UpdateUser) and update.changes == {"reporting_to": ["", "B1"]}
     assert update.manager_email == boss.email
+
+
+def test_when_cliq_departments_are_not_hrsyncs_a_broken_record_or_partial_feed_still_holds() -> (
+    None
+):
+    """Leaving departments (and designations) to Zoho People, or to a later run, must not
+    lose who is held or whether the feed was complete: nobody is deactivated for them."""
+    e1, e2 = emp("E1"), emp("E2")
+    users, links = [cliq("z1", e1), cliq("z2", e2)], {"E1": "z1", "E2": "z2"}
+    for why in ("groups_by_people", "departments_unread"):
+        inventory = Inventory(users=users, departments={"Eng": "d1"})
+        setattr(inventory, why, True if why == "groups_by_people" else "a pending action")
+        held = desired_state([e2], today=TODAY, held={"E1": "row 2: a malformed date"})
+        assert diff(held, inventory, links).of(DeactivateUser) == [], why
+        partial = desired_state([e2], today=TODAY, complete=False)
+        assert diff(partial, inventory, links).of(DeactivateUser) == [], why

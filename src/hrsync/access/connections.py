@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 import httpx
 from authlib.oauth1.rfc5849.client_auth import ClientAuth
 
-from hrsync.access.services import CustomService, data_centre, zoho_service
+from hrsync.access.services import CustomService, covered, data_centre, zoho_service
 from hrsync.access.tokens import SharedTokens, expiry, token_url
 from hrsync.access.vault import Vault
 from hrsync.api.auth import ZOHO_PREFIX, TokenAuth, oauth1_token, token_request
@@ -184,8 +184,11 @@ class Connections:
         return [self.show(n) for n in self.names()]
 
     # --- authorising ----------------------------------------------------------------------
-    def authorize_url(self, name: str, *, redirect_uri: str, state: str) -> str:
-        """Where the admin consents (OAuth 2.0 authorization code)."""
+    def authorize_url(
+        self, name: str, *, redirect_uri: str, state: str, also: Sequence[str] = ()
+    ) -> str:
+        """Where the admin consents (OAuth 2.0 authorization code), to the connection's
+        scopes and ``also`` these (kept with the connection once it is authorised)."""
         row = self._row(name)
         settings = _sendable(row)
         custom = settings.get("custom") or {}
@@ -195,18 +198,21 @@ class Connections:
             "client_id": settings["client_id"],
             "response_type": "code",
             "redirect_uri": redirect_uri,
-            "scope": delimiter.join(settings.get("scopes", [])),
+            "scope": delimiter.join(_with_scopes(settings.get("scopes", []), also)),
             "access_type": "offline",
             "prompt": "consent",
             "state": state,
         }
         return f"{base}?{urlencode(query)}"
 
-    def authorise(self, name: str, *, code: str, redirect_uri: str = "") -> ConnectionInfo:
+    def authorise(
+        self, name: str, *, code: str, redirect_uri: str = "", also: Sequence[str] = ()
+    ) -> ConnectionInfo:
         """Trade a grant code (from the consent redirect, or a Zoho self-client) for a
-        refresh token, kept sealed."""
+        refresh token, kept sealed; ``also`` joins the connection's scopes."""
         row = self._row(name)
         settings = _sendable(row)
+        settings["scopes"] = _with_scopes(settings.get("scopes", []), also)
         secrets = self.vault.unseal(row.secrets)
         params: dict[str, Any] = {
             "code": code.strip(),
@@ -399,6 +405,13 @@ def _token_auth(tokens: ConnectionTokenSource, settings: Mapping[str, Any]) -> T
     if custom.get("param_placement") == "query":
         return TokenAuth(tokens, query_param="access_token")
     return TokenAuth(tokens, prefix=custom.get("token_prefix") or ZOHO_PREFIX)
+
+
+def _with_scopes(scopes: Sequence[str], also: Sequence[str]) -> list[str]:
+    """``scopes`` and those of ``also`` they do not cover, in order."""
+    found = list(scopes)
+    found += [s for s in dict.fromkeys(also) if not covered(found, s)]
+    return found
 
 
 def _title(service: str, settings: Mapping[str, Any]) -> str:

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from hrsync.access.admin import require_recent
 from hrsync.access.connections import ConnectionProblem, Connections
+from hrsync.access.services import covered
 from hrsync.config import Settings, ZohoServiceConfig, describe_problems
 from hrsync.errors import ConfigError, HrsyncError
 from hrsync.model import CANONICAL_FIELDS
@@ -349,13 +350,6 @@ def cliq_scopes(settings: Settings) -> tuple[str, ...]:
     if settings.rules.roles or settings.roles:
         needed += ROLE_SCOPES
     return needed
-
-
-def covered(held: list[str], needed: str) -> bool:
-    """Whether the held scopes grant ``needed`` (``Service.Module.ALL`` grants any operation)."""
-    have = {s.lower() for s in held}
-    module = needed.rsplit(".", 1)[0].lower()
-    return needed.lower() in have or f"{module}.all" in have
 
 
 def file_pending(settings: Settings) -> list[str]:

@@ -3,6 +3,7 @@ or a custom service (any REST API) described by its auth type, URLs and scopes."
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -41,6 +42,12 @@ class ZohoService:
         return DATA_CENTRES[dc][0]
 
 
+PEOPLE_SCOPES_OF_CLIQ_READS = (
+    "ZohoPeople.forms.READ",
+    "ZohoPeople.employee.READ",
+    "ZohoPeople.attendance.READ",
+)
+
 ZOHO_SERVICES: dict[str, ZohoService] = {
     "zoho_cliq": ZohoService(
         "zoho_cliq",
@@ -54,6 +61,10 @@ ZOHO_SERVICES: dict[str, ZohoService] = {
             "ZohoCliq.Organisation.ALL",
             "ZohoCliq.Profile.ALL",
             "ZohoCliq.Webhooks.CREATE",  # notifications of `hrsync serve` in a channel
+            # The users and departments documents list these beside Cliq's own scopes for
+            # the reads hrsync makes (list and get users, list departments); some
+            # organisations refuse a department listing without them.
+            *PEOPLE_SCOPES_OF_CLIQ_READS,
         ),
         "/api/v2/users?limit=1",
     ),
@@ -77,6 +88,31 @@ ZOHO_SERVICES: dict[str, ZohoService] = {
         "/pulse/api/allScopes",
     ),
 }
+
+
+def covered(held: Sequence[str], needed: str) -> bool:
+    """Whether the held scopes grant ``needed`` (``Service.Module.ALL`` grants any operation)."""
+    have = {s.lower() for s in held}
+    module = needed.rsplit(".", 1)[0].lower()
+    return needed.lower() in have or f"{module}.all" in have
+
+
+def how_to_grant(section: str, connection: str = "", scope: str = "") -> str:
+    """How an admin gets a token that works (and holds ``scope``) for the service of
+    hrsync.toml's ``section``: authorise its ``connection`` again, or make a new grant."""
+    if connection:
+        if not scope:
+            return f"authorise the connection again: `hrsync connections authorise {connection}`"
+        added = ",".join(s.strip() for s in scope.split(","))
+        return (
+            f"authorise the connection again, granting {scope}: "
+            f"`hrsync connections authorise {connection} --add-scope {added}`"
+        )
+    grant = f" with {scope} among its scopes" if scope else ""
+    return (
+        f"make a new grant{grant} in Zoho's API console (or use `hrsync connections add` "
+        f"and `authorise`) and put its refresh token in [{section}] refresh_token"
+    )
 
 
 class CustomService(BaseModel):

@@ -18,7 +18,7 @@ from authlib.oauth1.rfc5849.client_auth import ClientAuth
 from authlib.oauth2.rfc6749.parameters import prepare_token_request
 from pydantic import SecretStr
 
-from hrsync.errors import AuthError, TransientError
+from hrsync.errors import AuthError, TransientError, Unreachable
 
 log = logging.getLogger(__name__)
 REFRESH_MARGIN = 120.0  # seconds before expiry at which a token counts as expired
@@ -67,6 +67,8 @@ def token_request(client: httpx.Client, url: str, grant: str, **params: Any) -> 
     body = prepare_token_request(grant, **params)
     try:
         response = client.post(url, content=body, headers=FORM)
+    except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+        raise Unreachable(f"{url} unreachable: {exc}", url=url) from exc
     except httpx.TransportError as exc:
         raise TransientError(f"{url} unreachable: {exc}", url=url) from exc
     if response.status_code >= 500:

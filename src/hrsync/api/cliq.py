@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Container, Iterator, Mapping, Sequence
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -61,8 +61,31 @@ class CliqUser(BaseModel):
 
     @property
     def custom(self) -> dict[str, Any]:
-        """Fields Cliq returned that are not part of the documented shape."""
-        return dict(self.model_extra or {})
+        """Fields Cliq returned that are not part of the documented shape: custom-field
+        values, as ``custom_values`` reads them."""
+        return custom_values(self.model_extra or {})
+
+
+CUSTOM_ATTRIBUTES = "custom_attributes"
+
+
+def custom_values(answer: Mapping[str, Any], documented: Container[str] = ()) -> dict[str, Any]:
+    """The keys of a user ``answer`` other than the ``documented`` ones, with the custom
+    fields some answers nest under ``custom_attributes`` (a public connector lists that key)
+    taken out to the top level, and a value given as an option, ``{"id", "name"}``, as its
+    id: the form hrsync writes a drop-down in."""
+    found: dict[str, Any] = {}
+    nested: dict[str, Any] = {}
+    for key, value in answer.items():
+        if key in documented:
+            continue
+        if key == CUSTOM_ATTRIBUTES and type(value) is dict:
+            nested = value
+        else:
+            found[key] = value["id"] if type(value) is dict and "id" in value else value
+    for key, value in nested.items():  # the answer's own place for them: it wins
+        found[key] = value["id"] if type(value) is dict and "id" in value else value
+    return found
 
 
 class AddUsersResult(BaseModel):
@@ -165,8 +188,9 @@ class CliqClient:
         search: str | None = None,
         modified_after: str | None = None,
     ) -> Iterator[CliqUser]:
-        """Every user (or those with ``status``, matching ``search``, or changed after the
-        ISO time ``modified_after``), in the full get-user shape."""
+        """Every user (or those with ``status``, matching ``search``, or changed after
+        ``modified_after``, sent as given: a date-time or epoch ms, see
+        ``targets.cliq.learnt``), in the full get-user shape."""
         for item in self.iter_user_items(
             status=status, search=search, modified_after=modified_after
         ):

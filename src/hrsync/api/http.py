@@ -31,6 +31,7 @@ from hrsync.errors import (
     NotFound,
     RateLimited,
     TransientError,
+    Unreachable,
 )
 
 log = logging.getLogger(__name__)
@@ -146,22 +147,18 @@ class ZohoHttp:
         method = request.method
         try:
             response = self._client.send(request)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            self.pacer.cancel(endpoint)  # nothing reached Zoho
+            raise Unreachable(f"connection failed: {exc}", method=method, url=url) from exc
         except httpx.TimeoutException as exc:
             self.pacer.record(endpoint)
             raise TransientError(
                 f"timed out: {exc}", method=method, url=url, ambiguous=method != "GET"
             ) from exc
-        except httpx.TransportError as exc:
-            sent = not isinstance(exc, httpx.ConnectError)
-            if sent:
-                self.pacer.record(endpoint)
-            else:
-                self.pacer.cancel(endpoint)
+        except httpx.TransportError as exc:  # sent, or partly: the call counts
+            self.pacer.record(endpoint)
             raise TransientError(
-                f"connection failed: {exc}",
-                method=method,
-                url=url,
-                ambiguous=sent and method != "GET",
+                f"connection failed: {exc}", method=method, url=url, ambiguous=method != "GET"
             ) from exc
         self.pacer.record(endpoint)
         self.calls[endpoint] += 1

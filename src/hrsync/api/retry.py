@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from hrsync.errors import HrsyncError, RateLimited, TransientError
+from hrsync.errors import HrsyncError, RateLimited, TransientError, Unreachable
 
 
 @dataclass
@@ -48,9 +48,14 @@ class TransientRetry:
     max_attempts: int = 5
     base: float = 1.0
     cap: float = 30.0
+    # False for a caller that would rather report a host it cannot reach than wait for it
+    # (``hrsync doctor``): a connection that could not be made is not tried again.
+    retry_unreachable: bool = True
 
     def can_retry(self, state: RetryState, error: HrsyncError) -> bool:
         if not isinstance(error, TransientError) or isinstance(error, RateLimited):
+            return False
+        if isinstance(error, Unreachable) and not self.retry_unreachable:
             return False
         if error.ambiguous and not state.idempotent:
             return False

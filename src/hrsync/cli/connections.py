@@ -220,15 +220,23 @@ def authorise(
     ] = REDIRECT_PORT,
     browser: Annotated[bool, typer.Option(help="Open the consent page in a browser.")] = True,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for consent.")] = 300.0,
+    add_scope: Annotated[
+        str,
+        typer.Option(
+            help="Scopes (comma-separated) to ask for beside the connection's own, kept with "
+            "it: what a pending action or `hrsync doctor` names as missing."
+        ),
+    ] = "",
 ) -> None:
     """Get the connection's refresh token: consent in a browser (a loopback address receives
     Zoho's redirect) or paste a self-client grant code with --code."""
+    also = [s.strip() for s in add_scope.split(",") if s.strip()]
     with opened(ctx) as connections:
         current = connections.show(name)
         if current.authorised:  # replacing working credentials
             confirm_admin(connections.store, f"authorising {name} again")
         if code:
-            info = connections.authorise(name, code=code)
+            info = connections.authorise(name, code=code, also=also)
         elif current.auth_type == "oauth1":
             with _callback_server(port, lambda q: "oauth_verifier" in q) as (callback, wait):
                 url = connections.oauth1_begin(name, callback=callback)
@@ -246,12 +254,16 @@ def authorise(
                 return query.get("state") == state and "code" in query
 
             with _callback_server(port, ours) as (redirect_uri, wait):
-                url = connections.authorize_url(name, redirect_uri=redirect_uri, state=state)
+                url = connections.authorize_url(
+                    name, redirect_uri=redirect_uri, state=state, also=also
+                )
                 _consent(url, browser)
                 got = wait(timeout)
             if got is None:
                 fail(f"no consent arrived within {timeout:.0f} s; try again, or use --code")
-            info = connections.authorise(name, code=got["code"], redirect_uri=redirect_uri)
+            info = connections.authorise(
+                name, code=got["code"], redirect_uri=redirect_uri, also=also
+            )
         console.print(f"{name} is authorised.")
         _show(ctx, info)
 

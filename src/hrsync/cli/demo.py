@@ -21,6 +21,7 @@ import uvicorn
 from pydantic import SecretStr
 
 from hrsync.access.connections import loopback_redirect_uri
+from hrsync.access.services import PEOPLE_SCOPES_OF_CLIQ_READS
 from hrsync.api.auth import exchange_code
 from hrsync.cli.output import console
 from hrsync.cli.syncing import CallProgress, show_plan
@@ -106,6 +107,7 @@ DEMO_SCOPES = ",".join(
         "ZohoCliq.Profile.ALL",
         "ZohoCliq.UserFields.ALL",
         "ZohoCliq.Webhooks.CREATE",
+        *PEOPLE_SCOPES_OF_CLIQ_READS,
         "ZOHOPEOPLE.forms.ALL",
         "zohopulse.grouplist.ALL",
         "zohopulse.userDetail.READ",

@@ -13,10 +13,10 @@ from hrsync.cli.integrations import settings_for
 from hrsync.cli.output import EXIT_ERROR, console, emit_json, fail, mode
 from hrsync.cli.syncing import RECORD, recorded
 from hrsync.clock import RealClock
-from hrsync.doctor import Check, Options, diagnose
+from hrsync.doctor import RETRIES, Check, Options, diagnose
 from hrsync.wiring import App, build
 
-STYLES = {"ok": "green", "note": "yellow", "fail": "bold red"}
+STYLES = {"ok": "green", "note": "yellow", "fail": "bold red", "skip": "dim"}
 
 
 def register(app: typer.Typer) -> None:
@@ -56,11 +56,13 @@ def doctor(
     budget left, each service's token and granted scopes, every Cliq listing hrsync reads
     (users with fields=all, departments, designations, teams, user fields, roles) in the
     shape hrsync reads, the drop-down options and role permissions the configuration needs,
-    the admin role behind the token, the People form's fields, the Connect network, and the
-    consent redirect URI.
+    the admin role behind the token, the People form's fields, the Connect network, the
+    consent redirect URI, and which reading of Zoho's disputed answers this organisation
+    plays (remembered where hrsync acts on it).
 
-    Each check ends ✓, ⚠ (works; read the note) or ✗ with its remedy; exit 0 when none is ✗,
-    else 1. Reads only: nothing is written unless --probe-writes.
+    Each check ends ✓, ⚠ (works; read the note) or ✗ with its remedy, or – (not checked:
+    an earlier failure kept it from being made); exit 0 when each is ✓ or ⚠, else 1. Reads
+    only: nothing is written unless --probe-writes.
     """
     if probe_writes and not test_user:
         fail("--probe-writes needs --test-user EMAIL: the Cliq user whose field is set to itself")
@@ -70,14 +72,27 @@ def doctor(
         # Built by the same wiring as `hrsync plan`, dry unless probing: the HTTP layer then
         # refuses every write before it is sent.
         recorder = ctx.obj.get("recorder")
-        return build(settings, dry_run=not probe_writes, integration=name, recorder=recorder)
+        return build(
+            settings,
+            dry_run=not probe_writes,
+            integration=name,
+            recorder=recorder,
+            retry_handlers=RETRIES,
+        )
 
     options = Options(admin_email=admin, test_user=test_user, probe_writes=probe_writes)
     with recorded(ctx, record):
-        checks = diagnose(settings, wired, clock=RealClock(), options=options)
+        found = diagnose(settings, wired, clock=RealClock(), options=options)
+    checks = found.checks
     ok = all(check.ok for check in checks)
     if json_output or mode.json:
-        emit_json({"ok": ok, "checks": [check.to_json() for check in checks]})
+        emit_json(
+            {
+                "ok": ok,
+                "checks": [check.to_json() for check in checks],
+                "readings": found.readings,
+            }
+        )
     else:
         show(checks)
     if not ok:
@@ -95,8 +110,10 @@ def show(checks: list[Check]) -> None:
             escape(check.remedy),
         )
     console.print(table)
-    failures = sum(not check.ok for check in checks)
-    if failures:
-        console.print(f"[bold red]{failures} check(s) failed[/]: see each remedy.")
+    failures = sum(check.level == "fail" for check in checks)
+    skipped = sum(check.level == "skip" for check in checks)
+    if failures or skipped:
+        unmade = f"; {skipped} not checked" if skipped else ""
+        console.print(f"[bold red]{failures} check(s) failed[/]{unmade}: see each remedy.")
     else:
         console.print("[green]Ready:[/] every check passed.")

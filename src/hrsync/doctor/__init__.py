@@ -4,28 +4,28 @@ Each check reads the least it can (one page of each listing hrsync reads, once) 
 ⚠ (it works; read the note) or ✗ with its remedy: the configuration, the call budget left,
 each service's token and scopes, every Cliq listing in the shape hrsync reads, the drop-downs
 and roles the configuration names, the admin behind the token, the People form, the Connect
-network, the consent redirect URI. Nothing is written, except with ``probe`` (a test user):
-one field set to its current value, to settle which update body Cliq takes.
+network, the consent redirect URI, and the readings of Zoho's disputed answers this
+organisation plays (``readings``). A host that cannot be reached ends the network checks:
+the rest are "not checked". Nothing is written, except with ``probe`` (a test user): one
+field set to its current value, to settle which update body Cliq takes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hrsync.access.connections import Connections
 from hrsync.access.vault import Vault
+from hrsync.api.http import ZohoHttp
+from hrsync.api.retry import RateLimitRetry, RetryHandler, TransientRetry
 from hrsync.clock import Clock
-from hrsync.config import Settings
+from hrsync.config import Settings, ZohoServiceConfig
 from hrsync.doctor.checks import Check, failed
-from hrsync.doctor.cliq import CliqChecks, probe_update_body
-from hrsync.doctor.local import (
-    budget_check,
-    configuration_check,
-    redirect_check,
-    update_body_check,
-)
-from hrsync.doctor.reads import Reader, Service
+from hrsync.doctor.cliq import CliqChecks
+from hrsync.doctor.local import budget_check, configuration_check, redirect_check
+from hrsync.doctor.readings import Context, settle
+from hrsync.doctor.reads import Reach, Reader, Service
 from hrsync.doctor.sources import connect_network_check, people_form_check
 from hrsync.doctor.tokens import scopes_check, token_check
 from hrsync.errors import HrsyncError
@@ -34,7 +34,9 @@ from hrsync.targets.cliq import CliqTarget
 from hrsync.targets.connect import ConnectTarget
 from hrsync.wiring import App
 
-__all__ = ["Check", "Options", "diagnose"]
+__all__ = ["Check", "Diagnosis", "Options", "diagnose"]
+# Doctor reports a host it cannot reach at once rather than trying it again and again.
+RETRIES: tuple[RetryHandler, ...] = (RateLimitRetry(), TransientRetry(retry_unreachable=False))
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,52 +48,70 @@ class Options:
     probe_writes: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Diagnosis:
+    """Doctor's findings, and the reading of each disputed answer it could settle."""
+
+    checks: list[Check]
+    readings: dict[str, str | None] = field(default_factory=dict)
+
+
 def diagnose(
     settings: Settings, build: Callable[[], App], *, clock: Clock, options: Options
-) -> list[Check]:
-    """Every finding, in the order an admin would fix them."""
+) -> Diagnosis:
+    """Every finding, in the order an admin would fix them. ``build`` should pass
+    ``RETRIES`` on: the first host found unreachable ends every network check."""
     found = [configuration_check(settings, clock=clock)]
     try:
         app = build()
     except HrsyncError as problem:
-        return [*found, failed("services", str(problem), "fix the configuration first")]
+        return Diagnosis([*found, failed("services", str(problem), "fix the configuration first")])
     try:
-        found += _with_app(app, settings, options)
+        checks, readings = _with_app(app, settings, options)
     finally:
         app.close()
-    return found
+    return Diagnosis([*found, *checks], readings)
 
 
-def _with_app(app: App, settings: Settings, options: Options) -> list[Check]:
+def _with_app(
+    app: App, settings: Settings, options: Options
+) -> tuple[list[Check], dict[str, str | None]]:
     # Before doctor's own calls: what other runs have spent.
     hosts = dict.fromkeys(_api_urls(app, settings))
     found = [budget_check(app.store, url, clock=app.store.clock) for url in hosts]
-    found += _cliq_findings(app, settings, options)
+    reach = Reach()  # one connection failure ends the network checks of every service
+    cliq, readings = _cliq_findings(app, settings, options, reach)
+    found += cliq
     source = app.engine.source
     if isinstance(source, PeopleSource):
-        http = source.client.http
-        people = Reader(Service("people", "Zoho People", http, settings.people.connection))
+        people = _reader("people", "Zoho People", source.client.http, settings.people, reach)
         form = people_form_check(people, source.client, source.form)
         found += [token_check(people), scopes_check(people), form]
     connect = app.engine.connect
     if isinstance(connect, ConnectTarget):
-        http = connect.client.http
-        network = Reader(Service("connect", "Zoho Connect", http, settings.connect.connection))
+        network = _reader("connect", "Zoho Connect", connect.client.http, settings.connect, reach)
         reached = connect_network_check(network, connect.client)
         found += [token_check(network), scopes_check(network), reached]
-    return [*found, redirect_check()]
+    return [*found, redirect_check()], readings
 
 
-def _cliq_findings(app: App, settings: Settings, options: Options) -> list[Check]:
+def _reader(
+    section: str, title: str, http: ZohoHttp, service: ZohoServiceConfig, reach: Reach
+) -> Reader:
+    return Reader(Service(section, title, http, service.connection), reach)
+
+
+def _cliq_findings(
+    app: App, settings: Settings, options: Options, reach: Reach
+) -> tuple[list[Check], dict[str, str | None]]:
     target = app.engine.target
     assert isinstance(target, CliqTarget)  # wiring builds nothing else
-    cliq = Reader(Service("cliq", "Zoho Cliq", target.client.http, settings.cliq.connection))
-    found = CliqChecks(cliq, settings, admin_email=options.admin_email).run()
-    if options.probe_writes:
-        found.append(probe_update_body(cliq, target, options.test_user))
-    else:
-        found.append(update_body_check(app.store))
-    return [token_check(cliq), scopes_check(cliq), *found]
+    cliq = _reader("cliq", "Zoho Cliq", target.client.http, settings.cliq, reach)
+    listed = CliqChecks(cliq, settings, admin_email=options.admin_email)
+    found = listed.run()
+    probing = options.test_user if options.probe_writes else ""
+    said, readings = settle(Context(cliq, app.store, listed, target, probing))
+    return [token_check(cliq), scopes_check(cliq), *found, *said], readings
 
 
 def _api_urls(app: App, settings: Settings) -> list[str]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-Level = Literal["ok", "note", "fail"]  # ✓, ⚠ (works, but read the note), ✗
-MARKS: dict[Level, str] = {"ok": "✓", "note": "⚠", "fail": "✗"}
+# ✓, ⚠ (works, but read the note), ✗, and "not checked" (a check a failure before it kept
+# from being made: never taken for a pass)
+Level = Literal["ok", "note", "fail", "skip"]
+MARKS: dict[Level, str] = {"ok": "✓", "note": "⚠", "fail": "✗", "skip": "–"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +22,8 @@ class Check:
 
     @property
     def ok(self) -> bool:
-        return self.level != "fail"
+        """Passed, perhaps with a note: a check not made is not ok."""
+        return self.level in ("ok", "note")
 
     @property
     def mark(self) -> str:
@@ -46,3 +49,7 @@ def noted(name: str, detail: str, remedy: str = "") -> Check:
 
 def failed(name: str, detail: str, remedy: str) -> Check:
     return Check(name, "fail", detail, remedy)
+
+
+def not_checked(name: str, detail: str, remedy: str = "") -> Check:
+    return Check(name, "skip", detail, remedy)

@@ -7,7 +7,8 @@ configuration names, and whether the account behind the token holds an admin rol
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -24,6 +25,11 @@ DEPARTMENTS = "ZohoCliq.Departments.ALL"
 DESIGNATIONS = "ZohoCliq.Designations.ALL"
 TEAMS = "ZohoCliq.Teams.ALL"
 ORGANISATION = "ZohoCliq.Organisation.ALL"
+# What Zoho's departments document lists for the listing; some organisations refuse it
+# without the People scope, and a refusal does not say which of the two is missing.
+PEOPLE_EMPLOYEE = "ZohoPeople.employee.READ"
+DEPARTMENT_SCOPES = f"{DEPARTMENTS}, {PEOPLE_EMPLOYEE}"
+PEOPLE_OWNS_THEM = "none needed: hrsync leaves departments and designations as Zoho People has them"
 
 SAMPLE = 25  # users read to see the listing's shape
 BRIEF_KEYS = {"email_id", "zuid", "zoid", "display_name", "name", "organization_id", "id"}
@@ -46,6 +52,11 @@ class CliqChecks:
         self.owner = ""  # the organisation's owner leads the base department
         self.emails: dict[str, str] = {}  # zuid -> email, of the users read
         self.roles: list[Role] | None = None
+        # What the readings (doctor/readings.py) look at again: the users read with
+        # fields=all, the user fields, how the departments listing went ("" if not read).
+        self.sample: list[dict[str, Any]] | None = None
+        self.fields: list[UserField] | None = None
+        self.departments = ""
 
     def run(self) -> list[Check]:
         found = [self.users(), self.groups(), self.teams(), *self.userfields()]
@@ -72,6 +83,7 @@ class CliqChecks:
                 "users", "fields=all was not honoured: only the brief keys came back", UNREADABLE
             )
         self.emails = {str(i["id"]): str(i["email_id"]) for i in items}
+        self.sample = items
         counts = ", ".join(f"{key} on {sum(key in i for i in items)}" for key in WORK_KEYS)
         detail = f"the first {len(items)} read with fields=all: {counts}"
         if any("status" not in item for item in items):
@@ -86,19 +98,31 @@ class CliqChecks:
     # departments and designations ----------------------------------------------------------
     def groups(self) -> Check:
         name = "departments, designations"
-        note, params = "", {"limit": 100}
+        note, remedy, params = "", "", {"limit": 100}
         departments: list[Department] = []
         try:
             body = self.reader.get(
-                "/api/v2/departments", endpoint="departments", scope=DEPARTMENTS, params=params
+                "/api/v2/departments",
+                endpoint="departments",
+                scope=DEPARTMENTS,
+                params=params,
+                optional=True,  # without it hrsync still syncs users
+                refused_for=DEPARTMENT_SCOPES,
             )
             departments = [Department.model_validate(d) for d in _items(body, "data")]
             base = next((d for d in departments if d.is_default), None)
             self.owner = base.lead_zuid if base else ""
+            self.departments = "listed"
         except Refused as refused:
-            if not isinstance(refused.__cause__, BadRequest):
+            if refused.kind == "scope":
+                self.departments = f"needs {PEOPLE_EMPLOYEE}"
+                note, remedy = _departments_refused(self.reader.service.reauthorise)
+            elif isinstance(refused.__cause__, BadRequest):
+                self.departments = "by search only: Zoho People manages them"
+                note = "Cliq lists departments only by search: Zoho People manages them"
+                remedy = PEOPLE_OWNS_THEM
+            else:
                 return refused.check(name)
-            note = "Cliq lists departments only by search: Zoho People manages them"
         except ValidationError as problem:
             return failed(name, f"a department is not in the shape hrsync reads: {problem}", "")
         try:
@@ -108,11 +132,7 @@ class CliqChecks:
         except Refused as refused:
             return refused.check(name)
         if note:
-            return noted(
-                name,
-                note,
-                "none needed: hrsync leaves departments and designations as Zoho People has them",
-            )
+            return noted(name, f"{note}; {len(_items(body, 'data'))} designations listed", remedy)
         count = len(_items(body, "data"))
         return passed(name, f"{len(departments)} departments, {count} designations listed")
 
@@ -148,6 +168,7 @@ class CliqChecks:
                 failed("user fields", f"a field is not in the shape hrsync reads: {problem}", "")
             ]
         fields = [UserField.model_validate(item) for item in items]
+        self.fields = fields
         listed = ", ".join(f"{f.name} ({f.type})" for f in fields) or "none"
         odd = sorted({f.type for f in fields} - set(KNOWN_TYPES))
         summary = passed("user fields", f"{len(fields)} fields: {listed}")
@@ -257,6 +278,8 @@ class CliqChecks:
     # the admin behind the token ------------------------------------------------------------
     def admin_role(self) -> Check:
         name = "admin role"
+        if self.roles is None and self.reader.reach.lost is not None:
+            return self.reader.reach.skipped().check(name)
         if self.roles is None:
             return failed(name, "not checked: the roles could not be read", "see the roles check")
         try:
@@ -301,38 +324,6 @@ class CliqChecks:
         return who, self.owner
 
 
-class UpdateBodyProbe(Protocol):
-    """Settles which update body Cliq takes with one harmless write (``CliqTarget``)."""
-
-    def probe_update_body(self, zuid: str) -> str: ...
-
-
-def probe_update_body(reader: Reader, target: UpdateBodyProbe, email: str) -> Check:
-    """The one harmless write: ``email``'s first name set to what it is."""
-    name = "update body (probe)"
-    try:
-        zuid = find_user(reader, email)
-        if not zuid:
-            return failed(
-                name,
-                f"no Cliq user {email}",
-                "give --test-user an existing, active Cliq user (a test account)",
-            )
-        taken = reader.run(
-            f"PUT /api/v2/users/{zuid}",
-            lambda: target.probe_update_body(zuid),
-            endpoint="users.update",
-            scope=USERS,
-        )
-    except Refused as refused:
-        return refused.check(name)
-    return passed(
-        name,
-        f"Cliq took the {taken} body: {email}'s first name set to what it was; remembered for "
-        "later runs",
-    )
-
-
 def find_user(reader: Reader, email: str) -> str:
     """The zuid of the Cliq user with this email, or "" when there is none."""
     params = {"search": email, "fields": "all", "limit": SAMPLE}
@@ -367,6 +358,17 @@ def _field_named(ref: str, fields: list[UserField]) -> UserField | None:
     wanted = ref.strip().lower()
     by_unique = next((f for f in fields if f.unique_name.lower() == wanted), None)
     return by_unique or next((f for f in fields if f.name.lower() == wanted), None)
+
+
+def _departments_refused(reauthorise: Callable[[str], str]) -> tuple[str, str]:
+    """The note and remedy of a department listing refused for a scope."""
+    return (
+        f"Cliq refused to list departments for a scope: the token lacks {PEOPLE_EMPLOYEE} or "
+        f"{DEPARTMENTS}, which Zoho's departments document lists for the listing; hrsync "
+        "still syncs users, leaving everyone's department as Cliq has it (a pending action "
+        "says so at each plan)",
+        reauthorise(DEPARTMENT_SCOPES),
+    )
 
 
 def _absent_role(name: str, declared: bool) -> Check:

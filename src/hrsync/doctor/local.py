@@ -11,6 +11,7 @@ from hrsync.config import Settings
 from hrsync.doctor.checks import Check, failed, noted, passed
 from hrsync.store import Store
 from hrsync.targets.cliq import UPDATE_BODY
+from hrsync.targets.cliq.seen import Memory
 
 # The consent redirect URI hrsync uses: a fixed loopback port, because Zoho accepts only the
 # redirect URI registered for the client, exactly (READINGS #23).
@@ -67,9 +68,9 @@ def redirect_check() -> Check:
     )
 
 
-def update_body_check(store: Store) -> Check:
+def update_body_check(memory: Memory) -> Check:
     """Which body ``PUT /api/v2/users/{id}`` takes, if hrsync has learnt it already."""
-    learnt = store.bookmark(UPDATE_BODY)
+    learnt = memory.bookmark(UPDATE_BODY)
     if learnt:
         return passed("update body", f"Cliq took the {learnt} body (learnt earlier, remembered)")
     return passed(

@@ -3,7 +3,10 @@ finding with its remedy.
 
 A read that finds the token refused stops every later read of that service (they would all
 fail the same way); a read refused for a scope is remembered, so the scopes check can name
-every scope that is missing.
+every scope that is missing. The first read that cannot connect at all ends every later read
+of every service (``Reach``): they are "not checked", rather than each waiting for a host
+that does not answer. A GET is made once: a second ask for the same page is answered from
+the first (doctor's readings look again at what the listings showed).
 """
 
 from __future__ import annotations
@@ -12,10 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
+import httpx
+
+from hrsync.access.services import how_to_grant
 from hrsync.api.http import ZohoHttp
 from hrsync.api.people import PeopleError
 from hrsync.api.ratelimit import WINDOW
-from hrsync.doctor.checks import Check, failed
+from hrsync.doctor.checks import Check, failed, not_checked
 from hrsync.errors import (
     ApiError,
     AuthError,
@@ -24,10 +30,11 @@ from hrsync.errors import (
     NotFound,
     RateLimited,
     TransientError,
+    Unreachable,
 )
 
 T = TypeVar("T")
-Kind = Literal["token", "scope", "permission", "locked", "unreachable", "refused"]
+Kind = Literal["token", "scope", "permission", "locked", "unreachable", "refused", "skipped"]
 PEOPLE_PERMISSION_DENIED = "7040"  # People's "Permission denied to view records"
 
 
@@ -42,17 +49,7 @@ class Service:
 
     def reauthorise(self, scope: str = "") -> str:
         """How to get a token that works (and holds ``scope``)."""
-        if self.connection:
-            grant = f", granting {scope}" if scope else ""
-            return (
-                f"authorise the connection again{grant}: "
-                f"`hrsync connections authorise {self.connection}`"
-            )
-        grant = f" with {scope} among its scopes" if scope else ""
-        return (
-            f"make a new grant{grant} in Zoho's API console (or use `hrsync connections add` "
-            f"and `authorise`) and put its refresh token in [{self.section}] refresh_token"
-        )
+        return how_to_grant(self.section, self.connection, scope)
 
 
 class Refused(HrsyncError):
@@ -63,7 +60,22 @@ class Refused(HrsyncError):
         self.detail, self.remedy, self.kind = detail, remedy, kind
 
     def check(self, name: str) -> Check:
+        if self.kind == "skipped":
+            return not_checked(name, self.detail, self.remedy)
         return failed(name, self.detail, self.remedy)
+
+
+@dataclass
+class Reach:
+    """Whether the network still answers, for every service doctor reads: the first read
+    that could not connect, once there was one."""
+
+    lost: Refused | None = None
+    host: str = ""
+
+    def skipped(self) -> Refused:
+        assert self.lost is not None
+        return Refused(f"not checked: {self.host} could not be reached", "", "skipped")
 
 
 def refusal(error: HrsyncError, *, what: str, scope: str, service: Service) -> Refused:
@@ -102,6 +114,13 @@ def refusal(error: HrsyncError, *, what: str, scope: str, service: Service) -> R
             "`hrsync doctor` again",
             "locked",
         )
+    if isinstance(error, Unreachable):
+        return Refused(
+            f"{what}: cannot connect to {host_of(error)} ({_whose(service)}), so the remaining "
+            f"network checks were not made: {error}",
+            f"check the network and {_hosts(service)}, then run `hrsync doctor` again",
+            "unreachable",
+        )
     if isinstance(error, TransientError):
         return Refused(
             f"{what}: {error}",
@@ -121,27 +140,93 @@ def refusal(error: HrsyncError, *, what: str, scope: str, service: Service) -> R
     return Refused(f"{what}: {error}", "fix what the message names", "refused")
 
 
+def host_of(error: Unreachable) -> str:
+    """The host and port a connection could not be made to."""
+    try:
+        return httpx.URL(error.url).netloc.decode() or "the host"
+    except (httpx.InvalidURL, TypeError):
+        return error.url or "the host"
+
+
+def _whose(service: Service) -> str:
+    if service.connection:
+        return f"{service.title} through connection {service.connection}"
+    return f"{service.title} with the keys of [{service.section}] in hrsync.toml"
+
+
+def _hosts(service: Service) -> str:
+    if service.connection:
+        return (
+            f"the hosts of connection {service.connection} "
+            f"(`hrsync connections show {service.connection}`)"
+        )
+    return f"[{service.section}] api_url and accounts_url in hrsync.toml"
+
+
 @dataclass
 class Reader:
     """Runs doctor's reads of one service and remembers what they showed about the token."""
 
     service: Service
+    reach: Reach = field(default_factory=Reach)  # shared by every service's reader
     token_refused: Refused | None = None
     missing: dict[str, str] = field(default_factory=dict)  # scope -> the read that lacked it
+    # scope -> the read that lacked it, for reads hrsync goes on without (a ⚠, not a ✗)
+    lacking: dict[str, str] = field(default_factory=dict)
     held: set[str] = field(default_factory=set)  # scopes a read was accepted with
+    _answers: dict[str, Any] = field(default_factory=dict)  # GET (path, params) -> answer
 
     def get(
-        self, path: str, *, endpoint: str, scope: str, params: dict[str, Any] | None = None
+        self,
+        path: str,
+        *,
+        endpoint: str,
+        scope: str,
+        params: dict[str, Any] | None = None,
+        optional: bool = False,
+        refused_for: str = "",
     ) -> Any:
-        """One GET, its decoded answer; a failure raises ``Refused``."""
+        """One GET, its decoded answer; a failure raises ``Refused``. Asked again, the same
+        answer (or refusal) without a call. ``optional``: hrsync works without this read, so
+        a missing scope is noted rather than failed. ``refused_for``: the scopes to name if
+        it is refused for one (``scope`` alone is what an accepted read shows is held)."""
+        key = f"{path}?{sorted((params or {}).items())}"
+        if key not in self._answers:
 
-        def send() -> Any:
-            return self.service.http.call("GET", path, endpoint=endpoint, params=params)
+            def send() -> Any:
+                return self.service.http.call("GET", path, endpoint=endpoint, params=params)
 
-        return self.run(f"GET {path}", send, endpoint=endpoint, scope=scope)
+            try:
+                self._answers[key] = self.run(
+                    f"GET {path}",
+                    send,
+                    endpoint=endpoint,
+                    scope=scope,
+                    optional=optional,
+                    refused_for=refused_for,
+                )
+            except Refused as refused:
+                if refused.kind == "skipped":
+                    raise
+                self._answers[key] = refused
+        answer = self._answers[key]
+        if isinstance(answer, Refused):
+            raise answer
+        return answer
 
-    def run(self, what: str, read: Callable[[], T], *, endpoint: str, scope: str) -> T:
-        """``read()``, unless the token already failed or Zoho has locked ``endpoint``."""
+    def run(
+        self,
+        what: str,
+        read: Callable[[], T],
+        *,
+        endpoint: str,
+        scope: str,
+        optional: bool = False,
+        refused_for: str = "",
+    ) -> T:
+        """``read()``, unless the network, the token or ``endpoint`` (locked) failed already."""
+        if self.reach.lost is not None:
+            raise self.reach.skipped()
         if self.token_refused is not None:
             raise Refused(
                 f"not read: {self.service.title} has no working token",
@@ -160,11 +245,14 @@ class Reader:
         except DryRunWrite:
             raise  # a bug: doctor's reads never write
         except HrsyncError as error:
-            found = refusal(error, what=what, scope=scope, service=self.service)
-            if found.kind == "token":
+            named = refused_for or scope
+            found = refusal(error, what=what, scope=named, service=self.service)
+            if isinstance(error, Unreachable):
+                self.reach.lost, self.reach.host = found, host_of(error)
+            elif found.kind == "token":
                 self.token_refused = found
             elif found.kind == "scope":
-                self.missing.setdefault(scope, what)
+                (self.lacking if optional else self.missing).setdefault(named, what)
             raise found from error
         self.held.add(scope)
         return value

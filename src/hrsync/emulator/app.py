@@ -194,6 +194,10 @@ class Emulator:
             if path.startswith("/people/"):
                 return people.refused(path, needed)
             raise ZohoError(403, "invalid_oauthscope")
+        if "departments-need-people-scope" in self.variants:
+            also = scopes.people_scope(req.method, path)
+            if also is not None and not scopes.granted(grant.scopes, also):
+                raise ZohoError(403, "invalid_oauthscope")
         self.calls[route.endpoint] += 1
         if not self.limiter.admit(caller, route.endpoint, now):
             if "throttle-400" in self.variants:

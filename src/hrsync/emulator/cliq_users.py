@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -166,7 +167,7 @@ def list_users(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
     if status:
         users = (u for u in users if u.status == status)
     if q.get("modified_after"):
-        since = max(_parse_time(q["modified_after"]), ctx.now - 7 * 86400)
+        since = max(_modified_after(ctx, q["modified_after"]), ctx.now - 7 * 86400)
         users = (u for u in users if u.modified > since)
         if "modified-excludes-new" in ctx.variants:  # an invitation is not a change of fields
             users = (u for u in users if u.modified > u.created)
@@ -175,7 +176,7 @@ def list_users(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
         users = (u for u in users if needle in u.email_id.lower() or needle in u.full_name.lower())
     key = f"users:{status}:{q.get('modified_after')}:{q.get('search')}"
     page, token = ctx.page(key, users, q, default=25, maximum=100)
-    items = [views.user_fields(ctx.org, u, fields) for u in page]
+    items = [views.user_fields(ctx.org, u, fields, ctx.variants) for u in page]
     if "users-no-status" in ctx.variants:  # READINGS #10
         items = [{k: v for k, v in item.items() if k != "status"} for item in items]
     body: dict[str, Any] = {"data": items}
@@ -185,16 +186,28 @@ def list_users(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
     return body
 
 
-def _parse_time(raw: str) -> float:
-    import datetime as dt
-
+def _modified_after(ctx: Ctx, raw: str) -> float:
+    """``modified_after`` as the document types it (``format: date-time``), or, with the
+    variant modified-after-epoch-ms, only as epoch milliseconds (digits), as a public
+    connector sends it. Either reading refuses the other form, naming the parameter: the
+    document names no error code, so the emulator's is its own."""
+    if "modified-after-epoch-ms" in ctx.variants:
+        if not raw.isdigit():
+            raise _bad_time("'modified_after' must be a time in epoch milliseconds.")
+        return int(raw) / 1000
     try:
+        if raw.isdigit():
+            raise ValueError(raw)  # a number is not a date-time (it would read as a year)
         parsed = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        raise ZohoError(400) from None
+        raise _bad_time("'modified_after' must be an ISO 8601 date-time.") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
     return parsed.timestamp()
+
+
+def _bad_time(message: str) -> ZohoError:
+    return ZohoError(400, "invalid_parameter_value", message)
 
 
 def get_user(ctx: Ctx, req: EmuRequest, user_id: str) -> dict[str, Any]:
@@ -203,7 +216,7 @@ def get_user(ctx: Ctx, req: EmuRequest, user_id: str) -> dict[str, Any]:
     if fields == ["chat_status"]:  # another user's current status (the statuses document)
         presence = current_of(ctx, user.id)
         return {"data": {"code": presence.code, "message": presence.message, "id": presence.id}}
-    return {"data": views.user_fields(ctx.org, user, fields or ["all"])}
+    return {"data": views.user_fields(ctx.org, user, fields or ["all"], ctx.variants)}
 
 
 def _find(org: Org, user_id: str) -> User:

@@ -54,6 +54,19 @@ def required(method: str, path: str) -> str | None:
     return None
 
 
+def people_scope(method: str, path: str) -> str | None:
+    """The Zoho People scope the departments document lists beside Cliq's for a department
+    read; the variant departments-need-people-scope refuses the read without it."""
+    parts = [p for p in path.split("/") if p]
+    if method != "GET" or parts[:3] != ["api", "v2", "departments"]:
+        return None
+    if len(parts) == 3:
+        return "ZohoPeople.employee.READ"  # list departments
+    if len(parts) == 4:
+        return "ZohoPeople.forms.READ"  # get a department
+    return "ZohoPeople.dashboard.READ" if parts[-1] == "members" else None
+
+
 def granted(held: tuple[str, ...], needed: str) -> bool:
     have = {s.lower() for s in held}
     module = needed.rsplit(".", 1)[0].lower()

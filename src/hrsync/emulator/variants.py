@@ -16,7 +16,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True, slots=True)
 class Variant:
     name: str
-    reading: int  # the row of READINGS.md
+    reading: int | None  # the row of READINGS.md; None where it has no row yet
     default: str  # what the emulator does without the variant
     instead: str  # what it does with it
     source: str  # where the variant's reading comes from
@@ -127,6 +127,61 @@ VARIANTS: dict[str, Variant] = {
             "team ids are JSON numbers in every answer (listing, a team, a new team, a user's "
             "teams)",
             "the users document types `team_id` in GET /users/{id}/teams as an integer",
+        ),
+        Variant(
+            "modified-after-epoch-ms",
+            None,
+            "GET /api/v2/users?modified_after= takes an ISO 8601 date-time, as the users "
+            "document types it (format: date-time); digits get HTTP 400 naming the parameter",
+            "it takes only epoch milliseconds (digits); a date-time gets HTTP 400 "
+            "invalid_parameter_value naming modified_after",
+            "phil-fetchski/n8n-nodes-zoho-cliq sends it on purpose as epoch ms: its list-users "
+            "operation turns any date-time into Date.parse() milliseconds before dispatch "
+            "(nodes/ZohoCliq/v1/actions/user/list.operation.ts), and its chat and channel "
+            "listings document modified_after as epoch milliseconds",
+        ),
+        Variant(
+            "custom-attributes-nested",
+            10,
+            "a user's custom-field values come at the top level of get user and of list users "
+            "with fields=all, keyed by unique name, as the users document writes them",
+            'they come under "custom_attributes": {unique_name: value} instead',
+            "phil-fetchski/n8n-nodes-zoho-cliq lists custom_attributes among the keys of a "
+            "user answer (nodes/ZohoCliq/v1/actions/shared/simplifyOutput/configs.ts, and its "
+            "get/list/update user tool descriptions); it writes custom fields at the top level",
+        ),
+        Variant(
+            "dropdown-as-name",
+            None,
+            "a drop-down's value in a user answer is the option id, as it is written (seed 000: "
+            "a dropdown as the option id)",
+            "the value is the option's name",
+            "nothing public shows a drop-down value read back; a connector's hint to 'verify "
+            "the dropdown option IDs or names' (phil-fetchski/n8n-nodes-zoho-cliq, "
+            "userFields/common.ts) allows either",
+        ),
+        Variant(
+            "dropdown-as-object",
+            None,
+            "a drop-down's value in a user answer is the option id",
+            'the value is the option as {"id", "name"}, the shape of a field\'s options (played '
+            "with dropdown-as-name, this form wins)",
+            "the user-fields document's options are {id, name}; Cliq answers departments, "
+            "designations and managers as {id, name} too",
+        ),
+        Variant(
+            "departments-need-people-scope",
+            None,
+            "department reads need only ZohoCliq.Departments.READ (or .ALL)",
+            "they also need the Zoho People scope the departments document lists for each: "
+            "listing ZohoPeople.employee.READ, one department ZohoPeople.forms.READ, its "
+            "members ZohoPeople.dashboard.READ (a held ZohoPeople.<module>.ALL grants it); "
+            "without it, HTTP 403 invalid_oauthscope",
+            "the departments document lists those scopes under each read's security; "
+            "phil-fetchski/n8n-nodes-zoho-cliq asks only ZohoCliq.Departments.READ for them "
+            "(nodes/ZohoCliq/v1/helpers/scopeRegistry.ts) and calls the users documents' "
+            "People scopes optional; Integrations-dev/n8n-nodes-zohocliq asks for "
+            "ZohoPeople.employee.READ, forms.READ and attendance.READ by default",
         ),
     )
 }

@@ -42,8 +42,9 @@ def lead_view(user: User) -> dict[str, Any]:
     }
 
 
-def user_full(org: Org, user: User) -> dict[str, Any]:
-    """The get-user ``data`` object: every field that has a value, plus custom fields."""
+def user_full(org: Org, user: User, variants: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The get-user ``data`` object: every field that has a value, plus custom fields (at
+    the top level, or under ``custom_attributes`` with that variant)."""
     body: dict[str, Any] = {
         "employee_id": user.employee_id,
         "first_name": user.first_name,
@@ -75,16 +76,41 @@ def user_full(org: Org, user: User) -> dict[str, Any]:
     designation = org.designations.get(user.designation_id)
     if designation is not None:
         body["designation"] = {"name": designation.name, "id": designation.id}
-    body.update(user.custom)
+    custom = custom_values(org, user, variants)
+    if "custom-attributes-nested" in variants:
+        body["custom_attributes"] = custom
+    else:
+        body.update(custom)
     return body
 
 
-def user_fields(org: Org, user: User, fields: list[str]) -> dict[str, Any]:
+def custom_values(org: Org, user: User, variants: frozenset[str]) -> dict[str, Any]:
+    """The user's custom values as answers carry them: a drop-down as its option id, or
+    with a variant as the option's name or ``{id, name}``. The value kept is the id."""
+    shown = dict(user.custom)
+    forms = variants & {"dropdown-as-name", "dropdown-as-object"}
+    if not forms:
+        return shown
+    for uf in org.userfields.values():
+        value = shown.get(uf.unique_name)
+        option = next((o for o in uf.options if o["id"] == str(value)), None)
+        if uf.type != "drop_down" or option is None:
+            continue
+        if "dropdown-as-object" in forms:
+            shown[uf.unique_name] = {"id": option["id"], "name": option["name"]}
+        else:
+            shown[uf.unique_name] = option["name"]
+    return shown
+
+
+def user_fields(
+    org: Org, user: User, fields: list[str], variants: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     """A list item with the asked-for ``fields`` (``all`` gives the get-user shape)."""
     if "all" in fields:
-        return user_full(org, user)
+        return user_full(org, user, variants)
     body = user_brief(user)
-    full = user_full(org, user)
+    full = user_full(org, user, variants)
     for name in fields:
         if name in full:
             body[name] = full[name]

@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from hrsync.model import RecordError
-from hrsync.sync.mapping import NoSuchOption, decode, encode, same_value
+from hrsync.sync.mapping import NoSuchOption, decode, encode, same_custom, same_value
 from hrsync.sync.memberships import (
     connect,
     declared_roles,
@@ -62,6 +62,9 @@ def diff(
     if current.groups_by_people:
         desired = _without_groups(desired)
         plan.notes.append(PEOPLE_OWNS_GROUPS)
+    elif current.departments_unread:
+        desired = _without_departments(desired)
+        plan.pending.append(current.departments_unread)
     desired = team_names_cliq_takes(desired, plan)
     plan.changes.extend(_groups(desired, current))
     matched = _match(desired, index, links, plan, protected=current.protected)
@@ -99,8 +102,16 @@ PEOPLE_OWNS_GROUPS = (
 
 
 def _without_groups(desired: DesiredState) -> DesiredState:
+    """Everyone's department and designation left as Cliq has them; the rest of what HR
+    says (who is held, whether the feed is complete) kept."""
     users = {eid: replace(u, department=None, designation=None) for eid, u in desired.users.items()}
-    return DesiredState(users=users)
+    return replace(desired, users=users)
+
+
+def _without_departments(desired: DesiredState) -> DesiredState:
+    """Everyone's department left as Cliq has it: hrsync could not list Cliq's departments."""
+    users = {eid: replace(u, department=None) for eid, u in desired.users.items()}
+    return replace(desired, users=users)
 
 
 class _CustomFields:
@@ -241,7 +252,7 @@ def _user_changes(
     fields = _field_changes(want, user, zuid_of)
     for unique, (meta, value, encoded) in custom.wanted(want).items():
         held = user.custom.get(unique, "")
-        if str(encoded) != str(held):
+        if not same_custom(meta, held, encoded):
             fields[unique] = [decode(meta, held), value]
     if fields:
         changes.append(UpdateUser(want.employee_id, want.email, fields))

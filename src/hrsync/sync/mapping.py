@@ -85,12 +85,26 @@ def encode(meta: UserFieldMeta, value: str) -> Any:
         day = dt.date.fromisoformat(value)
         return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp() * 1000)
     if meta.type == "drop_down":
-        for name, option_id in meta.options.items():
-            if name.strip().lower() == value.strip().lower():
-                return option_id
+        option_id = _option_named(meta, value)
+        if option_id is not None:
+            return option_id
         choices = ", ".join(meta.options) or "none"
         raise NoSuchOption(f"{value!r} is not an option of Cliq field '{meta.name}' ({choices})")
     return value
+
+
+def _option_named(meta: UserFieldMeta, name: str) -> str | None:
+    wanted = name.strip().lower()
+    return next((i for n, i in meta.options.items() if n.strip().lower() == wanted), None)
+
+
+def same_custom(meta: UserFieldMeta, held: str, encoded: Any) -> bool:
+    """Whether Cliq holds ``encoded`` (a value as ``encode`` writes it) when it answers
+    ``held``. Some organisations answer a drop-down with the option's name rather than the
+    id it was written as (an option ``{id, name}`` is read as its id, ``api.cliq``)."""
+    if str(encoded) == held:
+        return True
+    return meta.type == "drop_down" and held != "" and _option_named(meta, held) == str(encoded)
 
 
 def decode(meta: UserFieldMeta, wire: Any) -> str:

@@ -162,6 +162,9 @@ class Inventory:
     # "departments", "designations": listings that may have stopped short of the whole (a
     # listing of one page ends as a paged one would when it holds a multiple of a page).
     groups_partial: set[str] = field(default_factory=set)
+    # Why Cliq's departments could not be listed (a pending action; "" when they were):
+    # everyone's department is then left as Cliq has it.
+    departments_unread: str = ""
     teams: dict[str, TeamState] = field(default_factory=dict)  # by lower-cased name
     connect: ConnectState | None = None  # None: Zoho Connect is not part of this sync
     roles: dict[str, RoleState] = field(default_factory=dict)  # by lower-cased name

@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from hrsync.api.cliq import AddUsersResult, CliqClient
-from hrsync.errors import BadRequest, NotFound
+from hrsync.api.cliq import AddUsersResult, CliqClient, CliqUser
+from hrsync.errors import AuthError, BadRequest, NotFound
 from hrsync.sync.apply import Ledger
 from hrsync.sync.mapping import encode
 from hrsync.sync.plan import Change, Plan, UpdateUser
@@ -21,6 +21,7 @@ from hrsync.sync.state import (
     UserFieldMeta,
 )
 from hrsync.targets.cliq.changes import GROUP_FIELDS, CliqChanges
+from hrsync.targets.cliq.learnt import UPDATE_BODY, update_in_learnt_body, users_changed_since
 from hrsync.targets.cliq.seen import (
     APPLYING,
     MAX_UNSURE,
@@ -37,13 +38,17 @@ from hrsync.targets.cliq.seen import (
 from hrsync.targets.cliq.wire import current_user, current_user_of
 
 log = logging.getLogger(__name__)
-UPDATE_BODY = "cliq:update_body"  # the store bookmark: "flat" or "wrapped"
 # Departments and designations hrsync created or found by name, by kind: name → id. Some
 # organisations list only one page of designations (no next_token): those beyond it are
 # known only from here.
 KNOWN_GROUPS = "cliq:groups:known"
 PAGE = 100  # items hrsync asks for in a page of a listing
-SHAPES = ("flat", "wrapped")  # flat first: what a deliberate connector sends (READINGS #8)
+SCOPE_REFUSED = "invalid_oauthscope"  # Cliq's code for a token without the call's scope
+DEPARTMENTS_PEOPLE_SCOPE = "ZohoPeople.employee.READ"  # the departments document's, for a list
+
+
+def _regrant(scope: str) -> str:
+    return f"authorise hrsync's Cliq connection again, granting {scope}"
 
 
 class NoMemory:
@@ -67,8 +72,10 @@ class CliqTarget:
         protected_emails: Iterable[str] = (),
         memory: Memory | None = None,
         full_read_every: float = 86_400.0,
+        regrant: Callable[[str], str] = _regrant,
     ) -> None:
         self.client = client
+        self.regrant = regrant  # how an admin grants hrsync's Cliq token a scope
         self.memory = memory or NoMemory()
         self.full_read_every = full_read_every
         self.last_read = LastRead("", "not read yet", 0)
@@ -147,10 +154,7 @@ class CliqTarget:
 
     def _read_groups(self, inv: Inventory) -> None:
         try:
-            for dept in self.client.iter_departments():
-                inv.departments[dept.name] = dept.id
-                if dept.is_default:
-                    self.base_department_id, self.lead_zuid = dept.id, dept.lead_zuid
+            self._read_departments(inv)
             for desig in self.client.iter_designations():
                 inv.designations[desig.name] = desig.id
         except BadRequest as refused:
@@ -166,8 +170,11 @@ class CliqTarget:
         known: dict[str, dict[str, str]] = self.memory.bookmark(KNOWN_GROUPS) or {}
         kept: dict[str, dict[str, str]] = {}
         for kind, table in (("departments", inv.departments), ("designations", inv.designations)):
-            whole = not inv.groups_by_people and (len(table) % PAGE != 0 or not table)
-            if not whole and not inv.groups_by_people:
+            read = not inv.groups_by_people and not (
+                kind == "departments" and inv.departments_unread
+            )
+            whole = read and (len(table) % PAGE != 0 or not table)
+            if read and not whole:
                 inv.groups_partial.add(kind)
             listed_ids = set(table.values())
             listed_names = {name.lower() for name in table}
@@ -224,6 +231,26 @@ class CliqTarget:
         """The id of the role named ``name`` in the roles listing ("" if not listed)."""
         wanted = name.strip().lower()
         return next((r.id for r in self.client.roles() if r.name.strip().lower() == wanted), "")
+
+    def _read_departments(self, inv: Inventory) -> None:
+        """The departments; a listing refused for a scope leaves them to a pending action
+        (some organisations need the People scope the departments document lists)."""
+        try:
+            for dept in self.client.iter_departments():
+                inv.departments[dept.name] = dept.id
+                if dept.is_default:
+                    self.base_department_id, self.lead_zuid = dept.id, dept.lead_zuid
+        except AuthError as refused:
+            if refused.code != SCOPE_REFUSED:
+                raise  # the token itself: nothing can be read
+            log.warning("Cliq refused to list departments (%s): left as they are", refused)
+            scope = DEPARTMENTS_PEOPLE_SCOPE
+            inv.departments_unread = (
+                "Cliq refused to list departments (GET /api/v2/departments: invalid_oauthscope): "
+                f"the Cliq token lacks {scope}, which Zoho's departments document lists beside "
+                "ZohoCliq.Departments.READ; until it holds it, hrsync leaves everyone's "
+                f"department as Cliq has it: {self.regrant(scope)}"
+            )
 
     def userfields(self, inventory: Inventory) -> bool:
         """List the custom fields again when ``inventory`` holds them as last listed; whether
@@ -284,9 +311,9 @@ class CliqTarget:
     def _read_changed_users(self, seen: Seen) -> int:
         """Users Cliq lists as changed since the last read, then those hrsync is unsure of,
         one by one (a user no longer there is forgotten). Returns how many were read."""
-        since = dt.datetime.fromtimestamp(seen.since(), dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         count = 0
-        for user in self.client.iter_users(modified_after=since):
+        for item in users_changed_since(self.client, self.memory, seen.since()):
+            user = CliqUser.model_validate(item)
             count += 1
             current = current_user(user)
             known = seen.users.get(user.id)
@@ -464,9 +491,8 @@ class CliqTarget:
     def invited_since(self, when: float) -> dict[str, str]:
         """Email (lowercased) → zuid of pending users changed since ``when``: the people
         invited since then, in a page or two rather than a listing of everyone pending."""
-        since = dt.datetime.fromtimestamp(when, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         found: dict[str, str] = {}
-        for item in self.client.iter_user_items(status="pending", modified_after=since):
+        for item in users_changed_since(self.client, self.memory, when, status="pending"):
             current = current_user_of(item)
             self.read_back[current.zuid] = (
                 current if current.status else replace(current, status="pending")
@@ -488,28 +514,8 @@ class CliqTarget:
         return found
 
     def update_user(self, zuid: str, fields: dict[str, Any], *, email: str) -> AddUsersResult:
-        """Send the changed ``fields`` in the body this organisation takes: learnt once from
-        the answer to the first update, then remembered in the store (READINGS #8)."""
-        known = self.memory.bookmark(UPDATE_BODY)
-        if known in SHAPES:
-            return self._update(zuid, fields, email, known)
-        refusals: list[BadRequest] = []
-        for shape in SHAPES:
-            try:
-                result = self._update(zuid, fields, email, shape)
-            except BadRequest as refused:
-                refusals.append(refused)
-                continue
-            log.info("Cliq takes the %s update-user body; remembered", shape)
-            self.memory.save_bookmark(UPDATE_BODY, shape)
-            return result
-        # Both refused: the error that is not about the body's shape says what is wrong.
-        raise next((r for r in refusals if not _refuses_shape(r)), refusals[0])
-
-    def _update(self, zuid: str, fields: dict[str, Any], email: str, shape: str) -> AddUsersResult:
-        if shape == "wrapped":  # the users document's body needs email_id in every entry
-            return self.client.update_user(zuid, {"email_id": email, **fields}, wrapped=True)
-        return self.client.update_user(zuid, fields)
+        """Send the changed ``fields`` in the body this organisation takes (``learnt``)."""
+        return update_in_learnt_body(self.client, self.memory, zuid, fields, email=email)
 
     def probe_update_body(self, zuid: str) -> str:
         """Settle which update body Cliq takes with one harmless write: the user's first name
@@ -522,8 +528,3 @@ class CliqTarget:
 
     def set_active(self, zuid: str, active: bool) -> None:
         self.client.set_active(zuid, active)
-
-
-def _refuses_shape(error: BadRequest) -> bool:
-    """Cliq's answer to a body of the other shape: a top-level key it does not know."""
-    return error.code == "extra_key_found" or "extra key" in str(error)

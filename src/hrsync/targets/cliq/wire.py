@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hrsync.api.cliq import CliqUser
+from hrsync.api.cliq import CUSTOM_ATTRIBUTES, CliqUser
 from hrsync.sync.state import PROFILE_FIELDS, CurrentUser
 
 _TEXT = (
@@ -22,6 +22,7 @@ _TEXT = (
 _IDS = ("id", "zuid", "employee_id")  # text, or a number (READINGS #15)
 _REFS = ("department", "designation", "reportingto")
 _DOCUMENTED = frozenset(_TEXT + _IDS + _REFS)
+_NOT_CUSTOM = _DOCUMENTED | {CUSTOM_ATTRIBUTES}
 
 
 def current_user(user: CliqUser) -> CurrentUser:
@@ -56,10 +57,36 @@ def current_user_of(item: Any) -> CurrentUser:
         department=department.get("name", "") if department else "",
         designation=designation.get("name", "") if designation else "",
         manager_zuid=str(manager["id"]) if manager else "",
-        custom={
-            k: str(v) for k, v in item.items() if k not in _DOCUMENTED and isinstance(v, str | int)
-        },
+        custom=_custom_of(item),
     )
+
+
+def _custom_of(item: dict[str, Any]) -> dict[str, str]:
+    """``CliqUser.custom`` as ``current_user`` keeps it, in one pass over the answer: text
+    kept as it is, anything else through ``_text`` (most values are text)."""
+    custom = {
+        k: text
+        for k, v in item.items()
+        if k not in _NOT_CUSTOM and (text := v if type(v) is str else _text(v)) is not None
+    }
+    nested = item.get(CUSTOM_ATTRIBUTES)
+    if type(nested) is dict:  # some answers nest the custom fields: theirs win
+        for k, v in nested.items():
+            if (text := v if type(v) is str else _text(v)) is not None:
+                custom[k] = text
+            else:
+                custom.pop(k, None)
+    elif CUSTOM_ATTRIBUTES in item and (text := _text(nested)) is not None:
+        custom[CUSTOM_ATTRIBUTES] = text
+    return custom
+
+
+def _text(value: Any) -> str | None:
+    """A custom value as ``current_user`` keeps it: a number as text, an option
+    ``{"id", "name"}`` as its id; None for what it leaves out."""
+    if type(value) is dict:
+        value = value.get("id")
+    return str(value) if isinstance(value, str | int) else None
 
 
 def _plain(item: Any) -> bool:
