@@ -75,6 +75,10 @@ def test_doctor_says_each_reading_of_an_organisation_playing_them_all(
         "custom_values": "custom_attributes",
         "drop_down_values": "{id, name}",
         "departments": "listed",
+        "designations_paging": "paged",
+        "teams_params": "lenient",
+        "teams_listed": None,  # no team yet: nothing tells
+        "team_ids": None,
     }
 
 
@@ -109,6 +113,10 @@ def test_a_fresh_organisation_has_readings_doctor_cannot_tell_yet(org: Org) -> N
         "custom_values": None,
         "drop_down_values": None,
         "departments": "listed",
+        "designations_paging": None,  # fewer than two designations: nothing tells
+        "teams_params": "lenient",
+        "teams_listed": None,
+        "team_ids": None,
     }
 
 
@@ -198,10 +206,57 @@ def test_an_unreachable_host_ends_the_network_checks_at_once(org: Org, monkeypat
     assert "Zoho Cliq with the keys of [cliq] in hrsync.toml" in failure["detail"]
     assert "[cliq] api_url and accounts_url" in failure["remedy"]
     budget = f"call budget (http://127.0.0.1:{port})"
-    local = {"configuration", "redirect URI", "update body", budget}  # from the store
+    local = {"configuration", "redirect URI", "update body", "stalled changes", budget}
     network = {n: c["level"] for n, c in checks.items() if n not in local and c is not failure}
     assert network and set(network.values()) == {"skip"}, network
     unreached = f"not checked: 127.0.0.1:{port} could not be reached"
     assert all(checks[n]["detail"] == unreached for n in network)
     code, table, _ = run_main(org.capsys, org.config, "doctor")
     assert "not checked" in table and "–" in table and "1 check(s) failed" in table
+
+
+TEAMS_AND_DESIGNATIONS = frozenset(
+    {"designations-unpaged", "teams-strict-params", "teams-joined-only", "team-ids-numeric"}
+)
+
+
+def test_doctor_says_how_teams_and_designations_are_listed(
+    tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = organisation(tmp_path, capsys, monkeypatch, TEAMS_AND_DESIGNATIONS)
+    made.write_config('[rules]\nteams_per = ["department"]\n')
+    made.sync()
+    code, checks = made.doctor()
+    assert code == 0, failures(checks)
+    assert "one page of designations and no next_token" in checks["designations listing"]["detail"]
+    assert "refuses a parameter" in checks["teams parameters"]["detail"]
+    listed = checks["teams listed"]
+    assert listed["level"] == "note" and "may list only those" in listed["detail"]
+    assert "add hrsync's account to every team" in listed["remedy"]
+    assert "team ids as numbers" in checks["team ids"]["detail"]
+    document = json.loads(run_main(capsys, made.config, "doctor", "--json")[1])
+    readings = document["readings"]
+    assert readings["designations_paging"] == "one page"
+    assert readings["teams_params"] == "strict"
+    assert readings["teams_listed"] == "joined only"
+    assert readings["team_ids"] == "numbers"
+
+
+def test_doctor_sees_every_team_listed_when_one_is_not_joined(
+    tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = organisation(tmp_path, capsys, monkeypatch, frozenset())
+    made.write_config('[rules]\nteams_per = ["department"]\n')
+    made.sync()
+    state = made.state()
+    team = state["teams"][0]
+    app = build(load_settings(made.config), dry_run=False, clock=made.clock, client=made.http)
+    try:  # the admin leaves one team
+        path = f"/api/v2/teams/{team['team_id']}/members/{state['admin_id']}"
+        app.http.call("DELETE", path, endpoint="teams")
+    finally:
+        app.close()
+    readings = json.loads(run_main(capsys, made.config, "doctor", "--json")[1])["readings"]
+    assert readings["teams_listed"] == "every team"
+    assert readings["team_ids"] == "text"
+    assert readings["teams_params"] == "lenient"

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from hrsync.cli.demo import sample_employees
 from hrsync.cli.main import app as cli
+from hrsync.doctor.local import stalled_check
 from hrsync.sync.stall import STALLED_AFTER
 from tests.conftest import World
 from tests.support import KeepsOldValue, cliq_users
@@ -55,6 +56,12 @@ def test_a_change_cliq_never_takes_becomes_a_pending_action_after_three_tries(
     assert said and said[0].startswith(
         "hrsync has made this change 3 times and Cliq still differs:"
     )
+    app = world.app(dry_run=True)
+    try:  # doctor says it too
+        check = stalled_check(app.store)
+    finally:
+        app.close()
+    assert check.level == "note" and who in check.detail and "1 change(s)" in check.detail
 
     # Another change of the same person is a new change: made, not held.
     rows[3]["extension"] = "4321"

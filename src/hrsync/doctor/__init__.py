@@ -23,7 +23,7 @@ from hrsync.clock import Clock
 from hrsync.config import Settings, ZohoServiceConfig
 from hrsync.doctor.checks import Check, failed
 from hrsync.doctor.cliq import CliqChecks
-from hrsync.doctor.local import budget_check, configuration_check, redirect_check
+from hrsync.doctor.local import budget_check, configuration_check, redirect_check, stalled_check
 from hrsync.doctor.readings import Context, settle
 from hrsync.doctor.reads import Reach, Reader, Service
 from hrsync.doctor.sources import connect_network_check, people_form_check
@@ -92,7 +92,7 @@ def _with_app(
         network = _reader("connect", "Zoho Connect", connect.client.http, settings.connect, reach)
         reached = connect_network_check(network, connect.client)
         found += [token_check(network), scopes_check(network), reached]
-    return [*found, redirect_check()], readings
+    return [*found, redirect_check(), stalled_check(app.store)], readings
 
 
 def _reader(

@@ -1,5 +1,6 @@
 """Doctor's findings that need no call to Zoho: the configuration, the calls already spent in
-the last minute, the consent redirect URI, and what hrsync learnt of the update body."""
+the last minute, the consent redirect URI, what hrsync learnt of the update body, and the
+changes the last apply held as stalled."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ from hrsync.clock import Clock
 from hrsync.config import Settings
 from hrsync.doctor.checks import Check, failed, noted, passed
 from hrsync.store import Store
+from hrsync.sync.stall import STALLED, STALLED_AFTER
 from hrsync.targets.cliq import UPDATE_BODY
 from hrsync.targets.cliq.seen import Memory
 
 # The consent redirect URI hrsync uses: a fixed loopback port, because Zoho accepts only the
 # redirect URI registered for the client, exactly (READINGS #23).
 REDIRECT_URI = loopback_redirect_uri()
+STALLED_SAID = STALLED.format(times=STALLED_AFTER)
 
 
 def configuration_check(settings: Settings, *, clock: Clock) -> Check:
@@ -77,4 +80,24 @@ def update_body_check(memory: Memory) -> Check:
         "update body",
         "not learnt yet: the first user update settles it, or now `--probe-writes --test-user "
         "EMAIL` with one harmless write",
+    )
+
+
+def stalled_check(store: Store) -> Check:
+    """The changes the latest apply held back as stalled (``sync/stall.py``): made three
+    times, each answered done, and Cliq still differs."""
+    name = "stalled changes"
+    latest = next((r for r in store.runs(limit=20) if r.mode == "apply"), None)
+    if latest is None:
+        return passed(name, "none: hrsync has not applied anything yet")
+    stalled = [p for p in latest.summary.get("pending") or [] if p.startswith(STALLED_SAID)]
+    if not stalled:
+        return passed(name, f"none in the latest apply (run {latest.id})")
+    return noted(
+        name,
+        f"run {latest.id} held {len(stalled)} change(s) Cliq answered done three times and "
+        f"still differs: {'; '.join(s.removeprefix(STALLED_SAID) for s in stalled[:3])}"
+        + (" …" if len(stalled) > 3 else ""),
+        "look at those people in Cliq: an answer hrsync cannot read, or someone undoing the "
+        "change by hand; hrsync tries again once a week has passed",
     )

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from hrsync.api.cliq import CUSTOM_ATTRIBUTES, UserField, UserFieldOption
 from hrsync.doctor.checks import Check, failed, not_checked, noted, passed
-from hrsync.doctor.cliq import SAMPLE, USERS, CliqChecks, find_user
+from hrsync.doctor.cliq import DESIGNATIONS, SAMPLE, TEAMS, USERS, CliqChecks, find_user
 from hrsync.doctor.local import update_body_check
 from hrsync.doctor.reads import Reader, Refused
 from hrsync.errors import BadRequest
@@ -255,6 +255,114 @@ def departments(context: Context) -> Settled:
     return Settled(None, passed(name, f"not settled: Cliq lists departments {found}"))
 
 
+# designations' paging ---------------------------------------------------------------------
+def designations_paging(context: Context) -> Settled:
+    """A page of one designation: ``next_token`` with it, or none though the listing holds
+    more (the designations document shows no ``next_token``)."""
+    name = "designations listing"
+    try:
+        listed = _data(_designations(context.reader, {"limit": 100}))
+        one = _designations(context.reader, {"limit": 1})
+    except Refused:
+        return Settled(None, _unread(context, name, "the designations"))
+    if len(listed) < 2:
+        detail = "not settled: the organisation has fewer than two designations"
+        return Settled(None, passed(name, f"{detail}; hrsync reads either way"))
+    if isinstance(one, dict) and one.get("next_token"):
+        return Settled("paged", passed(name, "Cliq pages designations with next_token"))
+    return Settled(
+        "one page",
+        passed(
+            name,
+            "Cliq answers one page of designations and no next_token, as its document shows: "
+            "hrsync looks up by name a designation a page leaves out, and remembers it",
+        ),
+    )
+
+
+def _designations(reader: Reader, params: dict[str, Any]) -> Any:
+    return reader.get(
+        "/api/v2/designations", endpoint="designations", scope=DESIGNATIONS, params=params
+    )
+
+
+def _data(body: Any) -> list[Any]:
+    found = body.get("data") if isinstance(body, dict) else None
+    return found if isinstance(found, list) else []
+
+
+# teams ---------------------------------------------------------------------------------------
+def _teams(context: Context) -> list[dict[str, Any]]:
+    """The teams listing as the teams check read it (no call: the reader answers again)."""
+    body = context.reader.get("/api/v2/teams", endpoint="teams", scope=TEAMS)
+    found = body.get("teams", body.get("data")) if isinstance(body, dict) else None
+    return [t for t in found if isinstance(t, dict)] if isinstance(found, list) else []
+
+
+def teams_params(context: Context) -> Settled:
+    """Whether the teams listing refuses a parameter it does not use (``limit``): one call."""
+    name = "teams parameters"
+    try:
+        context.reader.get("/api/v2/teams", endpoint="teams", scope=TEAMS, params={"limit": 1})
+    except Refused as refused:
+        if isinstance(refused.__cause__, BadRequest):
+            return Settled(
+                "strict",
+                passed(
+                    name,
+                    "Cliq refuses a parameter the teams listing does not use "
+                    f"({refused.__cause__}); hrsync sends none",
+                ),
+            )
+        return Settled(None, _unread(context, name, "the teams"))
+    return Settled(
+        "lenient",
+        passed(name, "Cliq ignores a parameter the teams listing does not use; hrsync sends none"),
+    )
+
+
+def teams_listed(context: Context) -> Settled:
+    """Whether the teams listing shows teams the account has not joined (their ``joined``)."""
+    name = "teams listed"
+    try:
+        teams = _teams(context)
+    except Refused:
+        return Settled(None, _unread(context, name, "the teams"))
+    if not teams:
+        return Settled(None, passed(name, "not settled: the organisation has no team yet"))
+    if any(t.get("joined") is False for t in teams):
+        return Settled(
+            "every team", passed(name, "Cliq lists teams this account has not joined too")
+        )
+    return Settled(
+        "joined only",
+        noted(
+            name,
+            f"every one of the {len(teams)} teams listed is one this account has joined: Cliq "
+            "may list only those. A rule's team that exists but that this account has not "
+            "joined cannot be found, so its creation fails, saying so",
+            "add hrsync's account to every team its rules name",
+        ),
+    )
+
+
+def team_ids(context: Context) -> Settled:
+    """Whether team ids come as text or as numbers (the users document types one a number)."""
+    name = "team ids"
+    try:
+        teams = _teams(context)
+    except Refused:
+        return Settled(None, _unread(context, name, "the teams"))
+    ids = [t.get("team_id") for t in teams if "team_id" in t]
+    if not ids:
+        return Settled(None, passed(name, "not settled: no team listed"))
+    numbers = all(isinstance(i, int) and not isinstance(i, bool) for i in ids)
+    form = "numbers" if numbers else "text"
+    return Settled(
+        form, passed(name, f"Cliq answers team ids as {form}; hrsync keeps every id as text")
+    )
+
+
 def _unread(context: Context, name: str, what: str) -> Check:
     if context.reader.reach.lost is not None:
         return context.reader.reach.skipped().check(name)
@@ -267,4 +375,8 @@ READINGS: dict[str, Reading] = {
     "custom_values": custom_values,
     "drop_down_values": drop_down_values,
     "departments": departments,
+    "designations_paging": designations_paging,
+    "teams_params": teams_params,
+    "teams_listed": teams_listed,
+    "team_ids": team_ids,
 }
