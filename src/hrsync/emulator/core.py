@@ -22,6 +22,10 @@ MESSAGES: dict[int, str] = {
     429: "Too many requests within a certain time frame.",
     500: "Cliq server encountered an error which prevents it from fulfilling the request.",
 }
+# Every 400 carries a code (READINGS #22). Where Zoho's documents and the evidence name none for
+# a malformed request, the emulator's own: the value is of the wrong type, out of range, or
+# not a value the document allows.
+INPUT_INVALID = "input_data_invalid"
 THROTTLE_400 = {
     "code": "request_limit_exceeded",
     "message": "You have exceeded the URL throttle limits.",
@@ -76,7 +80,7 @@ class ZohoError(Exception):
     def __init__(self, status: int, code: str | None = None, message: str | None = None) -> None:
         super().__init__(status, code, message)
         self.status = status
-        self.code = code
+        self.code = INPUT_INVALID if code is None and status == 400 else code
         self.message = message or MESSAGES.get(status, MESSAGES[500])
 
     def response(self) -> EmuResponse:
