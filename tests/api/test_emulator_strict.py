@@ -205,3 +205,37 @@ def _token(emulator: Emulator) -> str:
     )
     answer = emulator.handle(EmuRequest("POST", "/oauth/v2/token", body=form.encode()))
     return f"Zoho-oauthtoken {answer.body['access_token']}"
+
+
+@pytest.mark.parametrize(
+    "query", ["sort_by=name", "plan_type=trial", "fields=", "fields=all,", "modified_after="]
+)
+def test_list_users_refuses_a_value_its_document_does_not_list(
+    world: World, auth: dict[str, str], query: str
+) -> None:
+    answer = send(world, auth, "GET", f"/users?{query}", None)
+    assert refusal(answer)["code"] == "input_data_invalid"
+
+
+def test_designation_members_need_the_limit_the_document_requires(
+    world: World, auth: dict[str, str]
+) -> None:
+    made = send(world, auth, "POST", "/designations", {"name": "Lead"}).json()["data"]["id"]
+    answer = send(world, auth, "GET", f"/designations/{made}/members", None)
+    assert refusal(answer) == {"code": "input_data_missing", "message": "'limit' is required."}
+    assert send(world, auth, "GET", f"/designations/{made}/members?limit=5", None).is_success
+
+
+def test_a_method_the_path_does_not_take_is_405_naming_those_it_does(
+    world: World, auth: dict[str, str]
+) -> None:
+    answer = send(world, auth, "POST", "/users/700000001", {})
+    assert answer.status_code == 405 and answer.headers["allow"] == "GET, PUT"
+    # a literal path answers with its own methods, not those of /users/{id}
+    assert send(world, auth, "POST", "/users/layout", {}).headers["allow"] == "GET"
+
+
+def test_a_path_ending_in_a_newline_is_not_its_parent(world: World, auth: dict[str, str]) -> None:
+    """``$`` matches before a final newline: ``/profiles/%0A`` once reached ``/profiles``."""
+    answer = send(world, auth, "DELETE", "/profiles/%0A", None)
+    assert answer.status_code == 404

@@ -115,15 +115,14 @@ def _routes() -> list[Route]:
         ("DELETE", "/api/v2/statuses/{id}", "statuses", statuses.delete_status),
         ("POST", "/api/v2/channelsbyname/{id}/message", "channels.message", channels.post_message),
     ]
-    return [
-        Route(
-            m,
-            re.compile("^" + p.replace("{id}", "([^/]+)").replace("{user_id}", "([^/]+)") + "/?$"),
-            e,
-            h,
-        )
-        for m, p, e, h in table
-    ]
+    return [Route(m, _pattern(p), e, h) for m, p, e, h in table]
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    """``{id}`` and ``{user_id}`` as one path segment each. ``\\Z``, not ``$``: a path
+    ending in a newline (``/profiles/%0A``) must not match ``/profiles``."""
+    segments = template.replace("{id}", "([^/]+)").replace("{user_id}", "([^/]+)")
+    return re.compile("^" + segments + r"/?\Z")
 
 
 ROUTES = _routes()
@@ -226,14 +225,21 @@ class Emulator:
         return response
 
     def _match(self, method: str, path: str) -> tuple[Route, tuple[str, ...]]:
-        allowed = False
+        """The route for this method and path; else 404, or 405 naming in ``Allow`` the
+        methods the path takes (those of the first template that matches it, so a literal
+        such as ``/users/layout`` is not answered with the methods of ``/users/{id}``)."""
+        others: list[Route] = []
         for route in ROUTES:
             found = route.pattern.match(path)
             if found:
                 if route.method == method:
                     return route, found.groups()
-                allowed = True
-        raise ZohoError(405 if allowed else 404)
+                others.append(route)
+        if not others:
+            raise ZohoError(404)
+        template = others[0].pattern.pattern
+        methods = sorted({r.method for r in others if r.pattern.pattern == template})
+        raise ZohoError(405, headers={"allow": ", ".join(methods)})
 
     def _accept_due_invitations(self, now: float) -> None:
         if self.org.accept_after is None:

@@ -13,7 +13,9 @@ from starlette.routing import Route
 from hrsync.emulator.app import Emulator
 from hrsync.emulator.core import EmuRequest
 
-METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH"]
+# Every method reaches the emulator, which answers one a path does not take with 405 and the
+# path's own methods in ``Allow`` (Starlette would answer with this list instead).
+METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "QUERY"]
 
 
 def create_app(emulator: Emulator) -> Starlette:

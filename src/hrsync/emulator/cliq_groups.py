@@ -256,6 +256,8 @@ def delete_designation(ctx: Ctx, req: EmuRequest, desig_id: str) -> EmuResponse:
 
 def designation_members(ctx: Ctx, req: EmuRequest, desig_id: str) -> dict[str, Any]:
     desig = _designation(ctx.org, desig_id)
+    if "limit" not in req.query:  # the designations document marks it required here
+        raise missing("limit")
     users = [u for u in ctx.org.users.values() if u.designation_id == desig.id]
     page, token = ctx.page(f"desig-members:{desig.id}", users, req.query, default=100, maximum=100)
     body: dict[str, Any] = {"data": [views.user_brief(u) for u in page]}

@@ -17,6 +17,8 @@ from hrsync.emulator.state import Org, User, watched
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_USERS_PER_ADD = 100
 STATUSES = {"active", "inactive", "pending", "imported_active", "imported_inactive"}
+LISTING_VALUES = {"status": STATUSES, "plan_type": {"paid", "free"}, "sort_by": {"usage"}}
+LISTED_FIELDS = {"display_name", "mobile", "department", "designation", "all"}
 # Writable fields of the documented user object, other than ids resolved below.
 TEXT_FIELDS = (
     "first_name",
@@ -167,14 +169,14 @@ def _apply_fields(ctx: Ctx, user: User, entry: dict[str, Any]) -> None:
 def list_users(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
     q = req.query
     status = q.get("status")
-    require(status is None or status in STATUSES)
-    fields = [f for f in q.get("fields", "").split(",") if f]
+    fields = q["fields"].split(",") if "fields" in q else []
+    _check_listing(q, fields)
     # In id order (ids are given out in sequence), filtered lazily: a page reads the users up
     # to its end, not the whole organisation.
     users: Iterable[User] = ctx.org.users.values()
     if status:
         users = (u for u in users if u.status == status)
-    if q.get("modified_after"):
+    if "modified_after" in q:  # present, it must be a time ("" too is refused)
         since = max(_parse_time(q["modified_after"]), ctx.now - 7 * 86400)
         users = (u for u in users if u.modified > since)
         if "modified-excludes-new" in ctx.variants:  # an invitation is not a change of fields
@@ -192,6 +194,14 @@ def list_users(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
     if token:
         body["next_token"] = token
     return body
+
+
+def _check_listing(q: dict[str, str], fields: list[str]) -> None:
+    """The users document enumerates the values of these parameters; others are refused."""
+    for name, allowed in LISTING_VALUES.items():
+        require(q.get(name) in (None, *allowed), INPUT_INVALID, f"'{name}': {sorted(allowed)}.")
+    wrong = [f for f in fields if f not in LISTED_FIELDS]
+    require(not wrong, INPUT_INVALID, f"'fields': {sorted(LISTED_FIELDS)}.")
 
 
 def _parse_time(raw: str) -> float:
