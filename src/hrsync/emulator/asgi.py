@@ -26,7 +26,9 @@ def create_app(emulator: Emulator) -> Starlette:
         body = await request.body()
         req = EmuRequest(
             method=request.method,
-            path=request.url.path,
+            # the decoded path as sent: Starlette's request.url goes through urlsplit, which
+            # drops tabs and newlines, so /profiles/%0A would be taken for /profiles
+            path=request.scope["path"],
             query=dict(request.query_params),
             headers={k.lower(): v for k, v in request.headers.items()},
             body=body,
