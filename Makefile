@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo test soak lint typecheck unit bench bench-steady bench-scale clean
+.PHONY: demo test soak fuzz lint typecheck unit bench bench-steady bench-scale clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,12 @@ soak: $(STAMP)
 	HRSYNC_VARIANT_MATRIX=all $(BIN)/pytest tests/api/test_variant_matrix.py -q
 	HYPOTHESIS_PROFILE=soak $(BIN)/pytest tests/api/test_model_based.py -p no:cacheprovider \
 		--hypothesis-show-statistics -q
+
+# Schemathesis against the emulator server, from Zoho's Cliq OpenAPI documents in
+# ../shared/external/zoho-cliq/openapi, default readings and each variant (FUZZ_EXAMPLES=N).
+FUZZ_EXAMPLES ?= 15
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.fuzz_emulator --max-examples $(FUZZ_EXAMPLES)
 
 bench: $(STAMP)
 	$(BIN)/python bench/initial_sync.py --employees 10000

@@ -80,6 +80,9 @@ def world(tmp_path: Path) -> Iterator[World]:
     )
     yield World(clock, settings, tmp_path / "employees.csv", transport, http)
     http.close()
+    # The emulator answers a request its handler failed on with a 400, never a 500; the
+    # failure must not pass unseen (hrsync.emulator.app.Emulator._unexpected).
+    assert emulator.unexpected_errors == 0, "a request failed in an emulator handler (log)"
 
 
 @pytest.fixture

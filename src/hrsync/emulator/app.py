@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import logging
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -18,12 +19,13 @@ from hrsync.emulator import cliq_users as users
 from hrsync.emulator import connect, control, people, scopes
 from hrsync.emulator.accounts import Accounts
 from hrsync.emulator.context import Ctx
-from hrsync.emulator.core import THROTTLE_400, EmuRequest, EmuResponse, ZohoError
+from hrsync.emulator.core import INPUT_INVALID, THROTTLE_400, EmuRequest, EmuResponse, ZohoError
 from hrsync.emulator.faults import Faults, refusal
 from hrsync.emulator.limits import RateLimiter
 from hrsync.emulator.state import Org, new_org
 from hrsync.emulator.variants import parse as parse_variants
 
+log = logging.getLogger(__name__)
 Handler = Callable[..., Any]
 
 
@@ -113,15 +115,14 @@ def _routes() -> list[Route]:
         ("DELETE", "/api/v2/statuses/{id}", "statuses", statuses.delete_status),
         ("POST", "/api/v2/channelsbyname/{id}/message", "channels.message", channels.post_message),
     ]
-    return [
-        Route(
-            m,
-            re.compile("^" + p.replace("{id}", "([^/]+)").replace("{user_id}", "([^/]+)") + "/?$"),
-            e,
-            h,
-        )
-        for m, p, e, h in table
-    ]
+    return [Route(m, _pattern(p), e, h) for m, p, e, h in table]
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    """``{id}`` and ``{user_id}`` as one path segment each. ``\\Z``, not ``$``: a path
+    ending in a newline (``/profiles/%0A``) must not match ``/profiles``."""
+    segments = template.replace("{id}", "([^/]+)").replace("{user_id}", "([^/]+)")
+    return re.compile("^" + segments + r"/?\Z")
 
 
 ROUTES = _routes()
@@ -140,6 +141,7 @@ class Emulator:
         self.clock: Clock = clock or RealClock()
         self.seed = seed
         self.variants = parse_variants(variants)  # the disputed readings played (variants.py)
+        self.unexpected_errors = 0  # requests a handler failed on (_unexpected); kept by reset
         self.reset()
 
     def reset(self) -> None:
@@ -171,6 +173,18 @@ class Emulator:
             return self._api(req, path)
         except ZohoError as err:
             return err.response()
+        except Exception:
+            return self._unexpected(req)
+
+    def _unexpected(self, req: EmuRequest) -> EmuResponse:
+        """The last resort for a request no check refused but a handler failed on: answered
+        as Zoho answers a malformed request (400 with a code), never as a bare 500, and kept
+        visible: logged with its traceback and counted in ``/_emulator/stats``
+        (``unexpected_errors``), which the tests and the fuzzer require to stay 0. A 500
+        comes only from the faults control API (mode ``error_500``)."""
+        log.exception("emulator: %s %s failed in its handler", req.method, req.path)
+        self.unexpected_errors += 1
+        return ZohoError(400, INPUT_INVALID).response()
 
     def _accounts(self, req: EmuRequest, path: str) -> EmuResponse:
         now = self.clock.now()
@@ -215,14 +229,21 @@ class Emulator:
         return response
 
     def _match(self, method: str, path: str) -> tuple[Route, tuple[str, ...]]:
-        allowed = False
+        """The route for this method and path; else 404, or 405 naming in ``Allow`` the
+        methods the path takes (those of the first template that matches it, so a literal
+        such as ``/users/layout`` is not answered with the methods of ``/users/{id}``)."""
+        others: list[Route] = []
         for route in ROUTES:
             found = route.pattern.match(path)
             if found:
                 if route.method == method:
                     return route, found.groups()
-                allowed = True
-        raise ZohoError(405 if allowed else 404)
+                others.append(route)
+        if not others:
+            raise ZohoError(404)
+        template = others[0].pattern.pattern
+        methods = sorted({r.method for r in others if r.pattern.pattern == template})
+        raise ZohoError(405, headers={"allow": ", ".join(methods)})
 
     def _accept_due_invitations(self, now: float) -> None:
         if self.org.accept_after is None:

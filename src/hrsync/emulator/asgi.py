@@ -13,7 +13,9 @@ from starlette.routing import Route
 from hrsync.emulator.app import Emulator
 from hrsync.emulator.core import EmuRequest
 
-METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH"]
+# Every method reaches the emulator, which answers one a path does not take with 405 and the
+# path's own methods in ``Allow`` (Starlette would answer with this list instead).
+METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "QUERY"]
 
 
 def create_app(emulator: Emulator) -> Starlette:
@@ -24,7 +26,9 @@ def create_app(emulator: Emulator) -> Starlette:
         body = await request.body()
         req = EmuRequest(
             method=request.method,
-            path=request.url.path,
+            # the decoded path as sent: Starlette's request.url goes through urlsplit, which
+            # drops tabs and newlines, so /profiles/%0A would be taken for /profiles
+            path=request.scope["path"],
             query=dict(request.query_params),
             headers={k.lower(): v for k, v in request.headers.items()},
             body=body,

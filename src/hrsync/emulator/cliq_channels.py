@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from hrsync.emulator.body import read
 from hrsync.emulator.cliq_groups import NO_CONTENT
 from hrsync.emulator.context import Ctx
-from hrsync.emulator.core import EmuRequest, EmuResponse, ZohoError, require
+from hrsync.emulator.core import INPUT_INVALID, EmuRequest, EmuResponse, ZohoError, require
 from hrsync.emulator.state import Channel, ChannelMessage, Org
 
 MAX_TEXT = 5000
@@ -20,10 +21,8 @@ NOT_FOUND = "The requested channel does not exist or you are not a participant."
 
 
 def post_message(ctx: Ctx, req: EmuRequest, unique_name: str) -> EmuResponse:
-    body = req.json()
-    require(isinstance(body, dict) and isinstance(body.get("text"), str))
-    text: str = body["text"]
-    require(bool(text.strip()) and len(text) <= MAX_TEXT)
+    text = read(req, allowed=("text",), required=("text",)).text("text")
+    require(bool(text.strip()) and len(text) <= MAX_TEXT, INPUT_INVALID, "1 to 5,000 characters.")
     channel = ctx.org.channels.get(unique_name.lower())
     if channel is None or ctx.caller not in channel.participants:
         raise ZohoError(404, "channel_not_found", NOT_FOUND)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from hrsync.emulator import views
-from hrsync.emulator.context import Ctx, parse_limit, str_list
-from hrsync.emulator.core import EmuRequest, EmuResponse, ZohoError, require
+from hrsync.emulator.body import Body, missing, read
+from hrsync.emulator.context import Ctx, parse_limit
+from hrsync.emulator.core import INPUT_INVALID, EmuRequest, EmuResponse, ZohoError, require
 from hrsync.emulator.state import Department, Designation, Org, Team, User
 
 NO_CONTENT = EmuResponse(204)
@@ -22,16 +23,23 @@ def _guard_people(org: Org) -> None:
         raise ZohoError(400, "operation_not_allowed", PEOPLE_MANAGED)
 
 
-def _members(org: Org, body: Any, *, emails_allowed: bool) -> list[User]:
-    require(isinstance(body, dict))
+def _members(org: Org, req: EmuRequest, *, emails_allowed: bool) -> list[User]:
+    """The users a members call names: ``user_ids``, or (where taken) ``email_ids``."""
     keys = ["user_ids", "email_ids"] if emails_allowed else ["user_ids"]
-    present = [k for k in keys if k in body]
-    require(len(present) == 1)
-    values = str_list(body[present[0]])
-    require(0 < len(values) <= MAX_MEMBERS_PER_CALL)
+    body = read(req, allowed=keys)
+    present = [k for k in keys if body.has(k)]
+    if not present:
+        raise missing(keys[0])
+    require(len(present) == 1, INPUT_INVALID, "Give user_ids or email_ids, not both.")
+    return _users(org, body, present[0])
+
+
+def _users(org: Org, body: Body, key: str) -> list[User]:
+    values = body.ids(key)
+    require(0 < len(values) <= MAX_MEMBERS_PER_CALL, INPUT_INVALID, f"1 to 100 {key}.")
     found = []
     for value in values:
-        user = org.users.get(value) if present[0] == "user_ids" else org.user_by_email(value)
+        user = org.users.get(value) if key == "user_ids" else org.user_by_email(value)
         require(user is not None, "not_zoho_organization_user")
         assert user is not None
         found.append(user)
@@ -41,24 +49,43 @@ def _members(org: Org, body: Any, *, emails_allowed: bool) -> list[User]:
 # --- departments -------------------------------------------------------------------------
 
 
+DEPARTMENT_KEYS = ("name", "lead_zuid", "parent_department_id", "user_ids")
+
+
 def create_department(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
     org = ctx.org
     _guard_people(org)
-    body = req.json()
-    require(isinstance(body, dict) and isinstance(body.get("name"), str) and body["name"].strip())
-    require(bool(body.get("lead_zuid")), "department_lead_needed")
-    require(body["lead_zuid"] in org.users, "department_lead_invalid")
-    require(bool(body.get("parent_department_id")), "departmet_parent_department_needed")
-    require(body["parent_department_id"] in org.departments, "department_not_exist")
-    name = body["name"].strip()
+    body = read(req, allowed=DEPARTMENT_KEYS)
+    name = _department_fields(org, body)
     taken = any(d.name.lower() == name.lower() for d in org.departments.values())
     require(not taken, "department_already_exist")
-    dept = Department(org.ids.object_id(), name, body["lead_zuid"], body["parent_department_id"])
+    dept = Department(
+        org.ids.object_id(), name, body.ident("lead_zuid"), body.ident("parent_department_id")
+    )
     org.departments[dept.id] = dept
-    for user_id in str_list(body.get("user_ids", [])):
-        require(user_id in org.users, "not_zoho_organization_user")
-        _move(ctx, org.users[user_id], department_id=dept.id)
+    _move_in(ctx, body, department_id=dept.id)
     return {"data": views.department(org, dept)}
+
+
+def _department_fields(org: Org, body: Body, *, own_id: str = "") -> str:
+    """A department's name, lead and parent, each required with the code the departments
+    document gives its absence; the name is returned trimmed."""
+    name = body.text("name").strip()
+    require(bool(name), INPUT_INVALID, "'name' must not be empty.")
+    require(bool(body.ident("lead_zuid", "")), "department_lead_needed")
+    require(body.ident("lead_zuid") in org.users, "department_lead_invalid")
+    parent = body.ident("parent_department_id", "")
+    require(bool(parent), "departmet_parent_department_needed")
+    require(parent in org.departments, "department_not_exist")
+    require(parent != own_id, "department_cyclic_loop")
+    return name
+
+
+def _move_in(ctx: Ctx, body: Body, **group: str) -> None:
+    """The users a create names (``user_ids``) join the new department or designation."""
+    for user_id in body.ids("user_ids"):
+        require(user_id in ctx.org.users, "not_zoho_organization_user")
+        _move(ctx, ctx.org.users[user_id], **group)
 
 
 def _move(ctx: Ctx, user: User, **fields: str) -> None:
@@ -106,23 +133,18 @@ def get_department(ctx: Ctx, req: EmuRequest, dept_id: str) -> dict[str, Any]:
 
 
 def update_department(ctx: Ctx, req: EmuRequest, dept_id: str) -> dict[str, Any]:
+    """The departments document requires name, lead and parent in an update too."""
     org = ctx.org
     _guard_people(org)
     dept = _department(org, dept_id)
-    body = req.json()
-    require(isinstance(body, dict))
-    if "name" in body:
-        require(isinstance(body["name"], str) and bool(body["name"].strip()))
-        clash = [d for d in org.departments.values() if d.name.lower() == body["name"].lower()]
-        require(all(d.id == dept.id for d in clash), "department_already_exist")
-        dept.name = body["name"].strip()
-    if body.get("lead_zuid"):
-        require(body["lead_zuid"] in org.users, "department_lead_invalid")
-        dept.lead_zuid = body["lead_zuid"]
-    if body.get("parent_department_id"):
-        require(body["parent_department_id"] in org.departments, "department_not_exist")
-        require(body["parent_department_id"] != dept.id, "department_cyclic_loop")
-        dept.parent_department_id = body["parent_department_id"]
+    body = read(req, allowed=DEPARTMENT_KEYS)
+    name = _department_fields(org, body, own_id=dept.id)
+    clash = [d for d in org.departments.values() if d.name.lower() == name.lower()]
+    require(all(d.id == dept.id for d in clash), "department_already_exist")
+    dept.name = name
+    dept.lead_zuid = body.ident("lead_zuid")
+    dept.parent_department_id = body.ident("parent_department_id")
+    _move_in(ctx, body, department_id=dept.id)
     return {"data": views.department(org, dept)}
 
 
@@ -152,7 +174,7 @@ def department_members(ctx: Ctx, req: EmuRequest, dept_id: str) -> dict[str, Any
 def add_department_members(ctx: Ctx, req: EmuRequest, dept_id: str) -> EmuResponse:
     _guard_people(ctx.org)
     dept = _department(ctx.org, dept_id)
-    for user in _members(ctx.org, req.json(), emails_allowed=True):
+    for user in _members(ctx.org, req, emails_allowed=True):
         _move(ctx, user, department_id=dept.id)
     return NO_CONTENT
 
@@ -161,7 +183,7 @@ def remove_department_members(ctx: Ctx, req: EmuRequest, dept_id: str) -> EmuRes
     _guard_people(ctx.org)
     dept = _department(ctx.org, dept_id)
     base = ctx.org.default_department().id
-    for user in _members(ctx.org, req.json(), emails_allowed=False):
+    for user in _members(ctx.org, req, emails_allowed=False):
         if user.department_id == dept.id:
             _move(ctx, user, department_id=base)
     return NO_CONTENT
@@ -177,9 +199,9 @@ def _designation(org: Org, desig_id: str) -> Designation:
     return desig
 
 
-def _designation_name(org: Org, raw: Any, *, own_id: str = "") -> str:
-    require(isinstance(raw, str) and bool(raw.strip()))
-    name = str(raw).strip()
+def _designation_name(org: Org, body: Body, *, own_id: str = "") -> str:
+    name = body.text("name").strip()
+    require(bool(name), INPUT_INVALID, "'name' must not be empty.")
     # Zoho's document: "Maximum allowed characters: 30."
     require(len(name) <= 30, "invalid_designation_name", "Maximum allowed characters: 30.")
     clash = [d for d in org.designations.values() if d.name.lower() == name.lower()]
@@ -190,13 +212,10 @@ def _designation_name(org: Org, raw: Any, *, own_id: str = "") -> str:
 def create_designation(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
     org = ctx.org
     _guard_people(org)
-    body = req.json()
-    require(isinstance(body, dict))
-    desig = Designation(org.ids.object_id(), _designation_name(org, body.get("name")))
+    body = read(req, allowed=("name", "user_ids"))
+    desig = Designation(org.ids.object_id(), _designation_name(org, body))
     org.designations[desig.id] = desig
-    for user_id in str_list(body.get("user_ids", [])):
-        require(user_id in org.users, "not_zoho_organization_user")
-        _move(ctx, org.users[user_id], designation_id=desig.id)
+    _move_in(ctx, body, designation_id=desig.id)
     return {"data": {"name": desig.name, "id": desig.id}}
 
 
@@ -223,9 +242,8 @@ def get_designation(ctx: Ctx, req: EmuRequest, desig_id: str) -> dict[str, Any]:
 def update_designation(ctx: Ctx, req: EmuRequest, desig_id: str) -> dict[str, Any]:
     _guard_people(ctx.org)
     desig = _designation(ctx.org, desig_id)
-    body = req.json()
-    require(isinstance(body, dict))
-    desig.name = _designation_name(ctx.org, body.get("name"), own_id=desig.id)
+    body = read(req, allowed=("name",))
+    desig.name = _designation_name(ctx.org, body, own_id=desig.id)
     return {"data": {"name": desig.name, "id": desig.id}}
 
 
@@ -241,6 +259,8 @@ def delete_designation(ctx: Ctx, req: EmuRequest, desig_id: str) -> EmuResponse:
 
 def designation_members(ctx: Ctx, req: EmuRequest, desig_id: str) -> dict[str, Any]:
     desig = _designation(ctx.org, desig_id)
+    if "limit" not in req.query:  # the designations document marks it required here
+        raise missing("limit")
     users = [u for u in ctx.org.users.values() if u.designation_id == desig.id]
     page, token = ctx.page(f"desig-members:{desig.id}", users, req.query, default=100, maximum=100)
     body: dict[str, Any] = {"data": [views.user_brief(u) for u in page]}
@@ -252,7 +272,7 @@ def designation_members(ctx: Ctx, req: EmuRequest, desig_id: str) -> dict[str, A
 def add_designation_members(ctx: Ctx, req: EmuRequest, desig_id: str) -> EmuResponse:
     _guard_people(ctx.org)
     desig = _designation(ctx.org, desig_id)
-    for user in _members(ctx.org, req.json(), emails_allowed=False):
+    for user in _members(ctx.org, req, emails_allowed=False):
         _move(ctx, user, designation_id=desig.id)
     return NO_CONTENT
 
@@ -260,7 +280,7 @@ def add_designation_members(ctx: Ctx, req: EmuRequest, desig_id: str) -> EmuResp
 def remove_designation_members(ctx: Ctx, req: EmuRequest, desig_id: str) -> EmuResponse:
     _guard_people(ctx.org)
     desig = _designation(ctx.org, desig_id)
-    for user in _members(ctx.org, req.json(), emails_allowed=False):
+    for user in _members(ctx.org, req, emails_allowed=False):
         if user.designation_id == desig.id:
             _move(ctx, user, designation_id="")
     return NO_CONTENT
@@ -282,17 +302,20 @@ TEAM_NAME_LIMIT = 30  # characters (READINGS #5, #21)
 def create_team(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
     """A flat team object answers, as the evidence shows (READINGS #5)."""
     org = ctx.org
-    body = req.json()
-    require(isinstance(body, dict) and isinstance(body.get("name"), str) and body["name"].strip())
-    name = body["name"].strip()
+    body = read(req, allowed=("name", "description", "user_ids", "email_ids"))
+    name = body.text("name").strip()
+    require(bool(name), INPUT_INVALID, "'name' must not be empty.")
     require(len(name) <= TEAM_NAME_LIMIT, "team_name_length_exceeded")
     require(all(t.name.lower() != name.lower() for t in org.teams.values()), "team_already_exist")
-    team = Team(600_000_000 + len(org.teams) + 1, name, str(body.get("description", "")), ctx.now)
+    require(not (body.has("user_ids") and body.has("email_ids")), INPUT_INVALID)
+    joining = [key for key in ("user_ids", "email_ids") if body.has(key)]
+    members = _users(org, body, joining[0]) if joining else []
+    description = body.text("description", "")
+    team = Team(600_000_000 + len(org.teams) + 1, name, description, ctx.now)
     team.members.add(ctx.caller)
     team.moderators.add(ctx.caller)
+    team.members.update(u.id for u in members)
     org.teams[team.id] = team
-    if "user_ids" in body or "email_ids" in body:
-        team.members.update(u.id for u in _members(org, body, emails_allowed=True))
     answer = _team_view(ctx, team)
     return {"data": answer} if "teams-wrapped" in ctx.variants else answer
 
@@ -354,7 +377,7 @@ def team_members(ctx: Ctx, req: EmuRequest, team_id: str) -> dict[str, Any]:
 
 def add_team_members(ctx: Ctx, req: EmuRequest, team_id: str) -> EmuResponse:
     team = _team(ctx.org, team_id)
-    team.members.update(u.id for u in _members(ctx.org, req.json(), emails_allowed=True))
+    team.members.update(u.id for u in _members(ctx.org, req, emails_allowed=True))
     return NO_CONTENT
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hrsync.emulator.body import Body, read
 from hrsync.emulator.cliq_groups import NO_CONTENT
 from hrsync.emulator.context import Ctx
 from hrsync.emulator.core import EmuRequest, EmuResponse, ZohoError, require
@@ -16,10 +17,12 @@ from hrsync.emulator.state import Presence
 CODES = {"busy", "available", "invisible"}
 
 
-def _body(req: EmuRequest, *keys: str) -> dict[str, Any]:
-    body: dict[str, Any] = req.json()
-    require(isinstance(body, dict) and all(k in body for k in keys))
-    require(body["code"] in CODES and isinstance(body["message"], str), "invalid_status")
+def _body(req: EmuRequest, *keys: str) -> Body:
+    """A status body: ``code`` (one of CODES) and ``message``, both required, and the keys
+    given (``expiry`` for a transient status)."""
+    body = read(req, allowed=keys, required=keys)
+    require(body.text("code") in CODES, "invalid_status")
+    body.text("message")
     return body
 
 
@@ -29,7 +32,7 @@ def _view(presence: Presence) -> dict[str, Any]:
 
 def add_status(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
     body = _body(req, "code", "message")
-    presence = Presence(int(ctx.org.ids.object_id()), body["code"], body["message"])
+    presence = Presence(int(ctx.org.ids.object_id()), body.text("code"), body.text("message"))
     ctx.org.statuses.setdefault(ctx.caller, {})[presence.id] = presence
     return {"data": _view(presence)}
 
@@ -41,9 +44,10 @@ def list_statuses(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
 
 def set_transient(ctx: Ctx, req: EmuRequest) -> EmuResponse:
     body = _body(req, "code", "message", "expiry")
-    require(isinstance(body["expiry"], int) and body["expiry"] > ctx.now * 1000, "invalid_expiry")
-    presence = Presence(int(ctx.org.ids.object_id()), body["code"], body["message"])
-    ctx.org.transient[ctx.caller] = (presence, body["expiry"] / 1000)
+    expiry = body.whole("expiry")
+    require(expiry > ctx.now * 1000, "invalid_expiry")
+    presence = Presence(int(ctx.org.ids.object_id()), body.text("code"), body.text("message"))
+    ctx.org.transient[ctx.caller] = (presence, expiry / 1000)
     return NO_CONTENT
 
 

@@ -8,15 +8,18 @@ from collections.abc import Iterable
 from typing import Any
 
 from hrsync.emulator import views
+from hrsync.emulator.body import INPUT_MISSING, Body, extra_key, read
 from hrsync.emulator.cliq_groups import PEOPLE_MANAGED
 from hrsync.emulator.cliq_statuses import current_of
 from hrsync.emulator.context import Ctx
-from hrsync.emulator.core import EmuRequest, ZohoError, require
+from hrsync.emulator.core import INPUT_INVALID, EmuRequest, ZohoError, require
 from hrsync.emulator.state import Org, User, watched
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_USERS_PER_ADD = 100
 STATUSES = {"active", "inactive", "pending", "imported_active", "imported_inactive"}
+LISTING_VALUES = {"status": STATUSES, "plan_type": {"paid", "free"}, "sort_by": {"usage"}}
+LISTED_FIELDS = {"display_name", "mobile", "department", "designation", "all"}
 # Writable fields of the documented user object, other than ids resolved below.
 TEXT_FIELDS = (
     "first_name",
@@ -43,13 +46,10 @@ OTHER_FIELDS = {
 
 
 def add_users(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
-    body = req.json()
-    require(isinstance(body, dict) and isinstance(body.get("users"), list))
-    entries = body["users"]
+    entries = read(req, allowed={"users"}, required={"users"}).objects("users")
     require(0 < len(entries) <= MAX_USERS_PER_ADD)
     for entry in entries:
-        require(isinstance(entry, dict) and isinstance(entry.get("email_id"), str))
-        require(bool(EMAIL.match(entry["email_id"])))
+        require(isinstance(entry.get("email_id"), str), INPUT_MISSING, "email_id is required.")
         _check_fields(ctx.org, entry)
     success: list[str] = []
     failed: dict[str, str] = {}
@@ -97,26 +97,35 @@ def _invite_refusal(org: Org, email: str) -> str | None:
 
 
 def _check_fields(org: Org, entry: dict[str, Any]) -> None:
-    """Refuse the whole request for an unknown key or an id that does not exist."""
+    """Refuse the whole request for an unknown key, a value of the wrong type, or an id that
+    does not exist. Keys are the documented user fields and the custom fields' unique names."""
     custom = {uf.unique_name: uf for uf in org.userfields.values()}
-    for key, value in entry.items():
-        if key in TEXT_FIELDS:
-            require(isinstance(value, str), "invalid_field_value", f"'{key}' must be a string.")
+    fields = Body.of(entry, allowed={*TEXT_FIELDS, *OTHER_FIELDS, *custom}, where="A user")
+    for key in entry:
+        if key in TEXT_FIELDS or key in ("image_data", "email_id"):
+            text = isinstance(entry[key], str)
+            require(text, "invalid_field_value", f"'{key}' must be a string.")
         elif key in custom:
-            _check_custom(custom[key].type, custom[key].options, key, value)
-        else:
-            if key not in OTHER_FIELDS:
-                raise extra_key(key)  # READINGS #22
+            _check_custom(custom[key].type, custom[key].options, key, entry[key])
+    if "email_id" in entry:
+        require(bool(EMAIL.match(entry["email_id"])), INPUT_INVALID, "email_id is not an email.")
     if org.people_managed and ("department_id" in entry or "designation_id" in entry):
         raise ZohoError(400, "operation_not_allowed", PEOPLE_MANAGED)
-    if entry.get("department_id"):
-        require(entry["department_id"] in org.departments, "department_not_exist")
-    if entry.get("designation_id"):
-        require(entry["designation_id"] in org.designations, "designation_not_exist")
-    if entry.get("reporting_to_zuid"):
-        require(entry["reporting_to_zuid"] in org.users, "invalid_reporting_to")
-    for team_id in entry.get("team_ids") or []:
-        require(str(team_id).isdigit() and int(team_id) in org.teams, "team_not_exist")
+    _check_ids(org, fields)
+
+
+def _check_ids(org: Org, fields: Body) -> None:
+    """Ids must name what the organisation holds; "" clears a department, designation or
+    manager."""
+    if fields.ident("department_id", ""):
+        require(fields.ident("department_id") in org.departments, "department_not_exist")
+    if fields.ident("designation_id", ""):
+        require(fields.ident("designation_id") in org.designations, "designation_not_exist")
+    if fields.ident("reporting_to_zuid", ""):
+        require(fields.ident("reporting_to_zuid") in org.users, "invalid_reporting_to")
+    fields.ids("channel_ids")
+    for team_id in fields.ids("team_ids"):
+        require(team_id.isdigit() and int(team_id) in org.teams, "team_not_exist")
 
 
 def _check_custom(kind: str, options: list[dict[str, str]], key: str, value: Any) -> None:
@@ -124,10 +133,12 @@ def _check_custom(kind: str, options: list[dict[str, str]], key: str, value: Any
         return
     if kind == "date_picker":
         # Zoho's HRMS guide: dates are sent as epoch milliseconds.
-        require(isinstance(value, int), "invalid_field_value", f"'{key}' must be epoch ms.")
+        epoch_ms = isinstance(value, int) and not isinstance(value, bool)
+        require(epoch_ms, "invalid_field_value", f"'{key}' must be epoch ms.")
     elif kind == "drop_down":
         ids = {o["id"] for o in options}
-        require(str(value) in ids, "invalid_field_value", f"'{key}' must be an option id.")
+        option = isinstance(value, str | int) and str(value) in ids
+        require(option, "invalid_field_value", f"'{key}' must be an option id.")
     else:
         require(isinstance(value, str), "invalid_field_value", f"'{key}' must be a string.")
 
@@ -140,17 +151,17 @@ def _apply_fields(ctx: Ctx, user: User, entry: dict[str, Any]) -> None:
         if key in entry:
             setattr(user, key, entry[key])
     if "department_id" in entry:
-        user.department_id = entry["department_id"] or org.default_department().id
+        user.department_id = str(entry["department_id"]) or org.default_department().id
     if "designation_id" in entry:
-        user.designation_id = entry["designation_id"] or ""
+        user.designation_id = str(entry["designation_id"])
     if "reporting_to_zuid" in entry:
-        user.reporting_to = entry["reporting_to_zuid"] or ""
+        user.reporting_to = str(entry["reporting_to_zuid"])
     for key in custom & entry.keys():
         if entry[key] in ("", None):
             user.custom.pop(key, None)
         else:
             user.custom[key] = entry[key]
-    for team_id in entry.get("team_ids") or []:
+    for team_id in entry.get("team_ids", []):
         org.teams[int(team_id)].members.add(user.id)
     if watched(user) != before:
         user.modified = ctx.now
@@ -159,14 +170,14 @@ def _apply_fields(ctx: Ctx, user: User, entry: dict[str, Any]) -> None:
 def list_users(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
     q = req.query
     status = q.get("status")
-    require(status is None or status in STATUSES)
-    fields = [f for f in q.get("fields", "").split(",") if f]
+    fields = q["fields"].split(",") if "fields" in q else []
+    _check_listing(q, fields)
     # In id order (ids are given out in sequence), filtered lazily: a page reads the users up
     # to its end, not the whole organisation.
     users: Iterable[User] = ctx.org.users.values()
     if status:
         users = (u for u in users if u.status == status)
-    if q.get("modified_after"):
+    if "modified_after" in q:  # present, it must be a time ("" too is refused)
         since = max(_modified_after(ctx, q["modified_after"]), ctx.now - 7 * 86400)
         users = (u for u in users if u.modified > since)
         if "modified-excludes-new" in ctx.variants:  # an invitation is not a change of fields
@@ -184,6 +195,14 @@ def list_users(ctx: Ctx, req: EmuRequest) -> dict[str, Any]:
     if token:
         body["next_token"] = token
     return body
+
+
+def _check_listing(q: dict[str, str], fields: list[str]) -> None:
+    """The users document enumerates the values of these parameters; others are refused."""
+    for name, allowed in LISTING_VALUES.items():
+        require(q.get(name) in (None, *allowed), INPUT_INVALID, f"'{name}': {sorted(allowed)}.")
+    wrong = [f for f in fields if f not in LISTED_FIELDS]
+    require(not wrong, INPUT_INVALID, f"'fields': {sorted(LISTED_FIELDS)}.")
 
 
 def _modified_after(ctx: Ctx, raw: str) -> float:
@@ -229,14 +248,12 @@ def _find(org: Org, user_id: str) -> User:
 def update_user(ctx: Ctx, req: EmuRequest, user_id: str) -> dict[str, Any]:
     user = _find(ctx.org, user_id)
     body = req.json()
-    require(isinstance(body, dict))
-    if "is_active" in body:
-        require(isinstance(body["is_active"], bool))
-        _set_active(ctx, user, body["is_active"])
+    if isinstance(body, dict) and "is_active" in body:
+        # Activation is a call of its own (seed 000): {"is_active": bool} and nothing else.
+        active = Body.of(body, allowed={"is_active"}).flag("is_active", True)
+        _set_active(ctx, user, active)
         return {"data": {"success_users": [user.email_id], "failed_users": {}}}
     entry = _update_entry(ctx, body)
-    if "email_id" in entry:
-        require(isinstance(entry["email_id"], str) and bool(EMAIL.match(entry["email_id"])))
     _check_fields(ctx.org, entry)
     if user.status == "inactive":
         raise ZohoError(400, "operation_not_allowed", "The user is deactivated.")
@@ -250,25 +267,23 @@ def update_user(ctx: Ctx, req: EmuRequest, user_id: str) -> dict[str, Any]:
     return {"data": {"success_users": [user.email_id], "failed_users": {}}}
 
 
-def _update_entry(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
+def _update_entry(ctx: Ctx, body: Any) -> dict[str, Any]:
     """The changed fields of an update (READINGS #8): a flat object of only the changed keys;
     with the variant update-wrapped, ``{"users": [{email_id, ...}]}`` as the users document
     shows it. Either way the other shape is refused as Zoho refuses unknown keys (#22)."""
+    require(isinstance(body, dict), INPUT_INVALID, "The body must be a JSON object.")
     if "update-wrapped" not in ctx.variants:
         if "users" in body:
             raise extra_key("users")
-        return body
+        entry: dict[str, Any] = body
+        return entry
     users = body.get("users")
     if users is None:
         raise extra_key(next(iter(body), "users"))
-    require(isinstance(users, list) and len(users) == 1 and isinstance(users[0], dict))
-    entry: dict[str, Any] = users[0]
-    require(isinstance(entry.get("email_id"), str), "input_data_missing", "email_id is required.")
-    return entry
-
-
-def extra_key(key: str) -> ZohoError:
-    return ZohoError(400, "extra_key_found", f"'{key}' is an extra key in the JSON Object.")
+    entries = Body.of(body, allowed={"users"}).objects("users")
+    require(len(entries) == 1, INPUT_INVALID, "'users' must hold one user.")
+    require(isinstance(entries[0].get("email_id"), str), INPUT_MISSING, "email_id is required.")
+    return entries[0]
 
 
 def _set_active(ctx: Ctx, user: User, active: bool) -> None:

@@ -62,9 +62,3 @@ def parse_limit(raw: str | None, *, default: int, maximum: int) -> int:
         raise ZohoError(400) from None
     require(1 <= value <= maximum)
     return value
-
-
-def str_list(value: Any) -> list[str]:
-    """A JSON list of ids or emails, as strings; anything else is malformed."""
-    require(isinstance(value, list) and all(isinstance(v, str | int) for v in value))
-    return [str(v) for v in value]

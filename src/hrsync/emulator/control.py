@@ -82,6 +82,7 @@ def stats(emu: Emulator) -> dict[str, Any]:
         "faults_injected": dict(emu.faults.injected),
         "token_refreshes": emu.accounts.refreshes,
         "token_denials": emu.accounts.denials,
+        "unexpected_errors": emu.unexpected_errors,
     }
 
 

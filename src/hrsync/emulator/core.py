@@ -22,6 +22,10 @@ MESSAGES: dict[int, str] = {
     429: "Too many requests within a certain time frame.",
     500: "Cliq server encountered an error which prevents it from fulfilling the request.",
 }
+# Every 400 carries a code (READINGS #22). Where Zoho's documents and the evidence name none for
+# a malformed request, the emulator's own: the value is of the wrong type, out of range, or
+# not a value the document allows.
+INPUT_INVALID = "input_data_invalid"
 THROTTLE_400 = {
     "code": "request_limit_exceeded",
     "message": "You have exceeded the URL throttle limits.",
@@ -73,17 +77,25 @@ class EmuResponse:
 class ZohoError(Exception):
     """Raised inside handlers; turned into Zoho's documented error body."""
 
-    def __init__(self, status: int, code: str | None = None, message: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str | None = None,
+        message: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(status, code, message)
         self.status = status
-        self.code = code
+        self.code = INPUT_INVALID if code is None and status == 400 else code
         self.message = message or MESSAGES.get(status, MESSAGES[500])
+        self.headers = headers or {}
 
     def response(self) -> EmuResponse:
         body: dict[str, str] = {"message": self.message}
         if self.code:
             body = {"code": self.code, **body}
-        return EmuResponse(self.status, body)
+        return EmuResponse(self.status, body, dict(self.headers))
 
 
 def require(condition: bool, code: str | None = None, message: str | None = None) -> None:

@@ -158,7 +158,7 @@ def route_pattern(method: str, path: str) -> str:
 
 
 def _template(pattern: str) -> str:
-    return pattern.removeprefix("^").removesuffix("/?$").replace("([^/]+)", "{id}")
+    return pattern.removeprefix("^").removesuffix(r"/?\Z").replace("([^/]+)", "{id}")
 
 
 def _lacking(have: Shape, other: Shape) -> list[str]:

@@ -1,0 +1,62 @@
+"""Schemathesis drives the emulator server from Zoho's Cliq OpenAPI documents, in the default
+configuration and under each variant: no answer of 500 or more, no request a handler failed
+on, no throttled answer, and every other failing check one of the deliberate differences the
+README lists. ``make fuzz`` runs the same harness (``tests/fuzz_emulator.py``) longer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.fuzz_emulator import (
+    SEED,
+    SPECS,
+    Harness,
+    configurations,
+    run_configuration,
+    served_emulator,
+)
+from tests.fuzz_findings import unexplained
+
+pytestmark = pytest.mark.e2e
+EXAMPLES = 3  # a short run: the whole module in well under a minute
+
+
+@pytest.fixture(scope="module")
+def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
+    if not SPECS.is_dir():
+        pytest.skip(f"Zoho's Cliq OpenAPI documents are not at {SPECS}")
+    log: Path = tmp_path_factory.mktemp("fuzz") / "emulator.log"
+    with served_emulator(log) as base, httpx.Client(timeout=30) as http:
+        yield Harness(base, http)
+
+
+@pytest.mark.parametrize(
+    ("name", "variants"), configurations(), ids=[name for name, _ in configurations()]
+)
+def test_the_fuzzer_finds_no_server_error(harness: Harness, name: str, variants: list[str]) -> None:
+    # The coverage phase's boundary and wrong-type values once, in the default configuration.
+    phases = ("examples", "coverage", "fuzzing") if name == "default" else ("examples", "fuzzing")
+    tally = run_configuration(
+        harness, name, variants, max_examples=EXAMPLES, phases=phases, seed=SEED
+    )
+    assert tally.requests > 0
+    assert tally.server_errors == []
+    assert tally.unexpected == 0, "an emulator handler failed on a request (see the log)"
+    assert tally.throttled == 0, "the pacing let a rate limit answer"
+    assert tally.errors == []
+    assert unexplained(tally) == []
+
+
+def test_a_path_ending_in_an_encoded_newline_reaches_the_emulator_as_sent(
+    harness: Harness,
+) -> None:
+    """A finding of the fuzzer: Starlette's URL drops a decoded newline, so
+    ``GET /profiles/%0A`` was answered as ``GET /profiles`` (the listing, 200)."""
+    harness.configure([])
+    auth = {"Authorization": f"Zoho-oauthtoken {harness.token()}"}
+    answer = harness.http.get(f"{harness.base}/api/v2/profiles/%0A", headers=auth)
+    assert answer.status_code == 404
