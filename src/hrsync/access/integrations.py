@@ -125,7 +125,7 @@ class Integrations:
         info = self.show(name)
         if info.pending and info.status == "enabled":
             self._set_status(name, "draft")
-            info = self.show(name)
+            info.status = "draft"  # its pending actions as just read: no second read of Cliq
         return info
 
     def reschedule(self, name: str, schedule: str) -> IntegrationInfo:
@@ -143,13 +143,13 @@ class Integrations:
                 f"{name} cannot be enabled yet; pending actions: " + "; ".join(info.pending)
             )
         self._set_status(name, "enabled")
-        return self.show(name)
+        return self.show(name, ask_zoho=False)  # just checked: no second read of Cliq
 
     def deactivate(self, name: str) -> IntegrationInfo:
         """Stop syncing; keep the configuration, links and history."""
         self._row(name)
         self._set_status(name, "deactivated")
-        return self.show(name)
+        return self.show(name, ask_zoho=False)
 
     def activate(self, name: str) -> IntegrationInfo:
         row = self._row(name)

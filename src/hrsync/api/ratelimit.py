@@ -53,6 +53,48 @@ ZOHO_LIMITS: dict[str, EndpointLimit] = {
 }
 
 
+# Zoho's API paths → the endpoint group their limit counts (longest prefix first; a method
+# given where the group depends on it). What the clients send goes through ``ZohoHttp`` with
+# its group; a call made any other way (``connections invoke``, a connection's test or an
+# integration's check) is paced by this table.
+_GROUPS: list[tuple[str, str, str]] = [
+    ("GET", "/api/v2/users/layout", "users.layout"),
+    ("", "/api/v2/userfields", "userfields"),
+    ("", "/api/v2/departments", "departments"),
+    ("", "/api/v2/designations", "designations"),
+    ("", "/api/v2/teams", "teams"),
+    ("", "/api/v2/statuses", "statuses"),
+    ("", "/api/v2/channelsbyname", "channels.message"),
+    ("", "/pulse/api/", "connect"),
+    ("GET", "/people/api/", "people"),
+    ("", "/people/api/", "people.write"),
+]
+
+
+def endpoint_of(method: str, path: str) -> str | None:
+    """The endpoint group whose limit a call to ``path`` counts against (None: no known
+    Zoho API path, nothing to pace)."""
+    method, parts = method.upper(), [p for p in path.split("/") if p]
+    if parts[:3] == ["api", "v2", "users"]:
+        return _users_group(method, parts[3:])
+    if parts[:3] == ["api", "v2", "profiles"]:
+        return "roles.users" if parts[-1] == "users" and len(parts) > 4 else "roles"
+    for wanted, prefix, group in _GROUPS:
+        if path.startswith(prefix) and wanted in ("", method):
+            return group
+    return None
+
+
+def _users_group(method: str, rest: list[str]) -> str:
+    if not rest:
+        return "users.add" if method == "POST" else "users.list"
+    if rest[0] == "layout":
+        return "users.layout"
+    if len(rest) > 1 and rest[1] == "teams":
+        return "users.teams"
+    return "users.get" if method == "GET" else "users.update"
+
+
 LOCKED = "!locked"  # suffix of a call-log entry that records a lock period's end
 
 # Given the times of an endpoint's recent calls and the end of its lock period: seconds to wait.
