@@ -365,6 +365,21 @@ class Store(BookmarkStore, MembershipStore, OutcomeStore):
             )
             return [JournalRecord(r.change_key, r.kind, r.summary, r.state, r.error) for r in rows]
 
+    def unfinished_payloads(self, kind: str) -> list[str]:
+        """The changes (as journalled) of one kind that earlier runs intended or sent but
+        never confirmed: what a killed run may have done in Zoho all the same."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(JournalEntry.payload)
+                .join(Run, Run.id == JournalEntry.run_id)
+                .where(
+                    Run.integration == self.integration,
+                    JournalEntry.state.in_(OPEN_STATES),
+                    JournalEntry.kind == kind,
+                )
+            )
+            return [str(payload) for (payload,) in rows]
+
     def settle_unfinished(self, *, note: str) -> int:
         """Close the unfinished changes of earlier runs once a new inventory has seen them."""
         with self._session.begin() as s:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from hrsync.sync.diff import diff
 from hrsync.sync.drift import digests, ignored_values, leave_ignored, mark_drift
 from hrsync.sync.explain import Explanation, Rules, explain
 from hrsync.sync.pending import needs_custom_fields
-from hrsync.sync.plan import Change, LinkUser, Plan
+from hrsync.sync.plan import Change, InviteUser, LinkUser, Plan
 from hrsync.sync.rules import MembershipRules
 from hrsync.sync.safety import (
     Thresholds,
@@ -321,6 +322,7 @@ class Engine:
                 check_columns(plan, confirmed=confirmed_columns)
             if not self.only:
                 self._remember_columns(snapshot)
+            in_flight = self.store.unfinished_payloads(InviteUser.kind)
             resumed = self._settle_previous_runs(run_id)
             self._record_links(inventory, replanned=resumed > 0)
             self.target.applying()
@@ -351,6 +353,7 @@ class Engine:
         except BaseException as exc:
             self.store.finish_run(run_id, "failed", {"error": str(exc) or type(exc).__name__})
             raise
+        self._take_over_teams(in_flight, inventory)
         self.target.applied(
             inventory,
             [c for c in plan.changes if c.key in report.confirmed],
@@ -384,6 +387,25 @@ class Engine:
             )
         return Outcome(plan, run_id, snapshot, report, resumed)
 
+    def _take_over_teams(self, invitations: list[str], inventory: Inventory) -> None:
+        """Invitations a killed run sent without hearing back may have put people in the
+        teams they named: where Cliq has them there now, those memberships are hrsync's, so
+        a later move takes them out again."""
+        if not invitations:
+            return
+        links = self.store.links()
+        joined: dict[str, list[str]] = {}
+        for text in invitations:
+            invite = json.loads(text)
+            zuid = links.get(str(invite.get("employee_id", "")))
+            for name in invite.get("teams") or []:
+                team = inventory.team(str(name))
+                if zuid and team is not None and zuid in team.members:
+                    joined.setdefault(str(name), []).append(str(invite["employee_id"]))
+        if joined:
+            log.info("%d teams kept people an interrupted invitation put in", len(joined))
+            self.store.add_many_memberships("team", joined)
+
     def _settle_previous_runs(self, run_id: int) -> int:
         unfinished = self.store.unfinished_changes()
         if not unfinished:
@@ -400,7 +422,9 @@ class Engine:
         run's changes (``replanned``) may change which invitations count: then they are
         looked up again."""
         if replanned:
-            self._planned_links = self._links(inventory)
+            # The plan matched people to the invitations it found, "sent" ones included (a
+            # killed run's, now settled): those links stay, as the plan assumed them.
+            self._planned_links = self._links(inventory) | self._planned_links
         stored = self._stored_links
         found = [(e, z) for e, z in self._planned_links.items() if stored.get(e) != z]
         if not found:
