@@ -287,8 +287,11 @@ class CliqChanges:
             self.target.add_team_members(team_id, self.zuids(change.employee_ids))
             journal.add_memberships("team", change.team, change.employee_ids)
         else:
-            self.target.remove_team_members(team_id, self.zuids(change.employee_ids))
-            journal.remove_memberships("team", change.team, change.employee_ids)
+            # Cliq takes one member out per call, paced: each is recorded as it returns, so
+            # a run killed among a hundred of them keeps what it did.
+            for employee_id in change.employee_ids:
+                self.target.remove_team_members(team_id, [self.zuid(employee_id)])
+                journal.remove_memberships("team", change.team, [employee_id])
 
     def role_members(self, change: RoleMembers) -> None:
         role_id = self.roles.get(change.role.strip().lower())

@@ -1,0 +1,99 @@
+"""Memberships survive kills: the teams a killed run's invitations named are hrsync's once
+the next run finds the people in them (so a later move takes them out), and team leaves,
+one call each, are recorded as each call returns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from hrsync.cli.demo import sample_employees
+from hrsync.config import RulesConfig
+from hrsync.store import Store
+from tests.api.test_teams import teams
+from tests.conftest import World
+from tests.support import converge, planned
+
+
+class DiesAfterInviting(httpx.BaseTransport):
+    """Cliq carries out the first invitation call; its answer never comes back, because
+    the process dies (a kill) the moment it was sent."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        answer = self.inner.handle_request(request)
+        if request.method == "POST" and request.url.path == "/api/v2/users":
+            raise KeyboardInterrupt
+        return answer
+
+
+def test_teams_joined_by_an_invitation_in_flight_are_taken_over(world: World) -> None:
+    world.settings.rules = RulesConfig(teams_per=["department"])
+    rows = sample_employees(12)
+    world.write(rows)
+    app = world.app(transport=DiesAfterInviting(world.transport))
+    with pytest.raises(KeyboardInterrupt):
+        app.engine.run_apply()
+    app.close()
+    state: Any = world.state()
+    invited = {u["employee_id"] for u in state["users"] if u.get("employee_id")}
+    assert invited  # the call went through: people are in Cliq, in their teams
+    converge(world)  # the next run finds them (a full read), and takes their teams over
+    assert planned(world) == []
+    mover = next(r for r in rows if r["employee_id"] in invited and r["department"] != "Sales")
+    old = mover["department"]
+    mover["department"] = "Sales"
+    world.write(rows)
+    converge(world)
+    found = teams(world)
+    assert mover["employee_id"] in found["Sales"]
+    assert mover["employee_id"] not in found[old], "left in the team the invitation joined"
+    assert planned(world) == []
+
+
+def test_team_leaves_keep_their_progress_under_a_kill(world: World) -> None:
+    """Members leave a team one call each (Zoho's way): a run killed among them keeps the
+    ones done, and the next run has only the rest to do."""
+    world.settings.rules = RulesConfig(teams_per=["department"])
+    rows = sample_employees(60)
+    world.write(rows)
+    converge(world)
+    movers = [r for r in rows[10:] if r["department"] == "Engineering"][:6]
+    for row in movers:
+        row["department"] = "Finance"
+    world.write(rows)
+    app = world.app(transport=OnlyLeaves(world.transport, allowed=3))
+    with pytest.raises(Killed):
+        app.engine.run_apply()
+    app.close()
+    found = teams(world)
+    gone = [r["employee_id"] for r in movers if r["employee_id"] not in found["Engineering"]]
+    assert len(gone) == 3
+    managed = Store(world.settings.store.url, clock=world.clock).memberships("team")
+    assert not set(gone) & managed["engineering"]  # recorded as each call returned
+    converge(world)
+    found = teams(world)
+    assert not {r["employee_id"] for r in movers} & found["Engineering"]
+    assert planned(world) == []
+
+
+class Killed(BaseException):
+    pass
+
+
+class OnlyLeaves(httpx.BaseTransport):
+    """The process dies before its fourth call taking a member out of a team."""
+
+    def __init__(self, inner: httpx.BaseTransport, *, allowed: int) -> None:
+        self.inner, self.left = inner, allowed
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "DELETE" and "/members/" in request.url.path:
+            if self.left == 0:
+                raise Killed
+            self.left -= 1
+        return self.inner.handle_request(request)
