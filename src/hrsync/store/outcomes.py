@@ -3,6 +3,7 @@ the stall detector (``sync/stall.py``) reads it."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 
 from sqlalchemy import Engine, select
@@ -12,6 +13,8 @@ from hrsync.clock import Clock
 from hrsync.store.tables import JournalEntry, Run
 
 KEYS_PER_QUERY = 500  # change keys in one IN (...) of a query: well inside every driver's
+MEMBER_KINDS = ("team_members", "connect_members", "role_members")
+GROUP_KEY = {"team_members": "team", "connect_members": "group", "role_members": "role"}
 
 
 class OutcomeStore:
@@ -58,3 +61,29 @@ class OutcomeStore:
                 .limit(1)
             ).first()
         return found is not None
+
+    def started_removals(self, *, since: float) -> set[tuple[str, str, str]]:
+        """(kind, group lower-cased, employee id) of the memberships applies since ``since``
+        set out to take away, past the removal guard, and did not confirm: hrsync's own
+        backlog after a kill or a failure."""
+        found: set[tuple[str, str, str]] = set()
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(JournalEntry.kind, JournalEntry.payload)
+                .join(Run, Run.id == JournalEntry.run_id)
+                .where(
+                    Run.integration == self.integration,
+                    Run.mode == "apply",
+                    Run.started_at > since,
+                    Run.status.not_in(("held", "refused")),
+                    JournalEntry.kind.in_(MEMBER_KINDS),
+                    JournalEntry.state != "confirmed",
+                )
+            )
+            for kind, payload in rows:
+                change = json.loads(payload)
+                if change.get("join", True):
+                    continue
+                group = str(change.get(GROUP_KEY[kind], "")).lower()
+                found.update((kind, group, str(e)) for e in change.get("employee_ids", []))
+        return found

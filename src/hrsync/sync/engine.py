@@ -23,12 +23,14 @@ from hrsync.sync.pending import needs_custom_fields
 from hrsync.sync.plan import Change, InviteUser, LinkUser, Plan
 from hrsync.sync.rules import MembershipRules
 from hrsync.sync.safety import (
+    Removal,
     Thresholds,
     check_blanking,
     check_columns,
     check_deactivations,
     check_removals,
     check_source,
+    removals,
 )
 from hrsync.sync.scope import check_people, for_people
 from hrsync.sync.stall import STALLED_AFTER, hold_stalled, stalled_changes
@@ -318,7 +320,12 @@ class Engine:
             if approves is None:
                 check_deactivations(plan, self.thresholds, confirmed=confirmed_deactivations)
                 check_blanking(plan, self.thresholds, confirmed=confirmed_blanking)
-                check_removals(plan, self.thresholds, confirmed=confirmed_removals)
+                check_removals(
+                    plan,
+                    self.thresholds,
+                    confirmed=confirmed_removals,
+                    started=self._started_removals(plan),
+                )
                 check_columns(plan, confirmed=confirmed_columns)
             if not self.only:
                 self._remember_columns(snapshot)
@@ -386,6 +393,13 @@ class Engine:
                 status="approved",
             )
         return Outcome(plan, run_id, snapshot, report, resumed)
+
+    def _started_removals(self, plan: Plan) -> set[Removal]:
+        """Removals earlier applies set out to make and did not finish (only read when this
+        plan takes memberships away)."""
+        if not removals(plan):
+            return set()
+        return self.store.started_removals(since=self.clock.now() - STALL_WINDOW)
 
     def _take_over_teams(self, invitations: list[str], inventory: Inventory) -> None:
         """Invitations a killed run sent without hearing back may have put people in the

@@ -99,13 +99,36 @@ def check_blanking(plan: Plan, thresholds: Thresholds, *, confirmed: int | None)
     )
 
 
-def check_removals(plan: Plan, thresholds: Thresholds, *, confirmed: int | None) -> None:
-    """Hold when many memberships hrsync made would be taken away in one run."""
-    count = sum(
-        len(change.employee_ids)
+Removal = tuple[str, str, str]  # (change kind, group lower-cased, employee id)
+
+
+def removals(plan: Plan) -> set[Removal]:
+    """Every membership the plan takes away, one person at a time."""
+    return {
+        (change.kind, _group(change).lower(), employee_id)
         for change in (*plan.of(TeamMembers), *plan.of(ConnectMembers), *plan.of(RoleMembers))
         if not change.join
-    )
+        for employee_id in change.employee_ids
+    }
+
+
+def _group(change: TeamMembers | ConnectMembers | RoleMembers) -> str:
+    if isinstance(change, TeamMembers):
+        return change.team
+    return change.group if isinstance(change, ConnectMembers) else change.role
+
+
+def check_removals(
+    plan: Plan,
+    thresholds: Thresholds,
+    *,
+    confirmed: int | None,
+    started: Collection[Removal] = (),
+) -> None:
+    """Hold when many memberships hrsync made would be taken away in one run. Removals an
+    earlier apply set out to make, past this guard, and did not finish (a kill, a failure)
+    are ``started``: hrsync's own backlog, not news from HR, so they are not counted again."""
+    count = len(removals(plan) - set(started))
     allowed = _allowed(plan, thresholds.max_removal_share, thresholds.deactivation_floor)
     if count <= allowed or confirmed == count:
         return
