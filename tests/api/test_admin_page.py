@@ -8,6 +8,7 @@ import csv
 import html
 import io
 import re
+import time
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -396,3 +397,25 @@ def test_a_runs_pending_actions_and_stalled_changes_are_shown(site: Site) -> Non
     assert "Pending actions (2)" in page
     assert stalled in page and "create the Cliq user field 'badge'" in page
     assert "1 change held back: hrsync made it three times" in page
+
+
+def test_guesses_on_the_page_never_lock_the_command_line_out(site: Site, tmp_path: Path) -> None:
+    """An outsider who reaches the sign-in page makes the page wait, not the operator on the
+    machine: the command line keeps its own count of wrong passphrases."""
+    from typer.testing import CliRunner
+
+    from hrsync.access.admin import backoff_wait
+    from hrsync.cli.main import app
+
+    site.clock.advance(time.time() - site.clock.now() + 3600)  # the page's time: ahead of real
+    for n in range(1, 9):
+        site.clock.advance(backoff_wait(n - 1))
+        assert site.sign_in(f"guess number {n}").status_code == 401
+    waiting = site.sign_in()
+    assert waiting.status_code == 401 and "8 wrong admin passphrases in a row" in waiting.text
+    env = {"HRSYNC_ADMIN_PASSPHRASE": PASSPHRASE}
+    config = str(tmp_path / "hrsync.toml")
+    cli = CliRunner().invoke(app, ["--config", config, "admin", "reauth"], env=env)
+    assert cli.exit_code == 0, cli.output
+    assert "Re-authenticated" in cli.stdout
+    assert "8 wrong admin passphrases in a row" in site.sign_in().text  # the page still waits

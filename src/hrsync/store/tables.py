@@ -179,3 +179,13 @@ class Lease(Base):
     owner: Mapped[str] = mapped_column(String(300), default="")  # host:pid of the worker
     expires_at: Mapped[float] = mapped_column(Float, default=0.0)
     renewed_at: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class PassphraseTry(Base):
+    """Wrong admin passphrases in a row at one door: ``web`` (the admin page) or ``cli``."""
+
+    __tablename__ = "passphrase_tries"
+
+    door: Mapped[str] = mapped_column(String(20), primary_key=True)
+    wrong: Mapped[int] = mapped_column(Integer, default=0)
+    at: Mapped[float] = mapped_column(Float, default=0.0)  # when the last wrong one came

@@ -17,7 +17,7 @@ import tomli_w
 from fastapi import APIRouter, Form, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from hrsync.access.admin import ReauthenticationNeeded, has_passphrase, verify
+from hrsync.access.admin import WEB, ReauthenticationNeeded, has_passphrase, verify
 from hrsync.access.integrations import (
     config_from,
     keeping_secrets,
@@ -72,7 +72,7 @@ def web_router(site: Site) -> APIRouter:
         if not expected or not secrets.compare_digest(expected, csrf):
             raise HTTPException(403, "the form's CSRF token is missing or wrong: reload the page")
         try:
-            verify(site.store, passphrase)
+            verify(site.store, passphrase, door=WEB, who=_visitor(request))
         except ReauthenticationNeeded as problem:
             response = render(
                 request,
@@ -447,6 +447,11 @@ def _approvable(run: RunRecord) -> str:
             f"hrsync.toml's own runs are approved on the command line: hrsync runs approve {run.id}"
         )
     return ""
+
+
+def _visitor(request: Request) -> str:
+    """Who signs in, for the log: the page and the address the call came from."""
+    return f"the admin page ({request.client.host if request.client else 'unknown address'})"
 
 
 def _cookie(response: Response, name: str, value: str, *, max_age: int | None) -> None:

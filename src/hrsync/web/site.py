@@ -15,8 +15,8 @@ import httpx
 from fastapi import Depends, Form, HTTPException, Request, Response
 from fastapi.templating import Jinja2Templates
 
+from hrsync.access.admin import WEB, verify
 from hrsync.access.admin import WINDOW as PROOF_WINDOW
-from hrsync.access.admin import verify
 from hrsync.access.connections import Connections
 from hrsync.access.integrations import Integrations
 from hrsync.access.vault import Vault
@@ -49,7 +49,7 @@ class Site:
     def prove(self, session: Session, passphrase: str) -> None:
         """A sensitive action: the passphrase again, unless given recently in ``session``."""
         if not self.fresh(session):
-            verify(self.store, passphrase)
+            verify(self.store, passphrase, door=WEB, who="the admin page")
             Sessions(self.store).proved(session)
 
     @property

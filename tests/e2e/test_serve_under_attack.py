@@ -1,0 +1,186 @@
+"""``hrsync serve`` attacked as an outsider would, over real HTTP on loopback: sign-in guesses
+sent all at once, sign-ins and sign-outs racing, a huge webhook body, and TLS. On SQLite and on
+a real PostgreSQL server where the store is involved. Nothing here is timed: where time plays
+a part (the backoff's waits), the bound is worked out from the time the attack really took."""
+
+from __future__ import annotations
+
+import math
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from hrsync.access import admin
+from hrsync.clock import RealClock
+from hrsync.store import Store
+from tests.e2e.conftest import free_port
+
+pytestmark = pytest.mark.e2e
+PASSPHRASE = "correct horse battery staple"
+SIGNIN_COOKIE, SESSION_COOKIE = "hrsync_signin", "hrsync_session"
+KINDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@dataclass
+class Served:
+    url: str
+    store_url: str
+    process: subprocess.Popen[bytes]
+
+
+@pytest.fixture(params=KINDS)
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "postgresql":
+        yield request.getfixturevalue("postgres_url")
+    else:
+        yield f"sqlite:///{tmp_path / 'hrsync.db'}"
+
+
+@pytest.fixture
+def start(tmp_path: Path) -> Iterator[Callable[..., Served]]:
+    """``hrsync serve`` on a store whose admin passphrase is set; killed after."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def run(store_url: str, *extra: str, scheme: str = "http", verify: object = True) -> Served:
+        (tmp_path / "hrsync.toml").write_text(f'[store]\nurl = "{store_url}"\n', encoding="utf-8")
+        store = Store(store_url, clock=RealClock())
+        admin.set_passphrase(store, PASSPHRASE)
+        store.close()
+        port = free_port()
+        with (tmp_path / f"serve-{port}.log").open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "hrsync", "serve", "--port", str(port), *extra],
+                cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        started.append(process)
+        url = f"{scheme}://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, (tmp_path / f"serve-{port}.log").read_text()
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1, verify=verify).status_code == 200:  # type: ignore[arg-type]
+                    return Served(url, store_url, process)
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "hrsync serve never answered /healthz"
+            time.sleep(0.1)
+
+    yield run
+    for process in started:
+        process.kill()
+        process.wait()
+
+
+class Browser:
+    """One visitor of the sign-in page: its form's token and cookie, then its session. Its
+    cookies are kept by hand: they are Secure, and this is plain HTTP on loopback (a browser
+    sends them to 127.0.0.1 all the same)."""
+
+    def __init__(self, url: str) -> None:
+        self.client = httpx.Client(base_url=url, timeout=120)
+        self.cookies: dict[str, str] = {}
+        form = self.get("/signin")
+        found = re.search(r'name="csrf" value="([^"]+)"', form.text)
+        assert found, form.text
+        self.token = found.group(1)
+
+    def _kept(self, answer: httpx.Response) -> httpx.Response:
+        for line in answer.headers.get_list("set-cookie"):
+            name, _, rest = line.partition("=")
+            value = rest.split(";")[0].strip('"')
+            if "max-age=0" in line.lower() or not value:
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = value
+        return answer
+
+    def _header(self) -> dict[str, str]:
+        return {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+
+    def get(self, path: str) -> httpx.Response:
+        return self._kept(self.client.get(path, headers=self._header()))
+
+    def post(self, path: str, form: dict[str, str]) -> httpx.Response:
+        return self._kept(self.client.post(path, data=form, headers=self._header()))
+
+    def sign_in(self, passphrase: str) -> httpx.Response:
+        return self.post("/signin", {"passphrase": passphrase, "csrf": self.token})
+
+    def close(self) -> None:
+        self.client.close()
+
+
+@pytest.fixture
+def browsers() -> Iterator[Callable[[str, int], list[Browser]]]:
+    made: list[Browser] = []
+
+    def open_(url: str, count: int) -> list[Browser]:
+        made.extend(Browser(url) for _ in range(count))
+        return made[-count:]
+
+    yield open_
+    for browser in made:
+        browser.close()
+
+
+def all_at_once(count: int, work: Callable[[int], None]) -> float:
+    """Run ``work(0)`` … ``work(count - 1)`` in threads released together; the seconds taken."""
+    gate = threading.Barrier(count + 1)
+    failures: list[BaseException] = []
+
+    def each(n: int) -> None:
+        gate.wait()
+        try:
+            work(n)
+        except BaseException as problem:  # reported by the test's thread below
+            failures.append(problem)
+
+    threads = [threading.Thread(target=each, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    gate.wait()
+    began = time.monotonic()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    return time.monotonic() - began
+
+
+def compared_at_most(seconds: float) -> int:
+    """How many wrong passphrases one after the other can have compared in ``seconds``: two
+    at once (a typo costs nothing), then one more each time the doubling wait (1 s, 2 s, …)
+    has passed: 1 + 2 + … + 2^(k-1) = 2^k - 1 seconds for k more."""
+    return 2 + math.floor(math.log2(seconds + 1))
+
+
+def test_forty_parallel_guesses_cost_as_much_as_forty_in_a_row(
+    start: Callable[..., Served], store_url: str, browsers: Callable[[str, int], list[Browser]]
+) -> None:
+    served = start(store_url)
+    guessing = browsers(served.url, 40)
+    said: list[str] = []
+
+    def guess(n: int) -> None:
+        answer = guessing[n].sign_in(f"guess number {n}")
+        assert answer.status_code == 401, answer.text
+        said.append(answer.text)
+
+    took = all_at_once(40, guess)
+    compared = sum("that is not the admin passphrase" in text for text in said)
+    waited = sum("wrong admin passphrases in a row: try again in" in text for text in said)
+    assert compared + waited == 40
+    assert 2 <= compared <= compared_at_most(took), (compared, took)  # before: 18 to 40
+    store = Store(served.store_url, clock=RealClock())
+    try:
+        assert admin.wrong_in_a_row(store, "web") == compared  # before: one or two
+        assert admin.wrong_in_a_row(store, "cli") == 0  # the command line's own count
+    finally:
+        store.close()
