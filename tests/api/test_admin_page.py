@@ -419,3 +419,15 @@ def test_guesses_on_the_page_never_lock_the_command_line_out(site: Site, tmp_pat
     assert cli.exit_code == 0, cli.output
     assert "Re-authenticated" in cli.stdout
     assert "8 wrong admin passphrases in a row" in site.sign_in().text  # the page still waits
+
+
+def test_the_cookie_replayed_after_sign_out_is_refused(site: Site) -> None:
+    site.sign_in()
+    kept = site.browser.cookies[COOKIE]
+    token = site.csrf("/runs")
+    assert site.browser.post("/signout", data={"csrf": token}).status_code == 303
+    replay = {"Cookie": f"{COOKIE}={kept}"}
+    replayed = site.browser.get("/runs", headers=replay)
+    assert replayed.status_code == 303 and replayed.headers["location"] == "/signin"
+    posted = site.browser.post("/signout", data={"csrf": token}, headers=replay)
+    assert posted.status_code == 401

@@ -184,3 +184,47 @@ def test_forty_parallel_guesses_cost_as_much_as_forty_in_a_row(
         assert admin.wrong_in_a_row(store, "cli") == 0  # the command line's own count
     finally:
         store.close()
+
+
+def test_parallel_sign_ins_and_sign_outs_each_keep_their_own_session(
+    start: Callable[..., Served], store_url: str, browsers: Callable[[str, int], list[Browser]]
+) -> None:
+    served = start(store_url)
+    previous: list[Browser] = []
+    ended: list[str] = []
+    for _ in range(3):
+        arriving = browsers(served.url, 12)
+        leaving = previous[:4]
+        tokens = [_csrf(b.get("/runs").text) for b in leaving]
+        signed: list[httpx.Response] = []
+        ended += [b.cookies[SESSION_COOKIE] for b in leaving]
+        all_at_once(len(arriving) + len(leaving), _in_or_out(arriving, leaving, tokens, signed))
+        assert [a.status_code for a in signed] == [303] * 12, [a.text for a in signed]
+        previous = arriving
+        for browser in arriving:  # each sign-in has a session that works (before: 2 of 12 lost)
+            assert browser.get("/runs").status_code == 200
+    for cookie in ended:  # and each one signed out is over, its cookie replayed or not
+        replayed = httpx.get(f"{served.url}/runs", headers={"Cookie": f"{SESSION_COOKIE}={cookie}"})
+        assert replayed.status_code == 303 and replayed.headers["location"] == "/signin"
+
+
+def _in_or_out(
+    arriving: list[Browser], leaving: list[Browser], tokens: list[str], signed: list[httpx.Response]
+) -> Callable[[int], None]:
+    """The n-th of a crowd: the first ones sign in, the others sign out."""
+
+    def one(n: int) -> None:
+        if n < len(arriving):
+            signed.append(arriving[n].sign_in(PASSPHRASE))
+            return
+        n -= len(arriving)
+        out = leaving[n].post("/signout", {"csrf": tokens[n]})
+        assert out.status_code == 303, out.text
+
+    return one
+
+
+def _csrf(page: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found, page
+    return found.group(1)

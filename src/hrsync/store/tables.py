@@ -189,3 +189,29 @@ class PassphraseTry(Base):
     door: Mapped[str] = mapped_column(String(20), primary_key=True)
     wrong: Mapped[int] = mapped_column(Integer, default=0)
     at: Mapped[float] = mapped_column(Float, default=0.0)  # when the last wrong one came
+
+
+class WebSession(Base):
+    """A session of the admin page: its token's hash, its forms' CSRF token, and the note
+    the page shows next (what the last form did)."""
+
+    __tablename__ = "web_sessions"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the token
+    csrf: Mapped[str] = mapped_column(String(64))
+    started: Mapped[float] = mapped_column(Float)
+    seen: Mapped[float] = mapped_column(Float)
+    proof: Mapped[float] = mapped_column(Float)  # when the passphrase was last given in it
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class WebConsent(Base):
+    """An OAuth consent begun from the admin page, until Zoho sends the admin back."""
+
+    __tablename__ = "web_consents"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the state
+    connection: Mapped[str] = mapped_column(String(100))
+    session: Mapped[str] = mapped_column(String(64))  # the session it was begun in (its key)
+    redirect_uri: Mapped[str] = mapped_column(Text)
+    at: Mapped[float] = mapped_column(Float)
