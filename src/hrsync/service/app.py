@@ -5,6 +5,7 @@ run's result is counted and, when it deserves it, notified (``service/notify.py`
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -18,6 +19,7 @@ from hrsync.access.admin import WINDOW as PROOF_WINDOW
 from hrsync.access.vault import Vault
 from hrsync.clock import Clock, RealClock
 from hrsync.config import load_settings
+from hrsync.redaction import mask_secrets
 from hrsync.service.hooks import Call, employee_ids, refusal
 from hrsync.service.metrics import Metrics
 from hrsync.service.notify import service_notifier
@@ -26,6 +28,8 @@ from hrsync.store.probe import StoreProbe
 from hrsync.web.pages import HERE, SignInNeeded, Site, web_router
 
 STATIC = HERE / "static"
+STORE_DOWN = "the store cannot be opened"
+log = logging.getLogger(__name__)
 
 REFUSED = {
     "secret": "unknown integration, or not its webhook secret",
@@ -91,6 +95,8 @@ def create_service(
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    said = [""]  # the store's last problem logged: said once, not at every look
+
     @app.get("/readyz")
     def readyz(response: Response) -> dict[str, object]:
         problems = [] if scheduler.alive() else ["the scheduler is not running"]
@@ -98,7 +104,10 @@ def create_service(
         if probe.get(url) is None:  # the configuration may name another store since
             probe[url] = StoreProbe(url)
         trouble = probe[url].problem()
-        problems += [trouble] if trouble else []
+        if trouble != said[0] and trouble:
+            log.warning("readyz: %s", mask_secrets(trouble))
+        said[0] = trouble
+        problems += [STORE_DOWN] if trouble else []  # the details are the log's, not the caller's
         response.status_code = 503 if problems else 200
         return {"ready": not problems, "problems": problems, "running": scheduler.running}
 
