@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import math
 import re
+import select
+import socket
 import subprocess
 import sys
 import threading
@@ -19,12 +21,16 @@ import httpx
 import pytest
 
 from hrsync.access import admin
+from hrsync.access.vault import Vault
 from hrsync.clock import RealClock
+from hrsync.config import load_settings
+from hrsync.service.hooks import set_secret
 from hrsync.store import Store
 from tests.e2e.conftest import free_port
 
 pytestmark = pytest.mark.e2e
 PASSPHRASE = "correct horse battery staple"
+SECRET = "a webhook secret of thirty-two chars"
 SIGNIN_COOKIE, SESSION_COOKIE = "hrsync_signin", "hrsync_session"
 KINDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
@@ -228,3 +234,56 @@ def _csrf(page: str) -> str:
     found = re.search(r'name="csrf" value="([^"]+)"', page)
     assert found, page
     return found.group(1)
+
+
+def _peak_and_now(pid: int) -> tuple[int, int]:
+    """The process's peak and current resident memory, in kB."""
+    found = dict(
+        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+    )
+    return int(found["VmHWM"].split()[0]), int(found["VmRSS"].split()[0])
+
+
+def _raw_post(url: str, headers: str, body: Iterator[bytes]) -> tuple[str, int]:
+    """POST over a bare socket, sending ``body`` until the service answers; the status line,
+    and how many bytes of the body went out before it did."""
+    address = httpx.URL(url)
+    sent = 0
+    with socket.create_connection((address.host, address.port or 80), timeout=60) as sock:
+        sock.sendall(f"POST /hooks/people/hr HTTP/1.1\r\nHost: x\r\n{headers}\r\n".encode())
+        for piece in body:
+            readable, _, _ = select.select([sock], [], [], 0)
+            if readable:  # the service answered before the body was all sent
+                break
+            try:
+                sock.sendall(piece)
+            except OSError:  # it closed the connection: its answer is waiting
+                break
+            sent += len(piece)
+        answer = sock.recv(4096)  # within the socket's 60 s
+    return answer.decode(errors="replace").split("\r\n")[0], sent
+
+
+def test_a_fifty_megabyte_webhook_body_is_refused_before_it_is_read(
+    start: Callable[..., Served], tmp_path: Path
+) -> None:
+    if not Path("/proc/self/status").exists():
+        pytest.skip("reads the service's memory from /proc")
+    served = start(f"sqlite:///{tmp_path / 'hrsync.db'}")
+    settings = load_settings(tmp_path / "hrsync.toml").store
+    set_secret(settings.url, Vault.open(settings.key_file), "hr", SECRET)
+    assert httpx.post(f"{served.url}/hooks/people/hr", content=b"{}").status_code == 401
+    peak, now = _peak_and_now(served.process.pid)
+    status, sent = _raw_post(served.url, "Content-Length: 50000000\r\n", iter(()))
+    assert status == "HTTP/1.1 413 Request Entity Too Large" and sent == 0
+    chunk = b"%x\r\n%s\r\n" % (1_000_000, b"x" * 1_000_000)
+    chunked = "Transfer-Encoding: chunked\r\n"
+    status, sent = _raw_post(
+        served.url, f"{chunked}X-Hrsync-Secret: {SECRET}\r\n", iter([chunk] * 50)
+    )
+    assert status == "HTTP/1.1 413 Request Entity Too Large"
+    assert sent < 50 * len(chunk)  # refused once past 1 MB, not after 50
+    status, sent = _raw_post(served.url, chunked, iter([chunk] * 50))  # no secret at all
+    assert status == "HTTP/1.1 401 Unauthorized" and sent < 50 * len(chunk)
+    after, _ = _peak_and_now(served.process.pid)
+    assert after - max(peak, now) < 20_000, (peak, now, after)  # kB; before: +96 MB

@@ -215,3 +215,14 @@ class WebConsent(Base):
     session: Mapped[str] = mapped_column(String(64))  # the session it was begun in (its key)
     redirect_uri: Mapped[str] = mapped_column(Text)
     at: Mapped[float] = mapped_column(Float)
+
+
+class WebhookSignature(Base):
+    """A signed webhook call taken: its signature is refused again until it would be stale."""
+
+    __tablename__ = "webhook_signatures"
+    __table_args__ = (Index("ix_webhook_signatures_expires_at", "expires_at"),)
+
+    integration: Mapped[str] = mapped_column(String(100), primary_key=True)
+    signature: Mapped[str] = mapped_column(String(64), primary_key=True)  # hex HMAC-SHA256
+    expires_at: Mapped[float] = mapped_column(Float)
