@@ -24,6 +24,8 @@ from hrsync.service.scheduler import RunResult, Scheduler
 from hrsync.service.webhook import Webhook
 from hrsync.store.probe import StoreProbe
 from hrsync.web.pages import HERE, SignInNeeded, Site, web_router
+from hrsync.web.protection import SecurityHeaders
+from hrsync.web.site import FORM_LIMIT
 
 STATIC = HERE / "static"
 STORE_DOWN = "the store cannot be opened"
@@ -71,7 +73,15 @@ def create_service(
                 each.close()
             site.close()
 
-    app = FastAPI(title="hrsync", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(  # no API documents: the admin page is for a browser, the rest is listed
+        title="hrsync",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        max_body_size=FORM_LIMIT,  # what no route says otherwise of: its forms and others
+    )
+    app.add_middleware(SecurityHeaders)
     app.state.scheduler, app.state.metrics = scheduler, metrics
     probe: dict[str, StoreProbe] = {}
     site = app.state.site = Site(config, scheduler, clock, proof=proof)
