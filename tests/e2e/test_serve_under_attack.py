@@ -5,10 +5,13 @@ a part (the backoff's waits), the bound is worked out from the time the attack r
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+import os
 import re
 import select
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -287,3 +290,57 @@ def test_a_fifty_megabyte_webhook_body_is_refused_before_it_is_read(
     assert status == "HTTP/1.1 401 Unauthorized" and sent < 50 * len(chunk)
     after, _ = _peak_and_now(served.process.pid)
     assert after - max(peak, now) < 20_000, (peak, now, after)  # kB; before: +96 MB
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hrsync test")])
+    now = dt.datetime.now(dt.UTC)
+    import ipaddress
+
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    os.chmod(key_file, 0o600)
+    return cert_file, key_file
+
+
+def test_serve_speaks_tls_with_the_certificate_it_is_given(
+    start: Callable[..., Served], tmp_path: Path
+) -> None:
+    cert, key = _self_signed(tmp_path)
+    trust = ssl.create_default_context(cafile=str(cert))
+    served = start(
+        f"sqlite:///{tmp_path / 'hrsync.db'}",
+        "--tls-cert", str(cert), "--tls-key", str(key),
+        scheme="https", verify=trust,
+    )  # fmt: skip
+    page = httpx.get(f"{served.url}/signin", verify=trust)
+    assert page.status_code == 200 and "Admin passphrase" in page.text
+    with pytest.raises(httpx.TransportError):
+        httpx.get(served.url.replace("https://", "http://") + "/healthz", timeout=5)
