@@ -15,7 +15,6 @@ import secrets
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
 
 import tomli_w
 from fastapi import APIRouter, Form, HTTPException, Request, Response
@@ -32,6 +31,7 @@ from hrsync.errors import HrsyncError
 from hrsync.store import RunRecord
 from hrsync.sync.engine import HeldRun
 from hrsync.web.connections import connection_routes
+from hrsync.web.people import people_routes
 from hrsync.web.sessions import COOKIE, Session, Sessions
 from hrsync.web.site import (
     CONFIGURATION_LIMIT,
@@ -54,6 +54,7 @@ def web_router(site: Site) -> APIRouter:
     """The pages; the app they are included in keeps ``site`` as ``app.state.site``."""
     router = APIRouter(max_body_size=FORM_LIMIT)
     router.include_router(connection_routes(site))
+    router.include_router(people_routes(site))
 
     @router.get("/signin", response_class=HTMLResponse)
     def signin_form(request: Request) -> Response:
@@ -257,7 +258,7 @@ def web_router(site: Site) -> APIRouter:
 
     @router.get("/runs", response_class=HTMLResponse)
     def runs_page(request: Request, session: Signed, integration: str = "") -> Response:
-        names = [integration] if integration else ["default", *_names(site)]
+        names = [integration] if integration else ["default", *site.integration_names()]
         rows: list[RunRecord] = []
         for name in names:
             runs = site.runs_store(name)
@@ -339,97 +340,7 @@ def web_router(site: Site) -> APIRouter:
         )
         return site.tell(session, f"/runs/{run_id}", note)
 
-    @router.get("/people", response_class=HTMLResponse)
-    def people_page(
-        request: Request, session: Signed, integration: str = "", q: str = ""
-    ) -> Response:
-        names = _names(site)
-        chosen = integration or (names[0] if names else "")
-        found: list[Any] = []
-        problem = ""
-        if chosen and q.strip():
-            try:
-                with site.reading(chosen) as app:
-                    snapshot = app.engine.source.read()
-                found = _matching(snapshot.employees, q)
-            except HrsyncError as error:
-                problem = f"{chosen}: the HR source cannot be read: {error}"
-        return render(
-            request,
-            "people.html",
-            session,
-            names=names,
-            integration=chosen,
-            q=q,
-            found=found[:MATCHES],
-            more=max(0, len(found) - MATCHES),
-            problem=problem,
-        )
-
-    @router.get("/people/{integration}/{employee_id}", response_class=HTMLResponse)
-    def person_page(
-        request: Request, session: Signed, integration: str, employee_id: str
-    ) -> Response:
-        problem = ""
-        explained = None
-        try:
-            with site.reading(integration) as app:
-                explained, snapshot = app.engine.explain(employee_id)
-            if explained is None:
-                errors = [str(e) for e in snapshot.errors if e.employee_id == employee_id]
-                problem = "; ".join(errors) or "HR has no one with this employee id"
-        except HrsyncError as error:
-            problem = f"the HR source cannot be read: {error}"
-        runs = site.runs_store(integration)
-        try:
-            history = runs.history(employee_id)
-        finally:
-            runs.close()
-        return render(
-            request,
-            "person.html",
-            session,
-            integration=integration,
-            employee_id=employee_id,
-            explained=explained,
-            problem=problem,
-            history=history,
-            note=site.told(session),
-        )
-
-    @router.post("/people/{integration}/{employee_id}/sync")
-    def sync_person(session: Checked, integration: str, employee_id: str) -> Response:
-        if integration not in _names(site):
-            raise HTTPException(404, f"no integration {integration}")
-        site.scheduler.enqueue(integration, frozenset({employee_id}))
-        note = (
-            f"{employee_id} is synced as soon as the run in progress ends; the history below "
-            "shows it once done (reload)"
-        )
-        page = f"/people/{quote(integration, safe='')}/{quote(employee_id, safe='')}"
-        return site.tell(session, page, note)
-
     return router
-
-
-MATCHES = 50  # people shown for one search
-
-
-def _matching(employees: Any, q: str) -> list[Any]:
-    """The people whose id, email or name holds every word of ``q`` (any case)."""
-    words = q.lower().split()
-    found = []
-    for e in employees:
-        text = f"{e.employee_id} {e.email} {e.first_name} {e.last_name} {e.nickname}".lower()
-        if all(w in text for w in words):
-            found.append(e)
-    found.sort(key=lambda e: (e.employee_id.lower() != q.strip().lower(), e.last_name, e.email))
-    return found
-
-
-def _names(site: Site) -> list[str]:
-    with site.integrations() as integrations:
-        return integrations.names()
 
 
 def _filtered(journal: list[Any], person: str, kind: str) -> list[Any]:

@@ -89,6 +89,10 @@ class Site:
         finally:
             client.close()
 
+    def integration_names(self) -> list[str]:
+        with self.integrations() as integrations:
+            return integrations.names()
+
     @contextmanager
     def reading(self, integration: str) -> Iterator[App]:
         """An app that only reads, for ``integration`` (any state: a draft can be looked at)."""
