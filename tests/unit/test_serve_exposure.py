@@ -5,6 +5,7 @@ over TLS (``--tls-cert``/``--tls-key``), behind a reverse proxy whose address it
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,11 @@ from hrsync.cli.main import app
 
 
 @pytest.fixture
-def served(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """The uvicorn configurations ``hrsync serve`` would have run (nothing listens)."""
+def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
+    """The uvicorn configurations ``hrsync serve`` would have run (nothing listens). The
+    root logger is put back after: ``--log-format json`` replaces its handlers."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
     configs: list[Any] = []
 
     class Recorded:
@@ -31,7 +35,9 @@ def served(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
             return None
 
     monkeypatch.setattr(serve_command, "_server_class", lambda: Recorded)
-    return configs
+    yield configs
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture
