@@ -125,7 +125,7 @@ def employee_ids(body: Any, query: Mapping[str, str]) -> list[str]:
     if isinstance(body, dict):
         many = body.get("employee_ids")
         if isinstance(many, list):
-            found += [str(e).strip() for e in many[: MOST_PEOPLE + 1]]
+            found += [str(e).strip() for e in many]
         one = body.get("employee_id") or body.get("EmployeeID")
         if one:
             found.append(str(one).strip())

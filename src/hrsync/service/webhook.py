@@ -59,7 +59,7 @@ class Webhook:
 
     async def hook(self, integration: str, request: Request, response: Response) -> Any:
         """An HR event: sync the people it names, within Zoho's limits, in seconds."""
-        if _declared_length(request) > BODY_LIMIT:
+        if _declared_length(request) > BODY_LIMIT:  # refused unread (the route's limit words it)
             return self._refuse(response, "too_large", 413, TOO_LARGE)
         call = Call(dict(request.headers), dict(request.query_params), self.clock.now())
         store = await run_in_threadpool(self._store, integration)
