@@ -8,8 +8,9 @@ import csv
 import html
 import io
 import re
+import time
 import tomllib
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -396,3 +397,160 @@ def test_a_runs_pending_actions_and_stalled_changes_are_shown(site: Site) -> Non
     assert "Pending actions (2)" in page
     assert stalled in page and "create the Cliq user field 'badge'" in page
     assert "1 change held back: hrsync made it three times" in page
+
+
+def test_guesses_on_the_page_never_lock_the_command_line_out(site: Site, tmp_path: Path) -> None:
+    """An outsider who reaches the sign-in page makes the page wait, not the operator on the
+    machine: the command line keeps its own count of wrong passphrases."""
+    from typer.testing import CliRunner
+
+    from hrsync.access.admin import backoff_wait
+    from hrsync.cli.main import app
+
+    site.clock.advance(time.time() - site.clock.now() + 3600)  # the page's time: ahead of real
+    for n in range(1, 9):
+        site.clock.advance(backoff_wait(n - 1))
+        assert site.sign_in(f"guess number {n}").status_code == 401
+    waiting = site.sign_in()
+    assert waiting.status_code == 401 and "8 wrong admin passphrases in a row" in waiting.text
+    env = {"HRSYNC_ADMIN_PASSPHRASE": PASSPHRASE}
+    config = str(tmp_path / "hrsync.toml")
+    cli = CliRunner().invoke(app, ["--config", config, "admin", "reauth"], env=env)
+    assert cli.exit_code == 0, cli.output
+    assert "Re-authenticated" in cli.stdout
+    assert "8 wrong admin passphrases in a row" in site.sign_in().text  # the page still waits
+
+
+SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+}
+
+
+def _assert_secure_headers(answer: httpx.Response, what: str) -> None:
+    for name, value in SECURITY_HEADERS.items():
+        assert answer.headers.get(name) == value, (what, name, answer.headers)
+    policy = answer.headers.get("content-security-policy", "")
+    directives = {d.split()[0]: d.split()[1:] for d in policy.split(";") if d.strip()}
+    assert directives.get("default-src") == ["'self'"], (what, policy)
+    assert directives.get("frame-ancestors") == ["'none'"], (what, policy)
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy, (what, policy)
+
+
+def test_every_answer_carries_the_security_headers(site: Site) -> None:
+    run = site.held_run()
+    public = ["/signin", "/healthz", "/readyz", "/metrics", "/static/hrsync.css", "/nowhere"]
+    for path in public:
+        _assert_secure_headers(site.browser.get(path), path)
+    _assert_secure_headers(site.browser.post("/hooks/people/hr", content=b"{}"), "a webhook")
+    _assert_secure_headers(site.sign_in(), "the sign-in")
+    for path in ("/", "/runs", f"/runs/{run}", "/connections", "/people", "/progress"):
+        _assert_secure_headers(site.browser.get(path), path)
+
+
+def test_the_api_documents_are_not_served(site: Site) -> None:
+    for path in ("/openapi.json", "/docs", "/redoc", "/docs/oauth2-redirect"):
+        assert site.browser.get(path).status_code == 404, path
+
+
+def test_the_pages_carry_no_inline_script_or_style() -> None:
+    """What the Content-Security-Policy would refuse: every script and style is a file."""
+    from hrsync.web.site import HERE
+
+    for template in sorted((HERE / "templates").glob("*.html")):
+        text = template.read_text(encoding="utf-8")
+        for tag in re.findall(r"<script\b[^>]*>", text):
+            assert "src=" in tag, (template.name, tag)
+        assert "<style" not in text, template.name
+        assert not re.search(r"\sstyle=", text), template.name
+        assert not re.search(r"\son[a-z]+=", text), template.name
+        assert "javascript:" not in text, template.name
+
+
+def test_a_cross_origin_post_is_refused_even_with_a_valid_csrf_token(site: Site) -> None:
+    token = site.csrf("/signin")
+    foreign = {"Origin": "https://attacker.example"}
+    login = site.browser.post(
+        "/signin", data={"passphrase": PASSPHRASE, "csrf": token}, headers=foreign
+    )
+    assert login.status_code == 403 and COOKIE not in str(site.browser.cookies)
+    site.sign_in()
+    token = site.csrf("/")
+    form = {"csrf": token, "name": "hr", "source_file": "employees.csv"}
+    for headers in (
+        foreign,
+        {"Origin": "http://hrsync.test"},  # the same host, another scheme
+        {"Origin": "https://hrsync.test:8443"},
+        {"Origin": "null"},  # a sandboxed frame, or a page with no origin to give
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site", "Origin": "https://hrsync.test"},
+        {"Referer": "https://attacker.example/form.html"},
+    ):
+        refused = site.browser.post("/integrations", data=form, headers=headers)
+        assert refused.status_code == 403, headers
+        assert "another site" in refused.text, headers
+    assert ">hr</th>" not in site.browser.get("/").text
+    # A page of this site with Referrer-Policy no-referrer posts with "Origin: null", and
+    # says where it comes from in Sec-Fetch-Site.
+    ours = {"Sec-Fetch-Site": "same-origin", "Origin": "null"}
+    assert site.browser.post("/integrations", data=form, headers=ours).status_code == 303
+    also = {"Origin": "https://hrsync.test"}
+    second = form | {"name": "hr2"}
+    assert site.browser.post("/integrations", data=second, headers=also).status_code == 303
+    listed = site.browser.get("/").text
+    assert ">hr</th>" in listed and ">hr2</th>" in listed
+
+
+def test_no_message_is_taken_from_the_url(site: Site, tmp_path: Path) -> None:
+    """A link can no longer make the page say what its author wants ("call this number")."""
+    run = site.held_run()
+    said = "Your session expired: call +1 555 0100 to restore access"
+    assert said not in site.browser.get("/signin", params={"problem": said}).text
+    site.sign_in()
+    token = site.csrf("/")
+    site.browser.post("/integrations", data={"csrf": token, "name": "hr", "source_file": "e.csv"})
+    for path in ("/", f"/runs/{run}", "/connections", "/people/hr/E1"):
+        page = site.browser.get(path, params={"note": said})
+        assert page.status_code == 200 and said not in page.text, path
+    page = site.browser.get("/integrations/hr/configure", params={"problem": said})
+    assert page.status_code == 200 and said not in page.text
+    # The page's own messages still come, once: said by the form that was sent.
+    made = site.browser.post("/integrations", data={"csrf": token, "name": "hr"})
+    assert note_of(site, made) == "hr not created: an integration named 'hr' already exists"
+    assert 'role="status"' not in site.browser.get("/").text
+
+
+def test_each_form_refuses_a_body_over_its_limit_before_reading_it(site: Site) -> None:
+    token = site.csrf("/signin")
+    huge = site.browser.post("/signin", data={"passphrase": "x" * 100_000, "csrf": token})
+    assert huge.status_code == 413
+    assert site.sign_in().status_code == 303  # not counted as a wrong passphrase
+    token = site.csrf("/")
+    site.browser.post("/integrations", data={"csrf": token, "name": "hr", "source_file": "e.csv"})
+    big = {"csrf": token, "text": "# " + "x" * 2_000_000, "schedule": ""}
+    assert site.browser.post("/integrations/hr/configure", data=big).status_code == 413
+    roomy = {"csrf": token, "text": "# " + "x" * 100_000 + "\n[x]\n", "schedule": ""}
+    assert site.browser.post("/integrations/hr/configure", data=roomy).status_code == 200
+    named = {"csrf": token, "name": "c" * 100_000, "client_id": "x"}
+    assert site.browser.post("/connections", data=named).status_code == 413
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield f"csrf={token}&name=".encode()
+        for _ in range(100):
+            yield b"n" * 10_000
+
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    streamed = site.browser.post("/integrations", content=chunks(), headers=form)
+    assert streamed.status_code == 413
+
+
+def test_the_cookie_replayed_after_sign_out_is_refused(site: Site) -> None:
+    site.sign_in()
+    kept = site.browser.cookies[COOKIE]
+    token = site.csrf("/runs")
+    assert site.browser.post("/signout", data={"csrf": token}).status_code == 303
+    replay = {"Cookie": f"{COOKIE}={kept}"}
+    replayed = site.browser.get("/runs", headers=replay)
+    assert replayed.status_code == 303 and replayed.headers["location"] == "/signin"
+    posted = site.browser.post("/signout", data={"csrf": token}, headers=replay)
+    assert posted.status_code == 401

@@ -4,6 +4,7 @@ the store, and each is logged without the passphrase."""
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,7 +38,7 @@ def store(url: str, clock: VirtualClock) -> Iterator[Store]:
 
 
 def wrong_in_a_row(store: Store) -> int:
-    return int(store.bookmark(admin.WRONG_TRIES)["count"])
+    return admin.wrong_in_a_row(store, admin.CLI)
 
 
 def _wrong(store: Store) -> None:
@@ -109,3 +110,48 @@ def test_each_wrong_passphrase_is_logged_without_it(
     assert "(2 in a row); the next try waits 1 s" in lines[1]
     assert "not checked: 2 wrong in a row" in lines[2]
     assert not any(WRONG in line or RIGHT in line for line in lines)
+
+
+KINDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=KINDS)
+def any_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "postgresql":
+        yield request.getfixturevalue("postgres_url")
+    else:
+        yield f"sqlite:///{tmp_path / 'hrsync.db'}"
+
+
+def test_parallel_wrong_passphrases_cost_as_much_as_sequential_ones(any_url: str) -> None:
+    """Twelve guesses at once on a clock that does not move: as one after the other, two are
+    compared (a typo costs nothing), each is counted, and the other ten wait without being
+    compared. Before, each guess read the count, hashed, and wrote count + 1: most were
+    compared and the count rose by one or two."""
+    clock = VirtualClock()
+    opened = Store(any_url, clock=clock)
+    set_passphrase(opened, RIGHT)
+    start = threading.Barrier(12)
+    said: list[str] = []
+
+    def guess(n: int) -> None:
+        store = Store(any_url, clock=clock)  # each its own connections, as separate workers
+        try:
+            start.wait()
+            reauthenticate(store, f"{WRONG} {n}")
+        except ReauthenticationNeeded as refused:
+            said.append(str(refused))
+        finally:
+            store.close()
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    compared = [s for s in said if s == "that is not the admin passphrase"]
+    assert len(said) == 12 and len(compared) == 2, said
+    _backing_off(opened, RIGHT, 1)  # the count says two: every comparison was counted
+    with pytest.raises(ReauthenticationNeeded, match=r"^2 wrong admin passphrases in a row"):
+        reauthenticate(opened, RIGHT)
+    opened.close()

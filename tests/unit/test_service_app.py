@@ -5,7 +5,7 @@ else is refused and counted. What /readyz and /metrics say."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -29,8 +29,8 @@ Service = Callable[..., AsgiClient]
 def service(tmp_path: Path) -> Iterator[Callable[..., AsgiClient]]:
     made: list[AsgiClient] = []
 
-    def make(*, signed_only: bool = False) -> AsgiClient:
-        made.append(_service(tmp_path, signed_only=signed_only))
+    def make(*, signed_only: bool = False, store_url: str = "") -> AsgiClient:
+        made.append(_service(tmp_path, signed_only=signed_only, store_url=store_url))
         return made[-1]
 
     yield make
@@ -38,9 +38,9 @@ def service(tmp_path: Path) -> Iterator[Callable[..., AsgiClient]]:
         client.close()
 
 
-def _service(tmp_path: Path, *, signed_only: bool = False) -> AsgiClient:
+def _service(tmp_path: Path, *, signed_only: bool = False, store_url: str = "") -> AsgiClient:
     config = tmp_path / "hrsync.toml"
-    config.write_text("", encoding="utf-8")
+    config.write_text(f'[store]\nurl = "{store_url}"\n' if store_url else "", encoding="utf-8")
     store = load_settings(config).store
     set_secret(store.url, Vault.open(store.key_file), "hr", SECRET, signed_only=signed_only)
     return AsgiClient(create_service(config, clock=VirtualClock(NOW)))
@@ -85,7 +85,7 @@ def test_a_signed_call_is_taken_and_a_tampered_or_replayed_one_is_not(
 
     plain = client.post(hook, content=BODY, headers={"X-Hrsync-Secret": SECRET})
     assert plain.status_code == 202
-    assert refused(client) == {"signature": 3.0, "stale": 1.0}
+    assert refused(client) == {"signature": 2.0, "stale": 1.0, "timestamp": 1.0}
     queue = client.app.state.scheduler.queue
     assert queue == [("hr", frozenset({"E7"}))] * 2  # nothing refused reached the queue
 
@@ -110,7 +110,9 @@ def test_a_signature_for_an_integration_without_a_secret_is_refused(
     assert other.status_code == 401 and refused(client) == {"secret": 1.0}
 
 
-def test_readyz_names_what_is_not_ready(service: Service, tmp_path: Path) -> None:
+def test_readyz_names_what_is_not_ready(
+    service: Service, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     client = service()
     down = client.get("/readyz")  # no lifespan here: the scheduler never started
     assert down.status_code == 503
@@ -121,8 +123,11 @@ def test_readyz_names_what_is_not_ready(service: Service, tmp_path: Path) -> Non
     )
     gone = client.get("/readyz").json()["problems"]
     assert gone[0] == "the scheduler is not running"
-    assert gone[1].startswith("the store cannot be opened: OperationalError")
-    assert "127.0.0.1" in gone[1]
+    assert gone[1] == "the store cannot be opened"  # the driver's words go to the log only
+    assert "127.0.0.1" not in client.get("/readyz").text
+    logged = [r.getMessage() for r in caplog.records if r.name == "hrsync.service.app"]
+    assert len(logged) == 1, logged  # once, not at each look
+    assert "the store cannot be opened" in logged[0] and "127.0.0.1" in logged[0]
 
 
 def test_metrics_count_changes_by_kind_throttles_and_pacing_waits() -> None:
@@ -157,3 +162,118 @@ def test_metrics_count_changes_by_kind_throttles_and_pacing_waits() -> None:
     assert seen[("hrsync_pacing_wait_seconds_total", (("endpoint", "users.add"),))] == 25.0
     assert seen[("hrsync_runs_total", (("integration", "hr"), ("outcome", "partial")))] == 2
     assert seen[("hrsync_stalled_changes", (("integration", "hr"),))] == 2  # now, not a sum
+
+
+KINDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=KINDS)
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "postgresql":
+        yield request.getfixturevalue("postgres_url")
+    else:
+        yield f"sqlite:///{tmp_path / 'hrsync.db'}"
+
+
+def test_a_signed_call_is_taken_once_in_every_process_on_the_store(
+    service: Service, store_url: str
+) -> None:
+    first, second = service(store_url=store_url), service(store_url=store_url)  # two workers
+    hook = "/hooks/people/hr"
+    answers = [c.post(hook, content=BODY, headers=signed(BODY)) for c in (first, first, second)]
+    assert [a.status_code for a in answers] == [202, 401, 401]
+    assert "was taken already" in answers[1].json()["error"]
+    assert refused(first) == {"replayed": 1.0} and refused(second) == {"replayed": 1.0}
+    assert len(first.app.state.scheduler.queue + second.app.state.scheduler.queue) == 1
+    later = first.post(hook, content=BODY, headers=signed(BODY, at=NOW + 1))  # signed again
+    assert later.status_code == 202
+
+
+def test_a_remembered_signature_is_forgotten_once_it_would_be_stale(store_url: str) -> None:
+    from hrsync.store import Store
+
+    clock = VirtualClock(NOW)
+    store = Store(store_url, clock=clock, integration="hr")
+    try:
+        assert store.first_use("sig-a", until=NOW + 300)
+        assert not store.first_use("sig-a", until=NOW + 300)
+        other = Store(store_url, clock=clock, integration="other")
+        assert other.first_use("sig-a", until=NOW + 600)  # another integration's own
+        other.close()
+        clock.advance(301)
+        assert store.first_use("sig-b", until=NOW + 601)  # and sweeps what is past
+        assert store.remembered_uses() == 2  # sig-b here, sig-a of the other integration
+        assert store.first_use("sig-a", until=NOW + 601)  # forgotten here: stale anyway
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    "stamp", ["nan", "NaN", "inf", "-inf", "1e9", "1790000000e0", "", " ", "0x6AB0E880", "-1",
+              "1790000000.5.1", "+1790000000", " 1790000000", "1" * 40],
+)  # fmt: skip
+def test_a_timestamp_that_is_not_unix_seconds_is_refused(service: Service, stamp: str) -> None:
+    client = service()
+    headers = {"X-Hrsync-Timestamp": stamp, "X-Hrsync-Signature": signature(SECRET, stamp, BODY)}
+    answer = client.post("/hooks/people/hr", content=BODY, headers=headers)
+    assert answer.status_code == 401, stamp
+    assert "X-Hrsync-Timestamp" in answer.json()["error"]
+    assert refused(client) == {"timestamp": 1.0}
+    assert client.app.state.scheduler.queue == []
+
+
+def test_a_timestamp_with_a_fraction_of_a_second_is_taken(service: Service) -> None:
+    client = service()
+    stamp = f"{NOW + 0.25:.3f}"
+    headers = {"X-Hrsync-Timestamp": stamp, "X-Hrsync-Signature": signature(SECRET, stamp, BODY)}
+    assert client.post("/hooks/people/hr", content=BODY, headers=headers).status_code == 202
+
+
+class Sent:
+    """A body sent a piece at a time, counting what the service has asked for."""
+
+    def __init__(self, size: int, piece: int = 64 * 1024) -> None:
+        self.size, self.piece, self.read = size, piece, 0
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        while self.read < self.size:
+            self.read += self.piece
+            yield b"x" * self.piece
+
+
+def test_a_webhook_body_over_one_megabyte_is_refused_before_it_is_read(service: Service) -> None:
+    client = service()
+    declared = Sent(50_000_000)
+    length = {"Content-Length": "50000000", "X-Hrsync-Secret": SECRET}
+    answer = client.post("/hooks/people/hr", content=declared, headers=length)
+    assert answer.status_code == 413 and declared.read == 0
+    chunked = Sent(50_000_000)
+    answer = client.post("/hooks/people/hr", content=chunked, headers={"X-Hrsync-Secret": SECRET})
+    assert answer.status_code == 413
+    assert chunked.read <= 1024 * 1024 + chunked.piece  # it stopped at the limit
+    assert refused(client) == {"too_large": 2.0}
+    assert client.app.state.scheduler.queue == []
+    padded = json.dumps({"employee_ids": ["E7"], "pad": "x" * 900_000}).encode()
+    taken = client.post("/hooks/people/hr", content=padded, headers={"X-Hrsync-Secret": SECRET})
+    assert taken.status_code == 202  # under the limit, however sent
+
+
+def test_a_call_without_the_secret_is_refused_without_reading_its_body(service: Service) -> None:
+    client = service()
+    sent = Sent(900_000)
+    answer = client.post("/hooks/people/hr", content=sent, headers={"X-Hrsync-Secret": "wrong"})
+    assert answer.status_code == 401 and sent.read == 0
+    unknown = Sent(900_000)
+    answer = client.post("/hooks/people/nobody", content=unknown, headers=signed(b"{}"))
+    assert answer.status_code == 401 and unknown.read == 0
+
+
+def test_a_call_naming_too_many_people_is_refused(service: Service) -> None:
+    client = service()
+    crowd = json.dumps({"employee_ids": [f"E{n}" for n in range(1001)]}).encode()
+    answer = client.post("/hooks/people/hr", content=crowd, headers=signed(crowd))
+    assert answer.status_code == 413 and "at most 1000" in answer.json()["error"]
+    assert refused(client) == {"too_many": 1.0} and client.app.state.scheduler.queue == []
+    enough = json.dumps({"employee_ids": [f"E{n}" for n in range(1000)]}).encode()
+    taken = client.post("/hooks/people/hr", content=enough, headers=signed(enough))
+    assert taken.status_code == 202

@@ -8,13 +8,15 @@ import signal
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from hrsync.cli.output import console
+from hrsync.cli.output import console, errors, fail
 from hrsync.logcontext import fields
 from hrsync.redaction import mask_secrets
+from hrsync.service.exposure import Exposure, proxy_networks
 
 # What a log line may carry beyond its message (set with ``extra=``).
 FIELDS = ("integration", "run", "change")
@@ -64,9 +66,37 @@ def register(app: typer.Typer) -> None:
 def serve(
     ctx: typer.Context,
     host: Annotated[
-        str, typer.Option(help="Address to listen on (127.0.0.1: this machine only).")
+        str,
+        typer.Option(
+            help="Address to listen on: a loopback address (this machine only) unless "
+            "--tls-cert/--tls-key, --behind-proxy or --unsafe-bind say how it is reached."
+        ),
     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port of /healthz, /readyz and /metrics.")] = 8080,
+    port: Annotated[int, typer.Option(help="Port of the admin page, webhooks and probes.")] = 8080,
+    tls_cert: Annotated[
+        Path | None,
+        typer.Option(help="TLS certificate chain (PEM): serve HTTPS, from any address."),
+    ] = None,
+    tls_key: Annotated[
+        Path | None, typer.Option(help="The certificate's private key (PEM).")
+    ] = None,
+    behind_proxy: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--behind-proxy",
+            help="The address (or network) of the reverse proxy that terminates TLS in front "
+            "of hrsync, repeatable: only it (and this machine) may call, and its "
+            "X-Forwarded-Proto and X-Forwarded-For are believed.",
+        ),
+    ] = None,
+    unsafe_bind: Annotated[
+        bool,
+        typer.Option(
+            "--unsafe-bind",
+            help="Serve plain HTTP beyond this machine anyway: anyone on the way reads the "
+            "passphrase and webhook secrets.",
+        ),
+    ] = False,
     check_every: Annotated[
         float,
         typer.Option(min=1, help="Seconds between two looks at which integrations are due."),
@@ -91,14 +121,16 @@ def serve(
     ] = 300.0,
 ) -> None:
     """Run every enabled integration on its schedule, one run at a time each, until stopped
-    (no cron needed). Serves /healthz, /readyz and Prometheus /metrics. SIGTERM or Ctrl-C
-    ends the run in progress before its next call to Zoho; the next start re-plans what it
-    did not confirm. Several services may share one PostgreSQL store: each integration then
-    runs in one of them at a time, under a lease."""
+    (no cron needed). Serves the admin page, the HR webhooks, /healthz, /readyz and Prometheus
+    /metrics, on this machine only unless told how it is reached safely (TLS, a reverse
+    proxy). SIGTERM or Ctrl-C ends the run in progress before its next call to Zoho; the next
+    start re-plans what it did not confirm. Several services may share one PostgreSQL store:
+    each integration then runs in one of them at a time, under a lease."""
     import uvicorn
 
     from hrsync.service.app import create_service
 
+    exposure = _exposure(host, tls_cert, tls_key, behind_proxy or [], unsafe_bind)
     if log_format not in ("text", "json"):
         raise typer.BadParameter("text or json", param_hint="--log-format")
     if log_format == "json":
@@ -107,21 +139,40 @@ def serve(
         root = logging.getLogger()
         root.handlers[:] = [handler]
         root.setLevel(logging.INFO)
-    config = ctx.obj["config"]
+    if exposure.warning():
+        errors.print(exposure.warning(), markup=False, highlight=False, soft_wrap=True)
     console.print(
-        f"hrsync serves on http://{host}:{port} (the admin page; /healthz, /readyz, /metrics); "
-        "integrations "
-        f"are checked every {check_every:g} s. Stop with Ctrl-C or SIGTERM.",
+        f"hrsync serves on {exposure.address(port)}{exposure.reached()} (the admin page; "
+        f"/healthz, /readyz, /metrics); integrations are checked every {check_every:g} s. "
+        "Stop with Ctrl-C or SIGTERM.",
         highlight=False,
+    )
+    service = create_service(
+        ctx.obj["config"], tick=check_every, lease=lease, minute=schedule_minute, proof=proof_window
     )
     Service = _server_class()
     settings = uvicorn.Config(
-        create_service(
-            config, tick=check_every, lease=lease, minute=schedule_minute, proof=proof_window
-        ),
-        host=host,
+        exposure.wrap(service),
         port=port,
         log_level="warning",
         timeout_graceful_shutdown=15,
+        **exposure.server_options(),
     )
     Service(settings).run()
+
+
+def _exposure(
+    host: str, cert: Path | None, key: Path | None, proxies: list[str], unsafe: bool
+) -> Exposure:
+    """How the service is reached, as the options say; refused in one line when unsafe."""
+    if (cert is None) != (key is None):
+        raise typer.BadParameter("--tls-cert and --tls-key go together", param_hint="--tls-key")
+    try:
+        proxy_networks(proxies)
+    except ValueError as problem:
+        raise typer.BadParameter(str(problem), param_hint="--behind-proxy") from None
+    tls = (cert, key) if cert is not None and key is not None else None
+    exposure = Exposure(host, tls=tls, proxies=tuple(proxies), unsafe=unsafe)
+    if exposure.refusal():
+        fail(exposure.refusal())
+    return exposure

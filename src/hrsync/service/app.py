@@ -4,7 +4,7 @@ run's result is counted and, when it deserves it, notified (``service/notify.py`
 
 from __future__ import annotations
 
-import json
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,24 +15,21 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from hrsync.access.admin import WINDOW as PROOF_WINDOW
-from hrsync.access.vault import Vault
 from hrsync.clock import Clock, RealClock
 from hrsync.config import load_settings
-from hrsync.service.hooks import Call, employee_ids, refusal
+from hrsync.redaction import mask_secrets
 from hrsync.service.metrics import Metrics
 from hrsync.service.notify import service_notifier
 from hrsync.service.scheduler import RunResult, Scheduler
+from hrsync.service.webhook import Webhook
 from hrsync.store.probe import StoreProbe
 from hrsync.web.pages import HERE, SignInNeeded, Site, web_router
+from hrsync.web.protection import SecurityHeaders
+from hrsync.web.site import FORM_LIMIT
 
 STATIC = HERE / "static"
-
-REFUSED = {
-    "secret": "unknown integration, or not its webhook secret",
-    "signature": "the signature does not match the call (X-Hrsync-Signature, X-Hrsync-Timestamp)",
-    "stale": "the call was signed more than 5 minutes from now: sign it again when sending",
-    "unsigned": "this integration takes signed calls only (X-Hrsync-Signature)",
-}
+STORE_DOWN = "the store cannot be opened"
+log = logging.getLogger(__name__)
 
 
 def create_service(
@@ -76,11 +73,20 @@ def create_service(
                 each.close()
             site.close()
 
-    app = FastAPI(title="hrsync", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(  # no API documents: the admin page is for a browser, the rest is listed
+        title="hrsync",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        max_body_size=FORM_LIMIT,  # what no route says otherwise of: its forms and others
+    )
+    app.add_middleware(SecurityHeaders)
     app.state.scheduler, app.state.metrics = scheduler, metrics
     probe: dict[str, StoreProbe] = {}
     site = app.state.site = Site(config, scheduler, clock, proof=proof)
     app.include_router(web_router(site))
+    app.include_router(Webhook(config, scheduler, metrics, clock).routes())
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
     @app.exception_handler(SignInNeeded)
@@ -91,6 +97,8 @@ def create_service(
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    said = [""]  # the store's last problem logged: said once, not at every look
+
     @app.get("/readyz")
     def readyz(response: Response) -> dict[str, object]:
         problems = [] if scheduler.alive() else ["the scheduler is not running"]
@@ -98,34 +106,12 @@ def create_service(
         if probe.get(url) is None:  # the configuration may name another store since
             probe[url] = StoreProbe(url)
         trouble = probe[url].problem()
-        problems += [trouble] if trouble else []
+        if trouble != said[0] and trouble:
+            log.warning("readyz: %s", mask_secrets(trouble))
+        said[0] = trouble
+        problems += [STORE_DOWN] if trouble else []  # the details are the log's, not the caller's
         response.status_code = 503 if problems else 200
         return {"ready": not problems, "problems": problems, "running": scheduler.running}
-
-    @app.post("/hooks/people/{integration}", status_code=202)
-    async def hook(integration: str, request: Request, response: Response) -> dict[str, object]:
-        """An HR event: sync the people it names, within Zoho's limits, in seconds."""
-        settings = load_settings(config)
-        raw = await request.body()
-        call = Call(dict(request.headers), dict(request.query_params), raw, clock.now())
-        vault = Vault.open(settings.store.key_file)
-        refused = refusal(settings.store.url, vault, integration, call)
-        if refused:
-            metrics.refused.labels(refused).inc()
-            response.status_code = 401
-            return {"error": REFUSED[refused]}
-        try:
-            body = json.loads(raw) if raw else None
-        except ValueError:
-            body = None
-        people = employee_ids(body, dict(request.query_params))
-        if not people:
-            metrics.refused.labels("no_employee").inc()
-            response.status_code = 400
-            return {"error": "name the people: employee_ids, employee_id, or ?employee_id="}
-        waiting = scheduler.enqueue(integration, people)
-        metrics.queue.set(waiting)
-        return {"queued": sorted(people), "integration": integration}
 
     @app.get("/metrics")
     def metrics_text() -> Response:

@@ -2,12 +2,18 @@
 people an event names. A call is taken only with the integration's webhook secret: carried as
 is (compared in constant time with the hash hrsync keeps), or as an HMAC-SHA256 signature of
 the call by a sender that signs. The secret is kept sealed by the store's key, for checking
-signatures, and is never shown."""
+signatures, and is never shown.
+
+What can be judged from the headers is judged before the body is read (an unknown
+integration, a wrong secret, a timestamp that is not Unix seconds or is stale); the body, at
+most ``BODY_LIMIT`` bytes, only for a signature. A signature is taken once: the store
+remembers it, for every process on it, until the call it signed would be stale anyway."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +26,12 @@ WEBHOOK = "webhook:people"  # the integration's bookmark: the secret's SHA-256, 
 SIGNATURE = "x-hrsync-signature"  # "sha256=" + hex HMAC-SHA256 of "{timestamp}." + body
 TIMESTAMP = "x-hrsync-timestamp"  # the Unix time the sender signed at
 SKEW = 300.0  # a signature older or newer than this is refused (a replayed call)
+BODY_LIMIT = 1024 * 1024  # bytes of a call's body; a larger one is refused unread
+MOST_PEOPLE = 1000  # employee ids one call may name
+# Unix seconds, with at most microseconds: never "nan", "inf", "1e9" or a sign, which
+# float() takes and which compare as never stale or mean another time than they show.
+UNIX_SECONDS = re.compile(r"[0-9]{1,11}(?:\.[0-9]{1,6})?")
+SIGNED = re.compile(r"sha256=([0-9a-f]{64})")
 
 
 def secret_hash(secret: str) -> str:
@@ -51,28 +63,34 @@ def set_secret(
 
 @dataclass(frozen=True)
 class Call:
-    """What a webhook call carries that decides whether it is taken."""
+    """What a webhook call carries, besides its body, that decides whether it is taken."""
 
     headers: Mapping[str, str]  # lower-case names
     query: Mapping[str, str]
-    body: bytes
     now: float
 
+    @property
+    def signed(self) -> bool:
+        return bool(self.headers.get(SIGNATURE))
 
-def refusal(store_url: str, vault: Vault, integration: str, call: Call) -> str:
-    """Why the call is refused ("" when it is taken): ``secret`` (unknown integration, or
-    not its secret), ``signature`` (a signature that does not match), ``stale`` (signed too
-    long ago or ahead), ``unsigned`` (the integration takes signed calls only)."""
-    store = Store(store_url, clock=RealClock(), integration=integration)
-    try:
-        kept: Any = store.bookmark(WEBHOOK)
-    finally:
-        store.close()
-    if not isinstance(kept, dict):
+
+def kept_secret(store: Store) -> dict[str, Any] | None:
+    """What the store keeps of the integration's secret (None: it has none)."""
+    kept: Any = store.bookmark(WEBHOOK)
+    return kept if isinstance(kept, dict) else None
+
+
+def refusal_by_headers(kept: dict[str, Any] | None, call: Call) -> str:
+    """Why the call is refused before its body is read ("" when it may go on): ``secret``
+    (unknown integration, or not its secret), ``unsigned`` (the integration takes signed
+    calls only), ``timestamp`` (not Unix seconds), ``stale`` (signed too long ago or ahead)."""
+    if kept is None:
         return "secret"
-    signed = call.headers.get(SIGNATURE, "")
-    if signed:
-        return _signature_refusal(vault, kept, signed, call)
+    if call.signed:
+        timestamp = call.headers.get(TIMESTAMP, "")
+        if not UNIX_SECONDS.fullmatch(timestamp):
+            return "timestamp"
+        return "stale" if abs(call.now - float(timestamp)) > SKEW else ""
     if kept.get("signed_only"):
         return "unsigned"
     given = call.headers.get("x-hrsync-secret") or call.query.get("secret", "")
@@ -81,33 +99,36 @@ def refusal(store_url: str, vault: Vault, integration: str, call: Call) -> str:
     return "secret"
 
 
-def _signature_refusal(vault: Vault, kept: dict[str, Any], signed: str, call: Call) -> str:
+def refusal_by_signature(vault: Vault, kept: dict[str, Any], call: Call, body: bytes) -> str:
+    """``signature`` when a signed call's signature does not match its timestamp and body."""
     if not kept.get("sealed"):  # set before hrsync kept the secret sealed: set it again
         return "signature"
-    timestamp = call.headers.get(TIMESTAMP, "")
-    try:
-        at = float(timestamp)
-    except ValueError:
-        return "signature"
-    if abs(call.now - at) > SKEW:
-        return "stale"
     secret = str(vault.unseal(str(kept["sealed"]).encode("ascii"))["secret"])
-    if hmac.compare_digest(signature(secret, timestamp, call.body), signed.strip()):
-        return ""
-    return "signature"
+    expected = signature(secret, call.headers[TIMESTAMP], body)
+    return "" if hmac.compare_digest(expected, call.headers[SIGNATURE].strip()) else "signature"
 
 
-def employee_ids(body: Any, query: dict[str, str]) -> frozenset[str]:
-    """The people a call names: ``{"employee_ids": [...]}``, ``{"employee_id": "..."}``, or
-    ``?employee_id=`` (a People webhook sends the fields it is told to, as parameters)."""
-    found: set[str] = set()
+def refusal_as_replay(store: Store, call: Call) -> str:
+    """``replayed`` when this signed call was taken before, by any process on the store."""
+    found = SIGNED.fullmatch(call.headers[SIGNATURE].strip())
+    if found is None:  # cannot be: it matched a signature made the same way
+        return "signature"
+    until = float(call.headers[TIMESTAMP]) + SKEW
+    return "" if store.first_use(found.group(1), until=until) else "replayed"
+
+
+def employee_ids(body: Any, query: Mapping[str, str]) -> list[str]:
+    """The people a call names, as many times as it names them: ``{"employee_ids": [...]}``,
+    ``{"employee_id": "..."}``, or ``?employee_id=`` (a People webhook sends the fields it is
+    told to, as parameters)."""
+    found: list[str] = []
     if isinstance(body, dict):
         many = body.get("employee_ids")
         if isinstance(many, list):
-            found.update(str(e).strip() for e in many)
+            found += [str(e).strip() for e in many]
         one = body.get("employee_id") or body.get("EmployeeID")
         if one:
-            found.add(str(one).strip())
+            found.append(str(one).strip())
     if query.get("employee_id"):
-        found.add(query["employee_id"].strip())
-    return frozenset(e for e in found if e and len(e) <= 100)
+        found.append(query["employee_id"].strip())
+    return [e for e in found if e and len(e) <= 100]

@@ -36,6 +36,7 @@ from hrsync.store.bulk import insert_rows, placeholder
 from hrsync.store.calls import CallLog
 from hrsync.store.leases import Leases
 from hrsync.store.memberships import MembershipStore
+from hrsync.store.nonces import NonceStore
 from hrsync.store.outcomes import OutcomeStore
 from hrsync.store.records import JournalRecord, RunRecord, like_literal, run_record
 from hrsync.store.tables import JournalEntry, Lease, Link, Run
@@ -70,7 +71,7 @@ def _alive(owner: str, heartbeat: float | None, now: float, *, ours: bool = Fals
     return heartbeat is not None and now - heartbeat < STALE
 
 
-class Store(BookmarkStore, MembershipStore, OutcomeStore):
+class Store(BookmarkStore, MembershipStore, NonceStore, OutcomeStore):
     """hrsync's own database. SQLite by default; any SQLAlchemy URL (PostgreSQL) works."""
 
     def __init__(self, url: str, *, clock: Clock, integration: str = "default") -> None:

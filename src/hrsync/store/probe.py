@@ -1,5 +1,6 @@
 """Whether the store answers, asked cheaply and often (``/readyz``): one kept engine and a
-``SELECT 1``, without opening a Store (which checks its migrations)."""
+``SELECT 1``, without opening a Store (which checks its migrations). What the driver says
+(host, port, user) is for the operator's log, not for whoever asks ``/readyz``."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ class StoreProbe:
         self._engine: Engine | None = None
 
     def problem(self) -> str:
-        """Why the store cannot be used now ("" when it answers)."""
+        """Why the store cannot be used now, in the driver's words ("" when it answers)."""
         try:
             if self._engine is None:
                 self._engine = create_engine(self.url, pool_pre_ping=True)

@@ -179,3 +179,50 @@ class Lease(Base):
     owner: Mapped[str] = mapped_column(String(300), default="")  # host:pid of the worker
     expires_at: Mapped[float] = mapped_column(Float, default=0.0)
     renewed_at: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class PassphraseTry(Base):
+    """Wrong admin passphrases in a row at one door: ``web`` (the admin page) or ``cli``."""
+
+    __tablename__ = "passphrase_tries"
+
+    door: Mapped[str] = mapped_column(String(20), primary_key=True)
+    wrong: Mapped[int] = mapped_column(Integer, default=0)
+    at: Mapped[float] = mapped_column(Float, default=0.0)  # when the last wrong one came
+
+
+class WebSession(Base):
+    """A session of the admin page: its token's hash, its forms' CSRF token, and the note
+    the page shows next (what the last form did)."""
+
+    __tablename__ = "web_sessions"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the token
+    csrf: Mapped[str] = mapped_column(String(64))
+    started: Mapped[float] = mapped_column(Float)
+    seen: Mapped[float] = mapped_column(Float)
+    proof: Mapped[float] = mapped_column(Float)  # when the passphrase was last given in it
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class WebConsent(Base):
+    """An OAuth consent begun from the admin page, until Zoho sends the admin back."""
+
+    __tablename__ = "web_consents"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the state
+    connection: Mapped[str] = mapped_column(String(100))
+    session: Mapped[str] = mapped_column(String(64))  # the session it was begun in (its key)
+    redirect_uri: Mapped[str] = mapped_column(Text)
+    at: Mapped[float] = mapped_column(Float)
+
+
+class WebhookSignature(Base):
+    """A signed webhook call taken: its signature is refused again until it would be stale."""
+
+    __tablename__ = "webhook_signatures"
+    __table_args__ = (Index("ix_webhook_signatures_expires_at", "expires_at"),)
+
+    integration: Mapped[str] = mapped_column(String(100), primary_key=True)
+    signature: Mapped[str] = mapped_column(String(64), primary_key=True)  # hex HMAC-SHA256
+    expires_at: Mapped[float] = mapped_column(Float)

@@ -3,6 +3,7 @@ service's consent and ``/oauth/callback``, test it, revoke it."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
@@ -11,18 +12,21 @@ from pydantic import ValidationError
 
 from hrsync.access.services import DATA_CENTRES, ZOHO_SERVICES, CustomService
 from hrsync.errors import HrsyncError
-from hrsync.web.sessions import OAuthStates
-from hrsync.web.site import Checked, Signed, Site, query, render
+from hrsync.web.sessions import Begun, OAuthStates, Session, Sessions
+from hrsync.web.site import FORM_LIMIT, Checked, Signed, Site, render
+
+# An OAuth error code as providers send them (access_denied): shown as sent, anything else not.
+ERROR_CODE = re.compile(r"[a-z][a-z0-9_.]{0,63}")
 
 
 def connection_routes(site: Site) -> APIRouter:
-    router = APIRouter()
+    router = APIRouter(max_body_size=FORM_LIMIT)
 
-    def to_connections(note: str) -> Response:
-        return RedirectResponse("/connections?" + query(note=note), status_code=303)
+    def to_connections(session: Session, note: str) -> Response:
+        return site.tell(session, "/connections", note)
 
     @router.get("/connections", response_class=HTMLResponse)
-    def connections_page(request: Request, session: Signed, note: str = "") -> Response:
+    def connections_page(request: Request, session: Signed) -> Response:
         with site.integrations() as integrations:
             found = integrations.connections.list()
         return render(
@@ -33,7 +37,7 @@ def connection_routes(site: Site) -> APIRouter:
             services=ZOHO_SERVICES,
             data_centres=list(DATA_CENTRES),
             callback=_callback(request),
-            note=note,
+            note=site.told(session),
             proof_fresh=site.fresh(session),
         )
 
@@ -51,7 +55,7 @@ def connection_routes(site: Site) -> APIRouter:
     ) -> Response:
         name = name.strip()
         if not name or not client_id.strip():
-            return to_connections("not added: a connection needs a name and a client id")
+            return to_connections(session, "not added: a connection needs a name and a client id")
         try:
             with site.integrations() as integrations:
                 integrations.connections.add_zoho(
@@ -65,8 +69,8 @@ def connection_routes(site: Site) -> APIRouter:
                     allow_http=allow_http,
                 )
         except HrsyncError as problem:
-            return to_connections(f"{name} not added: {problem}")
-        return to_connections(f"{name} added: authorise it to let hrsync call Zoho")
+            return to_connections(session, f"{name} not added: {problem}")
+        return to_connections(session, f"{name} added: authorise it to let hrsync call Zoho")
 
     @router.post("/connections/custom")
     def add_custom_connection(
@@ -101,7 +105,7 @@ def connection_routes(site: Site) -> APIRouter:
             )
         except ValidationError as exc:
             said = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())
-            return to_connections(f"{name or 'the connection'} not added: {said}")
+            return to_connections(session, f"{name or 'the connection'} not added: {said}")
         try:
             with site.integrations() as integrations:
                 integrations.connections.add_custom(
@@ -114,10 +118,10 @@ def connection_routes(site: Site) -> APIRouter:
                     allow_http=allow_http,
                 )
         except HrsyncError as problem:
-            return to_connections(f"{name} not added: {problem}")
+            return to_connections(session, f"{name} not added: {problem}")
         missing = spec.missing()
         needs = f"; it still needs {', '.join(missing)}" if missing else ""
-        return to_connections(f"{name} added{needs}")
+        return to_connections(session, f"{name} added{needs}")
 
     @router.post("/connections/{name}/authorise")
     def authorise(
@@ -136,7 +140,7 @@ def connection_routes(site: Site) -> APIRouter:
                     name, redirect_uri=redirect_uri, state=state
                 )
         except HrsyncError as problem:
-            return to_connections(f"{name} not authorised: {problem}")
+            return to_connections(session, f"{name} not authorised: {problem}")
         return RedirectResponse(url, status_code=303)
 
     @router.get("/oauth/callback", response_class=HTMLResponse)
@@ -145,24 +149,15 @@ def connection_routes(site: Site) -> APIRouter:
     ) -> Response:
         """Zoho's redirect after consent. The session cookie is SameSite=Strict, so it does
         not come with a redirect from Zoho's site: the state (random, one use, ten minutes,
-        made for a signed-in session) is the proof instead."""
+        made for a signed-in session) is the proof instead, and the note for the connections
+        page is left with the session that began the consent."""
         begun = OAuthStates(site.store).finish(state)
         if begun is None:
             note = "not authorised: the consent is unknown or too old; start again"
-        elif error or not code:
-            note = f"{begun.name} not authorised: Zoho said {error or 'no code'}"
         else:
-            try:
-                with site.integrations() as integrations:
-                    integrations.connections.authorise(
-                        begun.name, code=code, redirect_uri=begun.redirect_uri
-                    )
-                note = f"{begun.name} authorised"
-            except HrsyncError as problem:
-                note = f"{begun.name} not authorised: {problem}"
-        return render(
-            request, "callback.html", None, note=note, onward="/connections?" + query(note=note)
-        )
+            note = _authorised(site, begun, code=code, error=error)
+            Sessions(site.store).tell(begun.session, note)
+        return render(request, "callback.html", None, note=note, onward="/connections")
 
     @router.post("/connections/{name}/test")
     def test_connection(session: Checked, name: str) -> Response:
@@ -171,7 +166,7 @@ def connection_routes(site: Site) -> APIRouter:
                 ok, said = integrations.connections.test(name)
         except HrsyncError as problem:
             ok, said = False, str(problem)
-        return to_connections(f"{name}: {'works' if ok else 'does not work'}: {said}")
+        return to_connections(session, f"{name}: {'works' if ok else 'does not work'}: {said}")
 
     @router.post("/connections/{name}/revoke")
     def revoke_connection(
@@ -182,10 +177,25 @@ def connection_routes(site: Site) -> APIRouter:
             with site.integrations() as integrations:
                 integrations.connections.revoke(name)
         except HrsyncError as problem:
-            return to_connections(f"{name} not revoked: {problem}")
-        return to_connections(f"{name} revoked: its tokens are gone here and at Zoho")
+            return to_connections(session, f"{name} not revoked: {problem}")
+        return to_connections(session, f"{name} revoked: its tokens are gone here and at Zoho")
 
     return router
+
+
+def _authorised(site: Site, begun: Begun, *, code: str, error: str) -> str:
+    """What became of the consent ``begun``, given what the provider sent back."""
+    if error or not code:
+        said = error if ERROR_CODE.fullmatch(error) else "no code" if not error else "an error"
+        return f"{begun.name} not authorised: Zoho said {said}"
+    try:
+        with site.integrations() as integrations:
+            integrations.connections.authorise(
+                begun.name, code=code, redirect_uri=begun.redirect_uri
+            )
+    except HrsyncError as problem:
+        return f"{begun.name} not authorised: {problem}"
+    return f"{begun.name} authorised"
 
 
 def _callback(request: Request) -> str:

@@ -1,8 +1,11 @@
 """The admin page, served by ``hrsync serve``: server-rendered HTML, a form per action.
 
-Every page but the sign-in needs a session; every POST needs the session's CSRF token; the
-sign-in form has its own (a cookie and a field that must match). Approving a held run asks for
-the passphrase again when the session's last proof is older than five minutes."""
+Every page but the sign-in needs a session; every POST must come from a page of this site and
+carry the session's CSRF token; the sign-in form has its own (a cookie and a field that must
+match). Each form has a limit on its size. What a form did is said on the next page from a
+note kept for the session, never from the URL (a link cannot make the page say anything).
+Approving a held run asks for the passphrase again when the session's last proof is older
+than five minutes."""
 
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ import tomli_w
 from fastapi import APIRouter, Form, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from hrsync.access.admin import ReauthenticationNeeded, has_passphrase, verify
+from hrsync.access.admin import WEB, ReauthenticationNeeded, has_passphrase, verify
 from hrsync.access.integrations import (
     config_from,
     keeping_secrets,
@@ -28,15 +31,19 @@ from hrsync.errors import HrsyncError
 from hrsync.store import RunRecord
 from hrsync.sync.engine import HeldRun
 from hrsync.web.connections import connection_routes
-from hrsync.web.sessions import COOKIE, Sessions
+from hrsync.web.people import people_routes
+from hrsync.web.sessions import COOKIE, Session, Sessions
 from hrsync.web.site import (
+    CONFIGURATION_LIMIT,
+    FORM_LIMIT,
     HERE,
     SIGNIN_COOKIE,
+    SIGNIN_LIMIT,
     Checked,
     Signed,
     SignInNeeded,
     Site,
-    query,
+    from_here,
     render,
 )
 
@@ -45,34 +52,36 @@ __all__ = ["HERE", "SignInNeeded", "Site", "web_router"]
 
 def web_router(site: Site) -> APIRouter:
     """The pages; the app they are included in keeps ``site`` as ``app.state.site``."""
-    router = APIRouter()
+    router = APIRouter(max_body_size=FORM_LIMIT)
     router.include_router(connection_routes(site))
+    router.include_router(people_routes(site))
 
     @router.get("/signin", response_class=HTMLResponse)
-    def signin_form(request: Request, problem: str = "") -> Response:
+    def signin_form(request: Request) -> Response:
         token = secrets.token_urlsafe(32)
         response = render(
             request,
             "signin.html",
             None,
             signin_csrf=token,
-            problem=problem,
+            problem="",
             ready=has_passphrase(site.store),
         )
         _cookie(response, SIGNIN_COOKIE, token, max_age=900)
         return response
 
-    @router.post("/signin")
+    @router.post("/signin", max_body_size=SIGNIN_LIMIT)
     def signin(
         request: Request,
         passphrase: Annotated[str, Form()] = "",
         csrf: Annotated[str, Form()] = "",
     ) -> Response:
+        from_here(request)
         expected = request.cookies.get(SIGNIN_COOKIE, "")
         if not expected or not secrets.compare_digest(expected, csrf):
             raise HTTPException(403, "the form's CSRF token is missing or wrong: reload the page")
         try:
-            verify(site.store, passphrase)
+            verify(site.store, passphrase, door=WEB, who=_visitor(request))
         except ReauthenticationNeeded as problem:
             response = render(
                 request,
@@ -98,7 +107,7 @@ def web_router(site: Site) -> APIRouter:
         return response
 
     @router.get("/", response_class=HTMLResponse)
-    def integrations_page(request: Request, session: Signed, note: str = "") -> Response:
+    def integrations_page(request: Request, session: Signed) -> Response:
         with site.integrations() as integrations:
             found = []
             for info in integrations.every(ask_zoho=False):
@@ -122,12 +131,12 @@ def web_router(site: Site) -> APIRouter:
             integrations=found,
             connections=connections,
             running=site.scheduler.running,
-            note=note,
+            note=site.told(session),
             proof_fresh=site.fresh(session),
         )
 
-    def to_list(note: str) -> Response:
-        return RedirectResponse("/?" + query(note=note), status_code=303)
+    def to_list(session: Session, note: str) -> Response:
+        return site.tell(session, "/", note)
 
     @router.post("/integrations")
     def create_integration(
@@ -142,7 +151,7 @@ def web_router(site: Site) -> APIRouter:
     ) -> Response:
         name = name.strip()
         if not name:
-            return to_list("not created: give the integration a name")
+            return to_list(session, "not created: give the integration a name")
         path = source_file.strip()
         if path and not Path(path).is_absolute():  # as in hrsync.toml: beside the configuration
             path = str((site.config.parent / path).resolve())
@@ -157,12 +166,12 @@ def web_router(site: Site) -> APIRouter:
             with site.integrations() as integrations:
                 info = integrations.create(name, config, schedule=schedule.strip())
         except HrsyncError as problem:
-            return to_list(f"{name} not created: {problem}")
+            return to_list(session, f"{name} not created: {problem}")
         waits = f"; it waits for: {'; '.join(info.pending)}" if info.pending else ""
-        return to_list(f"{name} created as a draft{waits}")
+        return to_list(session, f"{name} created as a draft{waits}")
 
     @router.get("/integrations/{name}/configure", response_class=HTMLResponse)
-    def configure_page(request: Request, session: Signed, name: str, problem: str = "") -> Response:
+    def configure_page(request: Request, session: Signed, name: str) -> Response:
         with site.integrations() as integrations:
             try:
                 shown = tomli_w.dumps(without_secrets(integrations.config(name)))
@@ -176,10 +185,14 @@ def web_router(site: Site) -> APIRouter:
             name=name,
             text=shown,
             schedule=schedule,
-            problem=problem,
+            problem="",
         )
 
-    @router.post("/integrations/{name}/configure", response_class=HTMLResponse)
+    @router.post(
+        "/integrations/{name}/configure",
+        response_class=HTMLResponse,
+        max_body_size=CONFIGURATION_LIMIT,
+    )
     def configure(
         request: Request,
         session: Checked,
@@ -208,7 +221,7 @@ def web_router(site: Site) -> APIRouter:
                 problem=f"not saved: {'the TOML cannot be read: ' if unread else ''}{error}",
             )
         waits = f"; it waits for: {'; '.join(info.pending)}" if info.pending else ""
-        return to_list(f"{name} configured: {info.status}{waits}")
+        return to_list(session, f"{name} configured: {info.status}{waits}")
 
     @router.post("/integrations/{name}/{action}")
     def change_integration(
@@ -223,17 +236,17 @@ def web_router(site: Site) -> APIRouter:
             with site.integrations() as integrations:
                 if action in ("enable", "deactivate", "activate"):
                     info = getattr(integrations, action)(name)
-                    return to_list(f"{name}: {info.status}")
+                    return to_list(session, f"{name}: {info.status}")
                 if action != "delete":
                     raise HTTPException(404, f"no action {action!r}")
                 if confirm.strip() != name:
-                    return to_list(f"{name} not deleted: type its name to confirm")
+                    return to_list(session, f"{name} not deleted: type its name to confirm")
                 site.prove(session, passphrase)
                 integrations.delete(name, proven=True)
         except HrsyncError as problem:
             said = str(problem)
-            return to_list(said if said.startswith(name) else f"{name}: {said}")
-        return to_list(f"{name} deleted")
+            return to_list(session, said if said.startswith(name) else f"{name}: {said}")
+        return to_list(session, f"{name} deleted")
 
     @router.get("/progress")
     def progress(session: Signed) -> dict[str, Any]:
@@ -245,7 +258,7 @@ def web_router(site: Site) -> APIRouter:
 
     @router.get("/runs", response_class=HTMLResponse)
     def runs_page(request: Request, session: Signed, integration: str = "") -> Response:
-        names = [integration] if integration else ["default", *_names(site)]
+        names = [integration] if integration else ["default", *site.integration_names()]
         rows: list[RunRecord] = []
         for name in names:
             runs = site.runs_store(name)
@@ -269,7 +282,6 @@ def web_router(site: Site) -> APIRouter:
         run_id: int,
         person: str = "",
         kind: str = "",
-        note: str = "",
     ) -> Response:
         run, journal = run_or_404(run_id)
         shown = _filtered(journal, person, kind)
@@ -285,7 +297,7 @@ def web_router(site: Site) -> APIRouter:
             kinds=kinds,
             person=person,
             kind=kind,
-            note=note,
+            note=site.told(session),
             approvable=_approvable(run) == "",
             why_not=_approvable(run),
             proof_fresh=fresh,
@@ -319,109 +331,16 @@ def web_router(site: Site) -> APIRouter:
         try:
             site.prove(session, passphrase)
         except ReauthenticationNeeded as problem:
-            return RedirectResponse(
-                f"/runs/{run_id}?" + query(note=f"not approved: {problem}"), status_code=303
-            )
+            return site.tell(session, f"/runs/{run_id}", f"not approved: {problem}")
         held = HeldRun(run.id, str(run.summary["fingerprint"]), approver="the admin page")
         site.scheduler.approve(run.integration, held, only=run.summary.get("only") or ())
         note = (
             f"approved: run {run.id}'s plan is applied as soon as the run in progress ends "
             "(or nothing, if HR or Cliq changed since)"
         )
-        return RedirectResponse(f"/runs/{run_id}?" + query(note=note), status_code=303)
-
-    @router.get("/people", response_class=HTMLResponse)
-    def people_page(
-        request: Request, session: Signed, integration: str = "", q: str = ""
-    ) -> Response:
-        names = _names(site)
-        chosen = integration or (names[0] if names else "")
-        found: list[Any] = []
-        problem = ""
-        if chosen and q.strip():
-            try:
-                with site.reading(chosen) as app:
-                    snapshot = app.engine.source.read()
-                found = _matching(snapshot.employees, q)
-            except HrsyncError as error:
-                problem = f"{chosen}: the HR source cannot be read: {error}"
-        return render(
-            request,
-            "people.html",
-            session,
-            names=names,
-            integration=chosen,
-            q=q,
-            found=found[:MATCHES],
-            more=max(0, len(found) - MATCHES),
-            problem=problem,
-        )
-
-    @router.get("/people/{integration}/{employee_id}", response_class=HTMLResponse)
-    def person_page(
-        request: Request, session: Signed, integration: str, employee_id: str, note: str = ""
-    ) -> Response:
-        problem = ""
-        explained = None
-        try:
-            with site.reading(integration) as app:
-                explained, snapshot = app.engine.explain(employee_id)
-            if explained is None:
-                errors = [str(e) for e in snapshot.errors if e.employee_id == employee_id]
-                problem = "; ".join(errors) or "HR has no one with this employee id"
-        except HrsyncError as error:
-            problem = f"the HR source cannot be read: {error}"
-        runs = site.runs_store(integration)
-        try:
-            history = runs.history(employee_id)
-        finally:
-            runs.close()
-        return render(
-            request,
-            "person.html",
-            session,
-            integration=integration,
-            employee_id=employee_id,
-            explained=explained,
-            problem=problem,
-            history=history,
-            note=note,
-        )
-
-    @router.post("/people/{integration}/{employee_id}/sync")
-    def sync_person(session: Checked, integration: str, employee_id: str) -> Response:
-        if integration not in _names(site):
-            raise HTTPException(404, f"no integration {integration}")
-        site.scheduler.enqueue(integration, frozenset({employee_id}))
-        note = (
-            f"{employee_id} is synced as soon as the run in progress ends; the history below "
-            "shows it once done (reload)"
-        )
-        return RedirectResponse(
-            f"/people/{integration}/{employee_id}?" + query(note=note), status_code=303
-        )
+        return site.tell(session, f"/runs/{run_id}", note)
 
     return router
-
-
-MATCHES = 50  # people shown for one search
-
-
-def _matching(employees: Any, q: str) -> list[Any]:
-    """The people whose id, email or name holds every word of ``q`` (any case)."""
-    words = q.lower().split()
-    found = []
-    for e in employees:
-        text = f"{e.employee_id} {e.email} {e.first_name} {e.last_name} {e.nickname}".lower()
-        if all(w in text for w in words):
-            found.append(e)
-    found.sort(key=lambda e: (e.employee_id.lower() != q.strip().lower(), e.last_name, e.email))
-    return found
-
-
-def _names(site: Site) -> list[str]:
-    with site.integrations() as integrations:
-        return integrations.names()
 
 
 def _filtered(journal: list[Any], person: str, kind: str) -> list[Any]:
@@ -447,6 +366,11 @@ def _approvable(run: RunRecord) -> str:
             f"hrsync.toml's own runs are approved on the command line: hrsync runs approve {run.id}"
         )
     return ""
+
+
+def _visitor(request: Request) -> str:
+    """Who signs in, for the log: the page and the address the call came from."""
+    return f"the admin page ({request.client.host if request.client else 'unknown address'})"
 
 
 def _cookie(response: Response, name: str, value: str, *, max_age: int | None) -> None:

@@ -1,6 +1,8 @@
 """The admin page's sessions: a random token in a Secure, HttpOnly, SameSite=Strict cookie,
-kept in the store only as its hash, with a CSRF token for the session's forms and the time
-of its last passphrase proof (sensitive actions want one within five minutes)."""
+kept in the store only as its hash (a row of its own, ``store/websessions.py``), with a CSRF
+token for the session's forms, the time of its last passphrase proof (sensitive actions want
+one within five minutes), and the note the page shows it next. Signing out deletes the row:
+the cookie, replayed after, is refused."""
 
 from __future__ import annotations
 
@@ -8,11 +10,10 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from typing import Any
 
 from hrsync.store import Store
+from hrsync.store.websessions import ConsentRow, SessionRow, WebConsents, WebSessions
 
-SESSIONS = "web:sessions"  # {sha256 of token: {"csrf", "started", "seen", "proof"}}
 COOKIE = "hrsync_session"
 IDLE = 3600.0  # a session unused this long is over
 LONGEST = 12 * 3600.0  # and every session ends after this long
@@ -37,67 +38,56 @@ def _key(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _live(row: SessionRow, now: float) -> bool:
+    return now - row.seen < IDLE and now - row.started < LONGEST
+
+
 class Sessions:
     def __init__(self, store: Store) -> None:
         self.store = store
-
-    def _all(self) -> dict[str, dict[str, Any]]:
-        kept = self.store.bookmark(SESSIONS)
-        return dict(kept) if isinstance(kept, dict) else {}
-
-    def _live(self, every: dict[str, dict[str, Any]], now: float) -> dict[str, dict[str, Any]]:
-        return {
-            k: s
-            for k, s in every.items()
-            if now - float(s["seen"]) < IDLE and now - float(s["started"]) < LONGEST
-        }
+        self._rows = WebSessions(store)
 
     def start(self) -> tuple[str, Session]:
         """A new session after the passphrase was given: its cookie token, and the session."""
         now = self.store.clock.now()
         token = secrets.token_urlsafe(32)
-        record = {"csrf": secrets.token_urlsafe(32), "started": now, "seen": now, "proof": now}
-        every = self._live(self._all(), now)
-        every[_key(token)] = record
-        self.store.save_bookmark(SESSIONS, every)
-        return token, _session(_key(token), record)
+        row = SessionRow(_key(token), secrets.token_urlsafe(32), now, now, now)
+        self._rows.add(row, seen_before=now - IDLE, started_before=now - LONGEST)
+        return token, _session(row)
 
     def find(self, token: str | None) -> Session | None:
         """The live session of ``token``; its last use is noted (at most once a minute)."""
         if not token:
             return None
         now = self.store.clock.now()
-        every = self._all()
-        record = self._live(every, now).get(_key(token))
-        if record is None:
+        row = self._rows.find(_key(token))
+        if row is None or not _live(row, now):
             return None
-        if now - float(record["seen"]) >= SEEN_EVERY:
-            record["seen"] = now
-            self.store.save_bookmark(SESSIONS, self._live(every, now))
-        return _session(_key(token), record)
+        if now - row.seen >= SEEN_EVERY:
+            self._rows.touch(row.key, seen=now)
+        return _session(row)
 
-    def proved(self, session: Session) -> Session:
+    def proved(self, session: Session) -> None:
         """The passphrase was given again in ``session``."""
         now = self.store.clock.now()
-        every = self._all()
-        record = every.get(session.key)
-        if record is None:
-            return session
-        record["proof"] = record["seen"] = now
-        self.store.save_bookmark(SESSIONS, self._live(every, now))
-        return _session(session.key, record)
+        self._rows.touch(session.key, seen=now, proof=now)
 
     def end(self, session: Session) -> None:
-        every = self._all()
-        every.pop(session.key, None)
-        self.store.save_bookmark(SESSIONS, self._live(every, self.store.clock.now()))
+        self._rows.end(session.key)
+
+    def tell(self, session_key: str, note: str) -> None:
+        """Leave ``note`` for the session's next page (what its last form did)."""
+        self._rows.leave_note(session_key, note)
+
+    def told(self, session: Session) -> str:
+        """The note left for ``session``, once."""
+        return self._rows.take_note(session.key)
 
 
-def _session(key: str, record: dict[str, Any]) -> Session:
-    return Session(key, str(record["csrf"]), float(record["started"]), float(record["proof"]))
+def _session(row: SessionRow) -> Session:
+    return Session(row.key, row.csrf, row.started, row.proof)
 
 
-OAUTH = "web:oauth"  # {state: {"name", "session", "redirect_uri", "at"}}
 OAUTH_LIFE = 600.0  # a consent not finished within ten minutes is started again
 
 
@@ -105,6 +95,7 @@ OAUTH_LIFE = 600.0  # a consent not finished within ten minutes is started again
 class Begun:
     name: str  # the connection
     redirect_uri: str
+    session: str  # the key of the session it was begun in
 
 
 class OAuthStates:
@@ -113,32 +104,20 @@ class OAuthStates:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-
-    def _live(self) -> dict[str, dict[str, Any]]:
-        kept = self.store.bookmark(OAUTH)
-        now = self.store.clock.now()
-        every = dict(kept) if isinstance(kept, dict) else {}
-        return {k: v for k, v in every.items() if now - float(v["at"]) < OAUTH_LIFE}
+        self._rows = WebConsents(store)
 
     def begin(self, name: str, session: Session, redirect_uri: str) -> str:
         state = secrets.token_urlsafe(32)
-        every = self._live()
-        every[_key(state)] = {
-            "name": name,
-            "session": session.key,
-            "redirect_uri": redirect_uri,
-            "at": self.store.clock.now(),
-        }
-        self.store.save_bookmark(OAUTH, every)
+        now = self.store.clock.now()
+        row = ConsentRow(name, session.key, redirect_uri, now)
+        self._rows.begin(_key(state), row, begun_before=now - OAUTH_LIFE)
         return state
 
     def finish(self, state: str) -> Begun | None:
         """The consent ``state`` began, once; None if unknown, used or too old."""
         if not state:
             return None
-        every = self._live()
-        found = every.pop(_key(state), None)
-        self.store.save_bookmark(OAUTH, every)
-        if found is None:
+        found = self._rows.finish(_key(state))
+        if found is None or self.store.clock.now() - found.at >= OAUTH_LIFE:
             return None
-        return Begun(str(found["name"]), str(found["redirect_uri"]))
+        return Begun(found.connection, found.redirect_uri, found.session)

@@ -1,6 +1,7 @@
 """What the admin page's routes share: the site (configuration, scheduler, one store kept
-open), the templates, the session a route needs and the CSRF token a form carries, and how a
-page is drawn."""
+open), the templates, the session a route needs, the origin and CSRF token a form post must
+show, the limits on a form's size, the note a form leaves for the next page, and how a page
+is drawn."""
 
 from __future__ import annotations
 
@@ -9,14 +10,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 import httpx
 from fastapi import Depends, Form, HTTPException, Request, Response
+from fastapi.responses import RedirectResponse
 from fastapi.templating import Jinja2Templates
 
+from hrsync.access.admin import WEB, verify
 from hrsync.access.admin import WINDOW as PROOF_WINDOW
-from hrsync.access.admin import verify
 from hrsync.access.connections import Connections
 from hrsync.access.integrations import Integrations
 from hrsync.access.vault import Vault
@@ -24,11 +25,16 @@ from hrsync.clock import Clock
 from hrsync.config import load_settings
 from hrsync.service.scheduler import Scheduler
 from hrsync.store import RunRecord, Store
+from hrsync.web.protection import from_this_site
 from hrsync.web.sessions import COOKIE, Session, Sessions
 from hrsync.wiring import App, build
 
 HERE = Path(__file__).parent
 SIGNIN_COOKIE = "hrsync_signin"  # the sign-in form's CSRF token, before any session
+# Bytes a form's body may have; a larger one is refused (413) before it is read.
+SIGNIN_LIMIT = 4 * 1024  # a passphrase and a token
+FORM_LIMIT = 16 * 1024  # names, ids, URLs, a secret or two
+CONFIGURATION_LIMIT = 256 * 1024  # an integration's whole configuration, as TOML
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 
 
@@ -42,6 +48,15 @@ class Site:
         self.proof = proof  # seconds a passphrase given stays good for sensitive actions
         self._store: Store | None = None
 
+    def tell(self, session: Session, page: str, note: str) -> Response:
+        """To ``page``, which shows ``note`` (kept for the session, never put in the URL)."""
+        Sessions(self.store).tell(session.key, note)
+        return RedirectResponse(page, status_code=303)
+
+    def told(self, session: Session) -> str:
+        """The note left for ``session``'s next page, once."""
+        return Sessions(self.store).told(session)
+
     def fresh(self, session: Session) -> bool:
         """Whether ``session`` gave the passphrase recently enough for a sensitive action."""
         return session.proved_within(self.proof, self.clock.now())
@@ -49,7 +64,7 @@ class Site:
     def prove(self, session: Session, passphrase: str) -> None:
         """A sensitive action: the passphrase again, unless given recently in ``session``."""
         if not self.fresh(session):
-            verify(self.store, passphrase)
+            verify(self.store, passphrase, door=WEB, who="the admin page")
             Sessions(self.store).proved(session)
 
     @property
@@ -73,6 +88,10 @@ class Site:
             yield Integrations(self.store, Connections(self.store, vault, client, self.clock))
         finally:
             client.close()
+
+    def integration_names(self) -> list[str]:
+        with self.integrations() as integrations:
+            return integrations.names()
 
     @contextmanager
     def reading(self, integration: str) -> Iterator[App]:
@@ -124,8 +143,15 @@ def session_of(request: Request) -> Session:
     return found
 
 
+def from_here(request: Request) -> None:
+    """Refuse a form posted from another site's page, whatever token it carries."""
+    if not from_this_site(request):
+        raise HTTPException(403, "refused: the form was sent from another site's page")
+
+
 def checked(request: Request, csrf: Annotated[str, Form()] = "") -> Session:
-    """The session of a POST whose form carries the session's CSRF token."""
+    """The session of a POST from this site whose form carries the session's CSRF token."""
+    from_here(request)
     session = session_of(request)
     if not session.csrf_matches(csrf):
         raise HTTPException(403, "the form's CSRF token is missing or wrong: reload the page")
@@ -145,7 +171,3 @@ def render(request: Request, template: str, session: Session | None, **values: A
         {"session": session, "now": site.clock.now(), **values},
         headers={"Cache-Control": "no-store"},
     )
-
-
-def query(**values: str) -> str:
-    return urlencode(values)
