@@ -277,3 +277,33 @@ def test_a_call_naming_too_many_people_is_refused(service: Service) -> None:
     enough = json.dumps({"employee_ids": [f"E{n}" for n in range(1000)]}).encode()
     taken = client.post("/hooks/people/hr", content=enough, headers=signed(enough))
     assert taken.status_code == 202
+
+
+def test_a_lock_period_and_runs_of_any_process_are_read_from_the_store(
+    service: Service, tmp_path: Path
+) -> None:
+    from hrsync.api.ratelimit import Pacer
+    from hrsync.store import Store
+
+    client = service()
+    url = load_settings(tmp_path / "hrsync.toml").store.url
+    store = Store(url, clock=VirtualClock(NOW), integration="hr")
+    try:  # another process: a run from the command line, and a lock Zoho set on it
+        store.finish_run(store.start_run("apply"), "succeeded", {})
+        pacer = Pacer(VirtualClock(NOW), log=store.call_log("https://cliq.zoho.eu"))
+        pacer.locked("users.add", 600)
+    finally:
+        store.close()
+    ready = client.get("/readyz").json()
+    assert ready["degraded"] == [
+        "Zoho locked users.add at https://cliq.zoho.eu for 600 s more: its calls wait"
+    ]
+    seen = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(client.get("/metrics").text)
+        for s in family.samples
+    }
+    host = (("endpoint", "users.add"), ("host", "https://cliq.zoho.eu"))
+    assert seen[("hrsync_api_locked_seconds", host)] == 600
+    run = (("integration", "hr"), ("mode", "apply"), ("status", "succeeded"))
+    assert seen[("hrsync_runs_recorded", run)] == 1

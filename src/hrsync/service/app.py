@@ -46,7 +46,19 @@ def create_service(
     real one unless a test says); ``lease`` is how long a claim on an integration lasts
     unrenewed; ``minute`` shortens schedules for tests."""
     clock = clock or RealClock()
-    metrics = Metrics()
+    probe: dict[str, StoreProbe] = {}
+
+    def store_probe() -> StoreProbe:
+        url = load_settings(config).store.url
+        if probe.get(url) is None:  # the configuration may name another store since
+            probe[url] = StoreProbe(url)
+        return probe[url]
+
+    def from_store() -> tuple[list[tuple[str, str, float]], dict[tuple[str, str, str], int]]:
+        found = store_probe()
+        return found.locks(clock.now()), found.runs()
+
+    metrics = Metrics(from_store)
     notify = service_notifier(config, metrics.notified)
 
     def on_result(result: RunResult) -> None:
@@ -83,7 +95,6 @@ def create_service(
     )
     app.add_middleware(SecurityHeaders)
     app.state.scheduler, app.state.metrics = scheduler, metrics
-    probe: dict[str, StoreProbe] = {}
     site = app.state.site = Site(config, scheduler, clock, proof=proof)
     app.include_router(web_router(site))
     app.include_router(Webhook(config, scheduler, metrics, clock).routes())
@@ -102,19 +113,31 @@ def create_service(
     @app.get("/readyz")
     def readyz(response: Response) -> dict[str, object]:
         problems = [] if scheduler.alive() else ["the scheduler is not running"]
-        url = load_settings(config).store.url
-        if probe.get(url) is None:  # the configuration may name another store since
-            probe[url] = StoreProbe(url)
-        trouble = probe[url].problem()
+        found = store_probe()
+        trouble = found.problem()
         if trouble != said[0] and trouble:
             log.warning("readyz: %s", mask_secrets(trouble))
         said[0] = trouble
         problems += [STORE_DOWN] if trouble else []  # the details are the log's, not the caller's
         response.status_code = 503 if problems else 200
-        return {"ready": not problems, "problems": problems, "running": scheduler.running}
+        # A lock period Zoho set: the service works, slowed down; said, still ready.
+        degraded = [] if trouble else _locked(found.locks(clock.now()))
+        return {
+            "ready": not problems,
+            "problems": problems,
+            "degraded": degraded,
+            "running": scheduler.running,
+        }
 
     @app.get("/metrics")
     def metrics_text() -> Response:
         return Response(metrics.text(), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+def _locked(locks: list[tuple[str, str, float]]) -> list[str]:
+    return [
+        f"Zoho locked {endpoint} at {host} for {seconds:.0f} s more: its calls wait"
+        for host, endpoint, seconds in sorted(locks)
+    ]

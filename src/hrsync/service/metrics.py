@@ -5,8 +5,11 @@ runs waiting their turn, the changes held as stalled, and notifications."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from hrsync.service.scheduler import RunResult
 
@@ -14,8 +17,10 @@ from hrsync.service.scheduler import RunResult
 class Metrics:
     """One registry per service, so tests and several services in a process stay apart."""
 
-    def __init__(self) -> None:
+    def __init__(self, store: StoreView | None = None) -> None:
         self.registry = CollectorRegistry()
+        if store is not None:
+            self.registry.register(FromStore(store))
         self.runs = Counter(
             "hrsync_runs", "Scheduled runs by outcome", ["integration", "outcome"],
             registry=self.registry,
@@ -90,3 +95,37 @@ class Metrics:
 
     def text(self) -> bytes:
         return generate_latest(self.registry)
+
+
+StoreView = Callable[[], tuple[list[tuple[str, str, float]], dict[tuple[str, str, str], int]]]
+
+
+class FromStore(Collector):
+    """Read at each scrape from the store, so every process's work counts (a run from the
+    command line, another worker's): the lock periods Zoho set, with the seconds left, and
+    the runs by outcome."""
+
+    def __init__(self, read: StoreView) -> None:
+        self.read = read
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            locks, runs = self.read()
+        except Exception:  # the store is down: /readyz says so; the scrape goes on
+            return
+        locked = GaugeMetricFamily(
+            "hrsync_api_locked_seconds",
+            "Seconds left of a lock period Zoho set on an endpoint group (0 samples: none)",
+            labels=["host", "endpoint"],
+        )
+        for host, endpoint, seconds in locks:
+            locked.add_metric([host, endpoint], seconds)
+        yield locked
+        recorded = GaugeMetricFamily(
+            "hrsync_runs_recorded",
+            "Runs in the store by integration, mode and status, from every process",
+            labels=["integration", "mode", "status"],
+        )
+        for (integration, mode, status), count in sorted(runs.items()):
+            recorded.add_metric([integration, mode, status], count)
+        yield recorded

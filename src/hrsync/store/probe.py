@@ -1,12 +1,18 @@
 """Whether the store answers, asked cheaply and often (``/readyz``): one kept engine and a
 ``SELECT 1``, without opening a Store (which checks its migrations). What the driver says
-(host, port, user) is for the operator's log, not for whoever asks ``/readyz``."""
+(host, port, user) is for the operator's log, not for whoever asks ``/readyz``. Also what
+``/metrics`` reads of every process's work: the lock periods Zoho set, and the runs."""
 
 from __future__ import annotations
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
+
+from hrsync.api.ratelimit import LOCKED
+from hrsync.store.tables import ApiCall, Run
+
+Lock = tuple[str, str, float]  # (Zoho API host, endpoint group, seconds left)
 
 
 class StoreProbe:
@@ -17,13 +23,38 @@ class StoreProbe:
     def problem(self) -> str:
         """Why the store cannot be used now, in the driver's words ("" when it answers)."""
         try:
-            if self._engine is None:
-                self._engine = create_engine(self.url, pool_pre_ping=True)
-            with self._engine.connect() as connection:
+            with self._engine_().connect() as connection:
                 connection.execute(text("SELECT 1"))
         except SQLAlchemyError as exc:
             return f"the store cannot be opened: {exc.__class__.__name__}: {exc.args[0]}"
         return ""
+
+    def _engine_(self) -> Engine:
+        if self._engine is None:
+            self._engine = create_engine(self.url, pool_pre_ping=True)
+        return self._engine
+
+    def locks(self, now: float) -> list[Lock]:
+        """The lock periods Zoho set that have not ended, by host and endpoint group, as any
+        process's pacer wrote them down."""
+        query = (
+            select(ApiCall.scope, ApiCall.endpoint, func.max(ApiCall.at))
+            .where(ApiCall.endpoint.like(f"%{LOCKED}"), ApiCall.at > now)
+            .group_by(ApiCall.scope, ApiCall.endpoint)
+        )
+        with self._engine_().connect() as connection:
+            rows = connection.execute(query).all()
+        return [
+            (scope, name.removesuffix(LOCKED), float(until) - now) for scope, name, until in rows
+        ]
+
+    def runs(self) -> dict[tuple[str, str, str], int]:
+        """(integration, mode, status) → how many runs the store holds: any process's."""
+        query = select(Run.integration, Run.mode, Run.status, func.count()).group_by(
+            Run.integration, Run.mode, Run.status
+        )
+        with self._engine_().connect() as connection:
+            return {(i, m, s): int(n) for i, m, s, n in connection.execute(query)}
 
     def close(self) -> None:
         if self._engine is not None:
