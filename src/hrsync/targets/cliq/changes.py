@@ -105,24 +105,17 @@ class CliqChanges:
         )
 
     def create_group(self, change: CreateDepartment | CreateDesignation) -> None:
-        """Create a department or designation. If Cliq says it exists already, it is looked
-        up by name and used; one that cannot be found fails, with that said."""
+        """Create a department or designation; one Cliq says exists already is used."""
         department = isinstance(change, CreateDepartment)
         kind = "departments" if department else "designations"
-        table = self.departments if department else self.designations
         create = self.target.create_department if department else self.target.create_designation
-        try:
-            group_id = self._group_write(lambda: create(change.name))
-        except Conflict as exists:
-            group_id = self.target.find_group(kind, change.name)
-            if not group_id:
-                raise _unfound(kind[:-1], change.name, exists) from exists
-            log.info(
-                "%s %r already exists in Cliq (id %s); using it", kind[:-1], change.name, group_id
-            )
-        if not group_id:
-            raise BadRequest(f"Cliq created {kind[:-1]} {change.name!r} but answered no id")
-        table[change.name] = group_id
+        group_id = _created_or_found(
+            kind[:-1],
+            change.name,
+            lambda: self._group_write(lambda: create(change.name)),
+            lambda: self.target.find_group(kind, change.name),
+        )
+        (self.departments if department else self.designations)[change.name] = group_id
         self.target.remember_group(kind, change.name, group_id)
 
     def _group_write(self, write: Callable[[], Any]) -> Any:
@@ -144,35 +137,29 @@ class CliqChanges:
         """Create a team; one Cliq says exists already is looked up in the listing. Some
         organisations list only the teams the caller joined: then it cannot be found, and
         the change fails saying what to do."""
-        try:
-            team_id = self.target.create_team(change.name)
-        except Conflict as exists:
-            team_id = self.target.find_team(change.name)
-            if not team_id:
-                raise _unfound("team", change.name, exists) from exists
-            log.info("team %r already exists in Cliq (id %s); using it", change.name, team_id)
-        if not team_id:
-            raise BadRequest(f"Cliq created team {change.name!r} but answered no id")
+        team_id = _created_or_found(
+            "team",
+            change.name,
+            lambda: self.target.create_team(change.name),
+            lambda: self.target.find_team(change.name),
+        )
         self.teams[change.name.strip().lower()] = team_id
 
     def create_role(self, change: CreateRole) -> None:
         clone_id = self.roles.get(change.clone_of.strip().lower(), "") if change.clone_of else ""
         if change.clone_of and not clone_id:
             raise BadRequest(f"role {change.clone_of!r} to copy does not exist")
-        try:
-            role_id = self.target.create_role(
+        role_id = _created_or_found(
+            "role",
+            change.name,
+            lambda: self.target.create_role(
                 change.name,
                 profile_type=change.profile_type,
                 clone_id=clone_id,
                 description=change.description,
-            )
-        except Conflict as exists:
-            role_id = self.target.find_role(change.name)
-            if not role_id:
-                raise _unfound("role", change.name, exists) from exists
-            log.info("role %r already exists in Cliq (id %s); using it", change.name, role_id)
-        if not role_id:
-            raise BadRequest(f"Cliq created role {change.name!r} but answered no id")
+            ),
+            lambda: self.target.find_role(change.name),
+        )
         self.roles[change.name.strip().lower()] = role_id
         if change.permissions:
             self.target.set_permissions(role_id, change.permissions)
@@ -444,6 +431,24 @@ class CliqChanges:
             if email.lower() in found:
                 self.zuid_of[employee_id] = found[email.lower()]
         return self.zuid_of.get(employee_id, "")
+
+
+def _created_or_found(
+    kind: str, name: str, create: Callable[[], str], find: Callable[[], str]
+) -> str:
+    """The id of what ``create`` made; if Cliq says it exists already, of what ``find``
+    finds by name. None found, or no id answered, is a failure that says so: a change is
+    done only with an id to show for it."""
+    try:
+        found = create()
+    except Conflict as exists:
+        found = find()
+        if not found:
+            raise _unfound(kind, name, exists) from exists
+        log.info("%s %r already exists in Cliq (id %s); using it", kind, name, found)
+    if not found:
+        raise BadRequest(f"Cliq created {kind} {name!r} but answered no id")
+    return found
 
 
 def _unfound(kind: str, name: str, exists: Conflict) -> BadRequest:
