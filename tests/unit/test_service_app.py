@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from hrsync.access.vault import Vault
 from hrsync.clock import VirtualClock
 from hrsync.config import load_settings
-from hrsync.service.app import create_service
+from hrsync.service.app import NOTHING_ENABLED, create_service
 from hrsync.service.hooks import set_secret, signature
 from tests.asgi import AsgiClient
 
@@ -296,7 +296,8 @@ def test_a_lock_period_and_runs_of_any_process_are_read_from_the_store(
         store.close()
     ready = client.get("/readyz").json()
     assert ready["degraded"] == [
-        "Zoho locked users.add at https://cliq.zoho.eu for 600 s more: its calls wait"
+        "Zoho locked users.add at https://cliq.zoho.eu for 600 s more: its calls wait",
+        NOTHING_ENABLED,
     ]
     seen = {
         (s.name, tuple(sorted(s.labels.items()))): s.value
@@ -307,3 +308,18 @@ def test_a_lock_period_and_runs_of_any_process_are_read_from_the_store(
     assert seen[("hrsync_api_locked_seconds", host)] == 600
     run = (("integration", "hr"), ("mode", "apply"), ("status", "succeeded"))
     assert seen[("hrsync_runs_recorded", run)] == 1
+
+
+def test_readyz_says_when_no_integration_is_enabled(service: Service, tmp_path: Path) -> None:
+    from hrsync.store import Store
+    from hrsync.store import integrations as rows
+
+    client = service()
+    assert client.get("/readyz").json()["degraded"] == [NOTHING_ENABLED]
+    store = Store(load_settings(tmp_path / "hrsync.toml").store.url, clock=VirtualClock(NOW))
+    try:
+        rows.add(store, name="hr", config="{}", schedule="", now=NOW)
+        rows.set_status(store, "hr", "enabled", now=NOW)
+    finally:
+        store.close()
+    assert client.get("/readyz").json()["degraded"] == []

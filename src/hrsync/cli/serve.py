@@ -150,6 +150,7 @@ def serve(
     service = create_service(
         ctx.obj["config"], tick=check_every, lease=lease, minute=schedule_minute, proof=proof_window
     )
+    _say_if_nothing_runs(ctx.obj["config"])  # the store is made by now
     Service = _server_class()
     settings = uvicorn.Config(
         exposure.wrap(service),
@@ -159,6 +160,26 @@ def serve(
         **exposure.server_options(),
     )
     Service(settings).run()
+
+
+def _say_if_nothing_runs(config: Path) -> None:
+    """Say plainly at start when no integration is enabled: the service would run nothing.
+    A store that cannot be opened is /readyz's to say (and the log's)."""
+    from hrsync.clock import RealClock
+    from hrsync.config import load_settings
+    from hrsync.service.app import NOTHING_ENABLED
+    from hrsync.store import Store
+    from hrsync.store import integrations as rows
+
+    try:
+        store = Store(load_settings(config).store.url, clock=RealClock())
+    except Exception:  # said by /readyz, with the details in the log
+        return
+    try:
+        if not rows.enabled(store):
+            errors.print(f"Note: {NOTHING_ENABLED}.", markup=False, highlight=False, soft_wrap=True)
+    finally:
+        store.close()
 
 
 def _exposure(

@@ -121,7 +121,7 @@ def create_service(
         problems += [STORE_DOWN] if trouble else []  # the details are the log's, not the caller's
         response.status_code = 503 if problems else 200
         # A lock period Zoho set: the service works, slowed down; said, still ready.
-        degraded = [] if trouble else _locked(found.locks(clock.now()))
+        degraded = [] if trouble else _locked(found.locks(clock.now())) + _idle(found)
         return {
             "ready": not problems,
             "problems": problems,
@@ -141,3 +141,14 @@ def _locked(locks: list[tuple[str, str, float]]) -> list[str]:
         f"Zoho locked {endpoint} at {host} for {seconds:.0f} s more: its calls wait"
         for host, endpoint, seconds in sorted(locks)
     ]
+
+
+NOTHING_ENABLED = (
+    "no integration is enabled, so nothing runs: `hrsync integrations create NAME --from "
+    "hrsync.toml`, then `hrsync integrations enable NAME` (hrsync.toml alone is for the "
+    "command line: `hrsync sync`)"
+)
+
+
+def _idle(found: StoreProbe) -> list[str]:
+    return [NOTHING_ENABLED] if found.enabled() == 0 else []

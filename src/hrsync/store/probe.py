@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from hrsync.api.ratelimit import LOCKED
-from hrsync.store.tables import ApiCall, Run
+from hrsync.store.tables import ApiCall, Integration, Run
 
 Lock = tuple[str, str, float]  # (Zoho API host, endpoint group, seconds left)
 
@@ -42,8 +42,11 @@ class StoreProbe:
             .where(ApiCall.endpoint.like(f"%{LOCKED}"), ApiCall.at > now)
             .group_by(ApiCall.scope, ApiCall.endpoint)
         )
-        with self._engine_().connect() as connection:
-            rows = connection.execute(query).all()
+        try:
+            with self._engine_().connect() as connection:
+                rows = connection.execute(query).all()
+        except SQLAlchemyError:  # not made yet: no lock to tell of
+            return []
         return [
             (scope, name.removesuffix(LOCKED), float(until) - now) for scope, name, until in rows
         ]
@@ -55,6 +58,16 @@ class StoreProbe:
         )
         with self._engine_().connect() as connection:
             return {(i, m, s): int(n) for i, m, s, n in connection.execute(query)}
+
+    def enabled(self) -> int | None:
+        """How many integrations are enabled (the ones ``hrsync serve`` runs); None when
+        the store cannot tell (not made yet)."""
+        query = select(func.count()).where(Integration.status == "enabled")
+        try:
+            with self._engine_().connect() as connection:
+                return int(connection.execute(query).scalar_one())
+        except SQLAlchemyError:
+            return None
 
     def close(self) -> None:
         if self._engine is not None:
