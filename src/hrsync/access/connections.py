@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -17,11 +17,12 @@ from urllib.parse import urlencode
 import httpx
 from authlib.oauth1.rfc5849.client_auth import ClientAuth
 
+from hrsync.access.pacing import paced
 from hrsync.access.services import CustomService, covered, data_centre, zoho_service
 from hrsync.access.tokens import SharedTokens, expiry, token_url
 from hrsync.access.vault import Vault
 from hrsync.api.auth import ZOHO_PREFIX, TokenAuth, oauth1_token, token_request
-from hrsync.api.ratelimit import Pacer, endpoint_of
+from hrsync.api.ratelimit import endpoint_of
 from hrsync.clock import Clock
 from hrsync.config import refuse_plain_http
 from hrsync.errors import AuthError, ConfigError, HrsyncError, TransientError
@@ -328,39 +329,9 @@ class Connections:
 
         endpoint = endpoint_of(method, httpx.URL(full).path)
         if row.service.startswith("zoho_") and endpoint is not None:
-            return self._paced(name, settings, endpoint, send)
+            api_url = str(settings.get("api_url", ""))
+            return paced(self.store.call_log(api_url), self.clock, name, endpoint, send)
         return send()
-
-    def _paced(
-        self,
-        name: str,
-        settings: dict[str, Any],
-        endpoint: str,
-        send: Callable[[], httpx.Response],
-    ) -> httpx.Response:
-        """A call to Zoho's API through the pacer and the store's call log, as every sync's
-        are: Zoho counts them all against one limit, and going over locks the endpoint."""
-        pacer = Pacer(self.clock, log=self.store.call_log(settings.get("api_url", "")))
-        wait = pacer.delay(endpoint)
-        if wait > 1:
-            log.warning(
-                "%s: waiting %.0f s for Zoho's %s limit (%d calls a minute, shared with "
-                "hrsync's other runs)",
-                name, wait, endpoint, pacer.limit(endpoint).per_minute,
-            )  # fmt: skip
-        pacer.wait(endpoint)
-        try:
-            response = send()
-        except (httpx.ConnectError, httpx.ConnectTimeout):
-            pacer.cancel(endpoint)  # nothing reached Zoho
-            raise
-        except httpx.TransportError:
-            pacer.record(endpoint)
-            raise
-        pacer.record(endpoint)
-        if _throttled(response):
-            pacer.locked(endpoint, pacer.limit(endpoint).lock_seconds)
-        return response
 
     def _oauth1_request(
         self,
@@ -515,16 +486,3 @@ def _check_urls(name: str, settings: Mapping[str, Any], allow_http: bool) -> Non
     for key, value in settings.items():
         if key.endswith("_url") and isinstance(value, str) and value:
             _check_url(name, key, value, allow_http)
-
-
-def _throttled(response: httpx.Response) -> bool:
-    """Zoho's answer to a call over the limit: 429, or 400 ``request_limit_exceeded``."""
-    if response.status_code == 429:
-        return True
-    if response.status_code != 400:
-        return False
-    try:
-        body = response.json()
-    except ValueError:
-        return False
-    return isinstance(body, dict) and body.get("code") == "request_limit_exceeded"

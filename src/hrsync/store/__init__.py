@@ -5,5 +5,6 @@ SQLAlchemy; ``failures`` tells the rest what a database error means."""
 
 from hrsync.store.db import Store
 from hrsync.store.records import RunRecord
+from hrsync.store.websessions import ConsentRow, SessionRow
 
-__all__ = ["RunRecord", "Store"]
+__all__ = ["ConsentRow", "RunRecord", "SessionRow", "Store"]

@@ -40,6 +40,7 @@ from hrsync.store.nonces import NonceStore
 from hrsync.store.outcomes import OutcomeStore
 from hrsync.store.records import JournalRecord, RunRecord, like_literal, run_record
 from hrsync.store.tables import JournalEntry, Lease, Link, Run
+from hrsync.store.websessions import WebConsents, WebSessions
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -430,6 +431,15 @@ class Store(BookmarkStore, MembershipStore, NonceStore, OutcomeStore):
     def leases(self, *, owner: str, seconds: float) -> Leases:
         """The leases ``owner`` (a worker, host:pid) takes on integrations for its runs."""
         return Leases(self, owner=owner, seconds=seconds)
+
+    # the admin page --------------------------------------------------------------------------
+    def web_sessions(self) -> WebSessions:
+        """The admin page's sessions, a row each."""
+        return WebSessions(self)
+
+    def web_consents(self) -> WebConsents:
+        """The OAuth consents begun from the admin page, a row each."""
+        return WebConsents(self)
 
     # API calls ---------------------------------------------------------------------------
     def call_log(self, scope: str) -> CallLog:

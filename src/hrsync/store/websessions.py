@@ -101,7 +101,7 @@ class WebConsents:
     def __init__(self, store: Store) -> None:
         self._engine = store.engine
 
-    def begin(self, key: str, row: ConsentRow, *, begun_before: float) -> None:
+    def start(self, key: str, row: ConsentRow, *, begun_before: float) -> None:
         """Keep ``row`` under ``key``, and let go of the consents begun before ``begun_before``."""
         with self._engine.begin() as connection:
             connection.execute(delete(WebConsent).where(WebConsent.at < begun_before))
@@ -116,7 +116,7 @@ class WebConsents:
                 },
             )
 
-    def finish(self, key: str) -> ConsentRow | None:
+    def take(self, key: str) -> ConsentRow | None:
         """The consent kept under ``key``, taken away: of two callers at once, one gets it."""
         with self._engine.begin() as connection:
             found = connection.execute(

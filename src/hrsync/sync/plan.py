@@ -425,25 +425,10 @@ class Plan:
         return dict(Counter(c.kind for c in self.changes))
 
     def api_calls(self) -> dict[str, int]:
-        """The calls this plan needs per endpoint group (invites go 100 to a call)."""
-        calls: Counter[str] = Counter()
-        joining: Counter[tuple[str, str]] = Counter()  # movers, moved 100 to a member call
-        for change in self.changes:
-            if isinstance(change, TeamMembers) and not change.join:
-                calls[change.endpoint] += len(change.employee_ids)  # one member out per call
-            elif isinstance(change, UpdateUser):
-                groups = {f: new for f, (_, new) in change.changes.items() if f in MOVES and new}
-                joining.update((MOVES[f], new.lower()) for f, new in groups.items())
-                if set(change.changes) - groups.keys():
-                    calls[change.endpoint] += 1
-            elif change.endpoint and not isinstance(change, InviteUser):
-                calls[change.endpoint] += 1
-        for (endpoint, _), movers in joining.items():
-            calls[endpoint] += -(-movers // 100)
-        invites = len(self.of(InviteUser))
-        if invites:
-            calls["users.add"] = -(-invites // 100) + _extra_invite_rounds(self.of(InviteUser))
-        return dict(calls)
+        """The calls this plan needs per endpoint group (``sync/estimate.py``)."""
+        from hrsync.sync.estimate import api_calls
+
+        return api_calls(self)
 
     def encoded(self) -> list[str]:
         """Every change as ``Change.encoded`` text, in plan order."""
@@ -510,12 +495,3 @@ class Plan:
             cliq_read=str(data.get("cliq_read", "")),
             stalled=list(data.get("stalled", [])),
         )
-
-
-MOVES = {"department": "departments", "designation": "designations"}  # field -> member call
-
-
-def _extra_invite_rounds(invites: list[InviteUser]) -> int:
-    """Partial batches forced by waiting for managers' ids: at most one per hierarchy level."""
-    levels = {i.depth for i in invites}
-    return max(0, len(levels) - 1)

@@ -135,7 +135,7 @@ def connection_routes(site: Site) -> APIRouter:
             with site.integrations() as integrations:
                 if integrations.connections.show(name).authorised:  # authorising it again
                     site.prove(session, passphrase)
-                state = OAuthStates(site.store).begin(name, session, redirect_uri)
+                state = OAuthStates(site.store).start(name, session, redirect_uri)
                 url = integrations.connections.authorize_url(
                     name, redirect_uri=redirect_uri, state=state
                 )
@@ -151,7 +151,7 @@ def connection_routes(site: Site) -> APIRouter:
         not come with a redirect from Zoho's site: the state (random, one use, ten minutes,
         made for a signed-in session) is the proof instead, and the note for the connections
         page is left with the session that began the consent."""
-        begun = OAuthStates(site.store).finish(state)
+        begun = OAuthStates(site.store).take(state)
         if begun is None:
             note = "not authorised: the consent is unknown or too old; start again"
         else:

@@ -11,8 +11,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from hrsync.store import Store
-from hrsync.store.websessions import ConsentRow, SessionRow, WebConsents, WebSessions
+from hrsync.store import ConsentRow, SessionRow, Store
 
 COOKIE = "hrsync_session"
 IDLE = 3600.0  # a session unused this long is over
@@ -45,7 +44,7 @@ def _live(row: SessionRow, now: float) -> bool:
 class Sessions:
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._rows = WebSessions(store)
+        self._rows = store.web_sessions()
 
     def start(self) -> tuple[str, Session]:
         """A new session after the passphrase was given: its cookie token, and the session."""
@@ -104,20 +103,20 @@ class OAuthStates:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._rows = WebConsents(store)
+        self._rows = store.web_consents()
 
-    def begin(self, name: str, session: Session, redirect_uri: str) -> str:
+    def start(self, name: str, session: Session, redirect_uri: str) -> str:
         state = secrets.token_urlsafe(32)
         now = self.store.clock.now()
         row = ConsentRow(name, session.key, redirect_uri, now)
-        self._rows.begin(_key(state), row, begun_before=now - OAUTH_LIFE)
+        self._rows.start(_key(state), row, begun_before=now - OAUTH_LIFE)
         return state
 
-    def finish(self, state: str) -> Begun | None:
+    def take(self, state: str) -> Begun | None:
         """The consent ``state`` began, once; None if unknown, used or too old."""
         if not state:
             return None
-        found = self._rows.finish(_key(state))
+        found = self._rows.take(_key(state))
         if found is None or self.store.clock.now() - found.at >= OAUTH_LIFE:
             return None
         return Begun(found.connection, found.redirect_uri, found.session)

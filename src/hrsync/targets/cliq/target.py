@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -22,6 +22,7 @@ from hrsync.sync.state import (
 )
 from hrsync.targets.cliq.changes import GROUP_FIELDS, CliqChanges
 from hrsync.targets.cliq.learnt import UPDATE_BODY, update_in_learnt_body, users_changed_since
+from hrsync.targets.cliq.lookups import Lookups
 from hrsync.targets.cliq.seen import (
     APPLYING,
     MAX_UNSURE,
@@ -38,11 +39,6 @@ from hrsync.targets.cliq.seen import (
 from hrsync.targets.cliq.wire import current_user, current_user_of
 
 log = logging.getLogger(__name__)
-# Departments and designations hrsync created or found by name, by kind: name → id. Some
-# organisations list only one page of designations (no next_token): those beyond it are
-# known only from here.
-KNOWN_GROUPS = "cliq:groups:known"
-PAGE = 100  # items hrsync asks for in a page of a listing
 SCOPE_REFUSED = "invalid_oauthscope"  # Cliq's code for a token without the call's scope
 DEPARTMENTS_PEOPLE_SCOPE = "ZohoPeople.employee.READ"  # the departments document's, for a list
 
@@ -62,7 +58,7 @@ class NoMemory:
         self._saved[name] = value
 
 
-class CliqTarget:
+class CliqTarget(Lookups):
     """Reads and writes one Cliq organisation through ``CliqClient``."""
 
     def __init__(
@@ -162,75 +158,6 @@ class CliqTarget:
             log.info("departments cannot be listed (%s): Zoho People manages them", refused)
             inv.groups_by_people = True
         self._add_known_groups(inv)
-
-    def _add_known_groups(self, inv: Inventory) -> None:
-        """Groups hrsync created or found by name that the listing left out (a listing of
-        one page): listed names and ids win over what was remembered. A listing that ended
-        on a page short of the page size was whole: what it left out is gone from Cliq."""
-        known: dict[str, dict[str, str]] = self.memory.bookmark(KNOWN_GROUPS) or {}
-        kept: dict[str, dict[str, str]] = {}
-        for kind, table in (("departments", inv.departments), ("designations", inv.designations)):
-            read = not inv.groups_by_people and not (
-                kind == "departments" and inv.departments_unread
-            )
-            whole = read and (len(table) % PAGE != 0 or not table)
-            if read and not whole:
-                inv.groups_partial.add(kind)
-            listed_ids = set(table.values())
-            listed_names = {name.lower() for name in table}
-            kept[kind] = {}
-            for name, group_id in (known.get(kind) or {}).items():
-                if group_id in listed_ids or name.lower() in listed_names or whole:
-                    continue
-                table[name] = kept[kind][name] = group_id
-        if known and kept != known:
-            self.memory.save_bookmark(KNOWN_GROUPS, kept)
-
-    def find_groups(self, inventory: Inventory, wanted: Mapping[str, Iterable[str]]) -> None:
-        """Look up by name the wanted departments and designations a listing that may have
-        stopped short left out (read-only; one search each, and found ones are remembered,
-        so a plan says what apply will do)."""
-        for kind in sorted(inventory.groups_partial):
-            table = inventory.departments if kind == "departments" else inventory.designations
-            listed = {name.lower() for name in table}
-            for name in sorted(set(wanted.get(kind, ()))):
-                if name.lower() in listed:
-                    continue
-                group_id = self.find_group(kind, name)
-                if group_id:
-                    table[name] = group_id
-                    self.remember_group(kind, name, group_id)
-
-    def remember_group(self, kind: str, name: str, group_id: str) -> None:
-        """A department or designation hrsync created or found: known from now on, listed
-        or not. An empty ``group_id`` forgets it (Cliq said it no longer exists)."""
-        known: dict[str, dict[str, str]] = self.memory.bookmark(KNOWN_GROUPS) or {}
-        table = {k: v for k, v in (known.get(kind) or {}).items() if k.lower() != name.lower()}
-        if group_id:
-            table[name] = group_id
-        self.memory.save_bookmark(KNOWN_GROUPS, {**known, kind: table})
-
-    def find_group(self, kind: str, name: str) -> str:
-        """The id of the department or designation named ``name``, found by search ("" when
-        there is none)."""
-        find = (
-            self.client.find_department if kind == "departments" else self.client.find_designation
-        )
-        found = find(name)
-        return found.id if found is not None else ""
-
-    def find_team(self, name: str) -> str:
-        """The id of the team named ``name`` in a listing of every team ("" if not listed)."""
-        wanted = name.strip().lower()
-        self.teams_found = True
-        return next(
-            (t.team_id for t in self.client.iter_teams() if t.name.strip().lower() == wanted), ""
-        )
-
-    def find_role(self, name: str) -> str:
-        """The id of the role named ``name`` in the roles listing ("" if not listed)."""
-        wanted = name.strip().lower()
-        return next((r.id for r in self.client.roles() if r.name.strip().lower() == wanted), "")
 
     def _read_departments(self, inv: Inventory) -> None:
         """The departments; a listing refused for a scope leaves them to a pending action
