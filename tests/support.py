@@ -189,3 +189,19 @@ class KeepsOldValue(httpx.BaseTransport):
             headers = {k: v for k, v in request.headers.items() if k.lower() != "content-length"}
             request = httpx.Request("PUT", request.url, headers=headers, content=content)
         return self.inner.handle_request(request)
+
+
+def queued_events(scheduler: Any, integration: str = "hr") -> list[str]:
+    """The employee ids of every HR event the service's store holds for ``integration``, in
+    the order they arrived (whatever became of them)."""
+    from hrsync.clock import RealClock
+    from hrsync.config import load_settings
+    from hrsync.store import Store
+
+    store = Store(
+        load_settings(scheduler.config).store.url, clock=RealClock(), integration=integration
+    )
+    try:
+        return [e.employee_id for e in reversed(store.events(limit=10_000))]
+    finally:
+        store.close()

@@ -24,6 +24,7 @@ from hrsync.service.app import create_service
 from hrsync.store import Store
 from hrsync.web.sessions import COOKIE, IDLE
 from tests.asgi import AsgiClient
+from tests.support import queued_events
 
 PASSPHRASE = "correct horse battery staple"
 
@@ -298,7 +299,8 @@ def test_every_route_of_the_page_wants_a_session_and_every_post_a_csrf_token(sit
         for token in ({}, {"csrf": "forged"}):
             answer = site.browser.post(path, data=token)
             assert answer.status_code == 403, (path, token)
-    assert site.app.state.scheduler.approvals == [] and site.app.state.scheduler.queue == []
+    assert site.app.state.scheduler.approvals == []
+    assert queued_events(site.app.state.scheduler) == []
 
 
 def _every_route(routes: list[Any]) -> Iterator[Any]:

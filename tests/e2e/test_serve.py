@@ -21,6 +21,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from hrsync.access.connections import loopback_redirect_uri
 from hrsync.cli.demo import sample_employees, write_csv
+from hrsync.clock import RealClock
+from hrsync.store import Store
 from tests.e2e.conftest import Serve, run_hrsync
 from tests.smtp_server import smtp_server
 
@@ -189,9 +191,9 @@ def test_an_hr_event_syncs_the_people_it_names_within_seconds(
         == 401
     )
     asked = time.monotonic()
-    taken = httpx.post(hook, json={"employee_id": rows[5]["employee_id"]},
-                       headers={"X-Hrsync-Secret": secret})  # fmt: skip
-    assert taken.status_code == 202 and taken.json()["queued"] == [rows[5]["employee_id"]]
+    named = {"employee_ids": [rows[5]["employee_id"], "E99999"]}  # E99999: no such person
+    taken = httpx.post(hook, json=named, headers={"X-Hrsync-Secret": secret})
+    assert taken.status_code == 202 and taken.json()["queued"] == named["employee_ids"]
 
     def mobile(eid: str) -> str:
         users = httpx.get(f"{base}/_emulator/state").json()["users"]
@@ -202,9 +204,70 @@ def test_an_hr_event_syncs_the_people_it_names_within_seconds(
     )
     assert time.monotonic() - asked < 15
     assert mobile(rows[6]["employee_id"]) != "+1 555 0606"  # not named: waits for its schedule
+    settled = wait_for(lambda: events_of(tmp_path, "queued") == [] and events_of(tmp_path), 10,
+                       "the events were not settled")  # fmt: skip
+    assert settled == [
+        (rows[5]["employee_id"], "done", ""),
+        ("E99999", "refused", "employee E99999 is not in the HR source, and hrsync manages no "
+         "Cliq user for them"),
+    ]  # fmt: skip
     seen = metrics(url)
     assert seen[("hrsync_webhook_refused_total", (("reason", "secret"),))] == 2
-    assert seen[succeeded] == 2
+    assert seen[succeeded] == 2  # the unknown person did not fail the others' run
+    assert seen[("hrsync_events_settled", (("integration", "hr"), ("state", "refused")))] == 1
+
+
+def events_of(folder: Path, state: str = "") -> list[tuple[str, str, str]]:
+    """(employee id, state, why) of the HR events the store in ``folder`` keeps, oldest first."""
+    store = Store(f"sqlite:///{folder / 'hrsync.db'}", clock=RealClock(), integration="hr")
+    try:
+        return [
+            (e.employee_id, e.state, e.reason)
+            for e in reversed(store.events())
+            if not state or e.state == state
+        ]
+    finally:
+        store.close()
+
+
+def test_an_hr_event_taken_before_a_kill_is_synced_after_the_restart(
+    serve: Serve, tmp_path: Path, service: Any
+) -> None:
+    base = serve("real")
+    env = set_up_integration(base, tmp_path, 20)
+    env["HRSYNC_WEBHOOK_SECRET"] = secret = "a webhook secret of thirty-two chars"
+    run_hrsync(tmp_path, env, "integrations", "webhook", "hr")
+    process, url = service(env)
+    succeeded = ("hrsync_runs_total", (("integration", "hr"), ("outcome", "succeeded")))
+    wait_for(lambda: metrics(url).get(succeeded) == 1.0, 90, "the scheduled run never succeeded")
+    rows = sample_employees(20)
+    rows[3]["mobile"] = "+1 555 0303"
+    write_csv(tmp_path / "employees.csv", rows)
+    # Another worker holds the integration, so the event waits; this one is killed meanwhile.
+    store = Store(f"sqlite:///{tmp_path / 'hrsync.db'}", clock=RealClock(), integration="hr")
+    leases = store.leases(owner="elsewhere:1", seconds=600)
+    try:
+        assert leases.claim("hr")
+        named = {"employee_id": rows[3]["employee_id"]}
+        taken = httpx.post(f"{url}/hooks/people/hr", json=named,
+                           headers={"X-Hrsync-Secret": secret})  # fmt: skip
+        assert taken.status_code == 202
+        process.kill()
+        process.wait(timeout=10)
+        assert events_of(tmp_path) == [(rows[3]["employee_id"], "queued", "")]
+        leases.release("hr")
+    finally:
+        store.close()
+
+    service(env)  # the restart: the event is still there, and is synced first
+
+    def mobile() -> str:
+        users = httpx.get(f"{base}/_emulator/state").json()["users"]
+        found = next(u for u in users if u.get("employee_id") == rows[3]["employee_id"])
+        return str(found.get("mobile", ""))
+
+    wait_for(lambda: mobile() == "+1 555 0303", 30, "the event was lost in the kill")
+    wait_for(lambda: events_of(tmp_path, "done"), 10, "the event was never settled")
 
 
 def test_a_held_run_is_said_in_the_cliq_channel_and_by_email(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -17,6 +18,7 @@ from hrsync.config import load_settings
 from hrsync.service.app import NOTHING_ENABLED, create_service
 from hrsync.service.hooks import set_secret, signature
 from tests.asgi import AsgiClient
+from tests.support import queued_events
 
 SECRET = "a webhook secret of thirty-two chars"
 NOW = 1_790_000_000.0
@@ -38,12 +40,14 @@ def service(tmp_path: Path) -> Iterator[Callable[..., AsgiClient]]:
         client.close()
 
 
-def _service(tmp_path: Path, *, signed_only: bool = False, store_url: str = "") -> AsgiClient:
+def _service(
+    tmp_path: Path, *, signed_only: bool = False, store_url: str = "", clock: Any = None
+) -> AsgiClient:
     config = tmp_path / "hrsync.toml"
     config.write_text(f'[store]\nurl = "{store_url}"\n' if store_url else "", encoding="utf-8")
     store = load_settings(config).store
     set_secret(store.url, Vault.open(store.key_file), "hr", SECRET, signed_only=signed_only)
-    return AsgiClient(create_service(config, clock=VirtualClock(NOW)))
+    return AsgiClient(create_service(config, clock=clock or VirtualClock(NOW)))
 
 
 def signed(body: bytes, *, at: float = NOW, secret: str = SECRET) -> dict[str, str]:
@@ -86,8 +90,7 @@ def test_a_signed_call_is_taken_and_a_tampered_or_replayed_one_is_not(
     plain = client.post(hook, content=BODY, headers={"X-Hrsync-Secret": SECRET})
     assert plain.status_code == 202
     assert refused(client) == {"signature": 2.0, "stale": 1.0, "timestamp": 1.0}
-    queue = client.app.state.scheduler.queue
-    assert queue == [("hr", frozenset({"E7"}))] * 2  # nothing refused reached the queue
+    assert queued_events(client.app.state.scheduler) == ["E7"] * 2  # nothing refused did
 
 
 @pytest.mark.parametrize("signed_only", [True, False])
@@ -184,7 +187,7 @@ def test_a_signed_call_is_taken_once_in_every_process_on_the_store(
     assert [a.status_code for a in answers] == [202, 401, 401]
     assert "was taken already" in answers[1].json()["error"]
     assert refused(first) == {"replayed": 1.0} and refused(second) == {"replayed": 1.0}
-    assert len(first.app.state.scheduler.queue + second.app.state.scheduler.queue) == 1
+    assert queued_events(first.app.state.scheduler) == ["E7"]  # the store both share
     later = first.post(hook, content=BODY, headers=signed(BODY, at=NOW + 1))  # signed again
     assert later.status_code == 202
 
@@ -219,7 +222,7 @@ def test_a_timestamp_that_is_not_unix_seconds_is_refused(service: Service, stamp
     assert answer.status_code == 401, stamp
     assert "X-Hrsync-Timestamp" in answer.json()["error"]
     assert refused(client) == {"timestamp": 1.0}
-    assert client.app.state.scheduler.queue == []
+    assert queued_events(client.app.state.scheduler) == []
 
 
 def test_a_timestamp_with_a_fraction_of_a_second_is_taken(service: Service) -> None:
@@ -252,7 +255,7 @@ def test_a_webhook_body_over_one_megabyte_is_refused_before_it_is_read(service: 
     assert answer.status_code == 413
     assert chunked.read <= 1024 * 1024 + chunked.piece  # it stopped at the limit
     assert refused(client) == {"too_large": 2.0}
-    assert client.app.state.scheduler.queue == []
+    assert queued_events(client.app.state.scheduler) == []
     padded = json.dumps({"employee_ids": ["E7"], "pad": "x" * 900_000}).encode()
     taken = client.post("/hooks/people/hr", content=padded, headers={"X-Hrsync-Secret": SECRET})
     assert taken.status_code == 202  # under the limit, however sent
@@ -273,7 +276,7 @@ def test_a_call_naming_too_many_people_is_refused(service: Service) -> None:
     crowd = json.dumps({"employee_ids": [f"E{n}" for n in range(1001)]}).encode()
     answer = client.post("/hooks/people/hr", content=crowd, headers=signed(crowd))
     assert answer.status_code == 413 and "at most 1000" in answer.json()["error"]
-    assert refused(client) == {"too_many": 1.0} and client.app.state.scheduler.queue == []
+    assert refused(client) == {"too_many": 1.0} and queued_events(client.app.state.scheduler) == []
     enough = json.dumps({"employee_ids": [f"E{n}" for n in range(1000)]}).encode()
     taken = client.post("/hooks/people/hr", content=enough, headers=signed(enough))
     assert taken.status_code == 202
@@ -323,3 +326,47 @@ def test_readyz_says_when_no_integration_is_enabled(service: Service, tmp_path: 
     finally:
         store.close()
     assert client.get("/readyz").json()["degraded"] == []
+
+
+def samples(client: AsgiClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(client.get("/metrics").text)
+        for s in family.samples
+    }
+
+
+def test_each_person_named_is_queued_or_refused_with_why_and_kept_in_the_store(
+    tmp_path: Path,
+) -> None:
+    clock = VirtualClock(NOW)
+    client = _service(tmp_path, clock=clock)
+    named = {"employee_ids": ["E4", "", {"id": "E5"}, "E4", 17, "x" * 101, "E\x00"]}
+    body = json.dumps(named).encode()
+    answer = client.post("/hooks/people/hr", content=body, headers=signed(body))
+    assert answer.status_code == 202
+    said = answer.json()
+    assert said["queued"] == ["E4", "17"]  # once each, in the order named
+    assert [e["employee_id"] for e in said["events"]] == ["E4", "17"]
+    assert said["refused"] == [
+        {"employee_id": "", "why": "empty"},
+        {"employee_id": '{"id": "E5"}', "why": "an employee id is a string (or a number)"},
+        {"employee_id": "x" * 40 + "…", "why": "longer than 100 characters"},
+        {"employee_id": "E\\x00", "why": "holds control characters"},
+    ]
+    nobody = json.dumps({"employee_ids": ["", None]}).encode()
+    answer = client.post("/hooks/people/hr", content=nobody, headers=signed(nobody))
+    assert answer.status_code == 400 and len(answer.json()["refused"]) == 2
+    clock.advance(90)
+    seen = samples(client)
+    assert seen[("hrsync_events_queued", (("integration", "hr"),))] == 2
+    assert seen[("hrsync_events_oldest_age_seconds", (("integration", "hr"),))] == 90
+    assert seen[("hrsync_webhook_people_total", (("outcome", "queued"),))] == 2
+    assert seen[("hrsync_webhook_people_total", (("outcome", "refused"),))] == 6
+
+    client.close()
+    restarted = _service(tmp_path)  # a restart (or a kill) after the 202 loses nothing
+    try:
+        assert queued_events(restarted.app.state.scheduler) == ["E4", "17"]
+    finally:
+        restarted.close()

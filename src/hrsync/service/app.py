@@ -18,7 +18,7 @@ from hrsync.access.admin import WINDOW as PROOF_WINDOW
 from hrsync.clock import Clock, RealClock
 from hrsync.config import load_settings
 from hrsync.redaction import mask_secrets
-from hrsync.service.metrics import Metrics
+from hrsync.service.metrics import Metrics, Seen
 from hrsync.service.notify import service_notifier
 from hrsync.service.scheduler import RunResult, Scheduler
 from hrsync.service.webhook import Webhook
@@ -54,9 +54,9 @@ def create_service(
             probe[url] = StoreProbe(url)
         return probe[url]
 
-    def from_store() -> tuple[list[tuple[str, str, float]], dict[tuple[str, str, str], int]]:
-        found = store_probe()
-        return found.locks(clock.now()), found.runs()
+    def from_store() -> Seen:
+        found, now = store_probe(), clock.now()
+        return Seen(now, found.locks(now), found.runs(), found.queued(), found.settled())
 
     metrics = Metrics(from_store)
     notify = service_notifier(config, metrics.notified)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ TIMESTAMP = "x-hrsync-timestamp"  # the Unix time the sender signed at
 SKEW = 300.0  # a signature older or newer than this is refused (a replayed call)
 BODY_LIMIT = 1024 * 1024  # bytes of a call's body; a larger one is refused unread
 MOST_PEOPLE = 1000  # employee ids one call may name
+MOST_ID_CHARACTERS = 100
 # Unix seconds, with at most microseconds: never "nan", "inf", "1e9" or a sign, which
 # float() takes and which compare as never stale or mean another time than they show.
 UNIX_SECONDS = re.compile(r"[0-9]{1,11}(?:\.[0-9]{1,6})?")
@@ -117,18 +119,42 @@ def refusal_as_replay(store: Store, call: Call) -> str:
     return "" if store.first_use(found.group(1), until=until) else "replayed"
 
 
-def employee_ids(body: Any, query: Mapping[str, str]) -> list[str]:
-    """The people a call names, as many times as it names them: ``{"employee_ids": [...]}``,
+def named_people(body: Any, query: Mapping[str, str]) -> tuple[list[str], list[tuple[str, str]]]:
+    """The people a call names, each once, in the order named: ``{"employee_ids": [...]}``,
     ``{"employee_id": "..."}``, or ``?employee_id=`` (a People webhook sends the fields it is
-    told to, as parameters)."""
-    found: list[str] = []
+    told to, as parameters); and what it names that is no employee id, with why."""
+    given: list[Any] = []
     if isinstance(body, dict):
         many = body.get("employee_ids")
         if isinstance(many, list):
-            found += [str(e).strip() for e in many]
-        one = body.get("employee_id") or body.get("EmployeeID")
-        if one:
-            found.append(str(one).strip())
-    if query.get("employee_id"):
-        found.append(query["employee_id"].strip())
-    return [e for e in found if e and len(e) <= 100]
+            given += many
+        elif many is not None:
+            given.append(many)
+        one = body.get("employee_id", body.get("EmployeeID"))
+        if one is not None:
+            given.append(one)
+    if "employee_id" in query:
+        given.append(query["employee_id"])
+    named: list[str] = []
+    refused: list[tuple[str, str]] = []
+    for value in given:
+        employee_id, why = _employee_id(value)
+        if why:
+            refused.append((employee_id, why))
+        elif employee_id not in named:
+            named.append(employee_id)
+    return named, refused
+
+
+def _employee_id(value: Any) -> tuple[str, str]:
+    """``value`` as an employee id, or what it was and why it is none."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return json.dumps(value)[:40], "an employee id is a string (or a number)"
+    text = str(value).strip()
+    if not text:
+        return text, "empty"
+    if len(text) > MOST_ID_CHARACTERS:
+        return text[:40] + "…", f"longer than {MOST_ID_CHARACTERS} characters"
+    if not text.isprintable():
+        return text.encode("unicode_escape").decode("ascii")[:40], "holds control characters"
+    return text, ""

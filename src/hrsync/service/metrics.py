@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -56,6 +57,11 @@ class Metrics:
             "hrsync_webhook_refused", "HR event calls refused, by reason", ["reason"],
             registry=self.registry,
         )  # fmt: skip
+        self.people = Counter(
+            "hrsync_webhook_people",
+            "People named by HR event calls taken: queued as events, or refused as no employee id",
+            ["outcome"], registry=self.registry,
+        )  # fmt: skip
         self.notifications = Counter(
             "hrsync_notifications", "Notifications by channel (cliq, email) and outcome",
             ["channel", "outcome"], registry=self.registry,
@@ -97,20 +103,31 @@ class Metrics:
         return generate_latest(self.registry)
 
 
-StoreView = Callable[[], tuple[list[tuple[str, str, float]], dict[tuple[str, str, str], int]]]
+@dataclass(frozen=True)
+class Seen:
+    """What one scrape read of the store."""
+
+    now: float
+    locks: list[tuple[str, str, float]]  # (host, endpoint group, seconds left)
+    runs: dict[tuple[str, str, str], int]  # (integration, mode, status) → runs
+    queued: list[tuple[str, int, float]]  # (integration, events queued, oldest's arrival)
+    settled: dict[tuple[str, str], int]  # (integration, state) → events kept so
+
+
+StoreView = Callable[[], Seen]
 
 
 class FromStore(Collector):
     """Read at each scrape from the store, so every process's work counts (a run from the
-    command line, another worker's): the lock periods Zoho set, with the seconds left, and
-    the runs by outcome."""
+    command line, another worker's): the lock periods Zoho set, with the seconds left, the
+    runs by outcome, and the HR events queued and settled."""
 
     def __init__(self, read: StoreView) -> None:
         self.read = read
 
     def collect(self) -> Iterator[Metric]:
         try:
-            locks, runs = self.read()
+            seen = self.read()
         except Exception:  # the store is down: /readyz says so; the scrape goes on
             return
         locked = GaugeMetricFamily(
@@ -118,7 +135,7 @@ class FromStore(Collector):
             "Seconds left of a lock period Zoho set on an endpoint group (0 samples: none)",
             labels=["host", "endpoint"],
         )
-        for host, endpoint, seconds in locks:
+        for host, endpoint, seconds in seen.locks:
             locked.add_metric([host, endpoint], seconds)
         yield locked
         recorded = GaugeMetricFamily(
@@ -126,6 +143,30 @@ class FromStore(Collector):
             "Runs in the store by integration, mode and status, from every process",
             labels=["integration", "mode", "status"],
         )
-        for (integration, mode, status), count in sorted(runs.items()):
+        for (integration, mode, status), count in sorted(seen.runs.items()):
             recorded.add_metric([integration, mode, status], count)
         yield recorded
+        queued = GaugeMetricFamily(
+            "hrsync_events_queued",
+            "HR events waiting for a run (new ones, and failed ones waiting to be tried again)",
+            labels=["integration"],
+        )
+        oldest = GaugeMetricFamily(
+            "hrsync_events_oldest_age_seconds",
+            "How long the oldest HR event still queued has waited",
+            labels=["integration"],
+        )
+        for integration, count, arrived in seen.queued:
+            queued.add_metric([integration], count)
+            oldest.add_metric([integration], max(0.0, seen.now - arrived))
+        yield queued
+        yield oldest
+        settled = GaugeMetricFamily(
+            "hrsync_events_settled",
+            "HR events of the last 7 days by what became of them: done, refused (no such "
+            "person), held (the run was held) or failed (given up after 8 tries)",
+            labels=["integration", "state"],
+        )
+        for (integration, state), count in sorted(seen.settled.items()):
+            settled.add_metric([integration, state], count)
+        yield settled

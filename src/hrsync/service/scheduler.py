@@ -34,6 +34,7 @@ from hrsync.service.claims import Hold, LeaseGate, LeaseLost, held
 from hrsync.service.progress import LiveProgress
 from hrsync.store import Store
 from hrsync.store.db import this_process
+from hrsync.store.events import EventRecord
 from hrsync.sync.apply import ApplyReport
 from hrsync.sync.engine import HeldRun
 from hrsync.sync.pending import pending_actions
@@ -90,6 +91,9 @@ class RunResult:
     kinds: tuple[tuple[str, str, int], ...] = ()  # changes by kind and state
     pending: tuple[str, ...] = ()  # the pending actions the run left (an admin's tasks)
     stalled: int = 0  # changes held as stalled: made 3 times, each "done", Cliq still differs
+    # Of a run for HR events: (employee id, "refused" | "retry", why) of each person named
+    # that HR cannot sync or whose change was not confirmed; the others are done.
+    people: tuple[tuple[str, str, str], ...] = ()
 
 
 class Scheduler:
@@ -115,8 +119,7 @@ class Scheduler:
         self.on_result = on_result
         self.on_due = on_due
         self.stop_event = threading.Event()
-        self.wake = threading.Event()  # an on-demand run was queued
-        self.queue: list[tuple[str, frozenset[str]]] = []  # (integration, employee ids)
+        self.wake = threading.Event()  # an HR event was queued, or a held run approved
         self.approvals: list[tuple[str, HeldRun, frozenset[str]]] = []  # held plans to apply
         self._queue_lock = threading.Lock()
         self.running: str = ""  # the integration running now
@@ -128,14 +131,24 @@ class Scheduler:
         self._thread = threading.Thread(target=self._loop, name="hrsync-scheduler", daemon=True)
         self._thread.start()
 
-    def enqueue(self, integration: str, employee_ids: frozenset[str]) -> int:
-        """Sync these people of ``integration`` as soon as the run in progress ends; returns
-        how many on-demand runs wait."""
-        with self._queue_lock:
-            self.queue.append((integration, employee_ids))
-            waiting = len(self.queue)
+    def enqueue(
+        self, integration: str, employee_ids: Iterable[str], *, sender: str = "page"
+    ) -> list[int]:
+        """Sync these people of ``integration`` as soon as the run in progress ends: kept in
+        the store (one event per person) before this returns; the events' ids."""
+        store = Store(
+            load_settings(self.config).store.url, clock=RealClock(), integration=integration
+        )
+        try:
+            queued = store.queue_events(list(employee_ids), sender=sender)
+        finally:
+            store.close()
+        self.nudge()
+        return queued
+
+    def nudge(self) -> None:
+        """Look at the queued events now, not at the next tick."""
         self.wake.set()
-        return waiting
 
     def approve(self, integration: str, held: HeldRun, *, only: Iterable[str] = ()) -> None:
         """Apply ``held``'s plan (of ``only`` these people, as it was held) as soon as the run
@@ -170,10 +183,10 @@ class Scheduler:
             self.wake.clear()
 
     def run_queued(self) -> None:
-        """Approved held runs, then the on-demand runs (HR events), the people of one
-        integration merged into one run."""
+        """Approved held runs, then the HR events due (kept in the store: those this or any
+        process took, and those an earlier run left to try again), the people of one
+        integration in one run, in the order their events arrived."""
         with self._queue_lock:
-            queued, self.queue = self.queue, []
             approved, self.approvals = self.approvals, []
         if approved:
             base = load_settings(self.config)
@@ -185,20 +198,34 @@ class Scheduler:
                     if ran is None:  # another worker runs it now: the approval waits a tick
                         with self._queue_lock:
                             self.approvals.append((name, plan, only))
-        people: dict[str, set[str]] = {}
-        for name, ids in queued:
-            people.setdefault(name, set()).update(ids)
-        if not people:
-            return
         base = load_settings(self.config)
         with integrations_of(base) as integrations:
-            for name, wanted in sorted(people.items()):
+            for name in integrations.store.due_event_integrations():
                 if self.stop_event.is_set():
                     break
-                ran = self._run_held(integrations, name, base, only=frozenset(wanted))
-                if ran is None:  # another worker runs it now: these people wait a tick
-                    with self._queue_lock:
-                        self.queue.append((name, frozenset(wanted)))
+                self._run_events(integrations, name, base)
+
+    def _run_events(self, integrations: Integrations, name: str, base: Settings) -> None:
+        """One run of ``name`` for its events due, under this worker's lease (read once the
+        lease is held, so no two workers take the same events); what it made of each event
+        is kept. A run that stopped leaves its events queued as they were."""
+        leases = integrations.store.leases(owner=self.worker, seconds=self.lease)
+        with held(leases, name) as hold:
+            if hold is None:  # another worker runs it now: the events wait for it or a tick
+                return
+            events = Store(base.store.url, clock=RealClock(), integration=name)
+            try:
+                due = events.due_events()
+                if not due:
+                    return
+                self.hold = hold
+                try:
+                    result = self.run_one(name, base, events=tuple(e.employee_id for e in due))
+                finally:
+                    self.hold = None
+                events.settle_events(settled(due, result), run_id=result.run_id)
+            finally:
+                events.close()
 
     def run_interrupted(self) -> list[RunResult]:
         """Run the integrations whose latest run did not finish, without waiting for their
@@ -280,15 +307,19 @@ class Scheduler:
         *,
         only: frozenset[str] = frozenset(),
         approves: HeldRun | None = None,
+        events: tuple[str, ...] = (),
     ) -> RunResult:
-        """One run of ``name`` (of ``only`` these people, when given), its outcome whatever
-        happens (a bug is logged, not raised)."""
+        """One run of ``name`` (of ``only`` these people, or of the people HR ``events``
+        named, in their order, when given), its outcome whatever happens (a bug is logged,
+        not raised)."""
         self.running = name
-        who = f" for {', '.join(sorted(only))}" if only else ""
+        if events:
+            only = frozenset(events)
+        who = f" for {len(only)} people" if only else ""
         log.info("run of %s%s starts", name, who, extra={"integration": name})
         try:
             with bound(integration=name):
-                result = self._run(name, base, only, approves)
+                result = self._run(name, base, only, approves, events)
         except LeaseLost as lost:
             result = RunResult(name, "stopped", error=str(lost))
         except Stopping:
@@ -308,7 +339,12 @@ class Scheduler:
         return result
 
     def _run(
-        self, name: str, base: Settings, only: frozenset[str], approves: HeldRun | None
+        self,
+        name: str,
+        base: Settings,
+        only: frozenset[str],
+        approves: HeldRun | None,
+        events: tuple[str, ...] = (),
     ) -> RunResult:
         try:
             with integrations_of(base) as integrations:
@@ -325,6 +361,7 @@ class Scheduler:
             ),
         )
         app.engine.only = only
+        app.engine.events = events
         try:
             self.progress = LiveProgress(name, app.services, RealClock())
             outcome = app.engine.run_apply(approves=approves, progress=self.progress)
@@ -347,6 +384,7 @@ class Scheduler:
             **_traffic(app.services),
             pending=tuple(action.action for action in pending_actions(outcome.plan)[0]),
             stalled=len(outcome.plan.stalled),
+            people=_people(outcome.plan, report) if events else (),
         )
 
     def _lease_valid(self) -> bool:
@@ -380,6 +418,37 @@ def _traffic(services: list[ZohoHttp]) -> dict[str, Any]:
         "throttled": tuple(sorted(throttled.items())),
         "waited": tuple(sorted(waited.items())),
     }
+
+
+def _people(plan: Plan, report: ApplyReport) -> tuple[tuple[str, str, str], ...]:
+    """Of the people a run for HR events named: those refused, and those with a change that
+    was not confirmed (to try again), each with why."""
+    found = [(employee_id, "refused", why) for employee_id, why in sorted(plan.refused.items())]
+    for change in plan.changes:
+        if change.key in report.confirmed:
+            continue
+        why = report.why.get(change.key, "not confirmed")
+        people = getattr(change, "employee_ids", None) or [getattr(change, "employee_id", "")]
+        found += [
+            (employee_id, "retry", f"{change.key}: {why}") for employee_id in people if employee_id
+        ]
+    return tuple(found)
+
+
+def settled(events: list[EventRecord], result: RunResult) -> dict[int, tuple[str, str]]:
+    """What a run made of each of its events: event id → (state, why) for
+    ``Store.settle_events``; nothing for a run that stopped (its events stay queued)."""
+    if result.outcome == "stopped":
+        return {}
+    if result.outcome == "held":
+        return {e.id: ("held", f"run {result.run_id} is held: {result.error}") for e in events}
+    if result.outcome == "failed":
+        return {e.id: ("retry", result.error) for e in events}
+    said: dict[str, tuple[str, str]] = {}
+    for employee_id, state, why in result.people:  # refused above all, else the first why
+        if employee_id not in said or state == "refused":
+            said[employee_id] = (state, why)
+    return {e.id: said.get(e.employee_id, ("done", "")) for e in events}
 
 
 def _kinds(plan: Plan, report: ApplyReport) -> tuple[tuple[str, str, int], ...]:

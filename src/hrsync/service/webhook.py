@@ -21,8 +21,8 @@ from hrsync.service.hooks import (
     BODY_LIMIT,
     MOST_PEOPLE,
     Call,
-    employee_ids,
     kept_secret,
+    named_people,
     refusal_as_replay,
     refusal_by_headers,
     refusal_by_signature,
@@ -41,6 +41,7 @@ REFUSED = {
     "unsigned": "this integration takes signed calls only (X-Hrsync-Signature)",
 }
 TOO_LARGE = f"the body is over {BODY_LIMIT // 1024} KiB"
+NO_EMPLOYEE = "name the people: employee_ids, employee_id, or ?employee_id="
 TOO_MANY = f"a call names at most {MOST_PEOPLE} people: send the others in further calls"
 
 
@@ -58,18 +59,19 @@ class Webhook:
         return router
 
     async def hook(self, integration: str, request: Request, response: Response) -> Any:
-        """An HR event: sync the people it names, within Zoho's limits, in seconds."""
+        """An HR event: sync the people it names, within Zoho's limits, in seconds. Each
+        person named is kept in the store as an event before the 202 says so."""
         if _declared_length(request) > BODY_LIMIT:  # refused unread (the route's limit words it)
             return self._refuse(response, "too_large", 413, TOO_LARGE)
         call = Call(dict(request.headers), dict(request.query_params), self.clock.now())
         store = await run_in_threadpool(self._store, integration)
         try:
             refused, body = await self._judge(store, call, request)
+            if refused:
+                return self._refuse(response, refused, 401, REFUSED[refused])
+            return await self._take(store, body, call, response)
         finally:
             store.close()
-        if refused:
-            return self._refuse(response, refused, 401, REFUSED[refused])
-        return self._take(integration, body, call, response)
 
     def _store(self, integration: str) -> Store:
         url = load_settings(self.config).store.url
@@ -98,22 +100,28 @@ class Webhook:
                 self.metrics.refused.labels("too_large").inc()
             raise
 
-    def _take(self, integration: str, body: bytes, call: Call, response: Response) -> Any:
+    async def _take(self, store: Store, body: bytes, call: Call, response: Response) -> Any:
         try:
             parsed = json.loads(body) if body else None
         except ValueError:
             parsed = None
-        named = employee_ids(parsed, call.query)
-        if len(named) > MOST_PEOPLE:
+        named, unread = named_people(parsed, call.query)
+        if len(named) + len(unread) > MOST_PEOPLE:
             return self._refuse(response, "too_many", 413, TOO_MANY)
+        refused = [{"employee_id": e, "why": why} for e, why in unread]
+        self.metrics.people.labels("refused").inc(len(refused))
         if not named:
-            return self._refuse(
-                response, "no_employee", 400, "name the people: employee_ids, employee_id, "
-                "or ?employee_id="
-            )  # fmt: skip
-        people = frozenset(named)
-        self.metrics.queue.set(self.scheduler.enqueue(integration, people))
-        return {"queued": sorted(people), "integration": integration}
+            self._refuse(response, "no_employee", 400, "")
+            return {"error": NO_EMPLOYEE, "refused": refused}
+        events = await run_in_threadpool(store.queue_events, named)
+        self.metrics.people.labels("queued").inc(len(named))
+        self.scheduler.nudge()
+        return {
+            "integration": store.integration,
+            "queued": named,
+            "events": [{"id": n, "employee_id": e} for n, e in zip(events, named, strict=True)],
+            "refused": refused,
+        }
 
     def _refuse(self, response: Response, reason: str, status: int, said: str) -> Any:
         self.metrics.refused.labels(reason).inc()

@@ -34,6 +34,7 @@ from hrsync.owner_only import create_owner_only
 from hrsync.store.bookmarks import BookmarkStore
 from hrsync.store.bulk import insert_rows, placeholder
 from hrsync.store.calls import CallLog
+from hrsync.store.events import EventQueue
 from hrsync.store.leases import Leases
 from hrsync.store.memberships import MembershipStore
 from hrsync.store.nonces import NonceStore
@@ -72,7 +73,7 @@ def _alive(owner: str, heartbeat: float | None, now: float, *, ours: bool = Fals
     return heartbeat is not None and now - heartbeat < STALE
 
 
-class Store(BookmarkStore, MembershipStore, NonceStore, OutcomeStore):
+class Store(BookmarkStore, EventQueue, MembershipStore, NonceStore, OutcomeStore):
     """hrsync's own database. SQLite by default; any SQLAlchemy URL (PostgreSQL) works."""
 
     def __init__(self, url: str, *, clock: Clock, integration: str = "default") -> None:

@@ -1,7 +1,8 @@
 """Whether the store answers, asked cheaply and often (``/readyz``): one kept engine and a
 ``SELECT 1``, without opening a Store (which checks its migrations). What the driver says
 (host, port, user) is for the operator's log, not for whoever asks ``/readyz``. Also what
-``/metrics`` reads of every process's work: the lock periods Zoho set, and the runs."""
+``/metrics`` reads of every process's work: the lock periods Zoho set, the runs, and the HR
+events queued and settled."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from hrsync.api.ratelimit import LOCKED
-from hrsync.store.tables import ApiCall, Integration, Run
+from hrsync.store.tables import ApiCall, HrEvent, Integration, Run
 
 Lock = tuple[str, str, float]  # (Zoho API host, endpoint group, seconds left)
+Queued = tuple[str, int, float]  # (integration, events queued, when the oldest arrived)
 
 
 class StoreProbe:
@@ -58,6 +60,26 @@ class StoreProbe:
         )
         with self._engine_().connect() as connection:
             return {(i, m, s): int(n) for i, m, s, n in connection.execute(query)}
+
+    def queued(self) -> list[Queued]:
+        """The HR events queued, by integration, with when the oldest of them arrived."""
+        query = (
+            select(HrEvent.integration, func.count(), func.min(HrEvent.received_at))
+            .where(HrEvent.state == "queued")
+            .group_by(HrEvent.integration)
+        )
+        with self._engine_().connect() as connection:
+            return [(i, int(n), float(oldest)) for i, n, oldest in connection.execute(query)]
+
+    def settled(self) -> dict[tuple[str, str], int]:
+        """(integration, state) → how many HR events the store keeps settled so."""
+        query = (
+            select(HrEvent.integration, HrEvent.state, func.count())
+            .where(HrEvent.state != "queued")
+            .group_by(HrEvent.integration, HrEvent.state)
+        )
+        with self._engine_().connect() as connection:
+            return {(i, s): int(n) for i, s, n in connection.execute(query)}
 
     def enabled(self) -> int | None:
         """How many integrations are enabled (the ones ``hrsync serve`` runs); None when

@@ -226,3 +226,28 @@ class WebhookSignature(Base):
     integration: Mapped[str] = mapped_column(String(100), primary_key=True)
     signature: Mapped[str] = mapped_column(String(64), primary_key=True)  # hex HMAC-SHA256
     expires_at: Mapped[float] = mapped_column(Float)
+
+
+class HrEvent(Base):
+    """One person named by an HR event (a webhook call, a "sync now"), kept until a run has
+    settled it: ``queued`` (waiting, or waiting again after a failure), ``done`` (their
+    changes were confirmed, or none were needed), ``refused`` (no such person), ``held`` (a
+    guard held the run: approving it applies them) or ``failed`` (given up after retries)."""
+
+    __tablename__ = "hr_events"
+    __table_args__ = (
+        Index("ix_hr_events_state_next", "state", "next_try_at"),
+        Index("ix_hr_events_integration_state", "integration", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # the order of arrival
+    integration: Mapped[str] = mapped_column(String(100))
+    employee_id: Mapped[str] = mapped_column(String(100))
+    received_at: Mapped[float] = mapped_column(Float)
+    state: Mapped[str] = mapped_column(String(10), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_try_at: Mapped[float] = mapped_column(Float)
+    settled_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    run_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the run that last had it
+    reason: Mapped[str] = mapped_column(Text, default="")  # why it failed, was refused or held
+    sender: Mapped[str] = mapped_column(String(20), default="webhook")  # webhook | page

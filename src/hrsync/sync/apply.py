@@ -144,6 +144,7 @@ class ApplyReport:
     notes: list[str] = field(default_factory=list)
     groups_by_people: bool = False  # Cliq said Zoho People owns departments and designations
     confirmed: set[str] = field(default_factory=set)  # keys of the changes confirmed
+    why: dict[str, str] = field(default_factory=dict)  # change key → why it failed or was skipped
 
     @property
     def ok(self) -> bool:
@@ -252,6 +253,7 @@ class Applier:
         listed = self.report.skipped if remedy.state == "skipped" else self.report.failed
         for change in changes:
             listed.append(f"{change.describe(done=False)}: {why}")
+            self.report.why[change.key] = why
             if remedy.state == "failed":
                 log.error(
                     "%s failed: %s",

@@ -32,7 +32,7 @@ from hrsync.sync.safety import (
     check_source,
     removals,
 )
-from hrsync.sync.scope import check_people, for_people
+from hrsync.sync.scope import check_people, for_people, unknown_people
 from hrsync.sync.stall import STALLED_AFTER, hold_stalled, stalled_changes
 from hrsync.sync.stall import WINDOW as STALL_WINDOW
 from hrsync.sync.state import ConnectState, DesiredState, Inventory, RoleSpec
@@ -122,6 +122,9 @@ class Engine:
         self._desired: DesiredState | None = None
         # Employee ids to sync alone (``--employee``); empty: everyone.
         self.only: frozenset[str] = frozenset()
+        # The people HR events named, in the order the events arrived (the service's runs):
+        # synced in that order, and one HR cannot sync is refused alone, not the whole run.
+        self.events: tuple[str, ...] = ()
         # What the last plan linked: stored links, then the links it found (see ``_links``).
         self._stored_links: dict[str, str] = {}
         self._planned_links: dict[str, str] = {}
@@ -198,7 +201,12 @@ class Engine:
         mark_drift(plan, desired, lambda: self.store.bookmark(DESIRED_DIGESTS) or {})
         self._hold_stalled(plan)
         self._desired = desired
-        if self.only:
+        if self.events:
+            refused = unknown_people(self.events, desired, links)
+            plan = for_people(plan, set(self.events) - refused.keys(), order=self.events)
+            plan.refused = refused
+            plan.notes.append(f"only the {len(set(self.events))} people HR events named")
+        elif self.only:
             check_people(self.only, desired, links)
             plan = for_people(plan, self.only)
             plan.notes.append(f"only {', '.join(sorted(self.only))}: everyone else is left as is")
@@ -384,6 +392,7 @@ class Engine:
                 "notes": report.notes,
                 "resumed": resumed,
             }
+            | ({"refused": plan.refused} if plan.refused else {})
             | ({"approves": approves.run_id} if approves is not None else {}),
         )
         if approves is not None:

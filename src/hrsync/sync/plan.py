@@ -417,6 +417,8 @@ class Plan:
     cliq_read: str = ""  # how Cliq's users were read: "full: why" or "incremental: …"
     # Keys of changes held back as stalled: made 3 times, each "done", Cliq still differs.
     stalled: list[str] = field(default_factory=list)
+    # Employee id → why not: people HR events named whom hrsync cannot sync (the others go on).
+    refused: dict[str, str] = field(default_factory=dict)
 
     def of(self, change_type: type[Change]) -> list[Any]:
         return [c for c in self.changes if isinstance(c, change_type)]

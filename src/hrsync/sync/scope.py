@@ -3,7 +3,7 @@ only the groups, teams and roles their own changes need."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 
 from hrsync.errors import HrsyncError
@@ -30,22 +30,34 @@ class NotInSource(HrsyncError):
 
 def check_people(only: Collection[str], desired: DesiredState, links: Collection[str]) -> None:
     """Every id asked for must be in HR (or a managed user HR no longer lists)."""
+    for why in unknown_people(only, desired, links).values():
+        raise NotInSource(why)
+
+
+def unknown_people(
+    only: Collection[str], desired: DesiredState, links: Collection[str]
+) -> dict[str, str]:
+    """Employee id → why hrsync cannot sync them, of the ids asked for that HR does not
+    have (or has broken), and that hrsync manages no Cliq user for."""
+    unknown: dict[str, str] = {}
     for employee_id in sorted(only):
         if employee_id in desired.held:
-            raise NotInSource(
+            unknown[employee_id] = (
                 f"employee {employee_id}: {desired.held[employee_id]} is broken, so nothing "
                 "is synced for them; fix the record first"
             )
-        if employee_id not in desired.users and employee_id not in links:
-            raise NotInSource(
+        elif employee_id not in desired.users and employee_id not in links:
+            unknown[employee_id] = (
                 f"employee {employee_id} is not in the HR source, and hrsync manages no Cliq "
                 "user for them"
             )
+    return unknown
 
 
-def for_people(plan: Plan, only: Collection[str]) -> Plan:
+def for_people(plan: Plan, only: Collection[str], *, order: Sequence[str] = ()) -> Plan:
     """``plan`` with the changes of ``only``: theirs, their share of member changes, and the
-    creations those need; record errors about others are left out."""
+    creations those need; record errors about others are left out. With ``order`` (the
+    people in the order their HR events arrived), each person's changes go in that order."""
     wanted = set(only)
     kept: list[Change] = []
     for change in plan.changes:
@@ -67,6 +79,8 @@ def for_people(plan: Plan, only: Collection[str]) -> Plan:
                 )
         elif getattr(change, "employee_id", None) in wanted:
             kept.append(change)
+    if order:
+        kept.sort(key=_arrival(order))
     needed = _needed(kept)
     creations = [c for c in plan.changes if _creation(c) in needed]
     return replace(
@@ -76,6 +90,18 @@ def for_people(plan: Plan, only: Collection[str]) -> Plan:
         drift=[k for k in plan.drift if k in {c.key for c in kept}],
         known_users={e: z for e, z in plan.known_users.items() if e in wanted},
     )
+
+
+def _arrival(order: Sequence[str]) -> Callable[[Change], int]:
+    """A change's place: that of the first of its people to arrive."""
+    place = {employee_id: n for n, employee_id in reversed(list(enumerate(order)))}
+    last = len(order)
+
+    def arrived(change: Change) -> int:
+        people = getattr(change, "employee_ids", None) or [getattr(change, "employee_id", "")]
+        return min((place.get(e, last) for e in people), default=last)
+
+    return arrived
 
 
 def _needed(changes: list[Change]) -> set[tuple[str, str]]:

@@ -29,6 +29,7 @@ from hrsync.access.integrations import (
 )
 from hrsync.errors import HrsyncError
 from hrsync.store import RunRecord
+from hrsync.store.events import EventRecord
 from hrsync.sync.engine import HeldRun
 from hrsync.web.connections import connection_routes
 from hrsync.web.people import people_routes
@@ -260,14 +261,24 @@ def web_router(site: Site) -> APIRouter:
     def runs_page(request: Request, session: Signed, integration: str = "") -> Response:
         names = [integration] if integration else ["default", *site.integration_names()]
         rows: list[RunRecord] = []
+        events: list[EventRecord] = []
         for name in names:
             runs = site.runs_store(name)
             try:
                 rows += runs.runs(50)
+                events += runs.events(limit=50)
             finally:
                 runs.close()
         rows.sort(key=lambda r: r.id, reverse=True)
-        return render(request, "runs.html", session, runs=rows[:100], integration=integration)
+        events.sort(key=lambda e: e.id, reverse=True)
+        return render(
+            request,
+            "runs.html",
+            session,
+            runs=rows[:100],
+            events=events[:50],
+            integration=integration,
+        )
 
     def run_or_404(run_id: int) -> tuple[RunRecord, list[Any]]:
         run = site.store.run(run_id)

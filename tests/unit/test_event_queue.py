@@ -1,0 +1,150 @@
+"""HR events live in the store from the 202 on: in the order they arrived, until a run settles
+them; a person whose change failed is tried again after a growing wait, then given up and
+shown as failed. What a run made of its events, person by person."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hrsync.clock import VirtualClock
+from hrsync.service.scheduler import RunResult, settled
+from hrsync.store import Store
+from hrsync.store.events import GIVE_UP, EventRecord
+from hrsync.sync.plan import Plan, TeamMembers, UpdateUser
+from hrsync.sync.scope import for_people
+
+NOW = 1_790_000_000.0
+KINDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=KINDS)
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "postgresql":
+        yield request.getfixturevalue("postgres_url")
+    else:
+        yield f"sqlite:///{tmp_path / 'hrsync.db'}"
+
+
+@pytest.fixture
+def clock() -> VirtualClock:
+    return VirtualClock(NOW)
+
+
+@pytest.fixture
+def hr(store_url: str, clock: VirtualClock) -> Iterator[Store]:
+    store = Store(store_url, clock=clock, integration="hr")
+    yield store
+    store.close()
+
+
+def states(store: Store) -> dict[str, tuple[str, int]]:
+    return {e.employee_id: (e.state, e.attempts) for e in store.events()}
+
+
+def test_events_wait_in_the_order_they_arrived_for_each_integration(
+    hr: Store, store_url: str, clock: VirtualClock
+) -> None:
+    other = Store(store_url, clock=clock, integration="payroll")
+    try:
+        first = hr.queue_events(["E3", "E1"])
+        clock.advance(1)
+        other.queue_events(["P1"])
+        later = hr.queue_events(["E2"])
+        assert first[0] < first[1] < later[0]
+        assert [e.employee_id for e in hr.due_events()] == ["E3", "E1", "E2"]
+        assert [e.employee_id for e in other.due_events()] == ["P1"]
+        assert hr.due_event_integrations() == ["hr", "payroll"]  # the oldest event first
+        assert hr.next_event_at() == NOW
+    finally:
+        other.close()
+
+
+def test_a_failed_person_is_tried_again_later_and_then_given_up(
+    hr: Store, clock: VirtualClock
+) -> None:
+    [done, failing, unknown] = hr.queue_events(["E1", "E2", "E9"])
+    hr.settle_events(
+        {
+            done: ("done", ""),
+            failing: ("retry", "user:E2:update: Cliq answered 500"),
+            unknown: ("refused", "employee E9 is not in the HR source"),
+        },
+        run_id=7,
+    )
+    assert states(hr) == {"E1": ("done", 1), "E2": ("queued", 1), "E9": ("refused", 1)}
+    assert hr.due_events() == []  # E2 waits before its next try
+    waits = []
+    for _ in range(GIVE_UP - 1):
+        [event] = [e for e in hr.events() if e.state == "queued"]
+        waits.append(event.next_try_at - clock.now())
+        assert event.reason == "user:E2:update: Cliq answered 500" and event.run_id in (7, 8)
+        clock.advance(waits[-1] - 1)
+        assert hr.due_events() == []
+        clock.advance(1)
+        assert [e.id for e in hr.due_events()] == [failing]
+        hr.settle_events({failing: ("retry", "user:E2:update: Cliq answered 500")}, run_id=8)
+    assert waits == sorted(waits) and waits[0] == 30 and waits[-1] == 3600
+    assert states(hr)["E2"] == ("failed", GIVE_UP)
+    assert hr.due_events() == [] and hr.next_event_at() is None
+
+
+def test_only_a_queued_event_is_settled(hr: Store) -> None:
+    [event] = hr.queue_events(["E1"])
+    hr.settle_events({event: ("done", "")}, run_id=1)
+    hr.settle_events({event: ("retry", "a late worker's view")}, run_id=2)
+    [kept] = hr.events()
+    assert (kept.state, kept.run_id, kept.reason) == ("done", 1, "")
+
+
+def test_settled_events_are_forgotten_after_a_week_and_queued_ones_never(
+    hr: Store, clock: VirtualClock
+) -> None:
+    [done, waiting] = hr.queue_events(["E1", "E2"])
+    hr.settle_events({done: ("done", "")}, run_id=1)
+    clock.advance(8 * 86400)
+    hr.queue_events(["E3"])
+    assert sorted(states(hr)) == ["E2", "E3"]
+    assert [e.id for e in hr.due_events()] == [waiting, waiting + 1]
+
+
+def event(n: int, employee_id: str) -> EventRecord:
+    return EventRecord(n, "hr", employee_id, NOW, "queued", 0, NOW, None, None, "", "webhook")
+
+
+def test_what_a_run_made_of_each_of_its_events() -> None:
+    events = [event(1, "E1"), event(2, "E2"), event(3, "E9"), event(4, "E1")]
+    people = (
+        ("E9", "refused", "employee E9 is not in the HR source"),
+        ("E2", "retry", "user:E2:update: Cliq answered 500"),
+        ("E2", "retry", "team:Sales:join: later"),
+    )
+    ran = RunResult("hr", "partial", 5, people=people)
+    assert settled(events, ran) == {
+        1: ("done", ""),
+        2: ("retry", "user:E2:update: Cliq answered 500"),
+        3: ("refused", "employee E9 is not in the HR source"),
+        4: ("done", ""),
+    }
+    assert settled(events, RunResult("hr", "stopped")) == {}  # left queued as they were
+    failed = settled(events, RunResult("hr", "failed", error="the store is away"))
+    assert set(failed.values()) == {("retry", "the store is away")}
+    held = settled(events, RunResult("hr", "held", 9, error="would deactivate 1 of 1"))
+    assert set(held.values()) == {("held", "run 9 is held: would deactivate 1 of 1")}
+
+
+def test_a_run_for_events_makes_each_persons_changes_in_the_order_they_arrived() -> None:
+    def update(employee_id: str) -> UpdateUser:
+        return UpdateUser(employee_id, f"{employee_id}@example.com", {"mobile": ["1", "2"]})
+
+    joins = TeamMembers("Sales", ["E1", "E3"])
+    changes = [update("E1"), update("E2"), joins, update("E3"), update("E4")]
+    kept = for_people(Plan(changes=changes), {"E1", "E2", "E3"}, order=["E3", "E2", "E1"])
+    assert [c.key for c in kept.changes] == [
+        joins.key,  # E3's share of it, and E1's
+        "user:E3:update",
+        "user:E2:update",
+        "user:E1:update",
+    ]
