@@ -330,3 +330,24 @@ def test_a_held_run_is_said_in_the_cliq_channel_and_by_email(
     assert synced.returncode == 0, synced.stderr
     planned = run_hrsync(tmp_path, env, "plan", "--integration", "hr", "--detailed-exitcode")
     assert planned.returncode == 0, planned.stdout + planned.stderr
+
+
+def test_metrics_show_the_calls_and_the_lock_while_the_run_waits_it_out(
+    serve: Serve, tmp_path: Path, service: Any
+) -> None:
+    base = serve("real")
+    env = set_up_integration(base, tmp_path, 30)
+    fault = {"mode": "throttle_400", "endpoint": "users.add", "count": 1}
+    httpx.post(f"{base}/_emulator/faults", json=[fault]).raise_for_status()
+    process, url = service(env)
+    throttled = ("hrsync_api_throttled_total", (("endpoint", "users.add"),))
+    seen = wait_for(lambda: (m := metrics(url)).get(throttled) == 1.0 and m, 60,
+                    "the lock period never showed in /metrics")  # fmt: skip
+    assert seen[("hrsync_api_calls_total", (("endpoint", "users.add"),))] >= 1
+    assert seen[("hrsync_pacing_wait_seconds_total", (("endpoint", "users.add"),))] > 60
+    locked = [v for (name, _), v in seen.items() if name == "hrsync_api_locked_seconds"]
+    assert locked and locked[0] > 60
+    assert not [k for k in seen if k[0] == "hrsync_runs_total"]  # the run is still waiting
+    process.send_signal(signal.SIGTERM)
+    process.communicate(timeout=30)
+    assert process.returncode == 0

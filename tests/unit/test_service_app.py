@@ -370,3 +370,49 @@ def test_each_person_named_is_queued_or_refused_with_why_and_kept_in_the_store(
         assert queued_events(restarted.app.state.scheduler) == ["E4", "17"]
     finally:
         restarted.close()
+
+
+class Client:
+    """What ``Traffic`` reads of a run's Zoho client while the run goes on."""
+
+    def __init__(self) -> None:
+        self.calls: dict[str, int] = {}
+        self.pacer = type("Pacer", (), {"throttled": {}, "waited": {}})()
+
+
+def test_calls_throttles_and_waits_count_as_they_happen_not_when_the_run_ends() -> None:
+    from hrsync.service.metrics import Metrics
+    from hrsync.service.scheduler import RunResult
+
+    metrics = Metrics()
+
+    def seen() -> dict[tuple[str, str], float]:
+        return {
+            (s.name, s.labels["endpoint"]): s.value
+            for family in text_string_to_metric_families(metrics.text().decode())
+            for s in family.samples
+            if "endpoint" in s.labels
+        }
+
+    client = Client()
+    metrics.watch([client])  # type: ignore[list-item]
+    client.calls["users.add"] = 1
+    client.pacer.throttled["users.add"] = 1
+    client.pacer.waited["users.add"] = 300.0  # waiting out the lock period now
+    assert seen() == {
+        ("hrsync_api_calls_total", "users.add"): 1,
+        ("hrsync_api_throttled_total", "users.add"): 1,
+        ("hrsync_pacing_wait_seconds_total", "users.add"): 300.0,
+    }
+    client.calls["users.list"] = 2
+    metrics.record(RunResult("hr", "stopped"))  # stopped in the wait: its calls still count
+    client.calls["users.list"] = 99  # a finished run's client no longer counts
+    following = Client()
+    metrics.watch([following])  # type: ignore[list-item]
+    following.calls["users.add"] = 4
+    assert seen() == {
+        ("hrsync_api_calls_total", "users.add"): 5,
+        ("hrsync_api_calls_total", "users.list"): 2,
+        ("hrsync_api_throttled_total", "users.add"): 1,
+        ("hrsync_pacing_wait_seconds_total", "users.add"): 300.0,
+    }

@@ -67,6 +67,7 @@ def create_service(
 
     scheduler = Scheduler(
         config,
+        on_start=metrics.watch,
         tick=tick,
         on_result=on_result,
         on_due=metrics.waiting,

@@ -4,14 +4,19 @@ runs waiting their turn, the changes held as stalled, and notifications."""
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections import Counter as Counted
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from hrsync.api.http import ZohoHttp
 from hrsync.service.scheduler import RunResult
 
 
@@ -30,24 +35,12 @@ class Metrics:
             "hrsync_changes", "Changes of scheduled runs by state", ["integration", "state"],
             registry=self.registry,
         )  # fmt: skip
-        self.calls = Counter(
-            "hrsync_api_calls", "Calls to Zoho's APIs by endpoint group", ["endpoint"],
-            registry=self.registry,
-        )  # fmt: skip
         self.kinds = Counter(
             "hrsync_changes_by_kind", "Changes of scheduled runs by kind and state",
             ["integration", "kind", "state"], registry=self.registry,
         )  # fmt: skip
-        self.throttled = Counter(
-            "hrsync_api_throttled",
-            "Answers from Zoho that said a limit was exceeded: each begins a lock period",
-            ["endpoint"], registry=self.registry,
-        )  # fmt: skip
-        self.waited = Counter(
-            "hrsync_pacing_wait_seconds",
-            "Seconds waited before calls to stay inside Zoho's limits, by endpoint group",
-            ["endpoint"], registry=self.registry,
-        )  # fmt: skip
+        self.traffic = Traffic()
+        self.registry.register(self.traffic)
         self.last_success = Gauge(
             "hrsync_last_success_timestamp_seconds",
             "When each integration's last run succeeded (Unix time)", ["integration"],
@@ -82,16 +75,15 @@ class Metrics:
         self.changes.labels(result.integration, "failed").inc(result.failed)
         for kind, state, n in result.kinds:
             self.kinds.labels(result.integration, kind, state).inc(n)
-        for endpoint, n in result.calls:
-            self.calls.labels(endpoint).inc(n)
-        for endpoint, n in result.throttled:
-            self.throttled.labels(endpoint).inc(n)
-        for endpoint, seconds in result.waited:
-            self.waited.labels(endpoint).inc(seconds)
+        self.traffic.ended(result)
         if result.outcome in ("succeeded", "partial"):  # the runs that planned
             self.stalled.labels(result.integration).set(result.stalled)
         if result.outcome == "succeeded":
             self.last_success.labels(result.integration).set(time.time())
+
+    def watch(self, services: Sequence[ZohoHttp]) -> None:
+        """The clients of the run that starts now: their calls count as they are made."""
+        self.traffic.watch(services)
 
     def notified(self, channel: str, outcome: str) -> None:
         self.notifications.labels(channel, outcome).inc()
@@ -115,6 +107,89 @@ class Seen:
 
 
 StoreView = Callable[[], Seen]
+
+
+class Traffic(Collector):
+    """Calls to Zoho, answers that began a lock period, and seconds paced, by endpoint group:
+    those of the runs that ended, plus those the run in progress has made so far, so the
+    counts move while a run goes on (and while it waits out a lock), not only at its end."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ended: dict[str, Counted[str]] = {"calls": Counted(), "throttled": Counted()}
+        self._waited: dict[str, float] = defaultdict(float)
+        self._live: list[ZohoHttp] = []
+
+    def watch(self, services: Sequence[ZohoHttp]) -> None:
+        with self._lock:
+            self._live = list(services)
+
+    def ended(self, result: RunResult) -> None:
+        """The run in progress ended: what it made moves to the ended runs' counts at once
+        (the live clients', which count a run stopped mid-way too; else the result's)."""
+        with self._lock:
+            if self._live:
+                calls, throttled, waited = _made(self._live)
+            else:
+                calls = Counted(dict(result.calls))
+                throttled = Counted(dict(result.throttled))
+                waited = dict(result.waited)
+            self._add(calls, throttled, waited)
+            self._live = []
+
+    def _add(self, calls: Counted[str], throttled: Counted[str], waited: dict[str, float]) -> None:
+        self._ended["calls"].update(calls)
+        self._ended["throttled"].update(throttled)
+        for endpoint, seconds in waited.items():
+            self._waited[endpoint] += seconds
+
+    def collect(self) -> Iterator[Metric]:
+        with self._lock:
+            calls, throttled, waited = _made(self._live)
+            calls.update(self._ended["calls"])
+            throttled.update(self._ended["throttled"])
+            for endpoint, seconds in self._waited.items():
+                waited[endpoint] = waited.get(endpoint, 0.0) + seconds
+        families = (
+            ("hrsync_api_calls", "Calls to Zoho's APIs by endpoint group", calls),
+            (
+                "hrsync_api_throttled",
+                "Answers from Zoho that said a limit was exceeded: each begins a lock period",
+                throttled,
+            ),
+            (
+                "hrsync_pacing_wait_seconds",
+                "Seconds waited before calls to stay inside Zoho's limits, by endpoint group",
+                waited,
+            ),
+        )
+        for name, documentation, counted in families:
+            family = CounterMetricFamily(name, documentation, labels=["endpoint"])
+            for endpoint, value in sorted(counted.items()):
+                family.add_metric([endpoint], value)
+            yield family
+
+
+def _made(services: Sequence[ZohoHttp]) -> tuple[Counted[str], Counted[str], dict[str, float]]:
+    """What these clients have made so far (read while their run's thread goes on)."""
+    calls: Counted[str] = Counted()
+    throttled: Counted[str] = Counted()
+    waited: dict[str, float] = defaultdict(float)
+    for http in services:
+        calls.update(_copy(http.calls))
+        throttled.update(_copy(http.pacer.throttled))
+        for endpoint, seconds in _copy(http.pacer.waited).items():
+            waited[endpoint] += seconds
+    return calls, throttled, dict(waited)
+
+
+def _copy(counts: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a dict another thread may add a key to meanwhile."""
+    while True:
+        try:
+            return dict(counts)
+        except RuntimeError:  # it grew during the copy: copy again
+            continue
 
 
 class FromStore(Collector):

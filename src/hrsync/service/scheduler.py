@@ -106,6 +106,7 @@ class Scheduler:
         tick: float = 30.0,
         on_result: Callable[[RunResult], None] = lambda result: None,
         on_due: Callable[[int], None] = lambda waiting: None,
+        on_start: Callable[[list[ZohoHttp]], None] = lambda services: None,
         lease: float = 60.0,
         minute: float = 60.0,
     ) -> None:
@@ -118,6 +119,7 @@ class Scheduler:
         self._looked = False  # whether the first look for unfinished runs was made
         self.on_result = on_result
         self.on_due = on_due
+        self.on_start = on_start  # a run begins, with its clients (whose calls count live)
         self.stop_event = threading.Event()
         self.wake = threading.Event()  # an HR event was queued, or a held run approved
         self.approvals: list[tuple[str, HeldRun, frozenset[str]]] = []  # held plans to apply
@@ -360,6 +362,7 @@ class Scheduler:
                 LeaseGate(httpx.HTTPTransport(), self._lease_valid), self.stop_event
             ),
         )
+        self.on_start(app.services)
         app.engine.only = only
         app.engine.events = events
         try:
