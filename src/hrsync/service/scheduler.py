@@ -36,7 +36,7 @@ from hrsync.store import Store
 from hrsync.store.db import this_process
 from hrsync.store.events import EventRecord
 from hrsync.sync.apply import ApplyReport
-from hrsync.sync.engine import HeldRun
+from hrsync.sync.engine import YIELDED, HeldRun
 from hrsync.sync.pending import pending_actions
 from hrsync.sync.plan import Plan
 from hrsync.wiring import build
@@ -80,7 +80,7 @@ class RunResult:
     """One scheduled run, as the service saw it end."""
 
     integration: str
-    outcome: str  # succeeded | partial | held | failed | stopped
+    outcome: str  # succeeded | partial | yielded (gave way to HR events) | held | failed | stopped
     run_id: int | None = None
     applied: int = 0
     failed: int = 0
@@ -254,6 +254,7 @@ class Scheduler:
                 if self.stop_event.is_set():
                     break
                 result = self._run_held(integrations, name, base, wanted=unfinished)
+                result = self._go_on(integrations, name, base, result)
                 if result is not None:
                     results.append(result)
         return results
@@ -274,10 +275,20 @@ class Scheduler:
                 if self.stop_event.is_set():
                     break
                 result = self._run_held(integrations, name, base, wanted=due_now)
+                result = self._go_on(integrations, name, base, result)
                 if result is not None:
                     results.append(result)
         self.on_due(0)
         return results
+
+    def _go_on(
+        self, integrations: Integrations, name: str, base: Settings, result: RunResult | None
+    ) -> RunResult | None:
+        """After a run that gave way to HR events: the events, then the rest of the run."""
+        while result is not None and result.outcome == YIELDED and not self.stop_event.is_set():
+            self.run_queued()
+            result = self._run_held(integrations, name, base)
+        return result
 
     def _run_held(
         self,
@@ -365,6 +376,8 @@ class Scheduler:
         self.on_start(app.services)
         app.engine.only = only
         app.engine.events = events
+        if not only and approves is None:  # a run of everyone gives way to HR events
+            app.engine.give_way = GiveWay(app.engine.store, time.monotonic())
         try:
             self.progress = LiveProgress(name, app.services, RealClock())
             outcome = app.engine.run_apply(approves=approves, progress=self.progress)
@@ -377,6 +390,8 @@ class Scheduler:
         report = outcome.report
         assert report is not None
         status = "succeeded" if report.ok and not outcome.plan.errors else "partial"
+        if report.gave_way:
+            status = YIELDED
         return RunResult(
             name,
             status,
@@ -392,6 +407,24 @@ class Scheduler:
 
     def _lease_valid(self) -> bool:
         return self.hold is None or self.hold.valid()
+
+
+class GiveWay:
+    """Whether a run of everyone should stop between two changes for the HR events that
+    came in: once it has applied for ``AFTER`` seconds, and an event of its integration is
+    due (the store is asked at most once a second)."""
+
+    AFTER = 10.0
+
+    def __init__(self, store: Store, started: float) -> None:
+        self.store, self.started, self.asked = store, started, 0.0
+
+    def __call__(self) -> bool:
+        now = time.monotonic()
+        if now - self.started < self.AFTER or now - self.asked < 1.0:
+            return False
+        self.asked = now
+        return bool(self.store.due_events(limit=1))
 
 
 @contextmanager

@@ -145,6 +145,9 @@ class ApplyReport:
     groups_by_people: bool = False  # Cliq said Zoho People owns departments and designations
     confirmed: set[str] = field(default_factory=set)  # keys of the changes confirmed
     why: dict[str, str] = field(default_factory=dict)  # change key → why it failed or was skipped
+    # The run gave way to HR events between two changes: those not sent yet are left for the
+    # run that goes on at once after the events (``Applier.give_way``).
+    gave_way: bool = False
 
     @property
     def ok(self) -> bool:
@@ -163,8 +166,13 @@ class Applier:
         inventory: Inventory,
         progress: Progress | None = None,
         connect: ConnectSide | None = None,
+        give_way: Callable[[], bool] = lambda: False,
     ) -> None:
         self.target = target
+        # Asked between two Cliq changes: True when HR events wait and this run should stop
+        # there, leaving the rest to a run that goes on after them (the service's scheduled
+        # runs; nothing is in flight between two changes, so nothing is left unconfirmed).
+        self.give_way = give_way
         self.journal = journal
         self.run_id = run_id
         self.inventory = inventory
@@ -197,13 +205,17 @@ class Applier:
         try:
             try:
                 for step in cliq.steps(plan):
+                    if self.give_way():
+                        self.report.gave_way = True
+                        break
                     self._run(step)
             finally:
                 self.target.set_idle(None)
-            while self.background:
-                self._run(self.background.popleft())
-            for step in cliq.deactivations(plan):
-                self._run(step)
+            if not self.report.gave_way:
+                while self.background:
+                    self._run(self.background.popleft())
+                for step in cliq.deactivations(plan):
+                    self._run(step)
         finally:
             # The targets' changes report to this ledger: let go of them, so the run's state
             # is freed when the run ends, not when the cycle collector next comes round.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -43,6 +43,8 @@ RECHECK_GROUPS = 7 * 86_400.0
 SOURCE_COLUMNS = "source:columns"  # the canonical fields the export carried last run
 DESIRED_DIGESTS = "desired:digests"  # per person, what HR decided at the last clean apply
 ASKED = "a full read was asked for (--full-read)"
+YIELDED = "yielded"  # the status of a run that gave way to HR events
+GAVE_WAY = "left for the run that goes on after the HR events that came in meanwhile"
 STAKES = 500  # the changes of a held plan kept for the admin to read (the counts say all)
 IGNORED_VALUES = "desired:ignored"  # per person, HR's values of the [drift] ignore fields
 
@@ -125,6 +127,9 @@ class Engine:
         # The people HR events named, in the order the events arrived (the service's runs):
         # synced in that order, and one HR cannot sync is refused alone, not the whole run.
         self.events: tuple[str, ...] = ()
+        # Asked between two Cliq changes of an apply: True to stop there and give way to HR
+        # events (the service's scheduled runs); the rest goes on in the next run.
+        self.give_way: Callable[[], bool] = lambda: False
         # What the last plan linked: stored links, then the links it found (see ``_links``).
         self._stored_links: dict[str, str] = {}
         self._planned_links: dict[str, str] = {}
@@ -348,6 +353,7 @@ class Engine:
                 inventory=inventory,
                 progress=progress,
                 connect=self.connect,
+                give_way=self.give_way,
             ).apply(plan, encoded)
         except SafetyHold as hold:
             hold.run_id = run_id
@@ -369,18 +375,21 @@ class Engine:
             self.store.finish_run(run_id, "failed", {"error": str(exc) or type(exc).__name__})
             raise
         self._take_over_teams(in_flight, inventory)
+        left = self._left_for_next_run(run_id) if report.gave_way else set()
         self.target.applied(
             inventory,
             [c for c in plan.changes if c.key in report.confirmed],
-            [c for c in plan.changes if c.key not in report.confirmed],
+            [c for c in plan.changes if c.key not in report.confirmed and c.key not in left],
             links=self.store.links(),
             groups_written=not report.groups_by_people,
         )
         if report.groups_by_people:
             self.store.save_bookmark(GROUPS_BY_PEOPLE, {"at": self.clock.now()})
-        if report.ok and self._desired is not None and not self.only:
+        if report.ok and self._desired is not None and not self.only and not left:
             self._remember_desired(self._desired)  # a run for some people decides no baseline
         status = "succeeded" if report.ok and not plan.errors else "partial"
+        if report.gave_way:
+            status = YIELDED
         self.store.finish_run(
             run_id,
             status,
@@ -392,6 +401,7 @@ class Engine:
                 "notes": report.notes,
                 "resumed": resumed,
             }
+            | ({"left": len(left), "note": GAVE_WAY} if report.gave_way else {})
             | ({"refused": plan.refused} if plan.refused else {})
             | ({"approves": approves.run_id} if approves is not None else {}),
         )
@@ -402,6 +412,14 @@ class Engine:
                 status="approved",
             )
         return Outcome(plan, run_id, snapshot, report, resumed)
+
+    def _left_for_next_run(self, run_id: int) -> set[str]:
+        """The changes a run that gave way to HR events never sent: settled as skipped, so
+        the next run plans them again from Cliq as it is, without reading anyone again."""
+        left = [e.change_key for e in self.store.journal(run_id) if e.state == "intended"]
+        self.store.journal_mark(run_id, left, "skipped", error=GAVE_WAY)
+        log.info("%d changes left for the next run: HR events go first", len(left))
+        return set(left)
 
     def _started_removals(self, plan: Plan) -> set[Removal]:
         """Removals earlier applies set out to make and did not finish (only read when this
