@@ -99,3 +99,47 @@ def test_a_run_for_hr_events_goes_in_their_order_and_refuses_an_unknown_person_a
     run = app.engine.store.run(outcome.run_id)
     assert run is not None and run.status == "succeeded"
     assert run.summary["refused"] == outcome.plan.refused
+
+
+class Calls(httpx.BaseTransport):
+    """The calls a run sends, as (method, first part of the path after /api/v2/)."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner, self.sent = inner, []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append((request.method, request.url.path.split("/api/v2/")[-1].split("/")[0]))
+        return self.inner.handle_request(request)
+
+
+def event_run(world: World, employee_id: str) -> list[tuple[str, str]]:
+    calls = Calls(world.transport)
+    app = world.app(transport=calls)
+    app.engine.only = frozenset({employee_id})
+    app.engine.events = (employee_id,)
+    outcome = app.engine.run_apply()
+    app.close()
+    assert outcome.report is not None and outcome.report.ok
+    return calls.sent
+
+
+def test_a_run_for_an_hr_event_lists_departments_only_when_it_writes_one(world: World) -> None:
+    rows = sample_employees(30)
+    world.write(rows)
+    converge(world)
+    event_run(world, rows[0]["employee_id"])  # the listing after the sync that made them
+    rows[7]["mobile"] = "+1 555 0707"
+    world.write(rows)
+    assert event_run(world, rows[7]["employee_id"]) == [("GET", "users"), ("PUT", "users")]
+    rows[8]["department"] = "Legal"  # a mover into a new department: listed, then made
+    rows[9]["department"] = rows[2]["department"]  # one into a department Cliq has
+    world.write(rows)
+    moved = event_run(world, rows[8]["employee_id"])
+    assert moved[:3] == [("GET", "users"), ("GET", "departments"), ("GET", "designations")]
+    assert ("POST", "departments") in moved
+    moved = event_run(world, rows[9]["employee_id"])
+    assert ("GET", "departments") in moved  # made by the last run: listed again for its id
+    users = cliq_users(world)
+    assert users[rows[8]["employee_id"]]["department"]["name"] == "Legal"
+    assert users[rows[9]["employee_id"]]["department"]["name"] == rows[2]["department"]
+    assert users[rows[7]["employee_id"]]["mobile"] == "+1 555 0707"

@@ -45,7 +45,7 @@ from hrsync.emulator import Emulator
 from hrsync.emulator.connect_data import SCOPE_ID
 from hrsync.emulator.transport import mock_transport
 from hrsync.emulator.variants import VARIANTS
-from hrsync.errors import SourceError
+from hrsync.errors import SafetyHold, SourceError
 from hrsync.sync.stall import STALLED, STALLED_AFTER
 from hrsync.targets.cliq.seen import Seen
 from hrsync.targets.cliq.target import CliqTarget
@@ -452,6 +452,71 @@ class Directory(RuleBasedStateMachine):
         """The access token expires in the middle of a run (Zoho answers 401)."""
         self.apply(ExpireTokenAfterWrites(self.transport, writes, self.clock))
         event("run: the access token expires mid-run")
+
+    @rule(data=st.data(), unknown=st.booleans())
+    def hr_events(self, data: st.DataObject, unknown: bool) -> None:
+        """A run for HR events: some people, in the order their events came (an id HR does
+        not have among them, maybe): those HR can sync are synced, that one refused alone."""
+        if not self.rows:
+            return
+        named = data.draw(st.lists(st.sampled_from(sorted(self.rows)), min_size=1, max_size=4))
+        if unknown:
+            named.insert(data.draw(st.integers(0, len(named))), "E99999")
+        self.write()
+        self.clock.advance(60)
+        app = self.world.app()
+        try:
+            app.engine.only = frozenset(named)
+            app.engine.events = tuple(named)
+            try:
+                outcome = app.engine.run_apply()
+            except SafetyHold:
+                event("hr events: held by a guard")
+                return
+            except SourceError:
+                assert not self.valid(), "a feed with valid rows was refused"
+                return
+        finally:
+            self.read(app.engine.target.last_read.kind)
+            app.close()
+        refused = set(outcome.plan.refused)
+        assert ("E99999" in refused) == unknown
+        assert refused - {"E99999"} <= set(self.broken), refused
+        if outcome.report.failed:
+            return
+        users = self.users()
+        for eid in set(named) - refused - self.unseen - self.stalled:
+            user = users.get(eid)
+            if user is not None and self.active_in_hr(eid) and user["status"] == "active":
+                assert user.get("mobile", "") == self.rows[eid]["mobile"], f"{eid}'s event"
+        event(f"hr events: {len(set(named))} people{', one unknown' if unknown else ''}")
+
+    @rule(steps=st.integers(0, 8))
+    def apply_gives_way(self, steps: int) -> None:
+        """A run of everyone gives way to HR events after some changes; the run that goes on
+        after them does the rest, and nothing is left open."""
+        asked: list[int] = []
+
+        def after_some() -> bool:
+            asked.append(1)
+            return len(asked) > steps
+
+        self.write()
+        self.clock.advance(180)
+        app = self.world.app()
+        app.engine.give_way = after_some
+        try:
+            outcome = app.engine.run_apply()
+            journal = app.engine.store.journal(outcome.run_id)
+        except (SafetyHold, SourceError):
+            return
+        finally:
+            self.read(app.engine.target.last_read.kind)
+            app.close()
+        assert not [e for e in journal if e.state in ("intended", "sent")], "left open"
+        if outcome.report.gave_way:
+            event("run: gave way to HR events")
+            self.clean_apply()
 
     # the invariants --------------------------------------------------------------------------
     @invariant()

@@ -131,7 +131,16 @@ def test_a_refused_department_write_stops_the_rest_and_is_remembered(world: Worl
         world.http.post(f"{BASE}/_emulator/config", json={"people_managed": True})
         return inventory
 
+    listed_again = app.engine.target.groups
+
+    def listed_again_before_the_change(inventory: Any) -> Any:
+        world.http.post(f"{BASE}/_emulator/config", json={"people_managed": False})
+        found = listed_again(inventory)
+        world.http.post(f"{BASE}/_emulator/config", json={"people_managed": True})
+        return found
+
     app.engine.target.inventory = listed_before_the_change  # type: ignore[method-assign]
+    app.engine.target.groups = listed_again_before_the_change  # type: ignore[method-assign]
     outcome = app.engine.run_apply()
     report = outcome.report
     assert report is not None and report.groups_by_people and report.failed == []
@@ -142,6 +151,7 @@ def test_a_refused_department_write_stops_the_rest_and_is_remembered(world: Worl
     assert len(cliq_users(world)) == 40  # everyone invited, without a department
     assert app.store.bookmark(GROUPS_BY_PEOPLE) is not None
     app.engine.target.inventory = original  # type: ignore[method-assign]
+    app.engine.target.groups = listed_again  # type: ignore[method-assign]
     again, _, _ = app.engine.plan()
     assert "create_department" not in again.counts() and again.changes == []
     app.close()

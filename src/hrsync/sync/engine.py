@@ -19,7 +19,7 @@ from hrsync.sync.desired import desired_state
 from hrsync.sync.diff import diff
 from hrsync.sync.drift import digests, ignored_values, leave_ignored, mark_drift
 from hrsync.sync.explain import Explanation, Rules, explain
-from hrsync.sync.pending import needs_custom_fields
+from hrsync.sync.pending import needs_custom_fields, needs_groups
 from hrsync.sync.plan import Change, InviteUser, LinkUser, Plan
 from hrsync.sync.rules import MembershipRules
 from hrsync.sync.safety import (
@@ -69,6 +69,7 @@ class CliqSide(Target, Protocol):
     def load_team_members(self, inventory: Inventory, names: Iterable[str]) -> None: ...
     def find_groups(self, inventory: Inventory, wanted: Mapping[str, Iterable[str]]) -> None: ...
     def userfields(self, inventory: Inventory) -> bool: ...
+    def groups(self, inventory: Inventory) -> bool: ...
     def load_roles(
         self, inventory: Inventory, members_of: Iterable[str], permissions_of: Iterable[str]
     ) -> None: ...
@@ -159,8 +160,8 @@ class Engine:
         seen = self.store.bookmark(GROUPS_BY_PEOPLE)
         if seen and self.clock.now() - float(seen["at"]) < RECHECK_GROUPS:
             inventory.groups_by_people = True
+        groups = {"departments": desired.departments(), "designations": desired.designations()}
         if inventory.groups_partial:
-            groups = {"departments": desired.departments(), "designations": desired.designations()}
             self.target.find_groups(inventory, groups)
         links = self._links(inventory)
         self._planned_links = dict(links)
@@ -196,6 +197,12 @@ class Engine:
         if needs_custom_fields(plan, refs, inventory.userfields) and self.target.userfields(
             inventory
         ):
+            plan = planned()
+        # So are the departments and designations, for a run that writes none (the ids of
+        # those it writes are listed again, and the plan made again from them).
+        if needs_groups(plan) and self.target.groups(inventory):
+            if inventory.groups_partial:
+                self.target.find_groups(inventory, groups)
             plan = planned()
         if not inventory.full_read and any(isinstance(c, LinkUser) for c in plan.changes):
             return self.plan(full_read="adopting an existing Cliq user needs a full read")

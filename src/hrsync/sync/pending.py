@@ -13,7 +13,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from hrsync.model import RecordError
-from hrsync.sync.plan import InviteUser, Plan, UpdateUser
+from hrsync.sync.plan import CreateDepartment, CreateDesignation, InviteUser, Plan, UpdateUser
 
 # The wording of sync.mapping.NoSuchOption, and of the pending action it leads to.
 FIELD_ACTIONS = ("Cliq has no user field '", "Cliq field '")  # the pending actions of fields
@@ -47,6 +47,20 @@ def _action_of(error: RecordError, actions: list[str]) -> str | None:
         return None
     start = f"Cliq field '{found['field']}' has no option {found['value']}:"
     return next((a for a in actions if a.startswith(start)), None)
+
+
+def needs_groups(plan: Plan) -> bool:
+    """Whether ``plan`` writes a department or designation (creates one, invites someone
+    into one, or moves someone): only then are they worth listing again, for their ids. A
+    run of other changes (a new mobile number, a leaver) goes by them as last listed."""
+    for change in plan.changes:
+        if isinstance(change, CreateDepartment | CreateDesignation):
+            return True
+        if isinstance(change, InviteUser) and (change.department or change.designation):
+            return True
+        if isinstance(change, UpdateUser) and change.changes.keys() & {"department", "designation"}:
+            return True
+    return False
 
 
 def needs_custom_fields(plan: Plan, refs: Collection[str], unique_names: Collection[str]) -> bool:

@@ -157,6 +157,7 @@ class Inventory:
     protected: set[str] = field(default_factory=set)  # zuids never touched (admins, allow-list)
     userfields: dict[str, UserFieldMeta] = field(default_factory=dict)  # by unique name
     userfields_as_seen: bool = False  # True: as last listed, not listed by this run
+    groups_as_seen: bool = False  # True: departments and designations as last listed
     # Zoho People manages this org's departments and designations: Cliq refuses writes.
     groups_by_people: bool = False
     # "departments", "designations": listings that may have stopped short of the whole (a

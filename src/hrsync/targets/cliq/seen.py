@@ -87,6 +87,9 @@ class Seen:
     options: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
     # the custom fields as last listed; None: not kept
     fields: list[UserFieldMeta] | None = None
+    # the departments and designations as last listed in whole (with the base department
+    # and its lead, whom hrsync never touches); None: not kept, list them
+    groups: dict[str, Any] | None = None
     generation: int = 0  # how many times saved: ties the users to the rest in the store
 
     def to_read(self) -> int:
@@ -126,6 +129,7 @@ class Seen:
                 "fields": None
                 if self.fields is None
                 else [[m.unique_name, m.name, m.type, m.options] for m in self.fields],
+                "groups": self.groups,
             },
         )
 
@@ -152,6 +156,7 @@ class Seen:
             set(data["invited"]),
             {fid: (mod, dict(opts)) for fid, (mod, opts) in data["options"].items()},
             None if fields is None else [UserFieldMeta(u, n, t, dict(o)) for u, n, t, o in fields],
+            data.get("groups"),
             int(data["generation"]),
         )
 

@@ -12,7 +12,14 @@ from hrsync.api.cliq import AddUsersResult, CliqClient, CliqUser
 from hrsync.errors import AuthError, BadRequest, NotFound
 from hrsync.sync.apply import Ledger
 from hrsync.sync.mapping import encode
-from hrsync.sync.plan import Change, Plan, UpdateUser
+from hrsync.sync.plan import (
+    Change,
+    CreateDepartment,
+    CreateDesignation,
+    InviteUser,
+    Plan,
+    UpdateUser,
+)
 from hrsync.sync.state import (
     CurrentUser,
     Inventory,
@@ -102,7 +109,10 @@ class CliqTarget(Lookups):
             if seen is None:
                 why = "the users hrsync kept do not match its last read"
         inv = Inventory()
-        self._read_groups(inv)
+        if why or seen is None or seen.groups is None:
+            self._read_groups(inv)
+        else:  # as last listed, until a plan writes one (``groups``)
+            self._kept_groups(inv, seen.groups)
         since = self._zoho_time() - (self.now() - started)
         if why or seen is None:
             seen = Seen(started, started, since)
@@ -119,6 +129,7 @@ class CliqTarget(Lookups):
             due = dt.datetime.fromtimestamp(seen.full_at + self.full_read_every, dt.UTC)
             self.last_read = LastRead("incremental", "", changed, f"{due:%Y-%m-%d %H:%M} UTC")
             seen.read_at, seen.since_at = started, since
+        seen.groups = self._groups_to_keep(inv)
         seen.save(self.memory)
         self._seen = seen  # what ``applied`` settles, rather than reading it back
         inv.users = list(seen.users.values())
@@ -188,6 +199,38 @@ class CliqTarget(Lookups):
         before = inventory.userfields
         self._refresh_userfields(inventory, self._seen)  # saved with the rest by ``applied``
         return inventory.userfields != before
+
+    def groups(self, inventory: Inventory) -> bool:
+        """List the departments and designations again when ``inventory`` holds them as last
+        listed; whether it did. A plan that writes one asks for this, for ids that are
+        surely Cliq's now: a run that writes none needs no listing."""
+        if not inventory.groups_as_seen:
+            return False
+        inventory.departments.clear()
+        inventory.designations.clear()
+        inventory.groups_as_seen = False
+        self._read_groups(inventory)
+        if self._seen is not None:  # saved with the rest by ``applied``
+            self._seen.groups = self._groups_to_keep(inventory)
+        return True
+
+    def _kept_groups(self, inv: Inventory, kept: dict[str, Any]) -> None:
+        inv.departments = dict(kept["departments"])
+        inv.designations = dict(kept["designations"])
+        self.base_department_id, self.lead_zuid = str(kept["base"]), str(kept["lead"])
+        inv.groups_as_seen = True
+
+    def _groups_to_keep(self, inv: Inventory) -> dict[str, Any] | None:
+        """The listing to go by until a plan writes a group; None when there is none to
+        keep (Cliq refused it: it is asked again each run, as the pending action says)."""
+        if inv.groups_by_people or inv.departments_unread or inv.groups_partial:
+            return None
+        return {
+            "departments": dict(inv.departments),
+            "designations": dict(inv.designations),
+            "base": self.base_department_id,
+            "lead": self.lead_zuid,
+        }
 
     def _refresh_userfields(self, inv: Inventory, seen: Seen) -> None:
         inv.userfields = {}
@@ -288,6 +331,9 @@ class CliqTarget(Lookups):
         self._seen = None
         if seen is not None:
             seen.read_at, seen.since_at = self.now(), self._zoho_time()
+            confirmed, unsettled = list(confirmed), list(unsettled)
+            if _touches_groups(confirmed, unsettled):
+                seen.groups = None  # created, or a write that failed: list them next time
             sure: list[Change] = []
             unsure = list(unsettled)
             for change in confirmed:
@@ -455,3 +501,15 @@ class CliqTarget(Lookups):
 
     def set_active(self, zuid: str, active: bool) -> None:
         self.client.set_active(zuid, active)
+
+
+def _touches_groups(confirmed: list[Change], unsettled: list[Change]) -> bool:
+    """Whether an apply created a department or designation, or a write naming one was not
+    confirmed (Cliq may have said it no longer exists): the listing kept is then stale."""
+    created = (CreateDepartment, CreateDesignation)
+    if any(isinstance(c, created) for c in confirmed + unsettled):
+        return True
+    return any(
+        isinstance(c, InviteUser) or (isinstance(c, UpdateUser) and c.changes.keys() & GROUP_FIELDS)
+        for c in unsettled
+    )
