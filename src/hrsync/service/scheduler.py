@@ -44,6 +44,9 @@ from hrsync.wiring import build
 log = logging.getLogger(__name__)
 
 
+EVENT_ROUNDS = 10  # runs for HR events one look makes per integration, at most
+
+
 class Stopping(RunStopped):
     """The service is stopping: the run ends before its next call (never swallowed as a
     change's failure, like a kill)."""
@@ -202,30 +205,37 @@ class Scheduler:
                             self.approvals.append((name, plan, only))
         base = load_settings(self.config)
         with integrations_of(base) as integrations:
-            for name in integrations.store.due_event_integrations():
-                if self.stop_event.is_set():
-                    break
-                self._run_events(integrations, name, base)
+            for _ in range(EVENT_ROUNDS):  # those that came in meanwhile, or beyond one run's
+                went = False
+                for name in integrations.store.due_event_integrations():
+                    if self.stop_event.is_set():
+                        return
+                    went = self._run_events(integrations, name, base) or went
+                if not went:
+                    return
 
-    def _run_events(self, integrations: Integrations, name: str, base: Settings) -> None:
+    def _run_events(self, integrations: Integrations, name: str, base: Settings) -> bool:
         """One run of ``name`` for its events due, under this worker's lease (read once the
         lease is held, so no two workers take the same events); what it made of each event
-        is kept. A run that stopped leaves its events queued as they were."""
+        is kept. A run that stopped leaves its events queued as they were. Whether it
+        settled any event."""
         leases = integrations.store.leases(owner=self.worker, seconds=self.lease)
         with held(leases, name) as hold:
             if hold is None:  # another worker runs it now: the events wait for it or a tick
-                return
+                return False
             events = Store(base.store.url, clock=RealClock(), integration=name)
             try:
                 due = events.due_events()
                 if not due:
-                    return
+                    return False
                 self.hold = hold
                 try:
                     result = self.run_one(name, base, events=tuple(e.employee_id for e in due))
                 finally:
                     self.hold = None
-                events.settle_events(settled(due, result), run_id=result.run_id)
+                outcomes = settled(due, result)
+                events.settle_events(outcomes, run_id=result.run_id)
+                return bool(outcomes)
             finally:
                 events.close()
 
