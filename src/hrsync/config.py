@@ -271,6 +271,22 @@ class RulesConfig(BaseModel):
     designations: list[GroupRule] = Field(default_factory=list)
 
 
+def _scope(value: Any) -> dict[str, list[str]]:
+    """``[scope]`` as HR field → accepted values; one value may be written without a list."""
+    if not isinstance(value, dict):
+        raise ValueError('write it as a table, e.g. department = ["Sales", "Support"]')
+    scope: dict[str, list[str]] = {}
+    for name, accepted in value.items():
+        values = [accepted] if isinstance(accepted, str) else accepted
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise ValueError(f"{name}: a value or a list of values")
+        kept = [v.strip() for v in values if v.strip()]
+        if not str(name).strip() or not kept:
+            raise ValueError(f"{name or '(no field)'}: name a field and at least one value")
+        scope[str(name).strip()] = kept
+    return scope
+
+
 # HR field → Cliq custom user field (unique name or label) for what Cliq has no system field.
 DEFAULT_CUSTOM_FIELDS = {
     "work_location": "Work Location",
@@ -298,6 +314,14 @@ class Settings(BaseSettings):
     lifecycle: LifecycleConfig = Field(default_factory=LifecycleConfig)
     drift: DriftConfig = Field(default_factory=DriftConfig)
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
+    # The people this configuration manages: those whose HR fields have one of these values
+    # (every field must match); empty, everyone. The rest are left exactly as Cliq has them.
+    scope: dict[str, list[str]] = Field(default_factory=dict)
+
+    @field_validator("scope", mode="before")
+    @classmethod
+    def _a_scope(cls, value: Any) -> dict[str, list[str]]:
+        return _scope(value)
 
     @classmethod
     def settings_customise_sources(

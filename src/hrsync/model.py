@@ -36,6 +36,10 @@ class Status(StrEnum):
     INACTIVE = "inactive"
 
 
+# How a person outside an integration's ``[scope]`` is held: another integration's, or
+# nobody's; left exactly as Cliq has them (``SourceSnapshot.held`` says why per person).
+OUTSIDE_SCOPE = "outside [scope]"
+
 # Shared by everyone with nothing in a set: each ``frozenset()`` is a new 216-byte object,
 # and a run holds several per person.
 NOTHING: frozenset[str] = frozenset()

@@ -24,6 +24,7 @@ from hrsync.clock import Clock, RealClock
 from hrsync.config import Settings, ZohoServiceConfig
 from hrsync.errors import ConfigError
 from hrsync.sources.csv_file import CsvSource
+from hrsync.sources.scoped import ScopedSource
 from hrsync.sources.zoho_people import PeopleSource
 from hrsync.store import Store
 from hrsync.sync.engine import Engine, Source
@@ -154,6 +155,8 @@ def build(
             delimiter=src.delimiter,
             encoding=src.encoding,
         )
+    if settings.scope:  # the others HR lists are another integration's: left alone
+        source = ScopedSource(source, settings.scope)
     safety = settings.safety
     thresholds = Thresholds(
         safety.max_deactivation_share,

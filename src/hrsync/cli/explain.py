@@ -11,6 +11,7 @@ from rich.table import Table
 
 from hrsync.cli.output import console, emit_json, fail
 from hrsync.config import load_settings
+from hrsync.model import OUTSIDE_SCOPE
 from hrsync.wiring import build
 
 
@@ -32,7 +33,9 @@ def explain(
     if found is None:
         problems = [str(e) for e in snapshot.errors if employee in (e.employee_id, e.where)]
         detail = ("; ".join(problems)) if problems else "no such employee id or email in HR"
-        if employee in snapshot.held:
+        if snapshot.held.get(employee, "").startswith(OUTSIDE_SCOPE):
+            detail = f"{snapshot.held[employee]}: this configuration leaves them alone"
+        elif employee in snapshot.held:
             detail += (
                 f"; hrsync leaves them exactly as Cliq has them until {snapshot.held[employee]} "
                 "is fixed"

@@ -29,6 +29,7 @@ from hrsync.doctor.reads import Reach, Reader, Service
 from hrsync.doctor.sources import connect_network_check, people_form_check
 from hrsync.doctor.tokens import scopes_check, token_check
 from hrsync.errors import HrsyncError
+from hrsync.sources.scoped import unscoped
 from hrsync.sources.zoho_people import PeopleSource
 from hrsync.targets.cliq import CliqTarget
 from hrsync.targets.connect import ConnectTarget
@@ -82,7 +83,7 @@ def _with_app(
     reach = Reach()  # one connection failure ends the network checks of every service
     cliq, readings = _cliq_findings(app, settings, options, reach)
     found += cliq
-    source = app.engine.source
+    source = unscoped(app.engine.source)
     if isinstance(source, PeopleSource):
         people = _reader("people", "Zoho People", source.client.http, settings.people, reach)
         form = people_form_check(people, source.client, source.form)

@@ -7,6 +7,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 
 from hrsync.errors import HrsyncError
+from hrsync.model import OUTSIDE_SCOPE
 from hrsync.sync.plan import (
     Change,
     ConnectMembers,
@@ -41,7 +42,12 @@ def unknown_people(
     have (or has broken), and that hrsync manages no Cliq user for."""
     unknown: dict[str, str] = {}
     for employee_id in sorted(only):
-        if employee_id in desired.held:
+        if desired.held.get(employee_id, "").startswith(OUTSIDE_SCOPE):
+            unknown[employee_id] = (
+                f"employee {employee_id} is {desired.held[employee_id]}: this integration "
+                "leaves them alone"
+            )
+        elif employee_id in desired.held:
             unknown[employee_id] = (
                 f"employee {employee_id}: {desired.held[employee_id]} is broken, so nothing "
                 "is synced for them; fix the record first"
