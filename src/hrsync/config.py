@@ -25,6 +25,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from hrsync.errors import ConfigError
+from hrsync.schedule import schedule_seconds
 from hrsync.store.urls import backend_of, beside
 from hrsync.urls import is_loopback, origin
 
@@ -271,6 +272,24 @@ class RulesConfig(BaseModel):
     designations: list[GroupRule] = Field(default_factory=list)
 
 
+class SyncConfig(BaseModel):
+    """When ``hrsync serve`` runs hrsync.toml's own integration (a stored integration has its
+    own schedule, set by ``hrsync integrations create --schedule``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schedule: str = "every 15 min"  # "" runs it by hand only (hrsync sync, HR events)
+
+    @field_validator("schedule")
+    @classmethod
+    def _a_schedule(cls, value: str) -> str:
+        try:
+            schedule_seconds(value)
+        except ConfigError as problem:
+            raise ValueError(str(problem)) from None
+        return value.strip()
+
+
 def _scope(value: Any) -> dict[str, list[str]]:
     """``[scope]`` as HR field → accepted values; one value may be written without a list."""
     if not isinstance(value, dict):
@@ -314,6 +333,7 @@ class Settings(BaseSettings):
     lifecycle: LifecycleConfig = Field(default_factory=LifecycleConfig)
     drift: DriftConfig = Field(default_factory=DriftConfig)
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
+    sync: SyncConfig = Field(default_factory=SyncConfig)
     # The people this configuration manages: those whose HR fields have one of these values
     # (every field must match); empty, everyone. The rest are left exactly as Cliq has them.
     scope: dict[str, list[str]] = Field(default_factory=dict)

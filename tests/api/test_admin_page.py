@@ -556,3 +556,51 @@ def test_the_cookie_replayed_after_sign_out_is_refused(site: Site) -> None:
     assert replayed.status_code == 303 and replayed.headers["location"] == "/signin"
     posted = site.browser.post("/signout", data={"csrf": token}, headers=replay)
     assert posted.status_code == 401
+
+
+def test_hrsync_toml_is_listed_and_a_second_owner_of_its_organisation_is_refused(
+    site: Site, tmp_path: Path
+) -> None:
+    from hrsync.service.app import NOTHING_ENABLED, TOML_WAITS
+
+    assert site.browser.get("/readyz").json()["degraded"] == [NOTHING_ENABLED]
+    site.sign_in()
+    token = site.csrf("/")
+    connection = {"csrf": token, "name": "cliq", "service": "zoho_cliq",
+                  "client_id": "1000.ABC", "client_secret": "a client secret of the org",
+                  "allow_http": "true", "accounts_url": "http://127.0.0.1:9",
+                  "api_url": "http://127.0.0.1:9"}  # fmt: skip
+    assert site.browser.post("/connections", data=connection).status_code == 303
+    form = {"csrf": token, "name": "hr", "source_file": "employees.csv", "target": "cliq"}
+    made = note_of(site, site.browser.post("/integrations", data=form))
+    assert made.startswith("hr created as a draft")  # hrsync.toml names no organisation yet
+
+    toml = tmp_path / "hrsync.toml"  # now it does: the same Cliq host and OAuth client
+    toml.write_text(
+        '[source]\npath = "employees.csv"\n[cliq]\napi_url = "http://127.0.0.1:9"\n'
+        'accounts_url = "http://127.0.0.1:9"\nclient_id = "1000.ABC"\nclient_secret = "s"\n'
+        'refresh_token = "r"\nallow_http = true\n',
+        encoding="utf-8",
+    )
+    assert site.browser.get("/readyz").json()["degraded"] == [TOML_WAITS]  # no export yet
+    (tmp_path / "employees.csv").write_text("employee_id,email\n", encoding="utf-8")
+    assert site.browser.get("/readyz").json()["degraded"] == []
+    listed = site.browser.get("/").text
+    assert ">hrsync.toml</th>" in listed and "Changed in hrsync.toml itself." in listed
+    owner = (
+        "the Cliq organisation at http://127.0.0.1:9 (OAuth client 1000.ABC) is managed "
+        "already by hrsync.toml's own integration (listed as hrsync.toml)"
+    )
+    second = note_of(site, site.browser.post("/integrations", data=form | {"name": "payroll"}))
+    assert second.startswith(f"payroll not created: {owner}")
+    enabled = note_of(site, site.browser.post("/integrations/hr/enable", data={"csrf": token}))
+    assert enabled.startswith("hr cannot be enabled yet; pending actions:") and owner in enabled
+
+    with toml.open("a", encoding="utf-8") as file:
+        file.write('[scope]\ndepartment = ["Sales", "Support"]\n')
+    scoped = form | {"name": "payroll", "scope": "department=Finance\nwork_location=Remote"}
+    apart = note_of(site, site.browser.post("/integrations", data=scoped))
+    assert apart.startswith("payroll created as a draft"), apart
+    assert "scope: department = Finance; work_location = Remote" in site.browser.get("/").text
+    bad = note_of(site, site.browser.post("/integrations", data=form | {"scope": "Finance"}))
+    assert bad.startswith("hr not created: scope 'Finance': write FIELD=VALUE or FIELD=VALUE")

@@ -351,3 +351,42 @@ def test_metrics_show_the_calls_and_the_lock_while_the_run_waits_it_out(
     process.send_signal(signal.SIGTERM)
     process.communicate(timeout=30)
     assert process.returncode == 0
+
+
+def test_serve_with_only_an_hrsync_toml_runs_it(serve: Serve, tmp_path: Path, service: Any) -> None:
+    from hrsync.cli.demo import grant_refresh_token
+
+    base = serve("real")
+    with httpx.Client() as http:
+        client_id, secret, refresh = grant_refresh_token(http, base)
+    write_csv(tmp_path / "employees.csv", sample_employees(30))
+    (tmp_path / "hrsync.toml").write_text(  # the one-integration shortcut, secrets outside
+        f'[source]\npath = "employees.csv"\n[cliq]\napi_url = "{base}"\n'
+        f'accounts_url = "{base}"\nclient_id = "{client_id}"\nallow_http = true\n',
+        encoding="utf-8",
+    )
+    env = os.environ | {"HRSYNC_CLIQ__CLIENT_SECRET": secret, "HRSYNC_CLIQ__REFRESH_TOKEN": refresh}
+    process, url = service(env)
+    succeeded = ("hrsync_runs_total", (("integration", "default"), ("outcome", "succeeded")))
+    wait_for(lambda: metrics(url).get(succeeded) == 1.0, 90, "hrsync.toml's run never succeeded")
+    users = httpx.get(f"{base}/_emulator/state").json()["users"]
+    assert len([u for u in users if u.get("employee_id")]) == 30
+    ready = httpx.get(f"{url}/readyz").json()
+    assert ready["ready"] is True and ready["degraded"] == []
+    time.sleep(2)  # its schedule (every 15 min) is not due again
+    assert metrics(url).get(succeeded) == 1.0
+
+    second = run_hrsync(tmp_path, env, "integrations", "create", "hr", "--from", "hrsync.toml")
+    assert second.returncode == 1
+    assert "managed already by hrsync.toml's own integration" in " ".join(second.stderr.split())
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    said = " ".join(out.split())
+    assert "hrsync.toml's own integration runs every 15 min; it is listed as hrsync.toml" in said
+    assert "Note:" not in err
+    runs = json.loads(run_hrsync(tmp_path, env, "--json", "runs", "list").stdout)["runs"]
+    assert [(r["mode"], r["status"]) for r in runs] == [("apply", "succeeded")]
+    planned = run_hrsync(tmp_path, env, "plan", "--detailed-exitcode")
+    assert planned.returncode == 0, planned.stdout + planned.stderr  # converged
+    assert httpx.get(f"{base}/_emulator/stats").json()["lock_periods_total"] == 0

@@ -63,13 +63,22 @@ def test_scopes_are_disjoint_only_when_no_person_can_be_in_both(
     assert disjoint(one, other) is apart and disjoint(other, one) is apart
 
 
-def test_scope_in_hrsync_toml(tmp_path: Path) -> None:
+def test_scope_and_schedule_in_hrsync_toml(tmp_path: Path) -> None:
     config = tmp_path / "hrsync.toml"
-    config.write_text('[scope]\ndepartment = "Sales"\n')
-    assert load_settings(config).scope == {"department": ["Sales"]}
-    config.write_text("[scope]\ndepartment = []\n")
-    with pytest.raises(ConfigError, match="scope: department: name a field and at least one"):
-        load_settings(config)
+    config.write_text('[scope]\ndepartment = "Sales"\n[sync]\nschedule = "every 2 hours"\n')
+    settings = load_settings(config)
+    assert settings.scope == {"department": ["Sales"]}
+    assert settings.sync.schedule == "every 2 hours"
+    config.write_text("")
+    assert load_settings(config).sync.schedule == "every 15 min"  # the toml's default
+    for wrong, said in (
+        ("[scope]\ndepartment = []\n", "scope: department: name a field and at least one value"),
+        ('[sync]\nschedule = "hourly"\n', "sync.schedule: schedule 'hourly': write it as"),
+        ('[sync]\nschedule = "every 1 min"\n', "at least every 5 min"),
+    ):
+        config.write_text(wrong)
+        with pytest.raises(ConfigError, match=said):
+            load_settings(config)
 
 
 def test_asking_for_someone_outside_the_scope_says_so(tmp_path: Path) -> None:

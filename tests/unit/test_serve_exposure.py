@@ -158,4 +158,5 @@ def test_serve_says_at_start_when_no_integration_is_enabled(served: list[Any], c
     assert result.exit_code == 0, result.output
     said = " ".join(result.stderr.split())
     assert said.startswith("Note: no integration is enabled, so nothing runs:")
-    assert "hrsync integrations create NAME --from hrsync.toml" in said
+    assert '[cliq] connection = "NAME"' in said and "[sync] schedule" in said
+    assert "hrsync integrations create NAME" in said

@@ -3,28 +3,39 @@ consoles know them. An integration is created as a draft, enabled only once its 
 is complete (until then its **pending actions** say what is missing), can be deactivated and
 activated again, and deleted (irreversible: confirmation and a recent re-authentication).
 
-An integration's configuration has the shape of ``hrsync.toml`` without ``[store]``; the
-plain ``hrsync.toml`` still works as a one-integration shortcut.
+An integration's configuration has the shape of ``hrsync.toml`` without ``[store]``
+(``access/integration_config.py``). The plain ``hrsync.toml`` is the one-integration
+shortcut: its own integration, ``default`` in the store and ``hrsync.toml`` when shown, runs
+in ``hrsync serve`` like any other once the file names a Cliq organisation and is complete.
+One integration manages each Cliq organisation, unless their scopes are disjoint
+(``access/ownership.py``).
 """
 
 from __future__ import annotations
 
 import json
-import re
-import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from hrsync.access.admin import require_recent
 from hrsync.access.connections import ConnectionProblem, Connections
+from hrsync.access.integration_config import validate, without_schedule
+from hrsync.access.ownership import (
+    RESERVED,
+    TOML,
+    TOML_FILE,
+    organisation_of,
+    overlap,
+    refusal,
+)
 from hrsync.access.services import covered
 from hrsync.config import Settings, ZohoServiceConfig, describe_problems
 from hrsync.errors import ConfigError, HrsyncError
 from hrsync.model import CANONICAL_FIELDS
-from hrsync.redaction import SECRET_KEYS
+from hrsync.schedule import schedule_seconds
+from hrsync.sources.scoped import describe_scope
 from hrsync.store import Store
 from hrsync.store import integrations as rows
 from hrsync.store.integrations import StoredIntegration
@@ -36,56 +47,6 @@ TEAM_SCOPES = ("ZohoCliq.Teams.ALL",)
 ROLE_SCOPES = ("ZohoCliq.Organisation.ALL",)
 PEOPLE_SCOPES = ("ZOHOPEOPLE.forms.READ",)
 CONNECT_SCOPES = ("zohopulse.grouplist.CREATE", "zohopulse.grouplist.DELETE")
-
-
-SCHEDULE = re.compile(r"^every\s+(?:(\d+)\s*)?(min|mins|minutes?|h|hours?|days?)$", re.IGNORECASE)
-UNITS = {"min": 60, "h": 3600, "hour": 3600, "day": 86400}
-
-
-def schedule_seconds(text: str) -> float | None:
-    """``every 15 min`` / ``every 2 hours`` / ``every day`` → seconds; "" → None (by hand)."""
-    if not text.strip():
-        return None
-    found = SCHEDULE.match(text.strip())
-    if not found:
-        raise ConfigError(
-            f"schedule {text!r}: write it as 'every 15 min', 'every 2 hours' or 'every day' "
-            "(or leave it empty to run by hand)"
-        )
-    count = int(found.group(1) or 1)
-    unit = found.group(2).lower()
-    key = "min" if unit.startswith("min") else "h" if unit.startswith("h") else "day"
-    seconds = count * UNITS[key]
-    if seconds < 300:
-        raise ConfigError(f"schedule {text!r}: at least every 5 min (Zoho's limits need it)")
-    return float(seconds)
-
-
-def config_from(
-    *,
-    source_file: str = "",
-    source_connection: str = "",
-    target: str = "",
-    connect: str = "",
-    network_id: str = "",
-    config: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """An integration's configuration from the few choices that make one (the command line's
-    options, the admin page's form), over ``config`` when a file gave more."""
-    made: dict[str, Any] = dict(config or {})
-    if source_file:
-        kind = "xlsx" if source_file.lower().endswith((".xlsx", ".xlsm")) else "csv"
-        made.setdefault("source", {}).update(kind=kind, path=source_file)
-    if source_connection:
-        made.setdefault("source", {})["kind"] = "zoho_people"
-        made.setdefault("people", {})["connection"] = source_connection
-    if target:
-        made.setdefault("cliq", {})["connection"] = target
-    if connect:
-        made.setdefault("connect", {})["connection"] = connect
-    if network_id:
-        made.setdefault("connect", {})["network_id"] = network_id
-    return made
 
 
 class IntegrationProblem(HrsyncError):
@@ -100,28 +61,52 @@ class IntegrationInfo:
     source: str
     target: str
     pending: list[str] = field(default_factory=list)
+    label: str = ""  # how it is shown when not by its name: "hrsync.toml" for the file's own
 
 
 class Integrations:
-    def __init__(self, store: Store, connections: Connections) -> None:
+    """The stored integrations and, given ``toml`` (hrsync.toml's settings), the file's own
+    integration, ``default`` in the store: it runs when the file names a Cliq organisation
+    and is complete, and no enabled integration manages that organisation already."""
+
+    def __init__(
+        self, store: Store, connections: Connections, *, toml: Settings | None = None
+    ) -> None:
         self.store = store
         self.connections = connections
+        self.toml = toml
 
     # --- lifecycle ------------------------------------------------------------------------
     def create(self, name: str, config: dict[str, Any], *, schedule: str = "") -> IntegrationInfo:
-        _validate(name, config)
+        """A draft; refused when another integration manages its Cliq organisation already
+        (unless their scopes are disjoint). A ``[sync] schedule`` in ``config`` is its
+        schedule when ``schedule`` is not given."""
+        config, written = without_schedule(config)
+        schedule = schedule or written or ""
+        if name.strip().lower() in RESERVED:
+            raise IntegrationProblem(
+                f"the name {name!r} is hrsync.toml's own integration: choose another"
+            )
+        validate(name, config)
         schedule_seconds(schedule)
+        rivals = self.rivals(name, Settings(**config))
+        if rivals:
+            raise IntegrationProblem(rivals[0])
         text, now = json.dumps(config), self.store.clock.now()
         if not rows.add(self.store, name=name, config=text, schedule=schedule, now=now):
             raise IntegrationProblem(f"an integration named {name!r} already exists")
         return self.show(name)
 
     def configure(self, name: str, config: dict[str, Any]) -> IntegrationInfo:
-        """Replace the configuration. An enabled integration that is now incomplete goes
-        back to draft, so it never runs half-configured."""
-        _validate(name, config)
-        row = self._row(name)
+        """Replace the configuration (and the schedule, when it has a ``[sync] schedule``).
+        An enabled integration that is now incomplete, or now shares its Cliq organisation
+        with another, goes back to draft, so it never runs half-configured."""
+        config, written = without_schedule(config)
+        validate(name, config)
+        row = self._stored(name)
         rows.save_config(self.store, row.id, json.dumps(config), now=self.store.clock.now())
+        if written is not None:
+            self.reschedule(name, written)
         info = self.show(name)
         if info.pending and info.status == "enabled":
             self._set_status(name, "draft")
@@ -130,13 +115,15 @@ class Integrations:
 
     def reschedule(self, name: str, schedule: str) -> IntegrationInfo:
         """Run ``name`` on ``schedule`` from now on ("" by hand)."""
-        self._row(name)
+        self._stored(name)
         schedule_seconds(schedule)  # refused with the form to write, if not one
         rows.set_schedule(self.store, name, schedule.strip(), now=self.store.clock.now())
         return self.show(name, ask_zoho=False)
 
     def enable(self, name: str) -> IntegrationInfo:
-        """Only a complete configuration is enabled; otherwise its pending actions say why."""
+        """Only a complete configuration is enabled, and only while no other integration
+        manages its Cliq organisation; otherwise its pending actions say why."""
+        self._stored(name)
         info = self.show(name)
         if info.pending:
             raise IntegrationProblem(
@@ -147,12 +134,12 @@ class Integrations:
 
     def deactivate(self, name: str) -> IntegrationInfo:
         """Stop syncing; keep the configuration, links and history."""
-        self._row(name)
+        self._stored(name)
         self._set_status(name, "deactivated")
         return self.show(name, ask_zoho=False)
 
     def activate(self, name: str) -> IntegrationInfo:
-        row = self._row(name)
+        row = self._stored(name)
         if row.status == "draft":
             raise IntegrationProblem(f"{name} was never enabled: `hrsync integrations enable`")
         return self.enable(name)
@@ -160,7 +147,7 @@ class Integrations:
     def delete(self, name: str, *, proven: bool = False) -> None:
         """Irreversible: the admin must have re-authenticated within the last minutes (or
         ``proven`` so by the caller, as the admin page checks its session's own proof)."""
-        self._row(name)
+        self._stored(name)
         if not proven:
             require_recent(self.store, f"deleting the integration {name!r}")
         rows.remove(self.store, name)
@@ -169,6 +156,15 @@ class Integrations:
         rows.set_status(self.store, name, status, now=self.store.clock.now())
 
     # --- reading --------------------------------------------------------------------------
+    def _stored(self, name: str) -> StoredIntegration:
+        """``name``'s row, for an action on it; hrsync.toml's own is changed in the file."""
+        if name == TOML and rows.find(self.store, name) is None:
+            raise IntegrationProblem(
+                "hrsync.toml's own integration is changed in hrsync.toml itself: [sync] "
+                'schedule = "" stops its schedule; without [cliq] it is no integration'
+            )
+        return self._row(name)
+
     def _row(self, name: str) -> StoredIntegration:
         row = rows.find(self.store, name)
         if row is None:
@@ -185,7 +181,10 @@ class Integrations:
         return found
 
     def settings(self, name: str, base: Settings) -> Settings:
-        """The integration's configuration, with hrsync's own store around it."""
+        """The integration's configuration, with hrsync's own store around it (``base``
+        itself for hrsync.toml's own)."""
+        if name == TOML and rows.find(self.store, name) is None:
+            return base
         row = self._row(name)
         data = json.loads(row.config) | {"store": base.store.model_dump()}
         try:
@@ -197,45 +196,51 @@ class Integrations:
         """Enabled integrations whose schedule says a run is due now (``minute``: seconds a
         schedule's minute lasts; shorter only in tests)."""
         now = self.store.clock.now()
-        return sorted(row.name for row in rows.enabled(self.store) if self._due(row, now, minute))
+        return sorted(n for n, every in self._enabled() if self._due(n, every, now, minute))
 
     def is_due(self, name: str, *, minute: float = 60.0) -> bool:
         """Whether ``name`` is enabled and due now: asked again once a worker holds its lease,
         so a run another worker has just made is not made twice."""
-        row = rows.find(self.store, name)
-        if row is None or row.status != "enabled":
+        schedule = dict(self._enabled()).get(name)
+        if schedule is None:
             return False
-        return self._due(row, self.store.clock.now(), minute)
+        return self._due(name, schedule, self.store.clock.now(), minute)
 
     def next_run(self, name: str) -> float | None:
         """When ``name``'s schedule next runs it (now or earlier: due at the next check);
         None when it runs by hand or is not enabled."""
-        row = self._row(name)
-        every = schedule_seconds(row.schedule)
-        if every is None or row.status != "enabled":
+        schedule = dict(self._enabled()).get(name)
+        every = schedule_seconds(schedule or "")
+        if every is None:
             return None
-        last = self.store.last_started("apply", row.name)
+        last = self.store.last_started("apply", name)
         return self.store.clock.now() if last is None else last + every
 
-    def _due(self, row: StoredIntegration, now: float, minute: float) -> bool:
-        every = schedule_seconds(row.schedule)
+    def _due(self, name: str, schedule: str, now: float, minute: float) -> bool:
+        every = schedule_seconds(schedule)
         if every is None:
             return False
-        last = self.store.last_started("apply", row.name)
+        last = self.store.last_started("apply", name)
         return last is None or last + every * minute / 60 <= now
+
+    def _enabled(self) -> list[tuple[str, str]]:
+        """(name, schedule) of what runs: the enabled integrations, and hrsync.toml's own
+        when it runs."""
+        found = [(row.name, row.schedule) for row in rows.enabled(self.store)]
+        if self.toml is not None and self.toml_runs():
+            found.append((TOML, self.toml.sync.schedule))
+        return found
 
     def interrupted(self, *, unconfirmed: bool = True) -> list[str]:
         """Enabled integrations whose latest run did not finish because its process died
         (and, with ``unconfirmed``, those whose latest run left changes unconfirmed)."""
         wanted = ("died", "unconfirmed") if unconfirmed else ("died",)
-        return sorted(
-            row.name
-            for row in rows.enabled(self.store)
-            if self.store.interrupted(row.name) in wanted
-        )
+        return sorted(n for n, _ in self._enabled() if self.store.interrupted(n) in wanted)
 
     def runnable(self, name: str, base: Settings) -> Settings:
         """The settings of an enabled integration; otherwise why it cannot run."""
+        if name == TOML and rows.find(self.store, name) is None:
+            return self._toml_runnable(base)
         row = self._row(name)
         if row.status == "deactivated":
             raise IntegrationProblem(
@@ -252,30 +257,96 @@ class Integrations:
     def show(self, name: str, *, ask_zoho: bool = True) -> IntegrationInfo:
         """The integration; its pending actions read Cliq's user fields once, unless not
         ``ask_zoho`` (a page shown again and again must not spend Zoho's limits)."""
+        if name == TOML and rows.find(self.store, name) is None:
+            return self._toml_shown()
         row = self._row(name)
         try:
             settings = Settings(**json.loads(row.config))
         except ValidationError as exc:
             raise ConfigError(f"integration {name}: {describe_problems(exc)}") from None
-        source = settings.source
-        if source.kind == "zoho_people":
-            where = f"Zoho People via {settings.people.connection or '(keys in the file)'}"
-        else:
-            where = f"{source.kind} file {source.path}"
-        target = f"Zoho Cliq via {settings.cliq.connection or '(keys in the file)'}"
-        if settings.connect.network_id:
-            target += f", Zoho Connect via {settings.connect.connection or '(keys)'}"
-        return IntegrationInfo(
-            row.name,
-            row.status,
-            row.schedule,
-            where,
-            target,
-            self.pending(settings) if ask_zoho else self.pending_locally(settings),
-        )
+        pending = self.pending(settings) if ask_zoho else self.pending_locally(settings)
+        pending += self.rivals(name, settings, enabled=row.status == "enabled")
+        return IntegrationInfo(row.name, row.status, row.schedule, *_ends(settings), pending)
 
     def every(self, *, ask_zoho: bool = True) -> list[IntegrationInfo]:
-        return [self.show(n, ask_zoho=ask_zoho) for n in self.names()]
+        """hrsync.toml's own integration (when the file names a Cliq organisation), then
+        every stored one."""
+        toml = [self.toml_info()] if self.toml is not None else []
+        stored = [self.show(n, ask_zoho=ask_zoho) for n in self.names()]
+        return [info for info in toml if info is not None] + stored
+
+    # --- one owner per organisation ----------------------------------------------------------
+    def rivals(self, name: str, settings: Settings, *, enabled: bool = False) -> list[str]:
+        """Why ``name`` may not manage the Cliq organisation of ``settings``: each enabled
+        integration that manages it already, with a scope that is not disjoint, and
+        hrsync.toml's own while it runs, unless ``name`` is ``enabled`` (the file's own
+        integration gives way to an enabled one, never the other way round)."""
+        organisation = organisation_of(settings, self.connections)
+        if organisation is None:
+            return []
+        owners = [
+            (row.name, self._parsed(row)) for row in rows.enabled(self.store) if row.name != name
+        ]
+        if name != TOML and not enabled and self.toml is not None and self.toml_runs(alone=True):
+            owners.insert(0, (TOML, self.toml))
+        return [
+            refusal(name, owner, organisation)
+            for owner, theirs in owners
+            if theirs is not None
+            and organisation_of(theirs, self.connections) == organisation
+            and overlap(settings, theirs)
+        ]
+
+    def _parsed(self, row: StoredIntegration) -> Settings | None:
+        try:
+            return Settings(**json.loads(row.config))
+        except (ValidationError, ValueError):  # a broken one runs nothing, manages nothing
+            return None
+
+    # --- hrsync.toml's own integration -------------------------------------------------------
+    def toml_info(self) -> IntegrationInfo | None:
+        """hrsync.toml's own integration, listed as hrsync.toml: enabled when complete and
+        no enabled integration manages its organisation, a draft (with why) otherwise;
+        None when the file names no Cliq organisation (it is then no integration)."""
+        toml = self.toml
+        if toml is None or organisation_of(toml, self.connections) is None:
+            return None
+        pending = self._toml_pending() + self.rivals(TOML, toml)
+        status = "draft" if pending else "enabled"
+        return IntegrationInfo(
+            TOML, status, toml.sync.schedule, *_ends(toml), pending, label=TOML_FILE
+        )
+
+    def toml_runs(self, *, alone: bool = False) -> bool:
+        """Whether hrsync.toml's own integration runs (or, ``alone``, would run, were no
+        enabled integration managing its organisation)."""
+        toml = self.toml
+        if toml is None or organisation_of(toml, self.connections) is None:
+            return False
+        return not self._toml_pending() and (alone or not self.rivals(TOML, toml))
+
+    def _toml_pending(self) -> list[str]:
+        assert self.toml is not None
+        return self.pending_locally(self.toml, keys=True)
+
+    def _toml_shown(self) -> IntegrationInfo:
+        info = self.toml_info()
+        if info is None:
+            raise IntegrationProblem(
+                "hrsync.toml names no Cliq organisation ([cliq] connection, or its keys), so "
+                "it is no integration"
+            )
+        return info
+
+    def _toml_runnable(self, base: Settings) -> Settings:
+        if self.toml is None:  # asked without the file's view: the caller's settings
+            return base
+        info = self._toml_shown()
+        if info.pending:
+            raise IntegrationProblem(
+                "hrsync.toml's own integration cannot run: " + "; ".join(info.pending)
+            )
+        return base
 
     # --- what is missing ------------------------------------------------------------------
     def pending(self, settings: Settings) -> list[str]:
@@ -286,21 +357,33 @@ class Integrations:
             pending += self._custom_field_pending(settings)
         return pending
 
-    def pending_locally(self, settings: Settings) -> list[str]:
-        """What blocks enabling, found without calling Zoho."""
+    def pending_locally(self, settings: Settings, *, keys: bool = False) -> list[str]:
+        """What blocks enabling, found without calling Zoho; with ``keys``, a service may
+        be reached by the keys in the file (hrsync.toml's) instead of a connection."""
         pending: list[str] = []
         source = settings.source
         if source.kind in ("csv", "xlsx"):
             pending += file_pending(settings)
         else:
-            pending += self.connection_pending("people", settings.people, PEOPLE_SCOPES)
+            pending += self._service_pending("people", settings.people, PEOPLE_SCOPES, keys)
         rules = settings.rules
-        pending += self.connection_pending("cliq", settings.cliq, cliq_scopes(settings))
+        pending += self._service_pending("cliq", settings.cliq, cliq_scopes(settings), keys)
         if rules.connect_groups_per or rules.connect_groups:
             if not settings.connect.network_id:
                 pending.append("[connect] has no network_id (the Connect network's scopeID)")
-            pending += self.connection_pending("connect", settings.connect, CONNECT_SCOPES)
+            pending += self._service_pending("connect", settings.connect, CONNECT_SCOPES, keys)
         return pending
+
+    def _service_pending(
+        self, section: str, service: ZohoServiceConfig, scopes: tuple[str, ...], keys: bool
+    ) -> list[str]:
+        if service.connection or not keys:
+            return self.connection_pending(section, service, scopes)
+        try:
+            service.check(section)
+        except ConfigError as problem:
+            return [str(problem)]
+        return []
 
     def connection_pending(
         self, section: str, service: ZohoServiceConfig, scopes: tuple[str, ...]
@@ -342,6 +425,21 @@ class Integrations:
         ]
 
 
+def _ends(settings: Settings) -> tuple[str, str]:
+    """(source, target) as an admin reads them."""
+    source = settings.source
+    if source.kind == "zoho_people":
+        where = f"Zoho People via {settings.people.connection or '(keys in the file)'}"
+    else:
+        where = f"{source.kind} file {source.path}"
+    if settings.scope:
+        where += f" (scope: {describe_scope(settings.scope)})"
+    target = f"Zoho Cliq via {settings.cliq.connection or '(keys in the file)'}"
+    if settings.connect.network_id:
+        target += f", Zoho Connect via {settings.connect.connection or '(keys)'}"
+    return where, target
+
+
 def cliq_scopes(settings: Settings) -> tuple[str, ...]:
     """The Cliq scopes a sync with these rules needs."""
     needed: tuple[str, ...] = CLIQ_SCOPES
@@ -358,7 +456,8 @@ def file_pending(settings: Settings) -> list[str]:
         return [f"the HR export {path} does not exist"]
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         return []
-    header = path.read_text(encoding=settings.source.encoding, errors="replace").splitlines()[:1]
+    with path.open(encoding=settings.source.encoding, errors="replace") as export:
+        header = export.readline().splitlines()[:1]  # the header only, however long the file
     columns = {c.strip() for c in (header[0] if header else "").split(settings.source.delimiter)}
     missing = []
     for name in ("employee_id", "email"):
@@ -371,52 +470,3 @@ def file_pending(settings: Settings) -> list[str]:
     unknown = set(settings.source.columns) - set(CANONICAL_FIELDS)
     missing += [f"[source.columns] maps an unknown field {u!r}" for u in sorted(unknown)]
     return missing
-
-
-def _validate(name: str, config: dict[str, Any]) -> None:
-    if "store" in config:
-        raise ConfigError(f"integration {name}: [store] belongs to hrsync.toml, not here")
-    try:
-        Settings(**config)
-    except ValidationError as exc:
-        raise ConfigError(f"integration {name}: {describe_problems(exc)}") from None
-
-
-def _secret(key: str) -> bool:
-    plain = key.replace("_", "").replace("-", "").lower()
-    return plain in SECRET_KEYS and plain != "clientid"
-
-
-def without_secrets(config: dict[str, Any]) -> dict[str, Any]:
-    """``config`` to show: every secret (a client secret, a refresh token…) left out."""
-    return {
-        k: without_secrets(v) if isinstance(v, dict) else v
-        for k, v in config.items()
-        if not _secret(k)
-    }
-
-
-def keeping_secrets(new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
-    """``new`` (edited from ``without_secrets(old)``) with ``old``'s secrets kept where the
-    edit did not give one."""
-    kept = dict(new)
-    for key, value in old.items():
-        if _secret(key) and key not in kept:
-            kept[key] = value
-        elif isinstance(value, dict) and isinstance(kept.get(key), dict):
-            kept[key] = keeping_secrets(kept[key], value)
-    return kept
-
-
-def load_config(path: Path) -> dict[str, Any]:
-    """An integration's configuration from a TOML file (hrsync.toml's shape); paths in it
-    are made absolute against the file."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from exc
-    source = data.get("source", {})
-    if isinstance(source, dict) and source.get("path"):
-        source["path"] = str((path.parent / source["path"]).resolve())
-    data.pop("store", None)
-    return data

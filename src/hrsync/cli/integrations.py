@@ -11,12 +11,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from hrsync.access.integrations import (
-    IntegrationInfo,
-    Integrations,
-    config_from,
-    load_config,
-)
+from hrsync.access.integration_config import config_from, load_config
+from hrsync.access.integrations import IntegrationInfo, Integrations
+from hrsync.access.ownership import TOML, TOML_FILE
 from hrsync.cli.admin import confirm_admin
 from hrsync.cli.connections import opened as connections_opened
 from hrsync.cli.output import console, emit_json, fail, mode
@@ -32,7 +29,8 @@ app = typer.Typer(
 @contextmanager
 def opened(ctx: typer.Context) -> Iterator[Integrations]:
     with connections_opened(ctx) as connections:
-        yield Integrations(connections.store, connections)
+        toml = load_settings(ctx.obj["config"])  # its own integration is one of them
+        yield Integrations(connections.store, connections, toml=toml)
 
 
 def settings_for(
@@ -65,14 +63,25 @@ def create(
     connect: Annotated[str, typer.Option(help="A Zoho Connect connection.")] = "",
     network_id: Annotated[str, typer.Option(help="The Connect network's scopeID.")] = "",
     schedule: Annotated[str, typer.Option(help="When it runs, e.g. 'every 15 min'.")] = "",
+    scope: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Only these people, FIELD=VALUE[,VALUE] (repeatable; every field must match), "
+            "e.g. department=Sales,Support: the rest are left as Cliq has them. Needed to share "
+            "a Cliq organisation another integration manages, with a scope disjoint from its.",
+        ),
+    ] = None,
 ) -> None:
-    """Create an integration as a draft; `show` lists what it still needs, `enable` starts it."""
+    """Create an integration as a draft; `show` lists what it still needs, `enable` starts it.
+    Refused when another integration (hrsync.toml's own included) manages the same Cliq
+    organisation — the same Cliq host and OAuth client — unless their scopes are disjoint."""
     config = config_from(
         source_file=str(source_file.resolve()) if source_file else "",
         source_connection=source_connection,
         target=target,
         connect=connect,
         network_id=network_id,
+        scope=scope,
         config=load_config(from_file) if from_file else None,
     )
     with opened(ctx) as integrations:
@@ -104,7 +113,7 @@ def list_(ctx: typer.Context) -> None:
     table = Table("name", "status", "source", "target", "pending actions")
     for info in found:
         pending = "; ".join(info.pending) or "-"
-        table.add_row(info.name, info.status, info.source, info.target, pending)
+        table.add_row(info.label or info.name, info.status, info.source, info.target, pending)
     console.print(table)
 
 
@@ -119,7 +128,7 @@ def _show(ctx: typer.Context, info: IntegrationInfo) -> None:
     if ctx.obj["json"]:
         emit_json(dataclasses.asdict(info))
         return
-    console.print(f"[bold]{info.name}[/]: {info.status}")
+    console.print(f"[bold]{info.label or info.name}[/]: {info.status}")
     console.print(f"  source: {info.source}", highlight=False)
     console.print(f"  target: {info.target}", highlight=False)
     if info.schedule:
@@ -132,15 +141,15 @@ def _show(ctx: typer.Context, info: IntegrationInfo) -> None:
 
 @app.command("run-due")
 def run_due(ctx: typer.Context) -> None:
-    """Sync every enabled integration whose schedule is due (run this from cron or a systemd
-    timer every few minutes; each integration keeps to its own schedule)."""
+    """Sync every enabled integration whose schedule is due, hrsync.toml's own included (run
+    this from cron or a systemd timer every few minutes; each keeps to its own schedule)."""
     from hrsync.cli.syncing import sync_integration
 
     with opened(ctx) as integrations:
         due = integrations.due()
     runs = []
     for name in due:
-        console.print(f"[bold]{name}[/]")
+        console.print(f"[bold]{TOML_FILE if name == TOML else name}[/]")
         runs.append(sync_integration(ctx, name))
     failed = [str(r["integration"]) for r in runs if not r["ok"]]
     if mode.json:
@@ -155,7 +164,8 @@ def run_due(ctx: typer.Context) -> None:
 
 @app.command()
 def enable(ctx: typer.Context, name: str) -> None:
-    """Enable an integration whose configuration is complete."""
+    """Enable an integration whose configuration is complete, unless another integration
+    manages its Cliq organisation already with a scope that is not disjoint."""
     with opened(ctx) as integrations:
         _show(ctx, integrations.enable(name))
 

@@ -121,11 +121,15 @@ def serve(
     ] = 300.0,
 ) -> None:
     """Run every enabled integration on its schedule, one run at a time each, until stopped
-    (no cron needed). Serves the admin page, the HR webhooks, /healthz, /readyz and Prometheus
-    /metrics, on this machine only unless told how it is reached safely (TLS, a reverse
-    proxy). SIGTERM or Ctrl-C ends the run in progress before its next call to Zoho; the next
-    start re-plans what it did not confirm. Several services may share one PostgreSQL store:
-    each integration then runs in one of them at a time, under a lease."""
+    (no cron needed). hrsync.toml's own integration is one of them once the file is complete
+    — a Cliq organisation ([cliq] connection, or its keys) and an HR source that can be read —
+    and no enabled integration manages that organisation: it runs every 15 min, or as
+    [sync] schedule says ("" by hand), and is listed as hrsync.toml. Serves the admin page,
+    the HR webhooks, /healthz, /readyz and Prometheus /metrics, on this machine only unless
+    told how it is reached safely (TLS, a reverse proxy). SIGTERM or Ctrl-C ends the run in
+    progress before its next call to Zoho; the next start re-plans what it did not confirm.
+    Several services may share one PostgreSQL store: each integration then runs in one of
+    them at a time, under a lease."""
     import uvicorn
 
     from hrsync.service.app import create_service
@@ -150,7 +154,7 @@ def serve(
     service = create_service(
         ctx.obj["config"], tick=check_every, lease=lease, minute=schedule_minute, proof=proof_window
     )
-    _say_if_nothing_runs(ctx.obj["config"])  # the store is made by now
+    _say_what_runs(ctx.obj["config"])  # the store is made by now
     Service = _server_class()
     settings = uvicorn.Config(
         exposure.wrap(service),
@@ -162,24 +166,34 @@ def serve(
     Service(settings).run()
 
 
-def _say_if_nothing_runs(config: Path) -> None:
-    """Say plainly at start when no integration is enabled: the service would run nothing.
-    A store that cannot be opened is /readyz's to say (and the log's)."""
-    from hrsync.clock import RealClock
+def _say_what_runs(config: Path) -> None:
+    """Say at start whether hrsync.toml's own integration runs (and if not, why), and
+    plainly when nothing is enabled: the service would run nothing. A store that cannot be
+    opened is /readyz's to say (and the log's)."""
     from hrsync.config import load_settings
     from hrsync.service.app import NOTHING_ENABLED
-    from hrsync.store import Store
+    from hrsync.service.scheduler import integrations_of
     from hrsync.store import integrations as rows
 
     try:
-        store = Store(load_settings(config).store.url, clock=RealClock())
+        with integrations_of(load_settings(config)) as integrations:
+            toml = integrations.toml_info()
+            enabled = rows.enabled(integrations.store)
     except Exception:  # said by /readyz, with the details in the log
         return
-    try:
-        if not rows.enabled(store):
-            errors.print(f"Note: {NOTHING_ENABLED}.", markup=False, highlight=False, soft_wrap=True)
-    finally:
-        store.close()
+    if toml is not None and toml.status == "enabled":
+        when = toml.schedule or "by hand only (HR events, `hrsync sync`)"
+        console.print(
+            f"hrsync.toml's own integration runs {when}; it is listed as hrsync.toml, its "
+            "runs under `hrsync runs list`.",
+            highlight=False,
+        )
+    elif toml is not None:
+        said = "; ".join(toml.pending)
+        note = f"hrsync.toml's own integration does not run: {said}"
+        errors.print(f"Note: {note}.", markup=False, highlight=False, soft_wrap=True)
+    elif not enabled:
+        errors.print(f"Note: {NOTHING_ENABLED}.", markup=False, highlight=False, soft_wrap=True)
 
 
 def _exposure(

@@ -122,7 +122,7 @@ def create_service(
         problems += [STORE_DOWN] if trouble else []  # the details are the log's, not the caller's
         response.status_code = 503 if problems else 200
         # A lock period Zoho set: the service works, slowed down; said, still ready.
-        degraded = [] if trouble else _locked(found.locks(clock.now())) + _idle(found)
+        degraded = [] if trouble else _locked(found.locks(clock.now())) + _idle(found, site)
         return {
             "ready": not problems,
             "problems": problems,
@@ -145,11 +145,28 @@ def _locked(locks: list[tuple[str, str, float]]) -> list[str]:
 
 
 NOTHING_ENABLED = (
-    "no integration is enabled, so nothing runs: `hrsync integrations create NAME --from "
-    "hrsync.toml`, then `hrsync integrations enable NAME` (hrsync.toml alone is for the "
-    "command line: `hrsync sync`)"
+    "no integration is enabled, so nothing runs: name your Cliq organisation and HR source "
+    'in hrsync.toml ([cliq] connection = "NAME", [source]), whose own integration then runs '
+    "every 15 min ([sync] schedule), or `hrsync integrations create NAME …` and "
+    "`hrsync integrations enable NAME`"
+)
+TOML_WAITS = (
+    "hrsync.toml's own integration does not run yet and no other is enabled, so nothing "
+    "runs: `hrsync integrations list` and the admin page say what it waits for"
 )
 
 
-def _idle(found: StoreProbe) -> list[str]:
-    return [NOTHING_ENABLED] if found.enabled() == 0 else []
+def _idle(found: StoreProbe, site: Site) -> list[str]:
+    """Why nothing runs, when nothing does: said, not detailed (paths and names are the
+    admin page's, not any caller's)."""
+    if found.enabled() != 0:  # some integration is enabled, or the store cannot tell
+        return []
+    try:
+        with site.integrations() as integrations:
+            toml = integrations.toml_info()
+    except Exception:  # the configuration cannot be read: the log and the admin page say it
+        log.warning("readyz: hrsync.toml's own integration could not be looked at", exc_info=True)
+        toml = None
+    if toml is not None and toml.status == "enabled":
+        return []
+    return [TOML_WAITS if toml is not None else NOTHING_ENABLED]

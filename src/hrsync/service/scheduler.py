@@ -439,12 +439,13 @@ class GiveWay:
 
 @contextmanager
 def integrations_of(base: Settings) -> Iterator[Integrations]:
-    """The integrations in ``base``'s store, opened for one look."""
+    """The integrations in ``base``'s store, and hrsync.toml's own (``base`` is the file's
+    settings), opened for one look."""
     store = Store(base.store.url, clock=RealClock())
     client = httpx.Client(timeout=30)
     try:
         vault = Vault.open(base.store.key_file)
-        yield Integrations(store, Connections(store, vault, client, RealClock()))
+        yield Integrations(store, Connections(store, vault, client, RealClock()), toml=base)
     finally:
         client.close()
         store.close()

@@ -21,13 +21,9 @@ from fastapi import APIRouter, Form, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from hrsync.access.admin import WEB, ReauthenticationNeeded, has_passphrase, verify
-from hrsync.access.integrations import (
-    config_from,
-    keeping_secrets,
-    schedule_seconds,
-    without_secrets,
-)
+from hrsync.access.integration_config import config_from, keeping_secrets, without_secrets
 from hrsync.errors import HrsyncError
+from hrsync.schedule import schedule_seconds
 from hrsync.store import RunRecord
 from hrsync.store.events import EventRecord
 from hrsync.sync.engine import HeldRun
@@ -149,6 +145,7 @@ def web_router(site: Site) -> APIRouter:
         connect: Annotated[str, Form()] = "",
         network_id: Annotated[str, Form()] = "",
         schedule: Annotated[str, Form()] = "",
+        scope: Annotated[str, Form()] = "",
     ) -> Response:
         name = name.strip()
         if not name:
@@ -156,14 +153,15 @@ def web_router(site: Site) -> APIRouter:
         path = source_file.strip()
         if path and not Path(path).is_absolute():  # as in hrsync.toml: beside the configuration
             path = str((site.config.parent / path).resolve())
-        config = config_from(
-            source_file=path,
-            source_connection=source_connection.strip(),
-            target=target.strip(),
-            connect=connect.strip(),
-            network_id=network_id.strip(),
-        )
         try:
+            config = config_from(
+                source_file=path,
+                source_connection=source_connection.strip(),
+                target=target.strip(),
+                connect=connect.strip(),
+                network_id=network_id.strip(),
+                scope=[line for line in scope.splitlines() if line.strip()],
+            )
             with site.integrations() as integrations:
                 info = integrations.create(name, config, schedule=schedule.strip())
         except HrsyncError as problem:

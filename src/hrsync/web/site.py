@@ -20,6 +20,7 @@ from hrsync.access.admin import WEB, verify
 from hrsync.access.admin import WINDOW as PROOF_WINDOW
 from hrsync.access.connections import Connections
 from hrsync.access.integrations import Integrations
+from hrsync.access.ownership import TOML, TOML_FILE
 from hrsync.access.vault import Vault
 from hrsync.clock import Clock
 from hrsync.config import load_settings
@@ -85,7 +86,8 @@ class Site:
         client = httpx.Client(timeout=30)
         try:
             vault = Vault.open(settings.store.key_file)
-            yield Integrations(self.store, Connections(self.store, vault, client, self.clock))
+            connections = Connections(self.store, vault, client, self.clock)
+            yield Integrations(self.store, connections, toml=settings)
         finally:
             client.close()
 
@@ -124,8 +126,14 @@ def _took(run: RunRecord) -> str:
     return f"{seconds // 60} min {seconds % 60} s" if seconds >= 60 else f"{seconds} s"
 
 
+def _integration(name: str) -> str:
+    """An integration as the pages name it: hrsync.toml's own by its file."""
+    return TOML_FILE if name == TOML else name
+
+
 templates.env.filters["when"] = _when
 templates.env.filters["took"] = _took
+templates.env.filters["integration"] = _integration
 
 
 class SignInNeeded(Exception):

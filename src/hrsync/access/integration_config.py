@@ -1,0 +1,123 @@
+"""An integration's configuration as an admin gives it: made from the command line's options
+or the admin page's form, read from a file shaped like ``hrsync.toml``, its ``[sync]``
+schedule set apart, checked, and shown or edited without its secrets."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from hrsync.config import Settings, describe_problems
+from hrsync.errors import ConfigError
+from hrsync.redaction import SECRET_KEYS
+
+
+def config_from(
+    *,
+    source_file: str = "",
+    source_connection: str = "",
+    target: str = "",
+    connect: str = "",
+    network_id: str = "",
+    scope: list[str] | None = None,
+    config: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """An integration's configuration from the few choices that make one (the command line's
+    options, the admin page's form), over ``config`` when a file gave more. ``scope``:
+    ``FIELD=VALUE,VALUE`` entries (``department=Sales,Support``)."""
+    made: dict[str, Any] = dict(config or {})
+    if scope:
+        made["scope"] = dict(made.get("scope") or {}) | scope_from(scope)
+    if source_file:
+        kind = "xlsx" if source_file.lower().endswith((".xlsx", ".xlsm")) else "csv"
+        made.setdefault("source", {}).update(kind=kind, path=source_file)
+    if source_connection:
+        made.setdefault("source", {})["kind"] = "zoho_people"
+        made.setdefault("people", {})["connection"] = source_connection
+    if target:
+        made.setdefault("cliq", {})["connection"] = target
+    if connect:
+        made.setdefault("connect", {})["connection"] = connect
+    if network_id:
+        made.setdefault("connect", {})["network_id"] = network_id
+    return made
+
+
+def scope_from(entries: list[str]) -> dict[str, list[str]]:
+    """``["department=Sales,Support", "work_location=Chennai"]`` as a ``[scope]`` table; a
+    field given twice takes the values of both."""
+    scope: dict[str, list[str]] = {}
+    for entry in entries:
+        name, sign, values = entry.partition("=")
+        wanted = [v.strip() for v in values.split(",") if v.strip()]
+        if not sign or not name.strip() or not wanted:
+            raise ConfigError(
+                f"scope {entry!r}: write FIELD=VALUE or FIELD=VALUE,VALUE "
+                "(e.g. department=Sales,Support)"
+            )
+        scope.setdefault(name.strip(), []).extend(wanted)
+    return scope
+
+
+def without_schedule(config: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """``config`` without its ``[sync]`` table, and the schedule that table gave (None when
+    none): an integration's schedule is kept beside its configuration, not in it."""
+    kept = dict(config)
+    sync = kept.pop("sync", None)
+    if sync is None:
+        return kept, None
+    if not isinstance(sync, dict) or set(sync) - {"schedule"}:
+        raise ConfigError('[sync] takes one key, schedule (e.g. "every 15 min")')
+    return kept, str(sync.get("schedule", ""))
+
+
+def validate(name: str, config: dict[str, Any]) -> None:
+    if "store" in config:
+        raise ConfigError(f"integration {name}: [store] belongs to hrsync.toml, not here")
+    try:
+        Settings(**config)
+    except ValidationError as exc:
+        raise ConfigError(f"integration {name}: {describe_problems(exc)}") from None
+
+
+def _secret(key: str) -> bool:
+    plain = key.replace("_", "").replace("-", "").lower()
+    return plain in SECRET_KEYS and plain != "clientid"
+
+
+def without_secrets(config: dict[str, Any]) -> dict[str, Any]:
+    """``config`` to show: every secret (a client secret, a refresh token…) left out."""
+    return {
+        k: without_secrets(v) if isinstance(v, dict) else v
+        for k, v in config.items()
+        if not _secret(k)
+    }
+
+
+def keeping_secrets(new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
+    """``new`` (edited from ``without_secrets(old)``) with ``old``'s secrets kept where the
+    edit did not give one."""
+    kept = dict(new)
+    for key, value in old.items():
+        if _secret(key) and key not in kept:
+            kept[key] = value
+        elif isinstance(value, dict) and isinstance(kept.get(key), dict):
+            kept[key] = keeping_secrets(kept[key], value)
+    return kept
+
+
+def load_config(path: Path) -> dict[str, Any]:
+    """An integration's configuration from a TOML file (hrsync.toml's shape); paths in it
+    are made absolute against the file."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from exc
+    source = data.get("source", {})
+    if isinstance(source, dict) and source.get("path"):
+        source["path"] = str((path.parent / source["path"]).resolve())
+    data.pop("store", None)
+    return data
