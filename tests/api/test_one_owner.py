@@ -18,6 +18,7 @@ from hrsync.access.integrations import IntegrationProblem, Integrations
 from hrsync.access.vault import ENV_KEY, Vault, new_key
 from hrsync.cli.demo import sample_employees
 from hrsync.config import Settings
+from hrsync.errors import ConfigError
 from hrsync.store import Store
 from tests.api.conftest import Hrsync
 from tests.conftest import World
@@ -218,3 +219,15 @@ def test_an_integration_made_from_hrsync_toml_beside_it_is_refused(
     assert made.exit_code == 0, made.output
     shown = hrsync("--json", "integrations", "show", "hr")
     assert "(scope: department = Finance, People, Marketing)" in shown.stdout
+
+
+def test_a_sync_schedule_in_an_integrations_file_becomes_its_schedule(owners: Owners) -> None:
+    integrations = owners.seen()
+    every_two_hours = owners.config() | {"sync": {"schedule": "every 2 hours"}}
+    assert integrations.create("hr", every_two_hours).schedule == "every 2 hours"
+    assert "sync" not in integrations.config("hr")  # kept beside the configuration, not in it
+    assert integrations.create("second", every_two_hours, schedule="").schedule == "every 2 hours"
+    daily = owners.config() | {"sync": {"schedule": "every day"}}
+    assert integrations.configure("hr", daily) and integrations.show("hr").schedule == "every day"
+    with pytest.raises(ConfigError, match="takes one key, schedule"):
+        integrations.configure("hr", owners.config() | {"sync": {"every": "day"}})
