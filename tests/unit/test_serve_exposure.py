@@ -160,3 +160,20 @@ def test_serve_says_at_start_when_no_integration_is_enabled(served: list[Any], c
     assert said.startswith("Note: no integration is enabled, so nothing runs:")
     assert '[cliq] connection = "NAME"' in said and "[sync] schedule" in said
     assert "hrsync integrations create NAME" in said
+
+
+def test_serve_says_at_start_why_hrsync_tomls_own_integration_does_not_run(
+    served: list[Any], config: str
+) -> None:
+    with Path(config).open("a", encoding="utf-8") as file:
+        file.write('[cliq]\nclient_id = "1000.X"\nclient_secret = "s"\nrefresh_token = "r"\n')
+    result = _serve(config)
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stderr.split())
+    export = Path(config).parent / "employees.csv"
+    why = f"the HR export {export} does not exist"
+    assert said == f"Note: hrsync.toml's own integration does not run: {why}."
+    export.write_text("employee_id,email\n", encoding="utf-8")
+    started = _serve(config)
+    assert "Note:" not in started.stderr
+    assert "hrsync.toml's own integration runs every 15 min" in " ".join(started.stdout.split())
