@@ -148,11 +148,14 @@ def create_integrations(
         for s, schedule in enumerate(SCHEDULES):
             n = k * len(SCHEDULES) + s
             name, mine = f"hr-{n:02d}", people[3 * n : 3 * n + 3]
+            for row in mine:  # three integrations share each organisation: each its own people
+                row["seating_location"] = name
             write_csv(folder / f"{name}.csv", mine)
             source = {"kind": "csv", "path": str(folder / f"{name}.csv")}
             # No custom fields: checking them for pending actions reads Cliq's user fields
             # outside the pacer, which twelve integrations made at once would overrun.
-            config = {"source": source, "cliq": {"connection": f"cliq-{k}"}, "custom_fields": {}}
+            config = {"source": source, "cliq": {"connection": f"cliq-{k}"}, "custom_fields": {},
+                      "scope": {"seating_location": [name]}}  # fmt: skip
             integrations.create(name, config, schedule=schedule)
             integrations.enable(name)
             made[name] = (schedule, mine)
@@ -213,7 +216,8 @@ def test_three_workers_make_every_scheduled_run_once_and_take_over_a_killed_one(
     fault = {"mode": "timeout", "endpoint": "users.add", "count": 1, "delay": 8}
     httpx.post(f"{bases[0]}/_emulator/faults", json=[fault]).raise_for_status()
     schedule, mine = made["hr-00"]
-    joiner = sample_employees(3 * len(made) + 1)[-1] | {"manager_id": ""}
+    joiner = sample_employees(3 * len(made) + 1)[-1]
+    joiner |= {"manager_id": "", "seating_location": "hr-00"}  # in hr-00's scope
     write_csv(tmp_path / "hr-00.csv", [*mine, joiner])
     made["hr-00"] = (schedule, [*mine, joiner])
     wait_for(lambda: joiner["employee_id"] in invited(bases[0]), 60, "hr-00 never invited")
