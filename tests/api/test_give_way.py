@@ -6,6 +6,8 @@ one HR does not have alone."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import httpx
 
 from hrsync.cli.demo import sample_employees
@@ -143,3 +145,19 @@ def test_a_run_for_an_hr_event_lists_departments_only_when_it_writes_one(world: 
     assert users[rows[8]["employee_id"]]["department"]["name"] == "Legal"
     assert users[rows[9]["employee_id"]]["department"]["name"] == rows[2]["department"]
     assert users[rows[7]["employee_id"]]["mobile"] == "+1 555 0707"
+
+
+def test_an_hr_event_for_someone_who_starts_later_is_not_refused(world: World) -> None:
+    rows = sample_employees(10)
+    world.write(rows)
+    converge(world)
+    today = dt.datetime.fromtimestamp(world.clock.now(), dt.UTC).date()
+    joiner = sample_employees(11)[10] | {"hire_date": (today + dt.timedelta(days=9)).isoformat()}
+    world.write([*rows, joiner])
+    app = world.app()
+    app.engine.only = frozenset({joiner["employee_id"]})
+    app.engine.events = (joiner["employee_id"],)
+    outcome = app.engine.run_apply()
+    app.close()
+    assert outcome.plan.refused == {} and outcome.plan.changes == []  # invited when due
+    assert joiner["employee_id"] not in cliq_users(world)

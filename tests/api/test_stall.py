@@ -8,6 +8,7 @@ and keeps the old number (``tests.support.KeepsOldValue``).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import httpx
 from typer.testing import CliRunner
@@ -102,3 +103,32 @@ def test_runs_show_names_the_stalled_change(world: World, tmp_path: Path) -> Non
     assert shown.exit_code == 0, shown.output
     line = next(x for x in shown.output.splitlines() if "[pending action]" in x)
     assert "made this change 3 times" in line and rows[1]["email"] in " ".join(shown.output.split())
+
+
+def test_a_department_an_admin_keeps_deleting_is_made_again_each_time(world: World) -> None:
+    """A creation's effect is seen (Cliq answers with the new id): one planned again means
+    the department is gone again, so it is made again, never held as stalled, and nothing
+    fails for want of its id. The moves back into it, undone by each deletion, are what
+    Cliq keeps undoing: after three, they are held and named."""
+    rows = sample_employees(12)
+    world.write(rows)
+    apply(world, world.transport)
+    department = rows[4]["department"]
+    members = [r["employee_id"] for r in rows if r["department"] == department]
+    admin = world.app()
+    for n in range(STALLED_AFTER + 1):
+        state: Any = world.state()
+        found = next(d for d in state["departments"] if d["name"] == department)
+        admin.http.call("DELETE", f"/api/v2/departments/{found['id']}", endpoint="departments")
+        _, pending, stalled = apply(world, world.transport, full_read=True)  # none failed
+        state = world.state()
+        assert department in [d["name"] for d in state["departments"]]  # made again
+        assert f"department:{department.lower()}" not in stalled
+        users = cliq_users(world)
+        if n < STALLED_AFTER:
+            assert stalled == [] and pending == []
+            assert {users[e]["department"]["name"] for e in members} == {department}
+        else:
+            assert stalled == sorted(f"user:{e}:update" for e in members)
+            assert len(pending) == len(members)
+    admin.close()

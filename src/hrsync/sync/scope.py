@@ -42,6 +42,8 @@ def unknown_people(
     have (or has broken), and that hrsync manages no Cliq user for."""
     unknown: dict[str, str] = {}
     for employee_id in sorted(only):
+        if employee_id in desired.starting:
+            continue  # HR has them, starting later: invited when the time comes
         if desired.held.get(employee_id, "").startswith(OUTSIDE_SCOPE):
             unknown[employee_id] = (
                 f"employee {employee_id} is {desired.held[employee_id]}: this integration "

@@ -6,6 +6,10 @@ way no known reading of its API explains. It becomes a pending action that says 
 rest of the run goes on. The evidence is the journal, so it holds across processes and
 across the incremental runs in between; it looks back ``WINDOW`` seconds, so a held change
 is tried again once its oldest "done" is that old (the cause may be gone by then).
+
+A creation is never held so: its effect is seen (Cliq answers with the new object's id), and
+one planned again means the object is gone again (an admin deletes a department hrsync
+makes for HR): making it again is what HR asks for, and what the changes that need it wait on.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from hrsync.sync.plan import Change, Plan
 
 STALLED_AFTER = 3  # applies that each reported the same change done
 WINDOW = 7 * 86_400.0  # seconds of applies looked back on
+CREATES = "create_"  # the kinds that make a department, designation, team, role or group
 STALLED = "hrsync has made this change {times} times and Cliq still differs: "
 
 Outcomes = Callable[[Iterable[str]], Mapping[str, list[tuple[str, str]]]]
@@ -24,7 +29,7 @@ Outcomes = Callable[[Iterable[str]], Mapping[str, list[tuple[str, str]]]]
 def stalled_changes(changes: Iterable[Change], outcomes: Outcomes) -> list[Change]:
     """The changes whose last ``STALLED_AFTER`` journal entries (newest first, from
     ``outcomes``) are each this very change, confirmed."""
-    by_key = {c.key: c for c in changes}
+    by_key = {c.key: c for c in changes if not c.kind.startswith(CREATES)}
     history = outcomes(by_key)
     stalled: list[Change] = []
     for key, entries in history.items():
