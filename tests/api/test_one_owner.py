@@ -231,3 +231,32 @@ def test_a_sync_schedule_in_an_integrations_file_becomes_its_schedule(owners: Ow
     assert integrations.configure("hr", daily) and integrations.show("hr").schedule == "every day"
     with pytest.raises(ConfigError, match="takes one key, schedule"):
         integrations.configure("hr", owners.config() | {"sync": {"every": "day"}})
+
+
+def test_hrsync_sync_of_the_toml_is_refused_while_another_integration_manages_its_organisation(
+    world: World, hrsync: Hrsync, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command line keeps one owner per organisation too: an integration enabled over
+    the organisation before hrsync.toml named it runs; the file's own sync does not."""
+    world.write(sample_employees(20))
+    monkeypatch.setenv(ENV_KEY, new_key())
+    store = Store(world.settings.store.url, clock=world.clock)
+    try:
+        vault = Vault.open(tmp_path / "unused.key")
+        connections = Connections(store, vault, world.http, world.clock)
+        emulated_connection(world, connections)  # the same OAuth client as the file's keys
+        authorise_at_emulator(world, connections)
+        seen = Integrations(store, connections, toml=None)  # made before the file named Cliq
+        seen.create("hr", {"source": {"path": str(world.csv)}, "cliq": {"connection": "cliq"}})
+        seen.enable("hr")
+    finally:
+        store.close()
+    refused = hrsync("sync")
+    assert refused.exit_code == 1, refused.output
+    said = " ".join(str(refused.exception).split())  # one line under the console script
+    assert "is managed already by the integration 'hr', so hrsync.toml's own integration" in said
+    assert world.state()["users"] and all(  # type: ignore[index]
+        not u.get("employee_id")
+        for u in world.state()["users"]  # type: ignore[index]
+    )
+    assert hrsync("plan").exit_code in (0, 2)  # reading is anyone's

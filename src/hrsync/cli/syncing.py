@@ -12,8 +12,10 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from hrsync.access.integrations import IntegrationProblem
+from hrsync.access.ownership import TOML
 from hrsync.api.recording import recording
-from hrsync.cli.integrations import settings_for
+from hrsync.cli.integrations import opened, settings_for
 from hrsync.cli.output import EXIT_CHANGES, EXIT_HELD, console, emit_json, fail, mode
 from hrsync.cli.progress import CallProgress
 from hrsync.cli.report import report_apply, report_nothing, show_plan
@@ -68,6 +70,11 @@ def build_for(ctx: typer.Context, integration: str, *, only: Iterable[str] = ())
 
 def _app(ctx: typer.Context, *, dry_run: bool) -> App:
     settings, name = settings_for(ctx, ctx.obj.get("integration"))
+    if not dry_run and name == TOML and (settings.cliq.connection or settings.cliq.client_id):
+        with opened(ctx) as integrations:  # one owner per organisation, the command line too
+            rivals = integrations.rivals(TOML, settings)
+        if rivals:
+            raise IntegrationProblem("; ".join(rivals))
     recorder = ctx.obj.get("recorder")
     app = build(settings, dry_run=dry_run, integration=name, recorder=recorder)
     app.engine.only = frozenset(ctx.obj.get("only") or ())
