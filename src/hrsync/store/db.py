@@ -233,7 +233,8 @@ class Store(BookmarkStore, EventQueue, MembershipStore, NonceStore, OutcomeStore
                 return True
             found = s.get(Run, run_id)
         log.warning(
-            "run %d ended %s here, but was taken over meanwhile: its record (%s, by %s) stays",
+            "run %d ended (%s), but another worker took it over meanwhile: its record stays "
+            "as that worker left it (%s, by %s)",
             run_id,
             status,
             found.status if found is not None else "gone",
