@@ -17,7 +17,6 @@ from hrsync.clock import VirtualClock
 from hrsync.service.claims import Hold, LeaseLost, LeaseWatch
 from hrsync.service.scheduler import StoppableClock, Stopping
 from hrsync.store import Store
-from hrsync.store import integrations as rows
 from hrsync.store.db import this_process
 from hrsync.store.tables import Lease, Run
 
@@ -33,19 +32,11 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'hrsync.db'}"
 
 
-def enabled(store: Store, *names: str) -> None:
-    for name in names:
-        rows.add(store, name=name, config="{}", schedule="every 15 min", now=store.clock.now())
-        rows.set_status(store, name, "enabled", now=store.clock.now())
-
-
 def test_an_idle_worker_is_woken_as_soon_as_another_workers_lease_runs_out(url: str) -> None:
     clock = VirtualClock()
     store = Store(url, clock=clock)
-    enabled(store, "hr", "payroll")
-    rows.add(store, name="draft", config="{}", schedule="", now=clock.now())
     dead = store.leases(owner="host-a:101", seconds=LEASE)
-    assert dead.claim("hr") and dead.claim("draft") and dead.claim("payroll")
+    assert dead.claim("hr") and dead.claim("payroll")
     dead.release("payroll")  # released: free, not run out
     wake = threading.Event()
     watch = LeaseWatch(lambda: url, wake, owner="host-b:202", seconds=LEASE, clock=clock)

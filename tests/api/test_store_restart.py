@@ -14,7 +14,6 @@ from sqlalchemy.exc import OperationalError
 
 from hrsync.clock import VirtualClock
 from hrsync.store import Store
-from hrsync.store import integrations as rows
 from tests.postgres import PostgresServer, _free_port
 
 pytestmark = pytest.mark.postgres
@@ -63,8 +62,6 @@ def test_a_live_workers_lease_is_not_taken_over_after_a_restart(
     clock = VirtualClock()
     url = own_postgres.new_database()
     store = Store(url, clock=clock)
-    rows.add(store, name="hr", config="{}", schedule="every 15 min", now=clock.now())
-    rows.set_status(store, "hr", "enabled", now=clock.now())
     live = store.leases(owner="host-a:101", seconds=LEASE)
     elsewhere = Store(url, clock=clock)  # another worker's
     other = elsewhere.leases(owner="host-b:202", seconds=LEASE)

@@ -165,15 +165,17 @@ class LeaseWatch:
         return every if found.next_in is None else min(every, found.next_in + LATE)
 
     def run(self, stop: threading.Event) -> None:
-        """Look until ``stop``; a store that cannot be read is tried again at the next look."""
-        wait = 0.0
+        """Look until ``stop``; a store that cannot be read is tried again at the next look
+        (and said once, not at every look)."""
+        wait, said = 0.0, ""
         try:
             while not stop.wait(wait):
                 try:
-                    wait = self.look()
-                except Exception:
-                    log.warning("the leases could not be read", exc_info=True)
-                    wait = self.seconds / 3
+                    wait, said = self.look(), ""
+                except Exception as problem:
+                    if repr(problem) != said:
+                        log.warning("the leases could not be read", exc_info=True)
+                    wait, said = self.seconds / 3, repr(problem)
         finally:
             self.close()
 

@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from hrsync.store.tables import Integration, Lease, Run
+from hrsync.store.tables import Lease, Run
 
 if TYPE_CHECKING:
     from hrsync.store.db import Store
@@ -74,16 +74,12 @@ class Leases:
         return max(row.expires_at, self._store.regained_at() + length)
 
     def lapsed(self) -> Lapses:
-        """The leases of enabled integrations that a worker (this one too) let run out
-        without releasing them, which a claim would now take over; and when the next live
-        one will have, unless renewed. Read by every worker, all the time (``LeaseWatch``)."""
+        """The leases a worker (this one too) let run out without releasing them, which a
+        claim would now take over; and when the next live one will have, unless renewed.
+        Read by every worker, all the time (``LeaseWatch``)."""
         now = self._store.clock.now()
         with self._store.session() as s:
-            rows = s.scalars(
-                select(Lease)
-                .join(Integration, Integration.name == Lease.integration)
-                .where(Integration.status == "enabled", Lease.owner != "")
-            ).all()
+            rows = s.scalars(select(Lease).where(Lease.owner != "")).all()
             ends = [(row, self._runs_out_at(row)) for row in rows]
         return Lapses(
             frozenset((row.integration, row.owner, end) for row, end in ends if end <= now),

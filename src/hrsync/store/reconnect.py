@@ -96,6 +96,8 @@ def _server_started(engine: Engine, dbapi_connection: Any) -> str:
     try:
         cursor.execute(_STARTED_SQL)
         row = cursor.fetchone()
+    except engine.dialect.loaded_dbapi.Error:  # a server that does not say (not PostgreSQL's)
+        row = None
     finally:
         cursor.close()
     dbapi_connection.rollback()  # hand the connection over outside any transaction
