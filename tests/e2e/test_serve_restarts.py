@@ -219,10 +219,10 @@ def test_a_postgresql_restart_leaves_every_live_worker_its_lease(
     url = own_postgres.new_database()
     bases = [serve("real"), serve("real")]
     made = enabled_integrations(url, tmp_path, bases, env, 10)
-    # Each run's invitation is answered 5 s late: both runs are in a call when the
-    # database goes, and hear back while it is still away.
+    # Each run's invitation is answered 10 s late: both runs are in a call while the
+    # database is away, and go on once they hear back.
     for base in bases:
-        fault = {"mode": "timeout", "endpoint": "users.add", "count": 1, "delay": 5}
+        fault = {"mode": "timeout", "endpoint": "users.add", "count": 1, "delay": 10}
         httpx.post(f"{base}/_emulator/faults", json=[fault]).raise_for_status()
     crew = [workers(env, *OPTIONS) for _ in range(2)]
     wait_for(lambda: all(invited(base) for base in bases), 30, "the runs never invited")
