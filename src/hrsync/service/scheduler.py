@@ -30,7 +30,7 @@ from hrsync.clock import RealClock
 from hrsync.config import Settings, load_settings
 from hrsync.errors import HrsyncError, RunStopped, SafetyHold
 from hrsync.logcontext import bound
-from hrsync.service.claims import Hold, LeaseGate, LeaseLost, held
+from hrsync.service.claims import Hold, LeaseGate, LeaseLost, LeaseWatch, held
 from hrsync.service.progress import LiveProgress
 from hrsync.store import Store
 from hrsync.store.db import this_process
@@ -42,6 +42,7 @@ from hrsync.sync.plan import Plan
 from hrsync.wiring import build
 
 log = logging.getLogger(__name__)
+SLICE = 0.25  # seconds of a pacing wait between looks at the run's lease
 
 
 EVENT_ROUNDS = 10  # runs for HR events one look makes per integration, at most
@@ -53,14 +54,22 @@ class Stopping(RunStopped):
 
 
 class StoppableClock(RealClock):
-    """Wall-clock time whose waits (Zoho's pacing) end at once when the service stops."""
+    """Wall-clock time whose waits (Zoho's pacing) end at once when the service stops, or
+    when the run's lease is found ``lost`` to another worker (looked at every ``SLICE``)."""
 
-    def __init__(self, stop: threading.Event) -> None:
-        self._stop = stop
+    def __init__(self, stop: threading.Event, lost: Callable[[], bool] = lambda: False) -> None:
+        self._stop, self._lost = stop, lost
 
     def sleep(self, seconds: float) -> None:
-        if self._stop.wait(max(0.0, seconds)):
-            raise Stopping
+        until = time.monotonic() + max(0.0, seconds)
+        while True:
+            if self._lost():
+                raise LeaseLost("another worker took this integration over while this run waited")
+            left = until - time.monotonic()
+            if self._stop.wait(max(0.0, min(left, SLICE))):
+                raise Stopping
+            if left <= SLICE:
+                return
 
 
 class StopGate(httpx.BaseTransport):
@@ -131,10 +140,20 @@ class Scheduler:
         self.progress: LiveProgress | None = None  # how far its run has come
         self.checked_at: float | None = None  # when the schedules were last read
         self._thread: threading.Thread | None = None
+        # Leases other workers let run out wake the loop at once, whatever ``tick`` says.
+        self.watch = LeaseWatch(
+            lambda: load_settings(self.config).store.url,
+            self.wake,
+            owner=self.worker,
+            seconds=lease,
+        )
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="hrsync-scheduler", daemon=True)
         self._thread.start()
+        threading.Thread(
+            target=self.watch.run, args=(self.stop_event,), name="hrsync-lease-watch", daemon=True
+        ).start()
 
     def enqueue(
         self, integration: str, employee_ids: Iterable[str], *, sender: str = "page"
@@ -378,7 +397,7 @@ class Scheduler:
             settings,
             dry_run=False,
             integration=name,
-            clock=StoppableClock(self.stop_event),
+            clock=StoppableClock(self.stop_event, self._lease_lost),
             transport=StopGate(
                 LeaseGate(httpx.HTTPTransport(), self._lease_valid), self.stop_event
             ),
@@ -417,6 +436,9 @@ class Scheduler:
 
     def _lease_valid(self) -> bool:
         return self.hold is None or self.hold.valid()
+
+    def _lease_lost(self) -> bool:
+        return self.hold is not None and self.hold.lost.is_set()
 
 
 class GiveWay:

@@ -39,6 +39,7 @@ from hrsync.store.leases import Leases
 from hrsync.store.memberships import MembershipStore
 from hrsync.store.nonces import NonceStore
 from hrsync.store.outcomes import OutcomeStore
+from hrsync.store.reconnect import server_engine, watch_of
 from hrsync.store.records import JournalRecord, RunRecord, like_literal, run_record
 from hrsync.store.tables import JournalEntry, Lease, Link, Run
 from hrsync.store.websessions import WebConsents, WebSessions
@@ -80,11 +81,13 @@ class Store(BookmarkStore, EventQueue, MembershipStore, NonceStore, OutcomeStore
         self.url = url
         self._clock = clock
         self.integration = integration
+        self.engine: Engine
         if url.startswith("sqlite"):
             _create_sqlite_file(url)
-        self.engine: Engine = create_engine(url)
-        if url.startswith("sqlite"):
+            self.engine = create_engine(url)
             event.listen(self.engine, "connect", _sqlite_pragmas)
+        else:  # a server: it may restart under a run (see ``reconnect``)
+            self.engine = server_engine(url, clock=clock)
         self._migrate()
         self._session = sessionmaker(self.engine, expire_on_commit=False)
         self._heartbeat = 0.0
@@ -118,6 +121,14 @@ class Store(BookmarkStore, EventQueue, MembershipStore, NonceStore, OutcomeStore
     @property
     def clock(self) -> Clock:
         return self._clock
+
+    def regained_at(self) -> float:
+        """When this process last found the database server back after a restart or an
+        absence (0.0 if never): until a lease's time later, other workers may not have been
+        able to renew their leases."""
+        if self.engine.dialect.name == "sqlite":
+            return 0.0
+        return watch_of(self.url).regained_at
 
     # links ---------------------------------------------------------------------------------
     def links(self) -> dict[str, str]:
@@ -203,17 +214,34 @@ class Store(BookmarkStore, EventQueue, MembershipStore, NonceStore, OutcomeStore
             self._heartbeat = now
             return run.id
 
-    def finish_run(self, run_id: int, status: str, summary: dict[str, Any]) -> None:
+    def finish_run(self, run_id: int, status: str, summary: dict[str, Any]) -> bool:
+        """Record how a run ended: only by the process that started it, and only while it is
+        running. False, and the record left as it is, when it is no longer this process's to
+        finish: another worker took the integration over (the run reads "interrupted") while
+        this one was frozen or cut off from the store."""
         with self._session.begin() as s:
-            s.execute(
+            done = s.execute(
                 update(Run)
-                .where(Run.id == run_id)
+                .where(Run.id == run_id, Run.status == "running", Run.owner == this_process())
                 .values(
                     status=status,
                     finished_at=self._clock.now(),
                     summary=json.dumps(summary, default=str),
                 )
             )
+            if getattr(done, "rowcount", 0):
+                return True
+            found = s.get(Run, run_id)
+        log.warning(
+            "run %d ended (%s), but another worker took it over meanwhile: its record stays "
+            "as that worker left it (%s, by %s)",
+            run_id,
+            status,
+            found.status if found is not None else "gone",
+            found.owner if found is not None else "nobody",
+            extra={"run": run_id},
+        )
+        return False
 
     def annotate_run(self, run_id: int, extra: dict[str, Any], *, status: str = "") -> None:
         """Add ``extra`` to a finished run's summary (an approval, say), and give it

@@ -6,12 +6,17 @@ and the runs the dead worker left "running" become "interrupted".
 On PostgreSQL the lease row is read ``FOR UPDATE SKIP LOCKED``: of two workers claiming at
 once, one gets the row and the other passes on without waiting. SQLite has one writer at a
 time, so there a claim takes the database's write lock first (see ``Store.exclusive``).
+
+A lease is not taken over while its holder may simply not have been able to renew it: once
+this process finds the database server back after a restart (or after losing it), every
+lease gets its own length from that moment before it counts as run out, time enough for a
+live holder to renew it (``Store.regained_at``).
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -23,6 +28,14 @@ if TYPE_CHECKING:
     from hrsync.store.db import Store
 
 log = logging.getLogger(__name__)
+
+
+class Lapses(NamedTuple):
+    """What a look at the leases found: those run out unrenewed (integration, holder, when),
+    and in how many seconds the next live one runs out unless renewed (None: none is held)."""
+
+    lapsed: frozenset[tuple[str, str, float]]
+    next_in: float | None
 
 
 class Leases:
@@ -48,11 +61,30 @@ class Leases:
             if row is None:  # never claimed yet, or another worker is claiming it right now
                 return self._first_claim(s, integration, now)
             if row.owner and row.owner != self.owner:
-                if row.expires_at > now:
+                if self._runs_out_at(row) > now:
                     return False
                 self._take_over(s, row, now)
             row.owner, row.expires_at, row.renewed_at = self.owner, now + self.seconds, now
             return True
+
+    def _runs_out_at(self, row: Lease) -> float:
+        """When ``row``'s holder, unless it renews, may be taken over: at its expiry, or a
+        lease's length after the store came back if that is later."""
+        length = max(0.0, row.expires_at - row.renewed_at)
+        return max(row.expires_at, self._store.regained_at() + length)
+
+    def lapsed(self) -> Lapses:
+        """The leases a worker (this one too) let run out without releasing them, which a
+        claim would now take over; and when the next live one will have, unless renewed.
+        Read by every worker, all the time (``LeaseWatch``)."""
+        now = self._store.clock.now()
+        with self._store.session() as s:
+            rows = s.scalars(select(Lease).where(Lease.owner != "")).all()
+            ends = [(row, self._runs_out_at(row)) for row in rows]
+        return Lapses(
+            frozenset((row.integration, row.owner, end) for row, end in ends if end <= now),
+            min((end - now for _, end in ends if end > now), default=None),
+        )
 
     def _first_claim(self, s: Session, integration: str, now: float) -> bool:
         values = {
