@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,8 +18,9 @@ from hrsync.sync.desired import desired_state
 from hrsync.sync.diff import diff
 from hrsync.sync.drift import digests, ignored_values, leave_ignored, mark_drift
 from hrsync.sync.explain import Explanation, Rules, explain
+from hrsync.sync.in_flight import Unfinished, Unrecorded, unrecorded
 from hrsync.sync.pending import needs_custom_fields, needs_groups
-from hrsync.sync.plan import Change, InviteUser, LinkUser, Plan
+from hrsync.sync.plan import Change, InviteUser, LinkUser, Plan, TeamMembers
 from hrsync.sync.rules import MembershipRules
 from hrsync.sync.safety import (
     Removal,
@@ -134,6 +134,8 @@ class Engine:
         # What the last plan linked: stored links, then the links it found (see ``_links``).
         self._stored_links: dict[str, str] = {}
         self._planned_links: dict[str, str] = {}
+        # What the last plan found in Cliq of killed runs' team changes (``sync/in_flight.py``).
+        self._unrecorded = Unrecorded()
 
     @fewer_collections()
     def plan(self, *, full_read: str = "") -> tuple[Plan, SourceSnapshot, Inventory]:
@@ -165,9 +167,15 @@ class Engine:
             self.target.find_groups(inventory, groups)
         links = self._links(inventory)
         self._planned_links = dict(links)
+        unfinished = self._unfinished_teams()
         managed_teams = self.store.memberships("team")
-        if self.teams or managed_teams:
-            self.target.load_team_members(inventory, desired.teams() | managed_teams.keys())
+        if self.teams or managed_teams or unfinished:
+            named = desired.teams() | managed_teams.keys() | unfinished.teams()
+            self.target.load_team_members(inventory, named)
+        # A killed run's joins and leaves that Cliq shows count as made: the store is told
+        # so when this plan is applied.
+        self._unrecorded = unrecorded(unfinished, inventory, links)
+        managed_teams = self._unrecorded.applied_to(managed_teams)
         if self.connect is not None:
             managed = self.store.memberships("connect_group")
             if self.connect_groups or managed:
@@ -349,7 +357,7 @@ class Engine:
                 check_columns(plan, confirmed=confirmed_columns)
             if not self.only:
                 self._remember_columns(snapshot)
-            in_flight = self.store.unfinished_payloads(InviteUser.kind)
+            self._record_unrecorded()  # before the changes it comes from are settled
             resumed = self._settle_previous_runs(run_id)
             self._record_links(inventory, replanned=resumed > 0)
             self.target.applying()
@@ -381,7 +389,6 @@ class Engine:
         except BaseException as exc:
             self.store.finish_run(run_id, "failed", {"error": str(exc) or type(exc).__name__})
             raise
-        self._take_over_teams(in_flight, inventory)
         left = self._left_for_next_run(run_id) if report.gave_way else set()
         self.target.applied(
             inventory,
@@ -435,24 +442,32 @@ class Engine:
             return set()
         return self.store.started_removals(since=self.clock.now() - STALL_WINDOW)
 
-    def _take_over_teams(self, invitations: list[str], inventory: Inventory) -> None:
-        """Invitations a killed run sent without hearing back may have put people in the
-        teams they named: where Cliq has them there now, those memberships are hrsync's, so
-        a later move takes them out again."""
-        if not invitations:
+    def _unfinished_teams(self) -> Unfinished:
+        """The team changes killed runs left unfinished (mostly none: one query)."""
+        kinds = {c.kind for c in self.store.unfinished_changes()}
+        if not kinds & {InviteUser.kind, TeamMembers.kind}:
+            return Unfinished()
+        return Unfinished.parse(
+            self.store.unfinished_payloads(InviteUser.kind),
+            self.store.unfinished_payloads(TeamMembers.kind),
+        )
+
+    def _record_unrecorded(self) -> None:
+        """Invitations and joins a killed run sent without hearing back may have put people
+        in teams, and a leave may have taken one out: where Cliq shows it, the store says
+        so (a later move takes them out again). Recorded before the killed run's changes are
+        settled, so a run killed in its turn leaves the same to the next."""
+        found = self._unrecorded
+        if not found:
             return
-        links = self.store.links()
-        joined: dict[str, list[str]] = {}
-        for text in invitations:
-            invite = json.loads(text)
-            zuid = links.get(str(invite.get("employee_id", "")))
-            for name in invite.get("teams") or []:
-                team = inventory.team(str(name))
-                if zuid and team is not None and zuid in team.members:
-                    joined.setdefault(str(name), []).append(str(invite["employee_id"]))
-        if joined:
-            log.info("%d teams kept people an interrupted invitation put in", len(joined))
-            self.store.add_many_memberships("team", joined)
+        log.info(
+            "team memberships a killed run changed: %d teams joined, %d left",
+            len(found.joined),
+            len(found.left),
+        )
+        self.store.add_many_memberships("team", found.joined)
+        for team, employee_ids in found.left.items():
+            self.store.remove_memberships("team", team, employee_ids)
 
     def _settle_previous_runs(self, run_id: int) -> int:
         unfinished = self.store.unfinished_changes()
