@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo test soak fuzz lint typecheck unit bench bench-steady bench-scale clean
+.PHONY: demo test soak fuzz lint typecheck unit bench bench-steady bench-scale bench-kill-soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,15 @@ bench-steady: $(STAMP)
 # the emulator in its own process so the memory column is hrsync's alone.
 bench-scale: $(STAMP)
 	$(BIN)/python bench/scale.py --sizes 1000,10000,50000,100000 --emulator process
+
+# Applies SIGKILLed at random inside invitation batches and team leaves, 1,000 people, on
+# PostgreSQL then SQLite; the invariants after one fault-free apply (KILLS=N; not in CI).
+KILLS ?= 30
+bench-kill-soak: $(STAMP)
+	status=0; \
+	$(BIN)/python bench/kill_soak.py --store postgresql --kills $(KILLS) || status=1; \
+	$(BIN)/python bench/kill_soak.py --store sqlite --kills $(KILLS) || status=1; \
+	exit $$status
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
