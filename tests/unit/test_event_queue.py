@@ -148,3 +148,19 @@ def test_a_run_for_events_makes_each_persons_changes_in_the_order_they_arrived()
         "user:E2:update",
         "user:E1:update",
     ]
+
+
+def test_runs_for_hr_events_of_one_integration_are_spaced_by_the_listing_limit(
+    tmp_path: Path,
+) -> None:
+    """A stream of events makes one run each ``EVENT_GAP``, not runs back to back that spend
+    the minute's listings of changed users in seconds and then wait out the minute."""
+    from hrsync.service.scheduler import EVENT_GAP, Scheduler
+
+    assert 2.0 <= EVENT_GAP <= 60 / 30 * 1.5  # under 30 listings a minute, with room to spare
+    scheduler = Scheduler(tmp_path / "hrsync.toml", tick=30.0)
+    assert scheduler._until_next_look() == 30.0
+    assert not scheduler._too_soon("hr")  # the first run goes at once
+    assert scheduler._too_soon("hr")  # the next waits for the gap
+    assert not scheduler._too_soon("payroll")  # another integration's own
+    assert EVENT_GAP - 1 < scheduler._until_next_look() <= EVENT_GAP

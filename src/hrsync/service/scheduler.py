@@ -26,6 +26,7 @@ from hrsync.access.connections import Connections
 from hrsync.access.integrations import Integrations
 from hrsync.access.vault import Vault
 from hrsync.api.http import ZohoHttp
+from hrsync.api.ratelimit import ZOHO_LIMITS
 from hrsync.clock import RealClock
 from hrsync.config import Settings, load_settings
 from hrsync.errors import HrsyncError, RunStopped, SafetyHold
@@ -46,6 +47,12 @@ SLICE = 0.25  # seconds of a pacing wait between looks at the run's lease
 
 
 EVENT_ROUNDS = 10  # runs for HR events one look makes per integration, at most
+# Seconds between the starts of two runs for HR events of one integration. Each run reads the
+# users Cliq changed since the last read (30 such listings a minute); back to back, a stream
+# of events spends the minute's listings in seconds and the next run waits out the rest of
+# the minute, while the events pile up. Spaced, each run takes the events of its gap, and
+# Zoho's update limit, not a listing, sets the pace.
+EVENT_GAP = 60.0 / (ZOHO_LIMITS["users.list"].per_minute * 0.8)
 
 
 class Stopping(RunStopped):
@@ -139,6 +146,8 @@ class Scheduler:
         self.running: str = ""  # the integration running now
         self.progress: LiveProgress | None = None  # how far its run has come
         self.checked_at: float | None = None  # when the schedules were last read
+        self._event_runs: dict[str, float] = {}  # integration → its last run for HR events
+        self._look_again: float | None = None  # when events held back by the gap are due
         self._thread: threading.Thread | None = None
         # Leases other workers let run out wake the loop at once, whatever ``tick`` says.
         self.watch = LeaseWatch(
@@ -203,8 +212,15 @@ class Scheduler:
                 break
             except Exception:  # a bug must not end the service: said, and tried next tick
                 log.exception("checking the schedules failed")
-            self.wake.wait(self.tick)
+            self.wake.wait(self._until_next_look())
             self.wake.clear()
+
+    def _until_next_look(self) -> float:
+        """Seconds to wait for a wake before the next look: a tick, or less when HR events
+        wait for their integration's next run to be due (``EVENT_GAP``)."""
+        if self._look_again is None:
+            return self.tick
+        return max(0.0, min(self.tick, self._look_again - time.monotonic()))
 
     def run_queued(self) -> None:
         """Approved held runs, then the HR events due (kept in the store: those this or any
@@ -223,15 +239,29 @@ class Scheduler:
                         with self._queue_lock:
                             self.approvals.append((name, plan, only))
         base = load_settings(self.config)
+        self._look_again = None
         with integrations_of(base) as integrations:
             for _ in range(EVENT_ROUNDS):  # those that came in meanwhile, or beyond one run's
                 went = False
                 for name in integrations.store.due_event_integrations():
                     if self.stop_event.is_set():
                         return
+                    if self._too_soon(name):
+                        continue
                     went = self._run_events(integrations, name, base) or went
                 if not went:
                     return
+
+    def _too_soon(self, name: str) -> bool:
+        """Whether ``name``'s last run for HR events began less than ``EVENT_GAP`` ago: the
+        events wait for the gap to pass (and the next look is set for then)."""
+        now = time.monotonic()
+        due = self._event_runs.get(name, -EVENT_GAP) + EVENT_GAP
+        if now >= due:
+            self._event_runs[name] = now
+            return False
+        self._look_again = due if self._look_again is None else min(self._look_again, due)
+        return True
 
     def _run_events(self, integrations: Integrations, name: str, base: Settings) -> bool:
         """One run of ``name`` for its events due, under this worker's lease (read once the
