@@ -130,3 +130,30 @@ def test_scale_table_gives_the_emulator_process_its_own_memory_column(
     cells = scale.row(result)
     assert len(cells) == len(columns) and cells[columns.index(scale.EMULATOR_RSS)] == 80.0
     assert columns[columns.index(scale.EMULATOR_RSS) - 1] == "hrsync peak RSS MB"
+
+
+def test_service_bench_floor_is_zohos_rolling_minute_of_updates(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    service = bench_module("service", monkeypatch)
+    # The burst: 60 events 0.5 s apart, 20 updates a rolling minute, 0.3 s each.
+    landed = service.floor_times([n * 0.5 for n in range(60)], 0.3)
+    assert landed[:20] == pytest.approx([n * 0.5 + 0.3 for n in range(20)])
+    assert landed[20] == pytest.approx(60.3) and landed[-1] == pytest.approx(129.8)
+    figures = service.percentiles([float(n) for n in range(1, 101)])
+    assert figures == {"p50": 50.0, "p95": 95.0, "p99": 99.0, "max": 100.0}
+    calls = [[t, "PUT", "/api/v2/users/7", 200, "E1", "+1"] for t in (0.0, 30.0, 59.0, 61.0)]
+    calls.append([1.0, "GET", "/api/v2/userfields", 200, "", ""])
+    assert service.busiest_minutes(calls) == {"userfields": "1/10", "users.update": "3/20"}
+
+
+def test_service_bench_clock_warps_the_emulator_and_hrsync_alike(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    world = bench_module("service_world", monkeypatch)
+    clock = world.WarpClock(-3600.0)
+    before = clock.now()
+    clock.advance(600.0)
+    assert 599.0 < clock.now() - before < 601.0  # the wall clock goes on beneath
+    with pytest.raises(ValueError):
+        clock.advance(-1.0)
