@@ -44,6 +44,7 @@ import argparse
 import asyncio
 import json
 import math
+import os
 import random
 import sys
 import tempfile
@@ -143,6 +144,8 @@ def traffic(world: ServiceWorld, stats: dict[str, Any], metrics: Metrics, since:
         "lock_periods_total": now_stats["lock_periods_total"] - stats["lock_periods_total"],
         "throttled": now_stats["throttled"],
         "runs": delta(now_metrics, metrics, "hrsync_runs_total"),
+        "webhook_refused": delta(now_metrics, metrics, "hrsync_webhook_refused_total"),
+        "machine_load_avg": [round(x, 2) for x in os.getloadavg()],
     }
 
 
@@ -461,6 +464,7 @@ def burst_table(found: dict[str, Any]) -> str:
             ("busiest minute/limit", found["busiest_minute_by_endpoint"]),
             ("hrsync pacing waits (s)", found["pacing_wait_s"]),
             ("runs", found["runs"]),
+            ("machine load avg", f"{found['machine_load_avg']} on {os.cpu_count()} CPUs"),
         ],
     )
 
@@ -497,6 +501,8 @@ def load_table(found: dict[str, Any]) -> str:
             ("calls by endpoint", found["calls_by_endpoint"]),
             ("hrsync pacing waits (s)", found["pacing_wait_s"]),
             ("runs", found["runs"]),
+            ("webhook refused (why)", found["webhook_refused"]),
+            ("machine load avg", f"{found['machine_load_avg']} on {os.cpu_count()} CPUs"),
         ],
     )
 
