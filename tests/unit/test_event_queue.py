@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import event as sqlalchemy_event
 
 from hrsync.clock import VirtualClock
 from hrsync.service.scheduler import RunResult, settled
@@ -108,6 +110,38 @@ def test_settled_events_are_forgotten_after_a_week_and_queued_ones_never(
     hr.queue_events(["E3"])
     assert sorted(states(hr)) == ["E2", "E3"]
     assert [e.id for e in hr.due_events()] == [waiting, waiting + 1]
+
+
+def test_an_event_settled_late_is_kept_a_week_from_its_settling(
+    hr: Store, clock: VirtualClock
+) -> None:
+    [late] = hr.queue_events(["E1"])
+    clock.advance(8 * 86400)  # queued all along: another worker held the integration
+    hr.settle_events({late: ("done", "")}, run_id=1)
+    hr.queue_events(["E2"])
+    assert sorted(states(hr)) == ["E1", "E2"]
+
+
+def test_a_webhook_call_forgets_old_events_by_index_not_by_reading_every_event(
+    tmp_path: Path, clock: VirtualClock
+) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'hrsync.db'}", clock=clock, integration="hr")
+    sent: list[tuple[str, Any]] = []
+
+    def keep(_connection: Any, _cursor: Any, sql: str, parameters: Any, *_: Any) -> None:
+        sent.append((sql, parameters))
+
+    sqlalchemy_event.listen(store.engine, "before_cursor_execute", keep)
+    try:
+        store.queue_events(["E1"])
+        [(sql, parameters)] = [(s, p) for s, p in sent if s.startswith("DELETE FROM hr_events")]
+        with store.engine.connect() as connection:
+            plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", parameters).all()
+    finally:
+        store.close()
+    assert [row[-1] for row in plan] == [
+        "SEARCH hr_events USING INDEX ix_hr_events_state_next (state=? AND next_try_at<?)"
+    ]
 
 
 def event(n: int, employee_id: str) -> EventRecord:

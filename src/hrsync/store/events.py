@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, RowMapping, delete, func, insert, select, update
+from sqlalchemy import Delete, Engine, RowMapping, delete, func, insert, select, update
 
 from hrsync.clock import Clock
 from hrsync.store.tables import HrEvent
@@ -21,6 +21,7 @@ from hrsync.store.tables import HrEvent
 RETRY_AFTER = (30.0, 120.0, 600.0, 1800.0, 3600.0)  # seconds before try 2, 3, …; then hourly
 GIVE_UP = 8  # tries before an event is left ``failed``
 KEEP = 7 * 86400.0  # seconds a settled event is kept, for the admin page and ``explain``
+SETTLED = ("done", "refused", "held", "failed")  # the states a run leaves an event in
 MOST_DUE = 1000  # events one run takes (the others wait for the next)
 EVENTS = HrEvent.__table__
 
@@ -72,9 +73,7 @@ class EventQueue:
         if not rows:
             return []
         with self.engine.begin() as connection:
-            connection.execute(
-                delete(HrEvent).where(HrEvent.state != "queued", HrEvent.settled_at < now - KEEP)
-            )
+            connection.execute(_forget_settled_before(now - KEEP))
             return [
                 int(row[0])
                 for row in connection.execute(insert(HrEvent).returning(HrEvent.id), rows)
@@ -151,6 +150,16 @@ class EventQueue:
         with self.engine.connect() as connection:
             rows = connection.execute(query.order_by(HrEvent.id.desc()).limit(limit)).mappings()
             return [_record(row) for row in rows]
+
+
+def _forget_settled_before(cutoff: float) -> Delete:
+    """Events settled before ``cutoff``. Sent with every webhook call, under the store's write
+    lock, so it goes by the (state, next_try_at) index to the old events alone, not through
+    a week of them: an event is settled only once due, so its next try came before it was
+    settled, and one settled before ``cutoff`` was due before it too."""
+    return delete(HrEvent).where(
+        HrEvent.state.in_(SETTLED), HrEvent.next_try_at < cutoff, HrEvent.settled_at < cutoff
+    )
 
 
 def _record(row: RowMapping) -> EventRecord:
