@@ -19,17 +19,21 @@ bench's 202s are timed by too.
    endpoint during the burst: the emulator's count, the busiest rolling minute of each
    against Zoho's limit, and the seconds hrsync waited for each (``pacing_wait_s``, from
    ``/metrics``), which say what binds.
-2. **Load** (``--people``, 10,000): ``--rate`` webhook calls a second for ``--seconds``
-   (100 for 60 s), from one asyncio client. Of every 10 calls: 7 name a known person (half
-   with the secret, half signed; 1 in 50 of them a person whose mobile number is changed in
-   the export, each such person once; the export is written with all of those changes before
-   the first call), 1 names an unknown employee id (202, then refused by the run), 1 carries
-   a wrong secret and 1 a wrong signature (401). Then it waits until the store has no queued
-   event. Calls by status and the webhook's answer time; events by final state, and the lost
-   (a 202's event that did not end ``done``, or ``refused`` for an unknown id); the changed
-   people's latency (202 → visible) against Zoho's floor for them (the same rolling-minute
-   sum, ``floor_last_s``); lock periods; the service's peak memory (VmHWM) and CPU; how long
-   the queue took to drain after the last call.
+2. **Load** (``--people``, 10,000): ``--rate`` webhook calls a second for ``--seconds`` (100 for
+   60 s), each sent when due unless 256 are unanswered (then as soon as one is), by a light
+   client of its own (``webhook_client.py``). Of every 10 calls: 7 name a known person (half
+   with the secret, half signed; 1 in 50 of them a person whose mobile number is changed in the
+   export, each such person once; the export is written with all of those changes before the
+   first call), 1 names an unknown employee id (202, then refused by the run), 1 carries a wrong
+   secret and 1 a wrong signature (401). Then it waits until the store has no queued event.
+   Calls by status; the answer's time from when the call was due (what a sender waits) and from
+   when it went out (the service's part); events by final state, and the lost (a 202's event
+   that did not end ``done``, or ``refused`` for an unknown id); the changed people's latency
+   from the 202 and from when the call was due, and the last change against Zoho's floor for it
+   (the same rolling-minute sum over the calls' due times, ``floor_last_s``); lock periods; the
+   service's peak memory (VmHWM) and the CPU of the service, the emulator and the bench's
+   client; how long the queue took to drain after the last answer; and the machine's load
+   average (the figures are real time, so a busy machine moves them).
 
     python bench/service.py [--people 10000] [--rate 100] [--seconds 60]
         [--burst-people 1000] [--burst-only | --load-only] [--initial-sync warped|serve]
@@ -41,7 +45,6 @@ Prints a short table per part, then one JSON object.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import math
 import os
@@ -50,22 +53,19 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from hrsync.api.ratelimit import ZOHO_LIMITS
-from hrsync.service.hooks import signature
 from service_world import INTEGRATION, SECRET, Metrics, ServiceWorld, wait_until
+from webhook_client import Call, send_all
 
 UPDATES_PER_MINUTE = ZOHO_LIMITS["users.update"].per_minute
 ISSUE_FLOOR = 130.0  # seconds: the issue's floor for the 60-event burst
 MANAGERS = 37  # the sample's CEO, directors and managers: events name their staff
 CHANGED_EVERY = 50  # of the calls naming a known person, one in this many a changed one
-IN_FLIGHT = 256  # webhook calls sent and not yet answered, at most
-TIMEOUT = 60.0  # seconds a webhook call may take to connect, send or answer
 
 
 def say(text: str) -> None:
@@ -261,20 +261,6 @@ def arrival_order(named: list[str], seen: dict[str, float]) -> dict[str, Any]:
 # The load
 
 
-@dataclass
-class Call:
-    """One webhook call of the load: whom it names and how it is sent."""
-
-    kind: str  # known | changed | unknown | bad_secret | bad_signature
-    employee_id: str
-    signed: bool
-    status: int = 0  # 0: no answer
-    due: float = 0.0  # the wall clock it was due at: the sender's own moment
-    sent: float = 0.0  # when it went out: later than due while IN_FLIGHT calls were
-    answered: float = 0.0
-    events: list[int] = field(default_factory=list)
-
-
 def load_calls(world: ServiceWorld, total: int) -> list[Call]:
     """The calls in order, seeded: 7 in 10 name a known person (1 in 50 of those a changed
     one), 1 an unknown id, 1 a wrong secret, 1 a wrong signature."""
@@ -285,56 +271,18 @@ def load_calls(world: ServiceWorld, total: int) -> list[Call]:
     for n in range(total):
         slot = n % 10
         if slot == 7:
-            calls.append(Call("unknown", f"U{rng.randrange(10**6):06d}", signed=n % 20 == 7))
+            calls.append(Call("unknown", f"U{rng.randrange(10**6):06d}", n % 20 == 7, SECRET))
         elif slot == 8:
-            calls.append(Call("bad_secret", rng.choice(staff), signed=False))
+            calls.append(Call("bad_secret", rng.choice(staff), False, SECRET))
         elif slot == 9:
-            calls.append(Call("bad_signature", rng.choice(staff), signed=True))
+            calls.append(Call("bad_signature", rng.choice(staff), True, SECRET))
         else:
             known += 1
             if known % CHANGED_EVERY == 0:
-                calls.append(Call("changed", next(changed), signed=known % 2 == 0))
+                calls.append(Call("changed", next(changed), known % 2 == 0, SECRET))
             else:
-                calls.append(Call("known", rng.choice(staff), signed=known % 2 == 0))
+                calls.append(Call("known", rng.choice(staff), known % 2 == 0, SECRET))
     return calls
-
-
-def request_of(call: Call) -> tuple[bytes, dict[str, str]]:
-    body = json.dumps({"employee_ids": [call.employee_id]}).encode()
-    headers = {"Content-Type": "application/json"}
-    if not call.signed:
-        headers["X-Hrsync-Secret"] = "not the secret" if call.kind == "bad_secret" else SECRET
-        return body, headers
-    stamp = f"{time.time():.6f}"
-    key = "not the secret" if call.kind == "bad_signature" else SECRET
-    headers["X-Hrsync-Timestamp"] = stamp
-    headers["X-Hrsync-Signature"] = signature(key, stamp, body)
-    return body, headers
-
-
-async def send(http: httpx.AsyncClient, url: str, call: Call, slots: asyncio.Semaphore) -> None:
-    await asyncio.sleep(max(0.0, call.due - time.time()))
-    async with slots:  # the calls waiting beyond these wait here, not in httpx's pool
-        body, headers = request_of(call)
-        call.sent = time.time()
-        try:
-            answer = await http.post(url, content=body, headers=headers)
-        except httpx.HTTPError:
-            return
-    call.answered, call.status = time.time(), answer.status_code
-    if answer.status_code == 202:
-        call.events = [int(e["id"]) for e in answer.json()["events"]]
-
-
-async def send_all(url: str, calls: list[Call], rate: float) -> None:
-    """Each call at its time (``due``), at most ``IN_FLIGHT`` at once."""
-    limits = httpx.Limits(max_connections=IN_FLIGHT, max_keepalive_connections=IN_FLIGHT)
-    slots = asyncio.Semaphore(IN_FLIGHT)
-    start = time.time() + 0.5
-    for n, call in enumerate(calls):
-        call.due = start + n / rate
-    async with httpx.AsyncClient(timeout=TIMEOUT, limits=limits, trust_env=False) as http:
-        await asyncio.gather(*(send(http, url, c, slots) for c in calls))
 
 
 def queued(world: ServiceWorld) -> int:
@@ -352,7 +300,7 @@ def load(world: ServiceWorld, *, rate: float, seconds: float) -> dict[str, Any]:
     cpu = {name: world.cpu_seconds(name) for name in ("serve", "emulator")}
     say(f"load: {len(calls)} calls at {rate:g}/s, {len(changed)} changed people")
     client = time.process_time()
-    asyncio.run(send_all(f"{world.url}/hooks/people/{INTEGRATION}", calls, rate))
+    send_all(f"{world.url}/hooks/people/{INTEGRATION}", calls, rate)
     cpu["client"] = -(time.process_time() - client)  # the bench's own, measured already
     ended = max((c.answered for c in calls), default=time.time())
     say(f"load: answered by {ended - calls[0].due:.1f} s; waiting for the queue")
