@@ -263,10 +263,13 @@ def arrival_order(named: list[str], seen: dict[str, float]) -> dict[str, Any]:
 
 def load_calls(world: ServiceWorld, total: int) -> list[Call]:
     """The calls in order, seeded: 7 in 10 name a known person (1 in 50 of those a changed
-    one), 1 an unknown id, 1 a wrong secret, 1 a wrong signature."""
+    one, each named by that call alone, so its change waits for it), 1 an unknown id, 1 a
+    wrong secret, 1 a wrong signature."""
     rng = random.Random(7)
     staff = [r["employee_id"] for r in world.rows[MANAGERS:]]
-    changed = iter(rng.sample(staff, len(staff)))
+    shuffled = rng.sample(staff, len(staff))
+    changes = sum(1 for n in range(total) if n % 10 < 7) // CHANGED_EVERY
+    changed, unchanged = iter(shuffled[:changes]), shuffled[changes:]
     calls, known = [], 0
     for n in range(total):
         slot = n % 10
@@ -281,7 +284,7 @@ def load_calls(world: ServiceWorld, total: int) -> list[Call]:
             if known % CHANGED_EVERY == 0:
                 calls.append(Call("changed", next(changed), known % 2 == 0, SECRET))
             else:
-                calls.append(Call("known", rng.choice(staff), known % 2 == 0, SECRET))
+                calls.append(Call("known", rng.choice(unchanged), known % 2 == 0, SECRET))
     return calls
 
 
