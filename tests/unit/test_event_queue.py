@@ -4,6 +4,7 @@ shown as failed. What a run made of its events, person by person."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -198,3 +199,24 @@ def test_runs_for_hr_events_of_one_integration_are_spaced_by_the_listing_limit(
     assert scheduler._too_soon("hr")  # the next waits for the gap
     assert not scheduler._too_soon("payroll")  # another integration's own
     assert EVENT_GAP - 1 < scheduler._until_next_look() <= EVENT_GAP
+
+
+def test_a_stream_of_events_wakes_the_scheduler_once_a_gap_not_at_every_call(
+    tmp_path: Path,
+) -> None:
+    from hrsync.service.scheduler import EVENT_GAP, Scheduler
+
+    scheduler = Scheduler(tmp_path / "hrsync.toml", tick=30.0)
+    scheduler.nudge("hr")
+    assert scheduler.wake.is_set()  # no run yet: at once
+    scheduler.wake.clear()
+    assert not scheduler._too_soon("hr")  # a run for hr's events begins now
+    scheduler._waiting_until = time.monotonic() + 30.0  # the loop waits a tick
+    scheduler.nudge("hr")
+    assert scheduler.wake.is_set()  # woken once, to wait for the gap instead
+    scheduler.wake.clear()
+    scheduler._waiting_until = time.monotonic() + scheduler._until_next_look()
+    assert scheduler._until_next_look() <= EVENT_GAP
+    for _ in range(20):  # the rest of the stream within the gap
+        scheduler.nudge("hr")
+    assert not scheduler.wake.is_set()

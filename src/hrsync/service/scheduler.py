@@ -148,6 +148,8 @@ class Scheduler:
         self.checked_at: float | None = None  # when the schedules were last read
         self._event_runs: dict[str, float] = {}  # integration → its last run for HR events
         self._look_again: float | None = None  # when events held back by the gap are due
+        self._waiting_until = 0.0  # when the loop's wait ends (0: it is not waiting)
+        self._http = httpx.Client(timeout=30)  # the looks' client, for the scheduler's life
         self._thread: threading.Thread | None = None
         # Leases other workers let run out wake the loop at once, whatever ``tick`` says.
         self.watch = LeaseWatch(
@@ -179,8 +181,16 @@ class Scheduler:
         self.nudge()
         return queued
 
-    def nudge(self) -> None:
-        """Look at the queued events now, not at the next tick."""
+    def nudge(self, integration: str = "") -> None:
+        """Look at the queued events now, not at the next tick; while ``integration``'s gap
+        between two runs for events goes on, once the gap ends (a stream of events does not
+        wake the scheduler at every call for nothing)."""
+        due = self._event_runs.get(integration, -EVENT_GAP) + EVENT_GAP if integration else 0.0
+        if time.monotonic() < due:
+            with self._queue_lock:
+                self._look_again = due if self._look_again is None else min(self._look_again, due)
+                if 0.0 < self._waiting_until <= due:
+                    return  # the scheduler waits, and looks by then anyway
         self.wake.set()
 
     def approve(self, integration: str, held: HeldRun, *, only: Iterable[str] = ()) -> None:
@@ -212,8 +222,13 @@ class Scheduler:
                 break
             except Exception:  # a bug must not end the service: said, and tried next tick
                 log.exception("checking the schedules failed")
-            self.wake.wait(self._until_next_look())
+            with self._queue_lock:
+                wait = self._until_next_look()
+                self._waiting_until = time.monotonic() + wait
+            self.wake.wait(wait)
+            self._waiting_until = 0.0  # looking, or running: a nudge wakes the next wait
             self.wake.clear()
+        self._http.close()
 
     def _until_next_look(self) -> float:
         """Seconds to wait for a wake before the next look: a tick, or less when HR events
@@ -230,7 +245,7 @@ class Scheduler:
             approved, self.approvals = self.approvals, []
         if approved:
             base = load_settings(self.config)
-            with integrations_of(base) as integrations:
+            with integrations_of(base, self._http) as integrations:
                 for name, plan, only in approved:
                     if self.stop_event.is_set():
                         break
@@ -240,7 +255,7 @@ class Scheduler:
                             self.approvals.append((name, plan, only))
         base = load_settings(self.config)
         self._look_again = None
-        with integrations_of(base) as integrations:
+        with integrations_of(base, self._http) as integrations:
             for _ in range(EVENT_ROUNDS):  # those that came in meanwhile, or beyond one run's
                 went = False
                 for name in integrations.store.due_event_integrations():
@@ -296,7 +311,7 @@ class Scheduler:
         first, self._looked = not self._looked, True
         reasons = ("died", "unconfirmed") if first else ("died",)
         results = []
-        with integrations_of(base) as integrations:
+        with integrations_of(base, self._http) as integrations:
 
             def unfinished(name: str) -> bool:
                 why = integrations.store.interrupted(name)
@@ -322,7 +337,7 @@ class Scheduler:
         """Run every integration that is due now, oldest schedule first."""
         base = load_settings(self.config)
         results = []
-        with integrations_of(base) as integrations:
+        with integrations_of(base, self._http) as integrations:
             due = integrations.due(minute=self.minute)
 
             def due_now(name: str) -> bool:
@@ -419,7 +434,7 @@ class Scheduler:
         events: tuple[str, ...] = (),
     ) -> RunResult:
         try:
-            with integrations_of(base) as integrations:
+            with integrations_of(base, self._http) as integrations:
                 settings = integrations.runnable(name, base)
         except HrsyncError as problem:
             return RunResult(name, "failed", error=str(problem))
@@ -490,16 +505,19 @@ class GiveWay:
 
 
 @contextmanager
-def integrations_of(base: Settings) -> Iterator[Integrations]:
+def integrations_of(base: Settings, client: httpx.Client | None = None) -> Iterator[Integrations]:
     """The integrations in ``base``'s store, and hrsync.toml's own (``base`` is the file's
-    settings), opened for one look."""
+    settings), opened for one look; on ``client`` when given (the scheduler keeps one for its
+    life: a new client costs a TLS context, tens of milliseconds of CPU, at every look)."""
     store = Store(base.store.url, clock=RealClock())
-    client = httpx.Client(timeout=30)
+    own = client is None
+    http = httpx.Client(timeout=30) if client is None else client
     try:
         vault = Vault.open(base.store.key_file)
-        yield Integrations(store, Connections(store, vault, client, RealClock()), toml=base)
+        yield Integrations(store, Connections(store, vault, http, RealClock()), toml=base)
     finally:
-        client.close()
+        if own:
+            http.close()
         store.close()
 
 

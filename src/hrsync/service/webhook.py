@@ -115,7 +115,7 @@ class Webhook:
             return {"error": NO_EMPLOYEE, "refused": refused}
         events = await run_in_threadpool(store.queue_events, named)
         self.metrics.people.labels("queued").inc(len(named))
-        self.scheduler.nudge()
+        self.scheduler.nudge(store.integration)
         return {
             "integration": store.integration,
             "queued": named,
