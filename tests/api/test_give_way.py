@@ -11,7 +11,7 @@ import datetime as dt
 import httpx
 
 from hrsync.cli.demo import sample_employees
-from hrsync.sync.engine import YIELDED
+from hrsync.sync.runs import YIELDED
 from tests.conftest import World
 from tests.support import cliq_users, converge
 

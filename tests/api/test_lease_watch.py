@@ -15,7 +15,7 @@ from sqlalchemy import update
 
 from hrsync.clock import VirtualClock
 from hrsync.service.claims import Hold, LeaseLost, LeaseWatch
-from hrsync.service.scheduler import StoppableClock, Stopping
+from hrsync.service.stopping import StoppableClock, Stopping
 from hrsync.store import Store
 from hrsync.store.db import this_process
 from hrsync.store.tables import Lease, Run

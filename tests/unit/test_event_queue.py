@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import event as sqlalchemy_event
 
 from hrsync.clock import VirtualClock
-from hrsync.service.scheduler import RunResult, settled
+from hrsync.service.events import settled
+from hrsync.service.scheduler import RunResult
 from hrsync.store import Store
 from hrsync.store.events import GIVE_UP, EventRecord
 from hrsync.sync.plan import Plan, TeamMembers, UpdateUser
@@ -190,7 +191,8 @@ def test_runs_for_hr_events_of_one_integration_are_spaced_by_the_listing_limit(
 ) -> None:
     """A stream of events makes one run each ``EVENT_GAP``, not runs back to back that spend
     the minute's listings of changed users in seconds and then wait out the minute."""
-    from hrsync.service.scheduler import EVENT_GAP, Scheduler
+    from hrsync.service.events import EVENT_GAP
+    from hrsync.service.scheduler import Scheduler
 
     assert 2.0 <= EVENT_GAP <= 60 / 30 * 1.5  # under 30 listings a minute, with room to spare
     scheduler = Scheduler(tmp_path / "hrsync.toml", tick=30.0)
@@ -204,7 +206,8 @@ def test_runs_for_hr_events_of_one_integration_are_spaced_by_the_listing_limit(
 def test_a_stream_of_events_wakes_the_scheduler_once_a_gap_not_at_every_call(
     tmp_path: Path,
 ) -> None:
-    from hrsync.service.scheduler import EVENT_GAP, Scheduler
+    from hrsync.service.events import EVENT_GAP
+    from hrsync.service.scheduler import Scheduler
 
     scheduler = Scheduler(tmp_path / "hrsync.toml", tick=30.0)
     scheduler.nudge("hr")

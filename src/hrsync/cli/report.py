@@ -8,9 +8,9 @@ from rich.markup import escape
 from hrsync.api.http import ZohoHttp
 from hrsync.cli.output import EXIT_ERROR, EXIT_PENDING, console, emit_json, mode
 from hrsync.model import RecordError
-from hrsync.sync.engine import Outcome
 from hrsync.sync.pending import PendingAction, pending_actions
 from hrsync.sync.plan import Plan
+from hrsync.sync.runs import Outcome
 
 
 def show_plan(plan: Plan, http: ZohoHttp, *, limit: int | None = None) -> None:

@@ -18,7 +18,7 @@ from hrsync.clock import RealClock
 from hrsync.config import load_settings
 from hrsync.errors import HrsyncError, SafetyHold
 from hrsync.store import RunRecord, Store
-from hrsync.sync.engine import HeldRun
+from hrsync.sync.runs import HeldRun
 
 app = typer.Typer(help="Earlier runs and their journal.", no_args_is_help=True)
 

@@ -26,72 +26,23 @@ from hrsync.access.connections import Connections
 from hrsync.access.integrations import Integrations
 from hrsync.access.vault import Vault
 from hrsync.api.http import ZohoHttp
-from hrsync.api.ratelimit import ZOHO_LIMITS
 from hrsync.clock import RealClock
 from hrsync.config import Settings, load_settings
-from hrsync.errors import HrsyncError, RunStopped, SafetyHold
+from hrsync.errors import HrsyncError, SafetyHold
 from hrsync.logcontext import bound
 from hrsync.service.claims import Hold, LeaseGate, LeaseLost, LeaseWatch, held
+from hrsync.service.events import EVENT_GAP, EVENT_ROUNDS, GiveWay, people_outcomes, settled
 from hrsync.service.progress import LiveProgress
+from hrsync.service.stopping import StopGate, StoppableClock, Stopping
 from hrsync.store import Store
 from hrsync.store.db import this_process
-from hrsync.store.events import EventRecord
 from hrsync.sync.apply import ApplyReport
-from hrsync.sync.engine import YIELDED, HeldRun
 from hrsync.sync.pending import pending_actions
 from hrsync.sync.plan import Plan
+from hrsync.sync.runs import YIELDED, HeldRun
 from hrsync.wiring import build
 
 log = logging.getLogger(__name__)
-SLICE = 0.25  # seconds of a pacing wait between looks at the run's lease
-
-
-EVENT_ROUNDS = 10  # runs for HR events one look makes per integration, at most
-# Seconds between the starts of two runs for HR events of one integration. Each run reads the
-# users Cliq changed since the last read (30 such listings a minute); back to back, a stream
-# of events spends the minute's listings in seconds and the next run waits out the rest of
-# the minute, while the events pile up. Spaced, each run takes the events of its gap, and
-# Zoho's update limit, not a listing, sets the pace.
-EVENT_GAP = 60.0 / (ZOHO_LIMITS["users.list"].per_minute * 0.8)
-
-
-class Stopping(RunStopped):
-    """The service is stopping: the run ends before its next call (never swallowed as a
-    change's failure, like a kill)."""
-
-
-class StoppableClock(RealClock):
-    """Wall-clock time whose waits (Zoho's pacing) end at once when the service stops, or
-    when the run's lease is found ``lost`` to another worker (looked at every ``SLICE``)."""
-
-    def __init__(self, stop: threading.Event, lost: Callable[[], bool] = lambda: False) -> None:
-        self._stop, self._lost = stop, lost
-
-    def sleep(self, seconds: float) -> None:
-        until = time.monotonic() + max(0.0, seconds)
-        while True:
-            if self._lost():
-                raise LeaseLost("another worker took this integration over while this run waited")
-            left = until - time.monotonic()
-            if self._stop.wait(max(0.0, min(left, SLICE))):
-                raise Stopping
-            if left <= SLICE:
-                return
-
-
-class StopGate(httpx.BaseTransport):
-    """Lets no new call go out once the service is stopping; the call in flight finishes."""
-
-    def __init__(self, inner: httpx.BaseTransport, stop: threading.Event) -> None:
-        self.inner, self.stop = inner, stop
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if self.stop.is_set():
-            raise Stopping
-        return self.inner.handle_request(request)
-
-    def close(self) -> None:
-        self.inner.close()
 
 
 @dataclass(frozen=True)
@@ -476,7 +427,7 @@ class Scheduler:
             **_traffic(app.services),
             pending=tuple(action.action for action in pending_actions(outcome.plan)[0]),
             stalled=len(outcome.plan.stalled),
-            people=_people(outcome.plan, report) if events else (),
+            people=people_outcomes(outcome.plan, report) if events else (),
         )
 
     def _lease_valid(self) -> bool:
@@ -484,24 +435,6 @@ class Scheduler:
 
     def _lease_lost(self) -> bool:
         return self.hold is not None and self.hold.lost.is_set()
-
-
-class GiveWay:
-    """Whether a run of everyone should stop between two changes for the HR events that
-    came in: once it has applied for ``AFTER`` seconds, and an event of its integration is
-    due (the store is asked at most once a second)."""
-
-    AFTER = 10.0
-
-    def __init__(self, store: Store, started: float) -> None:
-        self.store, self.started, self.asked = store, started, 0.0
-
-    def __call__(self) -> bool:
-        now = time.monotonic()
-        if now - self.started < self.AFTER or now - self.asked < 1.0:
-            return False
-        self.asked = now
-        return bool(self.store.due_events(limit=1))
 
 
 @contextmanager
@@ -535,37 +468,6 @@ def _traffic(services: list[ZohoHttp]) -> dict[str, Any]:
         "throttled": tuple(sorted(throttled.items())),
         "waited": tuple(sorted(waited.items())),
     }
-
-
-def _people(plan: Plan, report: ApplyReport) -> tuple[tuple[str, str, str], ...]:
-    """Of the people a run for HR events named: those refused, and those with a change that
-    was not confirmed (to try again), each with why."""
-    found = [(employee_id, "refused", why) for employee_id, why in sorted(plan.refused.items())]
-    for change in plan.changes:
-        if change.key in report.confirmed:
-            continue
-        why = report.why.get(change.key, "not confirmed")
-        people = getattr(change, "employee_ids", None) or [getattr(change, "employee_id", "")]
-        found += [
-            (employee_id, "retry", f"{change.key}: {why}") for employee_id in people if employee_id
-        ]
-    return tuple(found)
-
-
-def settled(events: list[EventRecord], result: RunResult) -> dict[int, tuple[str, str]]:
-    """What a run made of each of its events: event id → (state, why) for
-    ``Store.settle_events``; nothing for a run that stopped (its events stay queued)."""
-    if result.outcome == "stopped":
-        return {}
-    if result.outcome == "held":
-        return {e.id: ("held", f"run {result.run_id} is held: {result.error}") for e in events}
-    if result.outcome == "failed":
-        return {e.id: ("retry", result.error) for e in events}
-    said: dict[str, tuple[str, str]] = {}
-    for employee_id, state, why in result.people:  # refused above all, else the first why
-        if employee_id not in said or state == "refused":
-            said[employee_id] = (state, why)
-    return {e.id: said.get(e.employee_id, ("done", "")) for e in events}
 
 
 def _kinds(plan: Plan, report: ApplyReport) -> tuple[tuple[str, str, int], ...]:

@@ -1,4 +1,5 @@
-"""The store: open (migrating to the latest schema), links, runs and the journal."""
+"""The store: open (migrating to the latest schema), links and runs (the journal of their
+changes: ``journal``)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,7 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Iterable, Mapping, Sequence
-from itertools import islice
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,6 @@ from sqlalchemy import (
     create_engine,
     event,
     make_url,
-    or_,
     select,
     text,
     update,
@@ -32,22 +31,21 @@ from hrsync.clock import Clock
 from hrsync.errors import ConcurrentRun
 from hrsync.owner_only import create_owner_only
 from hrsync.store.bookmarks import BookmarkStore
-from hrsync.store.bulk import insert_rows, placeholder
+from hrsync.store.bulk import insert_rows
 from hrsync.store.calls import CallLog
 from hrsync.store.events import EventQueue
+from hrsync.store.journal import OPEN_STATES, JournalStore
 from hrsync.store.leases import Leases
 from hrsync.store.memberships import MembershipStore
 from hrsync.store.nonces import NonceStore
 from hrsync.store.outcomes import OutcomeStore
 from hrsync.store.reconnect import server_engine, watch_of
-from hrsync.store.records import JournalRecord, RunRecord, like_literal, run_record
+from hrsync.store.records import RunRecord, run_record
 from hrsync.store.tables import JournalEntry, Lease, Link, Run
 from hrsync.store.websessions import WebConsents, WebSessions
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
-OPEN_STATES = ("intended", "sent")
-HEARTBEAT = 30.0  # seconds between "still running" marks of an apply
 STALE = 900.0  # a run on another host silent this long is taken as dead
 
 
@@ -74,7 +72,7 @@ def _alive(owner: str, heartbeat: float | None, now: float, *, ours: bool = Fals
     return heartbeat is not None and now - heartbeat < STALE
 
 
-class Store(BookmarkStore, EventQueue, MembershipStore, NonceStore, OutcomeStore):
+class Store(BookmarkStore, EventQueue, JournalStore, MembershipStore, NonceStore, OutcomeStore):
     """hrsync's own database. SQLite by default; any SQLAlchemy URL (PostgreSQL) works."""
 
     def __init__(self, url: str, *, clock: Clock, integration: str = "default") -> None:
@@ -326,102 +324,6 @@ class Store(BookmarkStore, EventQueue, MembershipStore, NonceStore, OutcomeStore
             log.warning("run %d was interrupted (its process is gone)", run.id)
         return live
 
-    # journal -------------------------------------------------------------------------------
-    def journal_intend(self, run_id: int, entries: Iterable[tuple[str, str, str, str]]) -> None:
-        """Record (key, kind, summary, payload) changes as intended, before any is sent."""
-        now = self._clock.now()
-        rows = (
-            (run_id, key, kind, summary, payload, "intended", "", now)
-            for key, kind, summary, payload in entries
-        )
-        with self._session.begin() as s:
-            # In one transaction, an executemany at the driver per slice: no per-row work
-            # in SQLAlchemy, and never all of a large plan's rows in memory at once.
-            while batch := list(islice(rows, INTEND_SLICE)):
-                insert_rows(s.connection(), _JOURNAL, _JOURNAL_COLUMNS, batch)
-
-    def journal_mark(
-        self, run_id: int, keys: Sequence[str], state: str, *, error: str = ""
-    ) -> None:
-        """Move changes to ``state``, on the connection rather than through the ORM: a large
-        run marks tens of thousands of changes twice, a batch at a time."""
-        if not keys:
-            return
-        now = self._clock.now()
-        with self.engine.begin() as connection:  # no ORM session: nothing here needs one
-            # Sent as it is: SQLAlchemy's expanding IN costs more than the update itself.
-            mark = placeholder(connection)
-            for start in range(0, len(keys), MARK_SLICE):
-                some = keys[start : start + MARK_SLICE]
-                sql = _MARK_SQL.format(mark=mark, keys=", ".join([mark] * len(some)))
-                connection.exec_driver_sql(sql, (state, error, now, run_id, *some))
-            if now - self._heartbeat >= HEARTBEAT:
-                connection.execute(update(Run).where(Run.id == run_id).values(heartbeat_at=now))
-                self._heartbeat = now
-
-    def journal(self, run_id: int) -> list[JournalRecord]:
-        with self._session() as s:
-            rows = s.scalars(
-                select(JournalEntry).where(JournalEntry.run_id == run_id).order_by(JournalEntry.id)
-            )
-            return [JournalRecord(r.change_key, r.kind, r.summary, r.state, r.error) for r in rows]
-
-    def history(self, employee_id: str, limit: int = 200) -> list[tuple[RunRecord, JournalRecord]]:
-        """The changes that concerned one person in this integration's runs, newest first:
-        their own (invite, update, …) and the memberships that named them."""
-        own = JournalEntry.change_key.like(f"user:{like_literal(employee_id)}:%", escape="\\")
-        named = JournalEntry.kind.like("%\\_members", escape="\\") & JournalEntry.payload.like(
-            f'%"{like_literal(employee_id)}"%', escape="\\"
-        )
-        with self._session() as s:
-            rows = s.execute(
-                select(Run, JournalEntry)
-                .join(JournalEntry, JournalEntry.run_id == Run.id)
-                .where(Run.integration == self.integration, or_(own, named))
-                .order_by(JournalEntry.id.desc())
-                .limit(limit)
-            ).all()
-            return [
-                (run_record(r), JournalRecord(j.change_key, j.kind, j.summary, j.state, j.error))
-                for r, j in rows
-            ]
-
-    def unfinished_changes(self) -> list[JournalRecord]:
-        """Changes of earlier runs that were intended or sent but never confirmed (a crash)."""
-        with self._session() as s:
-            rows = s.scalars(
-                select(JournalEntry)
-                .join(Run, Run.id == JournalEntry.run_id)
-                .where(Run.integration == self.integration, JournalEntry.state.in_(OPEN_STATES))
-            )
-            return [JournalRecord(r.change_key, r.kind, r.summary, r.state, r.error) for r in rows]
-
-    def unfinished_payloads(self, kind: str) -> list[str]:
-        """The changes (as journalled) of one kind that earlier runs intended or sent but
-        never confirmed: what a killed run may have done in Zoho all the same."""
-        with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(JournalEntry.payload)
-                .join(Run, Run.id == JournalEntry.run_id)
-                .where(
-                    Run.integration == self.integration,
-                    JournalEntry.state.in_(OPEN_STATES),
-                    JournalEntry.kind == kind,
-                )
-            )
-            return [str(payload) for (payload,) in rows]
-
-    def settle_unfinished(self, *, note: str) -> int:
-        """Close the unfinished changes of earlier runs once a new inventory has seen them."""
-        with self._session.begin() as s:
-            run_ids = select(Run.id).where(Run.integration == self.integration)
-            result = s.execute(
-                update(JournalEntry)
-                .where(JournalEntry.state.in_(OPEN_STATES), JournalEntry.run_id.in_(run_ids))
-                .values(state="superseded", error=note, updated_at=self._clock.now())
-            )
-            return int(getattr(result, "rowcount", 0) or 0)
-
     def invited_without_link(self, linked: Mapping[str, str] | None = None) -> dict[str, str]:
         """Employee id → email of confirmed invitations whose Cliq id is not linked yet.
         Keys are read first and only the unlinked ones' payloads after: once a run has linked
@@ -467,7 +369,7 @@ class Store(BookmarkStore, EventQueue, MembershipStore, NonceStore, OutcomeStore
         return WebSessions(self)
 
     def web_consents(self) -> WebConsents:
-        """The OAuth consents begun from the admin page, a row each."""
+        """The OAuth consents started from the admin page, a row each."""
         return WebConsents(self)
 
     # API calls ---------------------------------------------------------------------------
@@ -476,19 +378,6 @@ class Store(BookmarkStore, EventQueue, MembershipStore, NonceStore, OutcomeStore
         return CallLog(self, scope)
 
 
-# Changes of one run to a new state: built once, as a run marks changes a batch at a time.
-INTEND_SLICE = 5_000  # journal rows written at a time
-_JOURNAL = JournalEntry.__table__
-_JOURNAL_COLUMNS = (
-    "run_id",
-    "change_key",
-    "kind",
-    "summary",
-    "payload",
-    "state",
-    "error",
-    "updated_at",
-)
 _LINKS = Link.__table__
 _LINK_COLUMNS = (
     "integration",
@@ -498,11 +387,6 @@ _LINK_COLUMNS = (
     "origin",
     "created_at",
     "updated_at",
-)
-MARK_SLICE = 500  # keys to an UPDATE: within every database's parameter limit
-_MARK_SQL = (
-    "UPDATE journal SET state = {mark}, error = {mark}, updated_at = {mark} "
-    "WHERE run_id = {mark} AND change_key IN ({keys})"
 )
 # A write of no row: it takes SQLite's write lock (see ``Store.exclusive``).
 _TAKE_WRITE_LOCK = "UPDATE runs SET status = status WHERE 1 = 0"

@@ -206,13 +206,13 @@ class WebSession(Base):
 
 
 class WebConsent(Base):
-    """An OAuth consent begun from the admin page, until Zoho sends the admin back."""
+    """An OAuth consent started from the admin page, until Zoho sends the admin back."""
 
     __tablename__ = "web_consents"
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the state
     connection: Mapped[str] = mapped_column(String(100))
-    session: Mapped[str] = mapped_column(String(64))  # the session it was begun in (its key)
+    session: Mapped[str] = mapped_column(String(64))  # the session it was started in (its key)
     redirect_uri: Mapped[str] = mapped_column(Text)
     at: Mapped[float] = mapped_column(Float)
 

@@ -1,4 +1,4 @@
-"""The admin page's sessions and the OAuth consents begun from it, a row each. Every change
+"""The admin page's sessions and the OAuth consents started from it, a row each. Every change
 is one statement on one row (a sign-in adds its row, a sign-out deletes its own), so sign-ins
 and sign-outs at once never undo one another, in one process or many."""
 
@@ -43,7 +43,7 @@ class WebSessions:
         self._engine = store.engine
 
     def add(self, row: SessionRow, *, seen_before: float, started_before: float) -> None:
-        """Keep ``row``, and let go of the sessions unused since ``seen_before`` or begun
+        """Keep ``row``, and let go of the sessions unused since ``seen_before`` or started
         before ``started_before``."""
         with self._engine.begin() as connection:
             connection.execute(
@@ -101,10 +101,10 @@ class WebConsents:
     def __init__(self, store: Store) -> None:
         self._engine = store.engine
 
-    def start(self, key: str, row: ConsentRow, *, begun_before: float) -> None:
-        """Keep ``row`` under ``key``, and let go of the consents begun before ``begun_before``."""
+    def start(self, key: str, row: ConsentRow, *, started_before: float) -> None:
+        """Keep ``row`` under ``key``; let go of the consents started before ``started_before``."""
         with self._engine.begin() as connection:
-            connection.execute(delete(WebConsent).where(WebConsent.at < begun_before))
+            connection.execute(delete(WebConsent).where(WebConsent.at < started_before))
             connection.execute(
                 insert(WebConsent),
                 {

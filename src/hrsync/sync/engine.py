@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Protocol
 
 from hrsync.clock import Clock
@@ -13,7 +12,7 @@ from hrsync.collector import fewer_collections
 from hrsync.errors import RunStopped, SafetyHold, StalePlan
 from hrsync.model import SourceSnapshot
 from hrsync.store import Store
-from hrsync.sync.apply import Applier, ApplyReport, ConnectSide, Progress, Target
+from hrsync.sync.apply import Applier, ConnectSide, Progress, Target
 from hrsync.sync.desired import desired_state
 from hrsync.sync.diff import diff
 from hrsync.sync.drift import digests, ignored_values, leave_ignored, mark_drift
@@ -22,6 +21,7 @@ from hrsync.sync.in_flight import Unfinished, Unrecorded, unrecorded
 from hrsync.sync.pending import needs_custom_fields, needs_groups
 from hrsync.sync.plan import Change, InviteUser, LinkUser, Plan, TeamMembers
 from hrsync.sync.rules import MembershipRules
+from hrsync.sync.runs import GAVE_WAY, YIELDED, HeldRun, Outcome, run_summary, stale_plan
 from hrsync.sync.safety import (
     Removal,
     Thresholds,
@@ -43,8 +43,6 @@ RECHECK_GROUPS = 7 * 86_400.0
 SOURCE_COLUMNS = "source:columns"  # the canonical fields the export carried last run
 DESIRED_DIGESTS = "desired:digests"  # per person, what HR decided at the last clean apply
 ASKED = "a full read was asked for (--full-read)"
-YIELDED = "yielded"  # the status of a run that gave way to HR events
-GAVE_WAY = "left for the run that goes on after the HR events that came in meanwhile"
 STAKES = 500  # the changes of a held plan kept for the admin to read (the counts say all)
 IGNORED_VALUES = "desired:ignored"  # per person, HR's values of the [drift] ignore fields
 
@@ -73,18 +71,6 @@ class CliqSide(Target, Protocol):
     def load_roles(
         self, inventory: Inventory, members_of: Iterable[str], permissions_of: Iterable[str]
     ) -> None: ...
-
-
-@dataclass
-class Outcome:
-    """What a plan or an apply produced."""
-
-    plan: Plan
-    run_id: int
-    snapshot: SourceSnapshot
-    report: ApplyReport | None = None
-    resumed: int = 0
-    notes: list[str] = field(default_factory=list)
 
 
 class Engine:
@@ -317,7 +303,7 @@ class Engine:
         except Exception as exc:
             self.store.finish_run(run_id, "failed", {"error": str(exc)})
             raise
-        self.store.finish_run(run_id, "succeeded", _summary(plan, plan.fingerprint()))
+        self.store.finish_run(run_id, "succeeded", run_summary(plan, plan.fingerprint()))
         return Outcome(plan, run_id, snapshot)
 
     @fewer_collections()
@@ -344,7 +330,7 @@ class Engine:
             encoded = plan.encoded()  # once, for the fingerprint and the journal
             fingerprint = plan.fingerprint(encoded)
             if expected is not None and fingerprint != expected:
-                raise StalePlan(_stale(approves))
+                raise StalePlan(stale_plan(approves))
             if approves is None:
                 check_deactivations(plan, self.thresholds, confirmed=confirmed_deactivations)
                 check_blanking(plan, self.thresholds, confirmed=confirmed_blanking)
@@ -372,7 +358,7 @@ class Engine:
             ).apply(plan, encoded)
         except SafetyHold as hold:
             hold.run_id = run_id
-            held = _summary(plan, fingerprint) | {
+            held = run_summary(plan, fingerprint) | {
                 "hold": str(hold),
                 "only": sorted(self.only),
                 "stakes": [c.describe(done=False) for c in plan.changes[:STAKES]],
@@ -407,7 +393,7 @@ class Engine:
         self.store.finish_run(
             run_id,
             status,
-            _summary(plan, fingerprint)
+            run_summary(plan, fingerprint)
             | {
                 "done": len(report.done),
                 "failed": report.failed,
@@ -497,36 +483,3 @@ class Engine:
             ((employee_id, zuid, email_of.get(zuid, "")) for employee_id, zuid in found),
             origin="invited",
         )
-
-
-@dataclass(frozen=True)
-class HeldRun:
-    """A run a guard held, as an admin approves it: its plan, by fingerprint."""
-
-    run_id: int
-    fingerprint: str
-    approver: str = ""  # who approved it (the login, or the web page's admin)
-
-
-def _stale(approves: HeldRun | None) -> str:
-    if approves is None:
-        return (
-            "the saved plan no longer matches HR and Cliq (something changed since it was "
-            "made); nothing was applied. Run `hrsync plan --out FILE` again"
-        )
-    return (
-        f"run {approves.run_id}'s held plan no longer matches HR and Cliq (something changed "
-        "since it was held); nothing was applied. The next run plans afresh, and holds again "
-        "if a guard still trips: approve that one"
-    )
-
-
-def _summary(plan: Plan, fingerprint: str) -> dict[str, object]:
-    return {
-        "counts": plan.counts(),
-        "api_calls": plan.api_calls(),
-        "errors": [str(e) for e in plan.errors],
-        "pending": plan.pending,
-        "stalled": plan.stalled,
-        "fingerprint": fingerprint,
-    }

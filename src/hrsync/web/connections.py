@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from hrsync.access.services import DATA_CENTRES, ZOHO_SERVICES, CustomService
 from hrsync.errors import HrsyncError
-from hrsync.web.sessions import Begun, OAuthStates, Session, Sessions
+from hrsync.web.sessions import Consent, OAuthStates, Session, Sessions
 from hrsync.web.site import FORM_LIMIT, Checked, Signed, Site, render
 
 # An OAuth error code as providers send them (access_denied): shown as sent, anything else not.
@@ -151,12 +151,12 @@ def connection_routes(site: Site) -> APIRouter:
         not come with a redirect from Zoho's site: the state (random, one use, ten minutes,
         made for a signed-in session) is the proof instead, and the note for the connections
         page is left with the session that began the consent."""
-        begun = OAuthStates(site.store).take(state)
-        if begun is None:
+        consent = OAuthStates(site.store).take(state)
+        if consent is None:
             note = "not authorised: the consent is unknown or too old; start again"
         else:
-            note = _authorised(site, begun, code=code, error=error)
-            Sessions(site.store).tell(begun.session, note)
+            note = _authorised(site, consent, code=code, error=error)
+            Sessions(site.store).tell(consent.session, note)
         return render(request, "callback.html", None, note=note, onward="/connections")
 
     @router.post("/connections/{name}/test")
@@ -183,19 +183,19 @@ def connection_routes(site: Site) -> APIRouter:
     return router
 
 
-def _authorised(site: Site, begun: Begun, *, code: str, error: str) -> str:
-    """What became of the consent ``begun``, given what the provider sent back."""
+def _authorised(site: Site, consent: Consent, *, code: str, error: str) -> str:
+    """What became of ``consent``, given what the provider sent back."""
     if error or not code:
         said = error if ERROR_CODE.fullmatch(error) else "no code" if not error else "an error"
-        return f"{begun.name} not authorised: Zoho said {said}"
+        return f"{consent.name} not authorised: Zoho said {said}"
     try:
         with site.integrations() as integrations:
             integrations.connections.authorise(
-                begun.name, code=code, redirect_uri=begun.redirect_uri
+                consent.name, code=code, redirect_uri=consent.redirect_uri
             )
     except HrsyncError as problem:
-        return f"{begun.name} not authorised: {problem}"
-    return f"{begun.name} authorised"
+        return f"{consent.name} not authorised: {problem}"
+    return f"{consent.name} authorised"
 
 
 def _callback(request: Request) -> str:

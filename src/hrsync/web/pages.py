@@ -26,7 +26,7 @@ from hrsync.errors import HrsyncError
 from hrsync.schedule import schedule_seconds
 from hrsync.store import RunRecord
 from hrsync.store.events import EventRecord
-from hrsync.sync.engine import HeldRun
+from hrsync.sync.runs import HeldRun
 from hrsync.web.connections import connection_routes
 from hrsync.web.people import people_routes
 from hrsync.web.sessions import COOKIE, Session, Sessions

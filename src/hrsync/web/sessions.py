@@ -91,10 +91,10 @@ OAUTH_LIFE = 600.0  # a consent not finished within ten minutes is started again
 
 
 @dataclass(frozen=True)
-class Begun:
+class Consent:
     name: str  # the connection
     redirect_uri: str
-    session: str  # the key of the session it was begun in
+    session: str  # the key of the session it was started in
 
 
 class OAuthStates:
@@ -109,14 +109,14 @@ class OAuthStates:
         state = secrets.token_urlsafe(32)
         now = self.store.clock.now()
         row = ConsentRow(name, session.key, redirect_uri, now)
-        self._rows.start(_key(state), row, begun_before=now - OAUTH_LIFE)
+        self._rows.start(_key(state), row, started_before=now - OAUTH_LIFE)
         return state
 
-    def take(self, state: str) -> Begun | None:
+    def take(self, state: str) -> Consent | None:
         """The consent ``state`` began, once; None if unknown, used or too old."""
         if not state:
             return None
         found = self._rows.take(_key(state))
         if found is None or self.store.clock.now() - found.at >= OAUTH_LIFE:
             return None
-        return Begun(found.connection, found.redirect_uri, found.session)
+        return Consent(found.connection, found.redirect_uri, found.session)

@@ -1,14 +1,16 @@
-"""Finding by name what Cliq says exists: departments and designations hrsync created or
+"""Departments and designations as last listed, kept between full reads until a plan writes
+one; and finding by name what Cliq says exists: departments and designations hrsync created or
 found (remembered, since some organisations list designations one page only), a team in the
 whole listing, a role in the roles listing. Part of ``CliqTarget``."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from hrsync.api.cliq import CliqClient
 from hrsync.sync.state import Inventory
-from hrsync.targets.cliq.seen import Memory
+from hrsync.targets.cliq.seen import Memory, Seen
 
 # Departments and designations hrsync created or found by name, by kind: name → id. Some
 # organisations list only one page of designations (no next_token): those beyond it are
@@ -23,6 +25,43 @@ class Lookups:
     client: CliqClient
     memory: Memory
     teams_found: bool
+    base_department_id: str
+    lead_zuid: str
+    _seen: Seen | None
+
+    def _read_groups(self, inv: Inventory) -> None: ...  # ``CliqTarget``'s listing
+
+    def groups(self, inventory: Inventory) -> bool:
+        """List the departments and designations again when ``inventory`` holds them as last
+        listed; whether it did. A plan that writes one asks for this, for ids that are
+        surely Cliq's now: a run that writes none needs no listing."""
+        if not inventory.groups_as_seen:
+            return False
+        inventory.departments.clear()
+        inventory.designations.clear()
+        inventory.groups_as_seen = False
+        self._read_groups(inventory)
+        if self._seen is not None:  # saved with the rest by ``applied``
+            self._seen.groups = self._groups_to_keep(inventory)
+        return True
+
+    def _kept_groups(self, inv: Inventory, kept: dict[str, Any]) -> None:
+        inv.departments = dict(kept["departments"])
+        inv.designations = dict(kept["designations"])
+        self.base_department_id, self.lead_zuid = str(kept["base"]), str(kept["lead"])
+        inv.groups_as_seen = True
+
+    def _groups_to_keep(self, inv: Inventory) -> dict[str, Any] | None:
+        """The listing to go by until a plan writes a group; None when there is none to
+        keep (Cliq refused it: it is asked again each run, as the pending action says)."""
+        if inv.groups_by_people or inv.departments_unread or inv.groups_partial:
+            return None
+        return {
+            "departments": dict(inv.departments),
+            "designations": dict(inv.designations),
+            "base": self.base_department_id,
+            "lead": self.lead_zuid,
+        }
 
     def _add_known_groups(self, inv: Inventory) -> None:
         """Groups hrsync created or found by name that the listing left out (a listing of

@@ -200,38 +200,6 @@ class CliqTarget(Lookups):
         self._refresh_userfields(inventory, self._seen)  # saved with the rest by ``applied``
         return inventory.userfields != before
 
-    def groups(self, inventory: Inventory) -> bool:
-        """List the departments and designations again when ``inventory`` holds them as last
-        listed; whether it did. A plan that writes one asks for this, for ids that are
-        surely Cliq's now: a run that writes none needs no listing."""
-        if not inventory.groups_as_seen:
-            return False
-        inventory.departments.clear()
-        inventory.designations.clear()
-        inventory.groups_as_seen = False
-        self._read_groups(inventory)
-        if self._seen is not None:  # saved with the rest by ``applied``
-            self._seen.groups = self._groups_to_keep(inventory)
-        return True
-
-    def _kept_groups(self, inv: Inventory, kept: dict[str, Any]) -> None:
-        inv.departments = dict(kept["departments"])
-        inv.designations = dict(kept["designations"])
-        self.base_department_id, self.lead_zuid = str(kept["base"]), str(kept["lead"])
-        inv.groups_as_seen = True
-
-    def _groups_to_keep(self, inv: Inventory) -> dict[str, Any] | None:
-        """The listing to go by until a plan writes a group; None when there is none to
-        keep (Cliq refused it: it is asked again each run, as the pending action says)."""
-        if inv.groups_by_people or inv.departments_unread or inv.groups_partial:
-            return None
-        return {
-            "departments": dict(inv.departments),
-            "designations": dict(inv.designations),
-            "base": self.base_department_id,
-            "lead": self.lead_zuid,
-        }
-
     def _refresh_userfields(self, inv: Inventory, seen: Seen) -> None:
         inv.userfields = {}
         inv.userfields_as_seen = False

@@ -1,0 +1,73 @@
+"""HR events in the service's runs: how often one integration's events run, when a run of
+everyone gives way to them, and what a run made of each event (``Store.settle_events``)."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from hrsync.api.ratelimit import ZOHO_LIMITS
+from hrsync.store import Store
+from hrsync.store.events import EventRecord
+from hrsync.sync.apply import ApplyReport
+from hrsync.sync.plan import Plan
+
+if TYPE_CHECKING:
+    from hrsync.service.scheduler import RunResult
+
+EVENT_ROUNDS = 10  # runs for HR events one look makes per integration, at most
+# Seconds between the starts of two runs for HR events of one integration. Each run reads the
+# users Cliq changed since the last read (30 such listings a minute); back to back, a stream
+# of events spends the minute's listings in seconds and the next run waits out the rest of
+# the minute, while the events pile up. Spaced, each run takes the events of its gap, and
+# Zoho's update limit, not a listing, sets the pace.
+EVENT_GAP = 60.0 / (ZOHO_LIMITS["users.list"].per_minute * 0.8)
+
+
+class GiveWay:
+    """Whether a run of everyone should stop between two changes for the HR events that
+    came in: once it has applied for ``AFTER`` seconds, and an event of its integration is
+    due (the store is asked at most once a second)."""
+
+    AFTER = 10.0
+
+    def __init__(self, store: Store, started: float) -> None:
+        self.store, self.started, self.asked = store, started, 0.0
+
+    def __call__(self) -> bool:
+        now = time.monotonic()
+        if now - self.started < self.AFTER or now - self.asked < 1.0:
+            return False
+        self.asked = now
+        return bool(self.store.due_events(limit=1))
+
+
+def people_outcomes(plan: Plan, report: ApplyReport) -> tuple[tuple[str, str, str], ...]:
+    """Of the people a run for HR events named: those refused, and those with a change that
+    was not confirmed (to try again), each with why."""
+    found = [(employee_id, "refused", why) for employee_id, why in sorted(plan.refused.items())]
+    for change in plan.changes:
+        if change.key in report.confirmed:
+            continue
+        why = report.why.get(change.key, "not confirmed")
+        people = getattr(change, "employee_ids", None) or [getattr(change, "employee_id", "")]
+        found += [
+            (employee_id, "retry", f"{change.key}: {why}") for employee_id in people if employee_id
+        ]
+    return tuple(found)
+
+
+def settled(events: list[EventRecord], result: RunResult) -> dict[int, tuple[str, str]]:
+    """What a run made of each of its events: event id → (state, why) for
+    ``Store.settle_events``; nothing for a run that stopped (its events stay queued)."""
+    if result.outcome == "stopped":
+        return {}
+    if result.outcome == "held":
+        return {e.id: ("held", f"run {result.run_id} is held: {result.error}") for e in events}
+    if result.outcome == "failed":
+        return {e.id: ("retry", result.error) for e in events}
+    said: dict[str, tuple[str, str]] = {}
+    for employee_id, state, why in result.people:  # refused above all, else the first why
+        if employee_id not in said or state == "refused":
+            said[employee_id] = (state, why)
+    return {e.id: said.get(e.employee_id, ("done", "")) for e in events}
