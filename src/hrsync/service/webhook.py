@@ -111,8 +111,7 @@ class Webhook:
         refused = [{"employee_id": e, "why": why} for e, why in unread]
         self.metrics.people.labels("refused").inc(len(refused))
         if not named:
-            self._refuse(response, "no_employee", 400, "")
-            return {"error": NO_EMPLOYEE, "refused": refused}
+            return self._refuse(response, "no_employee", 400, NO_EMPLOYEE, refused=refused)
         events = await run_in_threadpool(store.queue_events, named)
         self.metrics.people.labels("queued").inc(len(named))
         self.scheduler.nudge(store.integration)
@@ -123,10 +122,10 @@ class Webhook:
             "refused": refused,
         }
 
-    def _refuse(self, response: Response, reason: str, status: int, said: str) -> Any:
+    def _refuse(self, response: Response, reason: str, status: int, said: str, **more: Any) -> Any:
         self.metrics.refused.labels(reason).inc()
         response.status_code = status
-        return {"error": said}
+        return {"error": said, **more}
 
 
 def _declared_length(request: Request) -> int:
