@@ -54,7 +54,7 @@ class StoreConfig(BaseModel):
 class SourceConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["csv", "xlsx", "zoho_people"] = "csv"
+    kind: Literal["csv", "xlsx", "zoho_people", "scim"] = "csv"
     path: Path = Path("employees.csv")
     form: str = "employee"  # zoho_people: the form link name of the employee form
     full_read_hours: float = Field(24.0, gt=0)  # zoho_people: a full read at least this often
@@ -65,6 +65,12 @@ class SourceConfig(BaseModel):
     date_format: str = ""  # e.g. "%d-%b-%Y"; ISO 8601 when empty
     delimiter: str = ","
     encoding: str = "utf-8-sig"
+    # scim: what a DELETE means — the person left (deactivate), or is no longer hrsync's to
+    # manage and is left as Cliq has them (keep)
+    on_delete: Literal["deactivate", "keep"] = "deactivate"
+    # scim: seconds without a push before the pushed people are synced (at most 6× this
+    # after the first push waiting)
+    debounce_seconds: float = Field(5.0, ge=0, le=300)
 
     @field_validator("delimiter")
     @classmethod

@@ -121,6 +121,9 @@ class SourceSnapshot:
     columns: frozenset[str] | None = None
     # Canonical fields the configuration maps to a column the export lacks.
     unmapped: tuple[str, ...] = ()
+    # A source pushed to (SCIM) that nobody has pushed to yet: nothing to do, not an empty
+    # feed (and, being incomplete, nobody is taken to have left).
+    nothing_pushed: bool = False
 
     def hold(self, employee_id: str, where: str) -> None:
         """Leave ``employee_id`` as Cliq has them; ``where`` names the broken record."""

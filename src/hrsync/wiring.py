@@ -24,9 +24,11 @@ from hrsync.clock import Clock, RealClock
 from hrsync.config import Settings, ZohoServiceConfig
 from hrsync.errors import ConfigError
 from hrsync.sources.csv_file import CsvSource
+from hrsync.sources.scim import ScimSource
 from hrsync.sources.scoped import ScopedSource
 from hrsync.sources.zoho_people import PeopleSource
 from hrsync.store import Store
+from hrsync.store.scim import ScimStore
 from hrsync.sync.engine import Engine, Source
 from hrsync.sync.rules import MembershipRules
 from hrsync.sync.safety import Thresholds
@@ -146,6 +148,8 @@ def build(
             status_map=src.status_map,
             full_every=src.full_read_hours * 3600,
         )
+    elif src.kind == "scim":
+        source = ScimSource(ScimStore.on(store), integration, clock=clock, on_delete=src.on_delete)
     else:
         source = CsvSource(
             src.path,

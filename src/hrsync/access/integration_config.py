@@ -19,6 +19,7 @@ def config_from(
     *,
     source_file: str = "",
     source_connection: str = "",
+    source_scim: bool = False,
     target: str = "",
     connect: str = "",
     network_id: str = "",
@@ -37,6 +38,8 @@ def config_from(
     if source_connection:
         made.setdefault("source", {})["kind"] = "zoho_people"
         made.setdefault("people", {})["connection"] = source_connection
+    if source_scim:
+        made.setdefault("source", {})["kind"] = "scim"
     if target:
         made.setdefault("cliq", {})["connection"] = target
     if connect:

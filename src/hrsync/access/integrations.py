@@ -364,7 +364,7 @@ class Integrations:
         source = settings.source
         if source.kind in ("csv", "xlsx"):
             pending += file_pending(settings)
-        else:
+        elif source.kind == "zoho_people":
             pending += self._service_pending("people", settings.people, PEOPLE_SCOPES, keys)
         rules = settings.rules
         pending += self._service_pending("cliq", settings.cliq, cliq_scopes(settings), keys)
@@ -430,6 +430,8 @@ def _ends(settings: Settings) -> tuple[str, str]:
     source = settings.source
     if source.kind == "zoho_people":
         where = f"Zoho People via {settings.people.connection or '(keys in the file)'}"
+    elif source.kind == "scim":
+        where = "SCIM pushes to /scim/v2/"
     else:
         where = f"{source.kind} file {source.path}"
     if settings.scope:

@@ -59,6 +59,14 @@ def create(
     source_connection: Annotated[
         str, typer.Option(help="A Zoho People connection as the source.")
     ] = "",
+    source_scim: Annotated[
+        bool,
+        typer.Option(
+            "--source-scim",
+            help="Identity providers and HR scripts push the people over SCIM 2.0 to "
+            "`hrsync serve` at /scim/v2/ (then `hrsync integrations scim-token NAME`).",
+        ),
+    ] = False,
     target: Annotated[str, typer.Option(help="The Zoho Cliq connection.")] = "",
     connect: Annotated[str, typer.Option(help="A Zoho Connect connection.")] = "",
     network_id: Annotated[str, typer.Option(help="The Connect network's scopeID.")] = "",
@@ -78,6 +86,7 @@ def create(
     config = config_from(
         source_file=str(source_file.resolve()) if source_file else "",
         source_connection=source_connection,
+        source_scim=source_scim,
         target=target,
         connect=connect,
         network_id=network_id,
@@ -222,6 +231,37 @@ def webhook(
         f"({carried}signed: X-Hrsync-Timestamp and X-Hrsync-Signature); the body names the "
         'people: {"employee_ids": [...]} or ?employee_id=ID.',
         highlight=False,
+    )
+
+
+@app.command("scim-token")
+def scim_token(ctx: typer.Context, name: str) -> None:
+    """Make the bearer token an identity provider (Entra ID, Okta, …) or an HR script sends
+    to push people to NAME, a SCIM source, at `hrsync serve`'s /scim/v2/. It is shown once
+    and kept only as a hash; making another rotates it: the one before stops working at once
+    (which needs the admin passphrase)."""
+    from hrsync.access.scim_tokens import make_token
+    from hrsync.clock import RealClock
+    from hrsync.store.scim import ScimStore
+
+    settings = load_settings(ctx.obj["config"])
+    name = TOML if name == TOML_FILE else name
+    with opened(ctx) as integrations:
+        if integrations.settings(name, settings).source.kind != "scim":
+            fail(f'{name} does not take SCIM pushes: its [source] kind is not "scim"')
+        scim = ScimStore.on(integrations.store)
+        if scim.token_made_at(name) is not None:
+            confirm_admin(integrations.store, f"replacing {name}'s SCIM token")
+    token = make_token(settings.store.url, name, clock=RealClock())
+    if mode.json:
+        emit_json({"integration": name, "token": token, "path": "/scim/v2/"})
+        return
+    console.print(
+        f"{name}'s SCIM token (shown once; hrsync keeps only its hash):\n\n  {token}\n\n"
+        "Give your identity provider the tenant URL https://YOUR-HRSYNC-HOST/scim/v2/ and this "
+        "token as its secret token (Bearer).",
+        highlight=False,
+        soft_wrap=True,
     )
 
 

@@ -21,6 +21,7 @@ from hrsync.redaction import mask_secrets
 from hrsync.service.metrics import Metrics, Seen
 from hrsync.service.notify import service_notifier
 from hrsync.service.scheduler import RunResult, Scheduler
+from hrsync.service.scim.routes import ScimApi
 from hrsync.service.webhook import Webhook
 from hrsync.store.probe import StoreProbe
 from hrsync.web.pages import HERE, SignInNeeded, Site, web_router
@@ -85,6 +86,7 @@ def create_service(
             for each in probe.values():
                 each.close()
             site.close()
+            scim.close()
 
     app = FastAPI(  # no API documents: the admin page is for a browser, the rest is listed
         title="hrsync",
@@ -99,6 +101,8 @@ def create_service(
     site = app.state.site = Site(config, scheduler, clock, proof=proof)
     app.include_router(web_router(site))
     app.include_router(Webhook(config, scheduler, metrics, clock).routes())
+    scim = ScimApi(config, scheduler, clock)
+    app.include_router(scim.routes())
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
     @app.exception_handler(SignInNeeded)

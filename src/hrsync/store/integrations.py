@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select, update
 
-from hrsync.store.tables import Integration
+from hrsync.store.tables import Integration, ScimToken
 
 if TYPE_CHECKING:
     from hrsync.store.db import Store
@@ -97,6 +97,8 @@ def set_status(store: Store, name: str, status: str, *, now: float) -> None:
 
 
 def remove(store: Store, name: str) -> None:
-    """Delete the integration's row."""
+    """Delete the integration's row, and its SCIM token: a new integration of the same name
+    does not take the old one's calls."""
     with store.session.begin() as s:
         s.execute(delete(Integration).where(Integration.name == name))
+        s.execute(delete(ScimToken).where(ScimToken.integration == name))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from hrsync.clock import Clock
@@ -87,3 +87,32 @@ class OutcomeStore:
                 group = str(change.get(GROUP_KEY[kind], "")).lower()
                 found.update((kind, group, str(e)) for e in change.get("employee_ids", []))
         return found
+
+    def recent_deactivations(self, *, since: float) -> int:
+        """Deactivations this integration's applies sent since ``since``, or since an admin
+        last approved a held run, whichever is later: what runs for HR events did before
+        this one, for the deactivation guard to see a burst spread over many small runs."""
+        with self.engine.connect() as connection:
+            approved = connection.execute(
+                select(func.max(Run.started_at)).where(
+                    Run.integration == self.integration,
+                    Run.mode == "apply",
+                    Run.started_at > since,
+                    Run.summary.like('%"approves"%'),
+                )
+            ).scalar()
+            return int(
+                connection.execute(
+                    select(func.count())
+                    .select_from(JournalEntry)
+                    .join(Run, Run.id == JournalEntry.run_id)
+                    .where(
+                        Run.integration == self.integration,
+                        Run.mode == "apply",
+                        Run.started_at >= max(since, float(approved or since)),
+                        JournalEntry.kind == "deactivate",
+                        JournalEntry.state.in_(("sent", "done", "confirmed")),
+                    )
+                ).scalar()
+                or 0
+            )

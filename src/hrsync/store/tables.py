@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    Boolean,
     Float,
     ForeignKey,
     Index,
@@ -251,3 +252,45 @@ class HrEvent(Base):
     run_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the run that last had it
     reason: Mapped[str] = mapped_column(Text, default="")  # why it failed, was refused or held
     sender: Mapped[str] = mapped_column(String(20), default="webhook")  # webhook | page
+
+
+class ScimResource(Base):
+    """A user or group an identity provider pushed over SCIM, as it was pushed: the body is
+    the resource's JSON, the other columns what is looked up or kept unique. A deleted user
+    stays, its unique keys cleared, as a leaver until the same person is pushed again."""
+
+    __tablename__ = "scim_resources"
+    __table_args__ = (
+        UniqueConstraint("integration", "resource_type", "name_key"),
+        UniqueConstraint("integration", "hr_key"),
+        Index("ix_scim_resources_external", "integration", "resource_type", "external_id"),
+        Index("ix_scim_resources_number", "integration", "employee_number"),
+        Index("ix_scim_resources_hr_id", "integration", "hr_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    integration: Mapped[str] = mapped_column(String(100))
+    resource_type: Mapped[str] = mapped_column(String(20))  # User | Group
+    name_key: Mapped[str | None] = mapped_column(String(400), nullable=True)  # userName, compared
+    hr_key: Mapped[str | None] = mapped_column(String(100), nullable=True)  # hr_id while live
+    hr_id: Mapped[str] = mapped_column(String(100), default="")  # the person's HR id
+    external_id: Mapped[str | None] = mapped_column(String(400), nullable=True)
+    employee_number: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[float] = mapped_column(Float)
+    modified_at: Mapped[float] = mapped_column(Float)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    deleted_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    last_push: Mapped[str] = mapped_column(Text, default="")  # JSON: when, what, which event
+    event_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class ScimToken(Base):
+    """A SCIM source's bearer token, kept only as its SHA-256."""
+
+    __tablename__ = "scim_tokens"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    integration: Mapped[str] = mapped_column(String(100), index=True)
+    made_at: Mapped[float] = mapped_column(Float)

@@ -19,10 +19,11 @@ from hrsync.sync.drift import digests, ignored_values, leave_ignored, mark_drift
 from hrsync.sync.explain import Explanation, Rules, explain
 from hrsync.sync.in_flight import Unfinished, Unrecorded, unrecorded
 from hrsync.sync.pending import needs_custom_fields, needs_groups
-from hrsync.sync.plan import Change, InviteUser, LinkUser, Plan, TeamMembers
+from hrsync.sync.plan import Change, DeactivateUser, InviteUser, LinkUser, Plan, TeamMembers
 from hrsync.sync.rules import MembershipRules
 from hrsync.sync.runs import GAVE_WAY, YIELDED, HeldRun, Outcome, run_summary, stale_plan
 from hrsync.sync.safety import (
+    BURST_WINDOW,
     Removal,
     Thresholds,
     check_blanking,
@@ -332,7 +333,12 @@ class Engine:
             if expected is not None and fingerprint != expected:
                 raise StalePlan(stale_plan(approves))
             if approves is None:
-                check_deactivations(plan, self.thresholds, confirmed=confirmed_deactivations)
+                check_deactivations(
+                    plan,
+                    self.thresholds,
+                    confirmed=confirmed_deactivations,
+                    recent=self._recent_deactivations(plan),
+                )
                 check_blanking(plan, self.thresholds, confirmed=confirmed_blanking)
                 check_removals(
                     plan,
@@ -420,6 +426,13 @@ class Engine:
         self.store.journal_mark(run_id, left, "skipped", error=GAVE_WAY)
         log.info("%d changes left for the next run: HR events go first", len(left))
         return set(left)
+
+    def _recent_deactivations(self, plan: Plan) -> int:
+        """For a run for HR events that deactivates someone: what such runs deactivated in
+        the last hour (a pushed source's burst of leavers arrives as many small runs)."""
+        if not self.only or not plan.of(DeactivateUser):
+            return 0
+        return self.store.recent_deactivations(since=self.clock.now() - BURST_WINDOW)
 
     def _started_removals(self, plan: Plan) -> set[Removal]:
         """Removals earlier applies set out to make and did not finish (only read when this

@@ -18,6 +18,8 @@ from hrsync.sync.plan import (
     UpdateUser,
 )
 
+BURST_WINDOW = 3600.0  # seconds over which runs for HR events' deactivations add up
+
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
@@ -31,7 +33,7 @@ class Thresholds:
 
 def check_source(snapshot: SourceSnapshot, *, where: str) -> None:
     """Refuse outright a source that yielded nobody: that is a broken feed, not mass leaving."""
-    if not snapshot.employees:
+    if not snapshot.employees and not snapshot.nothing_pushed:
         detail = f" ({len(snapshot.errors)} records rejected)" if snapshot.errors else ""
         raise SourceError(
             f"the HR source {where} yielded no valid employee{detail}; refusing "
@@ -39,20 +41,25 @@ def check_source(snapshot: SourceSnapshot, *, where: str) -> None:
         )
 
 
-def check_deactivations(plan: Plan, thresholds: Thresholds, *, confirmed: int | None) -> None:
+def check_deactivations(
+    plan: Plan, thresholds: Thresholds, *, confirmed: int | None, recent: int = 0
+) -> None:
     """Hold when a run would deactivate too many managed users, unless the admin confirmed
-    exactly that number."""
+    exactly that number. ``recent``: what runs for HR events deactivated in the last
+    ``BURST_WINDOW`` (a burst spread over many small runs is held like one large run)."""
     count = len(plan.of(DeactivateUser))
     allowed = max(
         thresholds.deactivation_floor, int(plan.managed_users * thresholds.max_deactivation_share)
     )
-    if count <= allowed or confirmed == count:
+    if not count or count + recent <= allowed or confirmed == count:
         return
-    share = count / plan.managed_users if plan.managed_users else 1.0
+    total = count + recent
+    share = total / plan.managed_users if plan.managed_users else 1.0
+    before = f", after {recent} in the past hour by runs for HR events," if recent else ""
     raise SafetyHold(
-        f"this run would deactivate {count} of {plan.managed_users} managed users "
-        f"({share:.0%}), above the limit of {allowed}. Check the HR export; if it is right, "
-        f"run again with --confirm-deactivations {count}"
+        f"this run would deactivate {count} of {plan.managed_users} managed users{before} "
+        f"({total}, {share:.0%}), above the limit of {allowed}. Check the HR source; if it is "
+        f"right, run again with --confirm-deactivations {count}"
     )
 
 
