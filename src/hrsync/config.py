@@ -71,6 +71,13 @@ class SourceConfig(BaseModel):
     # scim: seconds without a push before the pushed people are synced (at most 6× this
     # after the first push waiting)
     debounce_seconds: float = Field(5.0, ge=0, le=300)
+    # scim bulk upload: each upload (or set of uploads, ?upload_set=NAME … &last=true) is the
+    # whole population, so those absent from it left ("whole"), or only the people it names
+    # changed ("delta")
+    uploads: Literal["delta", "whole"] = "delta"
+    # scim bulk upload: a custom extension's attribute → the HR field it carries, e.g.
+    # "urn:ietf:params:scim:schemas:extension:acme:1.0:User:HireDate" = "hire_date"
+    attributes: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("delimiter")
     @classmethod

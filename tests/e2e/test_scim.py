@@ -26,14 +26,17 @@ HRSYNC = "urn:ietf:params:scim:schemas:extension:hrsync:2.0:User"
 PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
 
-def scim_service(serve: Serve, tmp_path: Path, service: Any) -> tuple[str, str, httpx.Client]:
-    """The Cliq emulator, hrsync.toml's own integration as a SCIM source into it, its token
-    and ``hrsync serve``: (emulator URL, service URL, a client carrying the token)."""
+def scim_service(
+    serve: Serve, tmp_path: Path, service: Any, *, source: str = ""
+) -> tuple[str, str, httpx.Client]:
+    """The Cliq emulator, hrsync.toml's own integration as a SCIM source into it (with
+    ``source``'s lines in its [source] too), its token and ``hrsync serve``: (emulator URL,
+    service URL, a client carrying the token)."""
     base = serve("real")
     with httpx.Client() as http:
         client_id, secret, refresh = grant_refresh_token(http, base)
     (tmp_path / "hrsync.toml").write_text(
-        '[source]\nkind = "scim"\ndebounce_seconds = 1\n'
+        f'[source]\nkind = "scim"\ndebounce_seconds = 1\n{source}\n'
         f'[cliq]\napi_url = "{base}"\naccounts_url = "{base}"\nclient_id = "{client_id}"\n'
         "allow_http = true\n",
         encoding="utf-8",

@@ -66,6 +66,8 @@ class ScimSource:
             on_delete,
         )
         self.parser = RowParser(status_map={})
+        # Users as a dry-run bulk upload would leave them (instead of what is kept).
+        self.overlay: list[Any] | None = None
 
     def describe(self) -> str:
         return "SCIM pushes"
@@ -89,7 +91,7 @@ class ScimSource:
 
     def read(self) -> SourceSnapshot:
         self.parser.today = dt.datetime.fromtimestamp(self.clock.now(), dt.UTC).date()
-        rows = self.store.users(self.integration)
+        rows = self.store.users(self.integration) if self.overlay is None else self.overlay
         if not rows:
             return SourceSnapshot(
                 employees=[],
@@ -129,6 +131,12 @@ class ScimSource:
             snapshot.notes.append(
                 f"{len(outside)} people's manager is no user pushed here (reporting-to left as "
                 f"Cliq has it): {', '.join(outside[:5])}" + (" …" if len(outside) > 5 else "")
+            )
+        omitted = self.store.without_active_since(self.integration, self.clock.now() - 3600)
+        if omitted:
+            snapshot.notes.append(
+                f"{omitted} records of the past hour's bulk uploads came without 'active': "
+                "each of those people's status was left as it was"
             )
         groups = self.store.groups(self.integration)
         if groups:

@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hrsync.clock import Clock
 from hrsync.store.db import Store, _sqlite_pragmas
-from hrsync.store.tables import HrEvent, Integration, ScimResource, ScimToken
+from hrsync.store.tables import HrEvent, Integration, ScimResource, ScimToken, ScimUpload
 
 RESOURCES = ScimResource.__table__
 # The columns a filter ``attribute eq "value"`` is answered from without reading bodies.
@@ -237,16 +237,62 @@ class ScimStore:
             ).scalar_one()
         )
 
+    # bulk uploads --------------------------------------------------------------------------
+    def save_upload(self, connection: Connection, values: Mapping[str, Any]) -> int:
+        return int(
+            connection.execute(
+                insert(ScimUpload).returning(ScimUpload.id), dict(values)
+            ).scalar_one()
+        )
+
+    def upload(self, integration: str, upload_id: int) -> RowMapping | None:
+        query = select(ScimUpload.__table__).where(
+            ScimUpload.integration == integration, ScimUpload.id == upload_id
+        )
+        with self.reading() as connection:
+            return connection.execute(query).mappings().first()
+
+    def uploaded_in_set(
+        self, connection: Connection, integration: str, upload_set: str
+    ) -> set[str]:
+        """The HR ids the uploads of ``upload_set`` stored so far."""
+        found: set[str] = set()
+        query = select(ScimUpload.records).where(
+            ScimUpload.integration == integration, ScimUpload.upload_set == upload_set
+        )
+        for (records,) in connection.execute(query):
+            found.update(r["person"] for r in json.loads(records) if r.get("status") == "stored")
+        return found
+
+    def events_of(self, ids: Sequence[int]) -> dict[int, RowMapping]:
+        """HR events by id: what became of them."""
+        if not ids:
+            return {}
+        query = select(HrEvent.__table__).where(HrEvent.id.in_(list(ids)))
+        with self.reading() as connection:
+            return {row["id"]: row for row in connection.execute(query).mappings()}
+
     # what the source reads -----------------------------------------------------------------
     def users(self, integration: str) -> list[RowMapping]:
         """Every user pushed to ``integration``, deleted ones included, in the order made."""
+        with self.reading() as connection:
+            return self.users_on(connection, integration)
+
+    def users_on(self, connection: Connection, integration: str) -> list[RowMapping]:
         query = (
             select(RESOURCES)
             .where(ScimResource.integration == integration, ScimResource.resource_type == "User")
             .order_by(ScimResource.created_at, ScimResource.id)
         )
+        return list(connection.execute(query).mappings())
+
+    def without_active_since(self, integration: str, since: float) -> int:
+        """Records of the bulk uploads since ``since`` that came without ``active``."""
+        query = select(func.sum(ScimUpload.without_active)).where(
+            ScimUpload.integration == integration, ScimUpload.received_at >= since
+        )
         with self.reading() as connection:
-            return list(connection.execute(query).mappings())
+            return int(connection.execute(query).scalar() or 0)
 
     def groups(self, integration: str) -> int:
         with self.reading() as connection:

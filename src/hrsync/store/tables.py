@@ -294,3 +294,19 @@ class ScimToken(Base):
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     integration: Mapped[str] = mapped_column(String(100), index=True)
     made_at: Mapped[float] = mapped_column(Float)
+
+
+class ScimUpload(Base):
+    """A bulk upload (Entra's API-driven provisioning): what became of each of its records
+    (stored, with the HR event it queued, or refused with why), read back at its Location."""
+
+    __tablename__ = "scim_uploads"
+    __table_args__ = (Index("ix_scim_uploads_integration", "integration", "upload_set"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    integration: Mapped[str] = mapped_column(String(100))
+    received_at: Mapped[float] = mapped_column(Float)
+    records: Mapped[str] = mapped_column(Text)  # JSON: a list, one object per record
+    without_active: Mapped[int] = mapped_column(Integer, default=0)
+    upload_set: Mapped[str] = mapped_column(String(200), default="")  # whole populations
+    absent: Mapped[str] = mapped_column(Text, default="[]")  # HR ids taken to have left

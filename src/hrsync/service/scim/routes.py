@@ -9,9 +9,10 @@ import contextlib
 import json
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from scim2_models import SCIMException, UnauthorizedException
@@ -27,6 +28,7 @@ from hrsync.access.scim_tokens import token_hash
 from hrsync.clock import Clock
 from hrsync.config import SourceConfig, load_settings
 from hrsync.service.scheduler import Scheduler
+from hrsync.service.scim.bulk_upload import BulkUploads
 from hrsync.service.scim.dialects import plain
 from hrsync.service.scim.schema import provider
 from hrsync.service.scim.storage import PushedStorage
@@ -56,6 +58,7 @@ class ScimApi:
 
     def routes(self) -> APIRouter:
         router = APIRouter()
+        BulkUploads(self).add_routes(router)  # before the protocol's catch-all
         methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
         router.api_route(ROOT, methods=methods, include_in_schema=False)(self.call)
         router.api_route(ROOT + "/{path:path}", methods=methods, include_in_schema=False)(self.call)
@@ -151,6 +154,49 @@ class ScimApi:
             )
         return found
 
+    async def source_of(self, request: Request) -> tuple[Source | None, Response | None]:
+        """The SCIM source a call's bearer token is of, or the answer refusing it."""
+        client = request.client.host if request.client else ""
+        scim = ScimRequest(
+            method=request.method,
+            base_url=str(request.base_url).rstrip("/") + ROOT,
+            path="/bulkUpload",
+            headers=list(request.headers.items()),
+        )
+        try:
+            return await self._authenticated(scim, client), None
+        except SCIMException as refused:
+            answer = self.app.handle_exception(scim, refused)
+            if isinstance(refused, TooManyFailures):
+                answer.headers["Retry-After"] = str(int(FAILURE_WINDOW))
+            return None, self._answer(answer)
+
+    def dry_plan(self, source: Source, taken: Any) -> dict[str, Any]:
+        """The plan of the people a dry-run upload names, as if it had been kept: read from
+        HR (the upload over what is kept) and Cliq, nothing sent."""
+        from hrsync.service.scheduler import integrations_of
+        from hrsync.sources.scoped import unscoped
+        from hrsync.wiring import build
+
+        base = load_settings(self.config)
+        with integrations_of(base) as integrations:
+            settings = integrations.settings(source.integration, base)
+        app = build(settings, dry_run=True, integration=source.integration)
+        try:
+            unscoped(app.engine.source).overlay = taken.overlay
+            named = [r["person"] for r in taken.records if r.get("person")] + taken.absent
+            app.engine.events = tuple(dict.fromkeys(named))
+            plan, _, _ = app.engine.plan()
+        finally:
+            app.close()
+        return {
+            "changes": [{"change": c.describe(done=False), **c.to_dict()} for c in plan.changes],
+            "notes": plan.notes,
+            "pending": plan.pending,
+            "errors": [str(e) for e in plan.errors],
+            "refused": plan.refused,
+        }
+
     def _source(self, sha256: str) -> Source | None:
         """The SCIM source a token's hash is of, while it is one (its integration may have
         been deleted or given another source since the token was made)."""
@@ -164,7 +210,7 @@ class ScimApi:
         if source is None or source.get("kind") != "scim":
             return None
         wait = float(source.get("debounce_seconds", DEFAULT_WAIT))
-        return Source(integration, wait)
+        return Source(integration, wait, source)
 
     @staticmethod
     def _answer(answer: ScimResponse) -> Response:
@@ -178,6 +224,7 @@ class Source:
 
     integration: str
     wait: float  # [source] debounce_seconds
+    config: dict[str, Any] = field(default_factory=dict)  # its [source]
 
 
 class TooManyFailures(SCIMException):

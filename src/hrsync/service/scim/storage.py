@@ -72,10 +72,11 @@ class PushedStorage(ScimStorage):
         *,
         how: str = "",
         wait: float = 0.0,
+        writes: bool | None = None,
     ) -> None:
         self.store, self.integration, self.service, self.how = store, integration, service, how
         self.wait = wait  # seconds a push's HR event waits, for the pushes that follow it
-        self.writes = how in ("POST", "PUT", "PATCH", "DELETE")
+        self.writes = how in ("POST", "PUT", "PATCH", "DELETE") if writes is None else writes
         self._connection: Connection | None = None
         self.events: list[int] = []  # the HR events this call's writes queued
 
@@ -205,7 +206,7 @@ class PushedStorage(ScimStorage):
         }
         if resource_type.name == "User":
             values["hr_id"] = values["hr_key"] = self._new_hr_id(body)
-        values |= self._pushed(values.get("hr_id", ""), "POST", sorted(body))
+        values |= self._pushed(values.get("hr_id", ""), self.how or "POST", sorted(body))
         try:
             self.store.insert(self.connection, values)
         except Taken:
@@ -262,7 +263,7 @@ class PushedStorage(ScimStorage):
             return
         now = self.store.clock.now()
         values = {"deleted_at": now, "modified_at": now, "version": int(row["version"]) + 1}
-        values |= self._pushed(row["hr_id"], "DELETE", ["(the user)"])
+        values |= self._pushed(row["hr_id"], self.how or "DELETE", ["(the user)"])
         self.store.tombstone(self.connection, row["id"], values)
 
     def _columns(self, resource_type: ResourceType, body: dict[str, Any]) -> dict[str, Any]:
