@@ -285,7 +285,7 @@ def test_every_route_of_the_page_wants_a_session_and_every_post_a_csrf_token(sit
         for r in _every_route(site.app.routes)
         if isinstance(r, APIRoute)
         and r.path not in PUBLIC
-        and not r.path.startswith(("/hooks/", "/scim/"))  # their own tokens
+        and not r.path.startswith(("/hooks/", "/scim/", "/{version}/"))  # their own tokens
         for method in r.methods
     ]
     gets = [path for method, path in routes if method == "GET"]
@@ -606,3 +606,38 @@ def test_hrsync_toml_is_listed_and_a_second_owner_of_its_organisation_is_refused
     assert "scope: department = Finance; work_location = Remote" in site.browser.get("/").text
     bad = note_of(site, site.browser.post("/integrations", data=form | {"scope": "Finance"}))
     assert bad.startswith("hr not created: scope 'Finance': write FIELD=VALUE or FIELD=VALUE")
+
+
+def test_a_scim_sources_token_is_made_on_the_page_shown_once_and_replaced_with_the_passphrase(
+    site: Site,
+) -> None:
+    site.sign_in()
+    made = site.browser.post(
+        "/integrations",
+        data={"csrf": site.csrf("/"), "name": "idp", "source_scim": "1"},
+    )
+    assert made.status_code == 303
+    listing = site.browser.get("/").text
+    assert "SCIM pushes to /scim/v2/" in listing and "Make SCIM token" in listing
+    first = site.browser.post("/integrations/idp/scim-token", data={"csrf": site.csrf("/")})
+    assert first.status_code == 200 and first.headers["cache-control"] == "no-store"
+    token = re.search(r'value="(hrsync_scim_[^"]+)"', first.text)
+    assert token, first.text
+    users = "/scim/v2/Users"
+    bearer = {"Authorization": f"Bearer {token.group(1)}"}
+    assert site.browser.get(users, headers=bearer).status_code == 200
+    listing = site.browser.get("/").text
+    assert token.group(1) not in listing and "Replace SCIM token" in listing
+
+    site.clock.advance(600)  # the sign-in's proof is stale: replacing needs the passphrase
+    refused = site.browser.post("/integrations/idp/scim-token", data={"csrf": site.csrf("/")})
+    assert refused.status_code == 303  # back to the list, with why
+    assert site.browser.get(users, headers=bearer).status_code == 200  # still the same token
+    second = site.browser.post(
+        "/integrations/idp/scim-token", data={"csrf": site.csrf("/"), "passphrase": PASSPHRASE}
+    )
+    replaced = re.search(r'value="(hrsync_scim_[^"]+)"', second.text)
+    assert replaced and replaced.group(1) != token.group(1)
+    assert site.browser.get(users, headers=bearer).status_code == 401
+    fresh = {"Authorization": f"Bearer {replaced.group(1)}"}
+    assert site.browser.get(users, headers=fresh).status_code == 200

@@ -35,7 +35,10 @@ def refused(tmp_path: Path, text: str) -> str:
         ('[rules]\nteam_per = ["department"]\n', "did you mean rules.teams_per?"),
         ('[[rules.teams]]\nname = "A"\nwhen_ = {}\n', "rules.teams.0.when_: unknown key; did"),
         ('[[roles]]\nname = "A"\nclone = "Members"\n', "did you mean roles.0.clone_of?"),
-        ('[source]\nxyzzy = "?"\n', "source.xyzzy: unknown key; valid keys here: attributes, columns, "),
+        (
+            '[source]\nxyzzy = "?"\n',
+            "source.xyzzy: unknown key; valid keys here: attributes, columns, ",
+        ),
     ],
 )
 def test_an_unknown_key_is_refused_with_the_nearest_valid_name(

@@ -232,3 +232,23 @@ def test_lists_page_count_zero_and_filters(scim: Scim) -> None:
 def test_nothing_pushed_yet_is_nothing_to_do(scim: Scim) -> None:
     snapshot = scim.read()
     assert snapshot.nothing_pushed and not snapshot.complete and snapshot.employees == []
+
+
+def test_explain_says_the_last_push_that_changed_someone_and_what_became_of_it(
+    scim: Scim,
+) -> None:
+    ada = scim.user("E1", "ada@example.com")
+    scim.clock.advance(60)
+    scim.call("PATCH", f"/Users/{ada}", {"schemas": [PATCH], "Operations": [
+        {"op": "Replace", "path": f"{ENTERPRISE}:department", "value": "Research"}]})  # fmt: skip
+    store = ScimStore(scim.url, clock=scim.clock)
+    source = ScimSource(store, "hr", clock=scim.clock)
+    said = source.last_push("E1")
+    assert said.startswith("PATCH at 2026-09-21 14:14:20 UTC changed department; hrsync: waiting")
+    events = Store(scim.url, clock=scim.clock, integration="hr")
+    last = max(e.id for e in events.events())
+    events.settle_events({last: ("done", "")}, run_id=7)
+    events.close()
+    assert source.last_push("E1").endswith("hrsync: applied by run 7")
+    assert source.last_push("E404") == ""
+    store.close()

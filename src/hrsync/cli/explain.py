@@ -50,6 +50,8 @@ def explain(
         f"{', ' + found.origin if found.origin else ''}"
     )
     console.print(f"  {found.status}")
+    if found.pushed:
+        console.print(f"  last push: {escape(found.pushed)}", highlight=False)
     for problem in found.problems:
         console.print(f"  [yellow]problem:[/] {problem}", highlight=False)
     table = Table("", "Cliq / Connect", "value", "because", box=None, pad_edge=False)

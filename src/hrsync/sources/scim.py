@@ -52,6 +52,7 @@ FROM_ENTERPRISE = {
     "cost_center": "costCenter",
     "organization": "organization",
 }
+MADE = {"queued": "waiting for its run", "done": "applied", "held": "held", "failed": "failed"}
 KEPT = 'deleted in the identity provider (kept as Cliq has them: [source] on_delete = "keep")'
 
 
@@ -88,6 +89,27 @@ class ScimSource:
             "designation": f"SCIM {HRSYNC}:designation (else title)",
             "status": "SCIM active",
         }.get(name, f'SCIM {HRSYNC}:customFields[name eq "{name}"]')
+
+    def last_push(self, employee_id: str) -> str:
+        """The last push that changed ``employee_id``, and what hrsync made of it."""
+        row = self.store.last_push(self.integration, employee_id)
+        if row is None or not row["last_push"]:
+            return ""
+        push = json.loads(row["last_push"])
+        when = dt.datetime.fromtimestamp(float(push["at"]), dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+        changed = ", ".join(push.get("changed") or []) or "nothing"
+        said = f"{push.get('how') or 'a push'} at {when} UTC changed {changed}"
+        event = (
+            self.store.events_of([push["event"]]).get(push["event"]) if push.get("event") else None
+        )
+        if event is None:
+            return said
+        made = MADE.get(event["state"], event["state"])
+        if event["state"] == "queued" and event["attempts"]:
+            made = f"failed {event['attempts']} times, tried again"
+        run = f" by run {event['run_id']}" if event["run_id"] else ""
+        reason = f": {event['reason']}" if event["reason"] else ""
+        return f"{said}; hrsync: {made}{run}{reason}"
 
     def read(self) -> SourceSnapshot:
         self.parser.today = dt.datetime.fromtimestamp(self.clock.now(), dt.UTC).date()

@@ -33,6 +33,11 @@ class ScopedSource:
     def describe(self) -> str:
         return f"{self.inner.describe()} (scope: {self._shown})"
 
+    def last_push(self, employee_id: str) -> str:
+        """A pushed source's last push for the person ("" for any other source)."""
+        found = getattr(self.inner, "last_push", None)
+        return str(found(employee_id)) if found is not None else ""
+
     def field_origin(self, name: str) -> str:
         origin = getattr(self.inner, "field_origin", None)
         return str(origin(name)) if origin else f"HR field {name!r}"

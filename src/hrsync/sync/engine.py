@@ -295,6 +295,9 @@ class Engine:
             rules=rules,
             today=today,
         )
+        last_push = getattr(self.source, "last_push", None)
+        if found is not None and last_push is not None:
+            found.pushed = last_push(found.employee_id)
         return found, snapshot
 
     def run_plan(self, *, full_read: bool = False) -> Outcome:

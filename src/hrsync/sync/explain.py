@@ -30,6 +30,7 @@ class Explanation:
     status: str
     lines: list[Line] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    pushed: str = ""  # a pushed (SCIM) source's last push for them, and what became of it
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from hrsync.access.admin import WEB, ReauthenticationNeeded, has_passphrase, verify
 from hrsync.access.integration_config import config_from, keeping_secrets, without_secrets
+from hrsync.access.scim_tokens import make_token
+from hrsync.config import load_settings
 from hrsync.errors import HrsyncError
 from hrsync.schedule import schedule_seconds
 from hrsync.store import RunRecord
 from hrsync.store.events import EventRecord
+from hrsync.store.scim import ScimStore
 from hrsync.sync.runs import HeldRun
 from hrsync.web.connections import connection_routes
 from hrsync.web.people import people_routes
@@ -113,11 +116,14 @@ def web_router(site: Site) -> APIRouter:
                     last = runs.runs(1)
                 finally:
                     runs.close()
+                scim = ScimStore.on(integrations.store) if info.source.startswith("SCIM") else None
                 found.append(
                     {
                         "info": info,
                         "last": last[0] if last else None,
                         "next": integrations.next_run(info.name),
+                        "scim": scim is not None,
+                        "token_at": scim.token_made_at(info.name) if scim else None,
                     }
                 )
             connections = [c.name for c in integrations.connections.list()]
@@ -141,6 +147,7 @@ def web_router(site: Site) -> APIRouter:
         name: Annotated[str, Form()] = "",
         source_file: Annotated[str, Form()] = "",
         source_connection: Annotated[str, Form()] = "",
+        source_scim: Annotated[str, Form()] = "",
         target: Annotated[str, Form()] = "",
         connect: Annotated[str, Form()] = "",
         network_id: Annotated[str, Form()] = "",
@@ -157,6 +164,7 @@ def web_router(site: Site) -> APIRouter:
             config = config_from(
                 source_file=path,
                 source_connection=source_connection.strip(),
+                source_scim=bool(source_scim),
                 target=target.strip(),
                 connect=connect.strip(),
                 network_id=network_id.strip(),
@@ -236,6 +244,8 @@ def web_router(site: Site) -> APIRouter:
                 if action in ("enable", "deactivate", "activate"):
                     info = getattr(integrations, action)(name)
                     return to_list(session, f"{name}: {info.status}")
+                if action == "scim-token":
+                    return scim_token(request, session, integrations, name, passphrase)
                 if action != "delete":
                     raise HTTPException(404, f"no action {action!r}")
                 if confirm.strip() != name:
@@ -246,6 +256,20 @@ def web_router(site: Site) -> APIRouter:
             said = str(problem)
             return to_list(session, said if said.startswith(name) else f"{name}: {said}")
         return to_list(session, f"{name} deleted")
+
+    def scim_token(
+        request: Request, session: Session, integrations: Any, name: str, passphrase: str
+    ) -> Response:
+        """A SCIM source's token, shown once on the page that made it (never kept in the
+        session or a note); replacing one needs the passphrase, as deleting does."""
+        if integrations.settings(name, load_settings(site.config)).source.kind != "scim":
+            return to_list(session, f"{name} does not take SCIM pushes")
+        if ScimStore.on(integrations.store).token_made_at(name) is not None:
+            site.prove(session, passphrase)
+        token = make_token(integrations.store.url, name, clock=site.clock)
+        response = render(request, "scim_token.html", session, name=name, token=token)
+        response.headers["Cache-Control"] = "no-store"
+        return response
 
     @router.get("/progress")
     def progress(session: Signed) -> dict[str, Any]:
