@@ -52,6 +52,7 @@ FROM_ENTERPRISE = {
     "cost_center": "costCenter",
     "organization": "organization",
 }
+GROUP_FIELD = "group:"  # + a pushed group's displayName: "member" for its members
 MADE = {"queued": "waiting for its run", "done": "applied", "held": "held", "failed": "failed"}
 KEPT = 'deleted in the identity provider (kept as Cliq has them: [source] on_delete = "keep")'
 
@@ -122,6 +123,10 @@ class ScimSource:
                 notes=["nobody has been pushed over SCIM yet: nothing to do"],
             )
         records = [(row, _fields(json.loads(row["body"]))) for row in rows]
+        in_groups = self.store.group_members(self.integration)
+        for row, fields in records:
+            for group in in_groups.get(row["id"], []):
+                fields.setdefault(f"{GROUP_FIELD}{group}", "member")
         hr_of = _manager_keys(rows)
         carried = {name for _, fields in records for name, value in fields.items() if value}
         absent = frozenset(CANONICAL_FIELDS) - carried - {"employee_id", "status"}
@@ -163,8 +168,9 @@ class ScimSource:
         groups = self.store.groups(self.integration)
         if groups:
             snapshot.notes.append(
-                f"{groups} SCIM groups were pushed; hrsync keeps them but turns none into Cliq "
-                "teams: teams come from [rules]"
+                f"{groups} SCIM groups were pushed: they become Cliq teams or Connect groups "
+                f'only through [rules] on the HR field "{GROUP_FIELD}NAME" (e.g. when = '
+                f'{{ "{GROUP_FIELD}Sales" = "member" }}); otherwise they are ignored'
             )
         return snapshot
 

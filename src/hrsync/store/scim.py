@@ -298,6 +298,18 @@ class ScimStore:
         with self.reading() as connection:
             return self.count(connection, integration, ["Group"])
 
+    def group_members(self, integration: str) -> dict[str, list[str]]:
+        """SCIM id of a user → the display names of the groups pushed with them as members."""
+        members: dict[str, list[str]] = {}
+        with self.reading() as connection:
+            for row in self.page(connection, integration, ["Group"]):
+                body = json.loads(row["body"])
+                name = body.get("displayName")
+                for member in body.get("members") or []:
+                    if isinstance(member, dict) and isinstance(name, str) and member.get("value"):
+                        members.setdefault(str(member["value"]), []).append(name)
+        return members
+
     def last_push(self, integration: str, hr_id: str) -> RowMapping | None:
         """The resource of a person, with the last push that changed it."""
         query = (

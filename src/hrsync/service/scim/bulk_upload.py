@@ -263,20 +263,32 @@ class BulkUploads:
     def _existing(
         self, storage: PushedStorage, connection: Connection, data: dict[str, Any]
     ) -> Any:
+        """The user a record is about: the one with its externalId, else (a user pushed
+        without one) its employeeNumber, else its userName. A user found by those that has
+        another externalId is another person: the record is refused, never merged into it."""
         store, integration = storage.store, storage.integration
         enterprise = data.get(ENTERPRISE_USER) or {}
+        user_name = data.get("userName")
+        external = data["externalId"]
         for column, value in (
-            ("external_id", data.get("externalId")),
+            ("external_id", external),
             ("employee_number", enterprise.get("employeeNumber")),
-            (
-                "name_key",
-                name_key(data["userName"]) if isinstance(data.get("userName"), str) else None,
-            ),
+            ("name_key", user_name),
         ):
-            if isinstance(value, str) and value:
-                found = store.find(connection, integration, ["User"], column, value)
-                if found:
-                    return found[0]
+            if not isinstance(value, str) or not value:
+                continue
+            key = name_key(value) if column == "name_key" else value
+            found = store.find(connection, integration, ["User"], column, key)
+            if not found:
+                continue
+            row = found[0]
+            if row["external_id"] and row["external_id"] != external:
+                shown = "userName" if column == "name_key" else "employeeNumber"
+                raise Refused(
+                    f"{shown} {value!r} is the user with externalId {row['external_id']!r} "
+                    f"(HR id {row['hr_id']}), not {external!r}"
+                )
+            return row
         return None
 
     def _absent(
