@@ -41,6 +41,8 @@ def check_settings(settings: Settings, *, clock: Clock) -> Checkup:
     result = Checkup()
     store = _open_store(settings, result, clock)
     _check_source(settings, result)
+    if settings.source.kind == "scim" and store is not None:
+        _check_pushed(store, result)
     for section, service, scopes in _services(settings):
         _check_service(section, service, scopes, settings=settings, store=store, result=result)
     if store is not None:
@@ -66,6 +68,21 @@ def _check_source(settings: Settings, result: Checkup) -> None:
             result.problems += file_pending(settings)
         except (OSError, UnicodeError) as problem:
             result.problems.append(f"{source.path}: cannot be read: {problem}")
+
+
+def _check_pushed(store: Store, result: Checkup) -> None:
+    """hrsync.toml's own SCIM source: whether anyone can push to it yet, and who has."""
+    from hrsync.access.ownership import TOML
+    from hrsync.store.scim import ScimStore
+
+    scim = ScimStore.on(store)
+    pushed = len(scim.users(TOML))
+    result.checked.append(f"SCIM source: {pushed} users pushed so far")
+    if scim.token_made_at(TOML) is None:
+        result.problems.append(
+            "the SCIM source has no token yet, so nobody can push to it: "
+            "`hrsync integrations scim-token hrsync.toml`"
+        )
 
 
 def _services(settings: Settings) -> list[tuple[str, ZohoServiceConfig, tuple[str, ...]]]:
