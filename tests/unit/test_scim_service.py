@@ -252,3 +252,22 @@ def test_explain_says_the_last_push_that_changed_someone_and_what_became_of_it(
     assert source.last_push("E1").endswith("hrsync: applied by run 7")
     assert source.last_push("E404") == ""
     store.close()
+
+
+def test_metrics_count_scim_calls_by_integration_method_and_status(scim: Scim) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    scim.user("E1", "ada@example.com")
+    scim.call("POST", "/Users", {"schemas": [CORE], "externalId": "E1", "userName": "x@y.z"})
+    scim.client.get("/scim/v2/Users")  # no token
+    counted = {
+        tuple(sorted(s.labels.items())): s.value
+        for family in text_string_to_metric_families(scim.client.get("/metrics").text)
+        for s in family.samples
+        if s.name == "hrsync_scim_requests_total"
+    }
+    assert counted == {
+        (("integration", "hr"), ("method", "POST"), ("status", "201")): 1.0,
+        (("integration", "hr"), ("method", "POST"), ("status", "409")): 1.0,
+        (("integration", ""), ("method", "GET"), ("status", "401")): 1.0,
+    }

@@ -101,7 +101,7 @@ def create_service(
     site = app.state.site = Site(config, scheduler, clock, proof=proof)
     app.include_router(web_router(site))
     app.include_router(Webhook(config, scheduler, metrics, clock).routes())
-    scim = ScimApi(config, scheduler, clock)
+    scim = ScimApi(config, scheduler, clock, metrics)
     app.include_router(scim.routes())
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 

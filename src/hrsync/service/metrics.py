@@ -55,6 +55,11 @@ class Metrics:
             "People named by HR event calls taken: queued as events, or refused as no employee id",
             ["outcome"], registry=self.registry,
         )  # fmt: skip
+        self.scim = Counter(
+            "hrsync_scim_requests",
+            "SCIM calls answered, by integration (\"\" when refused before it is known), "
+            "method and status", ["integration", "method", "status"], registry=self.registry,
+        )  # fmt: skip
         self.notifications = Counter(
             "hrsync_notifications", "Notifications by channel (cliq, email) and outcome",
             ["channel", "outcome"], registry=self.registry,

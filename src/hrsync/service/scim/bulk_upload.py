@@ -103,6 +103,7 @@ class BulkUploads:
         taken = await run_in_threadpool(
             self._take, source, operations, dry_run=dry_run, upload_set=upload_set, last=last
         )
+        self.api.count(source.integration, "bulkUpload", 200 if dry_run else 202)
         if dry_run:
             planned = await run_in_threadpool(self.api.dry_plan, source, taken)
             return _json(200, taken.answer | {"dryRun": True, "plan": planned})

@@ -27,6 +27,7 @@ from hrsync.access.ownership import TOML
 from hrsync.access.scim_tokens import token_hash
 from hrsync.clock import Clock
 from hrsync.config import SourceConfig, load_settings
+from hrsync.service.metrics import Metrics
 from hrsync.service.scheduler import Scheduler
 from hrsync.service.scim.bulk_upload import BulkUploads
 from hrsync.service.scim.dialects import plain
@@ -47,8 +48,11 @@ ALIASES = {"/serviceconfiguration": "/ServiceProviderConfig"}
 class ScimApi:
     """The SCIM endpoints of one service."""
 
-    def __init__(self, config: Path, scheduler: Scheduler, clock: Clock) -> None:
+    def __init__(
+        self, config: Path, scheduler: Scheduler, clock: Clock, metrics: Metrics | None = None
+    ) -> None:
         self.config, self.scheduler, self.clock = config, scheduler, clock
+        self.metrics = metrics
         self.provider = provider()
         self.service = ScimService(self.provider)
         self.app = BaseApplication(self.provider, self.service)
@@ -88,7 +92,7 @@ class ScimApi:
             answer = self.app.handle_exception(scim, refused)
             if isinstance(refused, TooManyFailures):
                 answer.headers["Retry-After"] = str(int(FAILURE_WINDOW))
-            return self._answer(self.app.finalize_response(scim, answer))
+            return self._answer(self.app.finalize_response(scim, answer), "", scim.method)
         storage = PushedStorage(
             self.store(),
             source.integration if source else "",
@@ -99,7 +103,7 @@ class ScimApi:
         answer = await run_in_threadpool(self._serve, scim, storage)
         if storage.events and source:
             self.scheduler.nudge(source.integration)
-        return self._answer(answer)
+        return self._answer(answer, source.integration if source else "", scim.method)
 
     def _serve(self, scim: ScimRequest, storage: PushedStorage) -> ScimResponse:
         try:
@@ -169,7 +173,7 @@ class ScimApi:
             answer = self.app.handle_exception(scim, refused)
             if isinstance(refused, TooManyFailures):
                 answer.headers["Retry-After"] = str(int(FAILURE_WINDOW))
-            return None, self._answer(answer)
+            return None, self._answer(answer, "", request.method)
 
     def dry_plan(self, source: Source, taken: Any) -> dict[str, Any]:
         """The plan of the people a dry-run upload names, as if it had been kept: read from
@@ -212,8 +216,12 @@ class ScimApi:
         wait = float(source.get("debounce_seconds", DEFAULT_WAIT))
         return Source(integration, wait, source)
 
-    @staticmethod
-    def _answer(answer: ScimResponse) -> Response:
+    def count(self, integration: str, method: str, status: int) -> None:
+        if self.metrics is not None:
+            self.metrics.scim.labels(integration, method, str(status)).inc()
+
+    def _answer(self, answer: ScimResponse, integration: str = "", method: str = "") -> Response:
+        self.count(integration, method, int(answer.status))
         body = b"" if answer.body is None else json.dumps(answer.body).encode()
         return Response(body, status_code=int(answer.status), headers=answer.headers)
 
