@@ -75,7 +75,7 @@ def test_entra_provisioning_reaches_cliq(serve: Serve, tmp_path: Path, service: 
                 "name": {"givenName": "Ada", "familyName": "Lovelace"},
                 "emails": [{"primary": True, "type": "work", "value": "ada@example.com"}],
                 ENTERPRISE: {"department": "Engineering", "employeeNumber": "1001"},
-                HRSYNC: {"designation": "Director"},
+                HRSYNC: {"designation": "Director", "workLocation": "London"},
             },
         )
         assert ada.status_code == 201, ada.text
@@ -114,6 +114,7 @@ def test_entra_provisioning_reaches_cliq(serve: Serve, tmp_path: Path, service: 
             return bool(
                 a and b and b.get("reportingto", {}).get("id") == a["id"]
                 and a.get("designation", {}).get("name") == "Director"
+                and a.get("office_location") == "London"  # a Cliq custom field
                 and b.get("designation", {}).get("name") == "Engineer"
                 and b.get("department", {}).get("name") == "Engineering"
             )  # fmt: skip

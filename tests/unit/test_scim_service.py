@@ -271,3 +271,25 @@ def test_metrics_count_scim_calls_by_integration_method_and_status(scim: Scim) -
         (("integration", "hr"), ("method", "POST"), ("status", "409")): 1.0,
         (("integration", ""), ("method", "GET"), ("status", "401")): 1.0,
     }
+
+
+def test_group_members_are_added_and_removed_as_entra_and_okta_send_them(scim: Scim) -> None:
+    ada, bob = scim.user("E1", "ada@example.com"), scim.user("E2", "bob@example.com")
+    group = "urn:ietf:params:scim:schemas:core:2.0:Group"
+    made = scim.call("POST", "/Groups", {"schemas": [group], "displayName": "Sales"})
+    gid = made.json()["id"]
+    for operations in (
+        [{"op": "Add", "path": "members", "value": [{"value": ada}, {"value": bob}]}],
+        [{"op": "Remove", "path": "members", "value": [{"value": ada}]}],  # Entra
+        [{"op": "remove", "path": f'members[value eq "{bob}"]'}],  # Okta
+        [{"op": "add", "path": "members", "value": ada}],  # a bare id
+    ):
+        answer = scim.call(
+            "PATCH", f"/Groups/{gid}", {"schemas": [PATCH], "Operations": operations}
+        )
+        assert answer.status_code == 204, answer.text
+    members = scim.call("GET", f"/Groups/{gid}").json()["members"]
+    assert [m["value"] for m in members] == [ada]
+    assert {e.employee_id: e.extra for e in scim.read().employees} == {
+        "E1": {"group:Sales": "member"}, "E2": {}
+    }  # fmt: skip
