@@ -32,9 +32,13 @@ ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 
 
 class Scim:
-    def __init__(self, folder: Path, *, source: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, folder: Path, *, source: dict[str, Any] | None = None, store_url: str = ""
+    ) -> None:
         self.config = folder / "hrsync.toml"
-        self.config.write_text("", encoding="utf-8")
+        self.config.write_text(
+            f'[store]\nurl = "{store_url}"\n' if store_url else "", encoding="utf-8"
+        )
         self.clock = VirtualClock(NOW)
         self.url = load_settings(self.config).store.url
         store = Store(self.url, clock=self.clock)
