@@ -45,6 +45,7 @@ class Scim:
         for name, kind in (("hr", "scim"), ("csv", "csv")):
             config = {"source": {"kind": kind} | (source or {})}
             rows.add(store, name=name, config=json.dumps(config), schedule="", now=NOW)
+            rows.set_status(store, name, "enabled", now=NOW)
         store.close()
         self.token = make_token(self.url, "hr", clock=self.clock)
         self.client = AsgiClient(create_service(self.config, clock=self.clock))
@@ -231,6 +232,17 @@ def test_lists_page_count_zero_and_filters(scim: Scim) -> None:
                                                "attributes": "userName"}).json()  # fmt: skip
     assert active["totalResults"] == 3
     assert all(set(r) == {"schemas", "id", "userName"} for r in active["Resources"])
+
+
+def test_pushes_to_an_integration_that_does_not_run_are_kept_and_queue_nothing(
+    scim: Scim,
+) -> None:
+    store = Store(scim.url, clock=scim.clock)
+    rows.set_status(store, "hr", "deactivated", now=NOW)
+    store.close()
+    scim.user("E1", "ada@example.com")
+    assert scim.events() == []  # its first run, once activated, syncs everyone
+    assert [e.employee_id for e in scim.read().employees] == ["E1"]
 
 
 def test_nothing_pushed_yet_is_nothing_to_do(scim: Scim) -> None:

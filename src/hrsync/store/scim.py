@@ -99,16 +99,19 @@ class ScimStore:
                 )
             )
 
-    def source_config(self, integration: str) -> dict[str, Any] | None:
-        """The ``[source]`` of a stored integration (None: there is no such integration)."""
+    def source_config(self, integration: str) -> tuple[dict[str, Any], str] | None:
+        """The ``[source]`` of a stored integration and its status (None: there is no such
+        integration)."""
         with self.reading() as connection:
             found = connection.execute(
-                select(Integration.config).where(Integration.name == integration)
-            ).scalar()
+                select(Integration.config, Integration.status).where(
+                    Integration.name == integration
+                )
+            ).first()
         if found is None:
             return None
-        source = json.loads(found).get("source")
-        return source if isinstance(source, dict) else {}
+        source = json.loads(found[0]).get("source")
+        return (source if isinstance(source, dict) else {}), str(found[1])
 
     def forget_tokens(self, integration: str) -> None:
         with self.writing() as connection:

@@ -166,6 +166,7 @@ class BulkUploads:
             how="bulkUpload",
             wait=source.wait,
             writes=True,
+            queue=source.runs,
         )
         taken = Taken()
         try:

@@ -99,6 +99,7 @@ class ScimApi:
             self.service,
             how=scim.method.upper(),
             wait=source.wait if source else 0.0,
+            queue=source.runs if source else False,
         )
         answer = await run_in_threadpool(self._serve, scim, storage)
         if storage.events and source:
@@ -208,13 +209,14 @@ class ScimApi:
         integration = store.token_integration(sha256)
         if integration is None:
             return None
-        source = store.source_config(integration)
-        if source is None and integration == TOML:  # hrsync.toml's own
-            source = load_settings(self.config).source.model_dump()
-        if source is None or source.get("kind") != "scim":
+        found = store.source_config(integration)
+        if found is None and integration == TOML:  # hrsync.toml's own
+            found = load_settings(self.config).source.model_dump(), "enabled"
+        if found is None or found[0].get("kind") != "scim":
             return None
+        source, status = found
         wait = float(source.get("debounce_seconds", DEFAULT_WAIT))
-        return Source(integration, wait, source)
+        return Source(integration, wait, source, runs=status == "enabled")
 
     def count(self, integration: str, method: str, status: int) -> None:
         if self.metrics is not None:
@@ -233,6 +235,9 @@ class Source:
     integration: str
     wait: float  # [source] debounce_seconds
     config: dict[str, Any] = field(default_factory=dict)  # its [source]
+    # Whether its integration runs: while it is a draft or deactivated, pushes are kept and
+    # queue no HR event (its first run, once enabled, syncs everyone).
+    runs: bool = True
 
 
 class TooManyFailures(SCIMException):

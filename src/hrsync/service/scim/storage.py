@@ -73,9 +73,11 @@ class PushedStorage(ScimStorage):
         how: str = "",
         wait: float = 0.0,
         writes: bool | None = None,
+        queue: bool = True,
     ) -> None:
         self.store, self.integration, self.service, self.how = store, integration, service, how
         self.wait = wait  # seconds a push's HR event waits, for the pushes that follow it
+        self.queue = queue  # whether a write queues an HR event (its integration runs)
         self.writes = how in ("POST", "PUT", "PATCH", "DELETE") if writes is None else writes
         self._connection: Connection | None = None
         self.events: list[int] = []  # the HR events this call's writes queued
@@ -295,7 +297,7 @@ class PushedStorage(ScimStorage):
         """The columns that say what this push was, with the HR event it queued."""
         event_id = (
             self.store.queue_event(self.connection, self.integration, hr_id, wait=self.wait)
-            if hr_id
+            if hr_id and self.queue
             else None
         )
         if event_id is not None:
