@@ -13,6 +13,7 @@ One integration manages each Cliq organisation, unless their scopes are disjoint
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -266,7 +267,28 @@ class Integrations:
             raise ConfigError(f"integration {name}: {describe_problems(exc)}") from None
         pending = self.pending(settings) if ask_zoho else self.pending_locally(settings)
         pending += self.rivals(name, settings, enabled=row.status == "enabled")
-        return IntegrationInfo(row.name, row.status, row.schedule, *_ends(settings), pending)
+        source, target = _ends(settings)
+        return IntegrationInfo(
+            row.name, row.status, row.schedule, source + self._pushed(name, settings), target,
+            pending,
+        )  # fmt: skip
+
+    def _pushed(self, name: str, settings: Settings) -> str:
+        """For a SCIM source: whether it has its token, and how many users were pushed."""
+        if settings.source.kind != "scim":
+            return ""
+        from hrsync.store.scim import ScimStore
+
+        scim = ScimStore.on(self.store)
+        made = scim.token_made_at(name)
+        shown = TOML_FILE if name == TOML else name
+        token = (
+            f"no token yet: `hrsync integrations scim-token {shown}`"
+            if made is None
+            else "token made "
+            + dt.datetime.fromtimestamp(made, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+        )
+        return f" ({token}; {len(scim.users(name))} users pushed)"
 
     def every(self, *, ask_zoho: bool = True) -> list[IntegrationInfo]:
         """hrsync.toml's own integration (when the file names a Cliq organisation), then
@@ -313,9 +335,11 @@ class Integrations:
             return None
         pending = self._toml_pending() + self.rivals(TOML, toml)
         status = "draft" if pending else "enabled"
+        source, target = _ends(toml)
         return IntegrationInfo(
-            TOML, status, toml.sync.schedule, *_ends(toml), pending, label=TOML_FILE
-        )
+            TOML, status, toml.sync.schedule, source + self._pushed(TOML, toml), target, pending,
+            label=TOML_FILE,
+        )  # fmt: skip
 
     def toml_runs(self, *, alone: bool = False) -> bool:
         """Whether hrsync.toml's own integration runs (or, ``alone``, would run, were no
