@@ -61,4 +61,4 @@ bench-service: $(STAMP)
 	$(BIN)/python bench/service.py --people 10000 --rate 100 --seconds 60
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tests/newman/node_modules

@@ -191,6 +191,21 @@ def test_entras_and_oktas_dialects(scim: Scim) -> None:
     assert "manager" not in (scim.call("GET", f"/Users/{bob}").json().get(ENTERPRISE) or {})
 
 
+def test_an_extension_attribute_named_after_a_dot_is_the_attribute(scim: Scim) -> None:
+    """Microsoft's inbound provisioning collection: ``urn:…:enterprise:2.0:User.manager``."""
+    ada = scim.user("E1", "ada@example.com")
+    bob = scim.user("E2", "bob@example.com")
+    operations = [
+        {"op": "replace", "path": f"{ENTERPRISE}.manager", "value": ada},
+        {"op": "replace", "path": f"{HRSYNC.upper()}.workLocation", "value": "Leeds"},
+    ]
+    answer = scim.call("PATCH", f"/Users/{bob}", {"schemas": [PATCH], "Operations": operations})
+    assert answer.status_code == 204, answer.text
+    got = scim.call("GET", f"/Users/{bob}").json()
+    assert got[ENTERPRISE]["manager"] == {"value": ada}
+    assert got[HRSYNC]["workLocation"] == "Leeds"
+
+
 def test_a_deleted_user_is_a_leaver_or_kept_as_configured(scim: Scim, tmp_path: Path) -> None:
     ada = scim.user("E1", "ada@example.com")
     scim.user("E2", "bob@example.com")

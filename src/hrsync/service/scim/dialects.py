@@ -8,15 +8,19 @@ reads it. The rest of their habits (capitalised ``op`` values, ``"False"`` as a 
   "urn:…:enterprise:2.0:User:manager", "value": "E042"}``, and so does a no-path
   ``replace`` keyed by that path; RFC 7643 §4.3 makes it ``{"value": "E042"}``.
 - Microsoft's reference collection adds a group member as a bare id string.
+- Microsoft's inbound provisioning collection names an extension's attribute after a dot:
+  ``"path": "urn:…:enterprise:2.0:User.manager"``; RFC 7644 §3.10 puts a colon there (read
+  as written, the path names an attribute of no schema, and the operation would do nothing).
 - Entra clears a manager with an empty value: that is the attribute removed."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from hrsync.service.scim.schema import ENTERPRISE_USER
+from hrsync.service.scim.schema import CORE_USER, ENTERPRISE_USER, HRSYNC_USER
 
 MANAGER = f"{ENTERPRISE_USER}:manager".lower()
+SCHEMAS = (CORE_USER, ENTERPRISE_USER, HRSYNC_USER, "urn:ietf:params:scim:schemas:core:2.0:Group")
 
 
 def plain(body: Any) -> Any:
@@ -38,6 +42,8 @@ def _operation(op: Any) -> Any:
         return op
     path_key, value_key = _key(op, "path"), _key(op, "value")
     path = op.get(path_key) if path_key else None
+    if path_key and isinstance(path, str):
+        path = op[path_key] = _colon(path)
     value = op.get(value_key) if value_key else None
     if isinstance(path, str) and path.lower() == MANAGER:
         if value is None or value == "" or value == {"value": ""}:
@@ -53,6 +59,15 @@ def _operation(op: Any) -> Any:
             elif key.lower() == ENTERPRISE_USER.lower() and isinstance(value[key], dict):
                 _manager_in(value[key])
     return op
+
+
+def _colon(path: str) -> str:
+    """``path`` with a dot after a schema's URN made the colon of RFC 7644's attrPath."""
+    lowered = path.lower()
+    for urn in SCHEMAS:
+        if lowered.startswith(f"{urn.lower()}."):
+            return f"{path[: len(urn)]}:{path[len(urn) + 1 :]}"
+    return path
 
 
 def _manager_in(enterprise: dict[str, Any]) -> None:
