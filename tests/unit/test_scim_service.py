@@ -324,3 +324,23 @@ def test_group_members_are_added_and_removed_as_entra_and_okta_send_them(scim: S
     assert {e.employee_id: e.extra for e in scim.read().employees} == {
         "E1": {"group:Sales": "member"}, "E2": {}
     }  # fmt: skip
+
+
+def test_a_patch_naming_no_known_attribute_is_refused_not_answered_204(scim: Scim) -> None:
+    ada = scim.user("E1", "ada@example.com")
+    for operations in (
+        [{"op": "replace", "path": "adreses", "value": "x"}],
+        [{"op": "Add", "path": f"{ENTERPRISE}:mgr", "value": "E2"}],
+        [{"op": "replace", "value": {"name.givenName": "Augusta", "costCentre": "42"}}],
+        [{"op": "replace", "value": {ENTERPRISE: {"department": "R", "dept": "R"}}}],
+    ):
+        answer = scim.call("PATCH", f"/Users/{ada}", {"schemas": [PATCH], "Operations": operations})
+        assert answer.status_code == 400, operations
+        assert answer.json()["scimType"] == "invalidPath"
+        assert "nothing was changed" in answer.json()["detail"]
+    got = scim.call("GET", f"/Users/{ada}").json()
+    assert "name" not in got and ENTERPRISE not in got  # not half-applied either
+    assert scim.events() == [("E1", "scim")]
+    whole = {"op": "add", "path": ENTERPRISE, "value": {"department": "Research"}}
+    extension = scim.call("PATCH", f"/Users/{ada}", {"schemas": [PATCH], "Operations": [whole]})
+    assert extension.status_code == 204  # a whole extension is a path too

@@ -31,6 +31,7 @@ from hrsync.service.metrics import Metrics
 from hrsync.service.scheduler import Scheduler
 from hrsync.service.scim.bulk_upload import BulkUploads
 from hrsync.service.scim.dialects import plain
+from hrsync.service.scim.paths import unknown_paths
 from hrsync.service.scim.schema import provider
 from hrsync.service.scim.storage import PushedStorage
 from hrsync.store.scim import ScimStore
@@ -93,6 +94,18 @@ class ScimApi:
             if isinstance(refused, TooManyFailures):
                 answer.headers["Retry-After"] = str(int(FAILURE_WINDOW))
             return self._answer(self.app.finalize_response(scim, answer), "", scim.method)
+        unknown = self._unknown_paths(scim)
+        if unknown:
+            return self._answer(
+                _scim_error(
+                    400,
+                    f"the PATCH names no attribute hrsync knows: {', '.join(unknown)} "
+                    "(GET /scim/v2/Schemas lists them); nothing was changed",
+                    "invalidPath",
+                ),
+                source.integration if source else "",
+                scim.method,
+            )
         storage = PushedStorage(
             self.store(),
             source.integration if source else "",
@@ -105,6 +118,14 @@ class ScimApi:
         if storage.events and source:
             self.scheduler.nudge(source.integration)
         return self._answer(answer, source.integration if source else "", scim.method)
+
+    def _unknown_paths(self, scim: ScimRequest) -> list[str]:
+        if scim.method.upper() != "PATCH" or not scim.body:
+            return []
+        try:
+            return unknown_paths(self.provider, scim.path, json.loads(scim.body))
+        except ValueError:
+            return []  # not JSON: the protocol says so
 
     def _serve(self, scim: ScimRequest, storage: PushedStorage) -> ScimResponse:
         try:
@@ -125,11 +146,22 @@ class ScimApi:
             return _error(
                 HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"the body is over {BODY_LIMIT // 1024} KiB"
             )
-        if body:
-            with contextlib.suppress(ValueError):  # the protocol says what is wrong with it
-                body = json.dumps(plain(json.loads(body))).encode()
         path = request.url.path.removeprefix(ROOT) or "/"
         path = ALIASES.get(path.lower().rstrip("/"), path)
+        if body:
+            with contextlib.suppress(ValueError):  # the protocol says what is wrong with it
+                parsed = plain(json.loads(body))
+                body = json.dumps(parsed).encode()
+                unknown = (
+                    unknown_paths(self.provider, path, parsed) if request.method == "PATCH" else []
+                )
+                if unknown:
+                    return _error(
+                        HTTPStatus.BAD_REQUEST,
+                        f"the PATCH names no attribute hrsync knows: {', '.join(unknown)} "
+                        "(GET /scim/v2/Schemas lists them); nothing was changed",
+                        "invalidPath",
+                    )
         return ScimRequest(
             method=request.method,
             base_url=str(request.base_url).rstrip("/") + ROOT,
@@ -269,10 +301,20 @@ class FailedTokens:
             return len(kept) >= FAILURES_ALLOWED
 
 
-def _error(status: HTTPStatus, detail: str) -> Response:
+def _scim_error(status: int, detail: str, scim_type: str) -> ScimResponse:
+    body = {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+        "status": str(status),
+        "scimType": scim_type,
+        "detail": detail,
+    }
+    return ScimResponse(HTTPStatus(status), body)
+
+
+def _error(status: HTTPStatus, detail: str, scim_type: str = "") -> Response:
     body = {
         "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
         "status": str(int(status)),
         "detail": detail,
-    }
+    } | ({"scimType": scim_type} if scim_type else {})
     return Response(json.dumps(body), status_code=int(status), media_type="application/scim+json")
