@@ -344,3 +344,14 @@ def test_a_patch_naming_no_known_attribute_is_refused_not_answered_204(scim: Sci
     whole = {"op": "add", "path": ENTERPRISE, "value": {"department": "Research"}}
     extension = scim.call("PATCH", f"/Users/{ada}", {"schemas": [PATCH], "Operations": [whole]})
     assert extension.status_code == 204  # a whole extension is a path too
+
+
+def test_a_pushed_password_is_never_kept(scim: Scim) -> None:
+    ada = scim.user("E1", "ada@example.com", password="Tr0ub4dor&3")
+    scim.call("PATCH", f"/Users/{ada}", {"schemas": [PATCH], "Operations": [
+        {"op": "replace", "path": "password", "value": "correct horse"}]})  # fmt: skip
+    store = ScimStore(scim.url, clock=scim.clock)
+    (kept,) = store.users("hr")
+    store.close()
+    assert "Tr0ub4dor" not in kept["body"] and "correct horse" not in kept["body"]
+    assert "password" not in scim.call("GET", f"/Users/{ada}").json()

@@ -320,9 +320,11 @@ def new_id() -> str:
 
 
 def _body(resource: Resource[Any]) -> dict[str, Any]:
+    """What is kept of a resource: never a password an identity provider sends along (Okta's
+    password sync): hrsync has no use for it and keeps no secret it does not need."""
     body: dict[str, Any] = resource.model_dump()
-    body.pop("id", None)
-    body.pop("meta", None)
+    for kept_apart in ("id", "meta", "password"):
+        body.pop(kept_apart, None)
     return body
 
 
