@@ -157,3 +157,16 @@ def test_service_bench_clock_warps_the_emulator_and_hrsync_alike(
     assert 599.0 < clock.now() - before < 601.0  # the wall clock goes on beneath
     with pytest.raises(ValueError):
         clock.advance(-1.0)
+
+
+def test_scim_bench_pushes_patches_and_syncs_with_nothing_lost(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = bench_module("scim", monkeypatch).run(tmp_path, users=40, patches=10, clients=4)
+    push, patch, sync = result["push"], result["patch"], result["sync"]
+    assert push["by_status"] == {"201": 40} and push["lost"] == 0
+    assert push["store_rows"] == push["get_users_total"] == 40
+    assert patch["by_status"] == {"204": 10} and patch["lost"] == 0
+    assert sync["nobody_twice"] is True and sync["lock_periods"] == 0
+    assert sync["invitation_calls"] >= sync["fewest_invitation_calls"] == 1
+    assert sync["events_by_state"] == {"done": 50} and sync["floor_s"] == 0.0

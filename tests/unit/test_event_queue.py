@@ -223,3 +223,50 @@ def test_a_stream_of_events_wakes_the_scheduler_once_a_gap_not_at_every_call(
     for _ in range(20):  # the rest of the stream within the gap
         scheduler.nudge("hr")
     assert not scheduler.wake.is_set()
+
+
+def pushed(n: int, at: float, *, debounce: float = 1.0, attempts: int = 0) -> EventRecord:
+    """An event a SCIM push queued at ``at``, due a debounce later."""
+    return EventRecord(n, "hr", f"E{n}", at, "queued", attempts, at + debounce, None, None, "",
+                       "scim")  # fmt: skip
+
+
+def test_a_stream_of_pushes_is_gathered_into_one_run_for_at_most_six_debounces() -> None:
+    """As ``[source] debounce_seconds`` says: while pushes still come in, the run waits for
+    them, but the first push waits at most 6 debounces; a run's worth goes at once."""
+    from hrsync.service.events import GATHER_FOR, gathering
+    from hrsync.store.events import MOST_DUE
+
+    due = [pushed(1, NOW), pushed(2, NOW + 0.5)]
+    assert gathering(due, True, NOW + 1.0)  # more pushes are on their way
+    assert not gathering(due, False, NOW + 1.0)  # the stream paused for a debounce: go
+    assert gathering(due, True, NOW + GATHER_FOR - 0.1)
+    assert not gathering(due, True, NOW + GATHER_FOR)  # the first has waited long enough
+    full = [pushed(n, NOW + n / 1000) for n in range(MOST_DUE)]
+    assert not gathering(full, True, NOW + 1.0)  # a run takes no more than these anyway
+    assert not gathering([pushed(1, NOW, debounce=0.0)], True, NOW)  # no debounce, no wait
+    # An event tried again is no push: it does not wait for the stream, nor make others wait.
+    retried = pushed(1, NOW - 100, debounce=130.0, attempts=1)
+    assert not gathering([retried], True, NOW + 31)
+    assert gathering([retried, pushed(2, NOW)], True, NOW + 1.0)
+
+
+def test_pushes_waiting_are_those_whose_debounce_goes_on(
+    store_url: str, clock: VirtualClock
+) -> None:
+    from hrsync.store.scim import ScimStore
+
+    scim = ScimStore(store_url, clock=clock)
+    hr = Store(store_url, clock=clock, integration="hr")
+    try:
+        assert not hr.pushes_waiting()
+        with scim.writing() as connection:
+            scim.queue_event(connection, "hr", "E1", wait=1.0)
+        hr.queue_events(["E2"], sender="webhook")  # due at once: no push waiting
+        assert hr.pushes_waiting()
+        assert [e.employee_id for e in hr.due_events()] == ["E2"]
+        clock.advance(1.0)
+        assert not hr.pushes_waiting() and len(hr.due_events()) == 2
+    finally:
+        hr.close()
+        scim.close()

@@ -31,7 +31,14 @@ from hrsync.config import Settings, load_settings
 from hrsync.errors import HrsyncError, SafetyHold
 from hrsync.logcontext import bound
 from hrsync.service.claims import Hold, LeaseGate, LeaseLost, LeaseWatch, held
-from hrsync.service.events import EVENT_GAP, EVENT_ROUNDS, GiveWay, people_outcomes, settled
+from hrsync.service.events import (
+    EVENT_GAP,
+    EVENT_ROUNDS,
+    GiveWay,
+    gathering,
+    people_outcomes,
+    settled,
+)
 from hrsync.service.progress import LiveProgress
 from hrsync.service.stopping import StopGate, StoppableClock, Stopping
 from hrsync.store import Store
@@ -242,6 +249,11 @@ class Scheduler:
             try:
                 due = events.due_events()
                 if not due:
+                    return False
+                if gathering(due, events.pushes_waiting(), events.clock.now()):
+                    # pushes still come in: looked at again after a gap (``_too_soon``)
+                    again = time.monotonic() + EVENT_GAP
+                    self._look_again = min(self._look_again or again, again)
                     return False
                 self.hold = hold
                 try:

@@ -105,6 +105,22 @@ class EventQueue:
         with self.engine.connect() as connection:
             return [_record(row) for row in connection.execute(query).mappings()]
 
+    def pushes_waiting(self) -> bool:
+        """Whether an event of this integration a push queued is not due yet: pushes are
+        still coming in (an event tried again waits for its retry, not for more pushes)."""
+        query = (
+            select(HrEvent.id)
+            .where(
+                HrEvent.integration == self.integration,
+                HrEvent.state == "queued",
+                HrEvent.attempts == 0,
+                HrEvent.next_try_at > self._clock.now(),
+            )
+            .limit(1)
+        )
+        with self.engine.connect() as connection:
+            return connection.execute(query).first() is not None
+
     def next_event_at(self) -> float | None:
         """When the next queued event of any integration is due (None: none is queued)."""
         query = select(func.min(HrEvent.next_try_at)).where(HrEvent.state == "queued")
