@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -270,3 +271,16 @@ def test_pushes_waiting_are_those_whose_debounce_goes_on(
     finally:
         hr.close()
         scim.close()
+
+
+def test_while_pushes_come_in_a_run_takes_its_people_in_whole_invitation_calls() -> None:
+    from hrsync.service.events import whole_calls
+
+    due = [pushed(n, NOW) for n in range(250)]
+    assert whole_calls(due, False) == due  # the pushes paused: everyone now
+    assert whole_calls(due, True) == due[:200]  # two full calls; 50 wait for the next run
+    assert whole_calls(due[:60], True) == due[:60]  # fewer than a call's: they go as they are
+    assert whole_calls(due[:200], True) == due[:200]
+    # People, not events: a person pushed twice (created, then their manager set) is one.
+    again = [*due[:150], replace(due[3], id=1000), *due[150:]]
+    assert [e.id for e in whole_calls(again, True)] == [e.id for e in again[:201]]

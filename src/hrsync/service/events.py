@@ -11,6 +11,7 @@ from hrsync.store import Store
 from hrsync.store.events import MOST_DUE, EventRecord
 from hrsync.sync.apply import ApplyReport
 from hrsync.sync.plan import Plan
+from hrsync.targets.cliq.invite import BATCH as INVITE_BATCH
 
 if TYPE_CHECKING:
     from hrsync.service.scheduler import RunResult
@@ -41,6 +42,25 @@ def gathering(due: list[EventRecord], pushes_waiting: bool, now: float) -> bool:
     first = fresh[0]
     debounce = first.next_try_at - first.received_at
     return now < first.received_at + GATHER_FOR * debounce
+
+
+def whole_calls(due: list[EventRecord], pushes_waiting: bool) -> list[EventRecord]:
+    """The events a run takes of ``due`` while pushes still come in: those of the first
+    people in whole invitation calls (100 a call), the rest left for the next run with the
+    pushes to come, rather than invited in a part-filled call now (full or not, a call is one
+    of Zoho's 5 a minute). All of them once the pushes pause, or if fewer than a call's."""
+    if not pushes_waiting:
+        return due
+    people: set[str] = set()
+    cut = len(due)
+    for n, event in enumerate(due):
+        if event.employee_id not in people:
+            if len(people) % INVITE_BATCH == 0:
+                cut = n  # the first event of a call that might not be filled
+            people.add(event.employee_id)
+    if len(people) % INVITE_BATCH == 0 or len(people) < INVITE_BATCH:
+        return due
+    return due[:cut]
 
 
 class GiveWay:

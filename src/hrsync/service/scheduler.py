@@ -38,6 +38,7 @@ from hrsync.service.events import (
     gathering,
     people_outcomes,
     settled,
+    whole_calls,
 )
 from hrsync.service.progress import LiveProgress
 from hrsync.service.stopping import StopGate, StoppableClock, Stopping
@@ -250,11 +251,13 @@ class Scheduler:
                 due = events.due_events()
                 if not due:
                     return False
-                if gathering(due, events.pushes_waiting(), events.clock.now()):
+                pushes_waiting = events.pushes_waiting()
+                if gathering(due, pushes_waiting, events.clock.now()):
                     # pushes still come in: looked at again after a gap (``_too_soon``)
                     again = time.monotonic() + EVENT_GAP
                     self._look_again = min(self._look_again or again, again)
                     return False
+                due = whole_calls(due, pushes_waiting)
                 self.hold = hold
                 try:
                     result = self.run_one(name, base, events=tuple(e.employee_id for e in due))
