@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from hrsync.cli.demo import sample_employees
+from hrsync.errors import SafetyHold
 from tests.api.conftest import Hrsync
 from tests.conftest import World
 from tests.support import cliq_users, converge
@@ -91,3 +94,27 @@ def test_only_a_held_apply_can_be_approved(world: World, hrsync: Hrsync) -> None
     assert "run 1 is not held (it is an apply that succeeded); nothing to approve" in done.stderr
     missing = hrsync("runs", "approve", "99", "--yes")
     assert missing.exit_code == ERROR and "no run 99" in missing.stderr
+
+
+def test_a_held_run_for_hr_events_that_named_someone_hr_cannot_sync_can_be_approved(
+    world: World, hrsync: Hrsync
+) -> None:
+    """The events named an id HR does not have: the run refused it alone and was held for
+    the others; the approval applies the others, not fails on the id refused."""
+    rows = sample_employees(30)
+    world.write(rows)
+    converge(world)
+    leavers = [row["employee_id"] for row in rows[:12]]
+    for row in rows[:12]:
+        row["status"] = "inactive"
+    world.write(rows)
+    app = world.app()
+    app.engine.only = frozenset([*leavers, "E99999"])
+    app.engine.events = (*leavers, "E99999")
+    with pytest.raises(SafetyHold) as held:
+        app.engine.run_apply()
+    app.close()
+    assert active(world) == 30
+    approved = hrsync("runs", "approve", str(held.value.run_id), "--yes")
+    assert approved.exit_code == 0, approved.output
+    assert active(world) == 18

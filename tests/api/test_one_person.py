@@ -60,3 +60,24 @@ def test_an_id_hr_does_not_have_is_refused_before_anything_is_sent(world: World)
         app.engine.run_apply()
     app.close()
     assert cliq_users(world) == {}
+
+
+def test_a_new_manager_nobody_named_is_found_for_a_mover_and_a_joiner(world: World) -> None:
+    """A run for some people sets reporting-to to a manager it does not sync: the manager's
+    Cliq user is known from the plan, not only the people named."""
+    rows = sample_employees(20)
+    world.write(rows[:19])
+    converge(world)
+    mover, joiner, boss = rows[10], rows[19], rows[3]
+    mover["manager_id"] = joiner["manager_id"] = boss["employee_id"]
+    world.write(rows)
+
+    app = world.app()
+    app.engine.only = frozenset({mover["employee_id"], joiner["employee_id"]})
+    outcome = app.engine.run_apply()
+    app.close()
+    assert outcome.report is not None and outcome.report.failed == []
+    users = cliq_users(world)
+    boss_id = users[boss["employee_id"]]["id"]
+    assert users[mover["employee_id"]]["reportingto"]["id"] == boss_id
+    assert users[joiner["employee_id"]]["reportingto"]["id"] == boss_id

@@ -369,7 +369,9 @@ class Engine:
             hold.run_id = run_id
             held = run_summary(plan, fingerprint) | {
                 "hold": str(hold),
-                "only": sorted(self.only),
+                # Whom an approval applies it for: not those refused (the plan has none of
+                # theirs, and an approval of some people refuses an id HR cannot sync).
+                "only": sorted(self.only - plan.refused.keys()),
                 "stakes": [c.describe(done=False) for c in plan.changes[:STAKES]],
             }
             self.store.finish_run(run_id, "held", held)

@@ -91,13 +91,23 @@ def for_people(plan: Plan, only: Collection[str], *, order: Sequence[str] = ()) 
         kept.sort(key=_arrival(order))
     needed = _needed(kept)
     creations = [c for c in plan.changes if _creation(c) in needed]
+    known = wanted | _managers(kept)  # a manager not named is known all the same
     return replace(
         plan,
         changes=creations + kept,
         errors=[e for e in plan.errors if e.employee_id in wanted],
         drift=[k for k in plan.drift if k in {c.key for c in kept}],
-        known_users={e: z for e, z in plan.known_users.items() if e in wanted},
+        known_users={e: z for e, z in plan.known_users.items() if e in known},
     )
+
+
+def _managers(changes: list[Change]) -> set[str]:
+    """The employee ids of the managers the kept changes give someone."""
+    found = {c.manager_id for c in changes if isinstance(c, InviteUser) and c.manager_id}
+    for change in changes:
+        if isinstance(change, UpdateUser) and "reporting_to" in change.changes:
+            found.add(change.changes["reporting_to"][1])
+    return found - {""}
 
 
 def _arrival(order: Sequence[str]) -> Callable[[Change], int]:
