@@ -17,8 +17,9 @@ in-process emulator; checked after every step:
   guard's threshold has a run held instead of deactivating everyone;
 - after a fault-free full run the next plan is empty.
 
-`make test` runs a bounded, repeatable set of histories; `make soak` runs thousands and
-prints what it explored (HYPOTHESIS_PROFILE=soak, HRSYNC_SOAK_EXAMPLES).
+`make test` runs a bounded, repeatable set of histories (HRSYNC_SCIM_MODEL_EXAMPLES, 30: about
+25 s); `make soak` runs thousands and prints what it explored (HYPOTHESIS_PROFILE=soak,
+HRSYNC_SOAK_EXAMPLES).
 """
 
 from __future__ import annotations
@@ -149,6 +150,7 @@ class Pushes(RuleBasedStateMachine):
         self.since_held = 0  # pushes and runs since the last of them was held
         self.service: AsgiClient | None = None
         self.readings: Any = None
+        self.admin: Any = None
         self.to_leave: set[str] = set()  # whom the last run for events was to deactivate
 
     def teardown(self) -> None:
@@ -160,6 +162,8 @@ class Pushes(RuleBasedStateMachine):
             self.service.close()
         if self.readings is not None:
             self.readings.dispose()
+        if self.admin is not None:
+            self.admin.close()
         self.http.close()
         self.tmp.cleanup()
 
@@ -249,7 +253,6 @@ class Pushes(RuleBasedStateMachine):
         for email in there:
             hr_id = next(p.hr_id for p in first if p.email == email)
             self.mobiles[hr_id] = "+1 555 0100"
-        self.event_run()
         self.converge()
 
     # the service ------------------------------------------------------------------------------
@@ -389,6 +392,8 @@ class Pushes(RuleBasedStateMachine):
                 "deleted": kept["(deleted)"],
                 "active": kept.get("active") is not False,
                 "userName": kept.get("userName"),
+                "email": [e.get("value") for e in kept.get("emails") or []],
+                "family": (kept.get("name") or {}).get("familyName"),
                 "department": enterprise.get("department"),
                 "title": kept.get("title") or "",
                 "designation": ours.get("designation") or "",
@@ -399,6 +404,8 @@ class Pushes(RuleBasedStateMachine):
                 "deleted": person.deleted,
                 "active": person.active,
                 "userName": person.user_name,
+                "email": [person.email],
+                "family": person.family,
                 "department": person.department,
                 "title": person.title,
                 "designation": person.designation,
@@ -597,6 +604,7 @@ class Pushes(RuleBasedStateMachine):
         without externalId, or with another person's userName, is refused alone."""
         records: list[dict[str, Any]] = []
         changed: list[str] = []
+        there = self.live()  # whose userName a refused record may carry
         for kind in how:
             live = self.live()
             gone = sorted(h for h, p in self.people.items() if p.deleted)
@@ -621,14 +629,13 @@ class Pushes(RuleBasedStateMachine):
                     self.record(person, active=None if "without" in kind else person.active)
                 )
             changed.append(person.hr_id)
-        if refused and self.live():
+        if refused == "no externalId" or (refused and there):
             stray = self.record(self.new_person("Sales"), active=True)
             if refused == "no externalId":
                 del stray["data"]["externalId"]
             else:
-                stray["data"]["userName"] = self.people[
-                    data.draw(st.sampled_from(self.live()))
-                ].user_name
+                taken = self.people[data.draw(st.sampled_from(there))]
+                stray["data"]["userName"] = taken.user_name
             records.insert(data.draw(st.integers(0, len(records))), stray)
         else:
             refused = ""
@@ -679,11 +686,12 @@ class Pushes(RuleBasedStateMachine):
         elif how == "taken externalId":
             answer = self.post(replace(fresh, hr_id=hr_id).body())
         elif how == "rename to a taken userName":
-            other = data.draw(st.sampled_from(self.live()))
-            if other == hr_id:
+            others = [h for h in self.live() if h != hr_id]
+            if not others:
                 return
-            taken = {"op": "replace", "path": "userName", "value": self.people[other].user_name}
-            answer = self.call("PATCH", path if method != "POST" else f"/Users/{person.scim_id}",
+            other = self.people[data.draw(st.sampled_from(others))]
+            taken = {"op": "replace", "path": "userName", "value": other.user_name}
+            answer = self.call("PATCH", f"/Users/{person.scim_id}",
                                {"schemas": [PATCH], "Operations": [taken]})  # fmt: skip
         elif how == "unknown id":
             gone = [p.scim_id for p in self.people.values() if p.deleted] + ["0" * 32]
@@ -1033,7 +1041,9 @@ class Pushes(RuleBasedStateMachine):
     # the invariants ----------------------------------------------------------------------------
     @invariant()
     def nobody_twice(self) -> None:
-        state: Any = self.world.state() if hasattr(self, "world") else {"users": []}
+        if not hasattr(self, "world"):
+            return
+        state: Any = self.world.state()
         emails = [u["email_id"].lower() for u in state["users"]]
         ids = [u["employee_id"] for u in state["users"] if u.get("employee_id")]
         assert len(emails) == len(set(emails)), "a Cliq user exists twice (email)"
@@ -1084,8 +1094,9 @@ class Pushes(RuleBasedStateMachine):
         for hr_id, person in self.people.items():
             if hr_id in self.frozen or person.broken:
                 continue
-            if person.deleted and self.on_delete == "keep":
-                continue  # never in Cliq: nothing to keep
+            if person.deleted and self.on_delete == "keep":  # not in Cliq when deleted
+                assert hr_id not in users, f"{hr_id} was deleted before Cliq had them"
+                continue
             self.matches(hr_id, users)
         self.clock.advance(180)
         app = self.world.app(dry_run=True)
