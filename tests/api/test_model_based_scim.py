@@ -54,7 +54,13 @@ from hrsync.emulator.transport import mock_transport
 from hrsync.emulator.variants import VARIANTS
 from hrsync.errors import HrsyncError, SafetyHold, SourceError, StalePlan
 from hrsync.service.app import create_service
-from hrsync.service.events import EVENT_GAP, gathering, people_outcomes, settled
+from hrsync.service.events import (
+    EVENT_GAP,
+    gathering,
+    people_outcomes,
+    settled,
+    whole_calls,
+)
 from hrsync.service.scheduler import RunResult
 from hrsync.service.scim.routes import ScimApi
 from hrsync.store import Store
@@ -803,6 +809,7 @@ class Pushes(RuleBasedStateMachine):
             while gathering(due, queue.pushes_waiting(), self.clock.now()):
                 self.clock.advance(EVENT_GAP)  # the scheduler looks again after a gap
                 due = queue.due_events()
+            due = whole_calls(due, queue.pushes_waiting())
             if not due:
                 return due, None
             named = tuple(e.employee_id for e in due)
