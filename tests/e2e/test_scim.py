@@ -27,7 +27,12 @@ PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
 
 def scim_service(
-    serve: Serve, tmp_path: Path, service: Any, *, source: str = ""
+    serve: Serve,
+    tmp_path: Path,
+    service: Any,
+    *,
+    source: str = "",
+    serve_args: tuple[str, ...] = (),
 ) -> tuple[str, str, httpx.Client]:
     """The Cliq emulator, hrsync.toml's own integration as a SCIM source into it (with
     ``source``'s lines in its [source] too), its token and ``hrsync serve``: (emulator URL,
@@ -45,7 +50,7 @@ def scim_service(
     made = run_hrsync(tmp_path, env, "--json", "integrations", "scim-token", "hrsync.toml")
     assert made.returncode == 0, made.stderr
     token = json.loads(made.stdout)["token"]
-    _, url = service(env)
+    _, url = service(env, *serve_args)
     client = httpx.Client(
         base_url=f"{url}/scim/v2",
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/scim+json"},
@@ -143,3 +148,20 @@ def test_entra_provisioning_reaches_cliq(serve: Serve, tmp_path: Path, service: 
             60,
             "the leaver was not deactivated, or the mover not moved",
         )
+
+
+def test_a_push_is_synced_once_its_debounce_is_over_not_at_the_next_tick(
+    serve: Serve, tmp_path: Path, service: Any
+) -> None:
+    """Schedules are looked at every minute here: a push (due a second after it came) is
+    synced within seconds all the same."""
+    import time
+
+    base, _, scim = scim_service(serve, tmp_path, service, serve_args=("--check-every", "60"))
+    with scim:
+        time.sleep(2)  # the scheduler's first look is over: it now waits its minute
+        pushed = time.monotonic()
+        body = {"schemas": [CORE], "externalId": "E9", "userName": "grace@example.com"}
+        assert scim.post("/Users", json=body).status_code == 201
+        wait_for(lambda: cliq_user(base, "E9"), 30, "the push waited for the next tick")
+        assert time.monotonic() - pushed < 20

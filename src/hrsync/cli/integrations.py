@@ -256,8 +256,9 @@ def scim_token(ctx: typer.Context, name: str) -> None:
     if mode.json:
         emit_json({"integration": name, "token": token, "path": "/scim/v2/"})
         return
+    shown = TOML_FILE if name == TOML else name
     console.print(
-        f"{name}'s SCIM token (shown once; hrsync keeps only its hash):\n\n  {token}\n\n"
+        f"{shown}'s SCIM token (shown once; hrsync keeps only its hash):\n\n  {token}\n\n"
         "Give your identity provider the tenant URL https://YOUR-HRSYNC-HOST/scim/v2/ and this "
         "token as its secret token (Bearer).",
         highlight=False,

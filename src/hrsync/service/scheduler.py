@@ -215,16 +215,32 @@ class Scheduler:
         base = load_settings(self.config)
         self._look_again = None
         with integrations_of(base, self._http) as integrations:
-            for _ in range(EVENT_ROUNDS):  # those that came in meanwhile, or beyond one run's
-                went = False
-                for name in integrations.store.due_event_integrations():
-                    if self.stop_event.is_set():
-                        return
-                    if self._too_soon(name):
-                        continue
-                    went = self._run_events(integrations, name, base) or went
-                if not went:
+            try:
+                self._event_rounds(integrations, base)
+            finally:
+                self._look_when_due(integrations.store)
+
+    def _event_rounds(self, integrations: Integrations, base: Settings) -> None:
+        for _ in range(EVENT_ROUNDS):  # those that came in meanwhile, or beyond one run's
+            went = False
+            for name in integrations.store.due_event_integrations():
+                if self.stop_event.is_set():
                     return
+                if self._too_soon(name):
+                    continue
+                went = self._run_events(integrations, name, base) or went
+            if not went:
+                return
+
+    def _look_when_due(self, store: Store) -> None:
+        """Events not due yet (a push waits its debounce, a failed change its retry) are
+        looked at once due, not at the next tick."""
+        at = store.next_event_due_later()
+        if at is None:
+            return
+        later = time.monotonic() + max(0.0, at - time.time()) + 0.05
+        with self._queue_lock:
+            self._look_again = later if self._look_again is None else min(self._look_again, later)
 
     def _too_soon(self, name: str) -> bool:
         """Whether ``name``'s last run for HR events began less than ``EVENT_GAP`` ago: the

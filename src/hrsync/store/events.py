@@ -121,6 +121,16 @@ class EventQueue:
         with self.engine.connect() as connection:
             return connection.execute(query).first() is not None
 
+    def next_event_due_later(self) -> float | None:
+        """When the next queued event not due yet becomes due (a push's debounce, a retry's
+        wait), of any integration (None: every queued event is due already, or none is)."""
+        query = select(func.min(HrEvent.next_try_at)).where(
+            HrEvent.state == "queued", HrEvent.next_try_at > self._clock.now()
+        )
+        with self.engine.connect() as connection:
+            found = connection.execute(query).scalar()
+        return None if found is None else float(found)
+
     def next_event_at(self) -> float | None:
         """When the next queued event of any integration is due (None: none is queued)."""
         query = select(func.min(HrEvent.next_try_at)).where(HrEvent.state == "queued")
