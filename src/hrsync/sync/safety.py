@@ -45,8 +45,9 @@ def check_deactivations(
     plan: Plan, thresholds: Thresholds, *, confirmed: int | None, recent: int = 0
 ) -> None:
     """Hold when a run would deactivate too many managed users, unless the admin confirmed
-    exactly that number. ``recent``: what runs for HR events deactivated in the last
-    ``BURST_WINDOW`` (a burst spread over many small runs is held like one large run)."""
+    exactly that number. ``recent``, for a run for HR events: what applies deactivated in the
+    last ``BURST_WINDOW`` since an admin last approved a held run (a burst spread over many
+    small runs is held like one large run)."""
     count = len(plan.of(DeactivateUser))
     allowed = max(
         thresholds.deactivation_floor, int(plan.managed_users * thresholds.max_deactivation_share)
@@ -55,7 +56,7 @@ def check_deactivations(
         return
     total = count + recent
     share = total / plan.managed_users if plan.managed_users else 1.0
-    before = f", after {recent} in the past hour by runs for HR events," if recent else ""
+    before = f", after {recent} in the past hour," if recent else ""
     raise SafetyHold(
         f"this run would deactivate {count} of {plan.managed_users} managed users{before} "
         f"({total}, {share:.0%}), above the limit of {allowed}. Check the HR source; if it is "
