@@ -29,11 +29,10 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import RowMapping
-
 from hrsync.clock import Clock
 from hrsync.model import CANONICAL_FIELDS, SourceSnapshot
 from hrsync.sources.records import ParsedRow, RowParser, validate
+from hrsync.store.scim import Row as RowMapping
 from hrsync.store.scim import ScimStore
 
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"

@@ -32,6 +32,9 @@ from hrsync.store.db import Store, _sqlite_pragmas
 from hrsync.store.tables import HrEvent, Integration, ScimResource, ScimToken, ScimUpload
 
 RESOURCES = ScimResource.__table__
+# What callers hold between the store's calls: a transaction, and a kept row.
+Transaction = Connection
+Row = RowMapping
 # The columns a filter ``attribute eq "value"`` is answered from without reading bodies.
 LOOKED_UP = ("id", "external_id", "employee_number", "name_key", "hr_id")
 
@@ -70,6 +73,12 @@ class ScimStore:
             self._store.close()
 
     # transactions ------------------------------------------------------------------------
+    @contextmanager
+    def savepoint(self, connection: Connection) -> Iterator[None]:
+        """A part of ``connection``'s transaction undone alone when its block fails."""
+        with connection.begin_nested():
+            yield
+
     @contextmanager
     def reading(self) -> Iterator[Connection]:
         with self.engine.connect() as connection:

@@ -29,13 +29,13 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 from scim2_models import Context, Resource, SCIMException
-from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
 from hrsync.config import SourceConfig
 from hrsync.service.scim.dialects import plain
 from hrsync.service.scim.schema import ENTERPRISE_USER, HRSYNC_USER
 from hrsync.service.scim.storage import PushedStorage, name_key
+from hrsync.store.scim import Transaction as Connection
 
 if TYPE_CHECKING:
     from hrsync.service.scim.routes import ScimApi, Source
@@ -211,7 +211,7 @@ class BulkUploads:
             said |= {"bulkId": _get(operation, "bulkId"), "externalId": None}
         queued = len(storage.events)
         try:
-            with connection.begin_nested():
+            with storage.store.savepoint(connection):
                 data = _data(operation)
                 said["externalId"] = data.get("externalId")
                 if not isinstance(data.get("externalId"), str) or not data["externalId"].strip():

@@ -32,10 +32,11 @@ from scim2_models.path import CompareOperator, Comparison
 from scim2_server.service import ScimService
 from scim2_server.storage import ScimStorage, SearchPage
 from scim2_server.utils import parametrize
-from sqlalchemy import Connection, RowMapping
 
 from hrsync.service.scim.schema import CORE_USER, ENTERPRISE_USER
+from hrsync.store.scim import Row as RowMapping
 from hrsync.store.scim import ScimStore, Taken
+from hrsync.store.scim import Transaction as Connection
 
 # A filter ``ATTRIBUTE eq "value"`` on these is answered from the store's columns.
 COLUMN_OF = {
