@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from hrsync.cli.demo import sample_employees
 from hrsync.cli.main import app as cli
-from hrsync.emulator.variants import VARIANTS
+from hrsync.emulator.variants import every
 from hrsync.errors import BadRequest
 from tests.conftest import BASE, World
 from tests.support import access_token, cliq_users, converge, planned
@@ -28,7 +28,7 @@ def bearer(world: World) -> dict[str, str]:
 def test_the_table_names_each_variant_with_its_reading_and_source(world: World) -> None:
     answer = world.http.get(f"{BASE}/_emulator/variants").json()
     assert answer["variants"] == []
-    assert [v["name"] for v in answer["known"]] == list(VARIANTS)
+    assert [v["name"] for v in answer["known"]] == list(every())
     assert all(v["reading"] is None or v["reading"] > 0 for v in answer["known"])
     assert all(v["source"] and v["instead"] for v in answer["known"])
     refused = world.http.post(f"{BASE}/_emulator/variants", json={"variants": ["shouting"]})

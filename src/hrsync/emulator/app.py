@@ -21,6 +21,8 @@ from hrsync.emulator.accounts import Accounts
 from hrsync.emulator.context import Ctx
 from hrsync.emulator.core import INPUT_INVALID, THROTTLE_400, EmuRequest, EmuResponse, ZohoError
 from hrsync.emulator.faults import Faults, refusal
+from hrsync.emulator.hr import Vendor
+from hrsync.emulator.hr import vendors as hr_vendors
 from hrsync.emulator.limits import RateLimiter
 from hrsync.emulator.state import Org, new_org
 from hrsync.emulator.variants import parse as parse_variants
@@ -156,6 +158,8 @@ class Emulator:
         self.faults = Faults()
         self.calls: dict[str, int] = defaultdict(int)
         self.cursors: dict[str, tuple[str, int]] = {}
+        # HR systems' own APIs, each under its prefix (/bamboohr/, /personio/, /hibob/)
+        self.hr: dict[str, Vendor] = hr_vendors(self.seed)
 
     def handle(self, req: EmuRequest) -> EmuResponse:
         """Every answer carries a ``Date`` header on the emulator's clock, as a server's does."""
@@ -170,6 +174,9 @@ class Emulator:
                 return control.handle(self, req, path)
             if path.startswith("/oauth/v2/"):
                 return self._accounts(req, path)
+            prefix, _, rest = path.removeprefix("/").partition("/")
+            if prefix in self.hr:
+                return self.hr[prefix].handle(req, "/" + rest, self.clock.now(), self.variants)
             return self._api(req, path)
         except ZohoError as err:
             return err.response()

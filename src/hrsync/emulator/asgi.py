@@ -30,6 +30,7 @@ def create_app(emulator: Emulator) -> Starlette:
             # drops tabs and newlines, so /profiles/%0A would be taken for /profiles
             path=request.scope["path"],
             query=dict(request.query_params),
+            query_pairs=list(request.query_params.multi_items()),
             headers={k.lower(): v for k, v in request.headers.items()},
             body=body,
         )

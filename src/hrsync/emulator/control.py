@@ -17,6 +17,11 @@ if TYPE_CHECKING:
 def handle(emu: Emulator, req: EmuRequest, path: str) -> EmuResponse:
     name = path.removeprefix("/_emulator/")
     key = (req.method, name)
+    if name.startswith("hr/"):  # an HR system's own control calls
+        vendor, _, rest = name.removeprefix("hr/").partition("/")
+        if vendor not in emu.hr:
+            raise ZohoError(404)
+        return emu.hr[vendor].control(req, "/" + rest, emu.clock.now())
     if key == ("GET", "state"):
         return EmuResponse(200, state(emu))
     if key == ("POST", "reset"):
@@ -83,6 +88,7 @@ def stats(emu: Emulator) -> dict[str, Any]:
         "token_refreshes": emu.accounts.refreshes,
         "token_denials": emu.accounts.denials,
         "unexpected_errors": emu.unexpected_errors,
+        "hr": {name: vendor.stats() for name, vendor in emu.hr.items()},
     }
 
 
@@ -108,6 +114,7 @@ def state(emu: Emulator) -> dict[str, Any]:
         "people_managed": org.people_managed,
         "people": people.state(org.people),
         "connect": connect.state(org),
+        "hr": {name: vendor.state() for name, vendor in emu.hr.items()},
     }
 
 

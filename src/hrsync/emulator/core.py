@@ -41,6 +41,9 @@ class EmuRequest:
     query: dict[str, str] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
+    # Every query parameter as sent, repeated ones included (``attributes[]=a&attributes[]=b``);
+    # ``query`` keeps the last value of each.
+    query_pairs: list[tuple[str, str]] = field(default_factory=list)
 
     def json(self) -> Any:
         if not self.body:

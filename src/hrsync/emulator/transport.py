@@ -13,6 +13,7 @@ def to_emu_request(request: httpx.Request, body: bytes) -> EmuRequest:
         method=request.method,
         path=request.url.path,
         query=dict(request.url.params),
+        query_pairs=list(request.url.params.multi_items()),
         headers={k.lower(): v for k, v in request.headers.items()},
         body=body,
     )

@@ -187,13 +187,21 @@ VARIANTS: dict[str, Variant] = {
 }
 
 
+def every() -> dict[str, Variant]:
+    """Zoho's variants and the HR systems' (emulator/hr), by name."""
+    from hrsync.emulator.hr import variants as hr_variants
+
+    return {**VARIANTS, **{v.name: v for v in hr_variants()}}
+
+
 def parse(names: Iterable[str]) -> frozenset[str]:
     """Variant names (comma-separated pieces allowed), checked against the table."""
     chosen = {n.strip() for name in names for n in name.split(",") if n.strip()}
-    unknown = sorted(chosen - VARIANTS.keys())
+    known = every()
+    unknown = sorted(chosen - known.keys())
     if unknown:
         raise ValueError(
-            f"unknown emulator variant {', '.join(unknown)}; known: {', '.join(VARIANTS)}"
+            f"unknown emulator variant {', '.join(unknown)}; known: {', '.join(known)}"
         )
     return frozenset(chosen)
 
@@ -208,5 +216,5 @@ def table() -> list[dict[str, object]]:
             "instead": v.instead,
             "source": v.source,
         }
-        for v in VARIANTS.values()
+        for v in every().values()
     ]

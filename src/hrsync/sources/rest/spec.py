@@ -1,0 +1,168 @@
+"""What a ``rest`` source reads, as configuration: ``[source.rest]`` in hrsync.toml (or a
+preset's file, which the table overrides key by key).
+
+A read is one request that lists people (``path``, ``params``, ``body``), repeated page by
+page (``[source.rest.paging]``), whose records are found by a JSONPath (``records``); each
+record may need further requests (``[[source.rest.children]]``), and its fields are found
+by JSONPaths relative to it (``[source.rest.fields]``). ``[source.rest.since]`` makes later
+reads incremental, where the API can say what changed.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from hrsync.model import CANONICAL_FIELDS
+
+
+class Auth(BaseModel):
+    """How each call proves who sends it. The secrets may come from the environment, e.g.
+    ``HRSYNC_SOURCE__REST__AUTH__PASSWORD``; a stored connection (``connection``) may hold
+    them instead."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal[
+        "none", "basic", "bearer", "api_key", "token_exchange", "oauth2_client_credentials"
+    ] = "none"
+    username: str = ""  # basic
+    password: SecretStr = SecretStr("")  # basic
+    token: SecretStr = SecretStr("")  # bearer, api_key: the key itself
+    key_name: str = "Authorization"  # api_key: the header or query parameter carrying it
+    key_in: Literal["header", "query"] = "header"
+    key_prefix: str = ""  # api_key: written before the key, e.g. "Token "
+    # token_exchange / oauth2_client_credentials: where a token is asked for, with what
+    token_url: str = ""
+    client_id: str = ""
+    client_secret: SecretStr = SecretStr("")
+    scope: str = ""
+    token_body: Literal["json", "form"] = "form"
+    token_path: str = "access_token"  # token_exchange: where the token is in the answer
+    expires_path: str = "expires_in"  # seconds; absent: taken as an hour
+    # token_exchange: the API hands out the next token with each answer, in this header
+    # (the one sent is then spent)
+    rotating_header: str = ""
+
+
+class Paging(BaseModel):
+    """How one page leads to the next."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["none", "page", "offset", "cursor", "next_url", "link_header"] = "none"
+    param: str = ""  # page: the page number's parameter; offset: the offset's; cursor: the cursor's
+    size_param: str = ""  # the page size's parameter
+    size: int = Field(100, ge=1, le=10_000)
+    start: int = Field(0, ge=0)  # the first page number (page) or offset
+    in_body: bool = False  # the parameters go in the JSON body, not the query
+    # cursor: JSONPath of the next cursor in the answer, or "header:Name"; next_url: JSONPath
+    # of the next page's address; empty/null/absent = the last page
+    next: str = ""
+    # Totals the answer declares (JSONPath): a read that ends with fewer records than the
+    # total, or before the last page, is a failed read, never a smaller population.
+    total_records: str = ""
+    total_pages: str = ""
+
+
+class Since(BaseModel):
+    """Incremental reads: ``param`` adds the time of the last read to the same request, or
+    ``changed_path`` asks which records changed and the read fetches those by id."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    param: str = ""
+    # "iso" (2026-12-06T09:20:11Z), "iso_local" (without zone, UTC), "epoch", "epoch_ms",
+    # or a strftime pattern
+    format: str = "iso"
+    overlap_seconds: float = Field(300.0, ge=0)  # read again this far back: clocks differ
+    changed_path: str = ""
+    changed_params: dict[str, str] = Field(default_factory=dict)  # "{since}" is replaced
+    changed_ids: str = ""  # JSONPath of the changed records' ids in that answer
+    ids_param: str = ""  # the read's parameter naming ids (comma-separated)
+    ids_per_call: int = Field(100, ge=1, le=1000)
+
+
+class Child(BaseModel):
+    """A further request per record; its answer (or the part ``select`` finds) is put in
+    the record under ``name`` for the fields to read."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    path: str = Field(min_length=1)  # "{id}" is the record's id
+    method: Literal["GET", "POST"] = "GET"
+    params: dict[str, str] = Field(default_factory=dict)
+    select: str = "$"
+
+
+class RateLimit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    per_minute: int = Field(60, ge=1, le=100_000)
+    lock_seconds: float = Field(60.0, ge=0)  # waited when throttled without Retry-After
+
+
+class RestSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = ""  # what the API is ("BambooHR"), for messages
+    base_url: str = ""  # "{name}" placeholders are filled from ``vars``
+    connection: str = ""  # a stored connection holding the auth, instead of ``auth``
+    auth: Auth = Field(default_factory=Auth)
+    vars: dict[str, str] = Field(default_factory=dict)
+    allow_http: bool = False  # plain HTTP to a loopback address (an emulator)
+    timeout: float = Field(30.0, gt=0)
+    rate_limit: RateLimit = Field(default_factory=RateLimit)
+    method: Literal["GET", "POST"] = "GET"
+    path: str = ""
+    params: dict[str, str] = Field(default_factory=dict)
+    body: dict[str, Any] | None = None  # a JSON body (POST)
+    records: str = "$[*]"  # JSONPath of the records in one answer
+    id: str = "id"  # JSONPath of a record's id in the HR system (its own, for children)
+    paging: Paging = Field(default_factory=Paging)
+    since: Since | None = None
+    full_read_days: float = Field(7.0, gt=0)  # a full read at least this often
+    children: list[Child] = Field(default_factory=list)
+    # hrsync field (canonical, or any other name carried for [rules] and custom fields) →
+    # JSONPath in the record
+    fields: dict[str, str] = Field(default_factory=dict)
+    # What the manager field holds: the manager's record id, employee id or email.
+    manager_ref: Literal["record_id", "employee_id", "email"] = "record_id"
+    # Per field, the HR system's words → hrsync's ("status": {"Active" = "active"}).
+    values: dict[str, dict[str, str]] = Field(default_factory=dict)
+    # Permissions/scopes the key needs, for `hrsync doctor` to name.
+    needs: list[str] = Field(default_factory=list)
+
+    @field_validator("base_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.strip().rstrip("/")
+
+    @model_validator(mode="after")
+    def _complete_since(self) -> RestSpec:
+        since = self.since
+        if since is not None and since.changed_path and not (since.changed_ids and since.ids_param):
+            raise ValueError("since.changed_path needs since.changed_ids and since.ids_param")
+        return self
+
+    def missing(self) -> list[str]:
+        """What a read still needs, as the keys to set."""
+        needs = [k for k in ("base_url", "path") if not getattr(self, k)]
+        for key in ("employee_id", "email"):
+            if key not in self.fields:
+                needs.append(f"fields.{key}")
+        for name in _placeholders(self.base_url + self.path):
+            if name not in self.vars and name != "id":
+                needs.append(f"vars.{name}")
+        return needs
+
+
+KNOWN_FIELDS = frozenset(CANONICAL_FIELDS)
+
+
+def _placeholders(text: str) -> list[str]:
+    import string
+
+    return [name for _, name, _, _ in string.Formatter().parse(text) if name]
