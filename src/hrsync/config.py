@@ -17,6 +17,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     field_validator,
@@ -26,6 +27,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from hrsync.errors import ConfigError
 from hrsync.schedule import schedule_seconds
+from hrsync.sources.rest.spec import RestSpec
 from hrsync.store.urls import backend_of, beside
 from hrsync.urls import is_loopback, origin
 
@@ -54,7 +56,7 @@ class StoreConfig(BaseModel):
 class SourceConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["csv", "xlsx", "zoho_people", "scim"] = "csv"
+    kind: Literal["csv", "xlsx", "zoho_people", "scim", "rest"] = "csv"
     path: Path = Path("employees.csv")
     form: str = "employee"  # zoho_people: the form link name of the employee form
     full_read_hours: float = Field(24.0, gt=0)  # zoho_people: a full read at least this often
@@ -78,6 +80,25 @@ class SourceConfig(BaseModel):
     # scim bulk upload: a custom extension's attribute → the HR field it carries, e.g.
     # "urn:ietf:params:scim:schemas:extension:acme:1.0:User:HireDate" = "hire_date"
     attributes: dict[str, str] = Field(default_factory=dict)
+    # rest: a ready configuration of an HR system's API (`hrsync sources presets`), and the
+    # [source.rest] keys that complete or override it (sources/rest/spec.py)
+    preset: str = ""
+    rest: dict[str, Any] = Field(default_factory=dict)
+    _spec: RestSpec | None = PrivateAttr(None)
+
+    @model_validator(mode="after")
+    def _a_rest_spec(self) -> SourceConfig:
+        if self.kind == "rest" or self.preset:
+            self._spec = rest_spec(self.preset, self.rest)
+        return self
+
+    @property
+    def spec(self) -> RestSpec:
+        """The REST API a ``rest`` source reads: the preset with ``[source.rest]`` over it."""
+        spec = self._spec
+        if spec is None:
+            spec = rest_spec(self.preset, self.rest)
+        return spec
 
     @field_validator("delimiter")
     @classmethod
@@ -97,6 +118,26 @@ class SourceConfig(BaseModel):
                 "utf-8-sig, cp1252 or latin-1"
             ) from None
         return value
+
+
+def rest_spec(preset: str, rest: dict[str, Any]) -> RestSpec:
+    """``preset``'s configuration with ``rest`` over it, checked."""
+    from hrsync.sources.rest.presets import merged
+    from hrsync.sources.rest.presets import preset as preset_keys
+
+    try:
+        base = preset_keys(preset) if preset else {}
+    except ConfigError as problem:
+        raise ValueError(str(problem)) from None
+    try:
+        return RestSpec.model_validate(merged(base, rest))
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"rest.{'.'.join(str(p) for p in e['loc'])}: "
+            f"{str(e['msg']).removeprefix('Value error, ')}"
+            for e in exc.errors()
+        )
+        raise ValueError(problems) from None
 
 
 class ZohoServiceConfig(BaseModel):

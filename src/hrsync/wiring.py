@@ -17,13 +17,15 @@ from hrsync.api.cliq import CliqClient
 from hrsync.api.connect import ConnectClient
 from hrsync.api.http import ZohoHttp
 from hrsync.api.people import PeopleClient
-from hrsync.api.ratelimit import Pacer
+from hrsync.api.ratelimit import EndpointLimit, Pacer
 from hrsync.api.recording import Recorder
+from hrsync.api.rest import ENDPOINT, RestClient, auth_for
 from hrsync.api.retry import DEFAULT_HANDLERS, RetryHandler
 from hrsync.clock import Clock, RealClock
-from hrsync.config import Settings, ZohoServiceConfig
+from hrsync.config import Settings, ZohoServiceConfig, refuse_plain_http
 from hrsync.errors import ConfigError
 from hrsync.sources.csv_file import CsvSource
+from hrsync.sources.rest.source import RestSource
 from hrsync.sources.scim import ScimSource
 from hrsync.sources.scoped import ScopedSource
 from hrsync.sources.zoho_people import PeopleSource
@@ -148,6 +150,8 @@ def build(
             status_map=src.status_map,
             full_every=src.full_read_hours * 3600,
         )
+    elif src.kind == "rest":
+        source = rest_source(settings, store, client, clock, pacer_margin, integration)
     elif src.kind == "scim":
         source = ScimSource(ScimStore.on(store), integration, clock=clock, on_delete=src.on_delete)
     else:
@@ -209,3 +213,44 @@ def build(
         drift_ignore=settings.drift.ignore,
     )
     return App(engine, http, store, client, owns_client, services)
+
+
+def rest_source(
+    settings: Settings,
+    store: Store,
+    client: httpx.Client,
+    clock: Clock,
+    pacer_margin: float,
+    integration: str,
+) -> RestSource:
+    """The ``rest`` source of ``settings``: its API's calls paced at the documented limit,
+    counted in the store's call log with every other process reading the same API."""
+    spec = settings.source.spec
+    missing = spec.missing()
+    if missing:
+        raise ConfigError(
+            f"[source.rest] is missing {', '.join(missing)}"
+            + (f" (preset {settings.source.preset!r})" if settings.source.preset else "")
+        )
+    base = spec.base_url
+    for name, value in spec.vars.items():
+        base = base.replace("{" + name + "}", value)
+    refuse_plain_http(base, allow_http=spec.allow_http, what="[source.rest] base_url")
+    limit = EndpointLimit(spec.rate_limit.per_minute, spec.rate_limit.lock_seconds)
+    http = ZohoHttp(
+        client,
+        base_url=base,
+        auth=auth_for(spec.auth, client, base_url=base, clock=clock) or httpx.Auth(),
+        pacer=Pacer(clock, limits={ENDPOINT: limit}, margin=pacer_margin, log=store.call_log(base)),
+        clock=clock,
+    )
+    key = f"rest:{settings.source.preset or 'custom'}"
+    return RestSource(
+        RestClient(http, spec),
+        spec,
+        bookmarks=store,
+        clock=clock,
+        status_map=settings.source.status_map,
+        date_format=settings.source.date_format,
+        key=key,
+    )

@@ -62,6 +62,8 @@ class ZohoHttp:
         self.calls: Counter[str] = Counter()
         # Zoho's clock minus ours, from its last ``Date`` header (None: no answer had one)
         self.server_offset: float | None = None
+        # The headers of the last answer (a cursor or a Link header an HR API pages by)
+        self.last_headers: httpx.Headers = httpx.Headers()
 
     def now(self) -> float:
         """The time on the clock this client paces by."""
@@ -117,6 +119,7 @@ class ZohoHttp:
             extensions={ENDPOINT: endpoint},  # for a recording (api/recording.py)
         )
         response = self._send_handling_auth(request, endpoint=endpoint, url=url)
+        self.last_headers = response.headers
         return raise_for_zoho(method, url, response, lock_seconds=self._lock(endpoint))
 
     def _send_handling_auth(
@@ -191,10 +194,14 @@ def raise_for_zoho(method: str, url: str, response: httpx.Response, *, lock_seco
         return body
     code = str(body.get("code") or "") if isinstance(body, dict) else ""
     message = str(body.get("message") or "") if isinstance(body, dict) else ""
+    inner = body.get("error") if isinstance(body, dict) else None
+    if isinstance(inner, dict):  # an HR API's envelope: {"error": {"code", "message"}}
+        message = message or str(inner.get("message") or "")
     message = message or f"HTTP {status}"
     where: dict[str, Any] = {"method": method, "url": url, "status": status, "code": code or None}
-    if status == 429 or code == "request_limit_exceeded":
-        raise RateLimited(message, retry_after=lock_seconds, **where)
+    after = _retry_after(response)
+    if status == 429 or code == "request_limit_exceeded" or (status == 503 and after):
+        raise RateLimited(message, retry_after=after or lock_seconds, **where)
     if status >= 500:
         raise TransientError(message, ambiguous=method != "GET", **where)
     error: type[ApiError] = BadRequest
@@ -205,6 +212,25 @@ def raise_for_zoho(method: str, url: str, response: httpx.Response, *, lock_seco
     elif code.endswith("already_exist") or code.endswith("already_exists"):
         error = Conflict
     raise error(message, **where)
+
+
+def _retry_after(response: httpx.Response) -> float:
+    """Seconds the answer's ``Retry-After`` asks to wait (0: none, or unreadable)."""
+    value = response.headers.get("retry-after", "").strip()
+    if not value:
+        return 0.0
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError):
+        return 0.0
+    date = response.headers.get("date", "")
+    try:
+        now = email.utils.parsedate_to_datetime(date).timestamp() if date else when
+    except (TypeError, ValueError):
+        now = when
+    return max(0.0, when - now)
 
 
 def _decode(response: httpx.Response) -> Any:

@@ -108,6 +108,7 @@ class RestSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     title: str = ""  # what the API is ("BambooHR"), for messages
+    about: str = ""  # a preset's one line: what it reads, and the vendor's document
     base_url: str = ""  # "{name}" placeholders are filled from ``vars``
     connection: str = ""  # a stored connection holding the auth, instead of ``auth``
     auth: Auth = Field(default_factory=Auth)
