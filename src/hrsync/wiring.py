@@ -25,7 +25,7 @@ from hrsync.clock import Clock, RealClock
 from hrsync.config import Settings, ZohoServiceConfig, refuse_plain_http
 from hrsync.errors import ConfigError
 from hrsync.sources.csv_file import CsvSource
-from hrsync.sources.rest.source import RestSource
+from hrsync.sources.rest.source import RestSource, source_key
 from hrsync.sources.scim import ScimSource
 from hrsync.sources.scoped import ScopedSource
 from hrsync.sources.zoho_people import PeopleSource
@@ -244,7 +244,6 @@ def rest_source(
         pacer=Pacer(clock, limits={ENDPOINT: limit}, margin=pacer_margin, log=store.call_log(base)),
         clock=clock,
     )
-    key = f"rest:{settings.source.preset or 'custom'}"
     return RestSource(
         RestClient(http, spec),
         spec,
@@ -252,5 +251,5 @@ def rest_source(
         clock=clock,
         status_map=settings.source.status_map,
         date_format=settings.source.date_format,
-        key=key,
+        key=source_key(settings.source.preset),
     )

@@ -20,6 +20,8 @@ def config_from(
     source_file: str = "",
     source_connection: str = "",
     source_scim: bool = False,
+    source_preset: str = "",
+    source_vars: list[str] | None = None,
     target: str = "",
     connect: str = "",
     network_id: str = "",
@@ -40,6 +42,11 @@ def config_from(
         made.setdefault("people", {})["connection"] = source_connection
     if source_scim:
         made.setdefault("source", {})["kind"] = "scim"
+    if source_preset:
+        made.setdefault("source", {}).update(kind="rest", preset=source_preset.strip().lower())
+    if source_vars:
+        rest = made.setdefault("source", {}).setdefault("rest", {})
+        rest["vars"] = dict(rest.get("vars") or {}) | vars_from(source_vars)
     if target:
         made.setdefault("cliq", {})["connection"] = target
     if connect:
@@ -63,6 +70,17 @@ def scope_from(entries: list[str]) -> dict[str, list[str]]:
             )
         scope.setdefault(name.strip(), []).extend(wanted)
     return scope
+
+
+def vars_from(entries: list[str]) -> dict[str, str]:
+    """``["company=acme"]`` as ``[source.rest.vars]``."""
+    found: dict[str, str] = {}
+    for entry in entries:
+        name, sign, value = entry.partition("=")
+        if not sign or not name.strip() or not value.strip():
+            raise ConfigError(f"source var {entry!r}: write NAME=VALUE (e.g. company=acme)")
+        found[name.strip()] = value.strip()
+    return found
 
 
 def without_schedule(config: dict[str, Any]) -> tuple[dict[str, Any], str | None]:

@@ -390,12 +390,42 @@ class Integrations:
             pending += file_pending(settings)
         elif source.kind == "zoho_people":
             pending += self._service_pending("people", settings.people, PEOPLE_SCOPES, keys)
+        elif source.kind == "rest":
+            pending += self._rest_pending(settings)
         rules = settings.rules
         pending += self._service_pending("cliq", settings.cliq, cliq_scopes(settings), keys)
         if rules.connect_groups_per or rules.connect_groups:
             if not settings.connect.network_id:
                 pending.append("[connect] has no network_id (the Connect network's scopeID)")
             pending += self._service_pending("connect", settings.connect, CONNECT_SCOPES, keys)
+        return pending
+
+    def _rest_pending(self, settings: Settings) -> list[str]:
+        """What a rest source still needs: keys of [source.rest], and its credentials."""
+        spec = settings.source.spec
+        named = f" (preset {settings.source.preset})" if settings.source.preset else ""
+        pending = [f"[source.rest] needs {key}{named}" for key in spec.missing()]
+        if spec.connection:
+            try:
+                self.connections.show(spec.connection)
+            except ConnectionProblem as problem:
+                pending.append(f"[source.rest] {problem}")
+            return pending
+        auth = spec.auth
+        needed = {
+            "basic": ("username",),
+            "bearer": ("token",),
+            "api_key": ("token",),
+            "token_exchange": ("client_id", "client_secret"),
+            "oauth2_client_credentials": ("client_id", "client_secret"),
+        }.get(auth.type, ())
+        for key in needed:
+            value = getattr(auth, key)
+            if not (value.get_secret_value() if hasattr(value, "get_secret_value") else value):
+                pending.append(
+                    f"[source.rest.auth] has no {key} (or HRSYNC_SOURCE__REST__AUTH__"
+                    f"{key.upper()}, or a connection)"
+                )
         return pending
 
     def _service_pending(
@@ -456,6 +486,12 @@ def _ends(settings: Settings) -> tuple[str, str]:
         where = f"Zoho People via {settings.people.connection or '(keys in the file)'}"
     elif source.kind == "scim":
         where = "SCIM pushes to /scim/v2/"
+    elif source.kind == "rest":
+        spec = source.spec
+        base = spec.base_url
+        for name, value in spec.vars.items():
+            base = base.replace("{" + name + "}", value)
+        where = f"{spec.title or 'REST API'} at {base or '(no base_url)'}"
     else:
         where = f"{source.kind} file {source.path}"
     if settings.scope:

@@ -53,10 +53,13 @@ class RestClient:
         return sum(self.http.calls.values())
 
     # --- reads ----------------------------------------------------------------------------
-    def records(self, extra: Mapping[str, str] | None = None) -> Iterator[tuple[str, Any]]:
-        """Every record the read lists (``extra``: more query parameters), as (id, record),
-        with its children added, page after page."""
-        for record in self._listed(extra or {}):
+    def records(
+        self, extra: Mapping[str, str] | None = None, *, body: dict[str, Any] | None = None
+    ) -> Iterator[tuple[str, Any]]:
+        """Every record the read lists (``extra``: more query parameters; ``body``: keys
+        merged into the JSON body), as (id, record), with its children added, page after
+        page."""
+        for record in self._listed(extra or {}, body or {}):
             rid = text_of(self._id(record))
             for child, select in self._children:
                 record[child.name] = self._child(child, select, rid)
@@ -68,7 +71,8 @@ class RestClient:
         assert spec is not None
         stamp = since_text(since, spec.format)
         if not spec.changed_path:
-            yield from self.records({spec.param: stamp})
+            body = _replaced(spec.body, stamp) if spec.body else None
+            yield from self.records({spec.param: stamp} if spec.param else {}, body=body)
             return
         params = {k: v.replace("{since}", stamp) for k, v in spec.changed_params.items()}
         answer = self._call("GET", self._fill(spec.changed_path), params, None)
@@ -90,7 +94,7 @@ class RestClient:
         return self._call(self.spec.method, self._fill(self.spec.path), params, body)
 
     # --- pages ----------------------------------------------------------------------------
-    def _listed(self, extra: Mapping[str, str]) -> Generator[Any, None, None]:
+    def _listed(self, extra: Mapping[str, str], more: dict[str, Any]) -> Generator[Any, None, None]:
         spec, paging = self.spec, self.spec.paging
         path = self._fill(spec.path)
         position, count, pages = paging.start, 0, 0
@@ -105,7 +109,7 @@ class RestClient:
                 given[paging.size_param] = paging.size
             if paging.kind == "cursor" and cursor:
                 given[paging.param] = cursor
-            params, body = self._request(extra, given)
+            params, body = self._request(extra, given, more)
             where = f"page {pages + 1} of {path}"
             answer = self._call(spec.method, path, params, body)
             found = self._records(answer)
@@ -188,12 +192,17 @@ class RestClient:
         return url[len(base) :]
 
     def _request(
-        self, extra: Mapping[str, str], given: Mapping[str, Any] | None
+        self,
+        extra: Mapping[str, str],
+        given: Mapping[str, Any] | None,
+        more: dict[str, Any] | None = None,
     ) -> tuple[dict[str, Any], Any]:
         spec = self.spec
         params: dict[str, Any] = {k: self._fill(v) for k, v in spec.params.items()}
         params.update(extra)
         body = copy.deepcopy(spec.body)
+        if more:
+            body = _deep_merged(body or {}, more)
         if given:
             if spec.paging.in_body and isinstance(body, dict):
                 body.update(given)
@@ -228,6 +237,27 @@ class RestClient:
         for name, value in self.spec.vars.items():
             text = text.replace("{" + name + "}", value)
         return text
+
+
+def _replaced(value: Any, stamp: str) -> Any:
+    """``value`` with "{since}" replaced by ``stamp`` in every text it holds."""
+    if isinstance(value, str):
+        return value.replace("{since}", stamp)
+    if isinstance(value, dict):
+        return {k: _replaced(v, stamp) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replaced(v, stamp) for v in value]
+    return value
+
+
+def _deep_merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merged(out[key], value)
+        else:
+            out[key] = value
+    return out
 
 
 def since_text(at: float, fmt: str) -> str:
@@ -283,6 +313,8 @@ class KeyAuth(httpx.Auth):
         spec = self._spec
         if spec.type == "bearer":
             request.headers["Authorization"] = f"Bearer {self._key}"
+        elif spec.key_in == "basic_user":
+            request.headers["Authorization"] = httpx.BasicAuth(self._key, "x")._auth_header
         elif spec.key_in == "query":
             request.url = request.url.copy_set_param(spec.key_name, self._key)
         else:

@@ -67,6 +67,18 @@ def create(
             "`hrsync serve` at /scim/v2/ (then `hrsync integrations scim-token NAME`).",
         ),
     ] = False,
+    source_preset: Annotated[
+        str,
+        typer.Option(
+            help="An HR system's API as the source, from a ready configuration (`hrsync "
+            "sources presets`: bamboohr, personio, hibob); complete it with --source-var and "
+            "the credentials in --from's [source.rest.auth] or HRSYNC_SOURCE__REST__AUTH__*.",
+        ),
+    ] = "",
+    source_var: Annotated[
+        list[str] | None,
+        typer.Option(help="A value the preset needs, NAME=VALUE (e.g. company=acme)."),
+    ] = None,
     target: Annotated[str, typer.Option(help="The Zoho Cliq connection.")] = "",
     connect: Annotated[str, typer.Option(help="A Zoho Connect connection.")] = "",
     network_id: Annotated[str, typer.Option(help="The Connect network's scopeID.")] = "",
@@ -87,6 +99,8 @@ def create(
         source_file=str(source_file.resolve()) if source_file else "",
         source_connection=source_connection,
         source_scim=source_scim,
+        source_preset=source_preset,
+        source_vars=source_var,
         target=target,
         connect=connect,
         network_id=network_id,

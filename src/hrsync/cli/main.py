@@ -22,6 +22,7 @@ from hrsync.cli import (
     integrations,
     runs,
     serve,
+    sources,
     syncing,
 )
 from hrsync.cli.output import console, emit_json, fail, mode, set_mode
@@ -45,6 +46,7 @@ app.add_typer(connections.app, name="connections")
 app.add_typer(integrations.app, name="integrations")
 app.add_typer(admin.app, name="admin")
 app.add_typer(config.app, name="config")
+app.add_typer(sources.app, name="sources")
 syncing.register(app)
 serve.register(app)
 explain.register(app)

@@ -233,3 +233,20 @@ class RestSource:
         if name in DATE_FIELDS and (moment := ISO_MOMENT.match(value)):
             return moment.group(1)
         return value
+
+
+def employee_ids(bookmarks: Bookmarks, key: str, record_ids: Iterable[str]) -> dict[str, str]:
+    """The employee ids of the records ``record_ids`` names (the HR system's own ids, as a
+    webhook names them), as the last read kept them; a record not read yet is left out."""
+    saved = bookmarks.bookmark(f"{key}:records")
+    if not isinstance(saved, dict) or "employee_id" not in (saved.get("fields") or []):
+        return {}
+    at = list(saved["fields"]).index("employee_id")
+    records: dict[str, Record] = saved.get("records") or {}
+    found = {rid: records[rid][at] for rid in record_ids if rid in records}
+    return {rid: eid for rid, eid in found.items() if eid and eid != ABSENT}
+
+
+def source_key(preset: str) -> str:
+    """The store's name for a rest source's bookmarks (its read, its kept records)."""
+    return f"rest:{preset or 'custom'}"

@@ -31,7 +31,8 @@ class Auth(BaseModel):
     password: SecretStr = SecretStr("")  # basic
     token: SecretStr = SecretStr("")  # bearer, api_key: the key itself
     key_name: str = "Authorization"  # api_key: the header or query parameter carrying it
-    key_in: Literal["header", "query"] = "header"
+    # "basic_user": the key is HTTP Basic's user name, with any password (BambooHR)
+    key_in: Literal["header", "query", "basic_user"] = "header"
     key_prefix: str = ""  # api_key: written before the key, e.g. "Token "
     # token_exchange / oauth2_client_credentials: where a token is asked for, with what
     token_url: str = ""
@@ -79,9 +80,25 @@ class Since(BaseModel):
     overlap_seconds: float = Field(300.0, ge=0)  # read again this far back: clocks differ
     changed_path: str = ""
     changed_params: dict[str, str] = Field(default_factory=dict)  # "{since}" is replaced
+    # Keys merged into the read's JSON body for a changed-since read ("{since}" replaced),
+    # e.g. {filters = {lastChanged = {value = "{since}"}}}
+    body: dict[str, Any] = Field(default_factory=dict)
     changed_ids: str = ""  # JSONPath of the changed records' ids in that answer
     ids_param: str = ""  # the read's parameter naming ids (comma-separated)
     ids_per_call: int = Field(100, ge=1, le=1000)
+
+
+class Webhook(BaseModel):
+    """The HR system's own webhook, received by ``hrsync serve`` at
+    ``/hooks/<vendor>/<integration>``: verified as its vendor documents, it only names the
+    people whose records to read again (its body is never taken as HR data)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["", "bamboohr", "hibob", "personio"] = ""  # how it is signed and shaped
+    secret: SecretStr = SecretStr("")  # the key the vendor signs with
+    # JSONPath of the record ids the delivery names (the vendor's ids, as ``id`` reads them)
+    ids: str = ""
 
 
 class Child(BaseModel):
@@ -135,6 +152,7 @@ class RestSpec(BaseModel):
     values: dict[str, dict[str, str]] = Field(default_factory=dict)
     # Permissions/scopes the key needs, for `hrsync doctor` to name.
     needs: list[str] = Field(default_factory=list)
+    webhook: Webhook = Field(default_factory=Webhook)
 
     @field_validator("base_url")
     @classmethod
