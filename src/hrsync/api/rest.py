@@ -22,6 +22,7 @@ import httpx
 from hrsync.api.http import ZohoHttp
 from hrsync.errors import AuthError, SourceError, TransientError, Unreachable
 from hrsync.sources.rest.paths import MISSING, compile_all, compile_path, text_of
+from hrsync.sources.rest.spec import Paging
 
 if TYPE_CHECKING:
     from hrsync.sources.rest.spec import Auth, RestSpec
@@ -54,12 +55,16 @@ class RestClient:
 
     # --- reads ----------------------------------------------------------------------------
     def records(
-        self, extra: Mapping[str, str] | None = None, *, body: dict[str, Any] | None = None
+        self,
+        extra: Mapping[str, str] | None = None,
+        *,
+        body: dict[str, Any] | None = None,
+        paged: bool = True,
     ) -> Iterator[tuple[str, Any]]:
         """Every record the read lists (``extra``: more query parameters; ``body``: keys
         merged into the JSON body), as (id, record), with its children added, page after
         page."""
-        for record in self._listed(extra or {}, body or {}):
+        for record in self._listed(extra or {}, body or {}, paged=paged):
             rid = text_of(self._id(record))
             for child, select in self._children:
                 record[child.name] = self._child(child, select, rid)
@@ -72,7 +77,8 @@ class RestClient:
         stamp = since_text(since, spec.format)
         if not spec.changed_path:
             body = _replaced(spec.body, stamp) if spec.body else None
-            yield from self.records({spec.param: stamp} if spec.param else {}, body=body)
+            extra = {spec.param: stamp} if spec.param else {}
+            yield from self.records(extra, body=body, paged=spec.paged)
             return
         params = {k: v.replace("{since}", stamp) for k, v in spec.changed_params.items()}
         answer = self._call("GET", self._fill(spec.changed_path), params, None)
@@ -94,8 +100,11 @@ class RestClient:
         return self._call(self.spec.method, self._fill(self.spec.path), params, body)
 
     # --- pages ----------------------------------------------------------------------------
-    def _listed(self, extra: Mapping[str, str], more: dict[str, Any]) -> Generator[Any, None, None]:
-        spec, paging = self.spec, self.spec.paging
+    def _listed(
+        self, extra: Mapping[str, str], more: dict[str, Any], *, paged: bool = True
+    ) -> Generator[Any, None, None]:
+        spec = self.spec
+        paging = spec.paging if paged else Paging()
         path = self._fill(spec.path)
         position, count, pages = paging.start, 0, 0
         cursor: str | None = None
@@ -121,9 +130,9 @@ class RestClient:
             pages += 1
             count += len(found)
             yield from found
-            if self._total_records is not None:
+            if self._total_records is not None and paged:
                 declared_records = _number(self._total_records(answer), declared_records)
-            if self._total_pages is not None:
+            if self._total_pages is not None and paged:
                 declared_pages = _number(self._total_pages(answer), declared_pages)
             if paging.kind == "none":
                 break

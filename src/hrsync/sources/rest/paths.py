@@ -87,7 +87,11 @@ def compile_all(path: str) -> Getter:
 
 
 def _follow(value: Any, steps: list[str | int]) -> Any:
+    """The value at ``steps``; a null on the way is null (a supervisor the answer gives as
+    ``null`` has no id: blank, not unknown), a key the answer lacks is ``MISSING``."""
     for step in steps:
+        if value is None:
+            return None
         if isinstance(step, int):
             if not isinstance(value, list) or step >= len(value):
                 return MISSING

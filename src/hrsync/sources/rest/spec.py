@@ -78,6 +78,8 @@ class Since(BaseModel):
     # or a strftime pattern
     format: str = "iso"
     overlap_seconds: float = Field(300.0, ge=0)  # read again this far back: clocks differ
+    # False where the API answers a changed-since read in one answer, ignoring paging
+    paged: bool = True
     changed_path: str = ""
     changed_params: dict[str, str] = Field(default_factory=dict)  # "{since}" is replaced
     # Keys merged into the read's JSON body for a changed-since read ("{since}" replaced),
