@@ -6,7 +6,6 @@ from typing import Annotated
 
 import tomli_w
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from hrsync.cli.output import console, emit_json, mode
@@ -39,8 +38,9 @@ def presets(
         if mode.json:
             emit_json({"preset": show, "source.rest": keys})
             return
-        console.print(f"# \\[source.rest] of preset {escape(show)}", highlight=False)
-        console.print(escape(tomli_w.dumps({"source": {"rest": keys}})), highlight=False)
+        # As it is, unwrapped: TOML to copy into hrsync.toml.
+        typer.echo(f"# [source.rest] of preset {show}")
+        typer.echo(tomli_w.dumps({"source": {"rest": keys}}), nl=False)
         return
     found = {name: RestSpec.model_validate(preset(name)) for name in names()}
     if mode.json:
@@ -63,7 +63,7 @@ def presets(
         return
     table = Table("preset", "HR system", "auth", "reads", "needs", "calls/min")
     for name, spec in found.items():
-        reads = "changes since the last read; in full weekly" if spec.since else "in full"
+        reads = "changes; weekly in full" if spec.since else "in full"
         needs = ", ".join(k for k in spec.missing() if k.startswith("vars."))
         table.add_row(
             name, spec.title, spec.auth.type, reads, needs or "-", str(spec.rate_limit.per_minute)
