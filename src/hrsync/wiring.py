@@ -151,7 +151,7 @@ def build(
             full_every=src.full_read_hours * 3600,
         )
     elif src.kind == "rest":
-        source = rest_source(settings, store, client, clock, pacer_margin, integration)
+        source = rest_source(settings, store, client, clock, pacer_margin, retry_handlers)
     elif src.kind == "scim":
         source = ScimSource(ScimStore.on(store), integration, clock=clock, on_delete=src.on_delete)
     else:
@@ -221,7 +221,7 @@ def rest_source(
     client: httpx.Client,
     clock: Clock,
     pacer_margin: float,
-    integration: str,
+    retry_handlers: Sequence[RetryHandler] = DEFAULT_HANDLERS,
 ) -> RestSource:
     """The ``rest`` source of ``settings``: its API's calls paced at the documented limit,
     counted in the store's call log with every other process reading the same API."""
@@ -243,6 +243,7 @@ def rest_source(
         auth=auth_for(spec.auth, client, base_url=base, clock=clock) or httpx.Auth(),
         pacer=Pacer(clock, limits={ENDPOINT: limit}, margin=pacer_margin, log=store.call_log(base)),
         clock=clock,
+        retry_handlers=retry_handlers,
     )
     return RestSource(
         RestClient(http, spec),

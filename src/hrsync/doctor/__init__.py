@@ -26,9 +26,11 @@ from hrsync.doctor.cliq import CliqChecks
 from hrsync.doctor.local import budget_check, configuration_check, redirect_check, stalled_check
 from hrsync.doctor.readings import Context, settle
 from hrsync.doctor.reads import Reach, Reader, Service
+from hrsync.doctor.rest import rest_checks
 from hrsync.doctor.sources import connect_network_check, people_form_check
 from hrsync.doctor.tokens import scopes_check, token_check
 from hrsync.errors import HrsyncError
+from hrsync.sources.rest.source import RestSource
 from hrsync.sources.scoped import unscoped
 from hrsync.sources.zoho_people import PeopleSource
 from hrsync.targets.cliq import CliqTarget
@@ -88,6 +90,8 @@ def _with_app(
         people = _reader("people", "Zoho People", source.client.http, settings.people, reach)
         form = people_form_check(people, source.client, source.form)
         found += [token_check(people), scopes_check(people), form]
+    if isinstance(source, RestSource):
+        found += rest_checks(source)
     connect = app.engine.connect
     if isinstance(connect, ConnectTarget):
         network = _reader("connect", "Zoho Connect", connect.client.http, settings.connect, reach)
