@@ -21,9 +21,10 @@ from hrsync.access.integrations import (
 )
 from hrsync.access.vault import Vault
 from hrsync.clock import Clock
-from hrsync.config import ConnectServiceConfig, Settings, ZohoServiceConfig
+from hrsync.config import ConnectServiceConfig, Settings, ZohoServiceConfig, refuse_plain_http
 from hrsync.errors import ConfigError, HrsyncError
 from hrsync.failures import describe_failure
+from hrsync.sources.rest.spec import pending as rest_pending
 from hrsync.store import Store
 from hrsync.store.urls import shown as url_shown
 
@@ -62,6 +63,17 @@ def _open_store(settings: Settings, result: Checkup, clock: Clock) -> Store | No
 
 def _check_source(settings: Settings, result: Checkup) -> None:
     source = settings.source
+    if source.kind == "rest":
+        spec = source.spec
+        result.checked.append(f"{spec.title or 'REST'} source {spec.base_url}")
+        result.problems += rest_pending(spec, source.preset)
+        base = spec.base_url
+        for name, value in spec.vars.items():
+            base = base.replace("{" + name + "}", value)
+        try:
+            refuse_plain_http(base, allow_http=spec.allow_http, what="[source.rest] base_url")
+        except ConfigError as problem:
+            result.problems.append(str(problem))
     if source.kind in ("csv", "xlsx"):
         result.checked.append(f"{source.kind} file {source.path}")
         try:

@@ -36,6 +36,7 @@ from hrsync.config import Settings, ZohoServiceConfig, describe_problems
 from hrsync.errors import ConfigError, HrsyncError
 from hrsync.model import CANONICAL_FIELDS
 from hrsync.schedule import schedule_seconds
+from hrsync.sources.rest.spec import pending as rest_pending
 from hrsync.sources.scoped import describe_scope
 from hrsync.store import Store
 from hrsync.store import integrations as rows
@@ -403,30 +404,13 @@ class Integrations:
     def _rest_pending(self, settings: Settings) -> list[str]:
         """What a rest source still needs: keys of [source.rest], and its credentials."""
         spec = settings.source.spec
-        named = f" (preset {settings.source.preset})" if settings.source.preset else ""
-        pending = [f"[source.rest] needs {key}{named}" for key in spec.missing()]
+        found = rest_pending(spec, settings.source.preset)
         if spec.connection:
             try:
                 self.connections.show(spec.connection)
             except ConnectionProblem as problem:
-                pending.append(f"[source.rest] {problem}")
-            return pending
-        auth = spec.auth
-        needed = {
-            "basic": ("username",),
-            "bearer": ("token",),
-            "api_key": ("token",),
-            "token_exchange": ("client_id", "client_secret"),
-            "oauth2_client_credentials": ("client_id", "client_secret"),
-        }.get(auth.type, ())
-        for key in needed:
-            value = getattr(auth, key)
-            if not (value.get_secret_value() if hasattr(value, "get_secret_value") else value):
-                pending.append(
-                    f"[source.rest.auth] has no {key} (or HRSYNC_SOURCE__REST__AUTH__"
-                    f"{key.upper()}, or a connection)"
-                )
-        return pending
+                found.append(f"[source.rest] {problem}")
+        return found
 
     def _service_pending(
         self, section: str, service: ZohoServiceConfig, scopes: tuple[str, ...], keys: bool

@@ -187,3 +187,28 @@ def _placeholders(text: str) -> list[str]:
     import string
 
     return [name for _, name, _, _ in string.Formatter().parse(text) if name]
+
+
+_SECRETS_OF = {
+    "basic": ("username",),
+    "bearer": ("token",),
+    "api_key": ("token",),
+    "token_exchange": ("client_id", "client_secret"),
+    "oauth2_client_credentials": ("client_id", "client_secret"),
+}
+
+
+def pending(spec: RestSpec, preset: str = "") -> list[str]:
+    """What a rest source still needs before it can read, as an admin would fix it."""
+    named = f" (preset {preset})" if preset else ""
+    found = [f"[source.rest] needs {key}{named}" for key in spec.missing()]
+    if spec.connection:
+        return found
+    for key in _SECRETS_OF.get(spec.auth.type, ()):
+        value = getattr(spec.auth, key)
+        if not (value.get_secret_value() if isinstance(value, SecretStr) else value):
+            found.append(
+                f"[source.rest.auth] has no {key} (or HRSYNC_SOURCE__REST__AUTH__"
+                f"{key.upper()}, or a connection)"
+            )
+    return found
