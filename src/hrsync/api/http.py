@@ -69,6 +69,10 @@ class ZohoHttp:
         """The time on the clock this client paces by."""
         return self._clock.now()
 
+    def sleep(self, seconds: float) -> None:
+        """Wait on the clock this client paces by."""
+        self._clock.sleep(seconds)
+
     def server_now(self) -> float:
         """The time on Zoho's clock, as its last answer's ``Date`` header showed it (ours,
         before any answer): what Zoho's own time filters such as ``modified_after`` use."""
@@ -83,6 +87,7 @@ class ZohoHttp:
         params: dict[str, Any] | None = None,
         json: Any = None,
         idempotent: bool | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Any:
         """Send one logical request, retrying what is safe to retry."""
         if self.dry_run and method != "GET":
@@ -91,7 +96,9 @@ class ZohoHttp:
         while True:
             state.attempt += 1
             try:
-                return self._send_once(method, path, endpoint=endpoint, params=params, json=json)
+                return self._send_once(
+                    method, path, endpoint=endpoint, params=params, json=json, headers=headers
+                )
             except HrsyncError as error:
                 handler = next((h for h in self._handlers if h.can_retry(state, error)), None)
                 if handler is None:
@@ -106,7 +113,16 @@ class ZohoHttp:
                 if not isinstance(error, RateLimited):
                     self._clock.sleep(wait)  # a lock is waited out by the pacer on the next try
 
-    def _send_once(self, method: str, path: str, *, endpoint: str, params: Any, json: Any) -> Any:
+    def _send_once(
+        self,
+        method: str,
+        path: str,
+        *,
+        endpoint: str,
+        params: Any,
+        json: Any,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
         url = self._base + path
         # A JSON body as httpx would write it (compact, UTF-8), written by orjson.
         body = None if json is None else jsontext.dumps(json).encode()
@@ -115,7 +131,8 @@ class ZohoHttp:
             url,
             params=params,
             content=body,
-            headers=None if body is None else {"Content-Type": "application/json"},
+            headers=(headers or {})
+            | ({} if body is None else {"Content-Type": "application/json"}),
             extensions={ENDPOINT: endpoint},  # for a recording (api/recording.py)
         )
         response = self._send_handling_auth(request, endpoint=endpoint, url=url)

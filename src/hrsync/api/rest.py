@@ -45,6 +45,8 @@ class RestClient:
         self._next = compile_path(paging.next) if paging.next and not _header(paging.next) else None
         self._total_records = compile_path(paging.total_records) if paging.total_records else None
         self._total_pages = compile_path(paging.total_pages) if paging.total_pages else None
+        self._page_said = compile_path(paging.current_page) if paging.current_page else None
+        self._last_call = -1e18
         self._children = [(c, compile_path(c.select)) for c in spec.children]
         since = spec.since
         self._changed = compile_all(since.changed_ids) if since and since.changed_ids else None
@@ -110,6 +112,7 @@ class RestClient:
         cursor: str | None = None
         seen: set[str] = set()
         declared_records = declared_pages = None
+        kind = paging.kind
         while True:
             given: dict[str, Any] = {}
             if paging.kind in ("page", "offset"):
@@ -136,14 +139,20 @@ class RestClient:
                 declared_pages = _number(self._total_pages(answer), declared_pages)
             if paging.kind == "none":
                 break
-            if paging.kind in ("page", "offset"):
+            if kind == "offset" and pages == 1 and self._page_said is not None:
+                said = _number(self._page_said(answer), None)
+                if said is not None and said != position // paging.size:
+                    # The API counts pages where offsets were asked: on by page number.
+                    log.info("%s: offset is a page number here; reading on by page", self.title)
+                    kind, position = "page", said
+            if kind in ("page", "offset"):
                 if declared_pages is not None and pages >= declared_pages:
                     break
                 if declared_records is not None and count >= declared_records:
                     break
                 if len(found) < paging.size or not found:
                     break
-                position += 1 if paging.kind == "page" else len(found)
+                position += 1 if kind == "page" else len(found)
                 continue
             following = self._following(answer)
             if not following:
@@ -226,9 +235,21 @@ class RestClient:
         return select(answer)
 
     def _call(self, method: str, path: str, params: Mapping[str, Any], body: Any) -> Any:
+        per_second = self.spec.rate_limit.per_second
+        if per_second:  # a second's limit besides the minute's: calls spaced evenly
+            gap = self._last_call + 1.0 / per_second - self.http.now()
+            if gap > 0:
+                self.http.sleep(gap)
+            self._last_call = self.http.now()
         try:
             return self.http.call(
-                method, path, endpoint=ENDPOINT, params=dict(params), json=body, idempotent=True
+                method,
+                path,
+                endpoint=ENDPOINT,
+                params=dict(params),
+                json=body,
+                idempotent=True,
+                headers=dict(self.spec.headers),
             )
         except AuthError as refused:
             raise SourceError(
@@ -348,7 +369,7 @@ class ExchangedToken(httpx.Auth):
         token = self._current()
         request.headers["Authorization"] = f"Bearer {token}"
         response = yield request
-        if response.status_code == 401:
+        if response.status_code in (401, 403):  # expired, revoked or spent: one fresh token
             self._token = ""
             request.headers["Authorization"] = f"Bearer {self._current()}"
             response = yield request

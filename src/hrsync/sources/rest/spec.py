@@ -65,6 +65,9 @@ class Paging(BaseModel):
     # total, or before the last page, is a failed read, never a smaller population.
     total_records: str = ""
     total_pages: str = ""
+    # offset: JSONPath of the page number the answer says it is; where it counts pages where
+    # offsets were asked (1 for offset 0), hrsync reads on by page number
+    current_page: str = ""
 
 
 class Since(BaseModel):
@@ -120,6 +123,7 @@ class RateLimit(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     per_minute: int = Field(60, ge=1, le=100_000)
+    per_second: float = Field(0.0, ge=0)  # a second limit besides (0: none); calls spaced
     lock_seconds: float = Field(60.0, ge=0)  # waited when throttled without Retry-After
 
 
@@ -138,6 +142,7 @@ class RestSpec(BaseModel):
     method: Literal["GET", "POST"] = "GET"
     path: str = ""
     params: dict[str, str] = Field(default_factory=dict)
+    headers: dict[str, str] = Field(default_factory=lambda: {"Accept": "application/json"})
     body: dict[str, Any] | None = None  # a JSON body (POST)
     records: str = "$[*]"  # JSONPath of the records in one answer
     id: str = "id"  # JSONPath of a record's id in the HR system (its own, for children)
