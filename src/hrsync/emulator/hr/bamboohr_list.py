@@ -86,7 +86,7 @@ def parse(pairs: list[tuple[str, str]], size: PageSize) -> Query:
             after = value
         elif key == "page[before]":
             before = value
-        elif key == "sort":
+        elif key == "sort" and value:  # an empty sort is no sort
             sort = _sort(value)
         elif key in ("fields", "fields[]"):
             fields += tuple(f.strip() for f in value.split(",") if f.strip() in OPTIONAL_FIELDS)

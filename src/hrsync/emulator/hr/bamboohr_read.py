@@ -281,7 +281,7 @@ def _report_answer(
         employees_node = child(root, "employees")
         for emp_id, values in rows:
             employees_node.append(employee_fields_xml("employee", emp_id, dict(values)))
-        return xml_answer(root)
+        return xml_answer(root, REPORT_FORMATS["xml"])
     if kind == "pdf":  # the emulator's stand-in: a report file, not a laid-out one
         return raw_answer(b"%PDF-1.4\n% hrsync emulator report\n%%EOF\n", REPORT_FORMATS["pdf"])
     return raw_answer(_csv(fields, rows), REPORT_FORMATS[kind])  # csv; xls as the same table

@@ -9,7 +9,7 @@ from typing import Any
 from hrsync.emulator.core import EmuResponse
 
 JSON = "application/json"
-XML = "text/xml; charset=utf-8"
+XML = "application/xml"  # as the document lists for these endpoints (the report: text/xml)
 ERROR_HEADER = "x-bamboohr-error-message"  # where BambooHR says what went wrong
 
 
@@ -58,9 +58,9 @@ def json_answer(body: Any, headers: dict[str, str] | None = None) -> EmuResponse
     return EmuResponse(200, body, {"content-type": JSON, **(headers or {})})
 
 
-def xml_answer(root: ET.Element) -> EmuResponse:
+def xml_answer(root: ET.Element, content_type: str = XML) -> EmuResponse:
     body = ET.tostring(root, encoding="utf-8", xml_declaration=True)
-    return EmuResponse(200, body, {"content-type": XML})
+    return EmuResponse(200, body, {"content-type": content_type})
 
 
 def raw_answer(body: bytes, content_type: str) -> EmuResponse:
