@@ -4,10 +4,11 @@
 ``hrsync emulator serve --clock virtual`` on a free loopback port and, for the default readings
 and then for each variant of ``hrsync.emulator.variants.VARIANTS`` alone, reset the emulator,
 choose the variant, and let Schemathesis generate requests (valid and invalid) from each
-document in ``../shared/external/zoho-cliq/openapi/``. Every answer is counted by status class;
-an answer of 500 or more is a server error, and every other check Schemathesis runs is counted
-by check and operation (``tests/fuzz_findings.py``: what a run found, and which failing checks
-are deliberate differences from the documents).
+document in ``../shared/external/zoho-cliq/openapi/``; then, in a phase of its own
+(``tests/fuzz_bamboohr.py``), the emulator's BambooHR from BambooHR's document. Every answer
+is counted by status class; an answer of 500 or more is a server error, and every other check
+Schemathesis runs is counted by check and operation (``tests/fuzz_findings.py``: what a run
+found, and which failing checks are deliberate differences from the documents).
 
 How rate limits are kept out of the figures: the emulator enforces Zoho's per-minute limits,
 the lowest 5 a minute (add users). Every 5 requests the harness moves the emulator's virtual
@@ -305,6 +306,17 @@ def _wait_until_up(base: str, process: subprocess.Popen[bytes], log: Path) -> No
     raise RuntimeError("emulator did not start within 20 s")
 
 
+def _bamboohr_phase(harness: Harness, max_examples: int, phases: tuple[str, ...]) -> Tally:
+    """BambooHR's document against the emulator's BambooHR (tests/fuzz_bamboohr.py)."""
+    from tests.fuzz_bamboohr import run_bamboohr
+
+    started = time.monotonic()
+    stateless = tuple(p for p in phases if p != "stateful")  # it declares no links
+    tally = run_bamboohr(harness, max_examples=max_examples, phases=stateless, seed=SEED)
+    print(f"bamboohr: {tally.requests} requests in {time.monotonic() - started:.0f} s")
+    return tally
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-examples", type=int, default=15)
@@ -335,6 +347,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(f"{name}: {tally.requests} requests in {time.monotonic() - started:.0f} s")
             tallies.append(tally)
+        if not wanted or "bamboohr" in wanted:
+            tallies.append(_bamboohr_phase(harness, args.max_examples, phases))
     print(report(tallies))
     print(f"The emulator's log: {args.log}")
     if args.details:

@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.fuzz_bamboohr import DOCUMENT, run_bamboohr
 from tests.fuzz_emulator import (
     SEED,
     SPECS,
@@ -47,6 +48,20 @@ def test_the_fuzzer_finds_no_server_error(harness: Harness, name: str, variants:
     assert tally.server_errors == []
     assert tally.unexpected == 0, "an emulator handler failed on a request (see the log)"
     assert tally.throttled == 0, "the pacing let a rate limit answer"
+    assert tally.errors == []
+    assert unexplained(tally) == []
+
+
+def test_the_fuzzer_finds_no_server_error_in_bamboohr(harness: Harness) -> None:
+    """BambooHR's own document against the emulator's BambooHR (tests/fuzz_bamboohr.py)."""
+    if not DOCUMENT.is_file():
+        pytest.skip(f"BambooHR's OpenAPI document is not at {DOCUMENT}")
+    phases = ("examples", "coverage", "fuzzing")
+    tally = run_bamboohr(harness, max_examples=EXAMPLES, phases=phases, seed=SEED)
+    assert tally.requests > 0
+    assert tally.server_errors == []
+    assert tally.unexpected == 0, "an emulator handler failed on a request (see the log)"
+    assert tally.throttled == 0
     assert tally.errors == []
     assert unexplained(tally) == []
 

@@ -65,7 +65,8 @@ class EmuRequest:
 
 @dataclass(slots=True)
 class EmuResponse:
-    """An HTTP response: a status, a JSON body (or none) and headers."""
+    """An HTTP response: a status, a JSON body (or none, or bytes sent as they are: an HR
+    system's XML or CSV, with its content-type among the headers) and headers."""
 
     status: int = 200
     body: Any = None
@@ -74,6 +75,8 @@ class EmuResponse:
     delay: float = 0.0
 
     def content(self) -> bytes:
+        if isinstance(self.body, bytes):
+            return self.body
         return b"" if self.body is None else json.dumps(self.body).encode()
 
 
