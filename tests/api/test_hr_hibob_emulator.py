@@ -182,6 +182,9 @@ def test_show_inactive_and_the_one_filter(bob: Bob) -> None:
         {"filters": [{**by_id, "values": []}]},
         {"showInactive": "yes"},
         {"fields": "root.id"},
+        {"fields": None},
+        {"filters": None},
+        {"humanReadable": None},
         {"fields": [f"custom.f{n}" for n in range(401)]},
     ):
         refused = bob.search(bad)
@@ -207,7 +210,11 @@ def test_one_employee_by_id_or_email(bob: Bob) -> None:
     got = bob.get(f"/people/{ids['Bo']}", params=query).json()
     assert got["email"] == "bo@example.com" and got["work"] == {"title": "Engineer"}
     assert bob.get("/people/nobody@example.com").status_code == 404
-    assert bob.http.delete(f"{API}/people/{ids['Bo']}", auth=bob.auth).status_code == 405
+    assert bob.get(f"/people/{ids['Bo']}", params={"humanReadable": "yes"}).status_code == 400
+    deleted = bob.http.delete(f"{API}/people/{ids['Bo']}", auth=bob.auth)
+    assert deleted.status_code == 405 and deleted.headers["allow"] == "GET, POST"
+    options = bob.http.options(f"{API}/people/search", auth=bob.auth)
+    assert options.status_code == 405 and options.headers["allow"] == "POST"
 
 
 def test_fields_metadata_and_named_lists_resolve_list_ids(bob: Bob) -> None:
@@ -413,7 +420,8 @@ def test_answers_validate_against_the_document(
     bob = Bob(*variants)
     ids = bob.seed()
     for mode in (None, "APPEND", "REPLACE"):
-        body = {"fields": [*FIELDS, "about.hobbies"], "showInactive": True, "humanReadable": mode}
+        body = {"fields": [*FIELDS, "about.hobbies"], "showInactive": True}
+        body |= {"humanReadable": mode} if mode else {}
         conforms(document, "/people/search", "post", bob.search(body))
     conforms(document, "/people/search", "post", bob.search({}))
     one = bob.http.post(f"{API}/people/{ids['Bo']}", json={"fields": FIELDS}, auth=bob.auth)

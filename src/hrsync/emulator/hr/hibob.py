@@ -210,7 +210,7 @@ class Api:
         return EmuResponse(200, [f.metadata() for f in self.company.fields()])
 
     def named_lists(self, call: Call) -> EmuResponse:
-        archived = call.req.query.get("includeArchived", "false").lower() == "true"
+        archived = _boolean(call.req.query.get("includeArchived", "false"), "includeArchived")
         textual = "hibob-list-ids-textual" in call.variants
         lists = self.company.lists
         if not call.args:
@@ -237,16 +237,18 @@ ROUTES: list[tuple[str, re.Pattern[str], str, Handler]] = [
 
 def _route(method: str, path: str) -> tuple[str, Handler, tuple[str, ...]]:
     """The endpoint for this method and path; else 404, or 405 with the path's methods."""
-    allowed: list[str] = []
+    matched: list[tuple[str, re.Pattern[str]]] = []
     for route_method, pattern, endpoint, handler in ROUTES:
         found = pattern.match(path)
         if found and route_method == method:
             return endpoint, handler, found.groups()
         if found:
-            allowed.append(route_method)
-    if not allowed:
+            matched.append((route_method, pattern))
+    if not matched:
         raise BobError(404, f"No such endpoint: {path}", "not_found")
-    allow = {"allow": ", ".join(sorted(set(allowed)))}
+    # the methods of the first template that matches: /people/search is not /people/{id}
+    allowed = {m for m, pattern in matched if pattern == matched[0][1]}
+    allow = {"allow": ", ".join(sorted(allowed))}
     raise BobError(405, f"Method {method} not allowed", "method_not_allowed", headers=allow)
 
 
@@ -261,11 +263,17 @@ def _query_read(req: EmuRequest) -> Read:
     """The deprecated GET's query: fields (repeated or comma-separated) and two booleans."""
     fields = [f for k, v in req.query_pairs if k == "fields" for f in v.split(",") if f]
     mode = None
-    if req.query.get("includeHumanReadable", "").lower() == "true":
+    if _boolean(req.query.get("includeHumanReadable", "false"), "includeHumanReadable"):
         mode = "APPEND"
-    if req.query.get("humanReadable", "").lower() == "true":
+    if _boolean(req.query.get("humanReadable", "false"), "humanReadable"):
         mode = "REPLACE"
     return Read(fields or None, mode)
+
+
+def _boolean(text: str, name: str) -> bool:
+    if text.lower() not in ("true", "false"):
+        raise BobError(400, f"{name} must be true or false", "bad_request")
+    return text.lower() == "true"
 
 
 def _shape(variants: frozenset[str]) -> Shape:

@@ -54,7 +54,7 @@ def search_request(body: Any) -> Read:
     if not isinstance(inactive, bool):
         raise BadRead("showInactive must be a boolean")
     read = single_request(body)
-    ids, emails = _filter(body.get("filters"))
+    ids, emails = _filter(body.get("filters", []))
     return Read(read.fields, read.mode, inactive, ids, emails)
 
 
@@ -64,21 +64,20 @@ def single_request(body: Any) -> Read:
         return Read(None)
     if not isinstance(body, dict):
         raise BadRead("The request body must be a JSON object")
-    fields = body.get("fields")
-    if fields is not None:
-        if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
-            raise BadRead("fields must be a list of field IDs")
-        if len(fields) > MAX_FIELDS:
-            raise BadRead(f"At most {MAX_FIELDS} fields may be requested")
-    mode = body.get("humanReadable")
-    if mode is not None and not isinstance(mode, str):
+    fields = body.get("fields", [])
+    if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
+        raise BadRead("fields must be a list of field IDs")
+    if len(fields) > MAX_FIELDS:
+        raise BadRead(f"At most {MAX_FIELDS} fields may be requested")
+    mode = body.get("humanReadable", "")
+    if not isinstance(mode, str):
         raise BadRead("humanReadable must be APPEND or REPLACE")
     # Another text is read as "not sent": the document's own example sends "humanReadable".
     return Read(fields or None, mode if mode in MODES else None)
 
 
 def _filter(filters: Any) -> tuple[frozenset[str] | None, frozenset[str] | None]:
-    if filters is None or filters == []:
+    if filters == []:
         return None, None
     if not isinstance(filters, list) or len(filters) > 1 or not isinstance(filters[0], dict):
         raise BadRead("Only one filter is supported")
