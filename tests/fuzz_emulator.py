@@ -23,6 +23,7 @@ secret from ``GET /_emulator/clients``), renewed before an hour of virtual time 
 from __future__ import annotations
 
 import argparse
+import base64
 import datetime as dt
 import re
 import socket
@@ -269,6 +270,84 @@ def run_configuration(
     return tally
 
 
+# HiBob's Bob API (emulator/hr/hibob.py), fuzzed from HiBob's own document, restricted to the
+# operations the emulator serves. Its own phase, apart from Zoho's configurations.
+HIBOB_SPEC = SHARED / "external" / "hr-apis" / "hibob" / "openapi.yaml"
+HIBOB_SERVED = {
+    "/people/search": ("post",),
+    "/people/{identifier}": ("get", "post"),
+    "/company/people/fields": ("get",),
+    "/company/named-lists": ("get",),
+    "/company/named-lists/{listName}": ("get",),
+}
+HIBOB_SEED = [
+    {
+        "email": "ann@example.com",
+        "firstName": "Ann",
+        "surname": "Lee",
+        "work": {"department": "Engineering", "title": "CTO", "site": "London"},
+    },
+    {
+        "email": "cy@example.com",
+        "firstName": "Cy",
+        "surname": "Old",
+        "work": {"department": "Sales"},
+        "internal": {"status": "Inactive"},
+    },
+]
+
+
+def hibob_document(base: str) -> dict[str, Any]:
+    """HiBob's document with only the operations served, aimed at the emulator."""
+    doc = _plain(yaml.safe_load(HIBOB_SPEC.read_text(encoding="utf-8")))
+    doc["paths"] = {
+        path: {m: op for m, op in doc["paths"][path].items() if m in methods}
+        for path, methods in HIBOB_SERVED.items()
+    }
+    doc["servers"] = [{"url": f"{base}/hibob/v1"}]
+    return doc
+
+
+def run_hibob(harness: Harness, *, max_examples: int, phases: tuple[str, ...], seed: int) -> Tally:
+    """A new emulator's HiBob, seeded, fuzzed with its ready-made service user; its limits
+    raised so that no answer is a throttled one (the limits have their own tests)."""
+    tally = Tally("hibob")
+    harness.configure([])
+    control = "hr/hibob"
+    harness.control("POST", f"{control}/employees", json=HIBOB_SEED)
+    harness.control("POST", f"{control}/limits", json={e: 100_000 for e in _hibob_endpoints()})
+    user = harness.control("GET", f"{control}/service-users")["serviceUsers"][0]
+    _, unexpected_before = harness.stats()
+    config = schema_config(max_examples=max_examples, phases=phases, seed=seed)
+    schema = schemathesis.openapi.from_dict(hibob_document(harness.base), config=config)
+    schema.config.update(base_url=f"{harness.base}/hibob/v1")
+    basic = base64.b64encode(f"{user['id']}:{user['token']}".encode()).decode()
+
+    class ServiceUser:
+        def get(self, case: Any, context: Any) -> str:
+            return basic
+
+        def set(self, case: Any, data: str, context: Any) -> None:
+            case.headers = {**(case.headers or {}), "Authorization": f"Basic {data}"}
+
+    schema.auth(refresh_interval=None)(ServiceUser)
+
+    def after_call(context: Any, case: Any, response: Any) -> None:
+        tally.answer(case.method, case.formatted_path, response.status_code, response.text)
+
+    schema.hooks.register_hook_with_name(after_call, "after_call")
+    for event in from_schema(schema).execute():
+        _record(event, tally, "hibob")
+    stats = harness.control("GET", "stats")
+    tally.throttled = sum(stats["hr"]["hibob"]["throttled"].values())
+    tally.unexpected = harness.stats()[1] - unexpected_before
+    return tally
+
+
+def _hibob_endpoints() -> tuple[str, ...]:
+    return ("people.search", "people.read", "fields", "named-lists")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -349,11 +428,23 @@ def main(argv: list[str] | None = None) -> int:
             tallies.append(tally)
         if not wanted or "bamboohr" in wanted:
             tallies.append(_bamboohr_phase(harness, args.max_examples, phases))
+        if not wanted or "hibob" in wanted:
+            tallies.append(_hibob_phase(harness, args.max_examples, phases))
     print(report(tallies))
     print(f"The emulator's log: {args.log}")
     if args.details:
         print(details(tallies))
     return 0 if all(clean(t) for t in tallies) else 1
+
+
+def _hibob_phase(harness: Harness, max_examples: int, phases: tuple[str, ...]) -> Tally:
+    if not HIBOB_SPEC.is_file():
+        print(f"HiBob's OpenAPI document is not at {HIBOB_SPEC}", file=sys.stderr)
+        return Tally("hibob (skipped)")
+    started = time.monotonic()
+    tally = run_hibob(harness, max_examples=max_examples, phases=phases, seed=SEED)
+    print(f"hibob: {tally.requests} requests in {time.monotonic() - started:.0f} s")
+    return tally
 
 
 if __name__ == "__main__":

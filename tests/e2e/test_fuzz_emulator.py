@@ -13,11 +13,13 @@ import pytest
 
 from tests.fuzz_bamboohr import DOCUMENT, run_bamboohr
 from tests.fuzz_emulator import (
+    HIBOB_SPEC,
     SEED,
     SPECS,
     Harness,
     configurations,
     run_configuration,
+    run_hibob,
     served_emulator,
 )
 from tests.fuzz_findings import unexplained
@@ -75,3 +77,17 @@ def test_a_path_ending_in_an_encoded_newline_reaches_the_emulator_as_sent(
     auth = {"Authorization": f"Zoho-oauthtoken {harness.token()}"}
     answer = harness.http.get(f"{harness.base}/api/v2/profiles/%0A", headers=auth)
     assert answer.status_code == 404
+
+
+def test_the_fuzzer_finds_no_server_error_in_hibob(harness: Harness) -> None:
+    """HiBob's own document, restricted to the operations the emulator serves, with its
+    ready-made service user: no 5xx, no handler failure, no engine error."""
+    if not HIBOB_SPEC.is_file():
+        pytest.skip(f"HiBob's OpenAPI document is not at {HIBOB_SPEC}")
+    phases = ("examples", "coverage", "fuzzing")
+    tally = run_hibob(harness, max_examples=EXAMPLES, phases=phases, seed=SEED)
+    assert tally.requests > 0
+    assert tally.server_errors == []
+    assert tally.unexpected == 0, "an emulator handler failed on a request (see the log)"
+    assert tally.throttled == 0
+    assert tally.errors == []

@@ -21,6 +21,9 @@ def handle(emu: Emulator, req: EmuRequest, path: str) -> EmuResponse:
         vendor, _, rest = name.removeprefix("hr/").partition("/")
         if vendor not in emu.hr:
             raise ZohoError(404)
+        # the variants played reach a vendor's control calls too (a webhook's signature)
+        played = {"x-emulator-variants": ",".join(sorted(emu.variants))}
+        req = dataclasses.replace(req, headers={**req.headers, **played})
         return emu.hr[vendor].control(req, "/" + rest, emu.clock.now())
     if key == ("GET", "state"):
         return EmuResponse(200, state(emu))
