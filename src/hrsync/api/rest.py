@@ -21,7 +21,7 @@ import httpx
 
 from hrsync.api.http import ZohoHttp
 from hrsync.errors import AuthError, SourceError, TransientError, Unreachable
-from hrsync.sources.rest.paths import MISSING, compile_all, compile_path, text_of
+from hrsync.sources.rest.paths import MISSING, compile_all, compile_first, compile_path, text_of
 from hrsync.sources.rest.spec import Paging
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ class RestClient:
         self.spec = spec
         self.title = spec.title or "the HR API"
         self._records = compile_all(spec.records)
-        self._id = compile_path(spec.id)
+        self._id = compile_first(spec.id)
         paging = spec.paging
         self._next = compile_path(paging.next) if paging.next and not _header(paging.next) else None
         self._total_records = compile_path(paging.total_records) if paging.total_records else None

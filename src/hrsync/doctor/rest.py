@@ -7,7 +7,7 @@ from typing import Any
 
 from hrsync.doctor.checks import Check, failed, noted, passed
 from hrsync.errors import SourceError
-from hrsync.sources.rest.paths import MISSING, compile_all, compile_path
+from hrsync.sources.rest.paths import MISSING, compile_all, compile_first
 from hrsync.sources.rest.source import RestSource
 
 RATE_HEADERS = ("x-ratelimit-limit", "x-ratelimit-remaining", "ratelimit-limit", "retry-after")
@@ -46,13 +46,15 @@ def rest_checks(source: RestSource) -> list[Check]:
     return found
 
 
-def _fields_check(title: str, fields: dict[str, str], records: list[Any], needs: str) -> Check:
+def _fields_check(
+    title: str, fields: dict[str, str | list[str]], records: list[Any], needs: str
+) -> Check:
     name = f"{title} fields"
     if not records:
         return noted(name, "no records yet: the fields cannot be seen", "run doctor again later")
     absent = []
     for field, path in fields.items():
-        get = compile_path(path)
+        get = compile_first(path)
         if all(get(r) is MISSING for r in records):
             absent.append(f"{field} ({path})")
     if not absent:

@@ -60,6 +60,22 @@ def compile_path(path: str) -> Getter:
     return found
 
 
+def compile_first(paths: str | list[str]) -> Getter:
+    """A function giving the value of the first of ``paths`` that leads somewhere."""
+    if isinstance(paths, str):
+        return compile_path(paths)
+    getters = [compile_path(p) for p in paths]
+
+    def first(value: Any) -> Any:
+        for get in getters:
+            found = get(value)
+            if found is not MISSING:
+                return found
+        return MISSING
+
+    return first
+
+
 def compile_all(path: str) -> Getter:
     """A function giving every value ``path`` finds, as a list (``MISSING`` for none): where
     records are, or changed ids."""

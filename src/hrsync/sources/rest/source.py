@@ -23,7 +23,7 @@ from hrsync.api.rest import RestClient
 from hrsync.clock import Clock
 from hrsync.model import CANONICAL_FIELDS, SourceSnapshot
 from hrsync.sources.records import DATE_FIELDS, LIFECYCLE, ParsedRow, RowParser, validate
-from hrsync.sources.rest.paths import MISSING, compile_path, text_of
+from hrsync.sources.rest.paths import MISSING, compile_first, text_of
 from hrsync.sources.rest.spec import RestSpec
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,7 @@ READ_VERSION = 1
 ABSENT = "\x00"  # a field the record leaves out (kept records are lists of texts)
 REQUIRED = frozenset({"employee_id", "email"})  # never "left alone": broken when absent
 ISO_MOMENT = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ]\d")
+ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 Record = list[str]
 
 
@@ -63,10 +64,12 @@ class RestSource:
         self.spec = spec
         self.bookmarks = bookmarks
         self.clock = clock
-        self.parser = RowParser(status_map=status_map or {}, date_format=date_format)
+        # Dates reach the parser as ISO 8601: the API's own format is read here (_value).
+        self.parser = RowParser(status_map=status_map or {})
+        self.date_format = spec.date_format or date_format
         self.key = key
         self.names = tuple(spec.fields)
-        self._getters = [compile_path(spec.fields[n]) for n in self.names]
+        self._getters = [compile_first(spec.fields[n]) for n in self.names]
         self._values = {
             name: {word.strip().lower(): meaning for word, meaning in words.items()}
             for name, words in spec.values.items()
@@ -77,7 +80,8 @@ class RestSource:
         return f"{self.spec.title or 'REST API'} ({self.client._fill(self.spec.base_url)})"
 
     def field_origin(self, name: str) -> str:
-        path = self.spec.fields.get(name)
+        found = self.spec.fields.get(name)
+        path = found if isinstance(found, str) or found is None else " or ".join(found)
         title = self.spec.title or "the HR API"
         return f"{title} field {path!r}" if path else f"HR field {name!r}"
 
@@ -170,9 +174,11 @@ class RestSource:
         for rid, record in sorted(records.items(), key=lambda item: (len(item[0]), item[0])):
             row: dict[str, str] = {}
             left_out: set[str] = set()
+            blank = self.spec.left_out == "blank"
             for name, value in zip(names, record, strict=True):
                 if value == ABSENT:
-                    left_out.add(name)
+                    if not blank:
+                        left_out.add(name)
                     continue
                 row[name] = self._value(name, value)
             ref = "" if manager_at is None else record[manager_at]
@@ -230,8 +236,14 @@ class RestSource:
         words = self._values.get(name)
         if words:
             value = words.get(value.strip().lower(), value)
-        if name in DATE_FIELDS and (moment := ISO_MOMENT.match(value)):
-            return moment.group(1)
+        if name in DATE_FIELDS and value:
+            if moment := ISO_MOMENT.match(value):
+                return moment.group(1)
+            if self.date_format and not ISO_DAY.match(value):
+                try:
+                    return dt.datetime.strptime(value.strip(), self.date_format).date().isoformat()
+                except ValueError:
+                    return value  # the parser names it as no date
         return value
 
 

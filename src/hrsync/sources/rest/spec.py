@@ -145,14 +145,20 @@ class RestSpec(BaseModel):
     headers: dict[str, str] = Field(default_factory=lambda: {"Accept": "application/json"})
     body: dict[str, Any] | None = None  # a JSON body (POST)
     records: str = "$[*]"  # JSONPath of the records in one answer
-    id: str = "id"  # JSONPath of a record's id in the HR system (its own, for children)
+    id: str | list[str] = "id"  # JSONPath(s) of a record's id in the HR system (its own)
     paging: Paging = Field(default_factory=Paging)
     since: Since | None = None
     full_read_days: float = Field(7.0, gt=0)  # a full read at least this often
     children: list[Child] = Field(default_factory=list)
     # hrsync field (canonical, or any other name carried for [rules] and custom fields) →
-    # JSONPath in the record
-    fields: dict[str, str] = Field(default_factory=dict)
+    # JSONPath in the record, or a list of them: the first that the record has
+    fields: dict[str, str | list[str]] = Field(default_factory=dict)
+    # What a field a record leaves out means: unknown (left as Cliq has it; a lifecycle field
+    # holds the person), or blank (an API that leaves empty fields out). A field no record
+    # has is a lost column either way.
+    left_out: Literal["unknown", "blank"] = "unknown"
+    # Dates that are not ISO 8601, as strptime reads them (e.g. "%d/%m/%Y")
+    date_format: str = ""
     # What the manager field holds: the manager's record id, employee id or email.
     manager_ref: Literal["record_id", "employee_id", "email"] = "record_id"
     # Per field, the HR system's words → hrsync's ("status": {"Active" = "active"}).
