@@ -201,7 +201,11 @@ class RestSource:
             rows.append(parsed)
         snapshot = validate(rows)
         snapshot.columns = present & canonical
-        snapshot.unmapped = tuple(sorted((set(names) - present) & canonical)) if records else ()
+        # A field no record has: for an API that leaves empty fields out, perhaps nobody has
+        # a value (left alone now; held only once a read that had it loses it, as the
+        # engine compares with the last read's fields); otherwise a lost column, held.
+        lost = (set(names) - present) & canonical if records else set()
+        snapshot.unmapped = () if self.spec.left_out == "blank" else tuple(sorted(lost))
         title = self.spec.title or "the HR API"
         if not snapshot.complete:
             snapshot.notes.append(
