@@ -96,6 +96,20 @@ class RestClient:
             chunk = ",".join(wanted[at : at + spec.ids_per_call])
             yield from self.records({spec.ids_param: chunk})
 
+    def declared_count(self) -> int | None:
+        """How many records a full read should find, as ``[source.rest.count]`` asks (None:
+        no such request, or an answer that does not say)."""
+        count = self.spec.count
+        if count is None:
+            return None
+        params = {k: self._fill(v) for k, v in count.params.items()}
+        try:
+            answer = self._call("GET", self._fill(count.path), params, None)
+        except SourceError as problem:
+            log.warning("%s: the count of records could not be read (%s)", self.title, problem)
+            return None
+        return _number(compile_path(count.total)(answer), None)
+
     def probe(self) -> Any:
         """One page of the read (``hrsync doctor``): the answer as it came."""
         params, body = self._request({}, None)

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from hrsync.api.rest import RestClient
 from hrsync.clock import Clock
+from hrsync.errors import SourceError
 from hrsync.model import CANONICAL_FIELDS, SourceSnapshot
 from hrsync.sources.records import DATE_FIELDS, LIFECYCLE, ParsedRow, RowParser, validate
 from hrsync.sources.rest.paths import MISSING, compile_first, text_of
@@ -119,6 +120,7 @@ class RestSource:
             kind, full_at = "incremental", saved["full_at"]
         else:
             records = dict(self._kept(self.client.records()))
+            self._check_count(len(records))
             self._save_records(records)
             kind, full_at, count = "full", now, len(records)
         calls = self.client.calls - calls_before
@@ -129,6 +131,16 @@ class RestSource:
             {"version": READ_VERSION, "full_at": full_at, "started": now, "shape": self._shape()},
         )
         return self.snapshot(records)
+
+    def _check_count(self, found: int) -> None:
+        """A full read that found fewer records than the API declares it holds failed."""
+        declared = self.client.declared_count()
+        if declared is not None and found < declared:
+            title = self.spec.title or "the HR API"
+            raise SourceError(
+                f"{title}: the read found {found} records where the API counts {declared}; "
+                "it is taken as failed (nobody is taken to have left)"
+            )
 
     def _kept(self, answers: Iterable[tuple[str, Any]]) -> Iterator[tuple[str, Record]]:
         """Each record as the texts of its mapped fields (``ABSENT`` where it has none)."""

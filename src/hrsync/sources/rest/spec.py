@@ -119,6 +119,19 @@ class Child(BaseModel):
     select: str = "$"
 
 
+class Count(BaseModel):
+    """A request whose answer declares how many records a full read should find, for an API
+    whose read declares no total itself (a report of everyone): a full read that finds
+    fewer is a failed read. An answer without the total (the key may not make this call)
+    leaves the read to the guards, and says so."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str = Field(min_length=1)
+    params: dict[str, str] = Field(default_factory=dict)
+    total: str = Field(min_length=1)  # JSONPath of the count in the answer
+
+
 class RateLimit(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -147,6 +160,7 @@ class RestSpec(BaseModel):
     records: str = "$[*]"  # JSONPath of the records in one answer
     id: str | list[str] = "id"  # JSONPath(s) of a record's id in the HR system (its own)
     paging: Paging = Field(default_factory=Paging)
+    count: Count | None = None
     since: Since | None = None
     full_read_days: float = Field(7.0, gt=0)  # a full read at least this often
     children: list[Child] = Field(default_factory=list)
