@@ -335,11 +335,23 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(f"{name}: {tally.requests} requests in {time.monotonic() - started:.0f} s")
             tallies.append(tally)
+        personio_clean = _personio_phase(harness, wanted, args.max_examples, phases)
     print(report(tallies))
     print(f"The emulator's log: {args.log}")
     if args.details:
         print(details(tallies))
-    return 0 if all(clean(t) for t in tallies) else 1
+    return 0 if all(clean(t) for t in tallies) and personio_clean else 1
+
+
+def _personio_phase(
+    harness: Harness, wanted: set[str], max_examples: int, phases: tuple[str, ...]
+) -> bool:
+    """Personio's employee reads, from its own document (tests/fuzz_personio.py)."""
+    from tests import fuzz_personio  # it builds on this module
+
+    return fuzz_personio.run_all(
+        harness, wanted=wanted, max_examples=max_examples, phases=phases, seed=SEED
+    )
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests import fuzz_personio
 from tests.fuzz_emulator import (
     SEED,
     SPECS,
@@ -60,3 +61,26 @@ def test_a_path_ending_in_an_encoded_newline_reaches_the_emulator_as_sent(
     auth = {"Authorization": f"Zoho-oauthtoken {harness.token()}"}
     answer = harness.http.get(f"{harness.base}/api/v2/profiles/%0A", headers=auth)
     assert answer.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("name", "variants"),
+    fuzz_personio.configurations(),
+    ids=[name for name, _ in fuzz_personio.configurations()],
+)
+def test_the_fuzzer_finds_no_server_error_in_personio(
+    harness: Harness, name: str, variants: list[str]
+) -> None:
+    """Personio's employee reads, from Personio's personnel-data document."""
+    if not fuzz_personio.SPEC.is_file():
+        pytest.skip(f"Personio's personnel-data document is not at {fuzz_personio.SPEC}")
+    phases = ("examples", "coverage", "fuzzing") if name == "personio" else ("examples", "fuzzing")
+    tally = fuzz_personio.run_configuration(
+        harness, name, variants, max_examples=EXAMPLES, phases=phases, seed=SEED
+    )
+    assert tally.requests > 0
+    assert tally.server_errors == []
+    assert tally.unexpected == 0, "an emulator handler failed on a request (see the log)"
+    assert tally.throttled == 0, "the pacing let a rate limit answer"
+    assert tally.errors == []
+    assert fuzz_personio.unexplained(tally) == []

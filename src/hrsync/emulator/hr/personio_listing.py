@@ -52,7 +52,6 @@ def list_employees(
     params = dict(query)
     wanted = [v for k, v in query if k == "attributes[]"]
     shown = _projection(keys, wanted)
-    limit, offset = _limit(params.get("limit"), reading), _offset(params.get("offset"))
     people = sorted(company.employees.values(), key=lambda e: e.id)
     since_text = params.get("updated_since")
     if since_text is not None:
@@ -63,6 +62,7 @@ def list_employees(
     else:
         email = params.get("email")
         picked = [p for p in people if _email_is(p, email)] if email is not None else people
+    limit, offset = _limit(params.get("limit"), reading), _offset(params.get("offset"))
     return _page(company, picked, shown, reading, limit=limit, offset=offset, truncate=truncate)
 
 
