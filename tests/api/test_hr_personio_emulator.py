@@ -426,7 +426,11 @@ def test_limits_are_set_by_control_call(personio: Personio) -> None:
     )["limits"]
     assert limits["employees_per_minute"] == 2 and limits["employees_per_second"] is None
     assert [personio.get("/company/employees").status_code for _ in range(3)] == [200, 200, 429]
-    assert personio.http.post(f"{CONTROL}/limits", json={"per_hour": 1}).status_code == 400
+    for wrong in ({"per_hour": 1}, {"auth_cooldown": None}, {"auth_per_minute": "60"}):
+        assert personio.http.post(f"{CONTROL}/limits", json=wrong).status_code == 400
+    state = personio.http.get(f"{BASE}/_emulator/state").json()["hr"]["personio"]
+    assert state["limits"]["employees_per_minute"] == 2
+    assert "client_secret" not in state["credentials"][0] and len(state["employees"]) == 1
 
 
 def test_faults_throttle_fail_and_truncate_the_next_calls(personio: Personio) -> None:

@@ -7,12 +7,15 @@ Served (Personio's shapes; errors as ``{"success": false, "error": {"code", "mes
   ``{"success": true, "data": {"token", "expires_in": 86400, "scope"}}``. The token is stable:
   the same ``papi-…`` token for a credential for 24 hours. Wrong or missing credentials: 403.
 - ``GET /v1/company/employees`` (``limit`` 1..100, default 50; ``offset`` a record offset;
-  ``email``; ``attributes[]``; ``updated_since``), ``GET /v1/company/employees/{id}``,
+  ``email``; ``attributes[]``; ``updated_since``, which answers every match at once, ``limit``,
+  ``offset`` and ``email`` unread), ``GET /v1/company/employees/{id}``,
   ``GET /v1/company/employees/attributes`` and its alias ``/custom-attributes``. Each needs
   ``Authorization: Bearer <token>`` (none: 401 "Authorization is not provided"; unknown or
   expired: 403 "Provided authorization is not valid"), and a successful answer carries the
   token again in its ``Authorization`` response header. ``X-Personio-Partner-ID`` and
   ``X-Personio-App-ID`` are optional; they are counted in the stats (``apps``).
+- Personio's writes (``POST /company/employees``, ``PATCH …/{id}``) are not served (405):
+  hrsync only reads Personio; the control calls below seed it.
 - Rate limits (``personio_access.Limits``): list employees 300 a minute and 15 a second per
   credential, auth 60 a minute (then 60 s refused), 2000 a minute for every call; over a limit:
   HTTP 429 ``{"success": false, "error": {"code": 429, "message": "Too Many Requests"}}``.

@@ -210,7 +210,8 @@ class Limits:
         require(isinstance(body, dict), "invalid_limits", "Send an object of limits.")
         for key, value in body.items():
             require(key in asdict(self), "invalid_limits", f"Unknown limit {key}")
-            ok = value is None or (isinstance(value, int | float) and value >= 0)
+            number = isinstance(value, int | float) and value >= 0
+            ok = number or (value is None and key != "auth_cooldown")
             require(ok and not isinstance(value, bool), "invalid_limits", f"{key}: a number")
             setattr(self, key, value)
 
