@@ -430,11 +430,23 @@ def main(argv: list[str] | None = None) -> int:
             tallies.append(_bamboohr_phase(harness, args.max_examples, phases))
         if not wanted or "hibob" in wanted:
             tallies.append(_hibob_phase(harness, args.max_examples, phases))
+        personio_clean = _personio_phase(harness, wanted, args.max_examples, phases)
     print(report(tallies))
     print(f"The emulator's log: {args.log}")
     if args.details:
         print(details(tallies))
-    return 0 if all(clean(t) for t in tallies) else 1
+    return 0 if all(clean(t) for t in tallies) and personio_clean else 1
+
+
+def _personio_phase(
+    harness: Harness, wanted: set[str], max_examples: int, phases: tuple[str, ...]
+) -> bool:
+    """Personio's employee reads, from its own document (tests/fuzz_personio.py)."""
+    from tests import fuzz_personio  # it builds on this module
+
+    return fuzz_personio.run_all(
+        harness, wanted=wanted, max_examples=max_examples, phases=phases, seed=SEED
+    )
 
 
 def _hibob_phase(harness: Harness, max_examples: int, phases: tuple[str, ...]) -> Tally:

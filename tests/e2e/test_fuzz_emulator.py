@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests import fuzz_personio
 from tests.fuzz_bamboohr import DOCUMENT, run_bamboohr
 from tests.fuzz_emulator import (
     HIBOB_SPEC,
@@ -91,3 +92,26 @@ def test_the_fuzzer_finds_no_server_error_in_hibob(harness: Harness) -> None:
     assert tally.unexpected == 0, "an emulator handler failed on a request (see the log)"
     assert tally.throttled == 0
     assert tally.errors == []
+
+
+@pytest.mark.parametrize(
+    ("name", "variants"),
+    fuzz_personio.configurations(),
+    ids=[name for name, _ in fuzz_personio.configurations()],
+)
+def test_the_fuzzer_finds_no_server_error_in_personio(
+    harness: Harness, name: str, variants: list[str]
+) -> None:
+    """Personio's employee reads, from Personio's personnel-data document."""
+    if not fuzz_personio.SPEC.is_file():
+        pytest.skip(f"Personio's personnel-data document is not at {fuzz_personio.SPEC}")
+    phases = ("examples", "coverage", "fuzzing") if name == "personio" else ("examples", "fuzzing")
+    tally = fuzz_personio.run_configuration(
+        harness, name, variants, max_examples=EXAMPLES, phases=phases, seed=SEED
+    )
+    assert tally.requests > 0
+    assert tally.server_errors == []
+    assert tally.unexpected == 0, "an emulator handler failed on a request (see the log)"
+    assert tally.throttled == 0, "the pacing let a rate limit answer"
+    assert tally.errors == []
+    assert fuzz_personio.unexplained(tally) == []
