@@ -132,3 +132,20 @@ def test_a_revoked_key_is_a_clear_error_and_changes_nothing(world: World, name: 
     finally:
         app.close()
     assert cliq_users(world) == before
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_throttled_api_is_waited_out_as_it_asks(world: World, name: str) -> None:
+    vendor = VENDORS[name]
+    on(world, vendor)
+    persons = people(20)
+    vendor.seed(world.http, world.base, persons)
+    vendor.fault(world.http, world.base, mode="throttle", count=1)
+    started = world.clock.now()
+    converge(world)
+    matches(world, persons)
+    waited = world.clock.now() - started
+    assert waited >= 1  # the throttled call was tried again only after a wait
+    stats = world.stats()
+    assert stats["hr"][name]  # type: ignore[index]
+    assert stats["lock_periods_total"] == 0

@@ -235,7 +235,7 @@ def _retry_after(response: httpx.Response) -> float:
     """Seconds the answer's ``Retry-After`` asks to wait (0: none, or unreadable)."""
     value = response.headers.get("retry-after", "").strip()
     if not value:
-        return 0.0
+        return _reset_after(response)
     if value.isdigit():
         return float(value)
     try:
@@ -248,6 +248,24 @@ def _retry_after(response: httpx.Response) -> float:
     except (TypeError, ValueError):
         now = when
     return max(0.0, when - now)
+
+
+def _reset_after(response: httpx.Response) -> float:
+    """Seconds until ``X-RateLimit-Reset`` (epoch seconds, or seconds from now where the
+    value is small), measured by the answer's own ``Date``; 0 without one."""
+    value = response.headers.get("x-ratelimit-reset", "").strip()
+    try:
+        reset = float(value)
+    except ValueError:
+        return 0.0
+    if reset < 1_000_000_000:  # a count of seconds, not a moment
+        return max(0.0, reset)
+    date = response.headers.get("date", "")
+    try:
+        now = email.utils.parsedate_to_datetime(date).timestamp() if date else None
+    except (TypeError, ValueError):
+        now = None
+    return max(0.0, reset - now) if now is not None else 0.0
 
 
 def _decode(response: httpx.Response) -> Any:
