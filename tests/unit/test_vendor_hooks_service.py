@@ -250,3 +250,49 @@ def test_record_events_become_the_people_a_read_finds(tmp_path: Path) -> None:
         assert again.attempts == 2 and "HR answered 503" in again.reason
     finally:
         store.close()
+
+
+def test_the_scheduler_reads_hr_once_and_runs_the_people_the_records_are(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from types import SimpleNamespace
+
+    from hrsync.access.integrations import Integrations
+    from hrsync.service import scheduler as scheduling
+    from hrsync.service.scheduler import RunResult, Scheduler
+
+    config = tmp_path / "hrsync.toml"
+    config.write_text(toml(), encoding="utf-8")
+    base = load_settings(config)
+    with _store(config) as store:
+        store.queue_events(["555", "123"], sender="bamboohr:record")
+
+    def read() -> None:  # HR's answer now holds the joiner
+        with _store(config) as store:
+            store.save_bookmark(
+                "rest:custom:records", KEPT | {"records": KEPT["records"] | {"555": ["E555", "c"]}}
+            )
+
+    app = SimpleNamespace(
+        engine=SimpleNamespace(source=SimpleNamespace(read=read)), close=lambda: None
+    )
+    monkeypatch.setattr(scheduling, "build", lambda *a, **k: app)
+    monkeypatch.setattr(Integrations, "runnable", lambda self, name, base: base)
+    ran: list[tuple[str, ...]] = []
+
+    def run_one(self: Scheduler, name: str, base: Any, **kwargs: Any) -> RunResult:
+        ran.append(kwargs["events"])
+        return RunResult(name, "succeeded", 1, people=())
+
+    monkeypatch.setattr(Scheduler, "run_one", run_one)
+    scheduler = Scheduler(config)
+    with scheduling.integrations_of(base) as integrations:
+        assert scheduler._run_events(integrations, "default", base)
+    assert ran == [("E555", "E123")]
+    with _store(config) as store:
+        assert {e.employee_id: e.state for e in store.events()} == {
+            "555": "done",
+            "123": "done",
+            "E555": "done",
+            "E123": "done",
+        }
