@@ -22,6 +22,7 @@ from hrsync.service.metrics import Metrics, Seen
 from hrsync.service.notify import service_notifier
 from hrsync.service.scheduler import RunResult, Scheduler
 from hrsync.service.scim.routes import ScimApi
+from hrsync.service.vendor_hooks import VendorHooks
 from hrsync.service.webhook import Webhook
 from hrsync.store.probe import StoreProbe
 from hrsync.web.pages import HERE, SignInNeeded, Site, web_router
@@ -101,6 +102,7 @@ def create_service(
     site = app.state.site = Site(config, scheduler, clock, proof=proof)
     app.include_router(web_router(site))
     app.include_router(Webhook(config, scheduler, metrics, clock).routes())
+    app.include_router(VendorHooks(config, scheduler, metrics, clock).routes())
     scim = ScimApi(config, scheduler, clock, metrics)
     app.include_router(scim.routes())
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")

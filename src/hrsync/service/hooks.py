@@ -138,7 +138,7 @@ def named_people(body: Any, query: Mapping[str, str]) -> tuple[list[str], list[t
     named: list[str] = []
     refused: list[tuple[str, str]] = []
     for value in given:
-        employee_id, why = _employee_id(value)
+        employee_id, why = checked_id(value)
         if why:
             refused.append((employee_id, why))
         elif employee_id not in named:
@@ -146,7 +146,7 @@ def named_people(body: Any, query: Mapping[str, str]) -> tuple[list[str], list[t
     return named, refused
 
 
-def _employee_id(value: Any) -> tuple[str, str]:
+def checked_id(value: Any) -> tuple[str, str]:
     """``value`` as an employee id, or what it was and why it is none."""
     if isinstance(value, bool) or not isinstance(value, str | int):
         return json.dumps(value)[:40], "an employee id is a string (or a number)"

@@ -55,6 +55,17 @@ class Metrics:
             "People named by HR event calls taken: queued as events, or refused as no employee id",
             ["outcome"], registry=self.registry,
         )  # fmt: skip
+        self.vendor_refused = Counter(
+            "hrsync_vendor_webhook_refused",
+            "HR systems' webhook deliveries refused, by vendor (\"\" when unknown) and reason",
+            ["vendor", "reason"], registry=self.registry,
+        )  # fmt: skip
+        self.vendor_records = Counter(
+            "hrsync_vendor_webhook_records",
+            "Records named by HR systems' webhook deliveries taken: mapped to a person, unread "
+            "yet (read before the next run), or refused as no record id",
+            ["vendor", "outcome"], registry=self.registry,
+        )  # fmt: skip
         self.scim = Counter(
             "hrsync_scim_requests",
             "SCIM calls answered, by integration (\"\" when refused before it is known), "

@@ -41,9 +41,11 @@ from hrsync.service.events import (
     whole_calls,
 )
 from hrsync.service.progress import LiveProgress
+from hrsync.service.record_events import is_record_event, resolve_records
 from hrsync.service.stopping import StopGate, StoppableClock, Stopping
 from hrsync.store import Store
 from hrsync.store.db import this_process
+from hrsync.store.events import EventRecord
 from hrsync.sync.apply import ApplyReport
 from hrsync.sync.pending import pending_actions
 from hrsync.sync.plan import Plan
@@ -265,8 +267,16 @@ class Scheduler:
             events = Store(base.store.url, clock=RealClock(), integration=name)
             try:
                 due = events.due_events()
+                records = [e for e in due if is_record_event(e)]
+                if records:  # records HR's webhook named that hrsync has not read yet
+                    self.hold = hold
+                    try:
+                        self._read_records(name, base, events, records)
+                    finally:
+                        self.hold = None
+                    due = events.due_events()
                 if not due:
-                    return False
+                    return bool(records)
                 pushes_waiting = events.pushes_waiting()
                 if gathering(due, pushes_waiting, events.clock.now()):
                     # pushes still come in: looked at again after a gap (``_too_soon``)
@@ -284,6 +294,43 @@ class Scheduler:
                 return bool(outcomes)
             finally:
                 events.close()
+
+    def _read_records(
+        self, name: str, base: Settings, events: Store, records: list[EventRecord]
+    ) -> None:
+        """Read ``name``'s HR once and turn its record events into events for the people
+        the records are (``service/record_events.py``)."""
+        from hrsync.sources.rest.source import employee_ids, source_key
+
+        try:
+            with integrations_of(base, self._http) as integrations:
+                settings = integrations.runnable(name, base)
+        except HrsyncError as problem:
+            events.settle_events({e.id: ("retry", str(problem)) for e in records}, run_id=None)
+            return
+        if settings.source.kind != "rest":
+            why = "the integration no longer reads an HR system's API"
+            events.settle_events({e.id: ("refused", why) for e in records}, run_id=None)
+            return
+        app = build(
+            settings,
+            dry_run=False,
+            integration=name,
+            clock=StoppableClock(self.stop_event, self._lease_lost),
+            transport=StopGate(
+                LeaseGate(httpx.HTTPTransport(), self._lease_valid), self.stop_event
+            ),
+        )
+        key = source_key(settings.source.preset)
+        try:
+            resolve_records(
+                events,
+                records,
+                read=app.engine.source.read,
+                employee_ids=lambda ids: employee_ids(events, key, ids),
+            )
+        finally:
+            app.close()
 
     def run_interrupted(self) -> list[RunResult]:
         """Run the integrations whose latest run did not finish, without waiting for their
