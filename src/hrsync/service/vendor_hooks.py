@@ -197,8 +197,9 @@ def _settings(store: Store, base: Settings) -> Settings | None:
 
 
 def _id_is_employee_id(spec: RestSpec) -> bool:
-    def plain(path: str) -> str:
-        return path.strip().removeprefix("$.").removeprefix("$")
+    def plain(path: str | list[str]) -> str:
+        first = path if isinstance(path, str) else (path[0] if path else "")
+        return first.strip().removeprefix("$.").removeprefix("$")
 
     return plain(spec.fields.get("employee_id", "")) == plain(spec.id) != ""
 
