@@ -5,7 +5,12 @@ truncated answer, a revoked key and a throttled API."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import os
+import time
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -156,3 +161,55 @@ def test_a_throttled_api_is_waited_out_and_the_sync_goes_on(admin: Any, name: st
     org.matches(persons)
     stats = org.http.get(f"{org.base}/_emulator/stats").json()
     assert stats["lock_periods_total"] == 0  # Zoho's side never locked either
+
+
+def _delivery(org: Admin, name: str, record_id: str, secret: str) -> tuple[dict[str, str], bytes]:
+    """A webhook delivery naming one record, signed as the vendor signs it."""
+    if name == "hibob":
+        built = org.http.post(
+            f"{org.base}/_emulator/hr/hibob/webhooks/deliver",
+            json={"type": "employee.updated", "employeeIds": [record_id], "secret": secret},
+        ).json()
+        return dict(built["headers"]), built["body"].encode()
+    if name == "bamboohr":
+        body = json.dumps({"employees": [{"id": record_id, "action": "Updated"}]}).encode()
+        stamp = str(int(time.time()))
+        mac = hmac.new(secret.encode(), body + stamp.encode(), hashlib.sha256).hexdigest()
+        headers = {"X-BambooHR-Signature": mac, "X-BambooHR-Timestamp": stamp}
+        return headers | {"Content-Type": "application/json"}, body
+    body = json.dumps({"event_name": "person.updated", "payload": {"id": int(record_id)}}).encode()
+    return {"Authorization": secret, "Content-Type": "application/json"}, body
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_vendor_webhook_syncs_the_person_it_names(admin: Any, service: Any, name: str) -> None:
+    org: Admin = admin(name)
+    config = tomllib.loads((org.folder / "hrsync.toml").read_text(encoding="utf-8"))
+    config["sync"] = {"schedule": ""}  # only HR events run it: the webhook, here
+    (org.folder / "hrsync.toml").write_text(tomli_w.dumps(config), encoding="utf-8")
+    secret = f"{name}-webhook-secret"
+    org.env["HRSYNC_SOURCE__REST__WEBHOOK__SECRET"] = secret
+    persons = people(12)
+    org.seed(persons)
+    org.hrsync("sync")
+    org.matches(persons)
+    _, url = service(org.env)
+
+    mover = persons[7]
+    mover["department"], mover["designation"] = "Support", "Support Specialist"
+    org.seed([mover])
+    headers, body = _delivery(org, name, mover["employee_id"], secret)
+    answer = httpx.post(f"{url}/hooks/{name}/hrsync.toml", content=body, headers=headers)
+    assert answer.status_code == 202, answer.text
+    deadline = time.monotonic() + 30
+    while org.users()[mover["employee_id"]]["department"]["name"] != "Support":
+        assert time.monotonic() < deadline, "the webhook's person was not synced in 30 s"
+        time.sleep(0.5)
+    org.matches(persons)
+
+    forged = dict(headers)
+    for key in forged:
+        if key.lower() in ("x-bamboohr-signature", "bob-signature", "authorization"):
+            forged[key] = "0" * 16
+    refused = httpx.post(f"{url}/hooks/{name}/hrsync.toml", content=body, headers=forged)
+    assert refused.status_code == 401

@@ -30,7 +30,7 @@ from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from hrsync.access.ownership import TOML
+from hrsync.access.ownership import TOML, TOML_FILE
 from hrsync.clock import Clock
 from hrsync.config import Settings, load_settings
 from hrsync.service.hooks import BODY_LIMIT, MOST_PEOPLE, checked_id
@@ -100,6 +100,8 @@ class VendorHooks:
         if _declared_length(request) > BODY_LIMIT:  # refused unread
             return self._refuse(response, vendor, "too_large", 413, TOO_LARGE)
         settings = await run_in_threadpool(load_settings, self.config)
+        if integration == TOML_FILE:  # hrsync.toml's own, by the name it is shown with
+            integration = TOML
         store = Store(settings.store.url, clock=self.clock, integration=integration)
         try:
             hook = await run_in_threadpool(hook_of, store, settings, vendor) if vendor else None
