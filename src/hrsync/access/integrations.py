@@ -458,7 +458,7 @@ def _ends(settings: Settings) -> tuple[str, str]:
         where = "SCIM pushes to /scim/v2/"
     else:
         where = f"{source.kind} file {source.path}"
-    if settings.scope:
+    if settings.scope.restricts:
         where += f" (scope: {describe_scope(settings.scope)})"
     target = f"Zoho Cliq via {settings.cliq.connection or '(keys in the file)'}"
     if settings.connect.network_id:
