@@ -33,8 +33,9 @@ def explain(
     if found is None:
         problems = [str(e) for e in snapshot.errors if employee in (e.employee_id, e.where)]
         detail = ("; ".join(problems)) if problems else "no such employee id or email in HR"
-        if held_outside(snapshot, employee):
-            detail = held_outside(snapshot, employee)
+        outside = held_outside(snapshot, employee)
+        if outside:
+            detail = f"{detail}; {outside}" if problems else outside
         elif employee in snapshot.held:
             detail += (
                 f"; hrsync leaves them exactly as Cliq has them until {snapshot.held[employee]} "
