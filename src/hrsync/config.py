@@ -25,6 +25,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from hrsync.config_scope import ScopeConfig
 from hrsync.errors import ConfigError
 from hrsync.schedule import schedule_seconds
 from hrsync.sources.rest.spec import RestSpec
@@ -344,22 +345,6 @@ class SyncConfig(BaseModel):
         return value.strip()
 
 
-def _scope(value: Any) -> dict[str, list[str]]:
-    """``[scope]`` as HR field → accepted values; one value may be written without a list."""
-    if not isinstance(value, dict):
-        raise ValueError('write it as a table, e.g. department = ["Sales", "Support"]')
-    scope: dict[str, list[str]] = {}
-    for name, accepted in value.items():
-        values = [accepted] if isinstance(accepted, str) else accepted
-        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-            raise ValueError(f"{name}: a value or a list of values")
-        kept = [v.strip() for v in values if v.strip()]
-        if not str(name).strip() or not kept:
-            raise ValueError(f"{name or '(no field)'}: name a field and at least one value")
-        scope[str(name).strip()] = kept
-    return scope
-
-
 # HR field → Cliq custom user field (unique name or label) for what Cliq has no system field.
 DEFAULT_CUSTOM_FIELDS = {
     "work_location": "Work Location",
@@ -388,14 +373,9 @@ class Settings(BaseSettings):
     drift: DriftConfig = Field(default_factory=DriftConfig)
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
     sync: SyncConfig = Field(default_factory=SyncConfig)
-    # The people this configuration manages: those whose HR fields have one of these values
-    # (every field must match); empty, everyone. The rest are left exactly as Cliq has them.
-    scope: dict[str, list[str]] = Field(default_factory=dict)
-
-    @field_validator("scope", mode="before")
-    @classmethod
-    def _a_scope(cls, value: Any) -> dict[str, list[str]]:
-        return _scope(value)
+    # The people this configuration manages (include / exclude rules on HR fields); no rule,
+    # everyone. The rest are left exactly as Cliq has them (``hrsync.config_scope``).
+    scope: ScopeConfig = Field(default_factory=ScopeConfig)
 
     @classmethod
     def settings_customise_sources(

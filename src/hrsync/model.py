@@ -102,6 +102,41 @@ class RecordError:
         return f"{self.where}{who}:{what} {self.message}"
 
 
+@dataclass(frozen=True, slots=True)
+class ScopeCount:
+    """One ``[scope]`` rule and how many people of a read it put outside."""
+
+    rule: str  # include | exclude
+    field: str
+    values: tuple[str, ...]
+    people: int = 0
+
+    def describe(self) -> str:
+        """``not in department = Sales, Support`` / ``excluded by employment_type = …``."""
+        shown = f"{self.field} = {', '.join(self.values)}"
+        return f"not in {shown}" if self.rule == "include" else f"excluded by {shown}"
+
+
+@dataclass(slots=True)
+class ScopeOutcome:
+    """What an integration's ``[scope]`` made of one read of its source."""
+
+    on_leave: str = "keep"  # keep | deactivate: what becomes of a managed person outside
+    inside: int = 0
+    # Employee id -> why, of the people known to be outside (the fields that put them there
+    # were read); those whose scope fields could not be read are only held, and counted.
+    outside: dict[str, str] = field(default_factory=dict)
+    counts: list[ScopeCount] = field(default_factory=list)  # per rule, in the rules' order
+    unreadable: int = 0
+
+    def describe(self) -> str:
+        """``12 people not in department = Sales; 3 excluded by …`` ("" when nobody is out)."""
+        said = [f"{c.people} people {c.describe()}" for c in self.counts if c.people]
+        if self.unreadable:
+            said.append(f"{self.unreadable} people whose scope fields could not be read (held)")
+        return "; ".join(said)
+
+
 @dataclass(slots=True)
 class SourceSnapshot:
     """Everything one read of a source produced: good records and per-record errors."""
@@ -124,6 +159,7 @@ class SourceSnapshot:
     # A source pushed to (SCIM) that nobody has pushed to yet: nothing to do, not an empty
     # feed (and, being incomplete, nobody is taken to have left).
     nothing_pushed: bool = False
+    scope: ScopeOutcome | None = None  # None: the integration has no [scope] (everyone)
 
     def hold(self, employee_id: str, where: str) -> None:
         """Leave ``employee_id`` as Cliq has them; ``where`` names the broken record."""

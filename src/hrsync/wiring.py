@@ -163,7 +163,7 @@ def build(
             delimiter=src.delimiter,
             encoding=src.encoding,
         )
-    if settings.scope:  # the others HR lists are another integration's: left alone
+    if settings.scope.restricts:  # the others HR lists are not this integration's
         source = ScopedSource(source, settings.scope)
     safety = settings.safety
     thresholds = Thresholds(

@@ -605,7 +605,7 @@ def test_hrsync_toml_is_listed_and_a_second_owner_of_its_organisation_is_refused
     assert apart.startswith("payroll created as a draft"), apart
     assert "scope: department = Finance; work_location = Remote" in site.browser.get("/").text
     bad = note_of(site, site.browser.post("/integrations", data=form | {"scope": "Finance"}))
-    assert bad.startswith("hr not created: scope 'Finance': write FIELD=VALUE or FIELD=VALUE")
+    assert bad.startswith("hr not created: scope 'Finance': write FIELD=VALUE[,VALUE] to include")
 
 
 def test_a_scim_sources_token_is_made_on_the_page_shown_once_and_replaced_with_the_passphrase(

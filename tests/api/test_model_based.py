@@ -41,6 +41,7 @@ from hrsync.config import (
     SourceConfig,
     StoreConfig,
 )
+from hrsync.config_scope import ScopeConfig
 from hrsync.emulator import Emulator
 from hrsync.emulator.connect_data import SCOPE_ID
 from hrsync.emulator.transport import mock_transport
@@ -164,7 +165,7 @@ class Directory(RuleBasedStateMachine):
                 event("run: a change held as stalled")
             return outcome
         except SourceError:
-            assert not self.valid(), "a feed with valid rows was refused"
+            assert not set(self.valid()) - self.outside(), "a feed with valid rows was refused"
             event("run: a feed with no valid row is refused")
             return None
         finally:
@@ -221,6 +222,10 @@ class Directory(RuleBasedStateMachine):
 
     def working(self) -> list[str]:
         return [e for e in self.valid() if self.active_in_hr(e)]
+
+    def outside(self) -> set[str]:
+        """People the configuration's [scope] leaves out (none here: see ScopedDirectory)."""
+        return set()
 
     # setup -------------------------------------------------------------------------------------
     # Every disputed reading but people-managed, which the department invariants don't model
@@ -334,14 +339,18 @@ class Directory(RuleBasedStateMachine):
 
     # admin drift ------------------------------------------------------------------------------
     def drift_candidates(self) -> list[str]:
-        users = self.users()
-        return [e for e in self.working() if e in users and users[e]["status"] == "active"]
+        users, outside = self.users(), self.outside()
+        return [
+            e
+            for e in self.working()
+            if e in users and users[e]["status"] == "active" and e not in outside
+        ]
 
     @rule()
     def invitations_accepted(self) -> None:
         """People accept their invitations (not those whose rows are broken: they stay put)."""
-        users = self.users()
-        emails = [users[e]["email_id"] for e in self.valid() if e in users]
+        users, outside = self.users(), self.outside()
+        emails = [users[e]["email_id"] for e in self.valid() if e in users and e not in outside]
         if not emails:
             return  # an empty list would accept every invitation
         self.http.post(f"{BASE}/_emulator/users/accept", json={"emails": emails})
@@ -351,9 +360,9 @@ class Directory(RuleBasedStateMachine):
     def admin_deletes_a_department(self, department: str) -> None:
         state: Any = self.world.state()
         found = next((d for d in state["departments"] if d["name"] == department), None)
+        held = set(self.broken) | self.outside()
         if found is None or any(
-            e in self.broken
-            and self.users().get(e, {}).get("department", {}).get("name") == department
+            e in held and self.users().get(e, {}).get("department", {}).get("name") == department
             for e in self.rows
         ):
             return  # a broken row's person must stay exactly as they are
@@ -481,7 +490,7 @@ class Directory(RuleBasedStateMachine):
                 event("hr events: held by a guard")
                 return
             except SourceError:
-                assert not self.valid(), "a feed with valid rows was refused"
+                assert not set(self.valid()) - self.outside(), "a feed with valid rows was refused"
                 return
         finally:
             self.read(app.engine.target.last_read.kind)
@@ -489,11 +498,11 @@ class Directory(RuleBasedStateMachine):
         refused = set(outcome.plan.refused)
         assert ("E99999" in refused) == unknown
         # refused: the unknown id, a broken row, or someone gone from HR before Cliq had them
-        assert refused - {"E99999"} <= set(self.broken) | self.removed, refused
+        assert refused - {"E99999"} <= set(self.broken) | self.removed | self.outside(), refused
         if outcome.report.failed:
             return
         users = self.users()
-        for eid in set(named) - refused - self.unseen - self.stalled:
+        for eid in set(named) - refused - self.unseen - self.stalled - self.outside():
             user = users.get(eid)
             if user is not None and self.active_in_hr(eid) and user["status"] == "active":
                 assert user.get("mobile", "") == self.rows[eid]["mobile"], f"{eid}'s event"
@@ -575,8 +584,9 @@ class Directory(RuleBasedStateMachine):
         state: Any = self.world.state()
         teams = {t["name"]: set(t["members"]) for t in state["teams"]}
         groups = {g["name"]: set(g["members"]) for g in state["connect"]["groups"]}
+        outside = self.outside()
         for eid, row in self.rows.items():
-            if eid in self.broken or eid in self.stalled:
+            if eid in self.broken or eid in self.stalled or eid in outside:
                 continue
             user = users.get(eid)
             if not self.active_in_hr(eid):
@@ -595,7 +605,8 @@ class Directory(RuleBasedStateMachine):
                 assert user["id"] in teams[row["department"]], f"{eid} is not in their team"
             assert row["email"] in groups[row["department"]], f"{eid} not in their group"
             manager = row["manager_id"]
-            if manager and manager not in self.broken and self.active_in_hr(manager):
+            held = manager in self.broken or manager in outside
+            if manager and not held and self.active_in_hr(manager):
                 assert user.get("reportingto", {}).get("id") == users[manager]["id"], eid
             elif not manager:
                 assert "reportingto" not in user, f"{eid} has a manager HR does not name"
@@ -645,3 +656,71 @@ def _reports_to(rows: dict[str, dict[str, str]], person: str, boss: str) -> bool
 
 
 TestDirectory = Directory.TestCase
+
+
+class ScopedDirectory(Directory):
+    """The same histories under a ``[scope]`` that leaves Finance out (by exclude, or by an
+    include of the others), people moving in and out of it: nobody outside is invited; a
+    managed person who leaves it is left exactly as Cliq had them (``keep``) or deactivated
+    (``deactivate``); everyone inside converges as before."""
+
+    @initialize(
+        variants=st.just(frozenset()),
+        form=st.sampled_from(["exclude", "include"]),
+        on_leave=st.sampled_from(["keep", "deactivate"]),
+    )
+    def an_organisation_in_step(  # type: ignore[override]
+        self, variants: set[str], form: str, on_leave: str
+    ) -> None:
+        inside = [d for d in DEPARTMENTS if d != "Finance"]
+        rules = {"exclude": {"department": ["Finance"]}, "include": {"department": inside}}
+        scope = ScopeConfig.model_validate({form: rules[form], "on_leave": on_leave})
+        self.world.settings = self.world.settings.model_copy(update={"scope": scope})
+        self.on_leave = on_leave
+        self.left: dict[str, dict[str, Any] | None] = {}  # outside -> Cliq when they left
+        event(f"scope: {form} ({rules[form]['department']}), on_leave {on_leave}")
+        super().an_organisation_in_step(variants)
+
+    def outside(self) -> set[str]:
+        return {e for e, row in self.rows.items() if row["department"] == "Finance"}
+
+    @precondition(lambda self: set(self.valid()) - self.outside())
+    @rule(data=st.data())
+    def move_out_of_the_scope(self, data: st.DataObject) -> None:
+        eid = data.draw(st.sampled_from(sorted(set(self.valid()) - self.outside())))
+        self.rows[eid]["department"] = "Finance"
+        event("HR: move out of the scope")
+
+    def apply(self, transport: httpx.BaseTransport | None = None, **kwargs: Any) -> Any:
+        self.track_scope()  # before the run: who left the scope, and as Cliq had them then
+        return super().apply(transport, **kwargs)
+
+    def track_scope(self) -> None:
+        users, outside = self.users(), self.outside()
+        for eid in outside - set(self.left):
+            self.left[eid] = _frozen(users[eid]) if eid in users else None
+            if eid in users:
+                event("scope: someone in Cliq left it")
+        for eid in set(self.left) - outside:
+            del self.left[eid]  # back inside: hrsync's again
+
+    @invariant()
+    def outside_the_scope_as_configured(self) -> None:
+        self.track_scope()  # right after a move out of it, before any run
+        users = self.users()
+        for eid, then in getattr(self, "left", {}).items():
+            user = users.get(eid)
+            if then is None:  # never managed: never invited, whatever HR says
+                assert user is None or eid in self.removed, f"{eid} is outside, yet invited"
+            elif self.on_leave == "keep" and eid not in self.removed:
+                assert user is not None and _frozen(user) == then, f"{eid} left; Cliq changed"
+
+    def check_converged(self) -> None:
+        super().check_converged()
+        users = self.users()
+        for eid, then in self.left.items():
+            if then is not None and self.on_leave == "deactivate" and eid not in self.broken:
+                assert users[eid]["status"] == "inactive", f"{eid} left the scope, still active"
+
+
+TestScopedDirectory = ScopedDirectory.TestCase

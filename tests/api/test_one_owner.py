@@ -18,6 +18,7 @@ from hrsync.access.integrations import IntegrationProblem, Integrations
 from hrsync.access.vault import ENV_KEY, Vault, new_key
 from hrsync.cli.demo import sample_employees
 from hrsync.config import Settings
+from hrsync.config_scope import ScopeConfig
 from hrsync.errors import ConfigError
 from hrsync.store import Store
 from tests.api.conftest import Hrsync
@@ -139,7 +140,7 @@ def test_a_second_integration_over_the_tomls_organisation_is_refused_naming_it(
         integrations.create("hr", owners.config(*BACK_OFFICE))  # the file's scope: everyone
     assert integrations.names() == []
 
-    apart = owners.seen(owners.toml(scope={"department": HEAD_OFFICE}))
+    apart = owners.seen(owners.toml(scope=ScopeConfig(include={"department": HEAD_OFFICE})))
     made = apart.create("hr", owners.config(*BACK_OFFICE))
     assert made.status == "draft"
     assert not any("managed already" in p for p in made.pending)

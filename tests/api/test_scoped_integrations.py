@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from hrsync.cli.demo import sample_employees
+from hrsync.config_scope import ScopeConfig
 from hrsync.sync.plan import DeactivateUser
 from hrsync.wiring import App, build
 from tests.conftest import World
@@ -18,7 +19,8 @@ BACK_OFFICE = ["Finance", "People", "Marketing"]
 
 
 def scoped(world: World, name: str, departments: list[str]) -> App:
-    settings = world.settings.model_copy(update={"scope": {"department": departments}})
+    scope = ScopeConfig(include={"department": departments})
+    settings = world.settings.model_copy(update={"scope": scope})
     return build(
         settings,
         dry_run=False,

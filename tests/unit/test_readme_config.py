@@ -18,3 +18,4 @@ def test_the_readme_configuration_reference_loads(tmp_path: Path) -> None:
     assert [r.name for r in settings.rules.roles] == ["Sales Lead"]
     assert settings.roles[0].permissions[0]["status"] == "disabled"
     assert settings.connect.network_id and settings.people.api_url.endswith("people.zoho.com")
+    assert settings.scope.include and settings.scope.exclude and settings.scope.on_leave == "keep"

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from hrsync.config import Settings, describe_problems
+from hrsync.config_scope import KEYS, TABLES
 from hrsync.errors import ConfigError
 from hrsync.redaction import SECRET_KEYS
 
@@ -30,10 +31,10 @@ def config_from(
 ) -> dict[str, Any]:
     """An integration's configuration from the few choices that make one (the command line's
     options, the admin page's form), over ``config`` when a file gave more. ``scope``:
-    ``FIELD=VALUE,VALUE`` entries (``department=Sales,Support``)."""
+    ``FIELD=VALUE,VALUE`` entries to include, ``FIELD!=VALUE`` to exclude (``scope_from``)."""
     made: dict[str, Any] = dict(config or {})
     if scope:
-        made["scope"] = dict(made.get("scope") or {}) | scope_from(scope)
+        made["scope"] = scope_from(scope, made.get("scope"))
     if source_file:
         kind = "xlsx" if source_file.lower().endswith((".xlsx", ".xlsm")) else "csv"
         made.setdefault("source", {}).update(kind=kind, path=source_file)
@@ -56,19 +57,31 @@ def config_from(
     return made
 
 
-def scope_from(entries: list[str]) -> dict[str, list[str]]:
-    """``["department=Sales,Support", "work_location=Chennai"]`` as a ``[scope]`` table; a
-    field given twice takes the values of both."""
-    scope: dict[str, list[str]] = {}
+def scope_from(entries: list[str], given: Any = None) -> dict[str, Any]:
+    """``["department=Sales,Support", "employment_type!=Contractor", "on_leave=deactivate"]``
+    as a ``[scope]`` table (include, exclude, on_leave), over ``given`` (a file's ``[scope]``,
+    in either form, whose fields the entries name are replaced); a field given twice in the
+    entries takes the values of both."""
+    scope = _new_form(given)
+    named: set[tuple[str, str]] = set()
     for entry in entries:
         name, sign, values = entry.partition("=")
+        table = "exclude" if name.endswith("!") else "include"
+        name = name.removesuffix("!").strip()
         wanted = [v.strip() for v in values.split(",") if v.strip()]
-        if not sign or not name.strip() or not wanted:
+        if not sign or not name or not wanted:
             raise ConfigError(
-                f"scope {entry!r}: write FIELD=VALUE or FIELD=VALUE,VALUE "
-                "(e.g. department=Sales,Support)"
+                f"scope {entry!r}: write FIELD=VALUE[,VALUE] to include, FIELD!=VALUE[,VALUE] "
+                "to exclude (e.g. department=Sales,Support or employment_type!=Contractor), "
+                "or on_leave=keep|deactivate"
             )
-        scope.setdefault(name.strip(), []).extend(wanted)
+        if name == "on_leave" and table == "include":
+            scope["on_leave"] = wanted[0]
+            continue
+        rules = scope.setdefault(table, {})
+        before = _listed(rules.get(name)) if (table, name) in named else []
+        rules[name] = [*before, *wanted]
+        named.add((table, name))
     return scope
 
 
@@ -81,6 +94,26 @@ def vars_from(entries: list[str]) -> dict[str, str]:
             raise ConfigError(f"source var {entry!r}: write NAME=VALUE (e.g. company=acme)")
         found[name.strip()] = value.strip()
     return found
+
+
+def _new_form(given: Any) -> dict[str, Any]:
+    """A ``[scope]`` table as include / exclude / on_leave (the older form's fields are
+    include); what is not a table is left for validation to refuse."""
+    if not isinstance(given, dict):
+        return {}
+    fields = {k: v for k, v in given.items() if k not in KEYS}
+    kept = {k: dict(v) if isinstance(v, dict) else v for k, v in given.items() if k in KEYS}
+    if fields and not any(t in given for t in TABLES):
+        kept["include"] = fields
+    elif fields:
+        kept.update(fields)  # both forms at once: validation says so
+    return kept
+
+
+def _listed(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
 
 
 def without_schedule(config: dict[str, Any]) -> tuple[dict[str, Any], str | None]:

@@ -478,7 +478,7 @@ def _ends(settings: Settings) -> tuple[str, str]:
         where = f"{spec.title or 'REST API'} at {base or '(no base_url)'}"
     else:
         where = f"{source.kind} file {source.path}"
-    if settings.scope:
+    if settings.scope.restricts:
         where += f" (scope: {describe_scope(settings.scope)})"
     target = f"Zoho Cliq via {settings.cliq.connection or '(keys in the file)'}"
     if settings.connect.network_id:

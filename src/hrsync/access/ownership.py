@@ -1,7 +1,7 @@
 """One owner per Cliq organisation. Two integrations over one organisation would adopt the
 same users and undo each other's changes from stale views, so a second one is refused unless
-the two declare disjoint ``[scope]``s (``hrsync.sources.scoped``): then each manages its own
-people and leaves the other's alone.
+the two declare disjoint ``[scope]``s (``hrsync.sources.scoped.disjoint``): then each manages
+its own people and leaves the other's alone.
 
 What "one organisation" means: hrsync cannot ask Zoho which organisation a token acts in
 without spending a call of Zoho's limits, so it takes an organisation to be the Cliq host
@@ -77,8 +77,9 @@ def refusal(name: str, owner: str, organisation: Organisation) -> str:
     return (
         f"{organisation} is managed already by {who}: two integrations over one organisation "
         f"adopt the same users and undo each other's changes. Give {name} and {owner} each a "
-        f'[scope] no person matches twice (e.g. [scope] department = ["Sales"] in one and '
-        f'["Support"] in the other; `--scope department=Sales` on create), {free}'
+        f"[scope] no person matches twice (e.g. [scope] include = {{ department = "
+        f'["Sales"] }} in one, and exclude = {{ department = ["Sales"] }} in the other; '
+        f"`--scope department=Sales` and `--scope department!=Sales` on create), {free}"
     )
 
 

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from hrsync.cli.output import console, emit_json, fail
 from hrsync.config import load_settings
-from hrsync.model import OUTSIDE_SCOPE
+from hrsync.sources.scoped import held_outside
 from hrsync.wiring import build
 
 
@@ -33,8 +33,9 @@ def explain(
     if found is None:
         problems = [str(e) for e in snapshot.errors if employee in (e.employee_id, e.where)]
         detail = ("; ".join(problems)) if problems else "no such employee id or email in HR"
-        if snapshot.held.get(employee, "").startswith(OUTSIDE_SCOPE):
-            detail = f"{snapshot.held[employee]}: this configuration leaves them alone"
+        outside = held_outside(snapshot, employee)
+        if outside:
+            detail = f"{detail}; {outside}" if problems else outside
         elif employee in snapshot.held:
             detail += (
                 f"; hrsync leaves them exactly as Cliq has them until {snapshot.held[employee]} "
@@ -50,6 +51,8 @@ def explain(
         f"{', ' + found.origin if found.origin else ''}"
     )
     console.print(f"  {found.status}")
+    if found.scope:
+        console.print(f"  {escape(found.scope)}", highlight=False)
     if found.pushed:
         console.print(f"  last push: {escape(found.pushed)}", highlight=False)
     for problem in found.problems:

@@ -87,8 +87,11 @@ def create(
         list[str] | None,
         typer.Option(
             help="Only these people, FIELD=VALUE[,VALUE] (repeatable; every field must match), "
-            "e.g. department=Sales,Support: the rest are left as Cliq has them. Needed to share "
-            "a Cliq organisation another integration manages, with a scope disjoint from its.",
+            "e.g. department=Sales,Support, and not FIELD!=VALUE[,VALUE] (any excludes), e.g. "
+            "employment_type!=Contractor: the rest are left as Cliq has them "
+            "(on_leave=deactivate: a managed person who leaves the scope is deactivated). "
+            "Needed to share a Cliq organisation another integration manages, with a scope "
+            "disjoint from its.",
         ),
     ] = None,
 ) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 
-from hrsync.model import NOTHING, Employee
+from hrsync.model import NOTHING, Employee, ScopeOutcome
 from hrsync.sync.mapping import cliq_fields, custom_values, kept_fields
 from hrsync.sync.rules import MembershipRules, attributes, first_match
 from hrsync.sync.state import DesiredState, DesiredUser
@@ -24,17 +24,19 @@ def desired_state(
     held: Mapping[str, str] | None = None,
     complete: bool = True,
     invite_days_before: int = 0,
+    scope: ScopeOutcome | None = None,
 ) -> DesiredState:
     """Who should be in Cliq, active or not, and how; managers resolved to active employees.
     ``custom_fields`` maps HR fields to Cliq custom user fields; ``held`` names the people
-    whose broken records leave them as Cliq has them. Someone whose hire date is still more
-    than ``invite_days_before`` days away is not invited (nor reactivated) before then."""
+    whose broken records (or ``[scope]``) leave them as Cliq has them; ``scope`` says who the
+    scope left out. Someone whose hire date is still more than ``invite_days_before`` days
+    away is not invited (nor reactivated) before then."""
     people = {e.employee_id: e for e in employees}
     starting = _starting_later(people.values(), today + dt.timedelta(invite_days_before))
     people = {eid: e for eid, e in people.items() if eid not in starting}
     active = {eid for eid, e in people.items() if e.is_active_on(today)}
     custom_fields = dict(custom_fields or {})
-    state = DesiredState(held=dict(held or {}), complete=complete, starting=starting)
+    state = DesiredState(held=dict(held or {}), complete=complete, starting=starting, scope=scope)
     state.held.update({eid: f"starts on {day.isoformat()}" for eid, day in starting.items()})
     reads = {
         what: rules.reads() if rules else frozenset()

@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from hrsync.model import RecordError
+from hrsync.sync.left_scope import left_scope
 from hrsync.sync.mapping import NoSuchOption, decode, encode, same_custom, same_value
 from hrsync.sync.memberships import (
     connect,
@@ -79,6 +80,9 @@ def diff(
         elif want.active:
             plan.changes.append(_invite(want, custom))
     plan.changes.extend(_gone_from_feed(desired, index, links, current, plan))
+    plan.changes.extend(
+        left_scope(desired, index.by_zuid, links, protected=current.protected, plan=plan)
+    )
     if desired.starting:
         first = sorted(desired.starting.items(), key=lambda item: item[1])[:3]
         shown = ", ".join(f"{eid} ({day.isoformat()})" for eid, day in first)

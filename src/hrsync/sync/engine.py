@@ -18,6 +18,7 @@ from hrsync.sync.diff import diff
 from hrsync.sync.drift import digests, ignored_values, leave_ignored, mark_drift
 from hrsync.sync.explain import Explanation, Rules, explain
 from hrsync.sync.in_flight import Unfinished, Unrecorded, unrecorded
+from hrsync.sync.left_scope import note_kept
 from hrsync.sync.pending import needs_custom_fields, needs_groups
 from hrsync.sync.plan import Change, DeactivateUser, InviteUser, LinkUser, Plan, TeamMembers
 from hrsync.sync.rules import MembershipRules
@@ -46,6 +47,7 @@ DESIRED_DIGESTS = "desired:digests"  # per person, what HR decided at the last c
 ASKED = "a full read was asked for (--full-read)"
 STAKES = 500  # the changes of a held plan kept for the admin to read (the counts say all)
 IGNORED_VALUES = "desired:ignored"  # per person, HR's values of the [drift] ignore fields
+SCOPE_OUTSIDE = "scope:managed_outside"  # managed people outside the [scope] at the last apply
 
 
 class Source(Protocol):
@@ -144,6 +146,7 @@ class Engine:
             held=snapshot.held,
             complete=snapshot.complete,
             invite_days_before=self.invite_days_before,
+            scope=snapshot.scope,
         )
         inventory = self.target.inventory(full=full_read or self._full_read_needed())
         seen = self.store.bookmark(GROUPS_BY_PEOPLE)
@@ -204,6 +207,8 @@ class Engine:
         plan.cliq_read = inventory.read
         plan.errors.extend(snapshot.errors)
         plan.notes[:0] = snapshot.notes
+        if plan.scope:
+            note_kept(plan, self.store.bookmark(SCOPE_OUTSIDE) or [])
         leave_ignored(plan, desired, self.store.bookmark(IGNORED_VALUES) or {}, self.drift_ignore)
         mark_drift(plan, desired, lambda: self.store.bookmark(DESIRED_DIGESTS) or {})
         self._hold_stalled(plan)
@@ -259,6 +264,13 @@ class Engine:
         if self.drift_ignore:
             self.store.save_bookmark(IGNORED_VALUES, ignored_values(desired, self.drift_ignore))
 
+    def _remember_outside(self, plan: Plan) -> None:
+        """The managed people outside the [scope]: a later plan names only newer ones as
+        having left it."""
+        outside = plan.scope.get("managed_outside")
+        if outside is not None and outside != (self.store.bookmark(SCOPE_OUTSIDE) or []):
+            self.store.save_bookmark(SCOPE_OUTSIDE, outside)
+
     def _remember_columns(self, snapshot: SourceSnapshot) -> None:
         if snapshot.columns is not None:
             self.store.save_bookmark(SOURCE_COLUMNS, sorted(snapshot.columns))
@@ -298,6 +310,10 @@ class Engine:
         last_push = getattr(self.source, "last_push", None)
         if found is not None and last_push is not None:
             found.pushed = last_push(found.employee_id)
+        scope_of = getattr(self.source, "scope_of", None)
+        if found is not None and scope_of is not None:
+            employee = next(e for e in snapshot.employees if e.employee_id == found.employee_id)
+            found.scope = scope_of(employee)
         return found, snapshot
 
     def run_plan(self, *, full_read: bool = False) -> Outcome:
@@ -352,6 +368,7 @@ class Engine:
                 check_columns(plan, confirmed=confirmed_columns)
             if not self.only:
                 self._remember_columns(snapshot)
+                self._remember_outside(plan)
             self._record_unrecorded()  # before the changes it comes from are settled
             resumed = self._settle_previous_runs(run_id)
             self._record_links(inventory, replanned=resumed > 0)

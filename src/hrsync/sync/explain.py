@@ -31,6 +31,7 @@ class Explanation:
     lines: list[Line] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     pushed: str = ""  # a pushed (SCIM) source's last push for them, and what became of it
+    scope: str = ""  # why they are in the integration's [scope] ("" when it has none)
 
 
 @dataclass(frozen=True)

@@ -419,6 +419,8 @@ class Plan:
     stalled: list[str] = field(default_factory=list)
     # Employee id → why not: people HR events named whom hrsync cannot sync (the others go on).
     refused: dict[str, str] = field(default_factory=dict)
+    # The [scope]'s counts per rule, and who left it (``sync/left_scope.py``); {}: no scope.
+    scope: dict[str, Any] = field(default_factory=dict)
 
     def of(self, change_type: type[Change]) -> list[Any]:
         return [c for c in self.changes if isinstance(c, change_type)]
@@ -475,6 +477,7 @@ class Plan:
             "known_users": dict(self.known_users),
             "cliq_read": self.cliq_read,
             "stalled": list(self.stalled),
+            "scope": dict(self.scope),
         }
 
     @classmethod
@@ -496,4 +499,5 @@ class Plan:
             known_users=dict(data.get("known_users", {})),
             cliq_read=str(data.get("cliq_read", "")),
             stalled=list(data.get("stalled", [])),
+            scope=dict(data.get("scope", {})),
         )

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from hrsync.errors import SafetyHold, SourceError
 from hrsync.model import SourceSnapshot
+from hrsync.sync.left_scope import LEFT_SCOPE
 from hrsync.sync.plan import (
     ConnectMembers,
     DeactivateUser,
@@ -57,11 +58,17 @@ def check_deactivations(
     total = count + recent
     share = total / plan.managed_users if plan.managed_users else 1.0
     before = f", after {recent} in the past hour," if recent else ""
+    scoped = sum(c.reason.startswith(LEFT_SCOPE) for c in plan.of(DeactivateUser))
+    check = "the HR source and [scope]" if scoped else "the HR source"
     raise SafetyHold(
         f"this run would deactivate {count} of {plan.managed_users} managed users{before} "
-        f"({total}, {share:.0%}), above the limit of {allowed}. Check the HR source; if it is "
-        f"right, run again with --confirm-deactivations {count}"
+        f"({total}, {share:.0%}){_of_them(scoped)}, above the limit of {allowed}. Check "
+        f"{check}; if it is right, run again with --confirm-deactivations {count}"
     )
+
+
+def _of_them(scoped: int) -> str:
+    return f", {scoped} of them for leaving [scope]" if scoped else ""
 
 
 def check_columns(plan: Plan, *, confirmed: Collection[str] | None) -> None:

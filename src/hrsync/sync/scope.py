@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from hrsync.errors import HrsyncError
 from hrsync.model import OUTSIDE_SCOPE
+from hrsync.sync.left_scope import leaves_by_deactivation
 from hrsync.sync.plan import (
     Change,
     ConnectMembers,
@@ -44,6 +45,8 @@ def unknown_people(
     for employee_id in sorted(only):
         if employee_id in desired.starting:
             continue  # HR has them, starting later: invited when the time comes
+        if leaves_by_deactivation(desired, employee_id) and employee_id in links:
+            continue  # managed, and out of a scope whose leavers are deactivated
         if desired.held.get(employee_id, "").startswith(OUTSIDE_SCOPE):
             unknown[employee_id] = (
                 f"employee {employee_id} is {desired.held[employee_id]}: this integration "

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from hrsync.model import NOTHING
+from hrsync.model import NOTHING, ScopeOutcome
 
 # Cliq user fields hrsync keeps in step, as Cliq names them (reporting-to, department and
 # designation are handled apart because they are references, not text).
@@ -66,6 +66,7 @@ class DesiredState:
     held: dict[str, str] = field(default_factory=dict)
     complete: bool = True  # False: absence from the feed proves nothing this run
     starting: dict[str, dt.date] = field(default_factory=dict)  # joiners not invited yet
+    scope: ScopeOutcome | None = None  # who the [scope] left out, and what becomes of them
 
     def departments(self) -> set[str]:
         return {u.department for u in self.users.values() if u.active and u.department}

@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse
 
 from hrsync.errors import HrsyncError
+from hrsync.sources.scoped import held_outside
 from hrsync.web.site import FORM_LIMIT, Checked, Signed, Site, render
 
 
@@ -54,7 +55,8 @@ def people_routes(site: Site) -> APIRouter:
                 explained, snapshot = app.engine.explain(employee_id)
             if explained is None:
                 errors = [str(e) for e in snapshot.errors if e.employee_id == employee_id]
-                problem = "; ".join(errors) or "HR has no one with this employee id"
+                said = held_outside(snapshot, employee_id) or "HR has no one with this employee id"
+                problem = "; ".join(errors) or said
         except HrsyncError as error:
             problem = f"the HR source cannot be read: {error}"
         runs = site.runs_store(integration)
