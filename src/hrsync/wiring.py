@@ -233,14 +233,23 @@ def rest_source(
             + (f" (preset {settings.source.preset!r})" if settings.source.preset else "")
         )
     base = spec.base_url
+    auth: httpx.Auth | None
+    if spec.connection:  # a stored connection holds the credentials (and may give the URL)
+        connections = Connections(store, Vault.open(settings.store.key_file), client, clock)
+        auth, base_of_connection = connections.auth(spec.connection)
+        base = base or base_of_connection
+    else:
+        auth = None
     for name, value in spec.vars.items():
         base = base.replace("{" + name + "}", value)
     refuse_plain_http(base, allow_http=spec.allow_http, what="[source.rest] base_url")
+    if auth is None:
+        auth = auth_for(spec.auth, client, base_url=base, clock=clock)
     limit = EndpointLimit(spec.rate_limit.per_minute, spec.rate_limit.lock_seconds)
     http = ZohoHttp(
         client,
         base_url=base,
-        auth=auth_for(spec.auth, client, base_url=base, clock=clock) or httpx.Auth(),
+        auth=auth or httpx.Auth(),
         pacer=Pacer(clock, limits={ENDPOINT: limit}, margin=pacer_margin, log=store.call_log(base)),
         clock=clock,
         retry_handlers=retry_handlers,

@@ -4,12 +4,17 @@ revoked key and a throttled API change nothing they should not."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from hrsync.access.connections import Connections
+from hrsync.access.services import CustomService
+from hrsync.access.vault import Vault, new_key
 from hrsync.config import SourceConfig
 from hrsync.errors import SafetyHold, SourceError
+from hrsync.store import Store
 from tests.conftest import World
 from tests.hr_vendors import VENDORS, Person, Vendor, people
 from tests.support import cliq_users, converge, planned
@@ -149,3 +154,28 @@ def test_a_throttled_api_is_waited_out_as_it_asks(world: World, name: str) -> No
     stats = world.stats()
     assert stats["hr"][name]  # type: ignore[index]
     assert stats["lock_periods_total"] == 0
+
+
+def test_a_stored_connection_holds_the_hr_apis_credentials(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`hrsync connections add bob --service custom --auth basic …`: the preset reads HiBob
+    through it, its secret sealed in the store, none in hrsync.toml."""
+    monkeypatch.setenv("HRSYNC_SECRET_KEY", new_key())
+    vendor = VENDORS["hibob"]
+    vendor.source(world.http, world.base)  # makes the service user
+    store = Store(world.settings.store.url, clock=world.clock)
+    connections = Connections(store, Vault.open(tmp_path / "hrsync.key"), world.http, world.clock)
+    service = CustomService(name="HiBob", auth_type="basic", base_url=f"{world.base}/hibob")
+    connections.add_custom(
+        "bob", service, username="SERVICE-HRSYNC", password="bob-token-1", allow_http=True
+    )
+    store.close()
+    world.settings.source = SourceConfig.model_validate(
+        {"kind": "rest", "preset": "hibob",
+         "rest": {"connection": "bob", "base_url": "", "allow_http": True}}
+    )  # fmt: skip
+    persons = people(15)
+    vendor.seed(world.http, world.base, persons)
+    converge(world)
+    matches(world, persons)

@@ -333,6 +333,24 @@ class Connections:
             return paced(self.store.call_log(api_url), self.clock, name, endpoint, send)
         return send()
 
+    def auth(self, name: str) -> tuple[httpx.Auth, str]:
+        """How a call through the connection proves itself, and the connection's base URL
+        (an HR API read as a ``rest`` source): basic or OAuth 2.0; OAuth 1.0 signs whole
+        calls and is refused here."""
+        row = self._row(name)
+        settings = _sendable(row)
+        kind = settings["auth_type"]
+        base = str(settings.get("api_url", ""))
+        if kind == "basic":
+            secrets = self.vault.unseal(row.secrets)
+            return httpx.BasicAuth(settings.get("username", ""), secrets.get("password", "")), base
+        if kind == "oauth2":
+            return _token_auth(ConnectionTokenSource(self, name), settings), base
+        raise ConnectionProblem(
+            f"connection {name} signs with OAuth 1.0, which a rest source cannot use: make a "
+            "basic or OAuth 2.0 connection"
+        )
+
     def _oauth1_request(
         self,
         row: StoredConnection,

@@ -41,13 +41,13 @@ def rest_checks(source: RestSource) -> list[Check]:
             f"the API took the key ({len(records)} records on the first page)",
         )
     ]
-    found.append(_fields_check(title, spec.fields, records, needs))
+    found.append(_fields_check(title, spec.fields, records, needs, spec.left_out == "blank"))
     found.append(_pace_check(title, source, client.http.last_headers))
     return found
 
 
 def _fields_check(
-    title: str, fields: dict[str, str | list[str]], records: list[Any], needs: str
+    title: str, fields: dict[str, str | list[str]], records: list[Any], needs: str, blank: bool
 ) -> Check:
     name = f"{title} fields"
     if not records:
@@ -56,13 +56,14 @@ def _fields_check(
     for field, path in fields.items():
         get = compile_first(path)
         if all(get(r) is MISSING for r in records):
-            absent.append(f"{field} ({path})")
+            absent.append(f"{field} ({path if isinstance(path, str) else path[0]})")
     if not absent:
         return passed(name, f"all {len(fields)} mapped fields present")
+    maybe = " (empty for everyone on the first page, or not visible to the key)" if blank else ""
     return noted(
         name,
         f"{len(fields) - len(absent)} of {len(fields)} mapped fields present; absent: "
-        f"{', '.join(absent)} (their Cliq fields are left as they are)",
+        f"{', '.join(absent)}{maybe} (their Cliq fields are left as they are)",
         f"if they should sync, the key needs to see them: {needs}",
     )
 

@@ -195,7 +195,9 @@ class RestSpec(BaseModel):
 
     def missing(self) -> list[str]:
         """What a read still needs, as the keys to set."""
-        needs = [k for k in ("base_url", "path") if not getattr(self, k)]
+        needs = [k for k in ("path",) if not getattr(self, k)]
+        if not self.base_url and not self.connection:  # a connection may give it
+            needs.insert(0, "base_url")
         for key in ("employee_id", "email"):
             if key not in self.fields:
                 needs.append(f"fields.{key}")
