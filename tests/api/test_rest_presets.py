@@ -179,3 +179,27 @@ def test_a_stored_connection_holds_the_hr_apis_credentials(
     vendor.seed(world.http, world.base, persons)
     converge(world)
     matches(world, persons)
+
+
+def test_an_expired_token_is_asked_for_again_and_the_read_goes_on(world: World) -> None:
+    """One hrsync process keeps its Personio token between runs; Personio expires it; the
+    refused call gets a fresh token and is sent again, once."""
+    vendor = VENDORS["personio"]
+    on(world, vendor)
+    persons = people(50)
+    vendor.seed(world.http, world.base, persons)
+    app = world.app()
+    try:
+        app.engine.run_apply()
+        personio: Any = lambda: world.stats()["hr"]["personio"]  # noqa: E731
+        assert personio()["tokens_issued"] == 1
+        vendor.fault(world.http, world.base, mode="expire_tokens")
+        persons[5]["designation"] = "Lead"
+        vendor.seed(world.http, world.base, [persons[5]])
+        world.clock.advance(600)
+        app.engine.run_apply()
+        assert personio()["tokens_issued"] == 2
+        assert personio()["tokens_refused"] == 1
+    finally:
+        app.close()
+    matches(world, persons)
