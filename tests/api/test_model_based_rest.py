@@ -1,10 +1,12 @@
 """The model-based histories of tests/api/test_model_based.py with an HR system's API as
-the source: the emulator plays BambooHR (the preset, its employee id mapped to
-employeeNumber, as organisations that number their people do), and each write of the HR
-rows becomes the vendor's own records, changed or deleted through its control calls.
-Later reads are incremental (changes since the last read), so a person deleted in HR is
-taken to have left only at the next full read, as the preset promises; the invariants and
-the convergence check are the CSV machine's, with that one allowance."""
+the source, drawn: the emulator plays BambooHR (the preset, its employee id mapped to
+employeeNumber, as organisations that number their people do) or HiBob (the preset, a
+mobile field added as an admin would), with their disputed readings drawn too; each write
+of the HR rows becomes the vendor's own records, changed or deleted through its control
+calls. BambooHR's later reads are incremental (changes since the last read), so a person
+deleted there is taken to have left only at the next full read, as the preset promises;
+HiBob's every read is full. The invariants and the convergence check are the CSV
+machine's, with that one allowance."""
 
 from __future__ import annotations
 
@@ -16,41 +18,62 @@ from hypothesis import strategies as st
 from hypothesis.stateful import initialize
 
 from hrsync.config import SourceConfig
+from hrsync.emulator.hr import variants as hr_variants
+from hrsync.sources.rest.presets import preset
 from tests.api.test_model_based import ACTIVE_WORDS, Directory
 from tests.conftest import BASE
 
 FULL_READ_DAYS = 0.02  # about half an hour: runs come 3 minutes apart, so most reads are not
 
 
-class RestDirectory(Directory):
-    """The same HR histories, read from BambooHR's API instead of an export."""
+READINGS = {
+    vendor: sorted(v.name for v in hr_variants() if v.name.startswith(vendor + "-"))
+    for vendor in ("bamboohr", "hibob")
+}
 
-    @initialize(variants=st.just(frozenset()), vendor_variants=st.sets(st.sampled_from(
-        ["bamboohr-throttle-503", "bamboohr-json-by-default", "bamboohr-page-limit-100",
-         "bamboohr-changed-omits-deleted", "bamboohr-list-oauth-only"])))  # fmt: skip
+
+class RestDirectory(Directory):
+    """The same HR histories, read from an HR system's API instead of an export."""
+
+    @initialize(
+        variants=st.just(frozenset()),
+        vendor=st.sampled_from(sorted(READINGS)),
+        data=st.data(),
+    )
     def an_organisation_in_step(  # type: ignore[override]
-        self, variants: set[str], vendor_variants: set[str]
+        self, variants: set[str], vendor: str, data: st.DataObject
     ) -> None:
-        self.emulator.variants = frozenset(vendor_variants)
-        for name in sorted(vendor_variants):
+        self.vendor = vendor
+        readings = data.draw(st.sets(st.sampled_from(READINGS[vendor])))
+        self.emulator.variants = frozenset(readings)
+        event(f"HR system: {vendor}")
+        for name in sorted(readings):
             event(f"emulator plays {name}")
-        answer = self.http.post(
-            f"{BASE}/_emulator/hr/bamboohr/keys",
-            json={"key": "model-key", "company": "acme", "access": "full"},
-        )
+        if vendor == "bamboohr":
+            answer = self.http.post(
+                f"{BASE}/_emulator/hr/bamboohr/keys",
+                json={"key": "model-key", "company": "acme", "access": "full"},
+            )
+            rest: dict[str, Any] = {
+                "base_url": f"{BASE}/bamboohr/acme",
+                "auth": {"token": "model-key"},
+                "full_read_days": FULL_READ_DAYS,
+                "fields": {"employee_id": "employeeNumber"},
+            }
+        else:
+            answer = self.http.post(
+                f"{BASE}/_emulator/hr/hibob/service-users",
+                json={"id": "SERVICE-MODEL", "token": "model-token", "permissions": ["*"]},
+            )
+            rest = {
+                "base_url": f"{BASE}/hibob",
+                "auth": {"username": "SERVICE-MODEL", "password": "model-token"},
+                "fields": {"mobile": ["home.mobilePhone", "$['/home/mobilePhone'].value"]},
+                "body": {"fields": [*HIBOB_FIELDS, "home.mobilePhone"]},
+            }
         assert answer.status_code == 200, answer.text
         source = SourceConfig.model_validate(
-            {
-                "kind": "rest",
-                "preset": "bamboohr",
-                "rest": {
-                    "base_url": f"{BASE}/bamboohr/acme",
-                    "allow_http": True,
-                    "auth": {"token": "model-key"},
-                    "full_read_days": FULL_READ_DAYS,
-                    "fields": {"employee_id": "employeeNumber"},
-                },
-            }
+            {"kind": "rest", "preset": vendor, "rest": {**rest, "allow_http": True}}
         )
         self.world.settings = self.world.settings.model_copy(update={"source": source})
         self.record_ids: dict[str, int] = {}  # employee id -> BambooHR's own id
@@ -67,11 +90,11 @@ class RestDirectory(Directory):
                 wanted[eid] = self.record(eid)
         changed = [r for e, r in wanted.items() if self.published.get(e) != r]
         if changed:
-            answer = self.http.post(f"{BASE}/_emulator/hr/bamboohr/employees", json=changed)
+            answer = self.http.post(f"{BASE}/_emulator/hr/{self.vendor}/employees", json=changed)
             assert answer.status_code == 200, answer.text
         for eid in set(self.published) - set(wanted):
-            rid = self.record_ids[eid]
-            answer = self.http.delete(f"{BASE}/_emulator/hr/bamboohr/employees/{rid}")
+            rid = self.record_ids[eid] if self.vendor == "bamboohr" else eid
+            answer = self.http.delete(f"{BASE}/_emulator/hr/{self.vendor}/employees/{rid}")
             assert answer.status_code in (200, 204), answer.text
             self.deleted_unseen.add(eid)
         self.deleted_unseen -= set(wanted)
@@ -81,7 +104,9 @@ class RestDirectory(Directory):
         row = dict(self.rows[eid])
         if eid in self.broken:
             name = self.broken[eid][0]
-            row[name] = BREAKS_AT_BAMBOO[name]
+            row[name] = BREAKS_AT_VENDOR[name]
+        if self.vendor == "hibob":
+            return _hibob(eid, row)
         rid = self.record_ids.setdefault(eid, 1000 + len(self.record_ids))
         status = row["status"]
         word = "Active" if status in ACTIVE_WORDS else "Inactive"
@@ -109,13 +134,13 @@ class RestDirectory(Directory):
         return outcome
 
     def note_read(self) -> None:
-        """Whether the last run's read of BambooHR was a full one (deletions seen)."""
-        kept = self.admin.store.bookmark("rest:bamboohr")
+        """Whether the last run's read of the HR system was a full one (deletions seen)."""
+        kept = self.admin.store.bookmark(f"rest:{self.vendor}")
         if isinstance(kept, dict) and kept.get("full_at") == kept.get("started"):
             self.deleted_unseen.clear()
-            event("read of BambooHR: full")
+            event("read of HR: full")
         else:
-            event("read of BambooHR: changes since")
+            event("read of HR: changes since")
 
     def active_in_hr(self, eid: str) -> bool:
         """A person deleted in HR but not yet seen to be is, for hrsync, as HR last showed
@@ -129,12 +154,41 @@ class RestDirectory(Directory):
         return super().active_in_hr(eid)
 
 
-# How each broken row reads at BambooHR: the same texts the export would carry.
-BREAKS_AT_BAMBOO = {
-    "hire_date": "31/12/2020",
+# How each broken row reads at the HR system: texts no date format, address or status word
+# takes (HiBob's dates are dd/MM/yyyy, so the export's "31/12/2020" would be a date there).
+BREAKS_AT_VENDOR = {
+    "hire_date": "the first of June",
     "email": "not-an-email",
     "status": "Sabbatical",
     "exit_date": "next week",
 }
+HIBOB_FIELDS = preset("hibob")["body"]["fields"]
+
+
+def _hibob(eid: str, row: dict[str, str]) -> dict[str, Any]:
+    """A row as HiBob holds it (its dates ISO: the search renders them dd/MM/yyyy)."""
+    status = row["status"]
+    work: dict[str, Any] = {
+        "department": row["department"],
+        "title": row["designation"],
+        "startDate": row.get("hire_date") or None,
+        "reportsTo": row.get("manager_id") or None,
+    }
+    internal: dict[str, Any] = {
+        "status": status
+        if status == "Sabbatical"
+        else ("Active" if status in ACTIVE_WORDS else "Inactive"),
+        "terminationDate": row.get("exit_date") or None,
+    }
+    return {
+        "id": eid,
+        "email": row["email"],
+        "firstName": row["first_name"],
+        "surname": row["last_name"],
+        "work": work,
+        "internal": internal,
+        "home": {"mobilePhone": row.get("mobile", "")},
+    }
+
 
 TestRestDirectory = RestDirectory.TestCase
