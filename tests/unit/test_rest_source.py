@@ -292,3 +292,38 @@ def test_a_token_exchange_sends_the_token_and_takes_the_next_one_handed_out() ->
     )  # fmt: skip
     source(api, the_spec).read()
     assert seen == ["Bearer t1", "Bearer t2", "Bearer t3"]
+
+
+def test_a_listing_kept_apart_is_read_too_in_full_and_incremental_reads() -> None:
+    clock = VirtualClock()
+    current, former = people(5), [{**p, "id": 200 + i, "state": "Gone"} for i, p in
+                                   enumerate(people(7)[5:])]  # fmt: skip
+    for i, p in enumerate(former):
+        p["profile"] = {**p["profile"], "number": f"F{i}", "mail": f"f{i}@acme.test"}
+    asked: list[dict[str, str]] = []
+
+    def api(request: httpx.Request) -> httpx.Response:
+        params = dict(request.url.params)
+        asked.append(params)
+        chosen = former if params.get("status") == "former" else current
+        if "since" in params:
+            chosen = chosen[:1]
+        return httpx.Response(200, json={"items": chosen})
+
+    the_spec = spec(also=[{"params": {"status": "former"}}], since={"param": "since"})
+    read = source(api, the_spec, clock)
+    snapshot = read.read()
+    assert sorted(e.employee_id for e in snapshot.employees) == [
+        "E0",
+        "E1",
+        "E2",
+        "E3",
+        "E4",
+        "F0",
+        "F1",
+    ]
+    assert {e.employee_id: e.status for e in snapshot.employees}["F1"] is Status.INACTIVE
+    clock.advance(600)
+    read.read()
+    assert [a.get("status") for a in asked[2:]] == [None, "former"]
+    assert all("since" in a for a in asked[2:])

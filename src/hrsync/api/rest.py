@@ -22,7 +22,7 @@ import httpx
 from hrsync.api.http import ZohoHttp
 from hrsync.errors import AuthError, SourceError, TransientError, Unreachable
 from hrsync.sources.rest.paths import MISSING, compile_all, compile_first, compile_path, text_of
-from hrsync.sources.rest.spec import Paging
+from hrsync.sources.rest.spec import AlsoRead, Paging
 
 if TYPE_CHECKING:
     from hrsync.sources.rest.spec import Auth, RestSpec
@@ -66,11 +66,13 @@ class RestClient:
         """Every record the read lists (``extra``: more query parameters; ``body``: keys
         merged into the JSON body), as (id, record), with its children added, page after
         page."""
-        for record in self._listed(extra or {}, body or {}, paged=paged):
-            rid = text_of(self._id(record))
-            for child, select in self._children:
-                record[child.name] = self._child(child, select, rid)
-            yield rid, record
+        listings: list[AlsoRead | None] = [None, *self.spec.also]
+        for also in listings:
+            for record in self._listed(extra or {}, body or {}, paged=paged, also=also):
+                rid = text_of(self._id(record))
+                for child, select in self._children:
+                    record[child.name] = self._child(child, select, rid)
+                yield rid, record
 
     def changed_since(self, since: float) -> Iterator[tuple[str, Any]]:
         """The records changed since ``since`` (Unix time), as the spec's ``since`` asks."""
@@ -117,11 +119,19 @@ class RestClient:
 
     # --- pages ----------------------------------------------------------------------------
     def _listed(
-        self, extra: Mapping[str, str], more: dict[str, Any], *, paged: bool = True
+        self,
+        extra: Mapping[str, str],
+        more: dict[str, Any],
+        *,
+        paged: bool = True,
+        also: AlsoRead | None = None,
     ) -> Generator[Any, None, None]:
         spec = self.spec
         paging = spec.paging if paged else Paging()
-        path = self._fill(spec.path)
+        path = self._fill(also.path if also and also.path else spec.path)
+        if also is not None:
+            extra = {**{k: self._fill(v) for k, v in also.params.items()}, **extra}
+            more = _deep_merged(also.body, more) if also.body else more
         position, count, pages = paging.start, 0, 0
         cursor: str | None = None
         seen: set[str] = set()

@@ -119,6 +119,18 @@ class Child(BaseModel):
     select: str = "$"
 
 
+class AlsoRead(BaseModel):
+    """Another listing a full read adds, where an API lists some people apart (terminated
+    employees, contractors): the main request with this path, and these parameters and body
+    keys over its own; paged and checked the same way."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str = ""  # the main request's when empty
+    params: dict[str, str] = Field(default_factory=dict)
+    body: dict[str, Any] = Field(default_factory=dict)
+
+
 class Count(BaseModel):
     """A request whose answer declares how many records a full read should find, for an API
     whose read declares no total itself (a report of everyone): a full read that finds
@@ -160,6 +172,7 @@ class RestSpec(BaseModel):
     records: str = "$[*]"  # JSONPath of the records in one answer
     id: str | list[str] = "id"  # JSONPath(s) of a record's id in the HR system (its own)
     paging: Paging = Field(default_factory=Paging)
+    also: list[AlsoRead] = Field(default_factory=list)  # more listings of a full read
     count: Count | None = None
     since: Since | None = None
     full_read_days: float = Field(7.0, gt=0)  # a full read at least this often
