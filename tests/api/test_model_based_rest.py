@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 from hypothesis import event
 from hypothesis import strategies as st
 from hypothesis.stateful import initialize
@@ -78,7 +77,7 @@ class RestDirectory(Directory):
         self.world.settings = self.world.settings.model_copy(update={"source": source})
         self.record_ids: dict[str, int] = {}  # employee id -> BambooHR's own id
         self.published: dict[str, dict[str, Any]] = {}  # what BambooHR holds now
-        self.deleted_unseen: set[str] = set()  # deleted in HR since the last full read
+        self.deleted_at: dict[str, float] = {}  # deleted in HR, when
         super().an_organisation_in_step(set())  # Zoho's readings: the CSV machine draws them
 
     def write(self) -> None:
@@ -96,8 +95,9 @@ class RestDirectory(Directory):
             rid = self.record_ids[eid] if self.vendor == "bamboohr" else eid
             answer = self.http.delete(f"{BASE}/_emulator/hr/{self.vendor}/employees/{rid}")
             assert answer.status_code in (200, 204), answer.text
-            self.deleted_unseen.add(eid)
-        self.deleted_unseen -= set(wanted)
+            self.deleted_at[eid] = self.clock.now()
+        for eid in set(wanted) & set(self.deleted_at):
+            del self.deleted_at[eid]  # back in HR
         self.published = wanted
 
     def record(self, eid: str) -> dict[str, Any]:
@@ -128,24 +128,20 @@ class RestDirectory(Directory):
             else "",
         }
 
-    def apply(self, transport: httpx.BaseTransport | None = None, **kwargs: Any) -> Any:
-        outcome = super().apply(transport, **kwargs)
-        self.note_read()
-        return outcome
-
-    def note_read(self) -> None:
-        """Whether the last run's read of the HR system was a full one (deletions seen)."""
+    def unseen_deletions(self) -> set[str]:
+        """People deleted in HR after hrsync's last full read of it: for hrsync, still as
+        HR last showed them (a run of any kind may have made that read)."""
+        deleted = getattr(self, "deleted_at", {})
+        if not deleted:
+            return set()
         kept = self.admin.store.bookmark(f"rest:{self.vendor}")
-        if isinstance(kept, dict) and kept.get("full_at") == kept.get("started"):
-            self.deleted_unseen.clear()
-            event("read of HR: full")
-        else:
-            event("read of HR: changes since")
+        full_at = float(kept.get("full_at", 0)) if isinstance(kept, dict) else 0.0
+        return {eid for eid, at in deleted.items() if at >= full_at}
 
     def active_in_hr(self, eid: str) -> bool:
         """A person deleted in HR but not yet seen to be is, for hrsync, as HR last showed
         them: still working (they were when deleted)."""
-        if eid in getattr(self, "deleted_unseen", set()):
+        if eid in self.unseen_deletions():
             self.removed.discard(eid)
             try:
                 return super().active_in_hr(eid)

@@ -76,6 +76,22 @@ def token_request(client: httpx.Client, url: str, grant: str, **params: Any) -> 
     return _json(response)
 
 
+def post_for_token(
+    client: httpx.Client, url: str, fields: dict[str, str], *, as_json: bool
+) -> httpx.Response:
+    """An HR API's own token call (``api.rest.ExchangedToken``): the answer as it came, or
+    ``Unreachable``/``TransientError`` when none came or the server failed."""
+    try:
+        answer = client.post(url, json=fields) if as_json else client.post(url, data=fields)
+    except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+        raise Unreachable(f"{url} unreachable: {exc}", url=url) from exc
+    except httpx.TransportError as exc:
+        raise TransientError(f"{url} unreachable: {exc}", url=url) from exc
+    if answer.status_code >= 500:
+        raise TransientError(f"{url} failed: HTTP {answer.status_code}", url=url, status=500)
+    return answer
+
+
 def oauth1_token(client: httpx.Client, url: str, signer: ClientAuth) -> dict[str, str]:
     """One signed OAuth 1.0 token request (a request token, or the access token)."""
     uri, headers, body = signer.sign("POST", url, dict(FORM), b"")

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from hrsync.api.auth import post_for_token
 from hrsync.api.http import ZohoHttp
 from hrsync.errors import AuthError, SourceError, TransientError, Unreachable
 from hrsync.sources.rest.paths import MISSING, compile_all, compile_first, compile_path, text_of
@@ -417,15 +418,7 @@ class ExchangedToken(httpx.Auth):
             fields["grant_type"] = "client_credentials"
         if spec.scope:
             fields["scope"] = spec.scope
-        try:
-            if spec.token_body == "json":
-                answer = self._client.post(self._url, json=fields)
-            else:
-                answer = self._client.post(self._url, data=fields)
-        except httpx.TransportError as problem:
-            raise Unreachable(f"{self._url} unreachable: {problem}", url=self._url) from problem
-        if answer.status_code >= 500:
-            raise TransientError(f"{self._url} failed: HTTP {answer.status_code}", url=self._url)
+        answer = post_for_token(self._client, self._url, fields, as_json=spec.token_body == "json")
         try:
             payload = answer.json()
         except ValueError:
