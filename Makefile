@@ -21,11 +21,13 @@ test: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/pytest
 
-# Thousands of random HR histories with drift, faults and kills (HRSYNC_SOAK_EXAMPLES=N).
+# Thousands of random HR histories with drift, faults and kills, from an export, SCIM pushes
+# and HR systems' APIs (HRSYNC_SOAK_EXAMPLES=N).
 soak: $(STAMP)
 	HRSYNC_VARIANT_MATRIX=all $(BIN)/pytest tests/api/test_variant_matrix.py -q
 	HYPOTHESIS_PROFILE=soak $(BIN)/pytest tests/api/test_model_based.py \
-		tests/api/test_model_based_scim.py -p no:cacheprovider --hypothesis-show-statistics -q
+		tests/api/test_model_based_scim.py tests/api/test_model_based_rest.py \
+		-p no:cacheprovider --hypothesis-show-statistics -q
 
 # Schemathesis against the emulator server, from Zoho's Cliq OpenAPI documents in
 # ../shared/external/zoho-cliq/openapi, default readings and each variant (FUZZ_EXAMPLES=N).
