@@ -1,10 +1,13 @@
-"""The newcomer's path: ``hrsync emulator serve --print-connection`` in its own process prints
-hrsync.toml lines, and with them alone ``hrsync sync`` brings a small CSV into the emulator's
-Cliq over real HTTP (at 127.0.0.1, and at ``localhost`` too)."""
+"""The README's five minutes: ``hrsync emulator serve --print-connection`` in its own process
+prints hrsync.toml lines; with them, the README's ``[source.columns]`` and the example export
+(docs/examples/employees.csv), ``hrsync sync`` brings the export into the emulator's Cliq over
+real HTTP (at 127.0.0.1, and at ``localhost`` too), and the next plan has no changes."""
 
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import subprocess
 import sys
 import time
@@ -18,13 +21,16 @@ from tests.e2e.conftest import free_port, run_hrsync
 
 pytestmark = pytest.mark.e2e
 
-EXPORT = """\
-employee_id,email,first_name,last_name,department,designation,manager_id,status
-E1,asha.rao@acme.example,Asha,Rao,Engineering,Director,,Active
-E2,li.wei@acme.example,Li,Wei,Engineering,Engineer,E1,Active
-E3,maria.lopez@acme.example,Maria,Lopez,Sales,Account Executive,E1,Active
-E4,tom.berg@acme.example,Tom,Berg,Sales,Analyst,E3,Active
-"""
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def readme_columns() -> str:
+    """The ``[source.columns]`` the README's five-minute path appends to hrsync.toml."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    trial = readme.split("## Your own CSV against the local Zoho in five minutes", 1)[1]
+    block = re.search(r"cat >> hrsync.toml <<'EOF'\n(.*?\n)EOF\n", trial, re.S)
+    assert block is not None, "the README's five minutes map no columns"
+    return block.group(1)
 
 
 @pytest.fixture
@@ -74,8 +80,8 @@ def test_the_printed_connection_syncs_a_csv_into_the_emulator(
     emulator: tuple[str, str], tmp_path: Path
 ) -> None:
     base, printed = emulator
-    (tmp_path / "hrsync.toml").write_text(printed, encoding="utf-8")
-    (tmp_path / "employees.csv").write_text(EXPORT, encoding="utf-8")
+    (tmp_path / "hrsync.toml").write_text(printed + readme_columns(), encoding="utf-8")
+    shutil.copy(ROOT / "docs" / "examples" / "employees.csv", tmp_path / "employees.csv")
     env = {k: v for k, v in os.environ.items() if not k.startswith("HRSYNC_")}
 
     checked = run_hrsync(tmp_path, env, "config", "check")
@@ -84,6 +90,7 @@ def test_the_printed_connection_syncs_a_csv_into_the_emulator(
     assert synced.returncode == 0, synced.stdout + synced.stderr
 
     users = httpx.get(f"{base}/_emulator/state").json()["users"]
-    assert {u["employee_id"] for u in users if u.get("employee_id")} == {"E1", "E2", "E3", "E4"}
+    invited = {u["employee_id"] for u in users if u.get("employee_id")}
+    assert invited == {"E1001", "E1002", "E1003", "E1004", "E1005"}  # E1006 has resigned
     again = run_hrsync(tmp_path, env, "plan", "--detailed-exitcode")
     assert again.returncode == 0 and again.stdout.startswith("No changes"), again.stdout
