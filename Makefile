@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo test soak fuzz lint typecheck unit bench bench-steady bench-scale bench-kill-soak bench-service bench-scim bench-rest clean
+.PHONY: demo test docs soak fuzz lint typecheck unit bench bench-steady bench-scale bench-kill-soak bench-service bench-scim bench-rest clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ test: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+# docs/ as a site at http://127.0.0.1:8000/ while you edit (the tests build it with --strict).
+docs: $(STAMP)
+	$(BIN)/mkdocs serve
 
 # Thousands of random HR histories with drift, faults and kills, from an export, SCIM pushes
 # and HR systems' APIs (HRSYNC_SOAK_EXAMPLES=N).

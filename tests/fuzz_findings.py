@@ -1,9 +1,9 @@
 """What a fuzz run found, and which of it the emulator does on purpose.
 
 ``Tally`` counts one configuration's answers and failing checks; ``DIFFERENCES`` are the
-checks the emulator fails deliberately, each with its reason (the README's table "Deliberate
-differences from Zoho's OpenAPI documents" says the same); a failing check none of them covers
-is ``unexplained`` and fails the run.
+checks the emulator fails deliberately, each with its reason (the table "Deliberate
+differences from Zoho's OpenAPI documents" in docs/architecture/conformance.md says the same);
+a failing check none of them covers is ``unexplained`` and fails the run.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Difference:
-    """A check the fuzzer reports that the emulator fails on purpose, and why (the README's
-    table "Deliberate differences from Zoho's OpenAPI documents" says the same)."""
+    """A check the fuzzer reports that the emulator fails on purpose, and why (the table
+    "Deliberate differences from Zoho's OpenAPI documents" in docs/architecture/conformance.md
+    says the same)."""
 
     check: str
     operations: str  # a regular expression over "document: METHOD /path"

@@ -186,7 +186,8 @@ def refuse_plain_http(url: str, *, allow_http: bool, what: str) -> None:
         raise ConfigError(f"{what} = {url!r}: not an https:// address")
     raise ConfigError(
         f"{what} = {url!r}: plain HTTP is refused; use https (http is allowed to a loopback "
-        "address only, such as 127.0.0.1 or [::1], with allow_http = true or --allow-http)"
+        "address only, such as 127.0.0.1, [::1] or localhost, with allow_http = true or "
+        "--allow-http)"
     )
 
 

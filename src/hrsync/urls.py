@@ -1,7 +1,8 @@
 """Where hrsync may send a request or listen: loopback addresses and URL origins, parsed.
 
-A host is loopback only as an address (127.0.0.0/8, ::1), never by name: ``localhost`` is
-resolved by whatever the machine's resolver says, and ``localhost.example`` is anyone's.
+A host is loopback as an address (127.0.0.0/8, ::1) or as the one name ``localhost``, which
+RFC 6761 (§6.3) reserves for the loopback interface and browsers treat as such; any other name
+is not, however it looks (``localhost.example`` is anyone's, ``127.0.0.1.example`` too).
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ Origin = tuple[str, str, int]  # scheme, host, port: where a request really goes
 
 
 def is_loopback(host: str) -> bool:
-    """Whether ``host`` is a loopback address, bracketed or not (``[::1]``, ``127.0.0.2``)."""
+    """Whether ``host`` is a loopback address, bracketed or not (``[::1]``, ``127.0.0.2``), or
+    ``localhost`` (any case, with or without the root's trailing dot)."""
     address = host.strip().removeprefix("[").removesuffix("]")
+    if address.lower().removesuffix(".") == "localhost":
+        return True
     try:
         return ipaddress.ip_address(address).is_loopback
     except ValueError:

@@ -1,7 +1,8 @@
 """Schemathesis drives the emulator server from Zoho's Cliq OpenAPI documents, in the default
 configuration and under each variant: no answer of 500 or more, no request a handler failed
-on, no throttled answer, and every other failing check one of the deliberate differences the
-README lists. ``make fuzz`` runs the same harness (``tests/fuzz_emulator.py``) longer."""
+on, no throttled answer, and every other failing check one of the deliberate differences
+docs/architecture/conformance.md lists. ``make fuzz`` runs the same harness
+(``tests/fuzz_emulator.py``) longer."""
 
 from __future__ import annotations
 

@@ -54,7 +54,7 @@ def test_cli_plan_save_apply_and_runs(serve: Serve, tmp_path: Path) -> None:
     )
     rows = sample_employees(40)
     write_csv(tmp_path / "employees.csv", rows)
-    # secrets only in the environment, as the README recommends
+    # secrets only in the environment, as the first-connection page recommends
     env = os.environ | {
         "HRSYNC_CLIQ__CLIENT_SECRET": secret,
         "HRSYNC_CLIQ__REFRESH_TOKEN": refresh,

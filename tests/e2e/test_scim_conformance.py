@@ -2,8 +2,9 @@
 scim2-tester's ``check_server`` (every check it has) and Microsoft's SCIM Postman collections
 run by newman (pinned in ``tests/newman/package-lock.json``, installed by ``npm ci`` the first
 time it is needed). What hrsync answers otherwise, on purpose, is listed here with the reason,
-and in the README ("Deliberate differences from the conformance suites"); anything else that
-fails fails the test, and so does a listed difference that no longer shows."""
+and in docs/architecture/conformance.md ("Deliberate differences from the conformance
+suites"); anything else that fails fails the test, and so does a listed difference that no
+longer shows."""
 
 from __future__ import annotations
 

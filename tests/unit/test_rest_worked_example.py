@@ -1,4 +1,4 @@
-"""the README's worked example of an HR API without a preset, taken from the page as it
+"""docs/hr-apis.md's worked example of an HR API without a preset, taken from the page as it
 is and read against an API answering as the page describes: what the page teaches works."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from hrsync.model import Status
 from hrsync.store import Store
 from hrsync.wiring import rest_source
 
-PAGE = Path(__file__).resolve().parents[2] / "README.md"
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "hr-apis.md"
 
 
 def example() -> dict[str, Any]:

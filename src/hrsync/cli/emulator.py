@@ -16,6 +16,7 @@ from hrsync.emulator.variants import parse as parse_variants
 from hrsync.urls import is_loopback
 
 if TYPE_CHECKING:
+    from hrsync.emulator import Emulator
     from hrsync.emulator.replay import Replay
 
 app = typer.Typer(help="A local Zoho to try hrsync against.", no_args_is_help=True)
@@ -47,11 +48,20 @@ def serve(
             "emulator and read its OAuth client secret.",
         ),
     ] = False,
+    print_connection: Annotated[
+        bool,
+        typer.Option(
+            "--print-connection",
+            help="Print the hrsync.toml lines that reach this emulator ([cliq] with its "
+            "client, a refresh token and allow_http) on stdout; everything else to stderr.",
+        ),
+    ] = False,
 ) -> None:
     """Serve Zoho Accounts, Cliq and the control API under /_emulator/ on one port."""
     if not (unsafe_bind or is_loopback(host)):
         fail(
-            f"--host {host}: the emulator listens on a loopback address only (127.0.0.1, ::1), "
+            f"--host {host}: the emulator listens on a loopback address only (127.0.0.1, ::1, "
+            "localhost), "
             "since its control API and OAuth client secret are open to anyone who reaches it; "
             "add --unsafe-bind to listen there anyway"
         )
@@ -72,14 +82,50 @@ def serve(
     if not is_loopback(host):
         errors.print(f"warning: listening on {host}, beyond this machine", markup=False)
     address = f"[{host}]" if ":" in host else host  # an IPv6 address in a URL
-    console.print(
-        f"Zoho emulator on http://{address}:{port} ({clock} clock"
+    base = f"http://{address}:{port}"
+    (errors if print_connection else console).print(
+        f"Zoho emulator on {base} ({clock} clock"
         + (f"; variants {', '.join(sorted(chosen))}" if chosen else "")
         + "); "
         f"OAuth client {client.client_id} (secret at GET /_emulator/clients)"
     )
+    if print_connection:
+        _print_connection(emulator, base)
     # The emulator dates its answers by its own clock (virtual or real), not uvicorn's.
     uvicorn.run(create_app(emulator), host=host, port=port, log_level="warning", date_header=False)
+
+
+def _print_connection(emulator: Emulator, base: str) -> None:
+    """Print hrsync.toml's [cliq] for ``base``, with a refresh token granted before serving
+    (through the emulator's own consent flow, in-process), so nobody digs out the secret."""
+    import httpx
+
+    from hrsync.cli.demo import grant_refresh_token
+    from hrsync.emulator.transport import mock_transport
+
+    with httpx.Client(transport=mock_transport(emulator)) as http:
+        client_id, secret, refresh = grant_refresh_token(http, base)
+    # print(), not the console: exact lines, flushed now, since serving blocks after this
+    print(connection_toml(base, client_id=client_id, secret=secret, refresh=refresh), flush=True)
+
+
+def connection_toml(base: str, *, client_id: str, secret: str, refresh: str) -> str:
+    """The hrsync.toml lines that reach the emulator at ``base`` as its pre-registered client."""
+    return "\n".join(
+        (
+            f"# hrsync.toml for the Zoho emulator at {base}, while it runs: its organisation",
+            "# and tokens live in memory (after a restart, print these again and delete",
+            "# hrsync.db). The HR export is employees.csv beside this file unless [source]",
+            '# says otherwise (path = "people.csv", and [source.columns] for other headers).',
+            "[cliq]",
+            f'api_url = "{base}"',
+            f'accounts_url = "{base}"',
+            f'client_id = "{client_id}"',
+            f'client_secret = "{secret}"',
+            f'refresh_token = "{refresh}"',
+            "allow_http = true                # plain HTTP, to a loopback address only",
+        )
+    )
 
 
 @app.command()

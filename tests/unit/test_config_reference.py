@@ -1,4 +1,5 @@
-"""The configuration reference in the README is a configuration hrsync accepts."""
+"""The configuration reference (docs/reference/configuration.md) is a configuration hrsync
+accepts."""
 
 from __future__ import annotations
 
@@ -6,12 +7,12 @@ from pathlib import Path
 
 from hrsync.config import load_settings
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "reference" / "configuration.md"
 
 
-def test_the_readme_configuration_reference_loads(tmp_path: Path) -> None:
-    text = README.read_text(encoding="utf-8")
-    block = text.split("## Configuration reference", 1)[1].split("```toml", 1)[1]
+def test_the_configuration_reference_loads(tmp_path: Path) -> None:
+    text = PAGE.read_text(encoding="utf-8")
+    block = text.split("# Configuration reference", 1)[1].split("```toml", 1)[1]
     (tmp_path / "hrsync.toml").write_text(block.split("```", 1)[0], encoding="utf-8")
     settings = load_settings(tmp_path / "hrsync.toml")
     assert settings.rules.teams_per == ["department"]
