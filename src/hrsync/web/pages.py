@@ -447,10 +447,6 @@ def _approvable(run: RunRecord) -> str:
         return f"run {run.id} is not held"
     if not run.summary.get("fingerprint"):
         return f"run {run.id} was held before hrsync kept held plans"
-    if run.integration == "default":
-        return (
-            f"hrsync.toml's own runs are approved on the command line: hrsync runs approve {run.id}"
-        )
     return ""
 
 
