@@ -649,3 +649,14 @@ def test_a_scim_sources_token_is_made_on_the_page_shown_once_and_replaced_with_t
     assert site.browser.get(users, headers=bearer).status_code == 401
     fresh = {"Authorization": f"Bearer {replaced.group(1)}"}
     assert site.browser.get(users, headers=fresh).status_code == 200
+
+
+def test_hrsync_toml_with_runs_is_listed_even_once_it_names_no_organisation(site: Site) -> None:
+    """Its runs are on the Runs page: the integration that made them is on Integrations."""
+    site.sign_in()
+    assert ">hrsync.toml</th>" not in site.browser.get("/").text  # no runs, no organisation
+    site.held_run("default")
+    listed = site.browser.get("/").text
+    assert ">hrsync.toml</th>" in listed and "draft" in listed
+    assert "hrsync.toml names no Cliq organisation" in listed
+    assert 'aria-label="Plan hrsync.toml now"' in listed

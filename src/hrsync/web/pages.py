@@ -22,8 +22,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from hrsync.access.admin import WEB, ReauthenticationNeeded, has_passphrase, verify
 from hrsync.access.integration_config import config_from, keeping_secrets, without_secrets
-from hrsync.access.integrations import IntegrationInfo
-from hrsync.access.ownership import TOML, TOML_FILE
 from hrsync.access.scim_tokens import make_token
 from hrsync.config import load_settings
 from hrsync.errors import HrsyncError
@@ -34,8 +32,9 @@ from hrsync.store.scim import ScimStore
 from hrsync.sync.runs import HeldRun
 from hrsync.web.connections import connection_routes
 from hrsync.web.held import approving_does, at_stake, guard_said
+from hrsync.web.integration_rows import PEOPLE_SERVICE, not_people, with_toml
 from hrsync.web.people import people_routes
-from hrsync.web.run_now import latest_run, live_line, run_now_routes
+from hrsync.web.run_now import live_line, run_now_routes
 from hrsync.web.sessions import COOKIE, Session, Sessions
 from hrsync.web.site import (
     CONFIGURATION_LIMIT,
@@ -51,8 +50,6 @@ from hrsync.web.site import (
     render,
 )
 
-PEOPLE = "zoho_people"  # the service of a connection that may be a People source
-SERVICE_TITLES = {"zoho_cliq": "Zoho Cliq", "zoho_connect": "Zoho Connect"}
 __all__ = ["HERE", "SignInNeeded", "Site", "web_router"]
 
 
@@ -117,7 +114,7 @@ def web_router(site: Site) -> APIRouter:
     def integrations_page(request: Request, session: Signed) -> Response:
         with site.integrations() as integrations:
             found = []
-            for info in _with_toml(site, integrations.every(ask_zoho=False)):
+            for info in with_toml(site, integrations.every(ask_zoho=False)):
                 runs = site.runs_store(info.name)
                 try:
                     last = runs.runs(1)
@@ -140,7 +137,7 @@ def web_router(site: Site) -> APIRouter:
             session,
             integrations=found,
             connections=[c.name for c in every],
-            people_connections=[c.name for c in every if c.service == PEOPLE],
+            people_connections=[c.name for c in every if c.service == PEOPLE_SERVICE],
             running=site.scheduler.running,
             note=site.told(session),
             proof_fresh=site.fresh(session),
@@ -165,7 +162,7 @@ def web_router(site: Site) -> APIRouter:
         name = name.strip()
         if not name:
             return to_list(session, "not created: give the integration a name")
-        wrong = _not_people(site, source_connection.strip())
+        wrong = not_people(site, source_connection.strip())
         if wrong:
             return to_list(session, f"{name} not created: {wrong}")
         path = source_file.strip()
@@ -396,37 +393,6 @@ def web_router(site: Site) -> APIRouter:
         return site.tell(session, f"/runs/{run_id}", note)
 
     return router
-
-
-def _with_toml(site: Site, listed: list[IntegrationInfo]) -> list[IntegrationInfo]:
-    """The integrations, hrsync.toml's own among them whenever it has runs to show, even
-    while the file names no Cliq organisation (it is then a draft that says so)."""
-    if any(info.name == TOML for info in listed) or latest_run(site, TOML) is None:
-        return listed
-    toml = IntegrationInfo(
-        TOML, "draft", "", "hrsync.toml's [source]", "Zoho Cliq",
-        ["hrsync.toml names no Cliq organisation: give [cliq] a connection or client_id"],
-        label=TOML_FILE,
-    )  # fmt: skip
-    return [toml, *listed]
-
-
-def _not_people(site: Site, connection: str) -> str:
-    """Why ``connection`` cannot be an integration's People source ("" when it can)."""
-    if not connection:
-        return ""
-    with site.integrations() as integrations:
-        try:
-            service = integrations.connections.show(connection).service
-        except HrsyncError as problem:
-            return str(problem)
-    if service == PEOPLE:
-        return ""
-    return (
-        f"{connection} is a {SERVICE_TITLES.get(service, service)} connection, not Zoho "
-        "People's: the People source needs a Zoho People connection (add one under "
-        "Connections), or choose an HR export or SCIM instead"
-    )
 
 
 def _filtered(journal: list[Any], person: str, kind: str) -> list[Any]:
