@@ -50,7 +50,8 @@ class Site:
                 "held",
                 {
                     "hold": "this run would deactivate 40 of 60 managed users (67%), above the "
-                    "limit of 10",
+                    "limit of 10. Check the HR export; if it is right, run again with "
+                    "--confirm-deactivations 40",
                     "counts": {"deactivate": 40},
                     "fingerprint": "0123456789abcdef",
                     "only": [],
@@ -111,12 +112,19 @@ def test_a_held_run_is_approved_with_a_fresh_proof_and_asks_again_later(site: Si
     first, second = site.held_run(), site.held_run()
     site.sign_in()
     page = site.browser.get(f"/runs/{first}")
-    assert "Held by a safety guard" in page.text
+    assert "Held by a safety guard: 40 changes at stake" in page.text
     assert "this run would deactivate 40 of 60 managed users" in page.text
-    assert "40 deactivate" in page.text
+    assert "Approving deactivates these 40 people in Cliq now." in page.text
+    assert "--confirm-deactivations" not in page.text  # the command line's remedy, not the page's
+    assert 'data-must-equal="40"' in page.text and 'class="danger"' in page.text
     assert 'name="passphrase"' not in page.text  # signed in just now: no need to ask again
     token = site.csrf(f"/runs/{first}")
-    approved = site.browser.post(f"/runs/{first}/approve", data={"csrf": token})
+    for typed, said in (("", "nothing was typed"), ("39", "'39' was typed")):
+        refused = site.browser.post(f"/runs/{first}/approve", data={"csrf": token, "count": typed})
+        note = f"not approved: type 40, the number of changes at stake ({said})"
+        assert note_of(site, refused) == note
+    assert site.app.state.scheduler.approvals == []
+    approved = site.browser.post(f"/runs/{first}/approve", data={"csrf": token, "count": "40"})
     assert approved.status_code == 303
     assert "approved" in site.browser.get(approved.headers["location"]).text
     (integration, held, only), = site.app.state.scheduler.approvals  # fmt: skip
@@ -127,14 +135,14 @@ def test_a_held_run_is_approved_with_a_fresh_proof_and_asks_again_later(site: Si
     site.clock.advance(301)  # the proof is older than five minutes
     page = site.browser.get(f"/runs/{second}")
     assert 'name="passphrase"' in page.text
-    refused = site.browser.post(f"/runs/{second}/approve", data={"csrf": token})
+    refused = site.browser.post(f"/runs/{second}/approve", data={"csrf": token, "count": "40"})
     assert (
         "not approved: that is not the admin passphrase"
         in site.browser.get(refused.headers["location"]).text
     )
     assert len(site.app.state.scheduler.approvals) == 1
     given = site.browser.post(
-        f"/runs/{second}/approve", data={"csrf": token, "passphrase": PASSPHRASE}
+        f"/runs/{second}/approve", data={"csrf": token, "passphrase": PASSPHRASE, "count": "40"}
     )
     assert given.status_code == 303 and len(site.app.state.scheduler.approvals) == 2
     assert 'name="passphrase"' not in site.browser.get(f"/runs/{second}").text
@@ -641,3 +649,14 @@ def test_a_scim_sources_token_is_made_on_the_page_shown_once_and_replaced_with_t
     assert site.browser.get(users, headers=bearer).status_code == 401
     fresh = {"Authorization": f"Bearer {replaced.group(1)}"}
     assert site.browser.get(users, headers=fresh).status_code == 200
+
+
+def test_hrsync_toml_with_runs_is_listed_even_once_it_names_no_organisation(site: Site) -> None:
+    """Its runs are on the Runs page: the integration that made them is on Integrations."""
+    site.sign_in()
+    assert ">hrsync.toml</th>" not in site.browser.get("/").text  # no runs, no organisation
+    site.held_run("default")
+    listed = site.browser.get("/").text
+    assert ">hrsync.toml</th>" in listed and "draft" in listed
+    assert "hrsync.toml names no Cliq organisation" in listed
+    assert 'aria-label="Plan hrsync.toml now"' in listed

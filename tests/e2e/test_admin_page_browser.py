@@ -44,7 +44,7 @@ def browser_page(tmp_path: Path) -> Iterator[Any]:
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        context = browser.new_context(viewport={"width": 1366, "height": 768})
         try:
             yield context.new_page()
         finally:
@@ -126,17 +126,28 @@ def test_an_admin_signs_in_approves_a_held_run_and_signs_out(
 
     page.get_by_role("link", name=run_id, exact=True).click()
     assert "this run would deactivate 15 of 30 managed users" in page.content()
-    page.get_by_text("The changes it would make").click()
+    # The people at stake are listed at once, not behind a disclosure.
     assert page.get_by_role("listitem").filter(has_text="Would deactivate").count() == 15
+    assert "Approving deactivates these 15 people in Cliq now." in page.inner_text("main")
     visit.check("held-run")
     time.sleep(2.5)  # the passphrase given at sign-in is no longer fresh
     page.reload()
+    approve = page.get_by_role("button", name="Approve and apply these 15 changes")
+    page.get_by_label("Type 15").fill("14")
+    assert approve.is_disabled()  # a wrong count: the button stays disabled, and the
+    approve.evaluate("button => { button.disabled = false; }")  # service refuses it anyway
+    page.get_by_label("Admin passphrase").fill(PASSPHRASE)
+    approve.click()
+    refused = page.get_by_role("status").inner_text()
+    assert refused == "not approved: type 15, the number of changes at stake ('14' was typed)"
+    page.get_by_label("Type 15").fill("15")
     page.get_by_label("Admin passphrase").fill("not the passphrase")
-    page.get_by_role("button", name="Approve and apply exactly this plan").click()
+    approve.click()
     refused = page.get_by_role("status").inner_text()
     assert refused == "not approved: that is not the admin passphrase"
+    page.get_by_label("Type 15").fill("15")
     page.get_by_label("Admin passphrase").fill(PASSPHRASE)
-    page.get_by_role("button", name="Approve and apply exactly this plan").click()
+    approve.click()
     assert "approved" in page.get_by_role("status").inner_text()
 
     def applied() -> bool:
@@ -144,6 +155,7 @@ def test_an_admin_signs_in_approves_a_held_run_and_signs_out(
         return "Approved by the admin page; applied by run" in page.inner_text("main")
 
     wait_for(applied, 60, "the approved plan was never applied")
+    assert page.locator("h1 .badge").inner_text() == "approved"
     visit.check("approved-run", shot=False)
     users = httpx.get(f"{base}/_emulator/state").json()["users"]
     active = [u for u in users if u.get("employee_id") and u["status"] != "inactive"]
@@ -279,3 +291,73 @@ def test_an_admin_sets_up_a_connection_and_an_integration_from_the_page(
     visit.check("integrations-after-run", shot=False)
     users = httpx.get(f"{base}/_emulator/state").json()["users"]
     assert len([u for u in users if u.get("employee_id")]) == 30
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_plan_now_and_run_now_then_the_held_run_approved_by_its_typed_count(
+    serve: Serve, tmp_path: Path, service: Any, browser_page: Any, width: int
+) -> None:
+    base = serve("real")
+    env = set_up_integration(base, tmp_path, 30)
+
+    def hrsync(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "hrsync", *args],
+            cwd=tmp_path, env=env, input=stdin, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+
+    assert hrsync("admin", "passphrase", stdin=f"{PASSPHRASE}\n{PASSPHRASE}\n").returncode == 0
+    assert hrsync("sync", "--integration", "hr").returncode == 0
+    write_csv(tmp_path / "employees.csv", sample_employees(30)[:15])  # 15 leavers: above 10
+    _, url = service(env)
+    shots = screenshots() or tmp_path / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    page = browser_page
+    page.set_viewport_size({"width": width, "height": 844 if width < 600 else 768})
+    visit = Visit(page, [env["HRSYNC_CLIENT_SECRET"], PASSPHRASE], shots)
+    page.goto(f"{url}/signin")
+    page.get_by_label("Admin passphrase").fill(PASSPHRASE)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{url}/")
+
+    page.get_by_role("button", name="Plan hr now").click()
+    main = page.inner_text("main")
+    assert "Plan of hr: what a run would do now" in main and "nothing was sent to Zoho" in main
+    assert "A run now would be held by a safety guard" in main and "15 deactivate" in main
+    assert page.get_by_role("cell").filter(has_text="Would deactivate").count() == 15
+    visit.check(f"plan-{width}")
+
+    page.get_by_role("link", name="Integrations").click()
+    page.get_by_role("button", name="Run hr now").click()
+    page.wait_for_url(f"{url}/runs/*", timeout=30_000)  # from the queued page, once begun
+
+    def held() -> bool:
+        page.reload()
+        return "Held by a safety guard: 15 changes at stake" in page.inner_text("main")
+
+    wait_for(held, 60, "the run asked for was never held")
+    assert page.get_by_role("listitem").filter(has_text="Would deactivate").count() == 15
+    visit.check(f"held-run-{width}")
+    approve = page.get_by_role("button", name="Approve and apply these 15 changes")
+    page.get_by_label("Type 15").fill("16")
+    assert approve.is_disabled()
+    page.get_by_label("Type 15").fill("15")
+    assert approve.is_enabled()
+    approve.click()
+    assert "approved" in page.get_by_role("status").inner_text()
+
+    def applied() -> bool:
+        page.reload()
+        return "Approved by the admin page; applied by run" in page.inner_text("main")
+
+    wait_for(applied, 60, "the approved plan was never applied")
+    assert page.locator("h1 .badge").inner_text() == "approved"
+    page.locator(".approved-by a").click()
+    main = page.inner_text("main")
+    assert "succeeded" in main and "Deactivated " in main and "Would" not in main
+    visit.check(f"applying-run-{width}")
+    users = httpx.get(f"{base}/_emulator/state").json()["users"]
+    active = [u for u in users if u.get("employee_id") and u["status"] != "inactive"]
+    assert len(active) == 15
+    if screenshots() is None:
+        shutil.rmtree(shots)

@@ -187,6 +187,8 @@ class Pacer:
         self.throttled: dict[str, int] = defaultdict(int)  # answers that began a lock period
         # Called with the seconds about to be waited: other, independent work may use them.
         self.on_wait: Callable[[float], None] | None = None
+        # The wait in progress, for a run's live progress: (endpoint group, when it ends).
+        self.waiting: tuple[str, float] | None = None
 
     def limit(self, endpoint: str) -> EndpointLimit:
         return self._limits[endpoint]
@@ -228,11 +230,15 @@ class Pacer:
         if seconds > 0 and self.on_wait is not None:
             self.on_wait(seconds)
             seconds = self._take(endpoint)
-        while seconds > 0:  # another process may take the place we waited for: look again
-            log.debug("pacing %s: waiting %.1fs", endpoint, seconds)
-            self.waited[endpoint] += seconds
-            self._clock.sleep(seconds)
-            seconds = self._take(endpoint)
+        try:
+            while seconds > 0:  # another process may take the place we waited for: look again
+                log.debug("pacing %s: waiting %.1fs", endpoint, seconds)
+                self.waited[endpoint] += seconds
+                self.waiting = (endpoint, self._clock.now() + seconds)
+                self._clock.sleep(seconds)
+                seconds = self._take(endpoint)
+        finally:
+            self.waiting = None
 
     def record(self, endpoint: str) -> None:
         """Count a call that reached Zoho; timed at completion, the safe side of the window."""

@@ -107,7 +107,7 @@ def _show_report(outcome: Outcome, errors: list[RecordError], actions: list[Pend
     report = outcome.report
     assert report is not None
     for line in report.failed:
-        console.print(f"  [red]failed[/] {escape(line)}", highlight=False)
+        console.print(f"  [red]{escape(line)}[/]", highlight=False)
     show_problems(errors, [], actions)
     for note in (*outcome.plan.notes, *report.notes):
         console.print(f"  [bold]note:[/] {escape(note)}", highlight=False, soft_wrap=True)

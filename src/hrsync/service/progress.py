@@ -4,6 +4,7 @@ limits. Written by the scheduler's thread, read by the pages'."""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections import Counter
 from collections.abc import Sequence
@@ -60,4 +61,20 @@ class LiveProgress:
             "calls_left": left,
             "eta_seconds": round(eta, 1),
             "running_seconds": round(self.clock.now() - self.started, 1),
+            "waiting": self.waiting(),
+        }
+
+    def waiting(self) -> dict[str, Any] | None:
+        """The wait for one of Zoho's limits the run is in now: the endpoint group, when the
+        wait ends (epoch seconds, and as the page says it) and the sentence; None when the
+        run is not waiting."""
+        waits = [http.pacer.waiting for http in self.services if http.pacer.waiting]
+        if not waits:
+            return None
+        endpoint, until = max(waits, key=lambda wait: wait[1])  # the longest says when
+        at = dt.datetime.fromtimestamp(until, dt.UTC).strftime("%H:%M:%S UTC")
+        return {
+            "endpoint": endpoint,
+            "until": round(until, 1),
+            "said": f"waiting for Zoho's limit on {endpoint} until {at}",
         }

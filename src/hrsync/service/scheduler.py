@@ -103,6 +103,7 @@ class Scheduler:
         self.stop_event = threading.Event()
         self.wake = threading.Event()  # an HR event was queued, or a held run approved
         self.approvals: list[tuple[str, HeldRun, frozenset[str]]] = []  # held plans to apply
+        self.requested: list[str] = []  # integrations an admin asked to run now
         self._queue_lock = threading.Lock()
         self.running: str = ""  # the integration running now
         self.progress: LiveProgress | None = None  # how far its run has come
@@ -161,6 +162,14 @@ class Scheduler:
             self.approvals.append((integration, held, frozenset(only)))
         self.wake.set()
 
+    def run_now(self, integration: str) -> None:
+        """Run ``integration`` as soon as the run in progress ends, whatever its schedule
+        says (under its lease, as every run: one run of an integration at a time)."""
+        with self._queue_lock:
+            if integration not in self.requested:
+                self.requested.append(integration)
+        self.wake.set()
+
     def stop(self, timeout: float = 10.0) -> bool:
         """Ask the run in progress to end before its next call; True once it has."""
         self.stop_event.set()
@@ -214,6 +223,7 @@ class Scheduler:
                     if ran is None:  # another worker runs it now: the approval waits a tick
                         with self._queue_lock:
                             self.approvals.append((name, plan, only))
+        self._run_requested()
         base = load_settings(self.config)
         self._look_again = None
         with integrations_of(base, self._http) as integrations:
@@ -221,6 +231,25 @@ class Scheduler:
                 self._event_rounds(integrations, base)
             finally:
                 self._look_when_due(integrations.store)
+
+    def _run_requested(self) -> None:
+        """The runs an admin asked for ("Run now"); one another worker is making waits for
+        the next look, and is made then (the admin asked after that run began)."""
+        with self._queue_lock:
+            asked, self.requested = self.requested, []
+        if not asked:
+            return
+        base = load_settings(self.config)
+        with integrations_of(base, self._http) as integrations:
+            for name in asked:
+                if self.stop_event.is_set():
+                    break
+                ran = self._run_held(integrations, name, base)
+                ran = self._go_on(integrations, name, base, ran)
+                if ran is None:
+                    with self._queue_lock:
+                        if name not in self.requested:
+                            self.requested.append(name)
 
     def _event_rounds(self, integrations: Integrations, base: Settings) -> None:
         for _ in range(EVENT_ROUNDS):  # those that came in meanwhile, or beyond one run's

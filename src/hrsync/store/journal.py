@@ -14,6 +14,7 @@ from hrsync.clock import Clock
 from hrsync.store.bulk import insert_rows, placeholder
 from hrsync.store.records import JournalRecord, RunRecord, like_literal, run_record
 from hrsync.store.tables import JournalEntry, Run
+from hrsync.tense import told
 
 OPEN_STATES = ("intended", "sent")
 HEARTBEAT = 30.0  # seconds between "still running" marks of an apply
@@ -63,7 +64,7 @@ class JournalStore:
             rows = s.scalars(
                 select(JournalEntry).where(JournalEntry.run_id == run_id).order_by(JournalEntry.id)
             )
-            return [JournalRecord(r.change_key, r.kind, r.summary, r.state, r.error) for r in rows]
+            return [_record(r) for r in rows]
 
     def history(self, employee_id: str, limit: int = 200) -> list[tuple[RunRecord, JournalRecord]]:
         """The changes that concerned one person in this integration's runs, newest first:
@@ -80,10 +81,7 @@ class JournalStore:
                 .order_by(JournalEntry.id.desc())
                 .limit(limit)
             ).all()
-            return [
-                (run_record(r), JournalRecord(j.change_key, j.kind, j.summary, j.state, j.error))
-                for r, j in rows
-            ]
+            return [(run_record(r), _record(j)) for r, j in rows]
 
     def unfinished_changes(self) -> list[JournalRecord]:
         """Changes of earlier runs that were intended or sent but never confirmed (a crash)."""
@@ -93,7 +91,7 @@ class JournalStore:
                 .join(Run, Run.id == JournalEntry.run_id)
                 .where(Run.integration == self.integration, JournalEntry.state.in_(OPEN_STATES))
             )
-            return [JournalRecord(r.change_key, r.kind, r.summary, r.state, r.error) for r in rows]
+            return [_record(r) for r in rows]
 
     def unfinished_payloads(self, kind: str) -> list[str]:
         """The changes (as journalled) of one kind that earlier runs intended or sent but
@@ -120,6 +118,12 @@ class JournalStore:
                 .values(state="superseded", error=note, updated_at=self._clock.now())
             )
             return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _record(row: JournalEntry) -> JournalRecord:
+    """A journal row as read: its change said in the words of its state (``tense.py``)."""
+    summary = told(row.summary, row.state)
+    return JournalRecord(row.change_key, row.kind, summary, row.state, row.error)
 
 
 INTEND_SLICE = 5_000  # journal rows written at a time

@@ -26,6 +26,7 @@ from hrsync.errors import (
 )
 from hrsync.sync.plan import Change, Plan
 from hrsync.sync.state import Inventory
+from hrsync.tense import told
 
 log = logging.getLogger(__name__)
 
@@ -264,7 +265,7 @@ class Applier:
         self.journal.journal_mark(self.run_id, keys, remedy.state, error=why)
         listed = self.report.skipped if remedy.state == "skipped" else self.report.failed
         for change in changes:
-            listed.append(f"{change.describe(done=False)}: {why}")
+            listed.append(told(change.describe(done=False), remedy.state, why))
             self.report.why[change.key] = why
             if remedy.state == "failed":
                 log.error(

@@ -326,6 +326,26 @@ class Engine:
         self.store.finish_run(run_id, "succeeded", run_summary(plan, plan.fingerprint()))
         return Outcome(plan, run_id, snapshot)
 
+    def holds(self, plan: Plan) -> list[str]:
+        """Why each guard would hold a run of ``plan`` (none: a run would apply it)."""
+        checks: list[Callable[[], None]] = [
+            lambda: check_deactivations(
+                plan, self.thresholds, confirmed=None, recent=self._recent_deactivations(plan)
+            ),
+            lambda: check_blanking(plan, self.thresholds, confirmed=None),
+            lambda: check_removals(
+                plan, self.thresholds, confirmed=None, started=self._started_removals(plan)
+            ),
+            lambda: check_columns(plan, confirmed=None),
+        ]
+        said = []
+        for check in checks:
+            try:
+                check()
+            except SafetyHold as hold:
+                said.append(str(hold))
+        return said
+
     @fewer_collections()
     def run_apply(
         self,

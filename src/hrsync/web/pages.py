@@ -31,7 +31,10 @@ from hrsync.store.events import EventRecord
 from hrsync.store.scim import ScimStore
 from hrsync.sync.runs import HeldRun
 from hrsync.web.connections import connection_routes
+from hrsync.web.held import approving_does, at_stake, guard_said
+from hrsync.web.integration_rows import PEOPLE_SERVICE, not_people, with_toml
 from hrsync.web.people import people_routes
+from hrsync.web.run_now import live_line, run_now_routes
 from hrsync.web.sessions import COOKIE, Session, Sessions
 from hrsync.web.site import (
     CONFIGURATION_LIMIT,
@@ -55,6 +58,7 @@ def web_router(site: Site) -> APIRouter:
     router = APIRouter(max_body_size=FORM_LIMIT)
     router.include_router(connection_routes(site))
     router.include_router(people_routes(site))
+    router.include_router(run_now_routes(site))
 
     @router.get("/signin", response_class=HTMLResponse)
     def signin_form(request: Request) -> Response:
@@ -110,7 +114,7 @@ def web_router(site: Site) -> APIRouter:
     def integrations_page(request: Request, session: Signed) -> Response:
         with site.integrations() as integrations:
             found = []
-            for info in integrations.every(ask_zoho=False):
+            for info in with_toml(site, integrations.every(ask_zoho=False)):
                 runs = site.runs_store(info.name)
                 try:
                     last = runs.runs(1)
@@ -126,13 +130,14 @@ def web_router(site: Site) -> APIRouter:
                         "token_at": scim.token_made_at(info.name) if scim else None,
                     }
                 )
-            connections = [c.name for c in integrations.connections.list()]
+            every = integrations.connections.list()
         return render(
             request,
             "integrations.html",
             session,
             integrations=found,
-            connections=connections,
+            connections=[c.name for c in every],
+            people_connections=[c.name for c in every if c.service == PEOPLE_SERVICE],
             running=site.scheduler.running,
             note=site.told(session),
             proof_fresh=site.fresh(session),
@@ -157,6 +162,9 @@ def web_router(site: Site) -> APIRouter:
         name = name.strip()
         if not name:
             return to_list(session, "not created: give the integration a name")
+        wrong = not_people(site, source_connection.strip())
+        if wrong:
+            return to_list(session, f"{name} not created: {wrong}")
         path = source_file.strip()
         if path and not Path(path).is_absolute():  # as in hrsync.toml: beside the configuration
             path = str((site.config.parent / path).resolve())
@@ -272,10 +280,11 @@ def web_router(site: Site) -> APIRouter:
         return response
 
     @router.get("/progress")
-    def progress(session: Signed) -> dict[str, Any]:
-        """The run in progress, for the page's live view (``running`` false when idle)."""
+    def progress(session: Signed, integration: str = "") -> dict[str, Any]:
+        """The run in progress (of ``integration``, when given), for the page's live view
+        (``running`` false when idle)."""
         live = site.scheduler.progress
-        if live is None:
+        if live is None or (integration and live.integration != integration):
             return {"running": False}
         return {"running": True} | live.snapshot()
 
@@ -334,6 +343,10 @@ def web_router(site: Site) -> APIRouter:
             approvable=_approvable(run) == "",
             why_not=_approvable(run),
             proof_fresh=fresh,
+            stake=at_stake(run.summary),
+            guard_said=guard_said(str(run.summary.get("hold", ""))),
+            approving_does=approving_does(run.summary.get("counts") or {}),
+            live=live_line(site, run),
         )
 
     @router.get("/runs/{run_id}/changes.csv")
@@ -356,11 +369,17 @@ def web_router(site: Site) -> APIRouter:
         session: Checked,
         run_id: int,
         passphrase: Annotated[str, Form()] = "",
+        count: Annotated[str, Form()] = "",
     ) -> Response:
         run, _ = run_or_404(run_id)
         why_not = _approvable(run)
         if why_not:
             raise HTTPException(409, why_not)
+        stake = at_stake(run.summary)
+        if count.strip() != str(stake):
+            typed = f"{count.strip()!r} was typed" if count.strip() else "nothing was typed"
+            note = f"not approved: type {stake}, the number of changes at stake ({typed})"
+            return site.tell(session, f"/runs/{run_id}", note)
         try:
             site.prove(session, passphrase)
         except ReauthenticationNeeded as problem:
@@ -394,10 +413,6 @@ def _approvable(run: RunRecord) -> str:
         return f"run {run.id} is not held"
     if not run.summary.get("fingerprint"):
         return f"run {run.id} was held before hrsync kept held plans"
-    if run.integration == "default":
-        return (
-            f"hrsync.toml's own runs are approved on the command line: hrsync runs approve {run.id}"
-        )
     return ""
 
 

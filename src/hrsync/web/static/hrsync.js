@@ -6,12 +6,32 @@
   }
   function describe(p) {
     if (!p.running) { return "No run in progress."; }
+    var wait = p.waiting ? "; " + p.waiting.said : "";
     if (p.phase === "reading") {
-      return "Running " + p.integration + ": reading HR and Zoho, " + p.calls_made + " calls made";
+      return "Running " + p.integration + ": reading HR and Zoho, " + p.calls_made +
+        " calls made" + wait;
     }
     return "Running " + p.integration + ": " + p.changes_done + "/" + p.changes_total +
       " changes, " + p.calls_made + " calls made, " + p.calls_left + " left, ETA " +
-      minutes(p.eta_seconds);
+      minutes(p.eta_seconds) + wait;
+  }
+  // A form whose approval must be typed (the count of changes at stake): its button stays
+  // disabled until the typed text is the one asked for (the service checks it again).
+  function typedApprovals() {
+    var inputs = document.querySelectorAll("input[data-must-equal]");
+    Array.prototype.forEach.call(inputs, function (input) {
+      var button = input.form && input.form.querySelector("button[type=submit]");
+      if (!button) { return; }
+      function check() { button.disabled = input.value.trim() !== input.dataset.mustEqual; }
+      input.addEventListener("input", check);
+      check();
+    });
+  }
+  // A queued run's page looks again every two seconds, until the run has begun.
+  function followQueued() {
+    if (document.getElementById("queued")) {
+      setTimeout(function () { window.location.reload(); }, 2000);
+    }
   }
   function start() {
     var line = document.getElementById("progress");
@@ -33,4 +53,6 @@
     setInterval(poll, 2000);
   }
   document.addEventListener("DOMContentLoaded", start);
+  document.addEventListener("DOMContentLoaded", typedApprovals);
+  document.addEventListener("DOMContentLoaded", followQueued);
 })();
