@@ -33,9 +33,10 @@ from hrsync.access.ownership import (
 )
 from hrsync.access.services import covered
 from hrsync.config import Settings, ZohoServiceConfig, describe_problems
-from hrsync.errors import ConfigError, HrsyncError
+from hrsync.errors import ConfigError, HrsyncError, SourceError
 from hrsync.model import CANONICAL_FIELDS
 from hrsync.schedule import next_run_shown, parse_schedule
+from hrsync.sources.csv_file import REQUIRED, CsvSource
 from hrsync.sources.rest.spec import pending as rest_pending
 from hrsync.sources.scoped import describe_scope
 from hrsync.store import Store
@@ -503,18 +504,19 @@ def cliq_scopes(settings: Settings) -> tuple[str, ...]:
 
 
 def file_pending(settings: Settings) -> list[str]:
+    """What an HR export lacks to be read at all: the file, and a column for each required
+    field under the header [source.columns] gives it (read as the CSV source reads it)."""
     path = settings.source.path
     if not path.exists():
         return [f"the HR export {path} does not exist"]
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        return []
-    with path.open(encoding=settings.source.encoding, errors="replace") as export:
-        header = export.readline().splitlines()[:1]  # the header only, however long the file
-    columns = {c.strip() for c in (header[0] if header else "").split(settings.source.delimiter)}
+    try:
+        headers, _ = export_of(settings).peek(limit=0)  # the header, however long the file
+    except SourceError as problem:
+        return [str(problem)]
     missing = []
-    for name in ("employee_id", "email"):
+    for name in REQUIRED:
         column = settings.source.columns.get(name, name)
-        if column not in columns:
+        if column not in headers:
             missing.append(
                 f"the required field {name} is not mapped: no column {column!r} in {path.name} "
                 f"(map it under [source.columns])"
@@ -522,3 +524,12 @@ def file_pending(settings: Settings) -> list[str]:
     unknown = set(settings.source.columns) - set(CANONICAL_FIELDS)
     missing += [f"[source.columns] maps an unknown field {u!r}" for u in sorted(unknown)]
     return missing
+
+
+def export_of(settings: Settings) -> CsvSource:
+    """The CSV source of ``settings`` as a run builds it, for its columns alone."""
+    source = settings.source
+    known = {k: v for k, v in source.columns.items() if k in CANONICAL_FIELDS}
+    return CsvSource(
+        source.path, columns=known, delimiter=source.delimiter, encoding=source.encoding
+    )
