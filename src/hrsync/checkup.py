@@ -17,16 +17,20 @@ from hrsync.access.integrations import (
     PEOPLE_SCOPES,
     Integrations,
     cliq_scopes,
+    export_of,
     file_pending,
 )
 from hrsync.access.vault import Vault
 from hrsync.clock import Clock
 from hrsync.config import ConnectServiceConfig, Settings, ZohoServiceConfig, refuse_plain_http
-from hrsync.errors import ConfigError, HrsyncError
+from hrsync.errors import ConfigError, HrsyncError, SourceError
 from hrsync.failures import describe_failure
+from hrsync.model import CANONICAL_FIELDS
+from hrsync.sources.headers import suggest_columns
 from hrsync.sources.rest.spec import pending as rest_pending
 from hrsync.store import Store
 from hrsync.store.urls import shown as url_shown
+from hrsync.sync.safety import SOURCE_COLUMNS, lost_columns
 
 
 @dataclass
@@ -35,13 +39,18 @@ class Checkup:
 
     checked: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    suggestion: str = ""  # a [source.columns] block, when the export's columns need one
 
 
-def check_settings(settings: Settings, *, clock: Clock) -> Checkup:
-    """Check the store, the source and each Zoho service the settings use."""
+def check_settings(settings: Settings, *, clock: Clock, integration: str = "default") -> Checkup:
+    """Check the store, the source and each Zoho service the settings use (``integration``:
+    whose runs the store remembers, for the columns the export had last run)."""
     result = Checkup()
-    store = _open_store(settings, result, clock)
+    store = _open_store(settings, result, clock, integration)
+    before = len(result.problems)
     _check_source(settings, result)
+    if settings.source.kind in ("csv", "xlsx") and len(result.problems) == before:
+        _check_columns(settings, store, result)
     if settings.source.kind == "scim" and store is not None:
         _check_pushed(store, result)
     for section, service, scopes in _services(settings):
@@ -51,11 +60,13 @@ def check_settings(settings: Settings, *, clock: Clock) -> Checkup:
     return result
 
 
-def _open_store(settings: Settings, result: Checkup, clock: Clock) -> Store | None:
+def _open_store(
+    settings: Settings, result: Checkup, clock: Clock, integration: str
+) -> Store | None:
     shown = url_shown(settings.store.url)
     result.checked.append(f"store {shown}")
     try:
-        return Store(settings.store.url, clock=clock)
+        return Store(settings.store.url, clock=clock, integration=integration)
     except Exception as problem:  # any failure to open it is the finding
         result.problems.append(describe_failure(problem))
         return None
@@ -77,9 +88,55 @@ def _check_source(settings: Settings, result: Checkup) -> None:
     if source.kind in ("csv", "xlsx"):
         result.checked.append(f"{source.kind} file {source.path}")
         try:
-            result.problems += file_pending(settings)
+            missing = file_pending(settings)
         except (OSError, UnicodeError) as problem:
-            result.problems.append(f"{source.path}: cannot be read: {problem}")
+            missing = [f"{source.path}: cannot be read: {problem}"]
+        result.problems += missing
+        if missing and source.path.exists():
+            _suggest(settings, result)
+
+
+def _check_columns(settings: Settings, store: Store | None, result: Checkup) -> None:
+    """The fields a plan would hold for, found as the engine finds them: a column the export
+    had last run, or one [source.columns] maps, that the export lacks."""
+    export = export_of(settings)
+    try:
+        headers, _ = export.peek(limit=0)
+    except SourceError as problem:
+        result.problems.append(str(problem))
+        return
+    present, unmapped = export.header_columns(headers)
+    seen = store.bookmark(SOURCE_COLUMNS) if store is not None else None
+    lost = lost_columns(present, unmapped, seen)
+    if lost:
+        result.problems.append(
+            f"the HR export has no column for {', '.join(lost)} (it had one last run, or "
+            "[source.columns] maps one): plan would hold until they are mapped under "
+            "[source.columns], or confirmed gone with --confirm-missing-columns "
+            f"{','.join(lost)}"
+        )
+    _suggest(settings, result, wanted=set(CANONICAL_FIELDS) - present)
+
+
+def _suggest(settings: Settings, result: Checkup, *, wanted: set[str] | None = None) -> None:
+    """A [source.columns] block from the export's headers, when it maps fields the
+    configuration leaves without a column (``wanted``: those fields; all when None)."""
+    try:
+        headers, rows = export_of(settings).peek()
+    except SourceError:
+        return
+    suggestion = suggest_columns(headers, rows)
+    found = {m.field for m in suggestion.mapped if m.header != settings.source.columns.get(m.field)}
+    if wanted is not None:
+        found &= wanted
+    if not found:
+        return
+    result.suggestion = suggestion.toml()
+    fields = ", ".join(f for f in CANONICAL_FIELDS if f in found)
+    result.checked.append(
+        f"the export seems to have columns for {fields} under other names: see the "
+        f"suggested [source.columns] (`hrsync sources suggest {settings.source.path}`)"
+    )
 
 
 def _check_pushed(store: Store, result: Checkup) -> None:

@@ -27,7 +27,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from hrsync.config_scope import ScopeConfig
 from hrsync.errors import ConfigError
-from hrsync.schedule import schedule_seconds
+from hrsync.schedule import parse_schedule
 from hrsync.sources.rest.spec import RestSpec
 from hrsync.store.urls import backend_of, beside
 from hrsync.urls import is_loopback, origin
@@ -340,7 +340,7 @@ class SyncConfig(BaseModel):
     @classmethod
     def _a_schedule(cls, value: str) -> str:
         try:
-            schedule_seconds(value)
+            parse_schedule(value)
         except ConfigError as problem:
             raise ValueError(str(problem)) from None
         return value.strip()

@@ -10,10 +10,11 @@ import pytest
 
 from hrsync.access import admin
 from hrsync.access.connections import Connections
-from hrsync.access.integrations import IntegrationProblem, Integrations, schedule_seconds
+from hrsync.access.integrations import IntegrationProblem, Integrations
 from hrsync.access.vault import ENV_KEY, Vault, new_key
 from hrsync.cli.demo import sample_employees, write_csv
 from hrsync.errors import ConfigError
+from hrsync.schedule import Interval, parse_schedule
 from hrsync.store import Store
 from hrsync.wiring import build
 from tests.conftest import World
@@ -139,13 +140,14 @@ def test_deleting_an_integration_needs_a_recent_reauthentication(
 def test_schedules_are_strict_and_say_when_a_run_is_due(
     world: World, integrations: Integrations
 ) -> None:
-    assert schedule_seconds("every 15 min") == 900
-    assert schedule_seconds("Every 2 hours") == 7200 and schedule_seconds("every day") == 86400
-    assert schedule_seconds("") is None
+    assert parse_schedule("every 15 min") == Interval("every 15 min", 900)
+    assert parse_schedule("Every 2 hours") == Interval("Every 2 hours", 7200)
+    assert parse_schedule("every day") == Interval("every day", 86400)
+    assert parse_schedule("") is None
     with pytest.raises(ConfigError, match="write it as 'every 15 min'"):
-        schedule_seconds("quarter-hourly")
+        parse_schedule("quarter-hourly")
     with pytest.raises(ConfigError, match="at least every 5 min"):
-        schedule_seconds("every 1 min")
+        parse_schedule("every 1 min")
     with pytest.raises(ConfigError, match="quarter-hourly"):
         integrations.create("x", {}, schedule="quarter-hourly")
 

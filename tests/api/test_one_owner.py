@@ -123,6 +123,41 @@ def test_hrsync_toml_runs_like_any_other_integration(owners: Owners) -> None:
     assert owners.seen(no_cliq).every() == [] and owners.seen(no_cliq).due() == []
 
 
+def test_a_stored_integration_runs_on_weekdays_at_a_time_of_day_in_its_zone(
+    owners: Owners,
+) -> None:
+    integrations = owners.seen()
+    integrations.create("hr", owners.config(), schedule="weekdays at 07:30 Asia/Kolkata")
+    authorise_at_emulator(owners.world, owners.connections)
+    integrations.enable("hr")
+    clock = owners.world.clock  # Thursday 2026-01-01 00:00 UTC, 05:30 in Kolkata
+    assert integrations.due() == ["hr"]  # it never ran: at once
+    assert integrations.show("hr", ask_zoho=False).next_run == "at the next check"
+
+    def run() -> None:
+        runs = Store(owners.url, clock=clock, integration="hr")
+        runs.finish_run(runs.start_run("apply"), "succeeded", {})
+        runs.close()
+
+    run()
+    assert integrations.due() == []
+    shown = integrations.show("hr", ask_zoho=False)
+    assert shown.next_run == "2026-01-01 07:30 IST (Asia/Kolkata)"
+    clock.advance(2 * 3600 - 1)  # 07:29:59 IST
+    assert integrations.due() == []
+    clock.advance(1)
+    assert integrations.due() == ["hr"]
+    run()
+    assert integrations.show("hr", ask_zoho=False).next_run == "2026-01-02 07:30 IST (Asia/Kolkata)"
+    clock.advance(86400)  # Friday 07:30
+    run()
+    assert integrations.show("hr", ask_zoho=False).next_run == "2026-01-05 07:30 IST (Asia/Kolkata)"
+    clock.advance(2 * 86400)  # Sunday 07:30: no run at the weekend
+    assert integrations.due() == []
+    with pytest.raises(ConfigError, match=r"schedule 'weekends at 10:00': write it as"):
+        integrations.reschedule("hr", "weekends at 10:00")
+
+
 def test_a_second_integration_over_the_tomls_organisation_is_refused_naming_it(
     owners: Owners,
 ) -> None:

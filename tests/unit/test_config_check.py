@@ -94,3 +94,24 @@ def test_an_integration_is_checked_by_name(
     code, out, err = run_main(capsys, config, "config", "check", "--integration", "hr")
     assert code == 1 and "error: integration hr: 1 problem(s)" in err, out
     assert "[cliq] no connection named 'cliq-prod' (connections: none yet)" in out
+
+
+def test_an_export_with_other_headers_gets_the_suggested_mapping(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config = write(
+        tmp_path,
+        KEYS,
+        csv="Employee ID,First Name,Work Email,Reporting Manager,Date of Joining,Employee Status\n"
+        "E1,Ana,ana@x.example,,2020-01-01,Active\n",
+    )
+    code, out, _ = run_main(capsys, config, "config", "check")
+    assert code == 1
+    assert "the required field employee_id is not mapped: no column 'employee_id'" in out
+    assert "suggested, to paste into the configuration:" in out
+    assert '    employee_id = "Employee ID"' in out and '    email = "Work Email"' in out
+    code, out, _ = run_main(capsys, config, "--json", "config", "check")
+    suggested = json.loads(out)["suggestion"]
+    assert (
+        suggested.startswith("[source.columns]\n") and 'hire_date = "Date of Joining"' in suggested
+    )

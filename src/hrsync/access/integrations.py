@@ -33,9 +33,10 @@ from hrsync.access.ownership import (
 )
 from hrsync.access.services import covered
 from hrsync.config import Settings, ZohoServiceConfig, describe_problems
-from hrsync.errors import ConfigError, HrsyncError
+from hrsync.errors import ConfigError, HrsyncError, SourceError
 from hrsync.model import CANONICAL_FIELDS
-from hrsync.schedule import schedule_seconds
+from hrsync.schedule import next_run_shown, parse_schedule
+from hrsync.sources.csv_file import REQUIRED, CsvSource
 from hrsync.sources.rest.spec import pending as rest_pending
 from hrsync.sources.scoped import describe_scope
 from hrsync.store import Store
@@ -64,6 +65,7 @@ class IntegrationInfo:
     target: str
     pending: list[str] = field(default_factory=list)
     label: str = ""  # how it is shown when not by its name: "hrsync.toml" for the file's own
+    next_run: str = ""  # "2026-03-30 02:00 CEST (Europe/Berlin)", "by hand", "not while draft"
 
 
 class Integrations:
@@ -90,7 +92,7 @@ class Integrations:
                 f"the name {name!r} is hrsync.toml's own integration: choose another"
             )
         validate(name, config)
-        schedule_seconds(schedule)
+        parse_schedule(schedule)
         rivals = self.rivals(name, Settings(**config))
         if rivals:
             raise IntegrationProblem(rivals[0])
@@ -118,7 +120,7 @@ class Integrations:
     def reschedule(self, name: str, schedule: str) -> IntegrationInfo:
         """Run ``name`` on ``schedule`` from now on ("" by hand)."""
         self._stored(name)
-        schedule_seconds(schedule)  # refused with the form to write, if not one
+        parse_schedule(schedule)  # refused with the form to write, if not one
         rows.set_schedule(self.store, name, schedule.strip(), now=self.store.clock.now())
         return self.show(name, ask_zoho=False)
 
@@ -198,7 +200,7 @@ class Integrations:
         """Enabled integrations whose schedule says a run is due now (``minute``: seconds a
         schedule's minute lasts; shorter only in tests)."""
         now = self.store.clock.now()
-        return sorted(n for n, every in self._enabled() if self._due(n, every, now, minute))
+        return sorted(n for n, when in self._enabled() if self._due(n, when, now, minute))
 
     def is_due(self, name: str, *, minute: float = 60.0) -> bool:
         """Whether ``name`` is enabled and due now: asked again once a worker holds its lease,
@@ -211,19 +213,24 @@ class Integrations:
     def next_run(self, name: str) -> float | None:
         """When ``name``'s schedule next runs it (now or earlier: due at the next check);
         None when it runs by hand or is not enabled."""
-        schedule = dict(self._enabled()).get(name)
-        every = schedule_seconds(schedule or "")
-        if every is None:
+        schedule = parse_schedule(dict(self._enabled()).get(name) or "")
+        if schedule is None:
             return None
+        now = self.store.clock.now()
+        return schedule.next_run(self.store.last_started("apply", name), now)
+
+    def _next_shown(self, name: str, status: str, schedule: str) -> str:
+        """When the next run is due, as the schedule's own clock reads it, with its zone."""
+        if status != "enabled":
+            return f"not while {status}"
         last = self.store.last_started("apply", name)
-        return self.store.clock.now() if last is None else last + every
+        return next_run_shown(schedule, last, self.store.clock.now())
 
     def _due(self, name: str, schedule: str, now: float, minute: float) -> bool:
-        every = schedule_seconds(schedule)
-        if every is None:
+        parsed = parse_schedule(schedule)
+        if parsed is None:
             return False
-        last = self.store.last_started("apply", name)
-        return last is None or last + every * minute / 60 <= now
+        return parsed.due(self.store.last_started("apply", name), now, minute=minute)
 
     def _enabled(self) -> list[tuple[str, str]]:
         """(name, schedule) of what runs: the enabled integrations, and hrsync.toml's own
@@ -271,7 +278,7 @@ class Integrations:
         source, target = _ends(settings)
         return IntegrationInfo(
             row.name, row.status, row.schedule, source + self._pushed(name, settings), target,
-            pending,
+            pending, next_run=self._next_shown(row.name, row.status, row.schedule),
         )  # fmt: skip
 
     def _pushed(self, name: str, settings: Settings) -> str:
@@ -339,7 +346,7 @@ class Integrations:
         source, target = _ends(toml)
         return IntegrationInfo(
             TOML, status, toml.sync.schedule, source + self._pushed(TOML, toml), target, pending,
-            label=TOML_FILE,
+            label=TOML_FILE, next_run=self._next_shown(TOML, status, toml.sync.schedule),
         )  # fmt: skip
 
     def toml_runs(self, *, alone: bool = False) -> bool:
@@ -497,18 +504,19 @@ def cliq_scopes(settings: Settings) -> tuple[str, ...]:
 
 
 def file_pending(settings: Settings) -> list[str]:
+    """What an HR export lacks to be read at all: the file, and a column for each required
+    field under the header [source.columns] gives it (read as the CSV source reads it)."""
     path = settings.source.path
     if not path.exists():
         return [f"the HR export {path} does not exist"]
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        return []
-    with path.open(encoding=settings.source.encoding, errors="replace") as export:
-        header = export.readline().splitlines()[:1]  # the header only, however long the file
-    columns = {c.strip() for c in (header[0] if header else "").split(settings.source.delimiter)}
+    try:
+        headers, _ = export_of(settings).peek(limit=0)  # the header, however long the file
+    except SourceError as problem:
+        return [str(problem)]
     missing = []
-    for name in ("employee_id", "email"):
+    for name in REQUIRED:
         column = settings.source.columns.get(name, name)
-        if column not in columns:
+        if column not in headers:
             missing.append(
                 f"the required field {name} is not mapped: no column {column!r} in {path.name} "
                 f"(map it under [source.columns])"
@@ -516,3 +524,12 @@ def file_pending(settings: Settings) -> list[str]:
     unknown = set(settings.source.columns) - set(CANONICAL_FIELDS)
     missing += [f"[source.columns] maps an unknown field {u!r}" for u in sorted(unknown)]
     return missing
+
+
+def export_of(settings: Settings) -> CsvSource:
+    """The CSV source of ``settings`` as a run builds it, for its columns alone."""
+    source = settings.source
+    known = {k: v for k, v in source.columns.items() if k in CANONICAL_FIELDS}
+    return CsvSource(
+        source.path, columns=known, delimiter=source.delimiter, encoding=source.encoding
+    )

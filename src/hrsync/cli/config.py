@@ -36,7 +36,7 @@ def check(
         with opened(ctx) as integrations:
             settings = integrations.settings(integration, settings)
         path = f"integration {integration}"
-    result = check_settings(settings, clock=RealClock())
+    result = check_settings(settings, clock=RealClock(), integration=integration or "default")
     if mode.json:
         emit_json({"config": str(path), "ok": not result.problems} | vars(result))
         raise typer.Exit(1 if result.problems else 0)
@@ -44,6 +44,9 @@ def check(
         console.print(f"  checked {escape(item)}", highlight=False, soft_wrap=True)
     for problem in result.problems:
         console.print(f"  [red]problem:[/] {escape(problem)}", highlight=False, soft_wrap=True)
+    if result.suggestion:
+        console.print("  suggested, to paste into the configuration:", highlight=False)
+        typer.echo("".join(f"    {line}\n" for line in result.suggestion.splitlines()), nl=False)
     if result.problems:
         fail(f"{path}: {len(result.problems)} problem(s); fix them and check again")
     console.print(f"{escape(str(path))}: ready to run.", highlight=False, soft_wrap=True)

@@ -82,7 +82,13 @@ def create(
     target: Annotated[str, typer.Option(help="The Zoho Cliq connection.")] = "",
     connect: Annotated[str, typer.Option(help="A Zoho Connect connection.")] = "",
     network_id: Annotated[str, typer.Option(help="The Connect network's scopeID.")] = "",
-    schedule: Annotated[str, typer.Option(help="When it runs, e.g. 'every 15 min'.")] = "",
+    schedule: Annotated[
+        str,
+        typer.Option(
+            help="When it runs: 'every 15 min', 'every day at 02:00 Asia/Kolkata', "
+            "'weekdays at 07:30', 'cron: 0 2 * * 1-5 Europe/Berlin' (UTC unless a zone is named)."
+        ),
+    ] = "",
     scope: Annotated[
         list[str] | None,
         typer.Option(
@@ -136,10 +142,13 @@ def list_(ctx: typer.Context) -> None:
     if not found:
         console.print("No integrations yet: `hrsync integrations create NAME …`")
         return
-    table = Table("name", "status", "source", "target", "pending actions")
+    table = Table("name", "status", "source", "target", "schedule", "next run", "pending actions")
     for info in found:
         pending = "; ".join(info.pending) or "-"
-        table.add_row(info.label or info.name, info.status, info.source, info.target, pending)
+        table.add_row(
+            info.label or info.name, info.status, info.source, info.target,
+            info.schedule or "by hand", info.next_run if info.schedule else "-", pending,
+        )  # fmt: skip
     console.print(table)
 
 
@@ -158,7 +167,7 @@ def _show(ctx: typer.Context, info: IntegrationInfo) -> None:
     console.print(f"  source: {info.source}", highlight=False)
     console.print(f"  target: {info.target}", highlight=False)
     if info.schedule:
-        console.print(f"  schedule: {info.schedule}", highlight=False)
+        console.print(f"  schedule: {info.schedule} (next run: {info.next_run})", highlight=False)
     for action in info.pending:
         console.print(f"  [yellow]pending action:[/] {action}", highlight=False)
     if not info.pending and info.status == "draft":

@@ -50,11 +50,11 @@ class CsvSource:
     def read(self) -> SourceSnapshot:
         headers, records = self._open()
         header_of = self._header_of(headers)
-        present = frozenset(n for n, h in header_of.items() if h in headers)
+        present, unmapped = self.header_columns(headers)
         absent = frozenset(CANONICAL_FIELDS) - present
         snapshot = validate(self._parsed(headers, records, header_of, absent))
         snapshot.columns = present
-        snapshot.unmapped = tuple(sorted(n for n in self.columns if n not in present))
+        snapshot.unmapped = unmapped
         if not snapshot.complete:
             snapshot.notes.append(
                 f"{self.path}: some rows could not be told apart (no employee id, or rows a "
@@ -62,6 +62,20 @@ class CsvSource:
                 "have left in this run"
             )
         return snapshot
+
+    def peek(self, limit: int = 500) -> tuple[list[str], list[dict[str, str]]]:
+        """The file's headers and its first ``limit`` rows by header, as they are (for a
+        suggested mapping, and for the checks that need only the header)."""
+        headers, records = self._open()
+        return headers, [r.values for r, _ in zip(records, range(limit), strict=False)]
+
+    def header_columns(self, headers: list[str]) -> tuple[frozenset[str], tuple[str, ...]]:
+        """The canonical fields ``headers`` carry (under their mapped header), and the fields
+        [source.columns] maps to a header the file lacks: what ``read`` reports as the
+        snapshot's ``columns`` and ``unmapped``."""
+        header_of = {name: self.columns.get(name, name) for name in CANONICAL_FIELDS}
+        present = frozenset(n for n, h in header_of.items() if h in headers)
+        return present, tuple(sorted(n for n in self.columns if n not in present))
 
     def _header_of(self, headers: list[str]) -> dict[str, str]:
         header_of = {name: self.columns.get(name, name) for name in CANONICAL_FIELDS}

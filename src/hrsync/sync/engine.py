@@ -25,6 +25,7 @@ from hrsync.sync.rules import MembershipRules
 from hrsync.sync.runs import GAVE_WAY, YIELDED, HeldRun, Outcome, run_summary, stale_plan
 from hrsync.sync.safety import (
     BURST_WINDOW,
+    SOURCE_COLUMNS,
     Removal,
     Thresholds,
     check_blanking,
@@ -32,6 +33,7 @@ from hrsync.sync.safety import (
     check_deactivations,
     check_removals,
     check_source,
+    lost_columns,
     removals,
 )
 from hrsync.sync.scope import check_people, for_people, unknown_people
@@ -42,7 +44,6 @@ from hrsync.sync.state import ConnectState, DesiredState, Inventory, RoleSpec
 log = logging.getLogger(__name__)
 GROUPS_BY_PEOPLE = "cliq:groups_by_people"  # when Cliq last said People owns the groups
 RECHECK_GROUPS = 7 * 86_400.0
-SOURCE_COLUMNS = "source:columns"  # the canonical fields the export carried last run
 DESIRED_DIGESTS = "desired:digests"  # per person, what HR decided at the last clean apply
 ASKED = "a full read was asked for (--full-read)"
 STAKES = 500  # the changes of a held plan kept for the admin to read (the counts say all)
@@ -255,8 +256,8 @@ class Engine:
         """Fields whose column the export had last time, or that the configuration maps."""
         if snapshot.columns is None:
             return []
-        seen = self.store.bookmark(SOURCE_COLUMNS) or []
-        return sorted((set(seen) - snapshot.columns) | set(snapshot.unmapped))
+        seen = self.store.bookmark(SOURCE_COLUMNS)
+        return lost_columns(snapshot.columns, snapshot.unmapped, seen)
 
     def _remember_desired(self, desired: DesiredState) -> None:
         """What HR decided, once Cliq matches it: the baseline that tells drift apart."""

@@ -4,7 +4,7 @@ confirms the exact number (a broken export must not empty the directory)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from hrsync.errors import SafetyHold, SourceError
@@ -69,6 +69,18 @@ def check_deactivations(
 
 def _of_them(scoped: int) -> str:
     return f", {scoped} of them for leaving [scope]" if scoped else ""
+
+
+SOURCE_COLUMNS = "source:columns"  # bookmark: the canonical fields the export carried last run
+
+
+def lost_columns(
+    present: Collection[str], unmapped: Iterable[str], seen: Iterable[str] | None
+) -> list[str]:
+    """Fields the export lacks though it had their column last run (``seen``, the
+    ``SOURCE_COLUMNS`` bookmark) or [source.columns] maps one (``unmapped``): what a plan
+    holds for, and what ``config check`` names before it."""
+    return sorted((set(seen or ()) - set(present)) | set(unmapped))
 
 
 def check_columns(plan: Plan, *, confirmed: Collection[str] | None) -> None:

@@ -25,7 +25,7 @@ from hrsync.access.integration_config import config_from, keeping_secrets, witho
 from hrsync.access.scim_tokens import make_token
 from hrsync.config import load_settings
 from hrsync.errors import HrsyncError
-from hrsync.schedule import schedule_seconds
+from hrsync.schedule import parse_schedule
 from hrsync.store import RunRecord
 from hrsync.store.events import EventRecord
 from hrsync.store.scim import ScimStore
@@ -219,7 +219,7 @@ def web_router(site: Site) -> APIRouter:
             edited = tomllib.loads(text)
             edited.pop("store", None)  # the service's own store, never an integration's
             with site.integrations() as integrations:
-                schedule_seconds(schedule)  # a bad schedule saves nothing
+                parse_schedule(schedule)  # a bad schedule saves nothing
                 info = integrations.configure(
                     name, keeping_secrets(edited, integrations.config(name))
                 )
