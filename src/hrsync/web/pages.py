@@ -31,6 +31,7 @@ from hrsync.store.events import EventRecord
 from hrsync.store.scim import ScimStore
 from hrsync.sync.runs import HeldRun
 from hrsync.web.connections import connection_routes
+from hrsync.web.overview import overview_routes
 from hrsync.web.people import people_routes
 from hrsync.web.sessions import COOKIE, Session, Sessions
 from hrsync.web.site import (
@@ -55,6 +56,7 @@ def web_router(site: Site) -> APIRouter:
     router = APIRouter(max_body_size=FORM_LIMIT)
     router.include_router(connection_routes(site))
     router.include_router(people_routes(site))
+    router.include_router(overview_routes(site))
 
     @router.get("/signin", response_class=HTMLResponse)
     def signin_form(request: Request) -> Response:
