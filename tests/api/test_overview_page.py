@@ -99,3 +99,10 @@ def test_empty_charts_say_so_and_stay_well_formed() -> None:
         root = ET.fromstring(str(chart))
         desc = root.find(f"{SVG}desc")
         assert desc is not None and desc.text and desc.text.startswith("No ")
+
+
+def test_the_favicon_is_served_and_linked(site: Site) -> None:
+    icon = site.browser.get("/static/favicon.svg")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    ET.fromstring(icon.text)
+    assert '<link rel="icon" href="/static/favicon.svg"' in site.browser.get("/signin").text

@@ -171,3 +171,16 @@ def test_cliq_out_of_reach_is_said_and_hr_still_shown(
     assert "+1 555 010002" in field_row(page, "mobile")
     assert "Cliq not read" in field_row(page, "mobile")
     down.close()
+
+
+def test_cliq_at_its_limit_is_not_waited_for(admin: Admin, world: World) -> None:
+    store = Store(world.settings.store.url, clock=world.clock)
+    log = store.call_log(world.settings.cliq.api_url)
+    for _ in range(20):  # Zoho's limit on users.get, all spent in the last second
+        log.add("users.get", world.clock.now() - 1)
+    store.close()
+    before = world.clock.now()
+    page = admin.text("/people/default/E00002")
+    assert world.clock.now() == before  # nothing slept
+    assert "Cliq not read now: hrsync keeps within Zoho's limit on users.get" in page
+    assert "Cliq not read" in field_row(page, "mobile") and "+1 555 010002" in page
