@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo test docs soak fuzz lint typecheck unit bench bench-steady bench-scale bench-kill-soak bench-service bench-scim bench-rest clean
+.PHONY: demo test docs screenshots soak fuzz lint typecheck unit bench bench-steady bench-scale bench-kill-soak bench-service bench-scim bench-rest clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,14 @@ test: $(STAMP)
 # docs/ as a site at http://127.0.0.1:8000/ while you edit (the tests build it with --strict).
 docs: $(STAMP)
 	$(BIN)/mkdocs serve
+
+# The admin page's screenshots in docs/screenshots, every page at 1366 and 390 pixels wide
+# (NAME.png, NAME-390.png), in Debian's chromium against hrsync serve and the emulator.
+screenshots: $(STAMP)
+	mkdir -p docs/screenshots
+	HRSYNC_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q -p no:cacheprovider \
+		tests/e2e/test_admin_page_browser.py::test_an_admin_signs_in_approves_a_held_run_and_signs_out \
+		tests/e2e/test_admin_page_widths.py
 
 # Thousands of random HR histories with drift, faults and kills, from an export, SCIM pushes
 # and HR systems' APIs (HRSYNC_SOAK_EXAMPLES=N).

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, bindparam, delete
+from sqlalchemy import Connection, bindparam, case, delete, func, select
 
 from hrsync.api.ratelimit import LOCKED, Decide, Reservation
 from hrsync.store.bulk import placeholder
@@ -90,6 +90,34 @@ class CallLog:
     def add(self, endpoint: str, at: float) -> None:
         with self._engine.begin() as connection:
             self._add(connection, endpoint, at)
+
+
+def calls_per_endpoint(store: Store, *, now: float) -> list[tuple[str, str, int, int, float]]:
+    """(host, endpoint, calls in the last minute, in the last hour, end of a lock period
+    still running or 0.0) for every endpoint called in the last hour, by any process using
+    ``store``: what the admin page draws against Zoho's limits."""
+    minute = case((ApiCall.at >= now - 60.0, 1), else_=0)
+    found: dict[tuple[str, str], list[Any]] = {}
+    with store.engine.connect() as connection:
+        rows = connection.execute(
+            select(
+                ApiCall.scope,
+                ApiCall.endpoint,
+                func.sum(minute),
+                func.count(),
+                func.max(ApiCall.at),
+            )
+            .where(ApiCall.at >= now - CALLS_KEPT)
+            .group_by(ApiCall.scope, ApiCall.endpoint)
+        )
+        for scope, endpoint, last_minute, last_hour, latest in rows:
+            name = endpoint.removesuffix(LOCKED)
+            counts = found.setdefault((scope, name), [0, 0, 0.0])
+            if endpoint.endswith(LOCKED):  # a lock's end, not a call
+                counts[2] = float(latest) if float(latest) > now else 0.0
+            else:
+                counts[0], counts[1] = int(last_minute or 0), int(last_hour)
+    return [(scope, name, *counts) for (scope, name), counts in sorted(found.items())]
 
 
 def _calls_and_lock(rows: Iterable[Any], endpoint: str) -> tuple[list[float], float]:

@@ -31,6 +31,7 @@ class Explanation:
     lines: list[Line] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     pushed: str = ""  # a pushed (SCIM) source's last push for them, and what became of it
+    name: str = ""  # as HR names them: first and last name, else the nickname
     scope: str = ""  # why they are in the integration's [scope] ("" when it has none)
 
 
@@ -68,10 +69,13 @@ def explain(
         snapshot.origins.get(employee.employee_id, ""),
         active,
         _status(employee, today),
+        name=employee.full_name or employee.nickname,
     )
+    broken = set()
     for error in snapshot.errors:
         if error.employee_id == employee.employee_id:
             found.problems.append(str(error))
+            broken.add(error.field)
     wanted = cliq_fields(employee)
     for cliq_name, hr_name in CLIQ_FROM.items():
         because = origin_of(hr_name)
@@ -79,7 +83,8 @@ def explain(
             because = f"{origin_of('nickname')} is empty: first and last name"
         value = wanted[cliq_name]
         if cliq_name in kept_fields(employee):
-            value, because = "(left as it is)", f"{because}: broken or missing in HR"
+            why = _why_kept(_hr_fields(cliq_name, hr_name), snapshot.columns, broken)
+            value, because = "(left as it is)", f"{because}: {why}, left as Cliq has it"
         found.lines.append(Line("profile", cliq_name, value, because))
     for name, by_rule in (("department", rules.departments), ("designation", rules.designations)):
         value, because = explain_first(by_rule.rules, employee)
@@ -101,6 +106,25 @@ def explain(
     role, why = explain_first(rules.roles.rules, employee)
     found.lines.append(Line("role", role or "(left as it is)", "", why or "no role rule matches"))
     return found
+
+
+def _hr_fields(cliq_name: str, hr_name: str) -> tuple[str, ...]:
+    """The HR fields a Cliq profile field is made of (a display name without a nickname is
+    the first and last name)."""
+    if cliq_name == "display_name":
+        return ("nickname", "first_name", "last_name")
+    return (hr_name,)
+
+
+def _why_kept(hr_fields: Sequence[str], columns: frozenset[str] | None, broken: set[str]) -> str:
+    """Why HR gives no value for a field: a value that could not be read ("broken in HR")
+    is not a column the export simply lacks ("not in the export")."""
+    if broken & set(hr_fields):
+        return "broken in HR"
+    needed = [f for f in hr_fields if f != "nickname"] or list(hr_fields)
+    if columns is not None and any(f not in columns for f in needed):
+        return "not in the export"
+    return "not given by HR"
 
 
 def _groups(found: Explanation, section: str, groups: Sequence[tuple[str, str]]) -> None:

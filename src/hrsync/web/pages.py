@@ -33,6 +33,7 @@ from hrsync.sync.runs import HeldRun
 from hrsync.web.connections import connection_routes
 from hrsync.web.held import approving_does, at_stake, guard_said
 from hrsync.web.integration_rows import PEOPLE_SERVICE, not_people, with_toml
+from hrsync.web.overview import overview_routes
 from hrsync.web.people import people_routes
 from hrsync.web.run_now import live_line, run_now_routes
 from hrsync.web.sessions import COOKIE, Session, Sessions
@@ -59,6 +60,7 @@ def web_router(site: Site) -> APIRouter:
     router.include_router(connection_routes(site))
     router.include_router(people_routes(site))
     router.include_router(run_now_routes(site))
+    router.include_router(overview_routes(site))
 
     @router.get("/signin", response_class=HTMLResponse)
     def signin_form(request: Request) -> Response:

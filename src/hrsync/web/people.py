@@ -1,16 +1,30 @@
-"""The admin page's people: search an integration's HR source, see what hrsync wants for one
-person and why, with the changes it made for them, and sync them now."""
+"""The admin page's people: search an integration's HR source, see one person's fields as HR
+and Cliq have them now, what hrsync wants and why, when they were last synced and every
+integration's changes for them, and sync them now."""
 
 from __future__ import annotations
 
 from typing import Any
 from urllib.parse import quote
 
+import httpx
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse
 
 from hrsync.errors import HrsyncError
 from hrsync.sources.scoped import held_outside
+from hrsync.store import RunRecord
+from hrsync.store.records import JournalRecord
+from hrsync.sync.explain import Explanation
+from hrsync.web.person import (
+    CliqNow,
+    CliqSide,
+    field_rows,
+    last_sync,
+    managers_by_zuid,
+    read_cliq_now,
+    userfields_seen,
+)
 from hrsync.web.site import FORM_LIMIT, Checked, Signed, Site, render
 
 
@@ -50,31 +64,71 @@ def people_routes(site: Site) -> APIRouter:
     ) -> Response:
         problem = ""
         explained = None
+        emails: dict[str, str] = {}
         try:
             with site.reading(integration) as app:
                 explained, snapshot = app.engine.explain(employee_id)
+            emails = {e.employee_id: e.email for e in snapshot.employees}
             if explained is None:
                 errors = [str(e) for e in snapshot.errors if e.employee_id == employee_id]
                 said = held_outside(snapshot, employee_id) or "HR has no one with this employee id"
                 problem = "; ".join(errors) or said
         except HrsyncError as error:
             problem = f"the HR source cannot be read: {error}"
-        runs = site.runs_store(integration)
-        try:
-            history = runs.history(employee_id)
-        finally:
-            runs.close()
+        cliq, rows = None, []
+        if explained is not None:
+            cliq, side = cliq_now(integration, explained, emails)
+            rows = field_rows(explained, cliq.user, side)
         return render(
             request,
             "person.html",
             session,
             integration=integration,
-            employee_id=employee_id,
+            employee_id=explained.employee_id if explained else employee_id,
             explained=explained,
             problem=problem,
-            history=history,
+            cliq=cliq,
+            rows=rows,
+            differ=sum(r.state == "differ" for r in rows),
+            synced=synced(integration, employee_id),
+            histories=histories(employee_id),
             note=site.told(session),
         )
+
+    def cliq_now(
+        integration: str, explained: Explanation, emails: dict[str, str]
+    ) -> tuple[CliqNow, CliqSide]:
+        """Cliq's user now, read with a short timeout and no retries: a page never hangs."""
+        try:
+            with (
+                httpx.Client(timeout=CLIQ_TIMEOUT) as client,
+                site.reading(integration, client=client, retry_handlers=()) as app,
+            ):
+                links = app.store.links()
+                zuid = links.get(explained.employee_id, "")
+                side = CliqSide(managers_by_zuid(links, emails), userfields_seen(app))
+                return read_cliq_now(app, zuid, explained.email), side
+        except HrsyncError as error:  # no Cliq connection to read with
+            return CliqNow(None, f"Cliq cannot be read: {error}"), CliqSide({})
+
+    def synced(integration: str, employee_id: str) -> RunRecord | None:
+        runs = site.runs_store(integration)
+        try:
+            return last_sync(runs.runs(RUNS_LOOKED_AT), employee_id)
+        finally:
+            runs.close()
+
+    def histories(employee_id: str) -> list[tuple[str, RunRecord, JournalRecord]]:
+        """Every integration's changes for the person, newest first."""
+        found = []
+        for name in ["default", *site.integration_names()]:
+            runs = site.runs_store(name)
+            try:
+                found += [(name, run, j) for run, j in runs.history(employee_id)]
+            finally:
+                runs.close()
+        found.sort(key=lambda h: (h[1].started_at, h[1].id), reverse=True)
+        return found
 
     @router.post("/people/{integration}/{employee_id}/sync")
     def sync_person(session: Checked, integration: str, employee_id: str) -> Response:
@@ -92,6 +146,8 @@ def people_routes(site: Site) -> APIRouter:
 
 
 MATCHES = 50  # people shown for one search
+CLIQ_TIMEOUT = 5.0  # seconds a person's page waits for Cliq before saying it cannot
+RUNS_LOOKED_AT = 50  # an integration's latest runs searched for the person's last sync
 
 
 def _matching(employees: Any, q: str) -> list[Any]:

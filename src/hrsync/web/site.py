@@ -15,6 +15,7 @@ import httpx
 from fastapi import Depends, Form, HTTPException, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from hrsync.access.admin import WEB, verify
 from hrsync.access.admin import WINDOW as PROOF_WINDOW
@@ -96,12 +97,13 @@ class Site:
             return integrations.names()
 
     @contextmanager
-    def reading(self, integration: str) -> Iterator[App]:
-        """An app that only reads, for ``integration`` (any state: a draft can be looked at)."""
+    def reading(self, integration: str, **options: Any) -> Iterator[App]:
+        """An app that only reads, for ``integration`` (any state: a draft can be looked at);
+        ``options`` go to ``build`` (a client of its own, no retries)."""
         base = load_settings(self.config)
         with self.integrations() as integrations:
             settings = integrations.settings(integration, base)
-        app = build(settings, dry_run=True, integration=integration)
+        app = build(settings, dry_run=True, integration=integration, **options)
         try:
             yield app
         finally:
@@ -114,9 +116,12 @@ class Site:
 
 
 def _when(ts: float | None) -> str:
+    """A moment as a ``<time>`` element (kept on one line by the style sheet), or "—"."""
     if not ts:
         return "—"
-    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    moment = dt.datetime.fromtimestamp(ts, dt.UTC)
+    shown = moment.strftime("%Y-%m-%d %H:%M UTC")
+    return Markup(f'<time datetime="{moment:%Y-%m-%dT%H:%M:%SZ}">{shown}</time>')
 
 
 def _took(run: RunRecord) -> str:

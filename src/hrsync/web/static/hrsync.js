@@ -56,3 +56,19 @@
   document.addEventListener("DOMContentLoaded", typedApprovals);
   document.addEventListener("DOMContentLoaded", followQueued);
 })();
+
+// A table wider than the window scrolls in its own box: let the keyboard scroll it too.
+(function () {
+  "use strict";
+  function reachable() {
+    document.querySelectorAll("table").forEach(function (table) {
+      if (table.scrollWidth > table.clientWidth) {
+        table.tabIndex = 0;
+      } else {
+        table.removeAttribute("tabindex");
+      }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", reachable);
+  window.addEventListener("resize", reachable);
+})();
