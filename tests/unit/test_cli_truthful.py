@@ -75,3 +75,35 @@ def test_a_missing_configuration_file_is_named(
         assert "client" not in err
     assert run_main(capsys, Path("nope.toml"), "version")[:2] == (0, "0.1.0\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_counts_agree_with_their_nouns() -> None:
+    from hrsync.plural import counted
+
+    assert counted(1, "user") == "1 user"
+    assert counted(0, "user") == "0 users"
+    assert counted(1200, "department") == "1,200 departments"
+    assert counted(1, "person's") == "1 person's"
+    assert counted(2, "person's") == "2 people's"
+    assert counted(3, "pending action") == "3 pending actions"
+    assert counted(2, "check") == "2 checks" and counted(1, "problem") == "1 problem"
+    assert counted(2, "policy") == "2 policies" and counted(2, "day") == "2 days"
+
+
+def test_the_progress_bar_is_drawn_in_the_terminal_s_own_colours() -> None:
+    import io
+
+    from rich.console import Console
+
+    from hrsync.cli.progress import CallProgress
+
+    screen = Console(file=io.StringIO(), force_terminal=True, color_system="truecolor", width=80)
+    progress = CallProgress([], out=screen)
+    assert progress.bar is not None
+    with progress.bar:
+        task = progress.bar.add_task("Applying", total=4, calls="")
+        progress.bar.advance(task, 2)
+        progress.bar.refresh()
+    drawn = screen.file.getvalue()  # type: ignore[attr-defined]
+    assert "━" in drawn
+    assert "38;2;249;38;114" not in drawn  # rich's default red-pink for a bar in progress

@@ -8,6 +8,7 @@ from rich.markup import escape
 from hrsync.api.http import ZohoHttp
 from hrsync.cli.output import EXIT_ERROR, EXIT_PENDING, console, emit_json, mode
 from hrsync.model import RecordError
+from hrsync.plural import counted
 from hrsync.sync.pending import PendingAction, pending_actions
 from hrsync.sync.plan import Plan
 from hrsync.sync.runs import Outcome
@@ -20,7 +21,8 @@ def show_plan(plan: Plan, http: ZohoHttp, *, limit: int | None = None) -> None:
         why = " (drift: changed in Cliq by hand)" if change.key in drift else ""
         console.print(f"  {escape(change.describe(done=False))}{why}", highlight=False)
     if limit is not None and len(plan.changes) > limit:
-        console.print(f"  … and {len(plan.changes) - limit} more changes", highlight=False)
+        more = counted(len(plan.changes) - limit, "more change")
+        console.print(f"  … and {more}", highlight=False)
     actions, errors = pending_actions(plan)
     show_problems(errors, plan.notes, actions)
     if not plan.changes:
@@ -112,8 +114,8 @@ def _show_report(outcome: Outcome, errors: list[RecordError], actions: list[Pend
     for note in (*outcome.plan.notes, *report.notes):
         console.print(f"  [bold]note:[/] {escape(note)}", highlight=False, soft_wrap=True)
     skipped = f", {len(report.skipped)} left to Zoho People" if report.skipped else ""
-    pending = f", {len(actions)} pending actions" if actions else ""
+    pending = f", {counted(len(actions), 'pending action')}" if actions else ""
     console.print(
-        f"Run {outcome.run_id}: {len(report.done)} changes applied, "
-        f"{len(report.failed)} failed{skipped}, {len(errors)} records skipped{pending}."
+        f"Run {outcome.run_id}: {counted(len(report.done), 'change')} applied, "
+        f"{len(report.failed)} failed{skipped}, {counted(len(errors), 'record')} skipped{pending}."
     )

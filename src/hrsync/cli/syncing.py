@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from hrsync.cli.progress import CallProgress
 from hrsync.cli.report import report_apply, report_nothing, show_plan
 from hrsync.errors import HrsyncError, SafetyHold
 from hrsync.owner_only import write_owner_only
+from hrsync.plural import counted
 from hrsync.sync.engine import ASKED
 from hrsync.sync.pending import pending_actions
 from hrsync.wiring import App, build
@@ -189,10 +191,24 @@ def _apply(ctx: typer.Context, plan_file: Path | None, *, yes: bool, confirm: Co
         if not planned.changes:
             report_nothing(planned)
             return
-        if not typer.confirm("Apply these changes?", err=mode.json):
+        if not _agreed():
             raise typer.Exit(1)
         expected = planned.fingerprint()
     _run_apply(ctx, expected=expected, confirm=confirm)
+
+
+def _agreed() -> bool:
+    """The admin's answer to "Apply these changes?"; with nobody to ask, how to go on."""
+    try:
+        return typer.confirm("Apply these changes?", err=mode.json)
+    except typer.Abort:
+        if sys.stdin.isatty():
+            raise  # Ctrl-C at the prompt
+        fail(
+            "nobody to ask whether to apply these changes (no terminal): run `hrsync apply "
+            "--yes`, or save the plan with `hrsync plan --out FILE` and apply exactly it with "
+            "`hrsync apply --plan FILE`"
+        )
 
 
 def saved_fingerprint(plan_file: Path) -> str:
@@ -302,7 +318,7 @@ def sync_integration(ctx: typer.Context, name: str) -> dict[str, object]:
     actions, errors = pending_actions(outcome.plan)
     console.print(
         f"  run {outcome.run_id}: {len(report.done)} applied, {len(report.failed)} failed, "
-        f"{len(errors)} records skipped, {len(actions)} pending actions"
+        f"{counted(len(errors), 'record')} skipped, {counted(len(actions), 'pending action')}"
     )
     return {
         "integration": name,
