@@ -107,3 +107,73 @@ def test_the_progress_bar_is_drawn_in_the_terminal_s_own_colours() -> None:
     drawn = screen.file.getvalue()  # type: ignore[attr-defined]
     assert "━" in drawn
     assert "38;2;249;38;114" not in drawn  # rich's default red-pink for a bar in progress
+
+
+def test_checks_make_nothing_and_name_the_host_a_connection_really_uses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("HRSYNC_SECRET_KEY", raising=False)
+    config = tmp_path / "hrsync.toml"
+    config.write_text('[store]\nurl = "sqlite:///data/hrsync.db"\n[cliq]\nconnection = "zc"\n')
+    (tmp_path / "data").mkdir()
+    code, out, _ = run_main(capsys, config, "config", "check")
+    assert code == 1
+    assert "store sqlite:///" in out and "(not made yet: the first run makes it)" in out
+    assert "key file" in out and "(made when the first secret is sealed)" in out
+    assert "[cliq] no connection named 'zc' (connections: none yet)" in out
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["data", "hrsync.toml"]  # nothing made
+
+    for reading in (["connections", "list"], ["runs", "list"], ["integrations", "list"]):
+        assert run_main(capsys, config, *reading)[0] == 0, reading
+    assert not list(tmp_path.rglob("hrsync.key"))  # reading seals nothing: no key
+
+    monkeypatch.setenv("HRSYNC_CLIENT_SECRET", "s")
+    monkeypatch.setenv("HRSYNC_PASSWORD", "pw")
+    added = run_main(capsys, config, "connections", "add", "zc", "--service", "zoho_cliq",
+                     "--client-id", "1000.X", "--api-url", "https://cliq.zoho.eu",
+                     "--accounts-url", "https://accounts.zoho.eu")  # fmt: skip
+    assert added[0] == 0, added
+    assert (tmp_path / "data" / "hrsync.key").exists()  # beside the store, made by the seal
+    assert not (tmp_path / "hrsync.key").exists()
+    out = run_main(capsys, config, "config", "check")[1]
+    assert "[cliq] https://cliq.zoho.eu via connection zc" in out
+    assert "cliq.zoho.com" not in out
+
+
+def test_a_key_an_older_hrsync_made_beside_the_configuration_is_still_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("HRSYNC_SECRET_KEY", raising=False)
+    from hrsync.config import load_settings
+
+    config = tmp_path / "hrsync.toml"
+    config.write_text('[store]\nurl = "sqlite:///data/hrsync.db"\n')
+    assert load_settings(config).store.key_file == tmp_path / "data" / "hrsync.key"
+    older = tmp_path / "hrsync.key"
+    older.write_bytes(b"x" * 44)
+    older.chmod(0o600)
+    assert load_settings(config).store.key_file == older
+    out = run_main(capsys, config, "config", "check")[1]
+    assert f"{older} is read where an older hrsync made it" in " ".join(out.split())
+    config.write_text('[store]\nurl = "postgresql+psycopg://u@db.example/hrsync"\n')
+    assert load_settings(config).store.key_file == older  # a server: beside hrsync.toml
+
+
+def test_config_check_notes_a_store_or_key_a_git_work_tree_would_commit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    config = tmp_path / "hrsync.toml"
+    config.write_text("")
+    out = " ".join(run_main(capsys, config, "config", "check")[1].split())
+    assert "hrsync.db is inside a git work tree that does not ignore it" in out
+    assert "hrsync.key is inside a git work tree that does not ignore it" in out
+    (tmp_path / ".gitignore").write_text("hrsync.db\nhrsync.key\n")
+    out = run_main(capsys, config, "config", "check")[1]
+    assert "git work tree" not in out
+
+
+def test_the_repository_ignores_the_store_and_the_key() -> None:
+    ignored = (Path(__file__).parents[2] / ".gitignore").read_text().split()
+    assert "hrsync.key" in ignored and ("*.db" in ignored or "hrsync.db" in ignored)

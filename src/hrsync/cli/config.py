@@ -43,6 +43,8 @@ def check(
         raise typer.Exit(1 if result.problems else 0)
     for item in result.checked:
         console.print(f"  checked {escape(item)}", highlight=False, soft_wrap=True)
+    for note in result.notes:
+        console.print(f"  [bold]note:[/] {escape(note)}", highlight=False, soft_wrap=True)
     for problem in result.problems:
         console.print(f"  [red]problem:[/] {escape(problem)}", highlight=False, soft_wrap=True)
     if result.problems:
