@@ -177,3 +177,51 @@ def test_config_check_notes_a_store_or_key_a_git_work_tree_would_commit(
 def test_the_repository_ignores_the_store_and_the_key() -> None:
     ignored = (Path(__file__).parents[2] / ".gitignore").read_text().split()
     assert "hrsync.key" in ignored and ("*.db" in ignored or "hrsync.db" in ignored)
+
+
+def test_zoho_unreachable_fails_at_once_naming_host_credentials_and_remedy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+    import time
+
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    (tmp_path / "employees.csv").write_text(
+        "employee_id,email,first_name,status\nE1,a@x.example,A,active\n"
+    )
+    config = tmp_path / "hrsync.toml"
+    config.write_text(
+        f'[cliq]\napi_url = "http://127.0.0.1:{port}"\naccounts_url = "http://127.0.0.1:{port}"\n'
+        'allow_http = true\nclient_id = "1000.X"\nclient_secret = "s"\nrefresh_token = "r"\n'
+    )
+    started = time.monotonic()
+    code, _, err = run_main(capsys, config, "plan")
+    assert time.monotonic() - started < 5  # not 1 + 2 + 4 + 8 s of retries
+    assert code == 1
+    line = " ".join(err.split())
+    assert (
+        f"error: cannot reach 127.0.0.1:{port} for Zoho Cliq with the keys in hrsync.toml" in line
+    )
+    assert "Connection refused" in line
+    assert "check that the host is up and reachable from here" in line
+    assert "[cliq] api_url and accounts_url in hrsync.toml" in line
+
+
+def test_an_unreachable_host_behind_a_connection_names_it() -> None:
+    from hrsync.errors import Unreachable
+    from hrsync.failures import describe_failure
+    from hrsync.wiring import via_of
+
+    error = Unreachable(
+        "connection failed: [Errno 111] Connection refused",
+        url="https://cliq.example.eu/api/v2/users",
+    )
+    error.via = via_of("cliq", "zc")
+    assert describe_failure(error) == (
+        "cannot reach cliq.example.eu for Zoho Cliq through connection zc (connection failed: "
+        "[Errno 111] Connection refused): check that the host is up and reachable from here "
+        "(network, firewall, HTTPS_PROXY), and the hosts of connection zc (`hrsync connections "
+        "show zc`); then run again"
+    )

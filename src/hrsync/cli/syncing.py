@@ -16,6 +16,7 @@ from rich.markup import escape
 from hrsync.access.integrations import IntegrationProblem
 from hrsync.access.ownership import TOML
 from hrsync.api.recording import recording
+from hrsync.api.retry import FAIL_FAST_HANDLERS
 from hrsync.cli.integrations import opened, settings_for
 from hrsync.cli.output import EXIT_CHANGES, EXIT_HELD, console, emit_json, fail, mode
 from hrsync.cli.progress import CallProgress
@@ -78,7 +79,13 @@ def _app(ctx: typer.Context, *, dry_run: bool) -> App:
         if rivals:
             raise IntegrationProblem("; ".join(rivals))
     recorder = ctx.obj.get("recorder")
-    app = build(settings, dry_run=dry_run, integration=name, recorder=recorder)
+    app = build(
+        settings,
+        dry_run=dry_run,
+        integration=name,
+        recorder=recorder,
+        retry_handlers=FAIL_FAST_HANDLERS,
+    )
     app.engine.only = frozenset(ctx.obj.get("only") or ())
     return app
 
