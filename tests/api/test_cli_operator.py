@@ -129,3 +129,24 @@ def test_apply_with_nobody_to_ask_says_to_use_yes(world: World, hrsync: Hrsync) 
         "apply --yes`" in asked.stderr.replace("\n", " ")
     ), asked.output
     assert len(json.loads(hrsync("--json", "plan").stdout)["changes"]) == 8  # nothing applied
+
+
+def test_runs_show_and_json_sync_give_each_change_its_state(world: World, hrsync: Hrsync) -> None:
+    world.write(sample_employees(3))
+    planned = json.loads(hrsync("--json", "plan").stdout)["changes"]
+    synced = hrsync("--json", "sync")
+    assert synced.exit_code == 0, synced.output
+    document = json.loads(synced.stdout)
+    changes = document["changes"]
+    assert [c["kind"] for c in changes] == [c["kind"] for c in planned]
+    invited = [c for c in changes if c["kind"] == "invite"]
+    assert {c["employee_id"] for c in invited} == {"E00001", "E00002", "E00003"}
+    assert {c["state"] for c in changes} == {"confirmed"}
+    assert all(c["summary"] and not c["summary"].startswith("Would") for c in changes)
+    assert len(document["done"]) == len(changes)  # the sentences stay, as before
+
+    shown = hrsync("runs", "show", str(document["run_id"]))
+    lines = [line.split() for line in shown.stdout.splitlines()[1:]]
+    assert lines and all(words[0] == "confirmed" for words in lines), shown.stdout
+    journal = json.loads(hrsync("--json", "runs", "show", str(document["run_id"])).stdout)
+    assert [j["state"] for j in journal["journal"]] == [c["state"] for c in changes]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import typer
 from rich.markup import escape
 
@@ -9,6 +12,7 @@ from hrsync.api.http import ZohoHttp
 from hrsync.cli.output import EXIT_ERROR, EXIT_PENDING, console, emit_json, mode
 from hrsync.model import RecordError
 from hrsync.plural import counted
+from hrsync.store.records import JournalRecord
 from hrsync.sync.pending import PendingAction, pending_actions
 from hrsync.sync.plan import Plan
 from hrsync.sync.runs import Outcome
@@ -59,9 +63,9 @@ def show_problems(
             )
 
 
-def report_apply(outcome: Outcome) -> None:
+def report_apply(outcome: Outcome, journal: Sequence[JournalRecord] = ()) -> None:
     """The run's result; exits 1 on failures or broken records, 4 when only pending actions
-    are left (everything else was applied)."""
+    are left (everything else was applied). ``journal``: each change's state."""
     report = outcome.report
     assert report is not None
     actions, errors = pending_actions(outcome.plan)
@@ -70,6 +74,7 @@ def report_apply(outcome: Outcome) -> None:
         emit_json(
             {
                 "run_id": outcome.run_id,
+                "changes": applied_changes(outcome.plan, journal),
                 "done": report.done,
                 "failed": report.failed,
                 "skipped": report.skipped,
@@ -86,6 +91,25 @@ def report_apply(outcome: Outcome) -> None:
         raise typer.Exit(code)
 
 
+def applied_changes(plan: Plan, journal: Sequence[JournalRecord]) -> list[dict[str, Any]]:
+    """Each change as ``--json plan`` gives it, with its state in the run's journal
+    (confirmed, failed, skipped, …; ``runs show`` says the same) and why it failed."""
+    entries = {entry.change_key: entry for entry in journal}
+    changes = []
+    for change in plan.changes:
+        entry = entries.get(change.key)
+        state = entry.state if entry else "not sent"
+        changes.append(
+            change.to_dict()
+            | {
+                "summary": change.describe(done=state == "confirmed"),
+                "state": state,
+                "error": entry.error if entry else "",
+            }
+        )
+    return changes
+
+
 def report_nothing(plan: Plan) -> None:
     """``apply`` with nothing to do (the plan was shown already)."""
     if mode.json:
@@ -93,6 +117,7 @@ def report_nothing(plan: Plan) -> None:
         emit_json(
             {
                 "run_id": None,
+                "changes": [],
                 "done": [],
                 "failed": [],
                 "skipped": [],

@@ -287,11 +287,12 @@ def _run_apply(ctx: typer.Context, *, expected: str | None, confirm: Confirmed) 
                 progress=progress,
                 full_read=confirm.full_read,
             )
+        journal = app.store.journal(outcome.run_id)
     except SafetyHold as hold:
         fail(held_message(hold), code=EXIT_HELD)
     finally:
         app.close()
-    report_apply(outcome)
+    report_apply(outcome, journal)
 
 
 def held_message(hold: SafetyHold) -> str:
