@@ -225,3 +225,9 @@ def test_an_unreachable_host_behind_a_connection_names_it() -> None:
         "(network, firewall, HTTPS_PROXY), and the hosts of connection zc (`hrsync connections "
         "show zc`); then run again"
     )
+
+
+def test_a_mistyped_command_is_met_with_the_nearest_one() -> None:
+    shown = CliRunner().invoke(app, ["plna"], env={"COLUMNS": "200"})
+    assert shown.exit_code == 2
+    assert "No such command 'plna'. Did you mean 'plan'?" in shown.output

@@ -9,6 +9,7 @@ command's docstring, or the group's ``help=``), read without importing it.
 from __future__ import annotations
 
 import ast
+import difflib
 import importlib
 import importlib.util
 from dataclasses import dataclass
@@ -69,6 +70,16 @@ class LazyGroup(TyperGroup):
         command = loaded(cmd_name, where)
         self.commands[cmd_name] = command
         return command
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        # Typer suggests from the commands built so far; these are not built yet.
+        name = args[0] if args else ""
+        known = self.list_commands(ctx)
+        if name and not name.startswith("-") and name not in known:
+            near = difflib.get_close_matches(name, known)
+            if near:
+                ctx.fail(f"No such command {name!r}. Did you mean {', '.join(map(repr, near))}?")
+        return super().resolve_command(ctx, args)
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
         self.listing = True
