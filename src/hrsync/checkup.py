@@ -7,7 +7,10 @@ each Zoho service in use, and the rules that need a service.
 
 from __future__ import annotations
 
+import os
+import subprocess
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 
@@ -20,7 +23,7 @@ from hrsync.access.integrations import (
     export_of,
     file_pending,
 )
-from hrsync.access.vault import Vault
+from hrsync.access.vault import ENV_KEY, Vault
 from hrsync.clock import Clock
 from hrsync.config import ConnectServiceConfig, Settings, ZohoServiceConfig, refuse_plain_http
 from hrsync.errors import ConfigError, HrsyncError, SourceError
@@ -30,6 +33,7 @@ from hrsync.sources.headers import suggest_columns
 from hrsync.sources.rest.spec import pending as rest_pending
 from hrsync.store import Store
 from hrsync.store.urls import shown as url_shown
+from hrsync.store.urls import sqlite_file
 from hrsync.sync.safety import SOURCE_COLUMNS, lost_columns
 
 
@@ -40,6 +44,7 @@ class Checkup:
     checked: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     suggestion: str = ""  # a [source.columns] block, when the export's columns need one
+    notes: list[str] = field(default_factory=list)  # worth knowing; nothing stops a run
 
 
 def check_settings(settings: Settings, *, clock: Clock, integration: str = "default") -> Checkup:
@@ -47,11 +52,12 @@ def check_settings(settings: Settings, *, clock: Clock, integration: str = "defa
     whose runs the store remembers, for the columns the export had last run)."""
     result = Checkup()
     store = _open_store(settings, result, clock, integration)
+    _check_key(settings, result)
     before = len(result.problems)
     _check_source(settings, result)
     if settings.source.kind in ("csv", "xlsx") and len(result.problems) == before:
         _check_columns(settings, store, result)
-    if settings.source.kind == "scim" and store is not None:
+    if settings.source.kind == "scim":
         _check_pushed(store, result)
     for section, service, scopes in _services(settings):
         _check_service(section, service, scopes, settings=settings, store=store, result=result)
@@ -63,8 +69,16 @@ def check_settings(settings: Settings, *, clock: Clock, integration: str = "defa
 def _open_store(
     settings: Settings, result: Checkup, clock: Clock, integration: str
 ) -> Store | None:
+    """The store, if it exists: a check makes nothing (the first run makes the store)."""
     shown = url_shown(settings.store.url)
+    database = sqlite_file(settings.store.url)
+    if database is not None and not database.exists():
+        result.checked.append(f"store {shown} (not made yet: the first run makes it)")
+        result.notes += unignored(database)
+        return None
     result.checked.append(f"store {shown}")
+    if database is not None:
+        result.notes += unignored(database)
     try:
         return Store(settings.store.url, clock=clock, integration=integration)
     except Exception as problem:  # any failure to open it is the finding
@@ -139,15 +153,56 @@ def _suggest(settings: Settings, result: Checkup, *, wanted: set[str] | None = N
     )
 
 
-def _check_pushed(store: Store, result: Checkup) -> None:
+def _check_key(settings: Settings, result: Checkup) -> None:
+    """Where the key that seals connection secrets comes from (nothing is made here)."""
+    if os.environ.get(ENV_KEY):
+        result.checked.append(f"secret key from {ENV_KEY}")
+        return
+    key_file = settings.store.key_file
+    if not key_file.exists():
+        result.checked.append(f"key file {key_file} (made when the first secret is sealed)")
+    else:
+        result.checked.append(f"key file {key_file}")
+        home = settings.store.key_home
+        if home is not None:
+            result.notes.append(
+                f"{key_file} is read where an older hrsync made it; hrsync now keeps the key "
+                f"beside the store: move it to {home} when convenient"
+            )
+    result.notes += unignored(key_file)
+
+
+def unignored(path: Path) -> list[str]:
+    """A note when ``path`` lies in a git work tree that does not ignore it."""
+    folder = path.parent.resolve()
+    if not any((p / ".git").exists() for p in (folder, *folder.parents)):
+        return []
+    try:
+        asked = subprocess.run(
+            ["git", "-C", str(folder), "check-ignore", "-q", path.name],
+            capture_output=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return []
+    if asked.returncode != 1:  # 0: ignored; 128: not a work tree after all, or no git
+        return []
+    return [
+        f"{path} is inside a git work tree that does not ignore it: add {path.name} to its "
+        ".gitignore (the store and the key that opens its secrets are never committed)"
+    ]
+
+
+def _check_pushed(store: Store | None, result: Checkup) -> None:
     """hrsync.toml's own SCIM source: whether anyone can push to it yet, and who has."""
     from hrsync.access.ownership import TOML
     from hrsync.store.scim import ScimStore
 
-    scim = ScimStore.on(store)
-    pushed = len(scim.users(TOML))
+    scim = ScimStore.on(store) if store is not None else None
+    pushed = len(scim.users(TOML)) if scim is not None else 0
     result.checked.append(f"SCIM source: {pushed} users pushed so far")
-    if scim.token_made_at(TOML) is None:
+    if scim is None or scim.token_made_at(TOML) is None:
         result.problems.append(
             "the SCIM source has no token yet, so nobody can push to it: "
             "`hrsync integrations scim-token hrsync.toml`"
@@ -176,7 +231,7 @@ def _check_service(
     result: Checkup,
 ) -> None:
     how = f"connection {service.connection}" if service.connection else "keys in the file"
-    result.checked.append(f"[{section}] {service.api_url} via {how}")
+    result.checked.append(f"[{section}] {_host(service, settings, store)} via {how}")
     if isinstance(service, ConnectServiceConfig) and not service.configured:
         result.problems.append("[connect] has no network_id (the Connect network's scopeID)")
     try:
@@ -184,8 +239,27 @@ def _check_service(
     except ConfigError as problem:
         result.problems.append(str(problem))
         return
+    if service.connection and store is None and sqlite_file(settings.store.url):
+        # the store is not made yet, so neither is any connection
+        result.problems.append(
+            f"[{section}] no connection named {service.connection!r} (connections: none yet)"
+        )
     if service.connection and store is not None:
         result.problems += _connection_problems(section, service, scopes, settings, store)
+
+
+def _host(service: ZohoServiceConfig, settings: Settings, store: Store | None) -> str:
+    """The API host the service is really called at: a connection holds its own."""
+    if not service.connection:
+        return service.api_url
+    if store is None:
+        return "(no such connection yet)"
+    try:
+        with httpx.Client(transport=httpx.MockTransport(_no_calls)) as offline:
+            vault = Vault.open(settings.store.key_file)
+            return Connections(store, vault, offline, store.clock).show(service.connection).api_url
+    except HrsyncError:
+        return "(no such connection)"
 
 
 def _connection_problems(

@@ -29,10 +29,11 @@ from hrsync.config_scope import ScopeConfig
 from hrsync.errors import ConfigError
 from hrsync.schedule import parse_schedule
 from hrsync.sources.rest.spec import RestSpec
-from hrsync.store.urls import backend_of, beside
+from hrsync.store.urls import backend_of, beside, sqlite_file
 from hrsync.urls import is_loopback, origin
 
 STORE_DIALECTS = ("sqlite", "postgresql")
+KEY_FILE = "hrsync.key"
 STORE_EXAMPLE = "sqlite:///hrsync.db or postgresql+psycopg://user@host/db"
 
 
@@ -40,7 +41,15 @@ class StoreConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: str = "sqlite:///hrsync.db"  # a relative SQLite path is relative to the config file
-    key_file: Path = Path("hrsync.key")  # seals connection secrets; or HRSYNC_SECRET_KEY
+    # seals connection secrets (or HRSYNC_SECRET_KEY); beside the store unless set
+    key_file: Path = Path(KEY_FILE)
+    # where hrsync keeps the key when it is not where an older hrsync made it (load_settings)
+    _key_home: Path | None = PrivateAttr(None)
+
+    @property
+    def key_home(self) -> Path | None:
+        """Beside the store, when the key file is read from an older install's place."""
+        return self._key_home
 
     @field_validator("url")
     @classmethod
@@ -405,10 +414,24 @@ def load_settings(path: Path) -> Settings:
         raise ConfigError(f"{path}: {describe_problems(exc)}") from None
     if not settings.source.path.is_absolute():
         settings.source.path = path.parent / settings.source.path
-    if not settings.store.key_file.is_absolute():
-        settings.store.key_file = path.parent / settings.store.key_file
     settings.store.url = beside(settings.store.url, path.parent)
+    settings.store.key_file = key_file_of(settings.store, path.parent)
     return settings
+
+
+def key_file_of(store: StoreConfig, folder: Path) -> Path:
+    """The key file: as configured (relative to the configuration's folder), else beside the
+    store (the SQLite file's folder; the configuration's for a database server). A key an
+    older hrsync made in the configuration's folder is read where it is."""
+    if "key_file" in store.model_fields_set:
+        return store.key_file if store.key_file.is_absolute() else folder / store.key_file
+    database = sqlite_file(store.url)
+    beside_store = (folder if database is None else database.parent) / KEY_FILE
+    older = folder / KEY_FILE
+    if beside_store.exists() or not older.exists() or older == beside_store:
+        return beside_store
+    store._key_home = beside_store
+    return older
 
 
 def describe_problems(exc: ValidationError) -> str:

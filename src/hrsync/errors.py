@@ -21,6 +21,8 @@ Exceptions raised from HTTP carry the method, URL, status and Zoho's error code.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 class HrsyncError(Exception):
     """Root of every error hrsync raises on purpose."""
@@ -65,9 +67,20 @@ class RateLimited(TransientError):
         self.retry_after = retry_after
 
 
+@dataclass(frozen=True)
+class Via:
+    """Whose credentials a call went out with, and where its hosts are set: for an error
+    that names the host, the connection behind it and what to check."""
+
+    whose: str  # "Zoho Cliq through connection zc", "Zoho Cliq with the keys of [cliq] ..."
+    hosts: str  # "the hosts of connection zc (`hrsync connections show zc`)"
+
+
 class Unreachable(TransientError):
     """No connection to the host could be made (refused, no route, a name that does not
     resolve, a connect timeout): the request was never sent."""
+
+    via: Via | None = None  # set by the client that sent it, when it knows
 
 
 class ApiError(HrsyncError, HttpErrorMixin):

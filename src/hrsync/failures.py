@@ -13,7 +13,7 @@ import httpx
 from pydantic import ValidationError
 
 from hrsync.config import describe_problems
-from hrsync.errors import HrsyncError
+from hrsync.errors import HrsyncError, Unreachable
 from hrsync.store.failures import BAD_URL, UNREACHABLE, driver_error
 
 STORE_URLS = "sqlite:///hrsync.db or postgresql+psycopg://user@host/db"
@@ -79,6 +79,21 @@ def _unreachable(problem: BaseException) -> str:
     )
 
 
+def _zoho_unreachable(problem: BaseException) -> str:
+    assert isinstance(problem, Unreachable)
+    try:
+        host = httpx.URL(problem.url).netloc.decode("ascii", "replace") or "the host"
+    except (httpx.InvalidURL, TypeError):
+        host = problem.url or "the host"
+    via = problem.via
+    whose = f" for {via.whose}" if via else ""
+    hosts = f", and {via.hosts}" if via else ""
+    return (
+        f"cannot reach {host}{whose} ({_first_line(problem)}): check that the host is up and "
+        f"reachable from here (network, firewall, HTTPS_PROXY){hosts}; then run again"
+    )
+
+
 def _file(problem: BaseException) -> str:
     if isinstance(problem, OSError) and problem.filename:
         return f"{problem.filename}: {problem.strerror}: check the path and its permissions"
@@ -86,6 +101,7 @@ def _file(problem: BaseException) -> str:
 
 
 REMEDIES: list[tuple[type[BaseException] | tuple[type[BaseException], ...], Callable[..., str]]] = [
+    (Unreachable, _zoho_unreachable),
     (HrsyncError, _hrsync),
     (ValidationError, _invalid),  # e.g. an integration saved before a key was refused
     (BAD_URL, _store_url),

@@ -23,7 +23,7 @@ from hrsync.api.rest import ENDPOINT, RestClient, auth_for
 from hrsync.api.retry import DEFAULT_HANDLERS, RetryHandler
 from hrsync.clock import Clock, RealClock
 from hrsync.config import Settings, ZohoServiceConfig, refuse_plain_http
-from hrsync.errors import ConfigError
+from hrsync.errors import ConfigError, Via
 from hrsync.sources.csv_file import CsvSource
 from hrsync.sources.rest.source import RestSource, source_key
 from hrsync.sources.scim import ScimSource
@@ -119,6 +119,7 @@ def build(
 
     def zoho(service: ZohoServiceConfig) -> ZohoHttp:
         tokens, api_url = token_source(service)
+        section = next(s for s in ("cliq", "people", "connect") if getattr(settings, s) is service)
         made = ZohoHttp(
             client,
             base_url=api_url,
@@ -127,6 +128,7 @@ def build(
             clock=clock,
             dry_run=dry_run,
             retry_handlers=retry_handlers,
+            via=via_of(section, service.connection),
         )
         services.append(made)
         return made
@@ -262,4 +264,21 @@ def rest_source(
         status_map=settings.source.status_map,
         date_format=settings.source.date_format,
         key=source_key(settings.source.preset),
+    )
+
+
+TITLES = {"cliq": "Zoho Cliq", "people": "Zoho People", "connect": "Zoho Connect"}
+
+
+def via_of(section: str, connection: str) -> Via:
+    """Whose credentials calls to a Zoho service go out with, and where its hosts are set."""
+    title = TITLES[section]
+    if connection:
+        return Via(
+            f"{title} through connection {connection}",
+            f"the hosts of connection {connection} (`hrsync connections show {connection}`)",
+        )
+    return Via(
+        f"{title} with the keys in hrsync.toml",
+        f"[{section}] api_url and accounts_url in hrsync.toml",
     )

@@ -34,7 +34,7 @@ def test_a_run_that_leaves_only_pending_actions_exits_4_with_one_line_per_cause(
     assert pending == [
         "pending action: Cliq field 'Gender' has no option 'Other': add it in Cliq; 2 people's "
         "values wait for it",
-        "pending action: Cliq field 'Gender' has no option 'Unknown': add it in Cliq; 1 people's "
+        "pending action: Cliq field 'Gender' has no option 'Unknown': add it in Cliq; 1 person's "
         "values wait for it",
     ]
     assert not [line for line in lines if line.startswith(("skipped", "waiting"))]
@@ -105,3 +105,48 @@ def test_help_documents_the_exit_codes() -> None:
     text = " ".join(shown.stdout.split())
     assert "3 held by a safety guard" in text
     assert "4 applied everything it could, but pending actions remain" in text
+
+
+def test_counts_are_in_words_one_user_one_department(world: World, hrsync: Hrsync) -> None:
+    rows = sample_employees(1)
+    world.write(rows)
+    planned = hrsync("plan")
+    assert "Cliq: read the 1 user (" in planned.stdout, planned.output
+    assert hrsync("sync").exit_code == 0
+    rows[0]["nickname"] = "Umi"
+    world.write(rows)
+    synced = hrsync("sync")
+    assert "Run 3: 1 change applied, 0 failed, 0 records skipped." in synced.stdout, synced.output
+
+
+def test_apply_with_nobody_to_ask_says_to_use_yes(world: World, hrsync: Hrsync) -> None:
+    world.write(sample_employees(3))
+    asked = hrsync("apply")
+    assert asked.exit_code == 1
+    assert "Aborted" not in asked.output
+    assert (
+        "error: nobody to ask whether to apply these changes (no terminal): run `hrsync "
+        "apply --yes`" in asked.stderr.replace("\n", " ")
+    ), asked.output
+    assert len(json.loads(hrsync("--json", "plan").stdout)["changes"]) == 8  # nothing applied
+
+
+def test_runs_show_and_json_sync_give_each_change_its_state(world: World, hrsync: Hrsync) -> None:
+    world.write(sample_employees(3))
+    planned = json.loads(hrsync("--json", "plan").stdout)["changes"]
+    synced = hrsync("--json", "sync")
+    assert synced.exit_code == 0, synced.output
+    document = json.loads(synced.stdout)
+    changes = document["changes"]
+    assert [c["kind"] for c in changes] == [c["kind"] for c in planned]
+    invited = [c for c in changes if c["kind"] == "invite"]
+    assert {c["employee_id"] for c in invited} == {"E00001", "E00002", "E00003"}
+    assert {c["state"] for c in changes} == {"confirmed"}
+    assert all(c["summary"] and not c["summary"].startswith("Would") for c in changes)
+    assert len(document["done"]) == len(changes)  # the sentences stay, as before
+
+    shown = hrsync("runs", "show", str(document["run_id"]))
+    lines = [line.split() for line in shown.stdout.splitlines()[1:]]
+    assert lines and all(words[0] == "confirmed" for words in lines), shown.stdout
+    journal = json.loads(hrsync("--json", "runs", "show", str(document["run_id"])).stdout)
+    assert [j["state"] for j in journal["journal"]] == [c["state"] for c in changes]

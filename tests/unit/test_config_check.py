@@ -68,7 +68,7 @@ def test_a_missing_column_and_plain_http_are_found(
         csv="EmpID,email\nE1,a@x.example\n",
     )
     code, out, err = run_main(capsys, config, "config", "check")
-    assert code == 1 and "2 problem(s)" in err
+    assert code == 1 and "2 problems" in err
     assert "no column 'employee_id' in employees.csv (map it under [source.columns])" in out
     assert "[cliq] api_url = 'http://cliq.example': plain HTTP is refused" in out
 
@@ -92,7 +92,7 @@ def test_an_integration_is_checked_by_name(
     )  # fmt: skip
     assert created[0] == 0, created
     code, out, err = run_main(capsys, config, "config", "check", "--integration", "hr")
-    assert code == 1 and "error: integration hr: 1 problem(s)" in err, out
+    assert code == 1 and "error: integration hr: 1 problem;" in err, out
     assert "[cliq] no connection named 'cliq-prod' (connections: none yet)" in out
 
 

@@ -54,7 +54,7 @@ def test_an_unknown_option_is_an_error_for_that_person_and_the_rest_still_goes()
         "'Gender' (Male, Female)"
     )
     assert plan.pending == [
-        "Cliq field 'Gender' has no option 'Others': add it in Cliq; 1 people's values wait for it"
+        "Cliq field 'Gender' has no option 'Others': add it in Cliq; 1 person's values wait for it"
     ]
 
 
@@ -62,7 +62,7 @@ def test_a_field_cliq_lacks_becomes_one_pending_action() -> None:
     plan = plan_for(person(work_location="Chennai"), [], {})
     assert plan.pending == [
         "Cliq has no user field 'Site': create it (Admin Panel → User Fields) or change "
-        "[custom_fields]; 1 people's values wait for it"
+        "[custom_fields]; 1 person's values wait for it"
     ]
     assert plan.of(InviteUser)[0].custom == {}
 

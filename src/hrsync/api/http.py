@@ -32,6 +32,7 @@ from hrsync.errors import (
     RateLimited,
     TransientError,
     Unreachable,
+    Via,
 )
 
 log = logging.getLogger(__name__)
@@ -51,8 +52,10 @@ class ZohoHttp:
         clock: Clock,
         dry_run: bool = False,
         retry_handlers: Sequence[RetryHandler] = DEFAULT_HANDLERS,
+        via: Via | None = None,
     ) -> None:
         self._client = client
+        self.via = via  # whose credentials, for an Unreachable to name
         self._base = base_url.rstrip("/")
         self.auth = auth  # api.auth.TokenAuth: the token, and one resend after a 401
         self.pacer = pacer
@@ -100,6 +103,8 @@ class ZohoHttp:
                     method, path, endpoint=endpoint, params=params, json=json, headers=headers
                 )
             except HrsyncError as error:
+                if isinstance(error, Unreachable) and error.via is None:
+                    error.via = self.via
                 handler = next((h for h in self._handlers if h.can_retry(state, error)), None)
                 if handler is None:
                     raise

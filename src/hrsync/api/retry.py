@@ -66,3 +66,9 @@ class TransientRetry:
 
 
 DEFAULT_HANDLERS: tuple[RetryHandler, ...] = (RateLimitRetry(), TransientRetry())
+# For a command someone waits on: a host that refused the connection is said at once (the
+# service and cron's next run try again), 5xx and timeouts are still retried.
+FAIL_FAST_HANDLERS: tuple[RetryHandler, ...] = (
+    RateLimitRetry(),
+    TransientRetry(retry_unreachable=False),
+)

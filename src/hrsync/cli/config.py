@@ -12,6 +12,7 @@ from hrsync.cli.integrations import opened
 from hrsync.cli.output import console, emit_json, fail, mode
 from hrsync.clock import RealClock
 from hrsync.config import load_settings
+from hrsync.plural import counted
 
 app = typer.Typer(help="Check a configuration before it runs.", no_args_is_help=True)
 
@@ -42,11 +43,13 @@ def check(
         raise typer.Exit(1 if result.problems else 0)
     for item in result.checked:
         console.print(f"  checked {escape(item)}", highlight=False, soft_wrap=True)
+    for note in result.notes:
+        console.print(f"  [bold]note:[/] {escape(note)}", highlight=False, soft_wrap=True)
     for problem in result.problems:
         console.print(f"  [red]problem:[/] {escape(problem)}", highlight=False, soft_wrap=True)
     if result.suggestion:
         console.print("  suggested, to paste into the configuration:", highlight=False)
         typer.echo("".join(f"    {line}\n" for line in result.suggestion.splitlines()), nl=False)
     if result.problems:
-        fail(f"{path}: {len(result.problems)} problem(s); fix them and check again")
+        fail(f"{path}: {counted(len(result.problems), 'problem')}; fix them and check again")
     console.print(f"{escape(str(path))}: ready to run.", highlight=False, soft_wrap=True)

@@ -40,6 +40,7 @@ from hrsync.emulator import Emulator
 from hrsync.emulator.asgi import create_app
 from hrsync.emulator.connect_data import SCOPE_ID
 from hrsync.model import CANONICAL_FIELDS
+from hrsync.plural import counted
 from hrsync.wiring import build
 
 FIRST = [
@@ -275,7 +276,7 @@ def _round(settings: Settings, clock: VirtualClock, title: str) -> None:
         app.close()
     report = outcome.report
     assert report is not None
-    console.print(f"   applied {len(report.done)} changes, {len(report.failed)} failed")
+    console.print(f"   applied {counted(len(report.done), 'change')}, {len(report.failed)} failed")
 
 
 def grant_refresh_token(

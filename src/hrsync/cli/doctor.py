@@ -14,6 +14,7 @@ from hrsync.cli.output import EXIT_ERROR, console, emit_json, fail, mode
 from hrsync.cli.syncing import RECORD, recorded
 from hrsync.clock import RealClock
 from hrsync.doctor import RETRIES, Check, Options, diagnose
+from hrsync.plural import counted
 from hrsync.wiring import App, build
 
 STYLES = {"ok": "green", "note": "yellow", "fail": "bold red", "skip": "dim"}
@@ -114,6 +115,6 @@ def show(checks: list[Check]) -> None:
     skipped = sum(check.level == "skip" for check in checks)
     if failures or skipped:
         unmade = f"; {skipped} not checked" if skipped else ""
-        console.print(f"[bold red]{failures} check(s) failed[/]{unmade}: see each remedy.")
+        console.print(f"[bold red]{counted(failures, 'check')} failed[/]{unmade}: see each remedy.")
     else:
         console.print("[green]Ready:[/] every check passed.")

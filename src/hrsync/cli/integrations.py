@@ -18,6 +18,7 @@ from hrsync.cli.admin import confirm_admin
 from hrsync.cli.connections import opened as connections_opened
 from hrsync.cli.output import console, emit_json, fail, mode
 from hrsync.config import Settings, load_settings
+from hrsync.plural import counted
 
 app = typer.Typer(
     help="Integrations tie a source to a target with rules and a schedule; enabled only "
@@ -194,7 +195,7 @@ def run_due(ctx: typer.Context) -> None:
     elif not due:
         console.print("Nothing is due.")
     if failed:
-        fail(f"{len(failed)} integration(s) did not finish cleanly: {', '.join(failed)}")
+        fail(f"{counted(len(failed), 'integration')} did not finish cleanly: {', '.join(failed)}")
 
 
 @app.command()

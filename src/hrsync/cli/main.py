@@ -12,21 +12,8 @@ from typing import Annotated
 import typer
 
 from hrsync import __version__
-from hrsync.cli import (
-    admin,
-    config,
-    connections,
-    doctor,
-    emulator,
-    explain,
-    integrations,
-    runs,
-    serve,
-    sources,
-    syncing,
-)
+from hrsync.cli.lazy import LazyGroup
 from hrsync.cli.output import console, emit_json, fail, mode, set_mode
-from hrsync.failures import describe_failure
 from hrsync.redaction import mask_secrets
 
 app = typer.Typer(
@@ -39,18 +26,12 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode="markdown",
     pretty_exceptions_enable=False,
+    cls=LazyGroup,  # each command's module is imported when it runs (cli/lazy.py)
 )
-app.add_typer(runs.app, name="runs")
-app.add_typer(emulator.app, name="emulator")
-app.add_typer(connections.app, name="connections")
-app.add_typer(integrations.app, name="integrations")
-app.add_typer(admin.app, name="admin")
-app.add_typer(config.app, name="config")
-app.add_typer(sources.app, name="sources")
-syncing.register(app)
-serve.register(app)
-explain.register(app)
-doctor.register(app)
+
+
+# Commands that read no configuration: a --config naming a missing file does not stop them.
+NO_CONFIG = {"version", "demo", "emulator", "sources"}
 
 
 @app.callback()
@@ -83,6 +64,11 @@ def _global(
 ) -> None:
     ctx.obj = {"config": config, "json": json_output, "verbose": verbose}
     set_mode(json_output=json_output, debug=debug, verbose=verbose)
+    given = ctx.get_parameter_source("config")  # typer's own click: compared by name
+    named = given is not None and given.name != "DEFAULT"
+    if named and not config.exists() and ctx.invoked_subcommand not in NO_CONFIG:
+        # Only the default ./hrsync.toml may be absent (the environment may say it all).
+        fail(f"{config}: no such configuration file (leave out --config to use ./hrsync.toml)")
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -139,6 +125,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv)
     except Exception as problem:  # the one place every failure becomes one line
+        from hrsync.failures import describe_failure
+
         if mode.debug:
             traceback.print_exc(file=sys.stderr)
         fail(describe_failure(problem))

@@ -50,7 +50,8 @@ class CallProgress:
         if self.out.is_terminal:
             self.bar = Progress(
                 TextColumn("{task.description}"),
-                BarColumn(),
+                # the terminal's own foreground, not rich's red-pink: nothing is wrong yet
+                BarColumn(complete_style="default", finished_style="default"),
                 TextColumn("{task.completed}/{task.total} changes"),
                 TextColumn("{task.fields[calls]}"),
                 console=self.out,

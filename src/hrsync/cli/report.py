@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import typer
 from rich.markup import escape
 
 from hrsync.api.http import ZohoHttp
 from hrsync.cli.output import EXIT_ERROR, EXIT_PENDING, console, emit_json, mode
 from hrsync.model import RecordError
+from hrsync.plural import counted
+from hrsync.store.records import JournalRecord
 from hrsync.sync.pending import PendingAction, pending_actions
 from hrsync.sync.plan import Plan
 from hrsync.sync.runs import Outcome
@@ -20,7 +25,8 @@ def show_plan(plan: Plan, http: ZohoHttp, *, limit: int | None = None) -> None:
         why = " (drift: changed in Cliq by hand)" if change.key in drift else ""
         console.print(f"  {escape(change.describe(done=False))}{why}", highlight=False)
     if limit is not None and len(plan.changes) > limit:
-        console.print(f"  … and {len(plan.changes) - limit} more changes", highlight=False)
+        more = counted(len(plan.changes) - limit, "more change")
+        console.print(f"  … and {more}", highlight=False)
     actions, errors = pending_actions(plan)
     show_problems(errors, plan.notes, actions)
     if not plan.changes:
@@ -57,9 +63,9 @@ def show_problems(
             )
 
 
-def report_apply(outcome: Outcome) -> None:
+def report_apply(outcome: Outcome, journal: Sequence[JournalRecord] = ()) -> None:
     """The run's result; exits 1 on failures or broken records, 4 when only pending actions
-    are left (everything else was applied)."""
+    are left (everything else was applied). ``journal``: each change's state."""
     report = outcome.report
     assert report is not None
     actions, errors = pending_actions(outcome.plan)
@@ -68,6 +74,7 @@ def report_apply(outcome: Outcome) -> None:
         emit_json(
             {
                 "run_id": outcome.run_id,
+                "changes": applied_changes(outcome.plan, journal),
                 "done": report.done,
                 "failed": report.failed,
                 "skipped": report.skipped,
@@ -84,6 +91,25 @@ def report_apply(outcome: Outcome) -> None:
         raise typer.Exit(code)
 
 
+def applied_changes(plan: Plan, journal: Sequence[JournalRecord]) -> list[dict[str, Any]]:
+    """Each change as ``--json plan`` gives it, with its state in the run's journal
+    (confirmed, failed, skipped, …; ``runs show`` says the same) and why it failed."""
+    entries = {entry.change_key: entry for entry in journal}
+    changes = []
+    for change in plan.changes:
+        entry = entries.get(change.key)
+        state = entry.state if entry else "not sent"
+        changes.append(
+            change.to_dict()
+            | {
+                "summary": change.describe(done=state == "confirmed"),
+                "state": state,
+                "error": entry.error if entry else "",
+            }
+        )
+    return changes
+
+
 def report_nothing(plan: Plan) -> None:
     """``apply`` with nothing to do (the plan was shown already)."""
     if mode.json:
@@ -91,6 +117,7 @@ def report_nothing(plan: Plan) -> None:
         emit_json(
             {
                 "run_id": None,
+                "changes": [],
                 "done": [],
                 "failed": [],
                 "skipped": [],
@@ -112,8 +139,8 @@ def _show_report(outcome: Outcome, errors: list[RecordError], actions: list[Pend
     for note in (*outcome.plan.notes, *report.notes):
         console.print(f"  [bold]note:[/] {escape(note)}", highlight=False, soft_wrap=True)
     skipped = f", {len(report.skipped)} left to Zoho People" if report.skipped else ""
-    pending = f", {len(actions)} pending actions" if actions else ""
+    pending = f", {counted(len(actions), 'pending action')}" if actions else ""
     console.print(
-        f"Run {outcome.run_id}: {len(report.done)} changes applied, "
-        f"{len(report.failed)} failed{skipped}, {len(errors)} records skipped{pending}."
+        f"Run {outcome.run_id}: {counted(len(report.done), 'change')} applied, "
+        f"{len(report.failed)} failed{skipped}, {counted(len(errors), 'record')} skipped{pending}."
     )

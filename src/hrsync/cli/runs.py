@@ -88,9 +88,15 @@ def show_run(ctx: typer.Context, run_id: int) -> None:
         f"Run {run.id} ({run.mode}): {run.status}, {_when(run.started_at)} → "
         f"{_when(run.finished_at)}"
     )
-    for entry in journal:
+    width = max((len(entry.state) for entry in journal), default=0)
+    for entry in journal:  # the state as --json names it: confirmed, failed, skipped, …
         error = f" — {entry.error}" if entry.error else ""
-        console.print(f"  [{entry.state}] {entry.summary}{error}", highlight=False)
+        console.print(
+            f"  {entry.state:<{width}}  {entry.summary}{error}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
     for action in run.summary.get("pending") or []:
         console.print(f"  [pending action] {action}", highlight=False, markup=False)
 
@@ -136,6 +142,7 @@ def approve_run(
     try:
         with CallProgress(app_.services) as progress:
             outcome = app_.engine.run_apply(progress=progress, approves=approval)
+        journal = app_.store.journal(outcome.run_id)
     except SafetyHold as hold:  # not raised on approval; said plainly if it ever is
         fail(f"held: {hold}", code=EXIT_HELD)
     except HrsyncError as problem:
@@ -143,7 +150,7 @@ def approve_run(
     finally:
         app_.close()
     console.print(f"Run {outcome.run_id} applied run {held.id}'s held plan.", highlight=False)
-    report_apply(outcome)
+    report_apply(outcome, journal)
 
 
 def _approvable(run: RunRecord) -> HeldRun:

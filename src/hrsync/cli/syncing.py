@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,12 +16,14 @@ from rich.markup import escape
 from hrsync.access.integrations import IntegrationProblem
 from hrsync.access.ownership import TOML
 from hrsync.api.recording import recording
+from hrsync.api.retry import FAIL_FAST_HANDLERS
 from hrsync.cli.integrations import opened, settings_for
 from hrsync.cli.output import EXIT_CHANGES, EXIT_HELD, console, emit_json, fail, mode
 from hrsync.cli.progress import CallProgress
 from hrsync.cli.report import report_apply, report_nothing, show_plan
 from hrsync.errors import HrsyncError, SafetyHold
 from hrsync.owner_only import write_owner_only
+from hrsync.plural import counted
 from hrsync.sync.engine import ASKED
 from hrsync.sync.pending import pending_actions
 from hrsync.wiring import App, build
@@ -76,7 +79,13 @@ def _app(ctx: typer.Context, *, dry_run: bool) -> App:
         if rivals:
             raise IntegrationProblem("; ".join(rivals))
     recorder = ctx.obj.get("recorder")
-    app = build(settings, dry_run=dry_run, integration=name, recorder=recorder)
+    app = build(
+        settings,
+        dry_run=dry_run,
+        integration=name,
+        recorder=recorder,
+        retry_handlers=FAIL_FAST_HANDLERS,
+    )
     app.engine.only = frozenset(ctx.obj.get("only") or ())
     return app
 
@@ -189,10 +198,24 @@ def _apply(ctx: typer.Context, plan_file: Path | None, *, yes: bool, confirm: Co
         if not planned.changes:
             report_nothing(planned)
             return
-        if not typer.confirm("Apply these changes?", err=mode.json):
+        if not _agreed():
             raise typer.Exit(1)
         expected = planned.fingerprint()
     _run_apply(ctx, expected=expected, confirm=confirm)
+
+
+def _agreed() -> bool:
+    """The admin's answer to "Apply these changes?"; with nobody to ask, how to go on."""
+    try:
+        return typer.confirm("Apply these changes?", err=mode.json)
+    except typer.Abort:
+        if sys.stdin.isatty():
+            raise  # Ctrl-C at the prompt
+        fail(
+            "nobody to ask whether to apply these changes (no terminal): run `hrsync apply "
+            "--yes`, or save the plan with `hrsync plan --out FILE` and apply exactly it with "
+            "`hrsync apply --plan FILE`"
+        )
 
 
 def saved_fingerprint(plan_file: Path) -> str:
@@ -264,11 +287,12 @@ def _run_apply(ctx: typer.Context, *, expected: str | None, confirm: Confirmed) 
                 progress=progress,
                 full_read=confirm.full_read,
             )
+        journal = app.store.journal(outcome.run_id)
     except SafetyHold as hold:
         fail(held_message(hold), code=EXIT_HELD)
     finally:
         app.close()
-    report_apply(outcome)
+    report_apply(outcome, journal)
 
 
 def held_message(hold: SafetyHold) -> str:
@@ -302,7 +326,7 @@ def sync_integration(ctx: typer.Context, name: str) -> dict[str, object]:
     actions, errors = pending_actions(outcome.plan)
     console.print(
         f"  run {outcome.run_id}: {len(report.done)} applied, {len(report.failed)} failed, "
-        f"{len(errors)} records skipped, {len(actions)} pending actions"
+        f"{counted(len(errors), 'record')} skipped, {counted(len(actions), 'pending action')}"
     )
     return {
         "integration": name,

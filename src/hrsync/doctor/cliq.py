@@ -17,6 +17,7 @@ from hrsync.config import Settings
 from hrsync.doctor.checks import Check, failed, noted, passed
 from hrsync.doctor.reads import Reader, Refused
 from hrsync.errors import BadRequest
+from hrsync.plural import counted
 from hrsync.sync.mapping import DATE_TYPES
 
 # The scopes hrsync asks for (access/services.py); a held ``….ALL`` covers reading.
@@ -132,9 +133,14 @@ class CliqChecks:
         except Refused as refused:
             return refused.check(name)
         if note:
-            return noted(name, f"{note}; {len(_items(body, 'data'))} designations listed", remedy)
+            return noted(
+                name, f"{note}; {counted(len(_items(body, 'data')), 'designation')} listed", remedy
+            )
         count = len(_items(body, "data"))
-        return passed(name, f"{len(departments)} departments, {count} designations listed")
+        return passed(
+            name,
+            f"{counted(len(departments), 'department')}, {counted(count, 'designation')} listed",
+        )
 
     # teams ---------------------------------------------------------------------------------
     def teams(self) -> Check:
@@ -153,7 +159,7 @@ class CliqChecks:
             teams = [Team.from_wire(item) for item in body[key]]
         except (KeyError, TypeError, ValidationError) as problem:
             return failed("teams", f"a team is not in the shape hrsync reads: {problem}", "")
-        return passed("teams", f"{len(teams)} teams listed (under {key!r})")
+        return passed("teams", f"{counted(len(teams), 'team')} listed (under {key!r})")
 
     # user fields ---------------------------------------------------------------------------
     def userfields(self) -> list[Check]:
@@ -171,11 +177,12 @@ class CliqChecks:
         self.fields = fields
         listed = ", ".join(f"{f.name} ({f.type})" for f in fields) or "none"
         odd = sorted({f.type for f in fields} - set(KNOWN_TYPES))
-        summary = passed("user fields", f"{len(fields)} fields: {listed}")
+        summary = passed("user fields", f"{counted(len(fields), 'field')}: {listed}")
         if odd:
             summary = noted(
                 "user fields",
-                f"{len(fields)} fields: {listed}; types the user-fields document does not name: "
+                f"{counted(len(fields), 'field')}: {listed}; types the user-fields document "
+                "does not name: "
                 f"{', '.join(odd)}",
                 "none needed unless [custom_fields] maps to one of them",
             )
@@ -223,7 +230,8 @@ class CliqChecks:
                 "[custom_fields]",
             )
         return passed(
-            name, f"{hr_field} → {found.name} (drop_down, {len(options)} options {where})"
+            name,
+            f"{hr_field} → {found.name} (drop_down, {counted(len(options), 'option')} {where})",
         )
 
     # roles ---------------------------------------------------------------------------------
@@ -238,7 +246,7 @@ class CliqChecks:
             return failed("roles", f"the roles are not in the shape hrsync reads: {problem}", "")
         self.roles = [Role.model_validate(item) for item in items]
         listed = ", ".join(f"{r.name} ({r.profile_type})" for r in self.roles)
-        return passed("roles", f"{len(self.roles)} roles: {listed}")
+        return passed("roles", f"{counted(len(self.roles), 'role')}: {listed}")
 
     def named_roles(self) -> dict[str, bool]:
         """Role names the configuration uses → whether it declares them (hrsync creates those)."""

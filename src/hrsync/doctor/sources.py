@@ -8,6 +8,7 @@ from hrsync.api.connect import ConnectClient
 from hrsync.api.people import PeopleClient
 from hrsync.doctor.checks import Check, failed, noted, passed
 from hrsync.doctor.reads import Reader, Refused
+from hrsync.plural import counted
 from hrsync.sources.zoho_people import FIELDS
 
 PEOPLE_FORMS = "ZOHOPEOPLE.forms.READ"
@@ -61,4 +62,4 @@ def connect_network_check(reader: Reader, client: ConnectClient) -> Check:
         )
     except Refused as refused:
         return refused.check(name)
-    return passed(name, f"network {client.network_id} reachable: {len(groups)} groups")
+    return passed(name, f"network {client.network_id} reachable: {counted(len(groups), 'group')}")

@@ -31,3 +31,12 @@ def beside(url: str, folder: Path) -> str:
 def shown(url: str) -> str:
     """The URL as it may be printed: the password hidden."""
     return make_url(url).render_as_string(hide_password=True)
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names (None for memory, a ``file:`` URI or another database)."""
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    return None if database.startswith("file:") else Path(database)

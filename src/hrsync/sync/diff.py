@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from hrsync.model import RecordError
+from hrsync.plural import counted
 from hrsync.sync.left_scope import left_scope
 from hrsync.sync.mapping import NoSuchOption, decode, encode, same_custom, same_value
 from hrsync.sync.memberships import (
@@ -36,6 +37,8 @@ from hrsync.sync.state import (
     RoleSpec,
     UserFieldMeta,
 )
+
+WHOSE = "person's"  # "1 person's values", "2 people's values"
 
 
 class _Index:
@@ -160,12 +163,12 @@ class _CustomFields:
         for ref, count in sorted(self.missing.items()):
             self.plan.pending.append(
                 f"Cliq has no user field '{ref}': create it (Admin Panel → User Fields) or "
-                f"change [custom_fields]; {count} people's values wait for it"
+                f"change [custom_fields]; {counted(count, WHOSE)} values wait for it"
             )
         for (name, value), count in sorted(self.no_option.items()):
             self.plan.pending.append(
                 f"Cliq field '{name}' has no option {value!r}: add it in Cliq; "
-                f"{count} people's values wait for it"
+                f"{counted(count, WHOSE)} values wait for it"
             )
 
 

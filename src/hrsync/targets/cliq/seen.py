@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from hrsync.plural import counted
 from hrsync.sync.plan import (
     Change,
     CreateDepartment,
@@ -66,10 +67,11 @@ class LastRead:
 
     def describe(self) -> str:
         if self.kind == "full":
-            return f"Cliq: read all {self.users:,} users ({self.why})"
+            every = "the" if self.users == 1 else "all"
+            return f"Cliq: read {every} {counted(self.users, 'user')} ({self.why})"
         return (
-            f"Cliq: read {self.users:,} users changed since the last read, the rest as last "
-            f"seen; next full read {self.next_full} (or --full-read)"
+            f"Cliq: read {counted(self.users, 'user')} changed since the last read, the rest as "
+            f"last seen; next full read {self.next_full} (or --full-read)"
         )
 
 
