@@ -57,7 +57,7 @@ def test_a_saved_plan_is_owner_only_even_over_a_readable_one(
     world.write(rows)
     monkeypatch.setattr(syncing, "settings_for", lambda *_: (world.settings, "default"))
 
-    def build(_settings: Any, *, dry_run: bool, integration: str, recorder: Any = None) -> App:
+    def build(_settings: Any, *, dry_run: bool, integration: str, **_: Any) -> App:
         return world.app(dry_run=dry_run)
 
     monkeypatch.setattr(syncing, "build", build)
