@@ -215,7 +215,8 @@ def test_an_integration_is_created_enabled_only_when_complete_and_deleted_with_p
     assert "x not created: schedule 'hourly'" in bad
     listed = site.browser.get("/").text
     assert str(tmp_path / "employees.csv") in listed and "draft" in listed
-    assert "<td>not while draft</td>" in listed  # the next run: none until enabled
+    # the next run: none until enabled
+    assert '<td data-label="Next run">not while draft</td>' in listed
 
     enabled = note_of(site, site.browser.post("/integrations/hr/enable", data={"csrf": token}))
     assert enabled.startswith("hr cannot be enabled yet; pending actions: [cliq]")
@@ -339,7 +340,7 @@ def test_an_integration_is_configured_as_toml_and_its_secrets_never_shown(
     assert "teams_per" not in html.unescape(site.browser.get("/integrations/hr/configure").text)
     saved = site.browser.post("/integrations/hr/configure", data=hourly)
     assert note_of(site, saved).startswith("hr configured: draft")
-    assert "<td>every hour</td>" in site.browser.get("/").text
+    assert '<td data-label="Schedule">every hour</td>' in site.browser.get("/").text
     again = html.unescape(site.browser.get("/integrations/hr/configure").text)
     resaved = html.unescape(re.findall(r"<textarea[^>]*>(.*?)</textarea>", again, re.S)[0])
     assert tomllib.loads(resaved)["rules"]["teams_per"] == ["department"]
