@@ -92,9 +92,7 @@ def _check_source(settings: Settings, result: Checkup) -> None:
         spec = source.spec
         result.checked.append(f"{spec.title or 'REST'} source {spec.base_url}")
         result.problems += rest_pending(spec, source.preset)
-        base = spec.base_url
-        for name, value in spec.vars.items():
-            base = base.replace("{" + name + "}", value)
+        base = spec.filled(spec.base_url)
         try:
             refuse_plain_http(base, allow_http=spec.allow_http, what="[source.rest] base_url")
         except ConfigError as problem:

@@ -242,8 +242,7 @@ def rest_source(
         base = base or base_of_connection
     else:
         auth = None
-    for name, value in spec.vars.items():
-        base = base.replace("{" + name + "}", value)
+    base = spec.filled(base)
     refuse_plain_http(base, allow_http=spec.allow_http, what="[source.rest] base_url")
     if auth is None:
         auth = auth_for(spec.auth, client, base_url=base, clock=clock)

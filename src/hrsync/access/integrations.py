@@ -479,9 +479,7 @@ def _ends(settings: Settings) -> tuple[str, str]:
         where = "SCIM pushes to /scim/v2/"
     elif source.kind == "rest":
         spec = source.spec
-        base = spec.base_url
-        for name, value in spec.vars.items():
-            base = base.replace("{" + name + "}", value)
+        base = spec.filled(spec.base_url)
         where = f"{spec.title or 'REST API'} at {base or '(no base_url)'}"
     else:
         where = f"{source.kind} file {source.path}"

@@ -23,6 +23,7 @@ from hrsync.api.auth import post_for_token
 from hrsync.api.http import ZohoHttp
 from hrsync.errors import AuthError, SourceError, TransientError, Unreachable
 from hrsync.sources.rest.paths import MISSING, compile_all, compile_first, compile_path, text_of
+from hrsync.sources.rest.presets import merged
 from hrsync.sources.rest.spec import AlsoRead, Paging
 
 if TYPE_CHECKING:
@@ -132,7 +133,7 @@ class RestClient:
         path = self._fill(also.path if also and also.path else spec.path)
         if also is not None:
             extra = {**{k: self._fill(v) for k, v in also.params.items()}, **extra}
-            more = _deep_merged(also.body, more) if also.body else more
+            more = merged(also.body, more) if also.body else more
         position, count, pages = paging.start, 0, 0
         cursor: str | None = None
         seen: set[str] = set()
@@ -245,7 +246,7 @@ class RestClient:
         params.update(extra)
         body = copy.deepcopy(spec.body)
         if more:
-            body = _deep_merged(body or {}, more)
+            body = merged(body or {}, more)
         if given:
             if spec.paging.in_body and isinstance(body, dict):
                 body.update(given)
@@ -289,9 +290,7 @@ class RestClient:
             raise SourceError(f"{self.title}: {path} did not answer JSON ({problem})") from None
 
     def _fill(self, text: str) -> str:
-        for name, value in self.spec.vars.items():
-            text = text.replace("{" + name + "}", value)
-        return text
+        return self.spec.filled(text)
 
 
 def _replaced(value: Any, stamp: str) -> Any:
@@ -303,16 +302,6 @@ def _replaced(value: Any, stamp: str) -> Any:
     if isinstance(value, list):
         return [_replaced(v, stamp) for v in value]
     return value
-
-
-def _deep_merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _deep_merged(out[key], value)
-        else:
-            out[key] = value
-    return out
 
 
 def since_text(at: float, fmt: str) -> str:

@@ -13,6 +13,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
 
 from hrsync.errors import ConfigError
 from hrsync.model import CANONICAL_FIELDS, NOTHING, Employee, RecordError, SourceSnapshot, Status
@@ -72,6 +73,23 @@ EARLIEST_BIRTH = dt.date(1900, 1, 1)
 CANONICAL_SET = frozenset(CANONICAL_FIELDS)
 # The fields an ``Employee`` takes as text, as they are: all but the dates and the status.
 TEXT_FIELDS = tuple(k for k in CANONICAL_FIELDS if k not in DATE_FIELDS and k != "status")
+
+
+class Bookmarks(Protocol):
+    """Where a source that reads an API keeps its read's times and records (the store)."""
+
+    def bookmark(self, name: str) -> Any: ...
+
+    def save_bookmark(self, name: str, value: Any) -> None: ...
+
+
+@dataclass
+class LastRead:
+    """What a source's last read of an API was: full or incremental, its records, its calls."""
+
+    kind: str  # full | incremental
+    records_read: int
+    calls: int
 
 
 @dataclass(slots=True)

@@ -15,13 +15,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from dataclasses import replace
+from typing import Any
 
 from hrsync.api.people import PeopleClient
 from hrsync.clock import Clock
 from hrsync.model import SourceSnapshot
-from hrsync.sources.records import ParsedRow, RowParser, validate
+from hrsync.sources.records import Bookmarks, LastRead, ParsedRow, RowParser, validate
 
 log = logging.getLogger(__name__)
 DATE_FORMAT = "%d-%b-%Y"  # 05-Jan-2015
@@ -57,19 +57,6 @@ FIELD_AT = tuple((name, AT[label]) for name, label in FIELDS.items())
 # the times' bookmark) means a full read.
 READ_VERSION = 3
 Record = list[str]
-
-
-class Bookmarks(Protocol):
-    def bookmark(self, name: str) -> Any: ...
-
-    def save_bookmark(self, name: str, value: Any) -> None: ...
-
-
-@dataclass
-class LastRead:
-    kind: str  # full | incremental
-    records_read: int
-    calls: int
 
 
 class PeopleSource:

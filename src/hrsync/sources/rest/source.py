@@ -16,14 +16,22 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from dataclasses import replace
+from typing import Any
 
 from hrsync.api.rest import RestClient
 from hrsync.clock import Clock
 from hrsync.errors import SourceError
 from hrsync.model import CANONICAL_FIELDS, SourceSnapshot
-from hrsync.sources.records import DATE_FIELDS, LIFECYCLE, ParsedRow, RowParser, validate
+from hrsync.sources.records import (
+    DATE_FIELDS,
+    LIFECYCLE,
+    Bookmarks,
+    LastRead,
+    ParsedRow,
+    RowParser,
+    validate,
+)
 from hrsync.sources.rest.paths import MISSING, compile_first, text_of
 from hrsync.sources.rest.spec import RestSpec
 
@@ -34,19 +42,6 @@ REQUIRED = frozenset({"employee_id", "email"})  # never "left alone": broken whe
 ISO_MOMENT = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ]\d")
 ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 Record = list[str]
-
-
-class Bookmarks(Protocol):
-    def bookmark(self, name: str) -> Any: ...
-
-    def save_bookmark(self, name: str, value: Any) -> None: ...
-
-
-@dataclass
-class LastRead:
-    kind: str  # full | incremental
-    records_read: int
-    calls: int
 
 
 class RestSource:

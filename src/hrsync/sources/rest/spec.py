@@ -206,6 +206,12 @@ class RestSpec(BaseModel):
             raise ValueError("since.changed_path needs since.changed_ids and since.ids_param")
         return self
 
+    def filled(self, text: str) -> str:
+        """``text`` with its ``{name}`` placeholders filled from ``vars``."""
+        for name, value in self.vars.items():
+            text = text.replace("{" + name + "}", value)
+        return text
+
     def missing(self) -> list[str]:
         """What a read still needs, as the keys to set."""
         needs = [k for k in ("path",) if not getattr(self, k)]
